@@ -1,0 +1,1 @@
+//! CPU driver (work in progress).

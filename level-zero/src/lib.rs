@@ -1,0 +1,1 @@
+//! Safe bindings (work in progress).

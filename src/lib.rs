@@ -1,0 +1,1 @@
+//! Examples, whole-stack tests and benchmarks of the level-zero workspace.
