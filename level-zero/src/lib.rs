@@ -1,1 +1,101 @@
-//! Safe bindings (work in progress).
+//! Safe, idiomatic bindings to Intel's oneAPI **Level Zero** API.
+//!
+//! ```
+//! use level_zero::{Context, DeviceBuffer, ImmediateCommandList, Runtime};
+//! # fn main() -> Result<(), level_zero::Error> {
+//! let rt = Runtime::init()?; // the system loader, or the embedded CPU driver
+//! let driver = &rt.drivers()[0];
+//! let device = &driver.devices()?[0];
+//! let ctx = Context::new(driver)?;
+//!
+//! // Device memory straight from zeMemAllocDevice: no host shadow.
+//! let buf = DeviceBuffer::<f32>::new(&ctx, device, 1024)?;
+//! let mut list = ImmediateCommandList::compute(&ctx, device)?;
+//! list.copy_from_slice(&buf, &vec![1.5; 1024])?;
+//! let mut back = vec![0.0; 1024];
+//! list.copy_to_slice(&mut back, &buf)?;
+//! assert!(back.iter().all(|&x| x == 1.5));
+//! # Ok(()) }
+//! ```
+//!
+//! # Backends
+//!
+//! [`Runtime`] loads the system's Level Zero loader (which dispatches to every installed
+//! driver), or the CPU driver embedded with the `cpu` cargo feature (no loader needed), or
+//! chooses: [`Backend::Auto`] takes the system loader when it loads and reports a driver,
+//! else the embedded driver. The environment variable `LEVEL_ZERO_BACKEND` (`system`, `cpu`,
+//! `auto`) overrides the choice, which is logged through the `log` facade.
+//!
+//! # Ownership and soundness
+//!
+//! Objects are RAII: dropping one destroys its Level Zero object, never panics, and logs a
+//! failed destroy. Everything created in a [`Context`] keeps the context alive, so drop order
+//! does not matter.
+//!
+//! Asynchronous work is sound by *keep-alive tracking*: every command keeps what it uses
+//! (buffers, events, fill patterns, kernels) alive until its list or queue has seen it
+//! complete, so dropping a buffer never frees memory the device may still use. Host access
+//! to host and shared buffers goes through guards that refuse to coexist with device work
+//! that may touch the same memory (see [`memory`]). Borrowed host slices are only used by
+//! the copies that wait for completion before returning
+//! ([`ImmediateCommandList::copy_from_slice`], [`ImmediateCommandList::copy_to_slice`]).
+//!
+//! # Threads
+//!
+//! Following the Level Zero threading rules: drivers, devices, contexts, buffers, events,
+//! event pools and fences are `Send + Sync`; command lists and queues are `Send` but not
+//! `Sync`, and take `&mut self` to record or submit (Level Zero forbids doing that to one
+//! list or queue from several threads at once):
+//!
+//! ```compile_fail
+//! fn shared<T: Sync>(_: &T) {}
+//! fn check(list: &level_zero::ImmediateCommandList) { shared(list) }
+//! ```
+//!
+//! # Properties that never crash
+//!
+//! Property queries return owned Rust types. Extension data is requested only when the
+//! driver advertises the extension, extension functions are called only when the driver
+//! returns a non-NULL pointer for them, and data a driver cannot give gets a documented
+//! default marked as such ([`Provenance`]). [`Device::vector_widths`] is the case that
+//! crashed runtimes which called a NULL `zeDeviceGetVectorWidthPropertiesExt`.
+//!
+//! # The raw layer
+//!
+//! [`Runtime::api`] gives the [`level_zero_sys::Api`] table and every object has `as_raw()`,
+//! for whatever this crate does not wrap.
+
+#![warn(missing_docs)]
+
+pub mod context;
+pub mod device;
+pub mod driver;
+pub mod error;
+pub mod event;
+mod handle;
+pub mod list;
+pub mod memory;
+pub mod module;
+pub mod peer;
+pub mod properties;
+pub mod queue;
+pub mod runtime;
+
+pub use context::Context;
+pub use device::Device;
+pub use driver::{Driver, ExtensionFunction};
+pub use error::{Error, Result, ResultCode};
+pub use event::{Event, EventPool, EventPoolFlags, EventScope, KernelTimestamp};
+pub use list::{CommandList, ImmediateCommandList};
+pub use memory::{
+    AllocOptions, AllocationKind, BufferSlice, DeviceBuffer, HostBuffer, HostSlice, HostSliceMut,
+    Memory, SharedBuffer,
+};
+pub use module::{BuildOptions, Kernel, KernelProperties, Module};
+pub use peer::{PeerPath, PeerPolicy, copy_peer, copy_peer_with};
+pub use properties::*;
+pub use queue::{CommandQueue, Fence, QueueDesc, QueueMode, QueuePriority};
+pub use runtime::{Backend, BackendKind, Runtime};
+
+/// The raw bindings this crate is built on.
+pub use level_zero_sys as sys;

@@ -1,0 +1,158 @@
+//! Contexts.
+
+use std::sync::Arc;
+
+use level_zero_sys as sys;
+
+use crate::device::Device;
+use crate::driver::Driver;
+use crate::error::{Error, Result, ze};
+use crate::handle::Handle;
+
+pub(crate) struct ContextInner {
+    pub(crate) driver: Driver,
+    pub(crate) handle: Handle<sys::_ze_context_handle_t>,
+    pub(crate) devices: Vec<Device>,
+}
+
+impl Drop for ContextInner {
+    fn drop(&mut self) {
+        // SAFETY: every object created in this context holds a reference to it, so this
+        // runs after all of them were destroyed; the handle is destroyed exactly once.
+        if let Err(e) = unsafe { ze!(self.driver.api(), zeContextDestroy(self.handle.0)) } {
+            log::error!("level-zero: destroying a context failed: {e}");
+        }
+    }
+}
+
+/// A context: the scope of memory allocations, queues, lists, events and modules.
+///
+/// Cheap to clone (shared). Every object created in a context keeps it alive, so it is
+/// destroyed only after the last of them — dropping a `Context` before its buffers is fine.
+/// `Send + Sync`: Level Zero contexts may be used from any thread.
+#[derive(Clone)]
+pub struct Context {
+    pub(crate) inner: Arc<ContextInner>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("handle", &self.inner.handle.0)
+            .field("devices", &self.inner.devices.len())
+            .finish()
+    }
+}
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+impl Eq for Context {}
+
+impl Context {
+    /// A context for every device of `driver`.
+    pub fn new(driver: &Driver) -> Result<Context> {
+        let desc = sys::ze_context_desc_t::default();
+        let mut h = std::ptr::null_mut();
+        // SAFETY: valid driver handle, descriptor and output.
+        unsafe {
+            ze!(
+                driver.api(),
+                zeContextCreate(driver.as_raw(), &desc, &mut h)
+            )?
+        };
+        Ok(Context {
+            inner: Arc::new(ContextInner {
+                driver: driver.clone(),
+                handle: Handle(h),
+                devices: driver.devices()?,
+            }),
+        })
+    }
+
+    /// A context for only these devices of one driver (`zeContextCreateEx`).
+    ///
+    /// Memory of a device outside the context is not visible to the context's devices, and
+    /// nothing is made resident on devices outside it: for a multi-GPU process, one context
+    /// per device (plus explicit peer copies) is the configuration that does not mirror
+    /// device memory in host memory.
+    pub fn with_devices(devices: &[Device]) -> Result<Context> {
+        let Some(first) = devices.first() else {
+            return Err(Error::invalid("zeContextCreateEx", "no devices given"));
+        };
+        let driver = first.driver().clone();
+        if devices.iter().any(|d| d.driver() != &driver) {
+            return Err(Error::invalid(
+                "zeContextCreateEx",
+                "the devices belong to different drivers",
+            ));
+        }
+        let mut handles: Vec<_> = devices.iter().map(Device::as_raw).collect();
+        let desc = sys::ze_context_desc_t::default();
+        let mut h = std::ptr::null_mut();
+        // SAFETY: valid driver and device handles of that driver, descriptor and output.
+        unsafe {
+            ze!(
+                driver.api(),
+                zeContextCreateEx(
+                    driver.as_raw(),
+                    &desc,
+                    handles.len() as u32,
+                    handles.as_mut_ptr(),
+                    &mut h
+                )
+            )?
+        };
+        Ok(Context {
+            inner: Arc::new(ContextInner {
+                driver,
+                handle: Handle(h),
+                devices: devices.to_vec(),
+            }),
+        })
+    }
+
+    /// The driver.
+    pub fn driver(&self) -> &Driver {
+        &self.inner.driver
+    }
+
+    /// The devices of this context.
+    pub fn devices(&self) -> &[Device] {
+        &self.inner.devices
+    }
+
+    /// Whether `device` belongs to this context.
+    pub fn contains(&self, device: &Device) -> bool {
+        self.inner.devices.contains(device)
+    }
+
+    pub(crate) fn api(&self) -> &sys::Api {
+        self.inner.driver.api()
+    }
+
+    /// The raw handle. It stays owned by this object.
+    pub fn as_raw(&self) -> sys::ze_context_handle_t {
+        self.inner.handle.0
+    }
+
+    /// `Ok(())` while the context is usable; the device-lost error once a device of it was
+    /// lost.
+    pub fn status(&self) -> Result<()> {
+        // SAFETY: valid handle.
+        unsafe { ze!(self.api(), zeContextGetStatus(self.as_raw())) }
+    }
+
+    pub(crate) fn check_device(&self, call: &'static str, device: &Device) -> Result<()> {
+        if self.contains(device) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                call,
+                "the device does not belong to this context",
+            ))
+        }
+    }
+}

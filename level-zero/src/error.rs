@@ -1,0 +1,374 @@
+//! The crate's one error type.
+
+use std::fmt;
+
+use level_zero_sys::{LoadError, MissingFunction, ze_result_t};
+
+/// A Level Zero result code (`ze_result_t`), with its name and what it means.
+///
+/// A driver may return a value that these bindings do not know; it is kept as is.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ResultCode(pub ze_result_t);
+
+impl ResultCode {
+    /// The code's constant name (`ZE_RESULT_ERROR_DEVICE_LOST`), or `None` for a value the
+    /// headers do not define.
+    pub fn name(self) -> Option<&'static str> {
+        self.0.name()
+    }
+
+    /// The raw value.
+    pub fn raw(self) -> u32 {
+        self.0.0
+    }
+
+    /// What the code means, in a sentence.
+    pub fn description(self) -> &'static str {
+        describe(self.0)
+    }
+}
+
+impl fmt::Debug for ResultCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "ze_result_t({:#x})", self.raw()),
+        }
+    }
+}
+
+impl fmt::Display for ResultCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => write!(f, "{n}: {}", self.description()),
+            None => write!(
+                f,
+                "unknown result code {:#x}: {}",
+                self.raw(),
+                self.description()
+            ),
+        }
+    }
+}
+
+impl From<ze_result_t> for ResultCode {
+    fn from(r: ze_result_t) -> Self {
+        ResultCode(r)
+    }
+}
+
+/// Our own one-sentence description of every result code of the 1.12 headers.
+fn describe(r: ze_result_t) -> &'static str {
+    match r {
+        ze_result_t::ZE_RESULT_SUCCESS => "success",
+        ze_result_t::ZE_RESULT_NOT_READY => {
+            "the operation has not completed yet (a timeout expired)"
+        }
+        ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST => {
+            "the device hung, was reset or was removed; its work and memory are gone"
+        }
+        ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY => "the driver ran out of host memory",
+        ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY => {
+            "the device does not have enough free memory for this request"
+        }
+        ze_result_t::ZE_RESULT_ERROR_MODULE_BUILD_FAILURE => {
+            "the module failed to build; the build log says why"
+        }
+        ze_result_t::ZE_RESULT_ERROR_MODULE_LINK_FAILURE => "the modules failed to link",
+        ze_result_t::ZE_RESULT_ERROR_DEVICE_REQUIRES_RESET => {
+            "the device must be reset before it can be used again"
+        }
+        ze_result_t::ZE_RESULT_ERROR_DEVICE_IN_LOW_POWER_STATE => {
+            "the device is in a low-power state and cannot do this now"
+        }
+        ze_result_t::ZE_RESULT_EXP_ERROR_DEVICE_IS_NOT_VERTEX => {
+            "the device is not a vertex of the fabric topology"
+        }
+        ze_result_t::ZE_RESULT_EXP_ERROR_VERTEX_IS_NOT_DEVICE => {
+            "the fabric vertex does not correspond to a device"
+        }
+        ze_result_t::ZE_RESULT_EXP_ERROR_REMOTE_DEVICE => {
+            "the fabric vertex belongs to a remote device"
+        }
+        ze_result_t::ZE_RESULT_EXP_ERROR_OPERANDS_INCOMPATIBLE => {
+            "the operands are not compatible with each other"
+        }
+        ze_result_t::ZE_RESULT_EXP_RTAS_BUILD_RETRY => {
+            "the ray-tracing acceleration structure build must be retried with a larger buffer"
+        }
+        ze_result_t::ZE_RESULT_EXP_RTAS_BUILD_DEFERRED => {
+            "the ray-tracing acceleration structure build was deferred to a parallel operation"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INSUFFICIENT_PERMISSIONS => {
+            "the process lacks the rights for this (sysman often needs elevated rights)"
+        }
+        ze_result_t::ZE_RESULT_ERROR_NOT_AVAILABLE => {
+            "the resource is already in use or not available right now"
+        }
+        ze_result_t::ZE_RESULT_ERROR_DEPENDENCY_UNAVAILABLE => {
+            "an external component the driver needs is missing"
+        }
+        ze_result_t::ZE_RESULT_WARNING_DROPPED_DATA => "data was dropped (tools: buffer overflow)",
+        ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED => {
+            "the driver is not initialised (no driver installed, or zeInit/zeInitDrivers failed)"
+        }
+        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_VERSION => {
+            "the requested API version is not supported"
+        }
+        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE => {
+            "the driver or device does not support this feature"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT => "an argument is invalid",
+        ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_HANDLE => "a handle argument is null",
+        ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE => {
+            "the object is still in use (by the device or another object)"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER => "a pointer argument is null",
+        ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE => {
+            "a size argument is invalid (zero or out of range)"
+        }
+        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE => {
+            "the size is larger than the device supports"
+        }
+        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT => {
+            "the alignment is not supported (it must be a power of two the device supports)"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_SYNCHRONIZATION_OBJECT => {
+            "the event or fence is invalid for this use"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION => "an enumeration argument is invalid",
+        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_ENUMERATION => {
+            "an enumeration value is not supported by this driver or device"
+        }
+        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_IMAGE_FORMAT => {
+            "the image format is not supported by the device"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_NATIVE_BINARY => {
+            "the native binary is not compatible with this device"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_GLOBAL_NAME => "no global variable has that name",
+        ze_result_t::ZE_RESULT_ERROR_INVALID_KERNEL_NAME => "no kernel has that name",
+        ze_result_t::ZE_RESULT_ERROR_INVALID_FUNCTION_NAME => "no function has that name",
+        ze_result_t::ZE_RESULT_ERROR_INVALID_GROUP_SIZE_DIMENSION => {
+            "a group size dimension is invalid (zero or above the device's limit)"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_GLOBAL_WIDTH_DIMENSION => {
+            "a global width dimension is invalid"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_INDEX => {
+            "the kernel argument index is out of range"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE => {
+            "the kernel argument size does not match the kernel's parameter"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_KERNEL_ATTRIBUTE_VALUE => {
+            "the kernel attribute value is invalid"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_MODULE_UNLINKED => {
+            "the module has unresolved imports and must be linked first"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE => {
+            "the command list is of the wrong type for this operation"
+        }
+        ze_result_t::ZE_RESULT_ERROR_OVERLAPPING_REGIONS => "the copy regions overlap",
+        ze_result_t::ZE_RESULT_WARNING_ACTION_REQUIRED => {
+            "the operation succeeded but the application must act (see the function's documentation)"
+        }
+        ze_result_t::ZE_RESULT_ERROR_INVALID_KERNEL_HANDLE => "the kernel handle is invalid",
+        ze_result_t::ZE_RESULT_ERROR_UNKNOWN => "the driver failed for a reason it did not name",
+        _ => "a result code these bindings do not know",
+    }
+}
+
+/// Everything that can go wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A Level Zero call returned an error.
+    #[error("{call} failed with {code}")]
+    Call {
+        /// The Level Zero function that failed.
+        call: &'static str,
+        /// What it returned.
+        code: ResultCode,
+    },
+
+    /// A Level Zero function the loader or driver does not provide.
+    #[error(transparent)]
+    MissingFunction(#[from] MissingFunction),
+
+    /// An optional feature (usually an extension) that this driver or device lacks.
+    #[error("{what} is not supported: {why}")]
+    Unsupported {
+        /// The feature.
+        what: &'static str,
+        /// Why it is unavailable.
+        why: String,
+    },
+
+    /// No Level Zero loader could be loaded.
+    #[error(transparent)]
+    LoaderNotFound(#[from] LoadError),
+
+    /// The backend could not be brought up (no driver, initialisation failed, ...).
+    #[error("no usable Level Zero backend: {0}")]
+    NoBackend(String),
+
+    /// A module failed to build; `log` is the driver's build log.
+    #[error("zeModuleCreate failed with {code}; build log:\n{log}")]
+    ModuleBuild {
+        /// What `zeModuleCreate` returned.
+        code: ResultCode,
+        /// The build log.
+        log: String,
+    },
+
+    /// An argument was rejected before any Level Zero call was made.
+    #[error("invalid argument to {call}: {reason}")]
+    InvalidArgument {
+        /// The operation (the Level Zero function it would have called).
+        call: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// An allocation larger than the device's `maxMemAllocSize` on a driver without the
+    /// relaxed-allocation-limits extension.
+    #[error(
+        "allocation of {requested} bytes exceeds the device's maxMemAllocSize of {limit} bytes, and the driver does not offer ZE_experimental_relaxed_allocation_limits"
+    )]
+    AllocationTooLarge {
+        /// Bytes requested.
+        requested: u64,
+        /// The device's limit.
+        limit: u64,
+    },
+
+    /// An operation that conflicts with work or access still in progress: host access to a
+    /// buffer that submitted device work may use, device work on a buffer the host is
+    /// accessing, or changing a command list or fence that is executing.
+    #[error("{what}: {why}")]
+    Busy {
+        /// The access attempted.
+        what: &'static str,
+        /// The conflicting use.
+        why: &'static str,
+    },
+
+    /// A host wait ran out of time.
+    #[error("{call} timed out")]
+    Timeout {
+        /// The Level Zero wait that timed out.
+        call: &'static str,
+    },
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The Level Zero result code behind this error, when there is one.
+    pub fn code(&self) -> Option<ResultCode> {
+        match self {
+            Error::Call { code, .. } | Error::ModuleBuild { code, .. } => Some(*code),
+            Error::Timeout { .. } => Some(ResultCode(ze_result_t::ZE_RESULT_NOT_READY)),
+            _ => None,
+        }
+    }
+
+    /// Whether this error says the device is lost (and its memory and work are gone).
+    pub fn is_device_lost(&self) -> bool {
+        self.code().map(|c| c.0) == Some(ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST)
+    }
+
+    /// Whether this error says the device ran out of memory.
+    pub fn is_out_of_device_memory(&self) -> bool {
+        self.code().map(|c| c.0) == Some(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY)
+    }
+
+    pub(crate) fn invalid(call: &'static str, reason: impl Into<String>) -> Error {
+        Error::InvalidArgument {
+            call,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Turns a Level Zero call's outcome into a `Result`: a missing function or a failure code
+/// becomes an [`Error`] naming the call.
+pub(crate) fn check(
+    call: &'static str,
+    r: std::result::Result<ze_result_t, MissingFunction>,
+) -> Result<()> {
+    match r {
+        Ok(ze_result_t::ZE_RESULT_SUCCESS) => Ok(()),
+        Ok(code) => Err(Error::Call {
+            call,
+            code: ResultCode(code),
+        }),
+        Err(m) => Err(Error::MissingFunction(m)),
+    }
+}
+
+/// Calls a Level Zero function through the runtime's table, turning a missing function or a
+/// failure code into an [`Error`] that names the call. Must be used inside `unsafe`.
+macro_rules! ze {
+    ($api:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
+        $crate::error::check(stringify!($f), $api.$f($($arg),*))
+    };
+}
+pub(crate) use ze;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_code_has_its_own_description() {
+        let fallback = describe(ze_result_t(0x7123_4567));
+        let mut v = 0u32;
+        let mut named = 0;
+        // The result codes live in a few dense ranges; walk them.
+        for base in [
+            0u32,
+            0x7000_0000,
+            0x7001_0000,
+            0x7002_0000,
+            0x7800_0000,
+            0x7ff0_0000,
+        ] {
+            for i in 0..0x40 {
+                v = base + i;
+                let r = ze_result_t(v);
+                if r.name().is_some() {
+                    named += 1;
+                    assert_ne!(describe(r), fallback, "{r} has no description");
+                }
+            }
+        }
+        assert!(describe(ze_result_t::ZE_RESULT_ERROR_UNKNOWN) != fallback);
+        assert!(named >= 45, "walked {named} codes up to {v:#x}");
+    }
+
+    #[test]
+    fn errors_name_the_call_and_the_code() {
+        let e = check(
+            "zeMemAllocDevice",
+            Ok(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY),
+        )
+        .unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("zeMemAllocDevice"), "{s}");
+        assert!(s.contains("ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY"), "{s}");
+        assert!(e.is_out_of_device_memory());
+        let m = check(
+            "zeInitDrivers",
+            Err(MissingFunction {
+                name: "zeInitDrivers",
+            }),
+        )
+        .unwrap_err();
+        assert!(m.to_string().contains("zeInitDrivers"));
+        assert!(check("zeInit", Ok(ze_result_t::ZE_RESULT_SUCCESS)).is_ok());
+    }
+}

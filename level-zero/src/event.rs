@@ -1,0 +1,323 @@
+//! Event pools and events.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bitflags::bitflags;
+use level_zero_sys as sys;
+
+use crate::context::Context;
+use crate::device::Device;
+use crate::error::{Error, Result, ze};
+use crate::handle::Handle;
+
+bitflags! {
+    /// How the events of a pool behave.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct EventPoolFlags: u32 {
+        /// The host can signal, wait on and query the events.
+        const HOST_VISIBLE = sys::ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0;
+        /// The events can be shared with other processes.
+        const IPC = sys::ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0;
+        /// The events record kernel timestamps.
+        const KERNEL_TIMESTAMP = sys::ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0;
+        /// Kernel timestamps mapped to the host clock.
+        const KERNEL_MAPPED_TIMESTAMP = sys::ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_MAPPED_TIMESTAMP.0;
+    }
+}
+
+bitflags! {
+    /// Which caches an event's signal flushes, or its wait invalidates.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct EventScope: u32 {
+        /// Sub-device caches.
+        const SUBDEVICE = sys::ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_SUBDEVICE.0;
+        /// Device caches.
+        const DEVICE = sys::ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_DEVICE.0;
+        /// Up to the host: what host waits and host reads of results need.
+        const HOST = sys::ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_HOST.0;
+    }
+}
+
+pub(crate) struct PoolInner {
+    pub(crate) ctx: Context,
+    handle: Handle<sys::_ze_event_pool_handle_t>,
+    count: u32,
+    flags: EventPoolFlags,
+    taken: Mutex<Vec<bool>>,
+}
+
+impl Drop for PoolInner {
+    fn drop(&mut self) {
+        // SAFETY: every event of the pool holds a reference to it, so all were destroyed.
+        if let Err(e) = unsafe { ze!(self.ctx.api(), zeEventPoolDestroy(self.handle.0)) } {
+            log::error!("level-zero: destroying an event pool failed: {e}");
+        }
+    }
+}
+
+/// A pool of `count` events. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct EventPool {
+    inner: Arc<PoolInner>,
+}
+
+impl std::fmt::Debug for EventPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventPool")
+            .field("count", &self.inner.count)
+            .field("flags", &self.inner.flags)
+            .finish()
+    }
+}
+
+impl EventPool {
+    /// A pool of `count` events usable by every device of the context.
+    pub fn new(ctx: &Context, count: u32, flags: EventPoolFlags) -> Result<EventPool> {
+        Self::for_devices(ctx, count, flags, &[])
+    }
+
+    /// A pool of `count` events usable by `devices` (all of the context's when empty).
+    pub fn for_devices(
+        ctx: &Context,
+        count: u32,
+        flags: EventPoolFlags,
+        devices: &[Device],
+    ) -> Result<EventPool> {
+        const CALL: &str = "zeEventPoolCreate";
+        if count == 0 {
+            return Err(Error::invalid(
+                CALL,
+                "an event pool needs at least one event",
+            ));
+        }
+        for d in devices {
+            ctx.check_device(CALL, d)?;
+        }
+        let desc = sys::ze_event_pool_desc_t {
+            flags: flags.bits(),
+            count,
+            ..Default::default()
+        };
+        let mut handles: Vec<_> = devices.iter().map(Device::as_raw).collect();
+        let mut h = std::ptr::null_mut();
+        let ph = if handles.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            handles.as_mut_ptr()
+        };
+        // SAFETY: valid context, descriptor and device handles of that context.
+        unsafe {
+            ze!(
+                ctx.api(),
+                zeEventPoolCreate(ctx.as_raw(), &desc, handles.len() as u32, ph, &mut h)
+            )?
+        };
+        Ok(EventPool {
+            inner: Arc::new(PoolInner {
+                ctx: ctx.clone(),
+                handle: Handle(h),
+                count,
+                flags,
+                taken: Mutex::new(vec![false; count as usize]),
+            }),
+        })
+    }
+
+    /// The number of events in the pool.
+    pub fn count(&self) -> u32 {
+        self.inner.count
+    }
+
+    /// The pool's flags.
+    pub fn flags(&self) -> EventPoolFlags {
+        self.inner.flags
+    }
+
+    /// The raw handle. It stays owned by this object.
+    pub fn as_raw(&self) -> sys::ze_event_pool_handle_t {
+        self.inner.handle.0
+    }
+
+    /// Creates the event at `index`, signalling to and waiting from the host scope.
+    pub fn event(&self, index: u32) -> Result<Event> {
+        self.event_with_scope(index, EventScope::HOST, EventScope::HOST)
+    }
+
+    /// Creates the event at `index` with explicit cache scopes. Each index holds one event
+    /// at a time; it is free again when that event is dropped.
+    pub fn event_with_scope(
+        &self,
+        index: u32,
+        signal: EventScope,
+        wait: EventScope,
+    ) -> Result<Event> {
+        const CALL: &str = "zeEventCreate";
+        if index >= self.inner.count {
+            return Err(Error::invalid(
+                CALL,
+                format!("index {index} is outside a pool of {}", self.inner.count),
+            ));
+        }
+        let mut taken = self.inner.taken.lock().unwrap_or_else(|p| p.into_inner());
+        if taken[index as usize] {
+            return Err(Error::invalid(
+                CALL,
+                format!("event {index} of the pool already exists"),
+            ));
+        }
+        let desc = sys::ze_event_desc_t {
+            index,
+            signal: signal.bits(),
+            wait: wait.bits(),
+            ..Default::default()
+        };
+        let mut h = std::ptr::null_mut();
+        // SAFETY: valid pool handle, in-range unused index, descriptor and output.
+        unsafe {
+            ze!(
+                self.inner.ctx.api(),
+                zeEventCreate(self.as_raw(), &desc, &mut h)
+            )?
+        };
+        taken[index as usize] = true;
+        Ok(Event {
+            inner: Arc::new(EventInner {
+                pool: self.inner.clone(),
+                handle: Handle(h),
+                index,
+            }),
+        })
+    }
+}
+
+pub(crate) struct EventInner {
+    pool: Arc<PoolInner>,
+    pub(crate) handle: Handle<sys::_ze_event_handle_t>,
+    index: u32,
+}
+
+impl Drop for EventInner {
+    fn drop(&mut self) {
+        // SAFETY: commands that use the event hold a reference to it, so none is pending.
+        if let Err(e) = unsafe { ze!(self.pool.ctx.api(), zeEventDestroy(self.handle.0)) } {
+            log::error!("level-zero: destroying an event failed: {e}");
+        }
+        let mut taken = self.pool.taken.lock().unwrap_or_else(|p| p.into_inner());
+        taken[self.index as usize] = false;
+    }
+}
+
+/// A kernel timestamp: start and end counter values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct KernelTimestamp {
+    /// Global (device-wide) clock: start, end.
+    pub global: (u64, u64),
+    /// Context clock (time the context was active): start, end.
+    pub context: (u64, u64),
+}
+
+/// An event: signalled by the device or the host, waited on by either.
+///
+/// Cheap to clone (shared); commands that use an event keep it alive. `Send + Sync`:
+/// event host operations are thread-safe.
+#[derive(Clone)]
+pub struct Event {
+    pub(crate) inner: Arc<EventInner>,
+}
+
+impl std::fmt::Debug for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Event")
+            .field("index", &self.inner.index)
+            .finish()
+    }
+}
+
+pub(crate) fn timeout_ns(t: Option<Duration>) -> u64 {
+    t.map_or(u64::MAX, |d| d.as_nanos().min(u64::MAX as u128 - 1) as u64)
+}
+
+impl Event {
+    fn api(&self) -> &sys::Api {
+        self.inner.pool.ctx.api()
+    }
+
+    /// The raw handle. It stays owned by this object.
+    pub fn as_raw(&self) -> sys::ze_event_handle_t {
+        self.inner.handle.0
+    }
+
+    /// The index of the event in its pool.
+    pub fn index(&self) -> u32 {
+        self.inner.index
+    }
+
+    /// Signals the event from the host.
+    pub fn host_signal(&self) -> Result<()> {
+        // SAFETY: valid handle.
+        unsafe { ze!(self.api(), zeEventHostSignal(self.as_raw())) }
+    }
+
+    /// Waits until the event is signalled.
+    pub fn host_synchronize(&self) -> Result<()> {
+        match self.host_synchronize_timeout(None)? {
+            true => Ok(()),
+            false => Err(Error::Timeout {
+                call: "zeEventHostSynchronize",
+            }),
+        }
+    }
+
+    /// Waits at most `timeout` (forever for `None`): `true` once signalled, `false` when
+    /// the time ran out.
+    pub fn host_synchronize_timeout(&self, timeout: Option<Duration>) -> Result<bool> {
+        // SAFETY: valid handle.
+        let r = unsafe {
+            self.api()
+                .zeEventHostSynchronize(self.as_raw(), timeout_ns(timeout))
+        };
+        not_ready_is_false("zeEventHostSynchronize", r)
+    }
+
+    /// Whether the event is signalled, without waiting.
+    pub fn is_signaled(&self) -> Result<bool> {
+        // SAFETY: valid handle.
+        let r = unsafe { self.api().zeEventQueryStatus(self.as_raw()) };
+        not_ready_is_false("zeEventQueryStatus", r)
+    }
+
+    /// Resets the event to not signalled, from the host.
+    pub fn host_reset(&self) -> Result<()> {
+        // SAFETY: valid handle.
+        unsafe { ze!(self.api(), zeEventHostReset(self.as_raw())) }
+    }
+
+    /// The kernel timestamp the event recorded (pool created with
+    /// [`EventPoolFlags::KERNEL_TIMESTAMP`]); the event must be signalled.
+    pub fn kernel_timestamp(&self) -> Result<KernelTimestamp> {
+        let mut t = sys::ze_kernel_timestamp_result_t::default();
+        // SAFETY: valid handle and output.
+        unsafe {
+            ze!(
+                self.api(),
+                zeEventQueryKernelTimestamp(self.as_raw(), &mut t)
+            )?
+        };
+        Ok(KernelTimestamp {
+            global: (t.global.kernelStart, t.global.kernelEnd),
+            context: (t.context.kernelStart, t.context.kernelEnd),
+        })
+    }
+}
+
+/// `ZE_RESULT_NOT_READY` as `Ok(false)`, success as `Ok(true)`, anything else an error.
+pub(crate) fn not_ready_is_false(
+    call: &'static str,
+    r: std::result::Result<sys::ze_result_t, sys::MissingFunction>,
+) -> Result<bool> {
+    match r {
+        Ok(sys::ze_result_t::ZE_RESULT_NOT_READY) => Ok(false),
+        other => crate::error::check(call, other).map(|()| true),
+    }
+}

@@ -1,0 +1,738 @@
+//! Command lists: regular (record, close, execute on a queue) and immediate (each command
+//! is submitted as it is appended).
+//!
+//! Both kinds take `&mut self` to append, and are `Send` but not `Sync`: Level Zero forbids
+//! appending to one list from several threads at once. Every command keeps what it uses
+//! alive (buffers, events, kernels, fill patterns) until the list has seen it complete; see
+//! [`crate::memory`] for the rules that keep host access and device work apart.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytemuck::Pod;
+use level_zero_sys as sys;
+
+use crate::context::Context;
+use crate::device::Device;
+use crate::error::{Error, Result, ze};
+use crate::event::{Event, not_ready_is_false, timeout_ns};
+use crate::handle::Handle;
+use crate::memory::{Memory, Registered, Use};
+use crate::properties::QueueGroupFlags;
+use crate::queue::QueueDesc;
+
+/// Something a command keeps alive until it completes.
+pub(crate) type Keep = Arc<dyn Any + Send + Sync>;
+
+/// What a list object owns: the handle and what it was created for.
+pub(crate) struct ListCore {
+    pub(crate) ctx: Context,
+    pub(crate) device: Device,
+    pub(crate) handle: Handle<sys::_ze_command_list_handle_t>,
+    pub(crate) ordinal: u32,
+    max_fill_pattern: usize,
+    compute: bool,
+}
+
+impl Drop for ListCore {
+    fn drop(&mut self) {
+        // SAFETY: the owners destroy a list only once nothing it recorded can still run
+        // (regular lists: no queue holds it; immediate lists: synchronised first).
+        if let Err(e) = unsafe { ze!(self.ctx.api(), zeCommandListDestroy(self.handle.0)) } {
+            log::error!("level-zero: destroying a command list failed: {e}");
+        }
+    }
+}
+
+impl ListCore {
+    fn new(ctx: &Context, device: &Device, desc: &QueueDesc, immediate: bool) -> Result<ListCore> {
+        let call = if immediate {
+            "zeCommandListCreateImmediate"
+        } else {
+            "zeCommandListCreate"
+        };
+        ctx.check_device(call, device)?;
+        let groups = device.queue_groups()?;
+        let Some(group) = groups.get(desc.ordinal as usize) else {
+            return Err(Error::invalid(
+                call,
+                format!(
+                    "queue group ordinal {} does not exist (the device has {})",
+                    desc.ordinal,
+                    groups.len()
+                ),
+            ));
+        };
+        let mut h = std::ptr::null_mut();
+        if immediate {
+            if desc.index >= group.num_queues {
+                return Err(Error::invalid(
+                    call,
+                    format!(
+                        "queue index {} is outside group {} of {} queues",
+                        desc.index, desc.ordinal, group.num_queues
+                    ),
+                ));
+            }
+            let qdesc = desc.raw();
+            // SAFETY: valid context and device of it, valid descriptor, checked ordinal.
+            unsafe {
+                ze!(
+                    ctx.api(),
+                    zeCommandListCreateImmediate(ctx.as_raw(), device.as_raw(), &qdesc, &mut h)
+                )?
+            };
+        } else {
+            let ldesc = sys::ze_command_list_desc_t {
+                commandQueueGroupOrdinal: desc.ordinal,
+                ..Default::default()
+            };
+            // SAFETY: valid context and device of it, valid descriptor, checked ordinal.
+            unsafe {
+                ze!(
+                    ctx.api(),
+                    zeCommandListCreate(ctx.as_raw(), device.as_raw(), &ldesc, &mut h)
+                )?
+            };
+        }
+        Ok(ListCore {
+            ctx: ctx.clone(),
+            device: device.clone(),
+            handle: Handle(h),
+            ordinal: desc.ordinal,
+            max_fill_pattern: group.max_memory_fill_pattern_size,
+            compute: group.flags.contains(QueueGroupFlags::COMPUTE),
+        })
+    }
+
+    fn api(&self) -> &sys::Api {
+        self.ctx.api()
+    }
+
+    fn raw(&self) -> sys::ze_command_list_handle_t {
+        self.handle.0
+    }
+
+    /// Checks that memory a command uses can be reached by this list's device.
+    fn check_memory(
+        &self,
+        call: &'static str,
+        what: &str,
+        alloc_ctx: &Context,
+        dev: Option<&Device>,
+    ) -> Result<()> {
+        if alloc_ctx != &self.ctx {
+            return Err(Error::invalid(
+                call,
+                format!("the {what} belongs to another context than the command list"),
+            ));
+        }
+        if let Some(d) = dev
+            && d != &self.device
+            && !self.device.can_access_peer(d)?
+        {
+            return Err(Error::invalid(
+                call,
+                format!(
+                    "the {what} is memory of another device, which the list's device cannot access (no peer-to-peer access); use copy_peer"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What the append helpers need from a list of either kind.
+trait Recorder {
+    fn core(&self) -> &ListCore;
+    /// Appends one command: `append` makes the Level Zero call; `uses` and `keep` are what
+    /// the command touches and must keep alive.
+    fn record(
+        &mut self,
+        call: &'static str,
+        uses: &[Use],
+        keep: Option<Keep>,
+        append: &mut dyn FnMut(&ListCore) -> Result<()>,
+    ) -> Result<()>;
+}
+
+fn event_handles(events: &[&Event]) -> Vec<sys::ze_event_handle_t> {
+    events.iter().map(|e| e.as_raw()).collect()
+}
+
+/// The commands both list kinds record, written once.
+macro_rules! commands {
+    () => {
+        /// The context the list belongs to.
+        pub fn context(&self) -> &Context {
+            &self.core().ctx
+        }
+
+        /// The device the list records for.
+        pub fn device(&self) -> &Device {
+            &self.core().device
+        }
+
+        /// The command-queue group ordinal the list was created for.
+        pub fn ordinal(&self) -> u32 {
+            self.core().ordinal
+        }
+
+        /// The raw handle. It stays owned by this object.
+        pub fn as_raw(&self) -> sys::ze_command_list_handle_t {
+            self.core().raw()
+        }
+
+        /// Copies `src` into `dst` (any kinds of memory of this list's context: device,
+        /// host or shared, whole buffers or slices). Both must have the same length.
+        ///
+        /// Memory of another device of the context is accepted when this list's device can
+        /// access it (peer-to-peer); see [`crate::peer`] otherwise.
+        pub fn copy<T: Pod>(&mut self, dst: &impl Memory<T>, src: &impl Memory<T>) -> Result<()> {
+            const CALL: &str = "zeCommandListAppendMemoryCopy";
+            let (d, s) = (dst.region(), src.region());
+            if d.bytes != s.bytes {
+                return Err(Error::invalid(
+                    CALL,
+                    format!("length mismatch: destination {} elements, source {}", dst.len(), src.len()),
+                ));
+            }
+            self.core().check_memory(CALL, "destination", &d.alloc.ctx, d.alloc.device.as_ref())?;
+            self.core().check_memory(CALL, "source", &s.alloc.ctx, s.alloc.device.as_ref())?;
+            if d.bytes == 0 {
+                return Ok(());
+            }
+            let (dp, sp, n) = (d.ptr(), s.ptr(), d.bytes);
+            self.record(CALL, &[d.use_(true), s.use_(false)], None, &mut |core| {
+                // SAFETY: both ranges lie inside live allocations of this context, which
+                // the list keeps alive until the copy completes.
+                unsafe {
+                    ze!(
+                        core.api(),
+                        zeCommandListAppendMemoryCopy(core.raw(), dp, sp, n, std::ptr::null_mut(), 0, std::ptr::null_mut())
+                    )
+                }
+            })
+        }
+
+        /// Fills `dst` with copies of `value`. The size of `T` is the pattern size: it must
+        /// be a power of two no larger than the queue group's `max_memory_fill_pattern_size`.
+        pub fn fill<T: Pod>(&mut self, dst: &impl Memory<T>, value: T) -> Result<()> {
+            const CALL: &str = "zeCommandListAppendMemoryFill";
+            let size = size_of::<T>();
+            if !size.is_power_of_two() || size > self.core().max_fill_pattern {
+                return Err(Error::invalid(
+                    CALL,
+                    format!(
+                        "a {size}-byte pattern is not a power of two up to {} bytes",
+                        self.core().max_fill_pattern
+                    ),
+                ));
+            }
+            let d = dst.region();
+            self.core().check_memory(CALL, "destination", &d.alloc.ctx, d.alloc.device.as_ref())?;
+            if d.bytes == 0 {
+                return Ok(());
+            }
+            let pattern: Arc<Vec<u8>> = Arc::new(bytemuck::bytes_of(&value).to_vec());
+            let (dp, n, pp) = (d.ptr(), d.bytes, pattern.as_ptr());
+            self.record(CALL, &[d.use_(true)], Some(pattern), &mut |core| {
+                // SAFETY: the range lies inside a live allocation of this context and the
+                // pattern lives in the list until the fill completes.
+                unsafe {
+                    ze!(
+                        core.api(),
+                        zeCommandListAppendMemoryFill(core.raw(), dp, pp.cast(), size, n, std::ptr::null_mut(), 0, std::ptr::null_mut())
+                    )
+                }
+            })
+        }
+
+        /// Writes the device's global timestamp into `dst[0]` when the command executes.
+        pub fn write_global_timestamp(&mut self, dst: &impl Memory<u64>) -> Result<()> {
+            const CALL: &str = "zeCommandListAppendWriteGlobalTimestamp";
+            let d = dst.region();
+            if d.bytes < 8 {
+                return Err(Error::invalid(CALL, "the destination holds no u64"));
+            }
+            self.core().check_memory(CALL, "destination", &d.alloc.ctx, d.alloc.device.as_ref())?;
+            let dp = d.ptr().cast::<u64>();
+            self.record(CALL, &[d.use_(true)], None, &mut |core| {
+                // SAFETY: 8 bytes inside a live allocation the list keeps alive.
+                unsafe {
+                    ze!(
+                        core.api(),
+                        zeCommandListAppendWriteGlobalTimestamp(core.raw(), dp, std::ptr::null_mut(), 0, std::ptr::null_mut())
+                    )
+                }
+            })
+        }
+
+        /// An execution barrier: later commands start after earlier ones complete.
+        pub fn barrier(&mut self) -> Result<()> {
+            self.barrier_with(None, &[])
+        }
+
+        /// A barrier that first waits for `wait` and signals `signal` when reached.
+        pub fn barrier_with(&mut self, signal: Option<&Event>, wait: &[&Event]) -> Result<()> {
+            const CALL: &str = "zeCommandListAppendBarrier";
+            let mut waits = event_handles(wait);
+            let sig = signal.map_or(std::ptr::null_mut(), Event::as_raw);
+            let keep: Keep = Arc::new((signal.cloned(), wait.iter().map(|e| (*e).clone()).collect::<Vec<_>>()));
+            let n = waits.len() as u32;
+            self.record(CALL, &[], Some(keep), &mut |core| {
+                let pw = if waits.is_empty() { std::ptr::null_mut() } else { waits.as_mut_ptr() };
+                // SAFETY: valid list and event handles, kept alive by the list.
+                unsafe { ze!(core.api(), zeCommandListAppendBarrier(core.raw(), sig, n, pw)) }
+            })
+        }
+
+        /// Signals `event` once the commands before it complete.
+        pub fn signal_event(&mut self, event: &Event) -> Result<()> {
+            const CALL: &str = "zeCommandListAppendSignalEvent";
+            let h = event.as_raw();
+            self.record(CALL, &[], Some(Arc::new(event.clone())), &mut |core| {
+                // SAFETY: valid list and event handles; the event is kept alive.
+                unsafe { ze!(core.api(), zeCommandListAppendSignalEvent(core.raw(), h)) }
+            })
+        }
+
+        /// Makes later commands wait until every event of `events` is signalled.
+        pub fn wait_events(&mut self, events: &[&Event]) -> Result<()> {
+            const CALL: &str = "zeCommandListAppendWaitOnEvents";
+            if events.is_empty() {
+                return Ok(());
+            }
+            let mut hs = event_handles(events);
+            let keep: Keep = Arc::new(events.iter().map(|e| (*e).clone()).collect::<Vec<_>>());
+            self.record(CALL, &[], Some(keep), &mut |core| {
+                // SAFETY: valid list and event handles; the events are kept alive.
+                unsafe {
+                    ze!(
+                        core.api(),
+                        zeCommandListAppendWaitOnEvents(core.raw(), hs.len() as u32, hs.as_mut_ptr())
+                    )
+                }
+            })
+        }
+
+        /// Launches `kernel` over `groups` work-groups (x, y, z) of its current group size,
+        /// with the arguments it has now (later changes do not affect this launch).
+        ///
+        /// Checked before any Level Zero call: the kernel belongs to this list's context and
+        /// device, every argument and the group size are set, no group count is zero, and
+        /// the list's queue group runs kernels.
+        ///
+        /// # Safety
+        ///
+        /// A kernel can read and write whatever its pointers reach. The buffers set as its
+        /// arguments are kept alive (and host access to them refused) until the launch
+        /// completes; the caller must ensure the kernel touches no other memory than those
+        /// buffers and memory that likewise outlives the launch, and that it does not race
+        /// with other device work on the same memory.
+        pub unsafe fn launch(&mut self, kernel: &crate::module::Kernel, groups: [u32; 3]) -> Result<()> {
+            // SAFETY: forwarded to the caller.
+            unsafe { self.launch_with(kernel, groups, None, &[]) }
+        }
+
+        /// [`launch`](Self::launch) that waits for `wait` first and signals `signal` when
+        /// the kernel completes (with a timestamp pool, `signal` then holds the kernel's
+        /// timestamps).
+        ///
+        /// # Safety
+        ///
+        /// As for [`launch`](Self::launch).
+        pub unsafe fn launch_with(
+            &mut self,
+            kernel: &crate::module::Kernel,
+            groups: [u32; 3],
+            signal: Option<&Event>,
+            wait: &[&Event],
+        ) -> Result<()> {
+            const CALL: &str = "zeCommandListAppendLaunchKernel";
+            if kernel.context() != &self.core().ctx || kernel.device() != &self.core().device {
+                return Err(Error::invalid(
+                    CALL,
+                    "the kernel's module was built for another context or device than the list's",
+                ));
+            }
+            if groups.contains(&0) {
+                return Err(Error::invalid(CALL, format!("zero group count {groups:?}")));
+            }
+            if !self.core().compute {
+                return Err(Error::invalid(
+                    CALL,
+                    "the list's queue group does not run kernels (a copy engine); use a compute list",
+                ));
+            }
+            let (uses, kernel_keep) = kernel.launch_uses(CALL)?;
+            let keep: Keep = Arc::new((
+                kernel_keep,
+                signal.cloned(),
+                wait.iter().map(|e| (*e).clone()).collect::<Vec<_>>(),
+            ));
+            let mut waits = event_handles(wait);
+            let sig = signal.map_or(std::ptr::null_mut(), Event::as_raw);
+            let count = sys::ze_group_count_t {
+                groupCountX: groups[0],
+                groupCountY: groups[1],
+                groupCountZ: groups[2],
+            };
+            let kh = kernel.as_raw();
+            self.record(CALL, &uses, Some(keep), &mut |core| {
+                let pw = if waits.is_empty() { std::ptr::null_mut() } else { waits.as_mut_ptr() };
+                // SAFETY: valid list, kernel and event handles kept alive by the list; the
+                // kernel's memory is the caller's responsibility (see the safety section).
+                unsafe {
+                    ze!(
+                        core.api(),
+                        zeCommandListAppendLaunchKernel(core.raw(), kh, &count, sig, waits.len() as u32, pw)
+                    )
+                }
+            })
+        }
+
+        /// Resets `event` to not signalled when the command executes.
+        pub fn reset_event(&mut self, event: &Event) -> Result<()> {
+            const CALL: &str = "zeCommandListAppendEventReset";
+            let h = event.as_raw();
+            self.record(CALL, &[], Some(Arc::new(event.clone())), &mut |core| {
+                // SAFETY: valid list and event handles; the event is kept alive.
+                unsafe { ze!(core.api(), zeCommandListAppendEventReset(core.raw(), h)) }
+            })
+        }
+    };
+}
+
+/// The state behind a regular command list, shared with the queues executing it.
+pub(crate) struct ListState {
+    pub(crate) core: ListCore,
+    pub(crate) uses: Vec<Use>,
+    keep: Vec<Keep>,
+    pub(crate) closed: bool,
+}
+
+/// A regular command list: record commands, [`close`](Self::close), then execute it on a
+/// [`CommandQueue`](crate::CommandQueue) as many times as needed;
+/// [`reset`](Self::reset) to record anew.
+///
+/// While a queue may be executing it, the list cannot be changed (appending or resetting
+/// fails with [`Error::Busy`]); dropping it is fine: the queue keeps it until the execution
+/// completes. `Send`, not `Sync`.
+pub struct CommandList {
+    pub(crate) state: Arc<ListState>,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+impl std::fmt::Debug for CommandList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandList")
+            .field("ordinal", &self.state.core.ordinal)
+            .field("closed", &self.state.closed)
+            .field("commands_keep", &self.state.keep.len())
+            .finish()
+    }
+}
+
+impl CommandList {
+    /// A regular list for `device`, for queues of the group `desc.ordinal` (the queue
+    /// index of `desc` is not used).
+    pub fn new(ctx: &Context, device: &Device, desc: &QueueDesc) -> Result<CommandList> {
+        Ok(CommandList {
+            state: Arc::new(ListState {
+                core: ListCore::new(ctx, device, desc, false)?,
+                uses: Vec::new(),
+                keep: Vec::new(),
+                closed: false,
+            }),
+            _not_sync: PhantomData,
+        })
+    }
+
+    /// A regular list for the device's compute queue group.
+    pub fn compute(ctx: &Context, device: &Device) -> Result<CommandList> {
+        Self::new(ctx, device, &QueueDesc::compute(device)?)
+    }
+
+    /// A regular list for the device's best copy queue group.
+    pub fn copy_engine(ctx: &Context, device: &Device) -> Result<CommandList> {
+        Self::new(ctx, device, &QueueDesc::copy(device)?)
+    }
+
+    fn state_mut(&mut self, call: &'static str) -> Result<&mut ListState> {
+        Arc::get_mut(&mut self.state).ok_or(Error::Busy {
+            what: call,
+            why: "the command list may still be executing on a queue; synchronize the queue (or its fence) first",
+        })
+    }
+
+    /// Whether the list is closed (ready to execute).
+    pub fn is_closed(&self) -> bool {
+        self.state.closed
+    }
+
+    /// Closes the list: no more commands; it can now be executed.
+    pub fn close(&mut self) -> Result<()> {
+        const CALL: &str = "zeCommandListClose";
+        let s = self.state_mut(CALL)?;
+        if s.closed {
+            return Ok(());
+        }
+        // SAFETY: valid handle, not executing (exclusive ownership of the state).
+        unsafe { ze!(s.core.api(), zeCommandListClose(s.core.raw()))? };
+        s.closed = true;
+        Ok(())
+    }
+
+    /// Empties the list for recording anew, releasing what its commands kept alive.
+    pub fn reset(&mut self) -> Result<()> {
+        const CALL: &str = "zeCommandListReset";
+        let s = self.state_mut(CALL)?;
+        // SAFETY: valid handle, not executing (exclusive ownership of the state).
+        unsafe { ze!(s.core.api(), zeCommandListReset(s.core.raw()))? };
+        s.uses.clear();
+        s.keep.clear();
+        s.closed = false;
+        Ok(())
+    }
+
+    commands!();
+}
+
+impl Recorder for CommandList {
+    fn core(&self) -> &ListCore {
+        &self.state.core
+    }
+
+    fn record(
+        &mut self,
+        call: &'static str,
+        uses: &[Use],
+        keep: Option<Keep>,
+        append: &mut dyn FnMut(&ListCore) -> Result<()>,
+    ) -> Result<()> {
+        let s = self.state_mut(call)?;
+        if s.closed {
+            return Err(Error::invalid(
+                call,
+                "the command list is closed; reset it to record again",
+            ));
+        }
+        append(&s.core)?;
+        s.uses.extend_from_slice(uses);
+        s.keep.extend(keep);
+        Ok(())
+    }
+}
+
+/// An immediate command list: each command is submitted as it is appended, and runs in
+/// order. [`synchronize`](Self::synchronize) waits for all of them.
+///
+/// What the commands use stays alive (and host access to host or shared buffers they write
+/// stays refused) until a synchronisation has seen them complete. Dropping the list waits
+/// for its work first. `Send`, not `Sync`.
+pub struct ImmediateCommandList {
+    core: ListCore,
+    pending: Registered,
+    pending_keep: Vec<Keep>,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+impl std::fmt::Debug for ImmediateCommandList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImmediateCommandList")
+            .field("ordinal", &self.core.ordinal)
+            .finish()
+    }
+}
+
+impl ImmediateCommandList {
+    /// An immediate list on queue `desc.index` of group `desc.ordinal` of `device`.
+    pub fn new(ctx: &Context, device: &Device, desc: &QueueDesc) -> Result<Self> {
+        Ok(ImmediateCommandList {
+            core: ListCore::new(ctx, device, desc, true)?,
+            pending: Registered::empty(),
+            pending_keep: Vec::new(),
+            _not_sync: PhantomData,
+        })
+    }
+
+    /// An immediate list on the device's compute queue group.
+    pub fn compute(ctx: &Context, device: &Device) -> Result<Self> {
+        Self::new(ctx, device, &QueueDesc::compute(device)?)
+    }
+
+    /// An immediate list on the device's best copy queue group (a copy engine when it has
+    /// one).
+    pub fn copy_engine(ctx: &Context, device: &Device) -> Result<Self> {
+        Self::new(ctx, device, &QueueDesc::copy(device)?)
+    }
+
+    commands!();
+
+    /// Waits until every command appended so far has completed, then releases what they
+    /// kept alive.
+    pub fn synchronize(&mut self) -> Result<()> {
+        match self.synchronize_timeout(None)? {
+            true => Ok(()),
+            false => Err(Error::Timeout {
+                call: "zeCommandListHostSynchronize",
+            }),
+        }
+    }
+
+    /// Waits at most `timeout` (forever for `None`): `true` when everything completed (what
+    /// the commands kept alive is then released), `false` when the time ran out.
+    pub fn synchronize_timeout(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        // SAFETY: valid handle.
+        let r = unsafe {
+            self.core
+                .api()
+                .zeCommandListHostSynchronize(self.core.raw(), timeout_ns(timeout))
+        };
+        let done = not_ready_is_false("zeCommandListHostSynchronize", r);
+        match &done {
+            Ok(true) => self.release(),
+            // The device's work is gone: nothing can touch the memory any more.
+            Err(e) if e.is_device_lost() => self.release(),
+            _ => {}
+        }
+        done
+    }
+
+    fn release(&mut self) {
+        self.pending = Registered::empty();
+        self.pending_keep.clear();
+    }
+
+    /// Copies host data into `dst` and waits for the copy (and everything appended before
+    /// it) to complete, so `src` is free again on return.
+    pub fn copy_from_slice<T: Pod>(&mut self, dst: &impl Memory<T>, src: &[T]) -> Result<()> {
+        self.host_copy(
+            "zeCommandListAppendMemoryCopy",
+            dst,
+            src.as_ptr().cast_mut().cast(),
+            src.len(),
+            false,
+        )
+    }
+
+    /// Copies `src` into host memory and waits for the copy (and everything appended before
+    /// it) to complete.
+    pub fn copy_to_slice<T: Pod>(&mut self, dst: &mut [T], src: &impl Memory<T>) -> Result<()> {
+        self.host_copy(
+            "zeCommandListAppendMemoryCopy",
+            src,
+            dst.as_mut_ptr().cast(),
+            dst.len(),
+            true,
+        )
+    }
+
+    /// A copy between device-visible memory `mem` and plain host memory `host` of `len`
+    /// elements, synchronised before returning (the host memory is only borrowed).
+    fn host_copy<T: Pod>(
+        &mut self,
+        call: &'static str,
+        mem: &impl Memory<T>,
+        host: *mut std::ffi::c_void,
+        len: usize,
+        to_host: bool,
+    ) -> Result<()> {
+        let m = mem.region();
+        if len != mem.len() {
+            return Err(Error::invalid(
+                call,
+                format!(
+                    "length mismatch: buffer {} elements, host slice {len}",
+                    mem.len()
+                ),
+            ));
+        }
+        self.core
+            .check_memory(call, "buffer", &m.alloc.ctx, m.alloc.device.as_ref())?;
+        if m.bytes == 0 {
+            return Ok(());
+        }
+        // Without a way to wait, the borrowed host memory could be used after return.
+        if self.core.api().zeCommandListHostSynchronize.is_none() {
+            return Err(sys::MissingFunction {
+                name: "zeCommandListHostSynchronize",
+            }
+            .into());
+        }
+        let (mp, n) = (m.ptr(), m.bytes);
+        let (dp, sp) = if to_host { (host, mp) } else { (mp, host) };
+        self.record(call, &[m.use_(!to_host)], None, &mut |core| {
+            // SAFETY: the buffer range lies in a live allocation kept alive by the list; the
+            // host range is `n` bytes of a live slice borrowed until the synchronisation
+            // below has seen the copy complete.
+            unsafe {
+                ze!(
+                    core.api(),
+                    zeCommandListAppendMemoryCopy(
+                        core.raw(),
+                        dp,
+                        sp,
+                        n,
+                        std::ptr::null_mut(),
+                        0,
+                        std::ptr::null_mut()
+                    )
+                )
+            }
+        })?;
+        // Wait for completion before the borrow of the host memory ends. A conforming driver
+        // returns from an unbounded wait only when the work completed or the device was
+        // lost (its work is then gone); a timeout cannot happen, but is retried.
+        loop {
+            match self.synchronize_timeout(None) {
+                Ok(true) => return Ok(()),
+                Ok(false) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Recorder for ImmediateCommandList {
+    fn core(&self) -> &ListCore {
+        &self.core
+    }
+
+    fn record(
+        &mut self,
+        call: &'static str,
+        uses: &[Use],
+        keep: Option<Keep>,
+        append: &mut dyn FnMut(&ListCore) -> Result<()>,
+    ) -> Result<()> {
+        // The command starts running as soon as it is appended: register it first.
+        let registered = Registered::register(call, uses)?;
+        append(&self.core)?;
+        self.pending.append(registered);
+        self.pending_keep.extend(keep);
+        Ok(())
+    }
+}
+
+impl Drop for ImmediateCommandList {
+    fn drop(&mut self) {
+        match self.synchronize_timeout(None) {
+            Ok(_) => {}
+            Err(e) if e.is_device_lost() => {}
+            Err(e) => {
+                // The work may still be running: keep what it uses alive for good rather
+                // than free memory the device may touch.
+                log::error!(
+                    "level-zero: an immediate command list could not be synchronised before destruction ({e}); leaking what its commands use"
+                );
+                std::mem::forget(std::mem::replace(&mut self.pending, Registered::empty()));
+                std::mem::forget(std::mem::take(&mut self.pending_keep));
+            }
+        }
+    }
+}

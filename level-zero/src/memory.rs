@@ -1,0 +1,818 @@
+//! Memory allocations: device, host and shared buffers.
+//!
+//! # How buffers stay sound while the device works
+//!
+//! Every buffer owns its allocation through a reference count. Each command that uses a
+//! buffer (a copy, a fill, a kernel argument) takes a reference, and the command list, queue
+//! or immediate list keeps it until it has *seen* the command complete (a host
+//! synchronisation, or a fence or queue synchronisation). Dropping a buffer therefore never
+//! frees memory the device may still use: the memory is freed (`zeMemFree`) when the last
+//! reference goes, after the work finished.
+//!
+//! Host and shared buffers can also be read and written by the host. Host access goes
+//! through guards ([`HostBuffer::as_slice`], [`HostBuffer::as_mut_slice`]) that work like a
+//! `RefCell` between the host and the device:
+//!
+//! - a host read guard is refused while submitted device work may write the buffer;
+//! - a host write guard is refused while submitted device work may read or write it;
+//! - submitting device work that writes the buffer is refused while a host guard exists, and
+//!   work that reads it is refused while a host write guard exists.
+//!
+//! Refusals are [`Error::Busy`] errors, never blocking and never undefined behaviour.
+//! Device-only memory ([`DeviceBuffer`]) has no host access at all; host data reaches it
+//! through copies.
+
+use std::ffi::c_void;
+use std::marker::PhantomData;
+use std::ops::{Bound, Deref, DerefMut, RangeBounds};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytemuck::Pod;
+use level_zero_sys as sys;
+
+use crate::context::Context;
+use crate::device::Device;
+use crate::error::{Error, Result, ze};
+use crate::properties::ext_name;
+
+/// The kind of an allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AllocationKind {
+    /// Device memory (`zeMemAllocDevice`): only the device touches it.
+    Device,
+    /// Host memory (`zeMemAllocHost`): pinned host memory every device of the context reads
+    /// and writes.
+    Host,
+    /// Shared memory (`zeMemAllocShared`): migrates between the host and a device.
+    Shared,
+}
+
+/// Options for an allocation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AllocOptions {
+    /// Alignment in bytes: a power of two, or 0 for the element type's alignment.
+    pub alignment: usize,
+    /// The memory-module ordinal on the device (see [`Device::memory_properties`]).
+    pub ordinal: u32,
+    /// `ze_device_mem_alloc_flags_t` bits (caching bias), for device and shared allocations.
+    pub device_flags: u32,
+    /// `ze_host_mem_alloc_flags_t` bits (caching bias), for host and shared allocations.
+    pub host_flags: u32,
+}
+
+#[derive(Default, Debug)]
+struct Access {
+    host_readers: u32,
+    host_writer: bool,
+    device_readers: u32,
+    device_writers: u32,
+}
+
+/// One allocation. Freed when the last reference (buffer, command, list) goes.
+pub(crate) struct Allocation {
+    pub(crate) ctx: Context,
+    pub(crate) ptr: *mut c_void,
+    pub(crate) bytes: usize,
+    pub(crate) kind: AllocationKind,
+    pub(crate) device: Option<Device>,
+    access: Mutex<Access>,
+}
+
+// SAFETY: the pointer is an address of memory owned by the driver; the host reaches it only
+// through the guards, which `access` arbitrates, so sharing the allocation between threads
+// cannot create a data race on its bytes.
+unsafe impl Send for Allocation {}
+// SAFETY: as above.
+unsafe impl Sync for Allocation {}
+
+impl Drop for Allocation {
+    fn drop(&mut self) {
+        if self.ptr.is_null() {
+            return;
+        }
+        // SAFETY: the pointer came from a successful allocation in this context, is freed
+        // once, and no command can still use it: every command holds a reference.
+        if let Err(e) = unsafe { ze!(self.ctx.api(), zeMemFree(self.ctx.as_raw(), self.ptr)) } {
+            log::error!(
+                "level-zero: freeing a {:?} allocation of {} bytes failed: {e}",
+                self.kind,
+                self.bytes
+            );
+        }
+    }
+}
+
+impl Allocation {
+    fn access(&self) -> MutexGuard<'_, Access> {
+        // A panic while holding this lock cannot leave the counters inconsistent (every
+        // update is a single assignment), so a poisoned lock is used as is.
+        self.access.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn host_visible(&self) -> bool {
+        self.kind != AllocationKind::Device
+    }
+}
+
+fn checked_bytes<T>(call: &'static str, len: usize) -> Result<usize> {
+    len.checked_mul(size_of::<T>()).ok_or_else(|| {
+        Error::invalid(
+            call,
+            format!("{len} elements of {} bytes overflow usize", size_of::<T>()),
+        )
+    })
+}
+
+fn alignment<T>(call: &'static str, opts: &AllocOptions) -> Result<usize> {
+    let a = if opts.alignment == 0 {
+        align_of::<T>()
+    } else {
+        opts.alignment
+    };
+    if !a.is_power_of_two() {
+        return Err(Error::invalid(
+            call,
+            format!("alignment {a} is not a power of two"),
+        ));
+    }
+    Ok(a.max(align_of::<T>()))
+}
+
+/// The relaxed-allocation-limits descriptor when `bytes` exceeds the device's limit.
+fn relaxed_limits(
+    device: &Device,
+    bytes: usize,
+) -> Result<Option<sys::ze_relaxed_allocation_limits_exp_desc_t>> {
+    let limit = device.properties()?.max_mem_alloc_size;
+    if bytes as u64 <= limit {
+        return Ok(None);
+    }
+    if !device
+        .driver()
+        .has_extension(ext_name(sys::ZE_RELAXED_ALLOCATION_LIMITS_EXP_NAME))
+    {
+        return Err(Error::AllocationTooLarge {
+            requested: bytes as u64,
+            limit,
+        });
+    }
+    Ok(Some(sys::ze_relaxed_allocation_limits_exp_desc_t {
+        flags: sys::ze_relaxed_allocation_limits_exp_flag_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_FLAG_MAX_SIZE.0,
+        ..Default::default()
+    }))
+}
+
+impl Allocation {
+    fn new(
+        ctx: &Context,
+        device: Option<&Device>,
+        kind: AllocationKind,
+        bytes: usize,
+        align: usize,
+        opts: &AllocOptions,
+    ) -> Result<Arc<Allocation>> {
+        let call = match kind {
+            AllocationKind::Device => "zeMemAllocDevice",
+            AllocationKind::Host => "zeMemAllocHost",
+            AllocationKind::Shared => "zeMemAllocShared",
+        };
+        if let Some(d) = device {
+            ctx.check_device(call, d)?;
+        }
+        let mut ptr: *mut c_void = std::ptr::null_mut();
+        if bytes > 0 {
+            let api = ctx.api();
+            let relaxed = match device {
+                Some(d) => relaxed_limits(d, bytes)?,
+                None => None,
+            };
+            let mut ddesc = sys::ze_device_mem_alloc_desc_t {
+                flags: opts.device_flags,
+                ordinal: opts.ordinal,
+                ..Default::default()
+            };
+            if let Some(r) = &relaxed {
+                ddesc.pNext = (r as *const sys::ze_relaxed_allocation_limits_exp_desc_t).cast();
+            }
+            let hdesc = sys::ze_host_mem_alloc_desc_t {
+                flags: opts.host_flags,
+                ..Default::default()
+            };
+            let dev = device.map_or(std::ptr::null_mut(), Device::as_raw);
+            // SAFETY: valid context and device handles of that context, descriptors (and
+            // the chained relaxed-limits descriptor, advertised by the driver) that outlive
+            // the call, a power-of-two alignment and a non-zero size.
+            unsafe {
+                match kind {
+                    AllocationKind::Device => ze!(
+                        api,
+                        zeMemAllocDevice(ctx.as_raw(), &ddesc, bytes, align, dev, &mut ptr)
+                    )?,
+                    AllocationKind::Host => ze!(
+                        api,
+                        zeMemAllocHost(ctx.as_raw(), &hdesc, bytes, align, &mut ptr)
+                    )?,
+                    AllocationKind::Shared => ze!(
+                        api,
+                        zeMemAllocShared(ctx.as_raw(), &ddesc, &hdesc, bytes, align, dev, &mut ptr)
+                    )?,
+                }
+            }
+            if ptr.is_null() {
+                return Err(Error::invalid(
+                    call,
+                    "the driver returned success and a null pointer",
+                ));
+            }
+        }
+        Ok(Arc::new(Allocation {
+            ctx: ctx.clone(),
+            ptr,
+            bytes,
+            kind,
+            device: device.cloned(),
+            access: Mutex::new(Access::default()),
+        }))
+    }
+}
+
+/// How a command uses a piece of memory.
+#[derive(Clone)]
+pub(crate) struct Use {
+    pub(crate) alloc: Arc<Allocation>,
+    pub(crate) write: bool,
+}
+
+/// Device uses of host-visible memory that were registered for submitted work; releasing
+/// them (on drop) allows host access again.
+pub(crate) struct Registered(Vec<Use>);
+
+impl Registered {
+    pub(crate) fn empty() -> Registered {
+        Registered(Vec::new())
+    }
+
+    /// Registers `uses` for submission, all or nothing.
+    pub(crate) fn register(call: &'static str, uses: &[Use]) -> Result<Registered> {
+        let mut done = Registered(Vec::with_capacity(uses.len()));
+        for u in uses {
+            if !u.alloc.host_visible() {
+                done.0.push(u.clone());
+                continue;
+            }
+            let mut a = u.alloc.access();
+            if u.write {
+                if a.host_writer || a.host_readers > 0 {
+                    return Err(Error::Busy {
+                        what: call,
+                        why: "the command writes a host or shared buffer the host is accessing (a host slice guard is alive)",
+                    });
+                }
+                a.device_writers += 1;
+            } else {
+                if a.host_writer {
+                    return Err(Error::Busy {
+                        what: call,
+                        why: "the command reads a host or shared buffer the host is writing (a mutable host slice guard is alive)",
+                    });
+                }
+                a.device_readers += 1;
+            }
+            drop(a);
+            done.0.push(u.clone());
+        }
+        Ok(done)
+    }
+
+    pub(crate) fn append(&mut self, other: Registered) {
+        let mut other = other;
+        self.0.append(&mut other.0);
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        for u in &self.0 {
+            if !u.alloc.host_visible() {
+                continue;
+            }
+            let mut a = u.alloc.access();
+            if u.write {
+                a.device_writers = a.device_writers.saturating_sub(1);
+            } else {
+                a.device_readers = a.device_readers.saturating_sub(1);
+            }
+        }
+    }
+}
+
+/// A byte range of an allocation that a command reads or writes.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct Region<'a> {
+    pub(crate) alloc: &'a Arc<Allocation>,
+    pub(crate) offset: usize,
+    pub(crate) bytes: usize,
+}
+
+impl Region<'_> {
+    pub(crate) fn ptr(&self) -> *mut c_void {
+        if self.bytes == 0 {
+            return self.alloc.ptr;
+        }
+        // SAFETY: offset + bytes lies within the allocation (checked when the region was
+        // made), so the result stays inside it.
+        unsafe { self.alloc.ptr.cast::<u8>().add(self.offset).cast() }
+    }
+
+    pub(crate) fn use_(&self, write: bool) -> Use {
+        Use {
+            alloc: self.alloc.clone(),
+            write,
+        }
+    }
+}
+
+pub(crate) mod sealed {
+    /// Implemented by this crate's memory types only.
+    pub trait Sealed {
+        /// The byte range the value stands for.
+        fn region(&self) -> super::Region<'_>;
+    }
+}
+
+/// Memory that commands can copy to, copy from and fill: a buffer of any kind, or a
+/// [`BufferSlice`] of one. Sealed.
+pub trait Memory<T: Pod>: sealed::Sealed {
+    /// Number of elements.
+    fn len(&self) -> usize {
+        self.region().bytes / size_of::<T>().max(1)
+    }
+
+    /// Whether there are no elements.
+    fn is_empty(&self) -> bool {
+        self.region().bytes == 0
+    }
+
+    /// The device address of the first element (what a kernel argument receives).
+    fn device_ptr(&self) -> *mut c_void {
+        self.region().ptr()
+    }
+
+    /// The kind of allocation.
+    fn kind(&self) -> AllocationKind {
+        self.region().alloc.kind
+    }
+
+    /// The device the memory belongs to (`None` for host memory).
+    fn device(&self) -> Option<&Device> {
+        self.region().alloc.device.as_ref()
+    }
+
+    /// The context the memory belongs to.
+    fn context(&self) -> &Context {
+        &self.region().alloc.ctx
+    }
+}
+
+/// A sub-range of a buffer, borrowed from it; usable wherever a buffer is.
+pub struct BufferSlice<'a, T> {
+    alloc: &'a Arc<Allocation>,
+    offset: usize,
+    len: usize,
+    _t: PhantomData<&'a [T]>,
+}
+
+impl<T: Pod> Memory<T> for BufferSlice<'_, T> {}
+impl<T: Pod> sealed::Sealed for BufferSlice<'_, T> {
+    fn region(&self) -> Region<'_> {
+        Region {
+            alloc: self.alloc,
+            offset: self.offset * size_of::<T>(),
+            bytes: self.len * size_of::<T>(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for BufferSlice<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BufferSlice")
+            .field("kind", &self.alloc.kind)
+            .field("offset", &self.offset)
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+fn bounds(len: usize, r: impl RangeBounds<usize>) -> Option<(usize, usize)> {
+    let start = match r.start_bound() {
+        Bound::Included(&s) => s,
+        Bound::Excluded(&s) => s.checked_add(1)?,
+        Bound::Unbounded => 0,
+    };
+    let end = match r.end_bound() {
+        Bound::Included(&e) => e.checked_add(1)?,
+        Bound::Excluded(&e) => e,
+        Bound::Unbounded => len,
+    };
+    (start <= end && end <= len).then_some((start, end - start))
+}
+
+macro_rules! buffer_common {
+    ($name:ident) => {
+        impl<T: Pod> Memory<T> for $name<T> {}
+        impl<T: Pod> sealed::Sealed for $name<T> {
+            fn region(&self) -> Region<'_> {
+                Region {
+                    alloc: &self.alloc,
+                    offset: 0,
+                    bytes: self.alloc.bytes,
+                }
+            }
+        }
+
+        impl<T: Pod> $name<T> {
+            /// Number of elements.
+            pub fn len(&self) -> usize {
+                self.len
+            }
+
+            /// Whether the buffer has no elements (no memory is allocated then).
+            pub fn is_empty(&self) -> bool {
+                self.len == 0
+            }
+
+            /// Size in bytes.
+            pub fn size_bytes(&self) -> usize {
+                self.alloc.bytes
+            }
+
+            /// The context the buffer was allocated in.
+            pub fn context(&self) -> &Context {
+                &self.alloc.ctx
+            }
+
+            /// The device address of the first element: what a kernel receives, and what
+            /// raw Level Zero calls take. Null for an empty buffer. The buffer stays the
+            /// owner; the address is valid while it (or a command using it) lives.
+            pub fn as_raw(&self) -> *mut c_void {
+                self.alloc.ptr
+            }
+
+            /// Elements `range` of the buffer, or `None` when the range is out of bounds.
+            pub fn get(&self, range: impl RangeBounds<usize>) -> Option<BufferSlice<'_, T>> {
+                let (offset, len) = bounds(self.len, range)?;
+                Some(BufferSlice {
+                    alloc: &self.alloc,
+                    offset,
+                    len,
+                    _t: PhantomData,
+                })
+            }
+
+            /// Elements `range` of the buffer.
+            ///
+            /// # Panics
+            ///
+            /// When the range is out of bounds, as slice indexing does; [`Self::get`]
+            /// returns `None` instead.
+            pub fn slice(&self, range: impl RangeBounds<usize>) -> BufferSlice<'_, T> {
+                let (s, e) = (
+                    format!("{:?}", range.start_bound()),
+                    format!("{:?}", range.end_bound()),
+                );
+                self.get(range).unwrap_or_else(|| {
+                    panic!(
+                        "range {s}..{e} out of bounds of a buffer of {} elements",
+                        self.len
+                    )
+                })
+            }
+        }
+
+        impl<T> std::fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("len", &self.len)
+                    .field("ptr", &self.alloc.ptr)
+                    .finish()
+            }
+        }
+    };
+}
+
+/// Device memory (`zeMemAllocDevice`) holding `len` elements of `T`.
+///
+/// Allocated directly on the device, with no host shadow. Only the device touches it; the
+/// host reaches it through copies. `Send + Sync`.
+///
+/// A new buffer's contents are unspecified (whatever the device memory held): any bit
+/// pattern is a valid `T` since `T: Pod`.
+pub struct DeviceBuffer<T> {
+    alloc: Arc<Allocation>,
+    len: usize,
+    _t: PhantomData<T>,
+}
+buffer_common!(DeviceBuffer);
+
+impl<T: Pod> DeviceBuffer<T> {
+    /// Allocates `len` elements on `device`.
+    ///
+    /// Sizes above the device's `maxMemAllocSize` use the relaxed-allocation-limits
+    /// extension when the driver offers it; otherwise they fail with
+    /// [`Error::AllocationTooLarge`]. A zero-length buffer allocates nothing.
+    pub fn new(ctx: &Context, device: &Device, len: usize) -> Result<Self> {
+        Self::with_options(ctx, device, len, &AllocOptions::default())
+    }
+
+    /// Allocates with explicit options.
+    pub fn with_options(
+        ctx: &Context,
+        device: &Device,
+        len: usize,
+        opts: &AllocOptions,
+    ) -> Result<Self> {
+        const CALL: &str = "zeMemAllocDevice";
+        let bytes = checked_bytes::<T>(CALL, len)?;
+        let align = alignment::<T>(CALL, opts)?;
+        let alloc = Allocation::new(
+            ctx,
+            Some(device),
+            AllocationKind::Device,
+            bytes,
+            align,
+            opts,
+        )?;
+        Ok(DeviceBuffer {
+            alloc,
+            len,
+            _t: PhantomData,
+        })
+    }
+
+    /// The device the buffer lives on.
+    pub fn device(&self) -> &Device {
+        self.alloc
+            .device
+            .as_ref()
+            .expect("device buffers always have a device")
+    }
+}
+
+/// A guard giving the host read access to a host or shared buffer. While it lives, device
+/// work that writes the buffer cannot be submitted.
+pub struct HostSlice<'a, T> {
+    alloc: &'a Allocation,
+    slice: &'a [T],
+}
+
+impl<T> Deref for HostSlice<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.slice
+    }
+}
+
+impl<T> Drop for HostSlice<'_, T> {
+    fn drop(&mut self) {
+        let mut a = self.alloc.access();
+        a.host_readers = a.host_readers.saturating_sub(1);
+    }
+}
+
+/// A guard giving the host write access to a host or shared buffer. While it lives, no
+/// device work that uses the buffer can be submitted.
+pub struct HostSliceMut<'a, T> {
+    alloc: &'a Allocation,
+    slice: &'a mut [T],
+}
+
+impl<T> Deref for HostSliceMut<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        self.slice
+    }
+}
+
+impl<T> DerefMut for HostSliceMut<'_, T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        self.slice
+    }
+}
+
+impl<T> Drop for HostSliceMut<'_, T> {
+    fn drop(&mut self) {
+        self.alloc.access().host_writer = false;
+    }
+}
+
+fn host_read<'a, T: Pod>(alloc: &'a Arc<Allocation>, len: usize) -> Result<HostSlice<'a, T>> {
+    let mut a = alloc.access();
+    if a.device_writers > 0 {
+        return Err(Error::Busy {
+            what: "host read of a buffer",
+            why: "submitted device work may still write it; synchronize the list or queue first",
+        });
+    }
+    a.host_readers += 1;
+    drop(a);
+    let slice = if len == 0 {
+        &[][..]
+    } else {
+        // SAFETY: the allocation holds `len` initialised `T`s (zeroed at creation, then
+        // written only by the host through guards or by device commands that completed),
+        // is aligned for `T`, lives as long as `alloc`, and no device write can be
+        // submitted while the guard's reader count is held.
+        unsafe { std::slice::from_raw_parts(alloc.ptr.cast::<T>(), len) }
+    };
+    Ok(HostSlice { alloc, slice })
+}
+
+fn host_write<'a, T: Pod>(alloc: &'a Arc<Allocation>, len: usize) -> Result<HostSliceMut<'a, T>> {
+    let mut a = alloc.access();
+    if a.device_writers > 0 || a.device_readers > 0 {
+        return Err(Error::Busy {
+            what: "host write of a buffer",
+            why: "submitted device work may still use it; synchronize the list or queue first",
+        });
+    }
+    // `&mut self` on the buffer excludes other host guards.
+    a.host_writer = true;
+    drop(a);
+    let slice = if len == 0 {
+        &mut [][..]
+    } else {
+        // SAFETY: as for reads; additionally the caller holds `&mut` to the buffer, so no
+        // other host guard exists, and no device work can be submitted while the writer
+        // flag is set.
+        unsafe { std::slice::from_raw_parts_mut(alloc.ptr.cast::<T>(), len) }
+    };
+    Ok(HostSliceMut { alloc, slice })
+}
+
+fn zero_fill(alloc: &Allocation) {
+    if alloc.bytes > 0 {
+        // SAFETY: a fresh host-accessible allocation of `bytes` bytes that nothing else
+        // references yet.
+        unsafe { std::ptr::write_bytes(alloc.ptr.cast::<u8>(), 0, alloc.bytes) };
+    }
+}
+
+macro_rules! host_access {
+    ($name:ident) => {
+        impl<T: Pod> $name<T> {
+            /// Host read access: a guard that dereferences to `&[T]`.
+            ///
+            /// Fails with [`Error::Busy`] while submitted device work may write the
+            /// buffer (synchronize the list or queue that runs it first).
+            pub fn as_slice(&self) -> Result<HostSlice<'_, T>> {
+                host_read(&self.alloc, self.len)
+            }
+
+            /// Host write access: a guard that dereferences to `&mut [T]`.
+            ///
+            /// Fails with [`Error::Busy`] while submitted device work may use the
+            /// buffer.
+            pub fn as_mut_slice(&mut self) -> Result<HostSliceMut<'_, T>> {
+                host_write(&self.alloc, self.len)
+            }
+
+            /// Copies the contents into a `Vec`.
+            pub fn to_vec(&self) -> Result<Vec<T>> {
+                Ok(self.as_slice()?.to_vec())
+            }
+
+            /// Overwrites the contents with `src`, which must have the same length.
+            pub fn copy_from_slice(&mut self, src: &[T]) -> Result<()> {
+                if src.len() != self.len {
+                    return Err(Error::invalid(
+                        "copy_from_slice",
+                        format!(
+                            "length mismatch: buffer {} elements, source {}",
+                            self.len,
+                            src.len()
+                        ),
+                    ));
+                }
+                self.as_mut_slice()?.copy_from_slice(src);
+                Ok(())
+            }
+        }
+    };
+}
+
+/// Host memory (`zeMemAllocHost`) holding `len` elements of `T`: pinned memory that every
+/// device of the context reads and writes directly, and that the host accesses through
+/// guards (see the [module documentation](self)). Zero-initialised. `Send + Sync`.
+pub struct HostBuffer<T> {
+    alloc: Arc<Allocation>,
+    len: usize,
+    _t: PhantomData<T>,
+}
+buffer_common!(HostBuffer);
+host_access!(HostBuffer);
+
+impl<T: Pod> HostBuffer<T> {
+    /// Allocates `len` zeroed elements of host memory.
+    pub fn new(ctx: &Context, len: usize) -> Result<Self> {
+        Self::with_options(ctx, len, &AllocOptions::default())
+    }
+
+    /// Allocates with explicit options.
+    pub fn with_options(ctx: &Context, len: usize, opts: &AllocOptions) -> Result<Self> {
+        const CALL: &str = "zeMemAllocHost";
+        let bytes = checked_bytes::<T>(CALL, len)?;
+        let align = alignment::<T>(CALL, opts)?;
+        let alloc = Allocation::new(ctx, None, AllocationKind::Host, bytes, align, opts)?;
+        zero_fill(&alloc);
+        Ok(HostBuffer {
+            alloc,
+            len,
+            _t: PhantomData,
+        })
+    }
+
+    /// Allocates host memory holding a copy of `data`.
+    pub fn from_slice(ctx: &Context, data: &[T]) -> Result<Self> {
+        let mut b = Self::new(ctx, data.len())?;
+        b.copy_from_slice(data)?;
+        Ok(b)
+    }
+}
+
+/// Shared memory (`zeMemAllocShared`) holding `len` elements of `T`, associated with one
+/// device: it migrates between the host and that device. The host accesses it through
+/// guards (see the [module documentation](self)). Zero-initialised. `Send + Sync`.
+pub struct SharedBuffer<T> {
+    alloc: Arc<Allocation>,
+    len: usize,
+    _t: PhantomData<T>,
+}
+buffer_common!(SharedBuffer);
+host_access!(SharedBuffer);
+
+impl<T: Pod> SharedBuffer<T> {
+    /// Allocates `len` zeroed elements of shared memory associated with `device`.
+    pub fn new(ctx: &Context, device: &Device, len: usize) -> Result<Self> {
+        Self::with_options(ctx, device, len, &AllocOptions::default())
+    }
+
+    /// Allocates with explicit options.
+    pub fn with_options(
+        ctx: &Context,
+        device: &Device,
+        len: usize,
+        opts: &AllocOptions,
+    ) -> Result<Self> {
+        const CALL: &str = "zeMemAllocShared";
+        let bytes = checked_bytes::<T>(CALL, len)?;
+        let align = alignment::<T>(CALL, opts)?;
+        let alloc = Allocation::new(
+            ctx,
+            Some(device),
+            AllocationKind::Shared,
+            bytes,
+            align,
+            opts,
+        )?;
+        zero_fill(&alloc);
+        Ok(SharedBuffer {
+            alloc,
+            len,
+            _t: PhantomData,
+        })
+    }
+
+    /// Allocates shared memory holding a copy of `data`.
+    pub fn from_slice(ctx: &Context, device: &Device, data: &[T]) -> Result<Self> {
+        let mut b = Self::new(ctx, device, data.len())?;
+        b.copy_from_slice(data)?;
+        Ok(b)
+    }
+
+    /// The device the memory is associated with.
+    pub fn device(&self) -> &Device {
+        self.alloc
+            .device
+            .as_ref()
+            .expect("shared buffers always have a device")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounds;
+
+    #[test]
+    fn ranges_are_checked() {
+        assert_eq!(bounds(10, ..), Some((0, 10)));
+        assert_eq!(bounds(10, 2..5), Some((2, 3)));
+        assert_eq!(bounds(10, 2..=5), Some((2, 4)));
+        assert_eq!(bounds(10, 10..), Some((10, 0)));
+        assert_eq!(bounds(10, 5..11), None);
+        #[allow(clippy::reversed_empty_ranges)]
+        let r = 6..5;
+        assert_eq!(bounds(10, r), None);
+        assert_eq!(bounds(10, ..=usize::MAX), None);
+    }
+}

@@ -1,0 +1,565 @@
+//! Modules (SPIR-V programs) and kernels.
+
+use std::cell::Cell;
+use std::ffi::{CString, c_void};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use bytemuck::Pod;
+use level_zero_sys as sys;
+
+use crate::context::Context;
+use crate::device::Device;
+use crate::error::{Error, Result, ResultCode, ze};
+use crate::handle::Handle;
+use crate::memory::{Memory, Use};
+use crate::properties::Uuid;
+
+/// Options for building a module.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BuildOptions {
+    flags: Vec<String>,
+    constants: Vec<(u32, Vec<u8>)>,
+}
+
+impl BuildOptions {
+    /// No flags, no specialization constants.
+    pub fn new() -> BuildOptions {
+        BuildOptions::default()
+    }
+
+    /// Adds a build flag, e.g. `-ze-opt-disable` or `-ze-opt-level=2`.
+    pub fn flag(mut self, flag: impl Into<String>) -> BuildOptions {
+        self.flags.push(flag.into());
+        self
+    }
+
+    /// Disables optimisations (`-ze-opt-disable`).
+    pub fn disable_optimizations(self) -> BuildOptions {
+        self.flag("-ze-opt-disable")
+    }
+
+    /// Lets kernels address buffers larger than 4 GiB
+    /// (`-ze-opt-greater-than-4GB-buffer-required`): kernels that index buffers allocated
+    /// beyond `maxMemAllocSize` (see the relaxed allocation limits) need it on Intel GPUs.
+    pub fn greater_than_4gb_buffers(self) -> BuildOptions {
+        self.flag("-ze-opt-greater-than-4GB-buffer-required")
+    }
+
+    /// Sets specialization constant `id` (`OpSpecConstant` with `SpecId id`) to `value`.
+    pub fn spec_constant<T: Pod>(mut self, id: u32, value: T) -> BuildOptions {
+        self.constants.retain(|(i, _)| *i != id);
+        self.constants
+            .push((id, bytemuck::bytes_of(&value).to_vec()));
+        self
+    }
+
+    /// The flags as one string, as `zeModuleCreate` takes them.
+    pub fn flags_string(&self) -> String {
+        self.flags.join(" ")
+    }
+}
+
+pub(crate) struct ModuleInner {
+    pub(crate) ctx: Context,
+    pub(crate) device: Device,
+    pub(crate) handle: Handle<sys::_ze_module_handle_t>,
+}
+
+impl Drop for ModuleInner {
+    fn drop(&mut self) {
+        // SAFETY: every kernel of the module holds a reference to it, so all were
+        // destroyed; launches keep their kernel alive until they complete.
+        if let Err(e) = unsafe { ze!(self.ctx.api(), zeModuleDestroy(self.handle.0)) } {
+            log::error!("level-zero: destroying a module failed: {e}");
+        }
+    }
+}
+
+/// A module: a SPIR-V program built for one device. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("handle", &self.inner.handle.0)
+            .finish()
+    }
+}
+
+/// Reads and destroys a build log.
+fn take_build_log(api: &sys::Api, log: sys::ze_module_build_log_handle_t) -> String {
+    if log.is_null() {
+        return String::new();
+    }
+    let mut size = 0usize;
+    // SAFETY: valid build-log handle; size query.
+    let mut text = String::new();
+    if unsafe {
+        ze!(
+            api,
+            zeModuleBuildLogGetString(log, &mut size, std::ptr::null_mut())
+        )
+    }
+    .is_ok()
+        && size > 0
+    {
+        let mut buf = vec![0u8; size];
+        // SAFETY: `buf` has room for `size` bytes.
+        if unsafe {
+            ze!(
+                api,
+                zeModuleBuildLogGetString(log, &mut size, buf.as_mut_ptr().cast())
+            )
+        }
+        .is_ok()
+        {
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            text = String::from_utf8_lossy(&buf[..end]).into_owned();
+        }
+    }
+    // SAFETY: the log is destroyed once, after its last use.
+    if let Err(e) = unsafe { ze!(api, zeModuleBuildLogDestroy(log)) } {
+        log::error!("level-zero: destroying a build log failed: {e}");
+    }
+    text
+}
+
+impl Module {
+    /// Builds a module from SPIR-V for `device`. A failed build returns
+    /// [`Error::ModuleBuild`] with the driver's build log.
+    pub fn from_spirv(
+        ctx: &Context,
+        device: &Device,
+        spirv: &[u8],
+        options: &BuildOptions,
+    ) -> Result<Module> {
+        Self::from_spirv_with_log(ctx, device, spirv, options).map(|(m, _)| m)
+    }
+
+    /// [`Module::from_spirv`], also returning the build log of a successful build
+    /// (warnings; often empty).
+    pub fn from_spirv_with_log(
+        ctx: &Context,
+        device: &Device,
+        spirv: &[u8],
+        options: &BuildOptions,
+    ) -> Result<(Module, String)> {
+        const CALL: &str = "zeModuleCreate";
+        ctx.check_device(CALL, device)?;
+        if spirv.is_empty() {
+            return Err(Error::invalid(CALL, "the SPIR-V module is empty"));
+        }
+        let flags = CString::new(options.flags_string())
+            .map_err(|_| Error::invalid(CALL, "a build flag contains a NUL byte"))?;
+        let ids: Vec<u32> = options.constants.iter().map(|(i, _)| *i).collect();
+        let mut values: Vec<*const c_void> = options
+            .constants
+            .iter()
+            .map(|(_, v)| v.as_ptr().cast())
+            .collect();
+        let constants = sys::ze_module_constants_t {
+            numConstants: ids.len() as u32,
+            pConstantIds: ids.as_ptr(),
+            pConstantValues: values.as_mut_ptr(),
+        };
+        let desc = sys::ze_module_desc_t {
+            format: sys::ze_module_format_t::ZE_MODULE_FORMAT_IL_SPIRV,
+            inputSize: spirv.len(),
+            pInputModule: spirv.as_ptr(),
+            pBuildFlags: flags.as_ptr(),
+            pConstants: if ids.is_empty() {
+                std::ptr::null()
+            } else {
+                &constants
+            },
+            ..Default::default()
+        };
+        let api = ctx.api();
+        let mut h = std::ptr::null_mut();
+        let mut log = std::ptr::null_mut();
+        // SAFETY: valid context and device, a descriptor whose pointers (module bytes,
+        // flags, constants) outlive the call, valid outputs.
+        let r =
+            unsafe { api.zeModuleCreate(ctx.as_raw(), device.as_raw(), &desc, &mut h, &mut log) }?;
+        let text = take_build_log(api, log);
+        if !r.is_success() {
+            if !h.is_null() {
+                // SAFETY: a handle returned alongside a failure is destroyed, not used.
+                let _ = unsafe { api.zeModuleDestroy(h) };
+            }
+            return Err(Error::ModuleBuild {
+                code: ResultCode(r),
+                log: text,
+            });
+        }
+        Ok((
+            Module {
+                inner: Arc::new(ModuleInner {
+                    ctx: ctx.clone(),
+                    device: device.clone(),
+                    handle: Handle(h),
+                }),
+            },
+            text,
+        ))
+    }
+
+    /// The raw handle. It stays owned by this object.
+    pub fn as_raw(&self) -> sys::ze_module_handle_t {
+        self.inner.handle.0
+    }
+
+    /// The device the module was built for.
+    pub fn device(&self) -> &Device {
+        &self.inner.device
+    }
+
+    /// The names of the module's kernels.
+    pub fn kernel_names(&self) -> Result<Vec<String>> {
+        let api = self.inner.ctx.api();
+        let mut count = 0u32;
+        // SAFETY: count query.
+        unsafe {
+            ze!(
+                api,
+                zeModuleGetKernelNames(self.as_raw(), &mut count, std::ptr::null_mut())
+            )?
+        };
+        let mut names = vec![std::ptr::null(); count as usize];
+        // SAFETY: `names` has room for `count` pointers.
+        unsafe {
+            ze!(
+                api,
+                zeModuleGetKernelNames(self.as_raw(), &mut count, names.as_mut_ptr())
+            )?
+        };
+        names.truncate(count as usize);
+        Ok(names
+            .into_iter()
+            .filter(|p| !p.is_null())
+            // SAFETY: the driver returns NUL-terminated names owned by the module, which
+            // lives across this call; they are copied at once.
+            .map(|p| {
+                unsafe { std::ffi::CStr::from_ptr(p) }
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect())
+    }
+
+    /// The device address and size of the program-scope variable `name`.
+    pub fn global_pointer(&self, name: &str) -> Result<(*mut c_void, usize)> {
+        const CALL: &str = "zeModuleGetGlobalPointer";
+        let cname =
+            CString::new(name).map_err(|_| Error::invalid(CALL, "the name contains a NUL byte"))?;
+        let (mut size, mut ptr) = (0usize, std::ptr::null_mut());
+        // SAFETY: valid handle, NUL-terminated name, valid outputs.
+        unsafe {
+            ze!(
+                self.inner.ctx.api(),
+                zeModuleGetGlobalPointer(self.as_raw(), cname.as_ptr(), &mut size, &mut ptr)
+            )?
+        };
+        Ok((ptr, size))
+    }
+
+    /// Creates the kernel `name`.
+    pub fn kernel(&self, name: &str) -> Result<Kernel> {
+        Kernel::new(self, name)
+    }
+}
+
+/// A kernel's properties (`zeKernelGetProperties`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelProperties {
+    /// Number of arguments.
+    pub num_args: u32,
+    /// `reqd_work_group_size`, or zeros.
+    pub required_group_size: [u32; 3],
+    /// Required number of sub-groups, or 0.
+    pub required_num_sub_groups: u32,
+    /// Required sub-group size, or 0.
+    pub required_sub_group_size: u32,
+    /// Largest sub-group size.
+    pub max_sub_group_size: u32,
+    /// Most sub-groups per group.
+    pub max_num_sub_groups: u32,
+    /// Static local memory, in bytes.
+    pub local_memory: u32,
+    /// Private memory per work-item, in bytes.
+    pub private_memory: u32,
+    /// Spill memory, in bytes.
+    pub spill_memory: u32,
+    /// Kernel UUID.
+    pub uuid: Uuid,
+}
+
+#[derive(Clone)]
+enum ArgValue {
+    Memory(Use),
+    Value,
+    Local,
+}
+
+struct KernelInner {
+    module: Module,
+    handle: Handle<sys::_ze_kernel_handle_t>,
+}
+
+impl Drop for KernelInner {
+    fn drop(&mut self) {
+        // SAFETY: launches keep the kernel alive until they complete.
+        if let Err(e) = unsafe { ze!(self.module.inner.ctx.api(), zeKernelDestroy(self.handle.0)) }
+        {
+            log::error!("level-zero: destroying a kernel failed: {e}");
+        }
+    }
+}
+
+/// A kernel of a module, with its arguments and group size.
+///
+/// Setting arguments and the group size takes `&mut self` (Level Zero forbids doing that
+/// from several threads at once); `Send`, not `Sync`. Every argument must be set before a
+/// launch; the argument count is checked before any call, and a wrong size is reported as
+/// the driver's `ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE`.
+pub struct Kernel {
+    inner: Arc<KernelInner>,
+    name: String,
+    props: KernelProperties,
+    args: Vec<Option<ArgValue>>,
+    group_size: Option<[u32; 3]>,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+impl std::fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kernel")
+            .field("name", &self.name)
+            .field("group_size", &self.group_size)
+            .finish()
+    }
+}
+
+impl Kernel {
+    /// Creates the kernel `name` of `module`.
+    pub fn new(module: &Module, name: &str) -> Result<Kernel> {
+        const CALL: &str = "zeKernelCreate";
+        let cname =
+            CString::new(name).map_err(|_| Error::invalid(CALL, "the name contains a NUL byte"))?;
+        let desc = sys::ze_kernel_desc_t {
+            pKernelName: cname.as_ptr(),
+            ..Default::default()
+        };
+        let api = module.inner.ctx.api();
+        let mut h = std::ptr::null_mut();
+        // SAFETY: valid module, descriptor with a NUL-terminated name, valid output.
+        unsafe { ze!(api, zeKernelCreate(module.as_raw(), &desc, &mut h))? };
+        let inner = Arc::new(KernelInner {
+            module: module.clone(),
+            handle: Handle(h),
+        });
+        let mut p = sys::ze_kernel_properties_t::default();
+        // SAFETY: valid kernel and output.
+        unsafe { ze!(api, zeKernelGetProperties(h, &mut p))? };
+        let props = KernelProperties {
+            num_args: p.numKernelArgs,
+            required_group_size: [
+                p.requiredGroupSizeX,
+                p.requiredGroupSizeY,
+                p.requiredGroupSizeZ,
+            ],
+            required_num_sub_groups: p.requiredNumSubGroups,
+            required_sub_group_size: p.requiredSubgroupSize,
+            max_sub_group_size: p.maxSubgroupSize,
+            max_num_sub_groups: p.maxNumSubgroups,
+            local_memory: p.localMemSize,
+            private_memory: p.privateMemSize,
+            spill_memory: p.spillMemSize,
+            uuid: Uuid(p.uuid.kid),
+        };
+        let group_size = (props.required_group_size != [0; 3]).then_some(props.required_group_size);
+        Ok(Kernel {
+            inner,
+            name: name.to_string(),
+            args: vec![None; props.num_args as usize],
+            props,
+            group_size,
+            _not_sync: PhantomData,
+        })
+    }
+
+    fn api(&self) -> &sys::Api {
+        self.inner.module.inner.ctx.api()
+    }
+
+    /// The raw handle. It stays owned by this object.
+    pub fn as_raw(&self) -> sys::ze_kernel_handle_t {
+        self.inner.handle.0
+    }
+
+    /// The kernel's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The kernel's properties.
+    pub fn properties(&self) -> &KernelProperties {
+        &self.props
+    }
+
+    /// The module the kernel belongs to.
+    pub fn module(&self) -> &Module {
+        &self.inner.module
+    }
+
+    /// Sets the work-group size. Every dimension must be at least 1.
+    pub fn set_group_size(&mut self, size: [u32; 3]) -> Result<()> {
+        const CALL: &str = "zeKernelSetGroupSize";
+        if size.contains(&0) {
+            return Err(Error::invalid(CALL, format!("zero-sized group {size:?}")));
+        }
+        // SAFETY: valid kernel handle, exclusive access.
+        unsafe {
+            ze!(
+                self.api(),
+                zeKernelSetGroupSize(self.as_raw(), size[0], size[1], size[2])
+            )?
+        };
+        self.group_size = Some(size);
+        Ok(())
+    }
+
+    /// The group size set last (or the kernel's required one).
+    pub fn group_size(&self) -> Option<[u32; 3]> {
+        self.group_size
+    }
+
+    /// The group size the driver suggests for a global size of `global` work-items.
+    pub fn suggest_group_size(&self, global: [u32; 3]) -> Result<[u32; 3]> {
+        const CALL: &str = "zeKernelSuggestGroupSize";
+        if global.contains(&0) {
+            return Err(Error::invalid(CALL, format!("zero global size {global:?}")));
+        }
+        let mut s = [0u32; 3];
+        // SAFETY: valid kernel handle and outputs.
+        unsafe {
+            ze!(
+                self.api(),
+                zeKernelSuggestGroupSize(
+                    self.as_raw(),
+                    global[0],
+                    global[1],
+                    global[2],
+                    &mut s[0],
+                    &mut s[1],
+                    &mut s[2]
+                )
+            )?
+        };
+        Ok(s)
+    }
+
+    fn check_index(&self, index: u32) -> Result<()> {
+        if index >= self.props.num_args {
+            return Err(Error::invalid(
+                "zeKernelSetArgumentValue",
+                format!(
+                    "kernel `{}` has {} arguments; index {index} is out of range",
+                    self.name, self.props.num_args
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn set_raw(&mut self, index: u32, size: usize, value: *const c_void) -> Result<()> {
+        // SAFETY: valid kernel handle, exclusive access, `value` points to `size` bytes (or
+        // is null for local memory).
+        unsafe {
+            ze!(
+                self.api(),
+                zeKernelSetArgumentValue(self.as_raw(), index, size, value)
+            )
+        }
+    }
+
+    /// Sets argument `index` to a buffer (a `__global` or `__constant` pointer). The buffer
+    /// is kept alive by every launch that uses this setting.
+    pub fn set_arg_buffer<T: Pod>(&mut self, index: u32, buffer: &impl Memory<T>) -> Result<()> {
+        self.check_index(index)?;
+        let r = buffer.region();
+        if r.alloc.ctx != self.inner.module.inner.ctx {
+            return Err(Error::invalid(
+                "zeKernelSetArgumentValue",
+                "the buffer belongs to another context than the kernel",
+            ));
+        }
+        let ptr = r.ptr();
+        self.set_raw(index, size_of::<*mut c_void>(), (&raw const ptr).cast())?;
+        // The kernel may write anything it is given.
+        self.args[index as usize] = Some(ArgValue::Memory(r.use_(true)));
+        Ok(())
+    }
+
+    /// Sets argument `index` to a value (scalar, vector or `#[repr(C)]` struct).
+    pub fn set_arg<T: Pod>(&mut self, index: u32, value: &T) -> Result<()> {
+        self.check_index(index)?;
+        self.set_raw(index, size_of::<T>(), (value as *const T).cast())?;
+        self.args[index as usize] = Some(ArgValue::Value);
+        Ok(())
+    }
+
+    /// Sets argument `index`, a `__local` pointer, to `bytes` of local memory per group.
+    pub fn set_arg_local(&mut self, index: u32, bytes: usize) -> Result<()> {
+        self.check_index(index)?;
+        if bytes == 0 {
+            return Err(Error::invalid(
+                "zeKernelSetArgumentValue",
+                "zero bytes of local memory",
+            ));
+        }
+        self.set_raw(index, bytes, std::ptr::null())?;
+        self.args[index as usize] = Some(ArgValue::Local);
+        Ok(())
+    }
+
+    /// Checks the kernel is ready to launch and returns what a launch must keep alive.
+    pub(crate) fn launch_uses(
+        &self,
+        call: &'static str,
+    ) -> Result<(Vec<Use>, Arc<dyn std::any::Any + Send + Sync>)> {
+        if let Some(i) = self.args.iter().position(Option::is_none) {
+            return Err(Error::invalid(
+                call,
+                format!("argument {i} of kernel `{}` is not set", self.name),
+            ));
+        }
+        if self.group_size.is_none() {
+            return Err(Error::invalid(
+                call,
+                format!("the group size of kernel `{}` is not set", self.name),
+            ));
+        }
+        let uses = self
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                Some(ArgValue::Memory(u)) => Some(u.clone()),
+                _ => None,
+            })
+            .collect();
+        Ok((uses, self.inner.clone()))
+    }
+
+    pub(crate) fn context(&self) -> &Context {
+        &self.inner.module.inner.ctx
+    }
+
+    pub(crate) fn device(&self) -> &Device {
+        &self.inner.module.inner.device
+    }
+}

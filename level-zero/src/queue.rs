@@ -1,0 +1,586 @@
+//! Command queues and fences.
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use level_zero_sys as sys;
+
+use crate::context::Context;
+use crate::device::Device;
+use crate::error::{Error, Result, ze};
+use crate::event::{not_ready_is_false, timeout_ns};
+use crate::handle::Handle;
+use crate::list::{CommandList, ListState};
+use crate::memory::Registered;
+use crate::properties::QueueGroupFlags;
+
+/// How a queue executes (`ze_command_queue_mode_t`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum QueueMode {
+    /// The driver's choice.
+    #[default]
+    Default,
+    /// Submission waits for completion.
+    Synchronous,
+    /// Submission returns at once.
+    Asynchronous,
+}
+
+/// A queue's priority.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum QueuePriority {
+    /// Normal.
+    #[default]
+    Normal,
+    /// Low (background).
+    Low,
+    /// High.
+    High,
+}
+
+/// Which engine a queue (or immediate list) runs on, and how.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct QueueDesc {
+    /// The command-queue group ordinal (see [`Device::queue_groups`]).
+    pub ordinal: u32,
+    /// The queue index within the group.
+    pub index: u32,
+    /// Execution mode.
+    pub mode: QueueMode,
+    /// Priority.
+    pub priority: QueuePriority,
+}
+
+impl QueueDesc {
+    /// Queue 0 of the device's compute group.
+    pub fn compute(device: &Device) -> Result<QueueDesc> {
+        Ok(QueueDesc {
+            ordinal: device.compute_queue_group()?.ordinal,
+            ..Default::default()
+        })
+    }
+
+    /// Queue 0 of the device's best copy group (a dedicated copy engine when there is one).
+    pub fn copy(device: &Device) -> Result<QueueDesc> {
+        Ok(QueueDesc {
+            ordinal: device.copy_queue_group()?.ordinal,
+            ..Default::default()
+        })
+    }
+
+    pub(crate) fn raw(&self) -> sys::ze_command_queue_desc_t {
+        sys::ze_command_queue_desc_t {
+            ordinal: self.ordinal,
+            index: self.index,
+            mode: match self.mode {
+                QueueMode::Default => sys::ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_DEFAULT,
+                QueueMode::Synchronous => {
+                    sys::ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS
+                }
+                QueueMode::Asynchronous => {
+                    sys::ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS
+                }
+            },
+            priority: match self.priority {
+                QueuePriority::Normal => {
+                    sys::ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_NORMAL
+                }
+                QueuePriority::Low => {
+                    sys::ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_LOW
+                }
+                QueuePriority::High => {
+                    sys::ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_HIGH
+                }
+            },
+            ..Default::default()
+        }
+    }
+}
+
+/// The fence that tells when a submission completed.
+enum SubmissionFence {
+    /// One of the queue's own fences, returned to its pool when the submission completes.
+    Internal(Handle<sys::_ze_fence_handle_t>),
+    /// The application's fence.
+    User(Arc<FenceInner>),
+}
+
+/// One `zeCommandQueueExecuteCommandLists` call: what it keeps alive until its fence says
+/// it completed.
+struct Submission {
+    fence: SubmissionFence,
+    _lists: Vec<Arc<ListState>>,
+    _registered: Registered,
+}
+
+struct InFlight {
+    submissions: Vec<Submission>,
+    free_fences: Vec<Handle<sys::_ze_fence_handle_t>>,
+}
+
+pub(crate) struct QueueShared {
+    ctx: Context,
+    device: Device,
+    handle: Handle<sys::_ze_command_queue_handle_t>,
+    ordinal: u32,
+    in_flight: Mutex<InFlight>,
+}
+
+impl QueueShared {
+    fn api(&self) -> &sys::Api {
+        self.ctx.api()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, InFlight> {
+        self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Releases every submission whose fence is signalled (or whose device was lost).
+    fn reap(&self) {
+        let mut f = self.lock();
+        let api = self.api();
+        let InFlight {
+            submissions,
+            free_fences,
+        } = &mut *f;
+        submissions.retain(|s| {
+            let h = match &s.fence {
+                SubmissionFence::Internal(h) => h.0,
+                SubmissionFence::User(u) => u.handle.0,
+            };
+            // SAFETY: a live fence of this queue.
+            let r = unsafe { api.zeFenceQueryStatus(h) };
+            let done = match r {
+                Ok(sys::ze_result_t::ZE_RESULT_SUCCESS) => true,
+                Ok(sys::ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST) => true,
+                _ => false,
+            };
+            if done && let SubmissionFence::Internal(h) = &s.fence {
+                // SAFETY: the fence is signalled and no longer used by any submission.
+                if unsafe { ze!(api, zeFenceReset(h.0)) }.is_ok() {
+                    free_fences.push(*h);
+                } else {
+                    // SAFETY: as above; a fence that cannot be reset is retired.
+                    let _ = unsafe { api.zeFenceDestroy(h.0) };
+                }
+            }
+            !done
+        });
+    }
+
+    /// Releases everything: the caller has seen the queue idle (or its device lost).
+    fn release_all(&self) {
+        let mut f = self.lock();
+        let api = self.api();
+        for s in std::mem::take(&mut f.submissions) {
+            if let SubmissionFence::Internal(h) = s.fence {
+                // SAFETY: the queue is idle; the fence is no longer in use.
+                match unsafe { ze!(api, zeFenceReset(h.0)) } {
+                    Ok(()) => f.free_fences.push(h),
+                    // SAFETY: as above.
+                    Err(_) => drop(unsafe { api.zeFenceDestroy(h.0) }),
+                }
+            }
+        }
+    }
+
+    fn take_fence(&self) -> Result<Handle<sys::_ze_fence_handle_t>> {
+        if let Some(h) = self.lock().free_fences.pop() {
+            return Ok(h);
+        }
+        let desc = sys::ze_fence_desc_t::default();
+        let mut h = std::ptr::null_mut();
+        // SAFETY: valid queue handle, descriptor and output.
+        unsafe { ze!(self.api(), zeFenceCreate(self.handle.0, &desc, &mut h))? };
+        Ok(Handle(h))
+    }
+}
+
+impl Drop for QueueShared {
+    fn drop(&mut self) {
+        let api = self.ctx.api();
+        let f = self.in_flight.get_mut().unwrap_or_else(|p| p.into_inner());
+        for h in f.free_fences.drain(..) {
+            // SAFETY: an idle fence of this queue, destroyed once.
+            if let Err(e) = unsafe { ze!(api, zeFenceDestroy(h.0)) } {
+                log::error!("level-zero: destroying a fence failed: {e}");
+            }
+        }
+        // SAFETY: the queue's owner synchronised it and every user fence (which holds a
+        // reference to this state) is gone.
+        if let Err(e) = unsafe { ze!(api, zeCommandQueueDestroy(self.handle.0)) } {
+            log::error!("level-zero: destroying a command queue failed: {e}");
+        }
+    }
+}
+
+/// A command queue: executes closed [`CommandList`]s on one engine of a device.
+///
+/// Each execution keeps its lists, and what their commands use, alive until the queue has
+/// seen it complete (its fence signalled, or the queue synchronised). Dropping the queue
+/// waits for its work first. `Send`; executing and synchronising take `&mut self` (Level
+/// Zero forbids concurrent submission to one queue), so it is also `Sync` in effect; it is
+/// marked `!Sync` to keep that rule obvious.
+pub struct CommandQueue {
+    shared: Arc<QueueShared>,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+impl std::fmt::Debug for CommandQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandQueue")
+            .field("ordinal", &self.shared.ordinal)
+            .field("in_flight", &self.shared.lock().submissions.len())
+            .finish()
+    }
+}
+
+impl CommandQueue {
+    /// A queue on `device`, group `desc.ordinal`, index `desc.index`.
+    pub fn new(ctx: &Context, device: &Device, desc: &QueueDesc) -> Result<CommandQueue> {
+        const CALL: &str = "zeCommandQueueCreate";
+        ctx.check_device(CALL, device)?;
+        let groups = device.queue_groups()?;
+        let Some(group) = groups.get(desc.ordinal as usize) else {
+            return Err(Error::invalid(
+                CALL,
+                format!(
+                    "queue group ordinal {} does not exist (the device has {})",
+                    desc.ordinal,
+                    groups.len()
+                ),
+            ));
+        };
+        if desc.index >= group.num_queues {
+            return Err(Error::invalid(
+                CALL,
+                format!(
+                    "queue index {} is outside group {} of {} queues",
+                    desc.index, desc.ordinal, group.num_queues
+                ),
+            ));
+        }
+        let raw = desc.raw();
+        let mut h = std::ptr::null_mut();
+        // SAFETY: valid context and device of it, descriptor with a checked ordinal/index.
+        unsafe {
+            ze!(
+                ctx.api(),
+                zeCommandQueueCreate(ctx.as_raw(), device.as_raw(), &raw, &mut h)
+            )?
+        };
+        Ok(CommandQueue {
+            shared: Arc::new(QueueShared {
+                ctx: ctx.clone(),
+                device: device.clone(),
+                handle: Handle(h),
+                ordinal: desc.ordinal,
+                in_flight: Mutex::new(InFlight {
+                    submissions: Vec::new(),
+                    free_fences: Vec::new(),
+                }),
+            }),
+            _not_sync: PhantomData,
+        })
+    }
+
+    /// A queue on the device's compute group.
+    pub fn compute(ctx: &Context, device: &Device) -> Result<CommandQueue> {
+        Self::new(ctx, device, &QueueDesc::compute(device)?)
+    }
+
+    /// A queue on the device's best copy group.
+    pub fn copy_engine(ctx: &Context, device: &Device) -> Result<CommandQueue> {
+        Self::new(ctx, device, &QueueDesc::copy(device)?)
+    }
+
+    /// The raw handle. It stays owned by this object.
+    pub fn as_raw(&self) -> sys::ze_command_queue_handle_t {
+        self.shared.handle.0
+    }
+
+    /// The device the queue runs on.
+    pub fn device(&self) -> &Device {
+        &self.shared.device
+    }
+
+    /// The queue group ordinal.
+    pub fn ordinal(&self) -> u32 {
+        self.shared.ordinal
+    }
+
+    /// Whether the queue's group runs kernels.
+    pub fn supports_compute(&self) -> Result<bool> {
+        Ok(self
+            .device()
+            .queue_groups()?
+            .get(self.shared.ordinal as usize)
+            .is_some_and(|g| g.flags.contains(QueueGroupFlags::COMPUTE)))
+    }
+
+    /// How many executions the queue has not yet seen complete.
+    pub fn in_flight(&self) -> usize {
+        self.shared.reap();
+        self.shared.lock().submissions.len()
+    }
+
+    /// Executes closed lists, in order.
+    pub fn execute(&mut self, lists: &[&CommandList]) -> Result<()> {
+        self.submit(lists, None)
+    }
+
+    /// Executes closed lists and signals `fence` when they complete.
+    pub fn execute_with_fence(&mut self, lists: &[&CommandList], fence: &Fence) -> Result<()> {
+        if !Arc::ptr_eq(&fence.inner.queue, &self.shared) {
+            return Err(Error::invalid(
+                "zeCommandQueueExecuteCommandLists",
+                "the fence was created for another queue",
+            ));
+        }
+        self.submit(lists, Some(fence))
+    }
+
+    fn submit(&mut self, lists: &[&CommandList], fence: Option<&Fence>) -> Result<()> {
+        const CALL: &str = "zeCommandQueueExecuteCommandLists";
+        self.shared.reap();
+        if lists.is_empty() {
+            return Err(Error::invalid(CALL, "no command lists given"));
+        }
+        for (i, l) in lists.iter().enumerate() {
+            let s = &l.state;
+            if !s.closed {
+                return Err(Error::invalid(
+                    CALL,
+                    format!("command list {i} is not closed"),
+                ));
+            }
+            if s.core.ctx != self.shared.ctx || s.core.device != self.shared.device {
+                return Err(Error::invalid(
+                    CALL,
+                    format!("command list {i} belongs to another context or device"),
+                ));
+            }
+            if s.core.ordinal != self.shared.ordinal {
+                return Err(Error::invalid(
+                    CALL,
+                    format!(
+                        "command list {i} was created for queue group {}, the queue is in group {}",
+                        s.core.ordinal, self.shared.ordinal
+                    ),
+                ));
+            }
+            // One reference is the list's own; any other is a pending execution.
+            if Arc::strong_count(s) > 1 || lists[..i].iter().any(|o| Arc::ptr_eq(&o.state, s)) {
+                return Err(Error::Busy {
+                    what: CALL,
+                    why: "a command list may still be executing; synchronize before executing it again",
+                });
+            }
+        }
+        let mut registered = Registered::empty();
+        for l in lists {
+            registered.append(Registered::register(CALL, &l.state.uses)?);
+        }
+        if let Some(f) = fence
+            && Arc::strong_count(&f.inner) > 1
+        {
+            return Err(Error::Busy {
+                what: CALL,
+                why: "the fence is still attached to an execution the queue has not seen complete",
+            });
+        }
+        let (fence_handle, sub_fence) = match fence {
+            Some(f) => (f.inner.handle.0, SubmissionFence::User(f.inner.clone())),
+            None => {
+                let h = self.shared.take_fence()?;
+                (h.0, SubmissionFence::Internal(h))
+            }
+        };
+        let mut handles: Vec<_> = lists.iter().map(|l| l.as_raw()).collect();
+        // SAFETY: valid queue, closed lists of its context/device/group not executing
+        // elsewhere, and an unsignalled fence of this queue; everything the lists use is
+        // kept alive by the submission recorded below.
+        let r = unsafe {
+            ze!(
+                self.shared.api(),
+                zeCommandQueueExecuteCommandLists(
+                    self.as_raw(),
+                    handles.len() as u32,
+                    handles.as_mut_ptr(),
+                    fence_handle
+                )
+            )
+        };
+        if let Err(e) = r {
+            if let SubmissionFence::Internal(h) = sub_fence {
+                self.shared.lock().free_fences.push(h);
+            }
+            return Err(e);
+        }
+        self.shared.lock().submissions.push(Submission {
+            fence: sub_fence,
+            _lists: lists.iter().map(|l| l.state.clone()).collect(),
+            _registered: registered,
+        });
+        Ok(())
+    }
+
+    /// Waits until the queue is idle, then releases everything its executions kept alive.
+    pub fn synchronize(&mut self) -> Result<()> {
+        match self.synchronize_timeout(None)? {
+            true => Ok(()),
+            false => Err(Error::Timeout {
+                call: "zeCommandQueueSynchronize",
+            }),
+        }
+    }
+
+    /// Waits at most `timeout` (forever for `None`): `true` when the queue is idle (what
+    /// its executions kept alive is released), `false` when the time ran out.
+    pub fn synchronize_timeout(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        // SAFETY: valid handle.
+        let r = unsafe {
+            self.shared
+                .api()
+                .zeCommandQueueSynchronize(self.as_raw(), timeout_ns(timeout))
+        };
+        let done = not_ready_is_false("zeCommandQueueSynchronize", r);
+        match &done {
+            Ok(true) => self.shared.release_all(),
+            Err(e) if e.is_device_lost() => self.shared.release_all(),
+            _ => self.shared.reap(),
+        }
+        done
+    }
+}
+
+impl Drop for CommandQueue {
+    fn drop(&mut self) {
+        match self.synchronize_timeout(None) {
+            Ok(_) => {}
+            Err(e) if e.is_device_lost() => {}
+            Err(e) => {
+                log::error!(
+                    "level-zero: a command queue could not be synchronised before destruction ({e}); leaking its pending work"
+                );
+                // Keep everything alive for good rather than free what may be in use.
+                std::mem::forget(self.shared.clone());
+            }
+        }
+    }
+}
+
+pub(crate) struct FenceInner {
+    queue: Arc<QueueShared>,
+    handle: Handle<sys::_ze_fence_handle_t>,
+}
+
+impl Drop for FenceInner {
+    fn drop(&mut self) {
+        // SAFETY: executions that use the fence hold a reference to it, so none is pending.
+        if let Err(e) = unsafe { ze!(self.queue.api(), zeFenceDestroy(self.handle.0)) } {
+            log::error!("level-zero: destroying a fence failed: {e}");
+        }
+    }
+}
+
+/// A fence: signalled when an execution on its queue completes. `Send + Sync`.
+pub struct Fence {
+    inner: Arc<FenceInner>,
+}
+
+impl std::fmt::Debug for Fence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fence")
+            .field("handle", &self.inner.handle.0)
+            .finish()
+    }
+}
+
+impl Fence {
+    /// A fence for `queue`, initially not signalled.
+    pub fn new(queue: &CommandQueue) -> Result<Fence> {
+        Self::with_state(queue, false)
+    }
+
+    /// A fence for `queue`, created signalled when `signaled` is true.
+    pub fn with_state(queue: &CommandQueue, signaled: bool) -> Result<Fence> {
+        let desc = sys::ze_fence_desc_t {
+            flags: if signaled {
+                sys::ze_fence_flag_t::ZE_FENCE_FLAG_SIGNALED.0
+            } else {
+                0
+            },
+            ..Default::default()
+        };
+        let mut h = std::ptr::null_mut();
+        // SAFETY: valid queue handle, descriptor and output.
+        unsafe {
+            ze!(
+                queue.shared.api(),
+                zeFenceCreate(queue.as_raw(), &desc, &mut h)
+            )?
+        };
+        Ok(Fence {
+            inner: Arc::new(FenceInner {
+                queue: queue.shared.clone(),
+                handle: Handle(h),
+            }),
+        })
+    }
+
+    /// The raw handle. It stays owned by this object.
+    pub fn as_raw(&self) -> sys::ze_fence_handle_t {
+        self.inner.handle.0
+    }
+
+    /// Waits until the fence is signalled; what the execution kept alive is then released.
+    pub fn synchronize(&self) -> Result<()> {
+        match self.synchronize_timeout(None)? {
+            true => Ok(()),
+            false => Err(Error::Timeout {
+                call: "zeFenceHostSynchronize",
+            }),
+        }
+    }
+
+    /// Waits at most `timeout` (forever for `None`): `true` once signalled, `false` when
+    /// the time ran out.
+    pub fn synchronize_timeout(&self, timeout: Option<Duration>) -> Result<bool> {
+        // SAFETY: valid handle.
+        let r = unsafe {
+            self.inner
+                .queue
+                .api()
+                .zeFenceHostSynchronize(self.as_raw(), timeout_ns(timeout))
+        };
+        let done = not_ready_is_false("zeFenceHostSynchronize", r);
+        self.inner.queue.reap();
+        done
+    }
+
+    /// Whether the fence is signalled, without waiting.
+    pub fn is_signaled(&self) -> Result<bool> {
+        // SAFETY: valid handle.
+        let r = unsafe { self.inner.queue.api().zeFenceQueryStatus(self.as_raw()) };
+        let done = not_ready_is_false("zeFenceQueryStatus", r);
+        self.inner.queue.reap();
+        done
+    }
+
+    /// Resets the fence to not signalled, for another execution. Fails with
+    /// [`Error::Busy`] while an execution it is attached to has not been seen complete.
+    pub fn reset(&mut self) -> Result<()> {
+        self.inner.queue.reap();
+        if Arc::strong_count(&self.inner) > 1 {
+            return Err(Error::Busy {
+                what: "zeFenceReset",
+                why: "the fence is attached to an execution that has not completed",
+            });
+        }
+        // SAFETY: valid handle, not attached to a pending execution.
+        unsafe { ze!(self.inner.queue.api(), zeFenceReset(self.as_raw())) }
+    }
+}
