@@ -92,7 +92,7 @@ impl Backend {
                 .all(|o| o.result == Some(ze_result_t::ZE_RESULT_SUCCESS))
         );
         let driver = level_zero_cpu::new_driver(config);
-        Backend::finish(api, Kind::Embedded, false, driver)
+        Backend::with_devices(api, Kind::Embedded, false, driver)
     }
 
     /// The system loader, which must find this driver (the only one) through
@@ -114,10 +114,10 @@ impl Backend {
         assert_eq!(n, 1, "exactly one driver (this one) expected");
         let mut driver = null_mut();
         ok!(b, zeDriverGet(&mut n, &mut driver));
-        Backend::finish(b.api, Kind::Loader, wrapped, driver)
+        Backend::with_devices(b.api, Kind::Loader, wrapped, driver)
     }
 
-    fn finish(api: Api, kind: Kind, wrapped: bool, driver: ze_driver_handle_t) -> Backend {
+    fn with_devices(api: Api, kind: Kind, wrapped: bool, driver: ze_driver_handle_t) -> Backend {
         let mut b = Backend {
             api,
             kind,
@@ -324,6 +324,30 @@ impl Backend {
             zeCommandListCreateImmediate(ctx, self.devices[device], &desc, &mut l)
         );
         l
+    }
+
+    /// Whether the table has a function (Debian's loader 1.8.12 lacks some of 1.9+).
+    pub fn has(&self, name: &str) -> bool {
+        self.api.is_present(name) == Some(true)
+    }
+
+    /// Waits until everything appended to an immediate list so far has run:
+    /// `zeCommandListHostSynchronize` where the table has it, else a barrier that signals an
+    /// event the host waits for.
+    pub fn finish(&self, c: ze_context_handle_t, l: ze_command_list_handle_t) {
+        if self.has("zeCommandListHostSynchronize") {
+            ok!(self, zeCommandListHostSynchronize(l, u64::MAX));
+            return;
+        }
+        let pool = self.event_pool(c, 1, 0);
+        let e = self.event(pool, 0);
+        ok!(
+            self,
+            zeCommandListAppendBarrier(l, e, 0, std::ptr::null_mut())
+        );
+        ok!(self, zeEventHostSynchronize(e, u64::MAX));
+        ok!(self, zeEventDestroy(e));
+        ok!(self, zeEventPoolDestroy(pool));
     }
 
     /// Records commands into a new list, runs it on a new queue of `device`, waits, and
