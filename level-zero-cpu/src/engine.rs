@@ -78,7 +78,7 @@ pub(crate) fn spec_constant_sizes(spirv: &[u8]) -> Vec<(u32, usize)> {
     const DECORATION_SPEC_ID: u32 = 1;
     const MAGIC: u32 = 0x0723_0203;
 
-    if spirv.len() < 20 || spirv.len() % 4 != 0 {
+    if spirv.len() < 20 || !spirv.len().is_multiple_of(4) {
         return Vec::new();
     }
     let mut words: Vec<u32> = spirv

@@ -69,7 +69,7 @@ pub(crate) fn guard(name: &'static str, body: impl FnOnce() -> ZeResult) -> ze_r
 
 /// Defines entry points: `unsafe extern "C"` functions whose body runs under [`guard`].
 ///
-/// ```ignore
+/// ```text
 /// entry_points! {
 ///     fn zeFooBar(h: ze_foo_handle_t, p: *mut u32) { ...; Ok(()) }
 /// }

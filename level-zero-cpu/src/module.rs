@@ -481,8 +481,12 @@ entry_points! {
 
 /// A group size for a global size: see `zeKernelSuggestGroupSize`.
 fn suggest(global: [u32; 3]) -> [u32; 3] {
-    let largest_divisor =
-        |n: u32, limit: u32| (1..=limit.min(n)).rev().find(|d| n % d == 0).unwrap_or(1);
+    let largest_divisor = |n: u32, limit: u32| {
+        (1..=limit.min(n))
+            .rev()
+            .find(|d| n.is_multiple_of(*d))
+            .unwrap_or(1)
+    };
     let x = largest_divisor(global[0], 256);
     let y = largest_divisor(global[1], MAX_TOTAL_GROUP_SIZE / x);
     let z = largest_divisor(

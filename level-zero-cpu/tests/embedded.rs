@@ -1,6 +1,9 @@
 //! Every scenario on the embedded driver (`Api::from_ddi(&ddi_getters())`), each on its own
 //! driver instance, checking afterwards that nothing leaked.
 
+// `ze!` evaluates its arguments inside its unsafe block on purpose (see tests/common).
+#![allow(clippy::macro_metavars_in_unsafe)]
+
 mod common;
 
 macro_rules! embedded {

@@ -1,6 +1,9 @@
 //! Initialisation and the DDI getters, on the embedded driver: `zeInit`, `zeInitDrivers`,
 //! `zeDriverGet` (the default instance), and the version rules of every getter.
 
+// `ze!` evaluates its arguments inside its unsafe block on purpose (see tests/common).
+#![allow(clippy::macro_metavars_in_unsafe)]
+
 mod common;
 
 use std::ptr::null_mut;

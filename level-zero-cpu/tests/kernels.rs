@@ -3,6 +3,9 @@
 //! creation and build options, kernel arguments and group sizes with their error codes,
 //! launches (direct, indirect, regular and immediate lists), and launch failures made visible.
 
+// `ze!` evaluates its arguments inside its unsafe block on purpose (see tests/common).
+#![allow(clippy::macro_metavars_in_unsafe)]
+
 mod common;
 
 use std::ffi::c_void;

@@ -7,6 +7,9 @@
 //! process: this test binary again, running only the `child` test. Without a loader these tests
 //! print SKIPPED, unless `LEVEL_ZERO_REQUIRE_LOADER=1` (CI) makes that a failure.
 
+// `ze!` evaluates its arguments inside its unsafe block on purpose (see tests/common).
+#![allow(clippy::macro_metavars_in_unsafe)]
+
 mod common;
 
 use std::collections::BTreeMap;

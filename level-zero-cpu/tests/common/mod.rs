@@ -2,7 +2,11 @@
 //! official loader), helpers to make the usual objects, and the scenarios themselves, written
 //! once and run on every backend.
 
-#![allow(dead_code, clippy::missing_safety_doc)]
+#![allow(
+    dead_code,
+    clippy::missing_safety_doc,
+    clippy::macro_metavars_in_unsafe
+)]
 
 pub mod scenarios;
 
@@ -17,8 +21,10 @@ use level_zero_sys::*;
 /// Every call made through this macro passes either valid arguments, or arguments that are
 /// deliberately invalid in a way the specification requires the driver to detect (null or
 /// stale handles, null pointers, bad sizes): the driver must reject those without
-/// dereferencing them.
+/// dereferencing them. The arguments are expressions of the test, evaluated inside the unsafe
+/// block on purpose: every call is the unsafe operation under test.
 #[macro_export]
+#[allow(clippy::macro_metavars_in_unsafe)]
 macro_rules! ze {
     ($b:expr, $f:ident($($arg:expr),* $(,)?)) => {{
         // SAFETY: see the macro's documentation: valid arguments, or invalid ones the driver
