@@ -22,7 +22,8 @@ const GIB: u64 = 1 << 30;
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct Config {
-    /// Number of devices (`LEVEL_ZERO_CPU_DEVICES`, default 2, at most 64).
+    /// Number of devices (`LEVEL_ZERO_CPU_DEVICES`, default 2, at most 64: larger values are
+    /// clamped).
     pub devices: u32,
     /// Memory capacity of each device in bytes (`LEVEL_ZERO_CPU_DEVICE_MEMORY`, default 4 GiB).
     /// Device and shared allocations count against it; exceeding it gives

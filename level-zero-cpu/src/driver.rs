@@ -74,12 +74,17 @@ pub const DRIVER_VERSION: u32 = {
         | num(env!("CARGO_PKG_VERSION_PATCH"))
 };
 
+/// The most devices an instance has (larger configurations are clamped).
+pub(crate) const MAX_DEVICES: u32 = 64;
+
 /// The API version this driver reports (that of the headers it is built from).
 pub(crate) const API_VERSION: ze_api_version_t = HEADER_API_VERSION;
 
 impl Instance {
     /// Creates, registers and leaks a new instance.
     pub(crate) fn create(config: Config, number: u32) -> &'static Instance {
+        let mut config = config;
+        config.devices = config.devices.min(MAX_DEVICES);
         let handle = handles::reserve_for::<&'static Instance>();
         let devices = (0..config.devices as usize)
             .map(|i| Device::new(number, i))

@@ -10,7 +10,6 @@
 //! not lost: later submissions run normally.
 
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
@@ -22,7 +21,7 @@ use crate::event::Event;
 use crate::fence::Fence;
 use crate::ffi::{ZeResult, bail, fail};
 use crate::handles::DeviceRef;
-use crate::memory::Range;
+use crate::memory::{Hold, Span};
 use crate::sync::{lock, now_ns};
 
 /// A kernel argument as set by `zeKernelSetArgumentValue`.
@@ -33,10 +32,10 @@ pub(crate) enum ArgSlot {
 }
 
 /// Work-group counts: given directly, or read from memory when the command runs.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(crate) enum GroupCounts {
     Direct([u32; 3]),
-    Indirect(usize),
+    Indirect(Span),
 }
 
 /// One kernel launch, with everything captured at append time.
@@ -59,23 +58,24 @@ pub(crate) struct Pitched {
 }
 
 impl Pitched {
-    fn offset(&self, y: usize, z: usize) -> usize {
+    /// The address of row `y` of slice `z` (checked: `None` on overflow).
+    fn row(&self, y: usize, z: usize) -> Option<usize> {
         self.base
-            + (self.origin[2] + z) * self.slice_pitch
-            + (self.origin[1] + y) * self.pitch
-            + self.origin[0]
+            .checked_add((self.origin[2] + z).checked_mul(self.slice_pitch)?)?
+            .checked_add((self.origin[1] + y).checked_mul(self.pitch)?)?
+            .checked_add(self.origin[0])
     }
 
-    /// The bytes a region of `extent` (width in bytes, height, depth) touches: first and
-    /// one-past-last address.
+    fn offset(&self, y: usize, z: usize) -> usize {
+        self.row(y, z).expect("inside the hull checked at append")
+    }
+
+    /// The bytes a region of `extent` (width in bytes, height, depth, none zero) touches: first
+    /// and one-past-last address; `None` if that wraps around the address space.
     pub(crate) fn hull(&self, extent: [usize; 3]) -> Option<(usize, usize)> {
         let [w, h, d] = extent;
-        let first = self.offset(0, 0);
-        let last_row = self
-            .base
-            .checked_add((self.origin[2] + d - 1).checked_mul(self.slice_pitch)?)?
-            .checked_add((self.origin[1] + h - 1).checked_mul(self.pitch)?)?
-            .checked_add(self.origin[0])?;
+        let first = self.row(0, 0)?;
+        let last_row = self.row(h - 1, d - 1)?;
         Some((first, last_row.checked_add(w)?))
     }
 }
@@ -83,22 +83,23 @@ impl Pitched {
 /// What a command does.
 pub(crate) enum Op {
     Copy {
-        dst: usize,
-        src: usize,
-        len: usize,
+        dst: Span,
+        src: Span,
     },
+    /// `dst_hull`/`src_hull` cover every byte the region copy touches.
     CopyRegion {
         dst: Pitched,
         src: Pitched,
         extent: [usize; 3],
+        dst_hull: Span,
+        src_hull: Span,
     },
     Fill {
-        dst: usize,
-        len: usize,
+        dst: Span,
         pattern: Vec<u8>,
     },
     Timestamp {
-        dst: usize,
+        dst: Span,
     },
     Launch(Box<LaunchCmd>),
     /// Barriers and memory-ordering commands: in-order execution already provides them.
@@ -137,50 +138,46 @@ fn exec_error(e: &ExecError) -> Failure {
     }
 }
 
-/// Checks a range at execution time, keeping its memory alive while the command runs.
-fn range(instance: &Instance, ptr: usize, len: usize, what: &str) -> Result<Range, Failure> {
-    instance
-        .memory
-        .check(ptr, len, what)
-        .map_err(|code| Failure {
-            code,
-            message: format!(
-                "{what}: {len} bytes at {ptr:#x} no longer lie inside their allocation"
-            ),
-        })
+/// Takes hold of a range before a command uses it: its allocation must still be there.
+fn hold(instance: &Instance, span: &Span, what: &str) -> Result<Hold, Failure> {
+    span.acquire(&instance.memory).map_err(|message| Failure {
+        code: ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        message: format!("{what}: {message}"),
+    })
 }
 
 /// Runs one operation.
 fn run_op(op: &Op, instance: &Instance, device: usize) -> Result<(), Failure> {
     match op {
-        Op::Copy { dst, src, len } => {
-            let _d = range(instance, *dst, *len, "copy destination")?;
-            let _s = range(instance, *src, *len, "copy source")?;
-            copy(*dst, *src, *len);
+        Op::Copy { dst, src } => {
+            let _d = hold(instance, dst, "copy destination")?;
+            let _s = hold(instance, src, "copy source")?;
+            copy(dst.addr, src.addr, dst.len);
         }
-        Op::CopyRegion { dst, src, extent } => {
+        Op::CopyRegion {
+            dst,
+            src,
+            extent,
+            dst_hull,
+            src_hull,
+        } => {
+            let _d = hold(instance, dst_hull, "region copy destination")?;
+            let _s = hold(instance, src_hull, "region copy source")?;
             let [w, h, d] = *extent;
-            if w * h * d == 0 {
-                return Ok(());
-            }
-            let (df, dl) = dst.hull(*extent).expect("checked at append");
-            let (sf, sl) = src.hull(*extent).expect("checked at append");
-            let _d = range(instance, df, dl - df, "region copy destination")?;
-            let _s = range(instance, sf, sl - sf, "region copy source")?;
             for z in 0..d {
                 for y in 0..h {
                     copy(dst.offset(y, z), src.offset(y, z), w);
                 }
             }
         }
-        Op::Fill { dst, len, pattern } => {
-            let _d = range(instance, *dst, *len, "fill destination")?;
-            fill(*dst, *len, pattern);
+        Op::Fill { dst, pattern } => {
+            let _d = hold(instance, dst, "fill destination")?;
+            fill(dst.addr, dst.len, pattern);
         }
         Op::Timestamp { dst } => {
-            let _d = range(instance, *dst, 8, "timestamp destination")?;
+            let _d = hold(instance, dst, "timestamp destination")?;
             let t = now_ns();
-            copy(*dst, (&raw const t) as usize, 8);
+            copy(dst.addr, (&raw const t) as usize, 8);
         }
         Op::Launch(l) => launch(l, instance, device)?,
         Op::Nop | Op::Signal(_) | Op::Reset(_) => {}
@@ -229,12 +226,12 @@ fn fill(dst: usize, len: usize, pattern: &[u8]) {
 }
 
 fn launch(l: &LaunchCmd, instance: &Instance, device: usize) -> Result<(), Failure> {
-    let group_count = match l.counts {
-        GroupCounts::Direct(c) => c,
-        GroupCounts::Indirect(ptr) => {
-            let _r = range(instance, ptr, 12, "indirect group count")?;
+    let group_count = match &l.counts {
+        GroupCounts::Direct(c) => *c,
+        GroupCounts::Indirect(span) => {
+            let _r = hold(instance, span, "indirect group count")?;
             let mut c = [0u32; 3];
-            copy((&raw mut c) as usize, ptr, 12);
+            copy((&raw mut c) as usize, span.addr, 12);
             c
         }
     };
@@ -263,22 +260,22 @@ fn launch(l: &LaunchCmd, instance: &Instance, device: usize) -> Result<(), Failu
         .map_err(|e| exec_error(&e))
 }
 
-/// Runs recorded commands in order. `stop` says when to abandon waiting (shutdown or device
-/// loss). Returns the first failure.
+/// Runs recorded commands in order, recording the first failure. `stop` says when to abandon
+/// waiting (shutdown or device loss); returns `false` if the commands were abandoned.
 fn run_commands(
     commands: &[Command],
     instance: &Instance,
     device: DeviceRef,
     stop: &dyn Fn() -> bool,
     failure: &mut Option<Failure>,
-) {
+) -> bool {
     for c in commands {
         for e in &c.waits {
             let ok = instance
                 .signal
                 .wait(u64::MAX, || (e.is_signaled() || stop()).then_some(()));
             if ok.is_none() || stop() {
-                return;
+                return false;
             }
         }
         let start = now_ns();
@@ -298,6 +295,7 @@ fn run_commands(
             e.signal(error, (start, end));
         }
     }
+    true
 }
 
 /// One unit of submitted work.
@@ -378,14 +376,22 @@ impl Worker {
         let target = seq.unwrap_or_else(|| lock(&s.progress).submitted);
         let outcome = s.instance.signal.wait(timeout, || {
             if s.device.is_lost() {
-                return Some(Err(()));
+                return Some(Err(false));
             }
             let mut p = lock(&s.progress);
+            if p.completed < target && p.shutdown {
+                // Destroyed while this thread waited: the work will never complete.
+                return Some(Err(true));
+            }
             (p.completed >= target).then(|| Ok(p.error.take()))
         });
         match outcome {
             None => Err(ze_result_t::ZE_RESULT_NOT_READY),
-            Some(Err(())) => s.device.check_alive(),
+            Some(Err(true)) => bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "the queue or command list was destroyed while work was pending"
+            ),
+            Some(Err(false)) => s.device.check_alive(),
             Some(Ok(None)) => Ok(()),
             Some(Ok(Some(f))) => Err(fail(f.code, f.message)),
         }
@@ -444,9 +450,13 @@ fn worker_loop(s: &Shared) {
         let mut failure = None;
         if !s.device.is_lost() {
             let stop = || lock(&s.progress).shutdown || s.device.is_lost();
+            let mut finished = true;
             let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 for list in &job.lists {
-                    run_commands(list, s.instance, s.device, &stop, &mut failure);
+                    if !run_commands(list, s.instance, s.device, &stop, &mut failure) {
+                        finished = false;
+                        break;
+                    }
                 }
             }));
             if body.is_err() {
@@ -455,7 +465,11 @@ fn worker_loop(s: &Shared) {
                     message: "internal error in level-zero-cpu while executing commands".into(),
                 });
             }
-            if let Some(fence) = &job.fence {
+            if !finished && lock(&s.progress).shutdown {
+                // Destroyed while this job waited: it never completes.
+                return;
+            }
+            if let Some(fence) = job.fence.as_ref().filter(|_| finished) {
                 fence.signal(failure.as_ref().map(|f| f.code));
             }
         }
@@ -466,15 +480,19 @@ fn worker_loop(s: &Shared) {
                 p.error.get_or_insert(f);
             }
         });
-        let _ = Ordering::Relaxed;
     }
 }
 
 /// Checks a range for an append: `ZE_RESULT_ERROR_INVALID_NULL_POINTER` for null,
 /// `ZE_RESULT_ERROR_INVALID_SIZE` for an overrun.
-pub(crate) fn check_append(instance: &Instance, ptr: usize, len: usize, what: &str) -> ZeResult {
+pub(crate) fn check_append(
+    instance: &Instance,
+    ptr: usize,
+    len: usize,
+    what: &str,
+) -> ZeResult<Span> {
     if ptr == 0 {
         bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "{what}: null pointer");
     }
-    instance.memory.check(ptr, len, what).map(drop)
+    instance.memory.check(ptr, len, what)
 }

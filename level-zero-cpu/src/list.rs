@@ -19,6 +19,7 @@ use crate::event::{Event, sync_event};
 use crate::exec::{Command, GroupCounts, Job, Op, Pitched, Worker, check_append};
 use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef, Object};
+use crate::memory::Span;
 use crate::module::Kernel;
 use crate::queue::check_queue_desc;
 use crate::sync::lock;
@@ -119,9 +120,8 @@ impl CommandList {
         raws.iter().map(|&h| sync_event(h, self.instance)).collect()
     }
 
-    fn check(&self, ptr: *const c_void, len: usize, what: &str) -> ZeResult<usize> {
-        check_append(self.instance, ptr as usize, len, what)?;
-        Ok(ptr as usize)
+    fn check(&self, ptr: *const c_void, len: usize, what: &str) -> ZeResult<Span> {
+        check_append(self.instance, ptr as usize, len, what)
     }
 }
 
@@ -308,7 +308,7 @@ entry_points! {
         let list: Arc<CommandList> = handles::get(hCommandList)?;
         let dst = list.check(dstptr, size, "copy destination")?;
         let src = list.check(srcptr, size, "copy source")?;
-        list.push(Op::Copy { dst, src, len: size }, hSignalEvent, numWaitEvents, phWaitEvents)
+        list.push(Op::Copy { dst, src }, hSignalEvent, numWaitEvents, phWaitEvents)
     }
 
     /// Regions of equal extent; `srcRegion.width` is in bytes. A slice pitch of 0 is allowed
@@ -354,13 +354,26 @@ entry_points! {
         {
             bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "a pitch is smaller than the region it holds");
         }
-        for (p, what) in [(dst, "region copy destination"), (src, "region copy source")] {
+        let hull = |p: &Pitched, what: &str| -> ZeResult<Span> {
             let Some((first, end)) = p.hull(extent) else {
                 bail!(ZE_RESULT_ERROR_INVALID_SIZE, "{what}: region wraps around the address space");
             };
-            list.check(first as *const c_void, end - first, what)?;
-        }
-        list.push(Op::CopyRegion { dst, src, extent }, hSignalEvent, numWaitEvents, phWaitEvents)
+            // A region of a tracked allocation must stay inside it.
+            if let Some(a) = list.instance.memory.find(p.base)
+                && (first < a.base() || end > a.base() + a.size)
+            {
+                bail!(
+                    ZE_RESULT_ERROR_INVALID_SIZE,
+                    "{what}: the region spans [{first:#x}, {end:#x}), outside its allocation [{:#x}, {:#x})",
+                    a.base(),
+                    a.base() + a.size
+                );
+            }
+            list.check(first as *const c_void, end - first, what)
+        };
+        let dst_hull = hull(&dst, "region copy destination")?;
+        let src_hull = hull(&src, "region copy source")?;
+        list.push(Op::CopyRegion { dst, src, extent, dst_hull, src_hull }, hSignalEvent, numWaitEvents, phWaitEvents)
     }
 
     /// Pattern sizes: powers of two from 1 to 128 bytes; a size that is not a multiple of
@@ -388,7 +401,7 @@ entry_points! {
         let dst = list.check(ptr, size, "fill destination")?;
         // SAFETY: `pattern` is non-null and holds `pattern_size` bytes (caller's contract).
         let bytes = unsafe { std::slice::from_raw_parts(pattern.cast::<u8>(), pattern_size) }.to_vec();
-        list.push(Op::Fill { dst, len: size, pattern: bytes }, hSignalEvent, numWaitEvents, phWaitEvents)
+        list.push(Op::Fill { dst, pattern: bytes }, hSignalEvent, numWaitEvents, phWaitEvents)
     }
 
     /// Writes the device clock (nanoseconds, 64 bits) to `dstptr` when the command runs.
@@ -500,8 +513,8 @@ entry_points! {
         phWaitEvents: *mut ze_event_handle_t,
     ) {
         let list: Arc<CommandList> = handles::get(hCommandList)?;
-        list.check(pLaunchArgumentsBuffer.cast(), 12, "indirect launch arguments")?;
-        let counts = GroupCounts::Indirect(pLaunchArgumentsBuffer as usize);
+        let span = list.check(pLaunchArgumentsBuffer.cast(), 12, "indirect launch arguments")?;
+        let counts = GroupCounts::Indirect(span);
         launch(hCommandList, hKernel, counts, hSignalEvent, numWaitEvents, phWaitEvents)
     }
 

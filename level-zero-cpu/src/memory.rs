@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::ffi::c_void;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use level_zero_sys::*;
 
@@ -144,15 +144,41 @@ pub(crate) struct Memory {
     next_id: AtomicU64,
 }
 
-/// Where a checked range lies.
-pub(crate) enum Range {
-    /// Inside a tracked allocation, kept alive by this reference (held, never read).
-    Tracked(#[allow(dead_code)] Arc<Block>),
-    /// Outside every tracked allocation: application host memory, which the driver cannot
-    /// check.
-    Untracked,
+/// A range of memory a command uses, checked when the command was recorded.
+#[derive(Clone)]
+pub(crate) struct Span {
+    pub(crate) addr: usize,
+    pub(crate) len: usize,
+    /// The allocation it lay in when checked; `None`: application host memory, outside every
+    /// allocation, which the driver cannot check. Weak, so that a recorded command does not
+    /// keep freed memory mapped.
+    block: Option<Weak<Block>>,
 }
 
+/// What a command holds while it runs: the memory of its tracked ranges stays mapped.
+pub(crate) struct Hold(#[allow(dead_code)] Option<Arc<Block>>);
+
+impl Span {
+    /// Before the command runs: the allocation this range lay in must still be allocated (not
+    /// freed, not replaced); it then stays mapped while the returned hold lives.
+    pub(crate) fn acquire(&self, memory: &Memory) -> Result<Hold, String> {
+        let Some(weak) = &self.block else {
+            return Ok(Hold(None));
+        };
+        let freed = || {
+            format!(
+                "{} bytes at {:#x}: the allocation was freed before the command ran",
+                self.len, self.addr
+            )
+        };
+        let block = weak.upgrade().ok_or_else(freed)?;
+        let t = lock_read(&memory.table);
+        match t.by_base.get(&block.addr()) {
+            Some(a) if Arc::ptr_eq(&a.block, &block) => Ok(Hold(Some(block))),
+            _ => Err(freed()),
+        }
+    }
+}
 impl Memory {
     pub(crate) fn new(devices: usize) -> Memory {
         Memory {
@@ -173,7 +199,7 @@ impl Memory {
     /// Checks `[ptr, ptr + len)`: inside one tracked allocation, or outside all of them. A range
     /// that starts in an allocation and runs past its end, or that overlaps one from outside,
     /// is `ZE_RESULT_ERROR_INVALID_SIZE`.
-    pub(crate) fn check(&self, ptr: usize, len: usize, what: &str) -> ZeResult<Range> {
+    pub(crate) fn check(&self, ptr: usize, len: usize, what: &str) -> ZeResult<Span> {
         let Some(end) = ptr.checked_add(len) else {
             bail!(
                 ZE_RESULT_ERROR_INVALID_SIZE,
@@ -191,7 +217,11 @@ impl Memory {
                     end - a_end
                 );
             }
-            return Ok(Range::Tracked(a.block.clone()));
+            return Ok(Span {
+                addr: ptr,
+                len,
+                block: Some(Arc::downgrade(&a.block)),
+            });
         }
         if let Some((&base, a)) = t.by_base.range(ptr..).next()
             && base < end
@@ -202,7 +232,11 @@ impl Memory {
                 base + a.size
             );
         }
-        Ok(Range::Untracked)
+        Ok(Span {
+            addr: ptr,
+            len,
+            block: None,
+        })
     }
 
     /// What a kernel running on `device` may access: host and shared allocations, the
