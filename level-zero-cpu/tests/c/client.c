@@ -39,7 +39,7 @@ int main(void) {
     ndevices = 2;
     CHECK(zeDeviceGet(driver, &ndevices, devices));
     for (uint32_t i = 0; i < ndevices; i++) {
-        ze_device_properties_t props = {ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES, NULL};
+        ze_device_properties_t props = {.stype = ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES};
         CHECK(zeDeviceGetProperties(devices[i], &props));
         if (props.type != ZE_DEVICE_TYPE_CPU) {
             fprintf(stderr, "FAILED: device %u is not a CPU device\n", i);
@@ -54,13 +54,13 @@ int main(void) {
         return 1;
     }
 
-    ze_context_desc_t cdesc = {ZE_STRUCTURE_TYPE_CONTEXT_DESC, NULL, 0};
+    ze_context_desc_t cdesc = {.stype = ZE_STRUCTURE_TYPE_CONTEXT_DESC};
     ze_context_handle_t context;
     CHECK(zeContextCreate(driver, &cdesc, &context));
 
     const size_t size = 1 << 20;
-    ze_device_mem_alloc_desc_t ddesc = {ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC, NULL, 0, 0};
-    ze_host_mem_alloc_desc_t hdesc = {ZE_STRUCTURE_TYPE_HOST_MEM_ALLOC_DESC, NULL, 0};
+    ze_device_mem_alloc_desc_t ddesc = {.stype = ZE_STRUCTURE_TYPE_DEVICE_MEM_ALLOC_DESC};
+    ze_host_mem_alloc_desc_t hdesc = {.stype = ZE_STRUCTURE_TYPE_HOST_MEM_ALLOC_DESC};
     void *d0 = NULL, *d1 = NULL, *host = NULL;
     CHECK(zeMemAllocDevice(context, &ddesc, size, 64, devices[0], &d0));
     CHECK(zeMemAllocDevice(context, &ddesc, size, 64, devices[1], &d1));
@@ -70,12 +70,12 @@ int main(void) {
     for (size_t i = 0; i < size; i++) src[i] = (unsigned char)(i * 7 + 3);
     memset(dst, 0, size);
 
-    ze_command_queue_desc_t qdesc = {ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC, NULL, 0, 0, 0,
-                                      ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS,
-                                      ZE_COMMAND_QUEUE_PRIORITY_NORMAL};
+    ze_command_queue_desc_t qdesc = {.stype = ZE_STRUCTURE_TYPE_COMMAND_QUEUE_DESC,
+                                      .mode = ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS,
+                                      .priority = ZE_COMMAND_QUEUE_PRIORITY_NORMAL};
     ze_command_queue_handle_t queue;
     CHECK(zeCommandQueueCreate(context, devices[0], &qdesc, &queue));
-    ze_command_list_desc_t ldesc = {ZE_STRUCTURE_TYPE_COMMAND_LIST_DESC, NULL, 0, 0};
+    ze_command_list_desc_t ldesc = {.stype = ZE_STRUCTURE_TYPE_COMMAND_LIST_DESC};
     ze_command_list_handle_t list;
     CHECK(zeCommandListCreate(context, devices[0], &ldesc, &list));
     CHECK(zeCommandListAppendMemoryCopy(list, d0, src, size, NULL, 0, NULL));
@@ -86,7 +86,7 @@ int main(void) {
     CHECK(zeCommandListAppendBarrier(list, NULL, 0, NULL));
     CHECK(zeCommandListAppendMemoryCopy(list, dst, host, size, NULL, 0, NULL));
     CHECK(zeCommandListClose(list));
-    ze_fence_desc_t fdesc = {ZE_STRUCTURE_TYPE_FENCE_DESC, NULL, 0};
+    ze_fence_desc_t fdesc = {.stype = ZE_STRUCTURE_TYPE_FENCE_DESC};
     ze_fence_handle_t fence;
     CHECK(zeFenceCreate(queue, &fdesc, &fence));
     CHECK(zeCommandQueueExecuteCommandLists(queue, 1, &list, fence));
