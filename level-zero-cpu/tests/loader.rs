@@ -1,7 +1,8 @@
 //! The driver through the official loader (Debian's `libze1`), loaded with
 //! `ZE_ENABLE_ALT_DRIVERS=/abs/path/liblevel_zero_cpu.so`: every scenario, in three modes —
 //! plain, with handle wrapping (`ZE_ENABLE_LOADER_INTERCEPT=1`) and with the validation layer
-//! (`ZE_ENABLE_VALIDATION_LAYER=1 ZE_ENABLE_PARAMETER_VALIDATION=1`) — plus a C client.
+//! (`ZE_ENABLE_VALIDATION_LAYER=1 ZE_ENABLE_PARAMETER_VALIDATION=1`, and its handle-lifetime
+//! checks) — plus a C client.
 //!
 //! The loader reads its environment once per process, so each configuration runs in a child
 //! process: this test binary again, running only the `child` test. Without a loader these tests
@@ -65,6 +66,8 @@ fn mode_env(mode: &str) -> Vec<(&'static str, &'static str)> {
         "validation" => vec![
             ("ZE_ENABLE_VALIDATION_LAYER", "1"),
             ("ZE_ENABLE_PARAMETER_VALIDATION", "1"),
+            // Loader 1.8.12's layer also tracks handle lifetimes.
+            ("ZE_ENABLE_HANDLE_LIFETIME", "1"),
         ],
         _ => unreachable!(),
     }
