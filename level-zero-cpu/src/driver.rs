@@ -26,7 +26,7 @@ use crate::sync::Signal;
 use crate::testing::{self, Live};
 
 /// One driver: what a `ze_driver_handle_t` designates.
-pub struct Instance {
+pub(crate) struct Instance {
     /// 0 for the default instance, then 1, 2, ... in creation order.
     pub(crate) number: u32,
     /// The driver handle.

@@ -397,12 +397,6 @@ impl Worker {
         }
     }
 
-    /// Whether every submitted job has completed.
-    pub(crate) fn idle(&self) -> bool {
-        let p = lock(&self.shared.progress);
-        p.completed >= p.submitted
-    }
-
     /// Stops the thread: the job running finishes (a wait it is blocked in is abandoned);
     /// jobs not started are dropped.
     pub(crate) fn shutdown(&self) {

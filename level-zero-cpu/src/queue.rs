@@ -162,11 +162,3 @@ entry_points! {
         unsafe { ffi::write(pOrdinal, queue.ordinal) }
     }
 }
-
-impl CommandQueue {
-    /// Whether all submitted work has completed.
-    #[allow(dead_code)]
-    pub(crate) fn idle(&self) -> bool {
-        self.worker.idle()
-    }
-}
