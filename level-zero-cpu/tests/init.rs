@@ -55,6 +55,10 @@ fn init_then_the_default_driver() {
     let mut d2 = null_mut();
     ok!(b, zeInitDrivers(&mut n, &mut d2, &mut desc));
     assert_eq!(d2, driver);
+    // Every type, as loaders ask.
+    desc.flags = u32::MAX;
+    ok!(b, zeInitDrivers(&mut n, null_mut(), &mut desc));
+    assert_eq!(n, 1);
     desc.flags = ze_init_driver_type_flag_t::ZE_INIT_DRIVER_TYPE_FLAG_NPU.0;
     let mut n = 0;
     ok!(b, zeInitDrivers(&mut n, null_mut(), &mut desc));
