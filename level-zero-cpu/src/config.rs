@@ -1,0 +1,317 @@
+//! Configuration of a driver instance: devices, memory, extensions and fault injection.
+//!
+//! The default instance (the one `zeInit`/`zeDriverGet` expose) reads it from `LEVEL_ZERO_CPU_*`
+//! environment variables once, when it is created ([`Config::from_env`]); instances made with
+//! [`crate::new_driver`] take a [`Config`] value. A malformed variable is reported on stderr (and
+//! through `log`) and ignored: that variable keeps its default, the others still apply.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::engine::ProgramBuilder;
+
+/// The prefix of every environment variable the driver reads.
+pub const ENV_PREFIX: &str = "LEVEL_ZERO_CPU_";
+
+/// One GiB.
+const GIB: u64 = 1 << 30;
+
+/// The configuration of one driver instance.
+///
+/// `#[non_exhaustive]`: start from [`Config::default`] (or [`Config::from_env`]) and set fields.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Number of devices (`LEVEL_ZERO_CPU_DEVICES`, default 2, at most 64: larger values are
+    /// clamped).
+    pub devices: u32,
+    /// Memory capacity of each device in bytes (`LEVEL_ZERO_CPU_DEVICE_MEMORY`, default 4 GiB).
+    /// Device and shared allocations count against it; exceeding it gives
+    /// `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY`. Memory is committed lazily by the host OS, so a
+    /// large capacity costs nothing until it is used.
+    pub device_memory: u64,
+    /// `maxMemAllocSize`: the largest single allocation without the relaxed-allocation-limits
+    /// descriptor (`LEVEL_ZERO_CPU_MAX_ALLOC`, default a quarter of `device_memory`, as OpenCL
+    /// devices commonly report).
+    pub max_alloc: Option<u64>,
+    /// Whether devices can access each other's memory (`LEVEL_ZERO_CPU_P2P=0` turns it off).
+    pub p2p: bool,
+    /// Extensions not advertised, and whose functions do not resolve
+    /// (`LEVEL_ZERO_CPU_HIDE_EXTENSIONS=name,name`).
+    pub hidden_extensions: Vec<String>,
+    /// Extension functions that `zeDriverGetExtensionFunctionAddress` resolves to NULL with
+    /// `ZE_RESULT_SUCCESS`, while their extension stays advertised: a driver bug seen in the
+    /// wild (`LEVEL_ZERO_CPU_NULL_EXTENSION_FUNCTIONS=zeDeviceGetVectorWidthPropertiesExt`).
+    pub null_extension_functions: Vec<String>,
+    /// Fault: the N-th allocation call (1-based, counting `zeMemAllocDevice`, `Host` and
+    /// `Shared` of this instance) fails with `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY`
+    /// (`LEVEL_ZERO_CPU_FAIL_ALLOC_AT=N`).
+    pub fail_alloc_at: Option<u64>,
+    /// Fault: each device runs its first N submissions, then is lost: the next submission
+    /// never runs and the device reports `ZE_RESULT_ERROR_DEVICE_LOST` from then on
+    /// (`LEVEL_ZERO_CPU_DEVICE_LOST_AFTER=N`). A submission is one
+    /// `zeCommandQueueExecuteCommandLists` call, or one command appended to an immediate list.
+    pub device_lost_after: Option<u64>,
+    /// Fault: every `zeModuleCreate` fails with `ZE_RESULT_ERROR_MODULE_BUILD_FAILURE`
+    /// (`LEVEL_ZERO_CPU_FAIL_MODULE_BUILD=1`).
+    pub fail_module_build: bool,
+    /// How modules are built from SPIR-V: `None` uses the kernel engine
+    /// (`level_zero_cpu_spirv::Program::build`). Tests may plug in another engine here.
+    pub program_builder: Option<ProgramBuilder>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            devices: 2,
+            device_memory: 4 * GIB,
+            max_alloc: None,
+            p2p: true,
+            hidden_extensions: Vec::new(),
+            null_extension_functions: Vec::new(),
+            fail_alloc_at: None,
+            device_lost_after: None,
+            fail_module_build: false,
+            program_builder: None,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("devices", &self.devices)
+            .field("device_memory", &self.device_memory)
+            .field("max_alloc", &self.max_alloc)
+            .field("p2p", &self.p2p)
+            .field("hidden_extensions", &self.hidden_extensions)
+            .field("null_extension_functions", &self.null_extension_functions)
+            .field("fail_alloc_at", &self.fail_alloc_at)
+            .field("device_lost_after", &self.device_lost_after)
+            .field("fail_module_build", &self.fail_module_build)
+            .field(
+                "program_builder",
+                &self.program_builder.as_ref().map(|_| "custom"),
+            )
+            .finish()
+    }
+}
+
+/// A malformed or unknown configuration variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable's name.
+    pub variable: String,
+    /// Its value.
+    pub value: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}={:?}: {}; ignored",
+            self.variable, self.value, self.reason
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// The configuration from this process's `LEVEL_ZERO_CPU_*` environment variables. Each
+    /// malformed or unknown variable is reported as an error and ignored.
+    pub fn from_env() -> (Config, Vec<ConfigError>) {
+        let vars = std::env::vars_os().filter_map(|(k, v)| {
+            let k = k.into_string().ok()?;
+            k.starts_with(ENV_PREFIX)
+                .then(|| (k, v.to_string_lossy().into_owned()))
+        });
+        Config::from_vars(vars)
+    }
+
+    /// The configuration from `(name, value)` pairs named like the environment variables;
+    /// names without the `LEVEL_ZERO_CPU_` prefix are skipped.
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> (Config, Vec<ConfigError>) {
+        let mut config = Config::default();
+        let mut errors = Vec::new();
+        for (name, value) in vars {
+            let Some(key) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            if let Err(reason) = config.set(key, value.trim()) {
+                errors.push(ConfigError {
+                    variable: name.clone(),
+                    value: value.clone(),
+                    reason,
+                });
+            }
+        }
+        (config, errors)
+    }
+
+    /// Sets one variable (its name without the prefix).
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "DEVICES" => {
+                let n = parse_u64(value)?;
+                if n > 64 {
+                    return Err("at most 64 devices".into());
+                }
+                self.devices = n as u32;
+            }
+            "DEVICE_MEMORY" => self.device_memory = nonzero(parse_size(value)?)?,
+            "MAX_ALLOC" => self.max_alloc = Some(nonzero(parse_size(value)?)?),
+            "P2P" => self.p2p = parse_bool(value)?,
+            "HIDE_EXTENSIONS" => self.hidden_extensions = parse_list(value),
+            "NULL_EXTENSION_FUNCTIONS" => self.null_extension_functions = parse_list(value),
+            "FAIL_ALLOC_AT" => self.fail_alloc_at = Some(nonzero(parse_u64(value)?)?),
+            "DEVICE_LOST_AFTER" => self.device_lost_after = Some(parse_u64(value)?),
+            "FAIL_MODULE_BUILD" => self.fail_module_build = parse_bool(value)?,
+            _ => return Err("unknown level-zero-cpu variable".into()),
+        }
+        Ok(())
+    }
+
+    /// `maxMemAllocSize`: [`Config::max_alloc`], or a quarter of the device memory.
+    pub fn max_alloc_size(&self) -> u64 {
+        self.max_alloc
+            .unwrap_or(self.device_memory / 4)
+            .clamp(1, self.device_memory.max(1))
+    }
+
+    /// A program builder for this configuration: the configured one, or the kernel engine's.
+    pub(crate) fn builder(&self) -> ProgramBuilder {
+        self.program_builder
+            .clone()
+            .unwrap_or_else(|| Arc::new(crate::engine::build_with_engine))
+    }
+}
+
+fn parse_u64(value: &str) -> Result<u64, String> {
+    value
+        .parse::<u64>()
+        .map_err(|_| "expected a non-negative integer".to_string())
+}
+
+fn nonzero(n: u64) -> Result<u64, String> {
+    if n == 0 {
+        Err("must not be zero".into())
+    } else {
+        Ok(n)
+    }
+}
+
+/// A size in bytes: a number with an optional `K`, `M`, `G` or `T` suffix (powers of 1024; an
+/// optional trailing `B` or `iB` is accepted: `512M`, `4G`, `4GiB`, `65536`).
+pub fn parse_size(value: &str) -> Result<u64, String> {
+    let upper = value.trim().to_ascii_uppercase();
+    let body = upper
+        .strip_suffix("IB")
+        .or_else(|| upper.strip_suffix('B'))
+        .unwrap_or(&upper);
+    let (digits, shift) = match body.chars().last() {
+        Some('K') => (&body[..body.len() - 1], 10),
+        Some('M') => (&body[..body.len() - 1], 20),
+        Some('G') => (&body[..body.len() - 1], 30),
+        Some('T') => (&body[..body.len() - 1], 40),
+        _ => (body, 0),
+    };
+    let n = digits
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| "expected a size such as 65536, 512M or 4G".to_string())?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| "size too large".to_string())
+}
+
+fn parse_bool(value: &str) -> Result<bool, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err("expected 0 or 1".into()),
+    }
+}
+
+fn parse_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn sizes_accept_suffixes() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("4G"), Ok(4 << 30));
+        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
+        assert_eq!(parse_size("1k"), Ok(1024));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999T").is_err());
+    }
+
+    #[test]
+    fn every_variable_is_parsed() {
+        let (c, errors) = Config::from_vars(vars(&[
+            ("LEVEL_ZERO_CPU_DEVICES", "3"),
+            ("LEVEL_ZERO_CPU_DEVICE_MEMORY", "512M"),
+            ("LEVEL_ZERO_CPU_MAX_ALLOC", "64M"),
+            ("LEVEL_ZERO_CPU_P2P", "0"),
+            ("LEVEL_ZERO_CPU_HIDE_EXTENSIONS", "a, b"),
+            (
+                "LEVEL_ZERO_CPU_NULL_EXTENSION_FUNCTIONS",
+                "zeDeviceGetVectorWidthPropertiesExt",
+            ),
+            ("LEVEL_ZERO_CPU_FAIL_ALLOC_AT", "2"),
+            ("LEVEL_ZERO_CPU_DEVICE_LOST_AFTER", "0"),
+            ("LEVEL_ZERO_CPU_FAIL_MODULE_BUILD", "1"),
+            ("PATH", "/bin"),
+        ]));
+        assert_eq!(errors, vec![]);
+        assert_eq!(c.devices, 3);
+        assert_eq!(c.device_memory, 512 << 20);
+        assert_eq!(c.max_alloc_size(), 64 << 20);
+        assert!(!c.p2p);
+        assert_eq!(c.hidden_extensions, ["a", "b"]);
+        assert_eq!(
+            c.null_extension_functions,
+            ["zeDeviceGetVectorWidthPropertiesExt"]
+        );
+        assert_eq!(c.fail_alloc_at, Some(2));
+        assert_eq!(c.device_lost_after, Some(0));
+        assert!(c.fail_module_build);
+    }
+
+    #[test]
+    fn malformed_and_unknown_variables_are_reported_and_ignored() {
+        let (c, errors) = Config::from_vars(vars(&[
+            ("LEVEL_ZERO_CPU_DEVICES", "two"),
+            ("LEVEL_ZERO_CPU_DEVICE_MEMORY", "0"),
+            ("LEVEL_ZERO_CPU_P2P", "maybe"),
+            ("LEVEL_ZERO_CPU_DEVICS", "1"),
+        ]));
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(errors[3].to_string().contains("unknown"));
+        assert_eq!(c.devices, 2);
+        assert_eq!(c.device_memory, 4 << 30);
+        assert!(c.p2p);
+        assert_eq!(c.max_alloc_size(), 1 << 30);
+    }
+}

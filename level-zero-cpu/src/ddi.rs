@@ -1,0 +1,243 @@
+//! The DDI tables: the `zeGet*ProcAddrTable` (and `zes`/`zet`) getters every Level Zero driver
+//! exports, and [`ddi_getters`] for embedding.
+//!
+//! One table-driven list below gives, for each getter, the full table this driver serves; the
+//! getters answer through [`level_zero_sys::ddi::serve`], which writes only the fields that exist
+//! at the version the loader asks for. Fields left at `Default` (NULL) are functions this
+//! driver does not implement: the loader turns them into `ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`.
+//! The sysman (`zes`) and tools (`zet`) tables are served empty for now (loader 1.8.12
+//! requires their getters).
+
+#![allow(non_snake_case)]
+
+use level_zero_sys::*;
+
+use crate::{context, device, driver, event, fence, ffi, list, memory, module, queue};
+
+macro_rules! getters {
+    ($($name:ident: $ty:ty => $table:expr;)*) => {
+        $(
+            #[doc = concat!("`", stringify!($name), "`: serves this driver's `", stringify!($ty),
+                "` for the version asked (fields of later versions are not written).")]
+            ///
+            /// # Safety
+            ///
+            /// A non-null `pDdiTable` must be the caller's table of the layout of `version`.
+            #[unsafe(no_mangle)]
+            pub unsafe extern "C" fn $name(version: ze_api_version_t, pDdiTable: *mut $ty) -> ze_result_t {
+                ffi::guard(stringify!($name), || {
+                    let table: $ty = $table;
+                    // SAFETY: forwarded to the caller: `pDdiTable` is null or a table of
+                    // `version`'s layout; `serve` checks null and writes only its fields.
+                    unsafe { ddi::serve(version, pDdiTable, &table) }.ok()
+                })
+            }
+        )*
+
+        /// Every DDI getter of this driver, for [`Api::from_ddi`]: the embedded backend.
+        ///
+        /// ```
+        /// // SAFETY: this crate's getters honour the specification.
+        /// let (api, _) = unsafe { level_zero_sys::Api::from_ddi(&level_zero_cpu::ddi_getters()) };
+        /// assert!(api.is_present("zeMemAllocDevice") == Some(true));
+        /// ```
+        pub fn ddi_getters() -> DdiGetters {
+            DdiGetters { $($name: Some($name),)* }
+        }
+    };
+}
+
+getters! {
+    zeGetCommandListExpProcAddrTable: ze_command_list_exp_dditable_t => Default::default();
+    zeGetCommandListProcAddrTable: ze_command_list_dditable_t => ze_command_list_dditable_t {
+        pfnCreate: Some(list::zeCommandListCreate),
+        pfnCreateImmediate: Some(list::zeCommandListCreateImmediate),
+        pfnDestroy: Some(list::zeCommandListDestroy),
+        pfnClose: Some(list::zeCommandListClose),
+        pfnReset: Some(list::zeCommandListReset),
+        pfnAppendWriteGlobalTimestamp: Some(list::zeCommandListAppendWriteGlobalTimestamp),
+        pfnAppendBarrier: Some(list::zeCommandListAppendBarrier),
+        pfnAppendMemoryRangesBarrier: Some(list::zeCommandListAppendMemoryRangesBarrier),
+        pfnAppendMemoryCopy: Some(list::zeCommandListAppendMemoryCopy),
+        pfnAppendMemoryFill: Some(list::zeCommandListAppendMemoryFill),
+        pfnAppendMemoryCopyRegion: Some(list::zeCommandListAppendMemoryCopyRegion),
+        pfnAppendMemoryPrefetch: Some(list::zeCommandListAppendMemoryPrefetch),
+        pfnAppendMemAdvise: Some(list::zeCommandListAppendMemAdvise),
+        pfnAppendSignalEvent: Some(list::zeCommandListAppendSignalEvent),
+        pfnAppendWaitOnEvents: Some(list::zeCommandListAppendWaitOnEvents),
+        pfnAppendEventReset: Some(list::zeCommandListAppendEventReset),
+        pfnAppendLaunchKernel: Some(list::zeCommandListAppendLaunchKernel),
+        pfnAppendLaunchCooperativeKernel: Some(list::zeCommandListAppendLaunchCooperativeKernel),
+        pfnAppendLaunchKernelIndirect: Some(list::zeCommandListAppendLaunchKernelIndirect),
+        pfnHostSynchronize: Some(list::zeCommandListHostSynchronize),
+        pfnGetDeviceHandle: Some(list::zeCommandListGetDeviceHandle),
+        pfnGetContextHandle: Some(list::zeCommandListGetContextHandle),
+        pfnGetOrdinal: Some(list::zeCommandListGetOrdinal),
+        pfnIsImmediate: Some(list::zeCommandListIsImmediate),
+        ..Default::default()
+    };
+    zeGetCommandQueueProcAddrTable: ze_command_queue_dditable_t => ze_command_queue_dditable_t {
+        pfnCreate: Some(queue::zeCommandQueueCreate),
+        pfnDestroy: Some(queue::zeCommandQueueDestroy),
+        pfnExecuteCommandLists: Some(queue::zeCommandQueueExecuteCommandLists),
+        pfnSynchronize: Some(queue::zeCommandQueueSynchronize),
+        pfnGetOrdinal: Some(queue::zeCommandQueueGetOrdinal),
+        ..Default::default()
+    };
+    zeGetContextProcAddrTable: ze_context_dditable_t => ze_context_dditable_t {
+        pfnCreate: Some(context::zeContextCreate),
+        pfnCreateEx: Some(context::zeContextCreateEx),
+        pfnDestroy: Some(context::zeContextDestroy),
+        pfnGetStatus: Some(context::zeContextGetStatus),
+        pfnSystemBarrier: Some(context::zeContextSystemBarrier),
+        pfnMakeMemoryResident: Some(context::zeContextMakeMemoryResident),
+        pfnEvictMemory: Some(context::zeContextEvictMemory),
+        ..Default::default()
+    };
+    zeGetDeviceExpProcAddrTable: ze_device_exp_dditable_t => Default::default();
+    zeGetDeviceProcAddrTable: ze_device_dditable_t => ze_device_dditable_t {
+        pfnGet: Some(device::zeDeviceGet),
+        pfnGetSubDevices: Some(device::zeDeviceGetSubDevices),
+        pfnGetProperties: Some(device::zeDeviceGetProperties),
+        pfnGetComputeProperties: Some(device::zeDeviceGetComputeProperties),
+        pfnGetModuleProperties: Some(device::zeDeviceGetModuleProperties),
+        pfnGetCommandQueueGroupProperties: Some(device::zeDeviceGetCommandQueueGroupProperties),
+        pfnGetMemoryProperties: Some(device::zeDeviceGetMemoryProperties),
+        pfnGetMemoryAccessProperties: Some(device::zeDeviceGetMemoryAccessProperties),
+        pfnGetCacheProperties: Some(device::zeDeviceGetCacheProperties),
+        pfnGetImageProperties: Some(device::zeDeviceGetImageProperties),
+        pfnGetExternalMemoryProperties: Some(device::zeDeviceGetExternalMemoryProperties),
+        pfnGetP2PProperties: Some(device::zeDeviceGetP2PProperties),
+        pfnCanAccessPeer: Some(device::zeDeviceCanAccessPeer),
+        pfnGetStatus: Some(device::zeDeviceGetStatus),
+        pfnGetGlobalTimestamps: Some(device::zeDeviceGetGlobalTimestamps),
+        pfnGetRootDevice: Some(device::zeDeviceGetRootDevice),
+        ..Default::default()
+    };
+    zeGetDriverExpProcAddrTable: ze_driver_exp_dditable_t => Default::default();
+    zeGetDriverProcAddrTable: ze_driver_dditable_t => ze_driver_dditable_t {
+        pfnGet: Some(driver::zeDriverGet),
+        pfnGetApiVersion: Some(driver::zeDriverGetApiVersion),
+        pfnGetProperties: Some(driver::zeDriverGetProperties),
+        pfnGetIpcProperties: Some(driver::zeDriverGetIpcProperties),
+        pfnGetExtensionProperties: Some(driver::zeDriverGetExtensionProperties),
+        pfnGetExtensionFunctionAddress: Some(driver::zeDriverGetExtensionFunctionAddress),
+        pfnGetLastErrorDescription: Some(driver::zeDriverGetLastErrorDescription),
+    };
+    zeGetEventExpProcAddrTable: ze_event_exp_dditable_t => Default::default();
+    zeGetEventPoolProcAddrTable: ze_event_pool_dditable_t => ze_event_pool_dditable_t {
+        pfnCreate: Some(event::zeEventPoolCreate),
+        pfnDestroy: Some(event::zeEventPoolDestroy),
+        pfnGetContextHandle: Some(event::zeEventPoolGetContextHandle),
+        ..Default::default()
+    };
+    zeGetEventProcAddrTable: ze_event_dditable_t => ze_event_dditable_t {
+        pfnCreate: Some(event::zeEventCreate),
+        pfnDestroy: Some(event::zeEventDestroy),
+        pfnHostSignal: Some(event::zeEventHostSignal),
+        pfnHostSynchronize: Some(event::zeEventHostSynchronize),
+        pfnQueryStatus: Some(event::zeEventQueryStatus),
+        pfnHostReset: Some(event::zeEventHostReset),
+        pfnQueryKernelTimestamp: Some(event::zeEventQueryKernelTimestamp),
+        ..Default::default()
+    };
+    zeGetFabricEdgeExpProcAddrTable: ze_fabric_edge_exp_dditable_t => Default::default();
+    zeGetFabricVertexExpProcAddrTable: ze_fabric_vertex_exp_dditable_t => Default::default();
+    zeGetFenceProcAddrTable: ze_fence_dditable_t => ze_fence_dditable_t {
+        pfnCreate: Some(fence::zeFenceCreate),
+        pfnDestroy: Some(fence::zeFenceDestroy),
+        pfnHostSynchronize: Some(fence::zeFenceHostSynchronize),
+        pfnQueryStatus: Some(fence::zeFenceQueryStatus),
+        pfnReset: Some(fence::zeFenceReset),
+    };
+    zeGetGlobalProcAddrTable: ze_global_dditable_t => ze_global_dditable_t { pfnInit: Some(driver::zeInit), pfnInitDrivers: Some(driver::zeInitDrivers) };
+    zeGetImageExpProcAddrTable: ze_image_exp_dditable_t => Default::default();
+    zeGetImageProcAddrTable: ze_image_dditable_t => Default::default();
+    zeGetKernelExpProcAddrTable: ze_kernel_exp_dditable_t => ze_kernel_exp_dditable_t {
+        pfnSetGlobalOffsetExp: Some(module::zeKernelSetGlobalOffsetExp),
+        ..Default::default()
+    };
+    zeGetKernelProcAddrTable: ze_kernel_dditable_t => ze_kernel_dditable_t {
+        pfnCreate: Some(module::zeKernelCreate),
+        pfnDestroy: Some(module::zeKernelDestroy),
+        pfnSetCacheConfig: Some(module::zeKernelSetCacheConfig),
+        pfnSetGroupSize: Some(module::zeKernelSetGroupSize),
+        pfnSuggestGroupSize: Some(module::zeKernelSuggestGroupSize),
+        pfnSetArgumentValue: Some(module::zeKernelSetArgumentValue),
+        pfnSetIndirectAccess: Some(module::zeKernelSetIndirectAccess),
+        pfnGetIndirectAccess: Some(module::zeKernelGetIndirectAccess),
+        pfnGetProperties: Some(module::zeKernelGetProperties),
+        pfnGetName: Some(module::zeKernelGetName),
+        ..Default::default()
+    };
+    zeGetMemExpProcAddrTable: ze_mem_exp_dditable_t => Default::default();
+    zeGetMemProcAddrTable: ze_mem_dditable_t => ze_mem_dditable_t {
+        pfnAllocShared: Some(memory::zeMemAllocShared),
+        pfnAllocDevice: Some(memory::zeMemAllocDevice),
+        pfnAllocHost: Some(memory::zeMemAllocHost),
+        pfnFree: Some(memory::zeMemFree),
+        pfnGetAllocProperties: Some(memory::zeMemGetAllocProperties),
+        pfnGetAddressRange: Some(memory::zeMemGetAddressRange),
+        pfnFreeExt: Some(memory::zeMemFreeExt),
+        ..Default::default()
+    };
+    zeGetModuleBuildLogProcAddrTable: ze_module_build_log_dditable_t => ze_module_build_log_dditable_t {
+        pfnDestroy: Some(module::zeModuleBuildLogDestroy),
+        pfnGetString: Some(module::zeModuleBuildLogGetString),
+    };
+    zeGetModuleProcAddrTable: ze_module_dditable_t => ze_module_dditable_t {
+        pfnCreate: Some(module::zeModuleCreate),
+        pfnDestroy: Some(module::zeModuleDestroy),
+        pfnGetGlobalPointer: Some(module::zeModuleGetGlobalPointer),
+        pfnGetKernelNames: Some(module::zeModuleGetKernelNames),
+        pfnGetProperties: Some(module::zeModuleGetProperties),
+        ..Default::default()
+    };
+    zeGetPhysicalMemProcAddrTable: ze_physical_mem_dditable_t => Default::default();
+    zeGetRTASBuilderExpProcAddrTable: ze_rtas_builder_exp_dditable_t => Default::default();
+    zeGetRTASParallelOperationExpProcAddrTable: ze_rtas_parallel_operation_exp_dditable_t => Default::default();
+    zeGetSamplerProcAddrTable: ze_sampler_dditable_t => Default::default();
+    zeGetVirtualMemProcAddrTable: ze_virtual_mem_dditable_t => Default::default();
+    zesGetDeviceExpProcAddrTable: zes_device_exp_dditable_t => Default::default();
+    zesGetDeviceProcAddrTable: zes_device_dditable_t => Default::default();
+    zesGetDiagnosticsProcAddrTable: zes_diagnostics_dditable_t => Default::default();
+    zesGetDriverExpProcAddrTable: zes_driver_exp_dditable_t => Default::default();
+    zesGetDriverProcAddrTable: zes_driver_dditable_t => Default::default();
+    zesGetEngineProcAddrTable: zes_engine_dditable_t => Default::default();
+    zesGetFabricPortProcAddrTable: zes_fabric_port_dditable_t => Default::default();
+    zesGetFanProcAddrTable: zes_fan_dditable_t => Default::default();
+    zesGetFirmwareExpProcAddrTable: zes_firmware_exp_dditable_t => Default::default();
+    zesGetFirmwareProcAddrTable: zes_firmware_dditable_t => Default::default();
+    zesGetFrequencyProcAddrTable: zes_frequency_dditable_t => Default::default();
+    zesGetGlobalProcAddrTable: zes_global_dditable_t => Default::default();
+    zesGetLedProcAddrTable: zes_led_dditable_t => Default::default();
+    zesGetMemoryProcAddrTable: zes_memory_dditable_t => Default::default();
+    zesGetOverclockProcAddrTable: zes_overclock_dditable_t => Default::default();
+    zesGetPerformanceFactorProcAddrTable: zes_performance_factor_dditable_t => Default::default();
+    zesGetPowerProcAddrTable: zes_power_dditable_t => Default::default();
+    zesGetPsuProcAddrTable: zes_psu_dditable_t => Default::default();
+    zesGetRasExpProcAddrTable: zes_ras_exp_dditable_t => Default::default();
+    zesGetRasProcAddrTable: zes_ras_dditable_t => Default::default();
+    zesGetSchedulerProcAddrTable: zes_scheduler_dditable_t => Default::default();
+    zesGetStandbyProcAddrTable: zes_standby_dditable_t => Default::default();
+    zesGetTemperatureProcAddrTable: zes_temperature_dditable_t => Default::default();
+    zesGetVFManagementExpProcAddrTable: zes_vf_management_exp_dditable_t => Default::default();
+    zetGetCommandListProcAddrTable: zet_command_list_dditable_t => Default::default();
+    zetGetContextProcAddrTable: zet_context_dditable_t => Default::default();
+    zetGetDebugProcAddrTable: zet_debug_dditable_t => Default::default();
+    zetGetDeviceExpProcAddrTable: zet_device_exp_dditable_t => Default::default();
+    zetGetDeviceProcAddrTable: zet_device_dditable_t => Default::default();
+    zetGetKernelProcAddrTable: zet_kernel_dditable_t => Default::default();
+    zetGetMetricDecoderExpProcAddrTable: zet_metric_decoder_exp_dditable_t => Default::default();
+    zetGetMetricExpProcAddrTable: zet_metric_exp_dditable_t => Default::default();
+    zetGetMetricGroupExpProcAddrTable: zet_metric_group_exp_dditable_t => Default::default();
+    zetGetMetricGroupProcAddrTable: zet_metric_group_dditable_t => Default::default();
+    zetGetMetricProcAddrTable: zet_metric_dditable_t => Default::default();
+    zetGetMetricProgrammableExpProcAddrTable: zet_metric_programmable_exp_dditable_t => Default::default();
+    zetGetMetricQueryPoolProcAddrTable: zet_metric_query_pool_dditable_t => Default::default();
+    zetGetMetricQueryProcAddrTable: zet_metric_query_dditable_t => Default::default();
+    zetGetMetricStreamerProcAddrTable: zet_metric_streamer_dditable_t => Default::default();
+    zetGetMetricTracerExpProcAddrTable: zet_metric_tracer_exp_dditable_t => Default::default();
+    zetGetModuleProcAddrTable: zet_module_dditable_t => Default::default();
+    zetGetTracerExpProcAddrTable: zet_tracer_exp_dditable_t => Default::default();
+}

@@ -1,0 +1,451 @@
+//! Devices: their properties, status, timestamps, peers, and the vector-sizes extension.
+//!
+//! Each device simulates a discrete accelerator backed by host memory: its own memory
+//! capacity and accounting, a compute and a copy engine group, and P2P access to the other
+//! devices of its driver (unless configured off).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use level_zero_sys::ext::ze_device_vector_width_properties_ext_t;
+use level_zero_sys::*;
+
+use crate::ffi::{self, ZeResult, bail, entry_points};
+use crate::handles::{self, DeviceRef};
+use crate::sync::{lock, now_ns};
+
+/// The compute engine group's ordinal.
+pub(crate) const ORDINAL_COMPUTE: u32 = 0;
+/// The copy engine group's ordinal.
+pub(crate) const ORDINAL_COPY: u32 = 1;
+/// Queues per group, by ordinal.
+pub(crate) const QUEUES_PER_GROUP: [u32; 2] = [1, 2];
+/// The largest fill pattern, in bytes.
+pub(crate) const MAX_FILL_PATTERN: usize = 128;
+/// Work-group limits.
+pub(crate) const MAX_GROUP_SIZE: [u32; 3] = [1024, 1024, 1024];
+/// Work-items per work-group, at most.
+pub(crate) const MAX_TOTAL_GROUP_SIZE: u32 = 1024;
+/// Local memory per work-group.
+const MAX_SHARED_LOCAL_MEMORY: u32 = 64 << 10;
+
+/// One device's state.
+pub(crate) struct Device {
+    pub(crate) handle: u64,
+    pub(crate) uuid: [u8; 16],
+    /// Set once the device is lost; never cleared.
+    pub(crate) lost: AtomicBool,
+    /// Submissions received so far (for `device_lost_after`).
+    pub(crate) submissions: AtomicU64,
+    /// Memory made resident on this device: base address -> size.
+    pub(crate) resident: Mutex<HashMap<usize, usize>>,
+    pub(crate) make_resident_calls: AtomicU64,
+    pub(crate) evict_calls: AtomicU64,
+}
+
+impl Device {
+    pub(crate) fn new(instance_number: u32, index: usize) -> Device {
+        let mut uuid = *b"l0cpu-device\0\0\0\0";
+        uuid[12..14].copy_from_slice(&(instance_number as u16).to_le_bytes());
+        uuid[14..].copy_from_slice(&(index as u16).to_le_bytes());
+        Device {
+            handle: handles::reserve_for::<DeviceRef>(),
+            uuid,
+            lost: AtomicBool::new(false),
+            submissions: AtomicU64::new(0),
+            resident: Mutex::new(HashMap::new()),
+            make_resident_calls: AtomicU64::new(0),
+            evict_calls: AtomicU64::new(0),
+        }
+    }
+}
+
+impl DeviceRef {
+    /// This device's state.
+    pub(crate) fn state(&self) -> &'static Device {
+        &self.instance.devices[self.index]
+    }
+
+    /// The device handle.
+    pub(crate) fn raw(&self) -> ze_device_handle_t {
+        handles::raw(self.state().handle)
+    }
+
+    /// Whether the device is lost.
+    pub(crate) fn is_lost(&self) -> bool {
+        self.state().lost.load(Ordering::Acquire)
+    }
+
+    /// `ZE_RESULT_ERROR_DEVICE_LOST` if the device is lost.
+    pub(crate) fn check_alive(&self) -> ZeResult {
+        if self.is_lost() {
+            bail!(
+                ZE_RESULT_ERROR_DEVICE_LOST,
+                "device {} is lost (fault injected by LEVEL_ZERO_CPU_DEVICE_LOST_AFTER)",
+                self.index
+            );
+        }
+        Ok(())
+    }
+
+    /// Marks the device lost and wakes every waiter of the instance.
+    pub(crate) fn mark_lost(&self) {
+        self.instance
+            .signal
+            .notify(|| self.state().lost.store(true, Ordering::Release));
+    }
+
+    /// Counts one submission; `true` when this submission is the one that loses the device.
+    pub(crate) fn count_submission(&self) -> bool {
+        let n = self.state().submissions.fetch_add(1, Ordering::AcqRel);
+        self.instance
+            .config
+            .device_lost_after
+            .is_some_and(|after| n >= after)
+    }
+
+    /// Whether this device can access `peer`'s memory.
+    pub(crate) fn can_access(&self, peer: usize) -> bool {
+        peer == self.index || self.instance.config.p2p
+    }
+
+    fn name(&self) -> String {
+        format!("level-zero-cpu device {} ({})", self.index, host_cpu_name())
+    }
+}
+
+/// The host CPU's model name, for honest device names.
+fn host_cpu_name() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split(':').nth(1))
+                    .map(|s| s.trim().to_string())
+            })
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| format!("{} CPU", std::env::consts::ARCH))
+    })
+}
+
+/// Hardware threads of the host: the device's compute units.
+pub(crate) fn host_threads() -> u32 {
+    std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(1)
+}
+
+/// The host's last-level cache size, or 8 MiB when unknown.
+fn cache_size() -> usize {
+    static SIZE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SIZE.get_or_init(|| {
+        (0..5)
+            .rev()
+            .find_map(|i| {
+                let p = format!("/sys/devices/system/cpu/cpu0/cache/index{i}/size");
+                let text = std::fs::read_to_string(p).ok()?;
+                crate::config::parse_size(text.trim()).ok()
+            })
+            .map(|n| n as usize)
+            .unwrap_or(8 << 20)
+    })
+}
+
+fn device_properties(d: &DeviceRef, stype: u32) -> ze_device_properties_t {
+    let cycles_per_second = stype == ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES_1_2.0;
+    ze_device_properties_t {
+        type_: ze_device_type_t::ZE_DEVICE_TYPE_CPU,
+        vendorId: 0,
+        deviceId: 0,
+        flags: 0,
+        subdeviceId: 0,
+        coreClockRate: 2000,
+        maxMemAllocSize: d.instance.config.max_alloc_size(),
+        maxHardwareContexts: 64,
+        maxCommandQueuePriority: 0,
+        numThreadsPerEU: 1,
+        physicalEUSimdWidth: 8,
+        numEUsPerSubslice: 1,
+        numSubslicesPerSlice: host_threads(),
+        numSlices: 1,
+        // Nanoseconds; with the 1.2 structure type the unit is cycles per second.
+        timerResolution: if cycles_per_second { 1_000_000_000 } else { 1 },
+        timestampValidBits: 64,
+        kernelTimestampValidBits: 64,
+        uuid: ze_device_uuid_t { id: d.state().uuid },
+        name: ffi::c_name(&d.name()),
+        ..Default::default()
+    }
+}
+
+fn queue_groups() -> [ze_command_queue_group_properties_t; 2] {
+    use ze_command_queue_group_property_flag_t as F;
+    [
+        ze_command_queue_group_properties_t {
+            flags: F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE.0
+                | F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0,
+            maxMemoryFillPatternSize: MAX_FILL_PATTERN,
+            numQueues: QUEUES_PER_GROUP[ORDINAL_COMPUTE as usize],
+            ..Default::default()
+        },
+        ze_command_queue_group_properties_t {
+            flags: F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0,
+            maxMemoryFillPatternSize: MAX_FILL_PATTERN,
+            numQueues: QUEUES_PER_GROUP[ORDINAL_COPY as usize],
+            ..Default::default()
+        },
+    ]
+}
+
+/// Vector widths of an AVX2 CPU: one entry per SIMD width (256-bit, then 128-bit), largest
+/// first, each giving how many elements of each type fill that width.
+pub(crate) fn vector_widths() -> [ze_device_vector_width_properties_ext_t; 2] {
+    let entry = |bits: u32| ze_device_vector_width_properties_ext_t {
+        vector_width_size: bits / 32,
+        preferred_vector_width_char: bits / 8,
+        preferred_vector_width_short: bits / 16,
+        preferred_vector_width_int: bits / 32,
+        preferred_vector_width_long: bits / 64,
+        preferred_vector_width_float: bits / 32,
+        preferred_vector_width_double: bits / 64,
+        preferred_vector_width_half: bits / 16,
+        native_vector_width_char: bits / 8,
+        native_vector_width_short: bits / 16,
+        native_vector_width_int: bits / 32,
+        native_vector_width_long: bits / 64,
+        native_vector_width_float: bits / 32,
+        native_vector_width_double: bits / 64,
+        native_vector_width_half: bits / 16,
+        ..Default::default()
+    };
+    [entry(256), entry(128)]
+}
+
+entry_points! {
+    fn zeDeviceGet(hDriver: ze_driver_handle_t, pCount: *mut u32, phDevices: *mut ze_device_handle_t) {
+        let instance: &'static crate::driver::Instance = handles::get(hDriver)?;
+        let list: Vec<ze_device_handle_t> =
+            instance.devices.iter().map(|d| handles::raw(d.handle)).collect();
+        // SAFETY: the caller's count and array.
+        unsafe { ffi::write_array(pCount, phDevices, &list) }
+    }
+
+    /// Root devices only: no sub-devices.
+    fn zeDeviceGetSubDevices(hDevice: ze_device_handle_t, pCount: *mut u32, phSubdevices: *mut ze_device_handle_t) {
+        let _: DeviceRef = handles::get(hDevice)?;
+        // SAFETY: the caller's count and array.
+        unsafe { ffi::write_array::<ze_device_handle_t>(pCount, phSubdevices, &[]) }
+    }
+
+    /// Every device is a root device: the root of a root device is NULL.
+    fn zeDeviceGetRootDevice(hDevice: ze_device_handle_t, phRootDevice: *mut ze_device_handle_t) {
+        let _: DeviceRef = handles::get(hDevice)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(phRootDevice, std::ptr::null_mut()) }
+    }
+
+    fn zeDeviceGetProperties(hDevice: ze_device_handle_t, pDeviceProperties: *mut ze_device_properties_t) {
+        let d: DeviceRef = handles::get(hDevice)?;
+        if pDeviceProperties.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null pDeviceProperties");
+        }
+        // SAFETY: non-null; the caller's structure, whose stype is initialised.
+        let stype = unsafe { pDeviceProperties.cast::<ze_base_properties_t>().read_unaligned().stype.0 };
+        // SAFETY: the caller's structure.
+        unsafe { ffi::fill(pDeviceProperties, device_properties(&d, stype)).map(drop) }
+    }
+
+    fn zeDeviceGetComputeProperties(hDevice: ze_device_handle_t, pProps: *mut ze_device_compute_properties_t) {
+        let _: DeviceRef = handles::get(hDevice)?;
+        let mut sizes = [0u32; 8];
+        sizes[0] = 1;
+        let props = ze_device_compute_properties_t {
+            maxTotalGroupSize: MAX_TOTAL_GROUP_SIZE,
+            maxGroupSizeX: MAX_GROUP_SIZE[0],
+            maxGroupSizeY: MAX_GROUP_SIZE[1],
+            maxGroupSizeZ: MAX_GROUP_SIZE[2],
+            maxGroupCountX: u32::MAX,
+            maxGroupCountY: u32::MAX,
+            maxGroupCountZ: u32::MAX,
+            maxSharedLocalMemory: MAX_SHARED_LOCAL_MEMORY,
+            numSubGroupSizes: 1,
+            subGroupSizes: sizes,
+            ..Default::default()
+        };
+        // SAFETY: the caller's structure.
+        unsafe { ffi::fill(pProps, props).map(drop) }
+    }
+
+    fn zeDeviceGetModuleProperties(hDevice: ze_device_handle_t, pProps: *mut ze_device_module_properties_t) {
+        let d: DeviceRef = handles::get(hDevice)?;
+        use ze_device_fp_flag_t as Fp;
+        let fp = Fp::ZE_DEVICE_FP_FLAG_DENORM.0
+            | Fp::ZE_DEVICE_FP_FLAG_INF_NAN.0
+            | Fp::ZE_DEVICE_FP_FLAG_ROUND_TO_NEAREST.0
+            | Fp::ZE_DEVICE_FP_FLAG_FMA.0;
+        let mut native = *b"l0cpu-native\0\0\0\0";
+        native[12..].copy_from_slice(&crate::driver::DRIVER_VERSION.to_le_bytes());
+        let _ = d;
+        let props = ze_device_module_properties_t {
+            spirvVersionSupported: make_version(1, 2).0,
+            flags: ze_device_module_flag_t::ZE_DEVICE_MODULE_FLAG_FP16.0
+                | ze_device_module_flag_t::ZE_DEVICE_MODULE_FLAG_FP64.0
+                | ze_device_module_flag_t::ZE_DEVICE_MODULE_FLAG_INT64_ATOMICS.0,
+            fp16flags: fp,
+            fp32flags: fp,
+            fp64flags: fp,
+            maxArgumentsSize: 2048,
+            printfBufferSize: 1 << 20,
+            nativeKernelSupported: ze_native_kernel_uuid_t { id: native },
+            ..Default::default()
+        };
+        // SAFETY: the caller's structure.
+        unsafe { ffi::fill(pProps, props).map(drop) }
+    }
+
+    fn zeDeviceGetCommandQueueGroupProperties(
+        hDevice: ze_device_handle_t,
+        pCount: *mut u32,
+        pProps: *mut ze_command_queue_group_properties_t,
+    ) {
+        let _: DeviceRef = handles::get(hDevice)?;
+        // SAFETY: the caller's count and array.
+        unsafe { ffi::fill_array(pCount, pProps, &queue_groups()) }
+    }
+
+    fn zeDeviceGetMemoryProperties(
+        hDevice: ze_device_handle_t,
+        pCount: *mut u32,
+        pProps: *mut ze_device_memory_properties_t,
+    ) {
+        let d: DeviceRef = handles::get(hDevice)?;
+        let props = ze_device_memory_properties_t {
+            flags: 0,
+            maxClockRate: 0,
+            maxBusWidth: 64,
+            totalSize: d.instance.config.device_memory,
+            name: ffi::c_name("host RAM (simulated device memory)"),
+            ..Default::default()
+        };
+        // SAFETY: the caller's count and array.
+        unsafe { ffi::fill_array(pCount, pProps, &[props]) }
+    }
+
+    /// Kernels reach host, device and shared allocations; not arbitrary system memory.
+    fn zeDeviceGetMemoryAccessProperties(hDevice: ze_device_handle_t, pProps: *mut ze_device_memory_access_properties_t) {
+        let _: DeviceRef = handles::get(hDevice)?;
+        use ze_memory_access_cap_flag_t as M;
+        let all = M::ZE_MEMORY_ACCESS_CAP_FLAG_RW.0
+            | M::ZE_MEMORY_ACCESS_CAP_FLAG_ATOMIC.0
+            | M::ZE_MEMORY_ACCESS_CAP_FLAG_CONCURRENT.0
+            | M::ZE_MEMORY_ACCESS_CAP_FLAG_CONCURRENT_ATOMIC.0;
+        let props = ze_device_memory_access_properties_t {
+            hostAllocCapabilities: all,
+            deviceAllocCapabilities: all,
+            sharedSingleDeviceAllocCapabilities: all,
+            sharedCrossDeviceAllocCapabilities: all,
+            sharedSystemAllocCapabilities: 0,
+            ..Default::default()
+        };
+        // SAFETY: the caller's structure.
+        unsafe { ffi::fill(pProps, props).map(drop) }
+    }
+
+    fn zeDeviceGetCacheProperties(hDevice: ze_device_handle_t, pCount: *mut u32, pProps: *mut ze_device_cache_properties_t) {
+        let _: DeviceRef = handles::get(hDevice)?;
+        let props = ze_device_cache_properties_t { flags: 0, cacheSize: cache_size(), ..Default::default() };
+        // SAFETY: the caller's count and array.
+        unsafe { ffi::fill_array(pCount, pProps, &[props]) }
+    }
+
+    /// Images are not supported: every limit is zero.
+    fn zeDeviceGetImageProperties(hDevice: ze_device_handle_t, pProps: *mut ze_device_image_properties_t) {
+        let _: DeviceRef = handles::get(hDevice)?;
+        // SAFETY: the caller's structure.
+        unsafe { ffi::fill(pProps, ze_device_image_properties_t::default()).map(drop) }
+    }
+
+    /// No external memory import or export.
+    fn zeDeviceGetExternalMemoryProperties(hDevice: ze_device_handle_t, pProps: *mut ze_device_external_memory_properties_t) {
+        let _: DeviceRef = handles::get(hDevice)?;
+        // SAFETY: the caller's structure.
+        unsafe { ffi::fill(pProps, ze_device_external_memory_properties_t::default()).map(drop) }
+    }
+
+    fn zeDeviceGetP2PProperties(hDevice: ze_device_handle_t, hPeerDevice: ze_device_handle_t, pProps: *mut ze_device_p2p_properties_t) {
+        let d: DeviceRef = handles::get(hDevice)?;
+        let peer = d.instance.own_device(hPeerDevice)?;
+        let flags = if d.can_access(peer.index) {
+            ze_device_p2p_property_flag_t::ZE_DEVICE_P2P_PROPERTY_FLAG_ACCESS.0
+                | ze_device_p2p_property_flag_t::ZE_DEVICE_P2P_PROPERTY_FLAG_ATOMICS.0
+        } else {
+            0
+        };
+        let props = ze_device_p2p_properties_t { flags, ..Default::default() };
+        // SAFETY: the caller's structure.
+        unsafe { ffi::fill(pProps, props).map(drop) }
+    }
+
+    fn zeDeviceCanAccessPeer(hDevice: ze_device_handle_t, hPeerDevice: ze_device_handle_t, value: *mut ze_bool_t) {
+        let d: DeviceRef = handles::get(hDevice)?;
+        let peer = d.instance.own_device(hPeerDevice)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(value, d.can_access(peer.index) as ze_bool_t) }
+    }
+
+    fn zeDeviceGetStatus(hDevice: ze_device_handle_t) {
+        let d: DeviceRef = handles::get(hDevice)?;
+        d.check_alive()
+    }
+
+    /// Host and device share one clock (nanoseconds of `CLOCK_MONOTONIC_RAW`).
+    fn zeDeviceGetGlobalTimestamps(hDevice: ze_device_handle_t, hostTimestamp: *mut u64, deviceTimestamp: *mut u64) {
+        let _: DeviceRef = handles::get(hDevice)?;
+        if hostTimestamp.is_null() || deviceTimestamp.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null timestamp pointer");
+        }
+        let t = now_ns();
+        // SAFETY: both checked non-null; the caller's outputs.
+        unsafe {
+            ffi::write(hostTimestamp, t)?;
+            ffi::write(deviceTimestamp, t)
+        }
+    }
+
+    /// `ZE_extension_device_vector_sizes`: reached only through
+    /// `zeDriverGetExtensionFunctionAddress`.
+    fn zeDeviceGetVectorWidthPropertiesExt(
+        hDevice: ze_device_handle_t,
+        pCount: *mut u32,
+        pVectorWidthProperties: *mut ze_device_vector_width_properties_ext_t,
+    ) {
+        let _: DeviceRef = handles::get(hDevice)?;
+        // SAFETY: the caller's count and array.
+        unsafe { ffi::fill_array(pCount, pVectorWidthProperties, &vector_widths()) }
+    }
+}
+
+/// Records residency of `[ptr, ptr + size)` on a device (`zeContextMakeMemoryResident`).
+pub(crate) fn make_resident(d: &DeviceRef, ptr: usize, size: usize) {
+    let state = d.state();
+    state.make_resident_calls.fetch_add(1, Ordering::Relaxed);
+    lock(&state.resident).insert(ptr, size);
+}
+
+/// Forgets residency of a range; `false` if it was not resident (`zeContextEvictMemory`).
+pub(crate) fn evict(d: &DeviceRef, ptr: usize) -> bool {
+    let state = d.state();
+    state.evict_calls.fetch_add(1, Ordering::Relaxed);
+    lock(&state.resident).remove(&ptr).is_some()
+}
+
+/// Forgets residency of every range inside a freed allocation, on every device.
+pub(crate) fn forget_residency(instance: &crate::driver::Instance, base: usize, size: usize) {
+    for d in &instance.devices {
+        lock(&d.resident).retain(|&p, _| p < base || p >= base + size);
+    }
+}

@@ -1,0 +1,492 @@
+//! Commands and their execution: what command lists record, and the worker threads that run
+//! them in submission order (one per command queue and per immediate command list).
+//!
+//! Errors during execution: a command that fails (a range that no longer lies inside its
+//! allocation because the memory was freed, a kernel that fails) makes its submission fail. The
+//! commands after it in the same submission are skipped, except synchronisation: events are
+//! still signalled — carrying the error, so `zeEventHostSynchronize` returns it — and the
+//! submission's fence is signalled with it too; the queue's next `zeCommandQueueSynchronize`
+//! (or the immediate list's next `zeCommandListHostSynchronize`) returns it once. The device is
+//! not lost: later submissions run normally.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+
+use level_zero_sys::ze_result_t;
+
+use crate::driver::Instance;
+use crate::engine::{ArgValue, ExecError, KernelProgram, Launch};
+use crate::event::Event;
+use crate::fence::Fence;
+use crate::ffi::{ZeResult, bail, fail};
+use crate::handles::DeviceRef;
+use crate::memory::{Hold, Span};
+use crate::sync::{lock, now_ns};
+
+/// A kernel argument as set by `zeKernelSetArgumentValue`.
+#[derive(Clone, Debug)]
+pub(crate) enum ArgSlot {
+    Bytes(Vec<u8>),
+    Local(usize),
+}
+
+/// Work-group counts: given directly, or read from memory when the command runs.
+#[derive(Clone)]
+pub(crate) enum GroupCounts {
+    Direct([u32; 3]),
+    Indirect(Span),
+}
+
+/// One kernel launch, with everything captured at append time.
+pub(crate) struct LaunchCmd {
+    pub(crate) program: Arc<dyn KernelProgram>,
+    pub(crate) kernel: String,
+    pub(crate) args: Vec<ArgSlot>,
+    pub(crate) group_size: [u32; 3],
+    pub(crate) counts: GroupCounts,
+    pub(crate) offset: [u32; 3],
+}
+
+/// A 3-D region of a pitched buffer.
+#[derive(Clone, Copy)]
+pub(crate) struct Pitched {
+    pub(crate) base: usize,
+    pub(crate) origin: [usize; 3],
+    pub(crate) pitch: usize,
+    pub(crate) slice_pitch: usize,
+}
+
+impl Pitched {
+    /// The address of row `y` of slice `z` (checked: `None` on overflow).
+    fn row(&self, y: usize, z: usize) -> Option<usize> {
+        self.base
+            .checked_add((self.origin[2] + z).checked_mul(self.slice_pitch)?)?
+            .checked_add((self.origin[1] + y).checked_mul(self.pitch)?)?
+            .checked_add(self.origin[0])
+    }
+
+    fn offset(&self, y: usize, z: usize) -> usize {
+        self.row(y, z).expect("inside the hull checked at append")
+    }
+
+    /// The bytes a region of `extent` (width in bytes, height, depth, none zero) touches: first
+    /// and one-past-last address; `None` if that wraps around the address space.
+    pub(crate) fn hull(&self, extent: [usize; 3]) -> Option<(usize, usize)> {
+        let [w, h, d] = extent;
+        let first = self.row(0, 0)?;
+        let last_row = self.row(h - 1, d - 1)?;
+        Some((first, last_row.checked_add(w)?))
+    }
+}
+
+/// What a command does.
+pub(crate) enum Op {
+    Copy {
+        dst: Span,
+        src: Span,
+    },
+    /// `dst_hull`/`src_hull` cover every byte the region copy touches.
+    CopyRegion {
+        dst: Pitched,
+        src: Pitched,
+        extent: [usize; 3],
+        dst_hull: Span,
+        src_hull: Span,
+    },
+    Fill {
+        dst: Span,
+        pattern: Vec<u8>,
+    },
+    Timestamp {
+        dst: Span,
+    },
+    Launch(Box<LaunchCmd>),
+    /// Barriers and memory-ordering commands: in-order execution already provides them.
+    Nop,
+    Signal(Arc<Event>),
+    Reset(Arc<Event>),
+}
+
+/// One recorded command: wait for events, do `op`, signal an event.
+pub(crate) struct Command {
+    pub(crate) waits: Vec<Arc<Event>>,
+    pub(crate) op: Op,
+    pub(crate) signal: Option<Arc<Event>>,
+}
+
+/// A failure of a submission.
+#[derive(Clone, Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: ze_result_t,
+    pub(crate) message: String,
+}
+
+/// The code an engine error gives. An out-of-bounds access is the launch's arguments
+/// addressing memory the kernel may not touch: `ZE_RESULT_ERROR_INVALID_ARGUMENT` (the device
+/// is not lost: this driver catches the access before it happens).
+fn exec_error(e: &ExecError) -> Failure {
+    let code = match e {
+        ExecError::OutOfBounds { .. } | ExecError::InvalidLaunch(_) => {
+            ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+        }
+        ExecError::Failed(_) => ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
+    };
+    Failure {
+        code,
+        message: e.to_string(),
+    }
+}
+
+/// Takes hold of a range before a command uses it: its allocation must still be there.
+fn hold(instance: &Instance, span: &Span, what: &str) -> Result<Hold, Failure> {
+    span.acquire(&instance.memory).map_err(|message| Failure {
+        code: ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        message: format!("{what}: {message}"),
+    })
+}
+
+/// Runs one operation.
+fn run_op(op: &Op, instance: &Instance, device: usize) -> Result<(), Failure> {
+    match op {
+        Op::Copy { dst, src } => {
+            let _d = hold(instance, dst, "copy destination")?;
+            let _s = hold(instance, src, "copy source")?;
+            copy(dst.addr, src.addr, dst.len);
+        }
+        Op::CopyRegion {
+            dst,
+            src,
+            extent,
+            dst_hull,
+            src_hull,
+        } => {
+            let _d = hold(instance, dst_hull, "region copy destination")?;
+            let _s = hold(instance, src_hull, "region copy source")?;
+            let [w, h, d] = *extent;
+            for z in 0..d {
+                for y in 0..h {
+                    copy(dst.offset(y, z), src.offset(y, z), w);
+                }
+            }
+        }
+        Op::Fill { dst, pattern } => {
+            let _d = hold(instance, dst, "fill destination")?;
+            fill(dst.addr, dst.len, pattern);
+        }
+        Op::Timestamp { dst } => {
+            let _d = hold(instance, dst, "timestamp destination")?;
+            let t = now_ns();
+            copy(dst.addr, (&raw const t) as usize, 8);
+        }
+        Op::Launch(l) => launch(l, instance, device)?,
+        Op::Nop | Op::Signal(_) | Op::Reset(_) => {}
+    }
+    Ok(())
+}
+
+/// `len` bytes from `src` to `dst` (memmove semantics).
+fn copy(dst: usize, src: usize, len: usize) {
+    if len == 0 || dst == src {
+        return;
+    }
+    let overlap = dst < src + len && src < dst + len;
+    // SAFETY: both ranges were checked against the allocation table (tracked memory, kept
+    // alive by the caller), or are application host memory, which the application guarantees
+    // valid for the copy (the documented limit of what a driver can check). Overlap is
+    // handled with memmove.
+    unsafe {
+        if overlap {
+            std::ptr::copy(src as *const u8, dst as *mut u8, len);
+        } else {
+            std::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, len);
+        }
+    }
+}
+
+/// Fills `len` bytes at `dst` with `pattern` repeated (a partial pattern at the end).
+fn fill(dst: usize, len: usize, pattern: &[u8]) {
+    if len == 0 {
+        return;
+    }
+    if pattern.len() == 1 {
+        // SAFETY: as in `copy`: a checked or application-guaranteed range.
+        unsafe { std::ptr::write_bytes(dst as *mut u8, pattern[0], len) };
+        return;
+    }
+    let first = len.min(pattern.len());
+    copy(dst, pattern.as_ptr() as usize, first);
+    // Double the filled prefix until done: few, large copies.
+    let mut done = first;
+    while done < len {
+        let n = done.min(len - done);
+        copy(dst + done, dst, n);
+        done += n;
+    }
+}
+
+fn launch(l: &LaunchCmd, instance: &Instance, device: usize) -> Result<(), Failure> {
+    let group_count = match &l.counts {
+        GroupCounts::Direct(c) => *c,
+        GroupCounts::Indirect(span) => {
+            let _r = hold(instance, span, "indirect group count")?;
+            let mut c = [0u32; 3];
+            copy((&raw mut c) as usize, span.addr, 12);
+            c
+        }
+    };
+    let args: Vec<ArgValue<'_>> = l
+        .args
+        .iter()
+        .map(|a| match a {
+            ArgSlot::Bytes(b) => ArgValue::Bytes(b),
+            ArgSlot::Local(n) => ArgValue::Local(*n),
+        })
+        .collect();
+    let memory = instance.memory.snapshot_for(instance, device);
+    let mut out = std::io::stdout();
+    l.program
+        .launch(
+            &Launch {
+                kernel: &l.kernel,
+                args: &args,
+                group_size: l.group_size,
+                group_count,
+                global_offset: l.offset,
+            },
+            &memory,
+            &mut out,
+        )
+        .map_err(|e| exec_error(&e))
+}
+
+/// Runs recorded commands in order, recording the first failure. `stop` says when to abandon
+/// waiting (shutdown or device loss); returns `false` if the commands were abandoned.
+fn run_commands(
+    commands: &[Command],
+    instance: &Instance,
+    device: DeviceRef,
+    stop: &dyn Fn() -> bool,
+    failure: &mut Option<Failure>,
+) -> bool {
+    for c in commands {
+        for e in &c.waits {
+            let ok = instance
+                .signal
+                .wait(u64::MAX, || (e.is_signaled() || stop()).then_some(()));
+            if ok.is_none() || stop() {
+                return false;
+            }
+        }
+        let start = now_ns();
+        if failure.is_none()
+            && let Err(f) = run_op(&c.op, instance, device.index)
+        {
+            *failure = Some(f);
+        }
+        let end = now_ns();
+        let error = failure.as_ref().map(|f| f.code);
+        match &c.op {
+            Op::Signal(e) => e.signal(error, (start, end)),
+            Op::Reset(e) => e.reset(),
+            _ => {}
+        }
+        if let Some(e) = &c.signal {
+            e.signal(error, (start, end));
+        }
+    }
+    true
+}
+
+/// One unit of submitted work.
+pub(crate) struct Job {
+    pub(crate) lists: Vec<Arc<[Command]>>,
+    pub(crate) fence: Option<Arc<Fence>>,
+    /// This submission is the one that loses the device (fault injection).
+    pub(crate) lose_device: bool,
+}
+
+#[derive(Default)]
+struct Progress {
+    submitted: u64,
+    completed: u64,
+    error: Option<Failure>,
+    shutdown: bool,
+}
+
+struct Shared {
+    instance: &'static Instance,
+    device: DeviceRef,
+    jobs: Mutex<VecDeque<(u64, Job)>>,
+    jobs_cv: Condvar,
+    /// Changed only under the instance's signal.
+    progress: Mutex<Progress>,
+}
+
+/// A worker thread running jobs in submission order.
+pub(crate) struct Worker {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Worker {
+    pub(crate) fn start(device: DeviceRef, name: &str) -> ZeResult<Worker> {
+        let shared = Arc::new(Shared {
+            instance: device.instance,
+            device,
+            jobs: Mutex::new(VecDeque::new()),
+            jobs_cv: Condvar::new(),
+            progress: Mutex::new(Progress::default()),
+        });
+        let s = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || worker_loop(&s))
+            .map_err(|e| {
+                fail(
+                    ze_result_t::ZE_RESULT_ERROR_OUT_OF_HOST_MEMORY,
+                    format!("no worker thread: {e}"),
+                )
+            })?;
+        Ok(Worker {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Queues a job; returns its sequence number.
+    pub(crate) fn submit(&self, job: Job) -> ZeResult<u64> {
+        self.shared.device.check_alive()?;
+        let instance = self.shared.instance;
+        let seq = instance.signal.notify(|| {
+            let mut p = lock(&self.shared.progress);
+            p.submitted += 1;
+            p.submitted
+        });
+        lock(&self.shared.jobs).push_back((seq, job));
+        self.shared.jobs_cv.notify_one();
+        Ok(seq)
+    }
+
+    /// Waits until job `seq` (or, with `None`, everything submitted so far) has completed.
+    /// Returns the pending execution error (once), `ZE_RESULT_ERROR_DEVICE_LOST`, or
+    /// `ZE_RESULT_NOT_READY` on timeout.
+    pub(crate) fn synchronize(&self, seq: Option<u64>, timeout: u64) -> ZeResult {
+        let s = &self.shared;
+        let target = seq.unwrap_or_else(|| lock(&s.progress).submitted);
+        let outcome = s.instance.signal.wait(timeout, || {
+            if s.device.is_lost() {
+                return Some(Err(false));
+            }
+            let mut p = lock(&s.progress);
+            if p.completed < target && p.shutdown {
+                // Destroyed while this thread waited: the work will never complete.
+                return Some(Err(true));
+            }
+            (p.completed >= target).then(|| Ok(p.error.take()))
+        });
+        match outcome {
+            None => Err(ze_result_t::ZE_RESULT_NOT_READY),
+            Some(Err(true)) => bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "the queue or command list was destroyed while work was pending"
+            ),
+            Some(Err(false)) => s.device.check_alive(),
+            Some(Ok(None)) => Ok(()),
+            Some(Ok(Some(f))) => Err(fail(f.code, f.message)),
+        }
+    }
+
+    /// Stops the thread: the job running finishes (a wait it is blocked in is abandoned);
+    /// jobs not started are dropped.
+    pub(crate) fn shutdown(&self) {
+        let s = &self.shared;
+        s.instance
+            .signal
+            .notify(|| lock(&s.progress).shutdown = true);
+        {
+            let _jobs = lock(&s.jobs);
+            s.jobs_cv.notify_all();
+        }
+        if let Some(t) = lock(&self.thread).take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn worker_loop(s: &Shared) {
+    loop {
+        let next = {
+            let mut jobs = lock(&s.jobs);
+            loop {
+                if lock(&s.progress).shutdown {
+                    return;
+                }
+                if let Some(j) = jobs.pop_front() {
+                    break j;
+                }
+                jobs = s
+                    .jobs_cv
+                    .wait(jobs)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        };
+        let (seq, job) = next;
+        if job.lose_device {
+            s.device.mark_lost();
+        }
+        let mut failure = None;
+        if !s.device.is_lost() {
+            let stop = || lock(&s.progress).shutdown || s.device.is_lost();
+            let mut finished = true;
+            let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                for list in &job.lists {
+                    if !run_commands(list, s.instance, s.device, &stop, &mut failure) {
+                        finished = false;
+                        break;
+                    }
+                }
+            }));
+            if body.is_err() {
+                failure = Some(Failure {
+                    code: ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
+                    message: "internal error in level-zero-cpu while executing commands".into(),
+                });
+            }
+            if !finished && lock(&s.progress).shutdown {
+                // Destroyed while this job waited: it never completes.
+                return;
+            }
+            if let Some(fence) = job.fence.as_ref().filter(|_| finished) {
+                fence.signal(failure.as_ref().map(|f| f.code));
+            }
+        }
+        s.instance.signal.notify(|| {
+            let mut p = lock(&s.progress);
+            p.completed = seq;
+            if let Some(f) = failure {
+                p.error.get_or_insert(f);
+            }
+        });
+    }
+}
+
+/// Checks a range for an append: `ZE_RESULT_ERROR_INVALID_NULL_POINTER` for null,
+/// `ZE_RESULT_ERROR_INVALID_SIZE` for an overrun.
+pub(crate) fn check_append(
+    instance: &Instance,
+    ptr: usize,
+    len: usize,
+    what: &str,
+) -> ZeResult<Span> {
+    if ptr == 0 {
+        bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "{what}: null pointer");
+    }
+    instance.memory.check(ptr, len, what)
+}

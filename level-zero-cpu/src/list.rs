@@ -1,0 +1,536 @@
+//! Command lists, regular and immediate, and every append.
+//!
+//! A regular list records commands until it is closed; executing it submits the recorded
+//! commands (shared, immutable) to a queue. An immediate list has its own worker: each append
+//! is submitted at once (one submission per append). Every pointer range is checked against
+//! the allocation table when appended: a range that starts inside an allocation and overruns
+//! it is `ZE_RESULT_ERROR_INVALID_SIZE` and nothing is recorded or touched.
+
+use std::ffi::c_void;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use level_zero_sys::*;
+
+use crate::context::Context;
+use crate::device::{MAX_FILL_PATTERN, ORDINAL_COPY, QUEUES_PER_GROUP};
+use crate::driver::Instance;
+use crate::event::{Event, sync_event};
+use crate::exec::{Command, GroupCounts, Job, Op, Pitched, Worker, check_append};
+use crate::ffi::{self, ZeResult, bail, entry_points};
+use crate::handles::{self, DeviceRef, Object};
+use crate::memory::Span;
+use crate::module::Kernel;
+use crate::queue::check_queue_desc;
+use crate::sync::lock;
+
+struct Regular {
+    commands: Vec<Command>,
+    /// Set by `zeCommandListClose`: the commands, frozen.
+    closed: Option<Arc<[Command]>>,
+}
+
+enum Kind {
+    Regular(Mutex<Regular>),
+    Immediate { worker: Worker, synchronous: bool },
+}
+
+/// A command list.
+pub(crate) struct CommandList {
+    pub(crate) instance: &'static Instance,
+    pub(crate) context: Arc<Context>,
+    pub(crate) device: DeviceRef,
+    pub(crate) ordinal: u32,
+    kind: Kind,
+}
+
+impl CommandList {
+    /// The frozen commands of a closed regular list, for execution.
+    pub(crate) fn recorded(&self) -> ZeResult<Arc<[Command]>> {
+        match &self.kind {
+            Kind::Immediate { .. } => {
+                bail!(
+                    ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                    "an immediate command list cannot be executed on a queue"
+                )
+            }
+            Kind::Regular(r) => match &lock(r).closed {
+                Some(c) => Ok(c.clone()),
+                None => bail!(
+                    ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                    "the command list is not closed"
+                ),
+            },
+        }
+    }
+
+    /// Records a command (regular list) or submits it (immediate list).
+    fn append(&self, command: Command) -> ZeResult {
+        match &self.kind {
+            Kind::Regular(r) => {
+                let mut r = lock(r);
+                if r.closed.is_some() {
+                    bail!(
+                        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                        "the command list is closed; reset it first"
+                    );
+                }
+                r.commands.push(command);
+                Ok(())
+            }
+            Kind::Immediate {
+                worker,
+                synchronous,
+            } => {
+                self.device.check_alive()?;
+                let lose_device = self.device.count_submission();
+                let seq = worker.submit(Job {
+                    lists: vec![Arc::from(vec![command])],
+                    fence: None,
+                    lose_device,
+                })?;
+                if *synchronous {
+                    worker.synchronize(Some(seq), u64::MAX)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Builds and appends a command with its signal and wait events.
+    fn push(
+        &self,
+        op: Op,
+        signal: ze_event_handle_t,
+        num_waits: u32,
+        waits: *mut ze_event_handle_t,
+    ) -> ZeResult {
+        let signal = if signal.is_null() {
+            None
+        } else {
+            Some(sync_event(signal, self.instance)?)
+        };
+        let waits = self.events(num_waits, waits)?;
+        self.append(Command { waits, op, signal })
+    }
+
+    fn events(&self, count: u32, raws: *mut ze_event_handle_t) -> ZeResult<Vec<Arc<Event>>> {
+        // SAFETY: the caller's array of `count` handles.
+        let raws = unsafe { ffi::slice(raws.cast_const(), count)? };
+        raws.iter().map(|&h| sync_event(h, self.instance)).collect()
+    }
+
+    fn check(&self, ptr: *const c_void, len: usize, what: &str) -> ZeResult<Span> {
+        check_append(self.instance, ptr as usize, len, what)
+    }
+}
+
+fn create(
+    hContext: ze_context_handle_t,
+    hDevice: ze_device_handle_t,
+    ordinal: u32,
+    immediate: Option<bool>,
+    phCommandList: *mut ze_command_list_handle_t,
+) -> ZeResult {
+    let context: Arc<Context> = handles::get(hContext)?;
+    let device = context.device(hDevice)?;
+    if phCommandList.is_null() {
+        bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phCommandList");
+    }
+    if ordinal as usize >= QUEUES_PER_GROUP.len() {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "command queue group ordinal {ordinal} out of range"
+        );
+    }
+    let kind = match immediate {
+        None => Kind::Regular(Mutex::new(Regular {
+            commands: Vec::new(),
+            closed: None,
+        })),
+        Some(synchronous) => Kind::Immediate {
+            worker: Worker::start(device, &format!("l0cpu-list-d{}", device.index))?,
+            synchronous,
+        },
+    };
+    let instance = context.instance;
+    let handle = handles::reserve_for::<Arc<CommandList>>();
+    let list = Arc::new(CommandList {
+        instance,
+        context,
+        device,
+        ordinal,
+        kind,
+    });
+    handles::register(handle, Object::CommandList(list));
+    instance.live.command_lists.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: checked non-null; the caller's output.
+    unsafe { ffi::write(phCommandList, handles::raw(handle)) }
+}
+
+fn launch(
+    hCommandList: ze_command_list_handle_t,
+    hKernel: ze_kernel_handle_t,
+    counts: GroupCounts,
+    hSignalEvent: ze_event_handle_t,
+    numWaitEvents: u32,
+    phWaitEvents: *mut ze_event_handle_t,
+) -> ZeResult {
+    let list: Arc<CommandList> = handles::get(hCommandList)?;
+    let kernel: Arc<Kernel> = handles::get(hKernel)?;
+    if list.ordinal == ORDINAL_COPY {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "kernels cannot be launched on the copy engine group"
+        );
+    }
+    if !std::ptr::eq(kernel.instance, list.instance) {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "the kernel belongs to another driver"
+        );
+    }
+    let cmd = kernel.launch_command(counts)?;
+    list.push(
+        Op::Launch(Box::new(cmd)),
+        hSignalEvent,
+        numWaitEvents,
+        phWaitEvents,
+    )
+}
+
+entry_points! {
+    fn zeCommandListCreate(
+        hContext: ze_context_handle_t,
+        hDevice: ze_device_handle_t,
+        desc: *const ze_command_list_desc_t,
+        phCommandList: *mut ze_command_list_handle_t,
+    ) {
+        // SAFETY: a non-null descriptor is the caller's.
+        let desc = unsafe { ffi::read(desc)? };
+        if desc.flags > 0x1f {
+            bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "command list flags {:#x}", desc.flags);
+        }
+        create(hContext, hDevice, desc.commandQueueGroupOrdinal, None, phCommandList)
+    }
+
+    fn zeCommandListCreateImmediate(
+        hContext: ze_context_handle_t,
+        hDevice: ze_device_handle_t,
+        altdesc: *const ze_command_queue_desc_t,
+        phCommandList: *mut ze_command_list_handle_t,
+    ) {
+        // SAFETY: a non-null descriptor is the caller's.
+        let desc = unsafe { ffi::read(altdesc)? };
+        let (ordinal, synchronous) = check_queue_desc(&desc)?;
+        create(hContext, hDevice, ordinal, Some(synchronous), phCommandList)
+    }
+
+    fn zeCommandListDestroy(hCommandList: ze_command_list_handle_t) {
+        let list: Arc<CommandList> = handles::take(hCommandList)?;
+        if let Kind::Immediate { worker, .. } = &list.kind {
+            worker.shutdown();
+        }
+        list.instance.live.command_lists.fetch_sub(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn zeCommandListClose(hCommandList: ze_command_list_handle_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        if let Kind::Regular(r) = &list.kind {
+            let mut r = lock(r);
+            if r.closed.is_none() {
+                let commands = std::mem::take(&mut r.commands);
+                r.closed = Some(Arc::from(commands));
+            }
+        }
+        Ok(())
+    }
+
+    /// Executions in flight keep their own reference to the commands they run.
+    fn zeCommandListReset(hCommandList: ze_command_list_handle_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        match &list.kind {
+            Kind::Regular(r) => {
+                let mut r = lock(r);
+                r.commands.clear();
+                r.closed = None;
+            }
+            Kind::Immediate { worker, .. } => worker.synchronize(None, u64::MAX)?,
+        }
+        Ok(())
+    }
+
+    /// Immediate lists only. `timeout` in nanoseconds: `u64::MAX` waits forever, 0 polls.
+    fn zeCommandListHostSynchronize(hCommandList: ze_command_list_handle_t, timeout: u64) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        match &list.kind {
+            Kind::Immediate { worker, .. } => worker.synchronize(None, timeout),
+            Kind::Regular(_) => bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "not an immediate command list"),
+        }
+    }
+
+    fn zeCommandListGetDeviceHandle(hCommandList: ze_command_list_handle_t, phDevice: *mut ze_device_handle_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(phDevice, list.device.raw()) }
+    }
+
+    fn zeCommandListGetContextHandle(hCommandList: ze_command_list_handle_t, phContext: *mut ze_context_handle_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(phContext, handles::raw(list.context.handle)) }
+    }
+
+    fn zeCommandListGetOrdinal(hCommandList: ze_command_list_handle_t, pOrdinal: *mut u32) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pOrdinal, list.ordinal) }
+    }
+
+    fn zeCommandListIsImmediate(hCommandList: ze_command_list_handle_t, pIsImmediate: *mut ze_bool_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        let immediate = matches!(list.kind, Kind::Immediate { .. });
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pIsImmediate, immediate as ze_bool_t) }
+    }
+
+    /// Any direction: host, device (this one or a peer), shared, or application host memory.
+    fn zeCommandListAppendMemoryCopy(
+        hCommandList: ze_command_list_handle_t,
+        dstptr: *mut c_void,
+        srcptr: *const c_void,
+        size: usize,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        let dst = list.check(dstptr, size, "copy destination")?;
+        let src = list.check(srcptr, size, "copy source")?;
+        list.push(Op::Copy { dst, src }, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// Regions of equal extent; `srcRegion.width` is in bytes. A slice pitch of 0 is allowed
+    /// for depth 1.
+    fn zeCommandListAppendMemoryCopyRegion(
+        hCommandList: ze_command_list_handle_t,
+        dstptr: *mut c_void,
+        dstRegion: *const ze_copy_region_t,
+        dstPitch: u32,
+        dstSlicePitch: u32,
+        srcptr: *const c_void,
+        srcRegion: *const ze_copy_region_t,
+        srcPitch: u32,
+        srcSlicePitch: u32,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        if dstptr.is_null() || srcptr.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null pointer");
+        }
+        // SAFETY: non-null regions are the caller's.
+        let (dr, sr) = unsafe { (ffi::read(dstRegion)?, ffi::read(srcRegion)?) };
+        if (dr.width, dr.height, dr.depth) != (sr.width, sr.height, sr.depth) {
+            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "source and destination regions differ in size");
+        }
+        let extent = [sr.width as usize, sr.height as usize, sr.depth as usize];
+        let pitched = |base: usize, r: &ze_copy_region_t, pitch: u32, slice: u32| Pitched {
+            base,
+            origin: [r.originX as usize, r.originY as usize, r.originZ as usize],
+            pitch: pitch as usize,
+            slice_pitch: slice as usize,
+        };
+        let dst = pitched(dstptr as usize, &dr, dstPitch, dstSlicePitch);
+        let src = pitched(srcptr as usize, &sr, srcPitch, srcSlicePitch);
+        if extent.contains(&0) {
+            return list.push(Op::Nop, hSignalEvent, numWaitEvents, phWaitEvents);
+        }
+        if (extent[1] > 1 && (dst.pitch < dst.origin[0] + extent[0] || src.pitch < src.origin[0] + extent[0]))
+            || (extent[2] > 1 && (dst.slice_pitch < dst.pitch * (dst.origin[1] + extent[1])
+                || src.slice_pitch < src.pitch * (src.origin[1] + extent[1])))
+        {
+            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "a pitch is smaller than the region it holds");
+        }
+        let hull = |p: &Pitched, what: &str| -> ZeResult<Span> {
+            let Some((first, end)) = p.hull(extent) else {
+                bail!(ZE_RESULT_ERROR_INVALID_SIZE, "{what}: region wraps around the address space");
+            };
+            // A region of a tracked allocation must stay inside it.
+            if let Some(a) = list.instance.memory.find(p.base)
+                && (first < a.base() || end > a.base() + a.size)
+            {
+                bail!(
+                    ZE_RESULT_ERROR_INVALID_SIZE,
+                    "{what}: the region spans [{first:#x}, {end:#x}), outside its allocation [{:#x}, {:#x})",
+                    a.base(),
+                    a.base() + a.size
+                );
+            }
+            list.check(first as *const c_void, end - first, what)
+        };
+        let dst_hull = hull(&dst, "region copy destination")?;
+        let src_hull = hull(&src, "region copy source")?;
+        list.push(Op::CopyRegion { dst, src, extent, dst_hull, src_hull }, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// Pattern sizes: powers of two from 1 to 128 bytes; a size that is not a multiple of
+    /// the pattern ends with a partial pattern.
+    fn zeCommandListAppendMemoryFill(
+        hCommandList: ze_command_list_handle_t,
+        ptr: *mut c_void,
+        pattern: *const c_void,
+        pattern_size: usize,
+        size: usize,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        if pattern.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null pattern");
+        }
+        if !pattern_size.is_power_of_two() || pattern_size > MAX_FILL_PATTERN {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_SIZE,
+                "pattern size {pattern_size}: must be a power of two from 1 to {MAX_FILL_PATTERN}"
+            );
+        }
+        let dst = list.check(ptr, size, "fill destination")?;
+        // SAFETY: `pattern` is non-null and holds `pattern_size` bytes (caller's contract).
+        let bytes = unsafe { std::slice::from_raw_parts(pattern.cast::<u8>(), pattern_size) }.to_vec();
+        list.push(Op::Fill { dst, pattern: bytes }, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// Writes the device clock (nanoseconds, 64 bits) to `dstptr` when the command runs.
+    fn zeCommandListAppendWriteGlobalTimestamp(
+        hCommandList: ze_command_list_handle_t,
+        dstptr: *mut u64,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        let dst = list.check(dstptr.cast(), 8, "timestamp destination")?;
+        list.push(Op::Timestamp { dst }, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    fn zeCommandListAppendBarrier(
+        hCommandList: ze_command_list_handle_t,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        list.push(Op::Nop, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    fn zeCommandListAppendMemoryRangesBarrier(
+        hCommandList: ze_command_list_handle_t,
+        numRanges: u32,
+        pRangeSizes: *const usize,
+        pRanges: *mut *const c_void,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        if numRanges > 0 && (pRangeSizes.is_null() || pRanges.is_null()) {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null range arrays");
+        }
+        list.push(Op::Nop, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    fn zeCommandListAppendSignalEvent(hCommandList: ze_command_list_handle_t, hEvent: ze_event_handle_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        let event = sync_event(hEvent, list.instance)?;
+        list.append(Command { waits: Vec::new(), op: Op::Signal(event), signal: None })
+    }
+
+    fn zeCommandListAppendWaitOnEvents(hCommandList: ze_command_list_handle_t, numEvents: u32, phEvents: *mut ze_event_handle_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        if phEvents.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phEvents");
+        }
+        let waits = list.events(numEvents, phEvents)?;
+        list.append(Command { waits, op: Op::Nop, signal: None })
+    }
+
+    fn zeCommandListAppendEventReset(hCommandList: ze_command_list_handle_t, hEvent: ze_event_handle_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        let event = sync_event(hEvent, list.instance)?;
+        list.append(Command { waits: Vec::new(), op: Op::Reset(event), signal: None })
+    }
+
+    /// A hint: all memory is host memory, so there is nothing to move.
+    fn zeCommandListAppendMemoryPrefetch(hCommandList: ze_command_list_handle_t, ptr: *const c_void, size: usize) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        list.check(ptr, size, "prefetch range")?;
+        Ok(())
+    }
+
+    /// A hint, accepted and ignored.
+    fn zeCommandListAppendMemAdvise(
+        hCommandList: ze_command_list_handle_t,
+        hDevice: ze_device_handle_t,
+        ptr: *const c_void,
+        size: usize,
+        advice: ze_memory_advice_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        list.context.device(hDevice)?;
+        if advice.0 > ze_memory_advice_t::ZE_MEMORY_ADVICE_CLEAR_SYSTEM_MEMORY_PREFERRED_LOCATION.0 {
+            bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "memory advice {}", advice.0);
+        }
+        list.check(ptr, size, "advice range")?;
+        Ok(())
+    }
+
+    fn zeCommandListAppendLaunchKernel(
+        hCommandList: ze_command_list_handle_t,
+        hKernel: ze_kernel_handle_t,
+        pLaunchFuncArgs: *const ze_group_count_t,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        // SAFETY: a non-null group count is the caller's.
+        let c = unsafe { ffi::read(pLaunchFuncArgs)? };
+        let counts = GroupCounts::Direct([c.groupCountX, c.groupCountY, c.groupCountZ]);
+        launch(hCommandList, hKernel, counts, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// The group counts are read from `pLaunchArgumentsBuffer` (device-accessible memory)
+    /// when the launch runs.
+    fn zeCommandListAppendLaunchKernelIndirect(
+        hCommandList: ze_command_list_handle_t,
+        hKernel: ze_kernel_handle_t,
+        pLaunchArgumentsBuffer: *const ze_group_count_t,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        let span = list.check(pLaunchArgumentsBuffer.cast(), 12, "indirect launch arguments")?;
+        let counts = GroupCounts::Indirect(span);
+        launch(hCommandList, hKernel, counts, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// Not supported: the engine does not guarantee that all work-groups run concurrently.
+    fn zeCommandListAppendLaunchCooperativeKernel(
+        hCommandList: ze_command_list_handle_t,
+        hKernel: ze_kernel_handle_t,
+        pLaunchFuncArgs: *const ze_group_count_t,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let _ = (hCommandList, hKernel, pLaunchFuncArgs, hSignalEvent, numWaitEvents, phWaitEvents);
+        bail!(
+            ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+            "cooperative kernels are not supported by level-zero-cpu"
+        )
+    }
+}

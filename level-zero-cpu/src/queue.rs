@@ -1,0 +1,164 @@
+//! Command queues: each has a worker thread that runs submitted command lists in order.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use level_zero_sys::*;
+
+use crate::context::Context;
+use crate::device::QUEUES_PER_GROUP;
+use crate::driver::Instance;
+use crate::exec::{Job, Worker};
+use crate::fence::Fence;
+use crate::ffi::{self, ZeResult, bail, entry_points};
+use crate::handles::{self, DeviceRef, Object};
+use crate::list::CommandList;
+
+/// A command queue.
+pub(crate) struct CommandQueue {
+    pub(crate) instance: &'static Instance,
+    pub(crate) handle: u64,
+    pub(crate) device: DeviceRef,
+    pub(crate) ordinal: u32,
+    synchronous: bool,
+    worker: Worker,
+}
+
+/// Checks a command queue descriptor against the device's groups: `(ordinal, synchronous)`.
+pub(crate) fn check_queue_desc(desc: &ze_command_queue_desc_t) -> ZeResult<(u32, bool)> {
+    if desc.flags > 0x3 {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ENUMERATION,
+            "command queue flags {:#x}",
+            desc.flags
+        );
+    }
+    if desc.mode.0 > ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS.0 {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ENUMERATION,
+            "command queue mode {}",
+            desc.mode.0
+        );
+    }
+    if desc.priority.0 > ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_HIGH.0 {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ENUMERATION,
+            "command queue priority {}",
+            desc.priority.0
+        );
+    }
+    let Some(&queues) = QUEUES_PER_GROUP.get(desc.ordinal as usize) else {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "ordinal {} out of range: the device has {} command queue groups",
+            desc.ordinal,
+            QUEUES_PER_GROUP.len()
+        );
+    };
+    if desc.index >= queues {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "queue index {} out of range: group {} has {queues} queues",
+            desc.index,
+            desc.ordinal
+        );
+    }
+    let synchronous = desc.mode == ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS;
+    Ok((desc.ordinal, synchronous))
+}
+
+entry_points! {
+    fn zeCommandQueueCreate(
+        hContext: ze_context_handle_t,
+        hDevice: ze_device_handle_t,
+        desc: *const ze_command_queue_desc_t,
+        phCommandQueue: *mut ze_command_queue_handle_t,
+    ) {
+        let context: Arc<Context> = handles::get(hContext)?;
+        let device = context.device(hDevice)?;
+        // SAFETY: a non-null descriptor is the caller's.
+        let desc = unsafe { ffi::read(desc)? };
+        if phCommandQueue.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phCommandQueue");
+        }
+        let (ordinal, synchronous) = check_queue_desc(&desc)?;
+        let instance = context.instance;
+        let handle = handles::reserve_for::<Arc<CommandQueue>>();
+        let worker = Worker::start(device, &format!("l0cpu-queue-d{}", device.index))?;
+        let queue = Arc::new(CommandQueue { instance, handle, device, ordinal, synchronous, worker });
+        handles::register(handle, Object::CommandQueue(queue));
+        instance.live.command_queues.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: checked non-null; the caller's output.
+        unsafe { ffi::write(phCommandQueue, handles::raw(handle)) }
+    }
+
+    /// Stops the queue's worker: work not started is dropped (the specification requires the
+    /// queue to be idle first).
+    fn zeCommandQueueDestroy(hCommandQueue: ze_command_queue_handle_t) {
+        let queue: Arc<CommandQueue> = handles::take(hCommandQueue)?;
+        queue.worker.shutdown();
+        queue.instance.live.command_queues.fetch_sub(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn zeCommandQueueExecuteCommandLists(
+        hCommandQueue: ze_command_queue_handle_t,
+        numCommandLists: u32,
+        phCommandLists: *mut ze_command_list_handle_t,
+        hFence: ze_fence_handle_t,
+    ) {
+        let queue: Arc<CommandQueue> = handles::get(hCommandQueue)?;
+        if phCommandLists.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phCommandLists");
+        }
+        if numCommandLists == 0 {
+            bail!(ZE_RESULT_ERROR_INVALID_SIZE, "no command list to execute");
+        }
+        // SAFETY: the caller's array of `numCommandLists` handles.
+        let raws = unsafe { ffi::slice(phCommandLists.cast_const(), numCommandLists)? };
+        let mut lists = Vec::with_capacity(raws.len());
+        for &raw in raws {
+            let list: Arc<CommandList> = handles::get(raw)?;
+            if list.device.index != queue.device.index || !std::ptr::eq(list.instance, queue.instance) {
+                bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "a command list of another device");
+            }
+            if list.ordinal != queue.ordinal {
+                bail!(
+                    ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE,
+                    "a command list of group {} on a queue of group {}",
+                    list.ordinal,
+                    queue.ordinal
+                );
+            }
+            lists.push(list.recorded()?);
+        }
+        let fence = if hFence.is_null() {
+            None
+        } else {
+            let f: Arc<Fence> = handles::get_or(hFence, ze_result_t::ZE_RESULT_ERROR_INVALID_SYNCHRONIZATION_OBJECT)?;
+            if f.queue != queue.handle {
+                bail!(ZE_RESULT_ERROR_INVALID_SYNCHRONIZATION_OBJECT, "the fence belongs to another command queue");
+            }
+            Some(f)
+        };
+        queue.device.check_alive()?;
+        let lose_device = queue.device.count_submission();
+        let seq = queue.worker.submit(Job { lists, fence, lose_device })?;
+        if queue.synchronous {
+            queue.worker.synchronize(Some(seq), u64::MAX)?;
+        }
+        Ok(())
+    }
+
+    /// `timeout` in nanoseconds: `u64::MAX` waits forever, 0 polls.
+    fn zeCommandQueueSynchronize(hCommandQueue: ze_command_queue_handle_t, timeout: u64) {
+        let queue: Arc<CommandQueue> = handles::get(hCommandQueue)?;
+        queue.worker.synchronize(None, timeout)
+    }
+
+    fn zeCommandQueueGetOrdinal(hCommandQueue: ze_command_queue_handle_t, pOrdinal: *mut u32) {
+        let queue: Arc<CommandQueue> = handles::get(hCommandQueue)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pOrdinal, queue.ordinal) }
+    }
+}

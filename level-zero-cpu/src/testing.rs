@@ -1,0 +1,184 @@
+//! The `ZEX_cpu_driver_testing` extension: live-object counts (for leak tests) and residency
+//! read-back, reached like any extension function through
+//! `zeDriverGetExtensionFunctionAddress`.
+//!
+//! ```no_run
+//! use level_zero_cpu::testing::*;
+//! use level_zero_sys::*;
+//! # fn f(api: &Api, driver: ze_driver_handle_t) -> Result<(), Box<dyn std::error::Error>> {
+//! let mut f = std::ptr::null_mut();
+//! // SAFETY: a valid driver handle, a NUL-terminated name and an output pointer.
+//! unsafe {
+//!     api.zeDriverGetExtensionFunctionAddress(driver, ZEX_CPU_DRIVER_GET_LIVE_OBJECTS_FN.as_ptr(), &mut f)?
+//! }
+//! .ok()?;
+//! assert!(!f.is_null());
+//! // SAFETY: the address of `zexCpuDriverGetLiveObjects`, whose type this is.
+//! let get: zex_pfnCpuDriverGetLiveObjects_t = unsafe { std::mem::transmute(f) };
+//! let mut live = zex_cpu_live_objects_t::default();
+//! // SAFETY: a valid driver handle and output.
+//! unsafe { get.unwrap()(driver, &mut live) }.ok()?;
+//! assert!(live.is_empty(), "leaked: {live:?}");
+//! # Ok(()) }
+//! ```
+//!
+//! Through the official loader in intercept mode (`ZE_ENABLE_LOADER_INTERCEPT=1`, or several
+//! drivers), the handles an application holds are the loader's: translate the driver (or
+//! device) handle with `zelLoaderTranslateHandle(ZEL_HANDLE_DRIVER, h, &out)` before passing it
+//! to these functions. That is the caller's job: the loader does not wrap extension functions.
+
+#![allow(non_camel_case_types)]
+
+use std::ffi::CStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use level_zero_sys::{ze_device_handle_t, ze_driver_handle_t, ze_result_t};
+
+use crate::driver::Instance;
+use crate::ffi::{self, entry_points};
+use crate::handles::{self, DeviceRef};
+use crate::sync::lock;
+
+/// The extension's name, as `zeDriverGetExtensionProperties` lists it.
+pub const ZEX_CPU_DRIVER_TESTING_EXT_NAME: &CStr = c"ZEX_cpu_driver_testing";
+/// The extension's version (1.0).
+pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 0).0;
+/// The name under which `zeDriverGetExtensionFunctionAddress` resolves
+/// [`zex_pfnCpuDriverGetLiveObjects_t`].
+pub const ZEX_CPU_DRIVER_GET_LIVE_OBJECTS_FN: &CStr = c"zexCpuDriverGetLiveObjects";
+/// The name under which `zeDriverGetExtensionFunctionAddress` resolves
+/// [`zex_pfnCpuDeviceGetResidency_t`].
+pub const ZEX_CPU_DEVICE_GET_RESIDENCY_FN: &CStr = c"zexCpuDeviceGetResidency";
+
+/// Objects of one driver instance that are alive: created and not yet destroyed (freed).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct zex_cpu_live_objects_t {
+    /// Contexts.
+    pub contexts: u64,
+    /// Memory allocations (host, device and shared).
+    pub allocations: u64,
+    /// Bytes of those allocations.
+    pub allocated_bytes: u64,
+    /// Command queues.
+    pub command_queues: u64,
+    /// Command lists, regular and immediate.
+    pub command_lists: u64,
+    /// Event pools.
+    pub event_pools: u64,
+    /// Events.
+    pub events: u64,
+    /// Fences.
+    pub fences: u64,
+    /// Modules.
+    pub modules: u64,
+    /// Kernels.
+    pub kernels: u64,
+    /// Module build logs.
+    pub build_logs: u64,
+}
+
+impl zex_cpu_live_objects_t {
+    /// Whether nothing is alive.
+    pub fn is_empty(&self) -> bool {
+        *self == zex_cpu_live_objects_t::default()
+    }
+}
+
+/// What was made resident on one device and is still resident.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct zex_cpu_residency_t {
+    /// Ranges resident now.
+    pub resident_ranges: u64,
+    /// Bytes of those ranges.
+    pub resident_bytes: u64,
+    /// `zeContextMakeMemoryResident` calls that named this device, in total.
+    pub make_resident_calls: u64,
+    /// `zeContextEvictMemory` calls that named this device, in total.
+    pub evict_calls: u64,
+    /// Bytes of device and shared allocations of this device (its memory in use).
+    pub allocated_bytes: u64,
+}
+
+/// `zexCpuDriverGetLiveObjects(hDriver, pLive)`: fills `*pLive` with the instance's counts.
+pub type zex_pfnCpuDriverGetLiveObjects_t = Option<
+    unsafe extern "C" fn(
+        hDriver: ze_driver_handle_t,
+        pLive: *mut zex_cpu_live_objects_t,
+    ) -> ze_result_t,
+>;
+
+/// `zexCpuDeviceGetResidency(hDevice, pResidency)`: fills `*pResidency` for one device.
+pub type zex_pfnCpuDeviceGetResidency_t = Option<
+    unsafe extern "C" fn(
+        hDevice: ze_device_handle_t,
+        pResidency: *mut zex_cpu_residency_t,
+    ) -> ze_result_t,
+>;
+
+/// The live counters of an instance.
+#[derive(Default)]
+pub(crate) struct Live {
+    pub(crate) contexts: AtomicU64,
+    pub(crate) allocations: AtomicU64,
+    pub(crate) allocated_bytes: AtomicU64,
+    pub(crate) command_queues: AtomicU64,
+    pub(crate) command_lists: AtomicU64,
+    pub(crate) event_pools: AtomicU64,
+    pub(crate) events: AtomicU64,
+    pub(crate) fences: AtomicU64,
+    pub(crate) modules: AtomicU64,
+    pub(crate) kernels: AtomicU64,
+    pub(crate) build_logs: AtomicU64,
+}
+
+impl Live {
+    pub(crate) fn snapshot(&self) -> zex_cpu_live_objects_t {
+        let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        zex_cpu_live_objects_t {
+            contexts: l(&self.contexts),
+            allocations: l(&self.allocations),
+            allocated_bytes: l(&self.allocated_bytes),
+            command_queues: l(&self.command_queues),
+            command_lists: l(&self.command_lists),
+            event_pools: l(&self.event_pools),
+            events: l(&self.events),
+            fences: l(&self.fences),
+            modules: l(&self.modules),
+            kernels: l(&self.kernels),
+            build_logs: l(&self.build_logs),
+        }
+    }
+}
+
+/// The live-object counts of the instance behind a driver handle of this crate (no extension
+/// lookup needed when the driver is embedded).
+pub fn live_objects(driver: ze_driver_handle_t) -> Option<zex_cpu_live_objects_t> {
+    let instance: &'static Instance = handles::get(driver).ok()?;
+    Some(instance.live.snapshot())
+}
+
+entry_points! {
+    fn zexCpuDriverGetLiveObjects(hDriver: ze_driver_handle_t, pLive: *mut zex_cpu_live_objects_t) {
+        let instance: &'static Instance = handles::get(hDriver)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pLive, instance.live.snapshot()) }
+    }
+
+    fn zexCpuDeviceGetResidency(hDevice: ze_device_handle_t, pResidency: *mut zex_cpu_residency_t) {
+        let d: DeviceRef = handles::get(hDevice)?;
+        let state = d.state();
+        let resident = lock(&state.resident);
+        let r = zex_cpu_residency_t {
+            resident_ranges: resident.len() as u64,
+            resident_bytes: resident.values().map(|&s| s as u64).sum(),
+            make_resident_calls: state.make_resident_calls.load(Ordering::Relaxed),
+            evict_calls: state.evict_calls.load(Ordering::Relaxed),
+            allocated_bytes: d.instance.memory.used(d.index),
+        };
+        drop(resident);
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pResidency, r) }
+    }
+}

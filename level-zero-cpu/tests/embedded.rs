@@ -1,0 +1,55 @@
+//! Every scenario on the embedded driver (`Api::from_ddi(&ddi_getters())`), each on its own
+//! driver instance, checking afterwards that nothing leaked.
+
+// `ze!` evaluates its arguments inside its unsafe block on purpose (see tests/common).
+#![allow(clippy::macro_metavars_in_unsafe)]
+
+mod common;
+
+macro_rules! embedded {
+    ($($name:ident),* $(,)?) => {
+        $(#[test]
+        fn $name() {
+            common::run_embedded(stringify!($name));
+        })*
+
+        #[test]
+        fn every_scenario_runs_embedded() {
+            let listed = [$(stringify!($name)),*];
+            for s in common::scenarios::ALL {
+                assert!(listed.contains(&s.name), "{} has no embedded test", s.name);
+            }
+        }
+    };
+}
+
+embedded! {
+    driver_properties,
+    device_properties,
+    queue_group_and_peer_properties,
+    vector_width_extension,
+    extension_lookup_errors,
+    bad_handles,
+    allocations,
+    allocation_limits,
+    copies_every_direction,
+    copy_range_checks,
+    copy_region,
+    fills,
+    immediate_lists,
+    queues_and_lists,
+    events,
+    event_timeouts_and_cross_thread_signal,
+    kernel_timestamps,
+    fences,
+    residency,
+    modules_with_the_stub_engine,
+    fault_alloc_failure,
+    fault_device_lost,
+    fault_module_build,
+    fault_null_extension_function,
+    hidden_extension,
+    p2p_off,
+    three_devices,
+    concurrent_threads,
+}
