@@ -67,7 +67,11 @@ fn main() -> Result<(), Error> {
     // Zero-length buffers allocate nothing and copy nothing.
     let empty = DeviceBuffer::<u8>::new(&ctx, &device, 0)?;
     list.copy_from_slice(&empty, &[])?;
-    println!("empty buffer: {} elements, null pointer: {}", empty.len(), empty.device_ptr().is_null());
+    println!(
+        "empty buffer: {} elements, null pointer: {}",
+        empty.len(),
+        empty.device_ptr().is_null()
+    );
 
     // Above maxMemAllocSize: the relaxed-limits extension, or a clear error.
     let limit = device.properties()?.max_mem_alloc_size;

@@ -52,12 +52,19 @@ fn print_device(id: &str, d: &Device, peers: &[Device]) -> Result<(), level_zero
     let p = d.properties()?;
     println!("\n  device {id}: {}", p.name);
     println!("    type                {:?}", p.device_type);
-    println!("    vendor / device id  {:#06x} / {:#06x}", p.vendor_id, p.device_id);
+    println!(
+        "    vendor / device id  {:#06x} / {:#06x}",
+        p.vendor_id, p.device_id
+    );
     println!("    uuid                {}", p.uuid);
     println!(
         "    flags               {:?} ({})",
         p.flags,
-        if p.is_discrete() { "discrete" } else { "integrated" }
+        if p.is_discrete() {
+            "discrete"
+        } else {
+            "integrated"
+        }
     );
     println!("    core clock          {} MHz", p.core_clock_rate);
     println!("    max alloc size      {} bytes", p.max_mem_alloc_size);
@@ -75,7 +82,11 @@ fn print_device(id: &str, d: &Device, peers: &[Device]) -> Result<(), level_zero
         p.timer_resolution, p.timestamp_valid_bits, p.kernel_timestamp_valid_bits
     );
     let ip = d.ip_version()?;
-    println!("    IP version          {:#x} ({})", ip.version, provenance(&ip.provenance));
+    println!(
+        "    IP version          {:#x} ({})",
+        ip.version,
+        provenance(&ip.provenance)
+    );
 
     let c = d.compute_properties()?;
     println!(
@@ -132,7 +143,11 @@ fn print_device(id: &str, d: &Device, peers: &[Device]) -> Result<(), level_zero
         println!(
             "    cache               {} bytes{}",
             cache.size,
-            if cache.user_control { ", user-controlled" } else { "" }
+            if cache.user_control {
+                ", user-controlled"
+            } else {
+                ""
+            }
         );
     }
     let img = d.image_properties()?;

@@ -37,7 +37,9 @@ fn main() -> Result<(), Error> {
     );
 
     const N: usize = 16 << 20; // 64 MiB of u32
-    let data: Vec<u32> = (0..N as u32).map(|i| i.wrapping_mul(2_654_435_761)).collect();
+    let data: Vec<u32> = (0..N as u32)
+        .map(|i| i.wrapping_mul(2_654_435_761))
+        .collect();
 
     // One context for both devices: direct copies are possible. Nothing is made resident
     // on the peer device: only the copy moves data.

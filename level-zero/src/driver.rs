@@ -234,6 +234,7 @@ impl Driver {
     }
 
     /// The driver's own handle, for extension functions.
+    #[cfg_attr(not(feature = "cpu"), allow(dead_code))]
     pub(crate) fn native_handle(&self) -> sys::ze_driver_handle_t {
         self.inner
             .rt

@@ -68,6 +68,8 @@
 #![warn(missing_docs)]
 
 pub mod context;
+#[cfg(feature = "cpu")]
+pub mod cpu;
 pub mod device;
 pub mod driver;
 pub mod error;
@@ -94,7 +96,7 @@ pub use memory::{
 pub use module::{BuildOptions, Kernel, KernelProperties, Module};
 pub use peer::{PeerPath, PeerPolicy, copy_peer, copy_peer_with};
 pub use properties::*;
-pub use queue::{CommandQueue, Fence, QueueDesc, QueueMode, QueuePriority};
+pub use queue::{CommandQueue, Fence, Ordering, QueueDesc, QueueMode, QueuePriority};
 pub use runtime::{Backend, BackendKind, Runtime};
 
 /// The raw bindings this crate is built on.

@@ -35,6 +35,9 @@ pub(crate) struct ListCore {
     pub(crate) ordinal: u32,
     max_fill_pattern: usize,
     compute: bool,
+    in_order: bool,
+    /// Whether a command was appended since creation or the last reset.
+    appended: bool,
 }
 
 impl Drop for ListCore {
@@ -105,6 +108,8 @@ impl ListCore {
             ordinal: desc.ordinal,
             max_fill_pattern: group.max_memory_fill_pattern_size,
             compute: group.flags.contains(QueueGroupFlags::COMPUTE),
+            in_order: desc.ordering == crate::queue::Ordering::InOrder,
+            appended: false,
         })
     }
 
@@ -114,6 +119,28 @@ impl ListCore {
 
     fn raw(&self) -> sys::ze_command_list_handle_t {
         self.handle.0
+    }
+
+    /// For in-order lists, the barrier that makes the next command wait for the previous
+    /// ones: between the commands of an immediate list, and before every command of a
+    /// regular list (the first one orders the execution after earlier executions).
+    fn order(&mut self, regular: bool) -> Result<()> {
+        if self.in_order && (regular || self.appended) {
+            // SAFETY: valid list handle; a barrier with no events.
+            unsafe {
+                ze!(
+                    self.api(),
+                    zeCommandListAppendBarrier(
+                        self.raw(),
+                        std::ptr::null_mut(),
+                        0,
+                        std::ptr::null_mut()
+                    )
+                )?
+            };
+        }
+        self.appended = true;
+        Ok(())
     }
 
     /// Checks that memory a command uses can be reached by this list's device.
@@ -496,6 +523,7 @@ impl CommandList {
         s.uses.clear();
         s.keep.clear();
         s.closed = false;
+        s.core.appended = false;
         Ok(())
     }
 
@@ -521,6 +549,7 @@ impl Recorder for CommandList {
                 "the command list is closed; reset it to record again",
             ));
         }
+        s.core.order(true)?;
         append(&s.core)?;
         s.uses.extend_from_slice(uses);
         s.keep.extend(keep);
@@ -538,6 +567,10 @@ pub struct ImmediateCommandList {
     core: ListCore,
     pending: Registered,
     pending_keep: Vec<Keep>,
+    /// For loaders without `zeCommandListHostSynchronize` (before API 1.6 support, such as
+    /// Debian's 1.8.12): an event the list signals, and the host waits on, to synchronise;
+    /// `true` while a signal of it is appended but not yet seen.
+    sync_event: Option<(Event, bool)>,
     _not_sync: PhantomData<Cell<()>>,
 }
 
@@ -556,6 +589,7 @@ impl ImmediateCommandList {
             core: ListCore::new(ctx, device, desc, true)?,
             pending: Registered::empty(),
             pending_keep: Vec::new(),
+            sync_event: None,
             _not_sync: PhantomData,
         })
     }
@@ -587,13 +621,17 @@ impl ImmediateCommandList {
     /// Waits at most `timeout` (forever for `None`): `true` when everything completed (what
     /// the commands kept alive is then released), `false` when the time ran out.
     pub fn synchronize_timeout(&mut self, timeout: Option<Duration>) -> Result<bool> {
-        // SAFETY: valid handle.
-        let r = unsafe {
-            self.core
-                .api()
-                .zeCommandListHostSynchronize(self.core.raw(), timeout_ns(timeout))
+        let done = if self.core.api().zeCommandListHostSynchronize.is_some() {
+            // SAFETY: valid handle.
+            let r = unsafe {
+                self.core
+                    .api()
+                    .zeCommandListHostSynchronize(self.core.raw(), timeout_ns(timeout))
+            };
+            not_ready_is_false("zeCommandListHostSynchronize", r)
+        } else {
+            self.synchronize_by_event(timeout)
         };
-        let done = not_ready_is_false("zeCommandListHostSynchronize", r);
         match &done {
             Ok(true) => self.release(),
             // The device's work is gone: nothing can touch the memory any more.
@@ -601,6 +639,45 @@ impl ImmediateCommandList {
             _ => {}
         }
         done
+    }
+
+    /// Synchronisation where the loader lacks `zeCommandListHostSynchronize`: the list
+    /// signals an event after everything appended so far (it runs in order), and the host
+    /// waits for the event.
+    fn synchronize_by_event(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        if self.sync_event.is_none() {
+            let pool = crate::event::EventPool::for_devices(
+                &self.core.ctx,
+                1,
+                crate::event::EventPoolFlags::HOST_VISIBLE,
+                std::slice::from_ref(&self.core.device),
+            )?;
+            self.sync_event = Some((pool.event(0)?, false));
+        }
+        let (event, pending) = self.sync_event.as_mut().expect("created above");
+        if !*pending {
+            // A barrier that signals: the event is signalled once everything before it
+            // completed, whatever the list's ordering.
+            // SAFETY: valid list and event handles; the event lives in the list.
+            unsafe {
+                ze!(
+                    self.core.api(),
+                    zeCommandListAppendBarrier(
+                        self.core.raw(),
+                        event.as_raw(),
+                        0,
+                        std::ptr::null_mut()
+                    )
+                )?
+            };
+            *pending = true;
+        }
+        if !event.host_synchronize_timeout(timeout)? {
+            return Ok(false);
+        }
+        *pending = false;
+        event.host_reset()?;
+        Ok(true)
     }
 
     fn release(&mut self) {
@@ -658,11 +735,22 @@ impl ImmediateCommandList {
             return Ok(());
         }
         // Without a way to wait, the borrowed host memory could be used after return.
-        if self.core.api().zeCommandListHostSynchronize.is_none() {
-            return Err(sys::MissingFunction {
-                name: "zeCommandListHostSynchronize",
+        let api = self.core.api();
+        if api.zeCommandListHostSynchronize.is_none() {
+            for (present, name) in [
+                (
+                    api.zeCommandListAppendBarrier.is_some(),
+                    "zeCommandListAppendBarrier",
+                ),
+                (
+                    api.zeEventHostSynchronize.is_some(),
+                    "zeEventHostSynchronize",
+                ),
+            ] {
+                if !present {
+                    return Err(sys::MissingFunction { name }.into());
+                }
             }
-            .into());
         }
         let (mp, n) = (m.ptr(), m.bytes);
         let (dp, sp) = if to_host { (host, mp) } else { (mp, host) };
@@ -712,6 +800,7 @@ impl Recorder for ImmediateCommandList {
     ) -> Result<()> {
         // The command starts running as soon as it is appended: register it first.
         let registered = Registered::register(call, uses)?;
+        self.core.order(false)?;
         append(&self.core)?;
         self.pending.append(registered);
         self.pending_keep.extend(keep);

@@ -40,6 +40,24 @@ pub enum QueuePriority {
     High,
 }
 
+/// Whether the commands of a list run one after another.
+///
+/// Level Zero itself lets the commands of a list overlap unless barriers or events order
+/// them. This crate's lists are in order by default, like a CUDA stream or an in-order SYCL
+/// queue: each command starts after the previous one completed (the list appends a barrier
+/// between commands, which works on every driver version). `Relaxed` gives Level Zero's own
+/// behaviour, for code that orders its commands with [`barrier`](crate::ImmediateCommandList::barrier)
+/// and events to let independent work overlap.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Ordering {
+    /// Each command (and each execution of a regular list) starts after the previous ones
+    /// completed.
+    #[default]
+    InOrder,
+    /// Level Zero's default: commands may overlap unless ordered by barriers or events.
+    Relaxed,
+}
+
 /// Which engine a queue (or immediate list) runs on, and how.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct QueueDesc {
@@ -51,6 +69,8 @@ pub struct QueueDesc {
     pub mode: QueueMode,
     /// Priority.
     pub priority: QueuePriority,
+    /// Command ordering of lists created with this description (queues ignore it).
+    pub ordering: Ordering,
 }
 
 impl QueueDesc {
@@ -152,11 +172,11 @@ impl QueueShared {
             };
             // SAFETY: a live fence of this queue.
             let r = unsafe { api.zeFenceQueryStatus(h) };
-            let done = match r {
-                Ok(sys::ze_result_t::ZE_RESULT_SUCCESS) => true,
-                Ok(sys::ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST) => true,
-                _ => false,
-            };
+            let done = matches!(
+                r,
+                Ok(sys::ze_result_t::ZE_RESULT_SUCCESS
+                    | sys::ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST)
+            );
             if done && let SubmissionFence::Internal(h) = &s.fence {
                 // SAFETY: the fence is signalled and no longer used by any submission.
                 if unsafe { ze!(api, zeFenceReset(h.0)) }.is_ok() {

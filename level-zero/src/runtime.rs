@@ -44,6 +44,8 @@ pub enum BackendKind {
     SystemLoader(String),
     /// The embedded CPU driver.
     EmbeddedCpu,
+    /// A table the application built ([`Runtime::from_api`]).
+    Custom,
 }
 
 impl std::fmt::Display for BackendKind {
@@ -51,6 +53,7 @@ impl std::fmt::Display for BackendKind {
         match self {
             BackendKind::SystemLoader(p) => write!(f, "system loader ({p})"),
             BackendKind::EmbeddedCpu => f.write_str("embedded CPU driver"),
+            BackendKind::Custom => f.write_str("application-provided function table"),
         }
     }
 }
@@ -84,8 +87,12 @@ impl std::fmt::Debug for Runtime {
 
 /// Loaded system loaders, by path, kept for the life of the process: unloading the Level
 /// Zero loader unloads its drivers while their threads may still run.
+/// A loaded system loader: the path asked for (`None`: the default names), its table and
+/// the name it was loaded under.
+type Loaded = (Option<PathBuf>, Arc<Api>, String);
+
 fn system_api(path: Option<&PathBuf>) -> Result<(Arc<Api>, String)> {
-    static LOADED: OnceLock<Mutex<Vec<(Option<PathBuf>, Arc<Api>, String)>>> = OnceLock::new();
+    static LOADED: OnceLock<Mutex<Vec<Loaded>>> = OnceLock::new();
     let loaded = LOADED.get_or_init(Default::default);
     let mut loaded = loaded.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((_, api, name)) = loaded.iter().find(|(p, _, _)| p.as_ref() == path) {
@@ -255,6 +262,20 @@ impl Runtime {
             #[cfg(not(feature = "cpu"))]
             Err(e) => Err(e),
         }
+    }
+
+    /// A runtime over a function table the application built: a custom loader, a driver's
+    /// DDI tables, or a table with functions removed (to test how code copes with a driver
+    /// that lacks them). Its drivers are initialised as for the other backends.
+    ///
+    /// # Safety
+    ///
+    /// Every function pointer in `api` must implement its Level Zero function as the
+    /// specification says, and stay callable for the rest of the process.
+    pub unsafe fn from_api(api: Api) -> Result<Runtime> {
+        let api = Arc::new(api);
+        let drivers = init_drivers(&api)?;
+        Ok(Runtime::from_parts(api, BackendKind::Custom, drivers))
     }
 
     fn from_parts(

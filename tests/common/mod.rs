@@ -1,0 +1,99 @@
+//! What every whole-stack test uses: a driver on the backend under test, and a leak check.
+//!
+//! The backend comes from `LEVEL_ZERO_BACKEND`, as for applications:
+//! - unset, `auto` or `cpu`: every test gets its own instance of the embedded CPU driver,
+//!   so tests run in parallel and each checks its own leaks;
+//! - `system`: the system loader, whose drivers must include the CPU driver (CI sets
+//!   `ZE_ENABLE_ALT_DRIVERS` to it). Tests then share its default instance: run them with
+//!   `--test-threads=1` so that each test's leak check sees only its own objects. Tests that
+//!   need a specially configured driver (faults, hidden extensions) are skipped there.
+
+#![allow(dead_code)]
+
+use level_zero::cpu::{Config, LiveObjects};
+use level_zero::{Backend, Context, Device, Driver, Runtime};
+
+/// The test's driver; dropping it asserts that every object the test created is gone.
+pub struct TestDriver {
+    pub driver: Driver,
+    baseline: LiveObjects,
+}
+
+pub fn system_backend() -> bool {
+    std::env::var("LEVEL_ZERO_BACKEND").is_ok_and(|v| v.eq_ignore_ascii_case("system"))
+}
+
+fn system_cpu_driver() -> Driver {
+    let rt = Runtime::new(Backend::System).expect("LEVEL_ZERO_BACKEND=system: the loader");
+    if std::env::var("ZE_ENABLE_VALIDATION_LAYER").as_deref() == Ok("1") {
+        // A validation pass that silently ran without the layer would prove nothing.
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+        assert!(
+            maps.contains("libze_validation_layer"),
+            "ZE_ENABLE_VALIDATION_LAYER=1 but the validation layer is not loaded"
+        );
+    }
+    rt.drivers()
+        .into_iter()
+        .find(|d| d.has_extension("ZEX_cpu_driver_testing"))
+        .expect("LEVEL_ZERO_BACKEND=system needs the CPU driver: ZE_ENABLE_ALT_DRIVERS=/abs/path/liblevel_zero_cpu.so")
+}
+
+impl TestDriver {
+    /// A driver with the default configuration (two devices).
+    pub fn new() -> TestDriver {
+        if system_backend() {
+            return TestDriver::wrap(system_cpu_driver());
+        }
+        TestDriver::wrap(level_zero::cpu::driver(Config::default()).expect("embedded driver"))
+    }
+
+    /// A driver with a special configuration; `None` (the test is skipped) on the system
+    /// backend, whose driver is configured by the environment.
+    pub fn with(f: impl FnOnce(&mut Config)) -> Option<TestDriver> {
+        if system_backend() {
+            eprintln!("SKIPPED on the system backend: the test needs a configured driver");
+            return None;
+        }
+        let mut c = Config::default();
+        f(&mut c);
+        Some(TestDriver::wrap(
+            level_zero::cpu::driver(c).expect("embedded driver"),
+        ))
+    }
+
+    fn wrap(driver: Driver) -> TestDriver {
+        let baseline = level_zero::cpu::live_objects(&driver).expect("live objects");
+        TestDriver { driver, baseline }
+    }
+
+    pub fn devices(&self) -> Vec<Device> {
+        self.driver.devices().expect("devices")
+    }
+
+    pub fn device(&self) -> Device {
+        self.devices().remove(0)
+    }
+
+    pub fn context(&self) -> Context {
+        Context::new(&self.driver).expect("context")
+    }
+
+    pub fn live(&self) -> LiveObjects {
+        level_zero::cpu::live_objects(&self.driver).expect("live objects")
+    }
+}
+
+impl Drop for TestDriver {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let now = self.live();
+        assert_eq!(
+            now, self.baseline,
+            "objects leaked: live now {now:?}, at the start {:?}",
+            self.baseline
+        );
+    }
+}
