@@ -78,6 +78,25 @@ impl Context {
     /// nothing is made resident on devices outside it: for a multi-GPU process, one context
     /// per device (plus explicit peer copies) is the configuration that does not mirror
     /// device memory in host memory.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> level_zero::Result<()> {
+    /// # let rt = level_zero::Runtime::init()?;
+    /// # let driver = &rt.drivers()[0];
+    /// # let device = &driver.devices()?[0];
+    /// # let ctx = level_zero::Context::new(driver)?;
+    /// use level_zero::Context;
+    /// // One context per device: nothing is ever made resident on another device.
+    /// let per_device: Vec<Context> = driver
+    ///     .devices()?
+    ///     .iter()
+    ///     .map(|d| Context::with_devices(std::slice::from_ref(d)))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(per_device[0].devices().len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn with_devices(devices: &[Device]) -> Result<Context> {
         let Some(first) = devices.first() else {
             return Err(Error::invalid("zeContextCreateEx", "no devices given"));

@@ -473,6 +473,23 @@ impl Device {
     /// `ZE_extension_device_vector_sizes`, `zeDriverGetExtensionFunctionAddress` gives a
     /// non-NULL function, and the call succeeds. Otherwise [`VectorWidth::DEFAULT`], with
     /// [`VectorWidths::provenance`] saying why. Never calls a NULL function.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> level_zero::Result<()> {
+    /// # let rt = level_zero::Runtime::init()?;
+    /// # let driver = &rt.drivers()[0];
+    /// # let device = &driver.devices()?[0];
+    /// # let ctx = level_zero::Context::new(driver)?;
+    /// use level_zero::Provenance;
+    /// let widths = device.vector_widths(); // never fails, never calls a NULL function
+    /// match &widths.provenance {
+    ///     Provenance::Reported => println!("from the driver: {:?}", widths.entries),
+    ///     Provenance::Defaulted(why) => println!("defaults, because {why}"),
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn vector_widths(&self) -> VectorWidths {
         match self.query_vector_widths() {
             Ok(entries) => VectorWidths {

@@ -58,6 +58,23 @@ impl Drop for PoolInner {
 
 /// A pool of `count` events. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> level_zero::Result<()> {
+/// # let rt = level_zero::Runtime::init()?;
+/// # let driver = &rt.drivers()[0];
+/// # let device = &driver.devices()?[0];
+/// # let ctx = level_zero::Context::new(driver)?;
+/// use level_zero::{EventPool, EventPoolFlags};
+/// let pool = EventPool::new(&ctx, 8, EventPoolFlags::HOST_VISIBLE)?;
+/// let e = pool.event(3)?;
+/// e.host_signal()?;
+/// assert!(e.is_signaled()?);
+/// e.host_reset()?;
+/// # Ok(()) }
+/// ```
 pub struct EventPool {
     inner: Arc<PoolInner>,
 }

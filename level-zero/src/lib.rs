@@ -47,9 +47,63 @@
 //! `Sync`, and take `&mut self` to record or submit (Level Zero forbids doing that to one
 //! list or queue from several threads at once):
 //!
-//! ```compile_fail
+//! ```compile_fail,E0277
 //! fn shared<T: Sync>(_: &T) {}
 //! fn check(list: &level_zero::ImmediateCommandList) { shared(list) }
+//! ```
+//!
+//! ```compile_fail,E0277
+//! fn shared<T: Sync>(_: &T) {}
+//! fn check(list: &level_zero::CommandList) { shared(list) }
+//! ```
+//!
+//! ```compile_fail,E0277
+//! fn shared<T: Sync>(_: &T) {}
+//! fn check(kernel: &level_zero::Kernel) { shared(kernel) }
+//! ```
+//!
+//! They can move to another thread, though:
+//!
+//! ```
+//! fn movable<T: Send>(_: T) {}
+//! fn check(list: level_zero::ImmediateCommandList, queue: level_zero::CommandQueue) {
+//!     movable(list);
+//!     movable(queue);
+//! }
+//! ```
+//!
+//! # What the compiler refuses
+//!
+//! A slice of a buffer cannot outlive the buffer:
+//!
+//! ```compile_fail,E0515
+//! fn escape(ctx: &level_zero::Context, dev: &level_zero::Device) -> level_zero::BufferSlice<'static, u8> {
+//!     let buf = level_zero::DeviceBuffer::<u8>::new(ctx, dev, 16).unwrap();
+//!     buf.slice(0..8)
+//! }
+//! ```
+//!
+//! A host guard cannot outlive its buffer:
+//!
+//! ```compile_fail,E0515
+//! fn escape(ctx: &level_zero::Context) -> level_zero::HostSlice<'static, u8> {
+//!     let buf = level_zero::HostBuffer::<u8>::new(ctx, 16).unwrap();
+//!     buf.as_slice().unwrap()
+//! }
+//! ```
+//!
+//! And while the host writes a buffer, no command can use it:
+//!
+//! ```compile_fail,E0502
+//! fn race(
+//!     list: &mut level_zero::ImmediateCommandList,
+//!     host: &mut level_zero::HostBuffer<u8>,
+//!     dev: &level_zero::DeviceBuffer<u8>,
+//! ) {
+//!     let mut w = host.as_mut_slice().unwrap();
+//!     list.copy(dev, &*host).unwrap(); // the device would read what the host is writing
+//!     w[0] = 1;
+//! }
 //! ```
 //!
 //! # Properties that never crash

@@ -449,6 +449,31 @@ pub(crate) struct ListState {
 /// While a queue may be executing it, the list cannot be changed (appending or resetting
 /// fails with [`Error::Busy`]); dropping it is fine: the queue keeps it until the execution
 /// completes. `Send`, not `Sync`.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> level_zero::Result<()> {
+/// # let rt = level_zero::Runtime::init()?;
+/// # let driver = &rt.drivers()[0];
+/// # let device = &driver.devices()?[0];
+/// # let ctx = level_zero::Context::new(driver)?;
+/// use level_zero::{CommandList, CommandQueue, DeviceBuffer, HostBuffer};
+/// let buf = DeviceBuffer::<u64>::new(&ctx, device, 1024)?;
+/// let out = HostBuffer::<u64>::new(&ctx, 1024)?;
+/// let mut list = CommandList::compute(&ctx, device)?;
+/// list.fill(&buf, 42u64)?;
+/// list.copy(&out, &buf)?;
+/// list.close()?;
+/// let mut queue = CommandQueue::compute(&ctx, device)?;
+/// queue.execute(&[&list])?;
+/// queue.execute(&[&list]).unwrap_err(); // still executing (or not yet seen complete)
+/// queue.synchronize()?;
+/// assert!(out.as_slice()?.iter().all(|&x| x == 42));
+/// queue.execute(&[&list])?;             // lists can be executed again
+/// queue.synchronize()?;
+/// # Ok(()) }
+/// ```
 pub struct CommandList {
     pub(crate) state: Arc<ListState>,
     _not_sync: PhantomData<Cell<()>>,
@@ -563,6 +588,26 @@ impl Recorder for CommandList {
 /// What the commands use stays alive (and host access to host or shared buffers they write
 /// stays refused) until a synchronisation has seen them complete. Dropping the list waits
 /// for its work first. `Send`, not `Sync`.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> level_zero::Result<()> {
+/// # let rt = level_zero::Runtime::init()?;
+/// # let driver = &rt.drivers()[0];
+/// # let device = &driver.devices()?[0];
+/// # let ctx = level_zero::Context::new(driver)?;
+/// use level_zero::{DeviceBuffer, EventPool, EventPoolFlags, ImmediateCommandList};
+/// let mut list = ImmediateCommandList::compute(&ctx, device)?;
+/// let pool = EventPool::new(&ctx, 1, EventPoolFlags::HOST_VISIBLE)?;
+/// let done = pool.event(0)?;
+/// let buf = DeviceBuffer::<i32>::new(&ctx, device, 1 << 20)?;
+/// list.fill(&buf, -1i32)?;
+/// list.signal_event(&done)?;
+/// done.host_synchronize()?;
+/// list.synchronize()?;
+/// # Ok(()) }
+/// ```
 pub struct ImmediateCommandList {
     core: ListCore,
     pending: Registered,

@@ -508,6 +508,25 @@ macro_rules! buffer_common {
 ///
 /// A new buffer's contents are unspecified (whatever the device memory held): any bit
 /// pattern is a valid `T` since `T: Pod`.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> level_zero::Result<()> {
+/// # let rt = level_zero::Runtime::init()?;
+/// # let driver = &rt.drivers()[0];
+/// # let device = &driver.devices()?[0];
+/// # let ctx = level_zero::Context::new(driver)?;
+/// use level_zero::{DeviceBuffer, ImmediateCommandList};
+/// let buf = DeviceBuffer::<u32>::new(&ctx, device, 4)?;
+/// let mut list = ImmediateCommandList::compute(&ctx, device)?;
+/// list.copy_from_slice(&buf, &[1, 2, 3, 4])?;
+/// list.fill(&buf.slice(2..), 9u32)?;
+/// let mut out = [0u32; 4];
+/// list.copy_to_slice(&mut out, &buf)?;
+/// assert_eq!(out, [1, 2, 9, 9]);
+/// # Ok(()) }
+/// ```
 pub struct DeviceBuffer<T> {
     alloc: Arc<Allocation>,
     len: usize,
@@ -704,6 +723,29 @@ macro_rules! host_access {
 /// Host memory (`zeMemAllocHost`) holding `len` elements of `T`: pinned memory that every
 /// device of the context reads and writes directly, and that the host accesses through
 /// guards (see the [module documentation](self)). Zero-initialised. `Send + Sync`.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> level_zero::Result<()> {
+/// # let rt = level_zero::Runtime::init()?;
+/// # let driver = &rt.drivers()[0];
+/// # let device = &driver.devices()?[0];
+/// # let ctx = level_zero::Context::new(driver)?;
+/// use level_zero::{DeviceBuffer, Error, HostBuffer, ImmediateCommandList};
+/// let mut host = HostBuffer::from_slice(&ctx, &[1.0f32; 256])?;
+/// let dev = DeviceBuffer::<f32>::new(&ctx, device, 256)?;
+/// let mut list = ImmediateCommandList::copy_engine(&ctx, device)?;
+/// list.copy(&dev, &host)?;      // asynchronous: no borrowed host slice involved
+/// list.fill(&dev.slice(..128), 2.0f32)?;
+/// list.copy(&host, &dev)?;
+/// // The device may still write `host`: host access is refused until synchronised.
+/// assert!(matches!(host.as_slice(), Err(Error::Busy { .. })));
+/// list.synchronize()?;
+/// assert_eq!(host.as_slice()?[0], 2.0);
+/// host.as_mut_slice()?[0] = 0.5;
+/// # Ok(()) }
+/// ```
 pub struct HostBuffer<T> {
     alloc: Arc<Allocation>,
     len: usize,
@@ -743,6 +785,24 @@ impl<T: Pod> HostBuffer<T> {
 /// Shared memory (`zeMemAllocShared`) holding `len` elements of `T`, associated with one
 /// device: it migrates between the host and that device. The host accesses it through
 /// guards (see the [module documentation](self)). Zero-initialised. `Send + Sync`.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> level_zero::Result<()> {
+/// # let rt = level_zero::Runtime::init()?;
+/// # let driver = &rt.drivers()[0];
+/// # let device = &driver.devices()?[0];
+/// # let ctx = level_zero::Context::new(driver)?;
+/// use level_zero::{ImmediateCommandList, SharedBuffer};
+/// let mut shared = SharedBuffer::<u8>::new(&ctx, device, 64)?;
+/// shared.as_mut_slice()?.fill(1);
+/// let mut list = ImmediateCommandList::compute(&ctx, device)?;
+/// list.fill(&shared.slice(32..), 7u8)?;
+/// list.synchronize()?;
+/// assert_eq!(shared.as_slice()?[31..33], [1, 7]);
+/// # Ok(()) }
+/// ```
 pub struct SharedBuffer<T> {
     alloc: Arc<Allocation>,
     len: usize,

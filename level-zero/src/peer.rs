@@ -45,6 +45,27 @@ pub enum PeerPolicy {
 
 /// Copies `src` (on one device) into `dst` (on another, or the same) and waits for the copy
 /// to complete. The buffers may belong to different contexts (the copy is then staged).
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> level_zero::Result<()> {
+/// # let rt = level_zero::Runtime::init()?;
+/// # let driver = &rt.drivers()[0];
+/// # let device = &driver.devices()?[0];
+/// # let ctx = level_zero::Context::new(driver)?;
+/// use level_zero::{DeviceBuffer, ImmediateCommandList, PeerPath, copy_peer};
+/// let devices = driver.devices()?;
+/// # if devices.len() < 2 { return Ok(()); }
+/// let src = DeviceBuffer::<u16>::new(&ctx, &devices[0], 1000)?;
+/// let dst = DeviceBuffer::<u16>::new(&ctx, &devices[1], 1000)?;
+/// ImmediateCommandList::copy_engine(&ctx, &devices[0])?.fill(&src, 5u16)?;
+/// match copy_peer(&dst, &src)? {
+///     PeerPath::Direct => println!("peer-to-peer"),
+///     PeerPath::Staged => println!("through host memory"),
+/// }
+/// # Ok(()) }
+/// ```
 pub fn copy_peer<T: Pod>(dst: &DeviceBuffer<T>, src: &DeviceBuffer<T>) -> Result<PeerPath> {
     copy_peer_with(dst, src, PeerPolicy::Auto)
 }

@@ -507,6 +507,29 @@ impl Drop for FenceInner {
 }
 
 /// A fence: signalled when an execution on its queue completes. `Send + Sync`.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> level_zero::Result<()> {
+/// # let rt = level_zero::Runtime::init()?;
+/// # let driver = &rt.drivers()[0];
+/// # let device = &driver.devices()?[0];
+/// # let ctx = level_zero::Context::new(driver)?;
+/// use std::time::Duration;
+/// use level_zero::{CommandList, CommandQueue, DeviceBuffer, Fence};
+/// let mut queue = CommandQueue::compute(&ctx, device)?;
+/// let mut fence = Fence::new(&queue)?;
+/// assert!(!fence.synchronize_timeout(Some(Duration::from_millis(1)))?); // nothing submitted
+/// let buf = DeviceBuffer::<u8>::new(&ctx, device, 4096)?;
+/// let mut list = CommandList::compute(&ctx, device)?;
+/// list.fill(&buf, 0u8)?;
+/// list.close()?;
+/// queue.execute_with_fence(&[&list], &fence)?;
+/// fence.synchronize()?;
+/// fence.reset()?;
+/// # Ok(()) }
+/// ```
 pub struct Fence {
     inner: Arc<FenceInner>,
 }

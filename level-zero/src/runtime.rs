@@ -184,6 +184,19 @@ impl Runtime {
     /// With [`Backend::Auto`], [`BACKEND_ENV`] (`system`, `cpu`, `auto`) overrides the
     /// choice, and [`LOADER_PATH_ENV`] names the loader library. The choice and the reason
     /// for it are logged through the `log` facade.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use level_zero::{Backend, Runtime};
+    /// # fn main() -> level_zero::Result<()> {
+    /// let rt = Runtime::new(Backend::Auto)?;
+    /// println!("running on the {}", rt.backend());
+    /// for driver in rt.drivers() {
+    ///     println!("{} devices", driver.devices()?.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn new(backend: Backend) -> Result<Runtime> {
         match backend {
             Backend::System => {
