@@ -73,14 +73,32 @@ fn main() -> Result<(), Error> {
         empty.device_ptr().is_null()
     );
 
-    // Above maxMemAllocSize: the relaxed-limits extension, or a clear error.
-    let limit = device.properties()?.max_mem_alloc_size;
-    match DeviceBuffer::<u8>::new(&ctx, &device, limit as usize + 4096) {
-        Ok(big) => println!(
-            "allocation above maxMemAllocSize ({limit} bytes): {} bytes via relaxed allocation limits",
-            big.size_bytes()
-        ),
-        Err(e) => println!("allocation above maxMemAllocSize: {e}"),
+    // Above maxMemAllocSize (the 4 GiB class of limit on Intel GPUs): the relaxed-limits
+    // extension when the driver has it, else a clear error naming the limit. Shown on a CPU
+    // driver instance configured with a 64 MiB limit, with and without the extension.
+    let mut config = level_zero::cpu::Config::default();
+    config.max_alloc = Some(64 << 20);
+    let small = level_zero::cpu::driver(config.clone())?;
+    let sdev = &small.devices()?[0];
+    let sctx = Context::new(&small)?;
+    let limit = sdev.properties()?.max_mem_alloc_size;
+    let big = DeviceBuffer::<u8>::new(&sctx, sdev, 3 * limit as usize)?;
+    let mut slist = ImmediateCommandList::copy_engine(&sctx, sdev)?;
+    slist.fill(&big.slice(big.len() - 16..), 0xEEu8)?;
+    let mut tail = [0u8; 16];
+    slist.copy_to_slice(&mut tail, &big.slice(big.len() - 16..))?;
+    assert_eq!(tail, [0xEE; 16]);
+    println!(
+        "above maxMemAllocSize ({} MiB): {} MiB through ZE_experimental_relaxed_allocation_limits; kernels indexing it need BuildOptions::greater_than_4gb_buffers()",
+        limit >> 20,
+        big.size_bytes() >> 20
+    );
+    config.hidden_extensions = vec!["ZE_experimental_relaxed_allocation_limits".into()];
+    let strict = level_zero::cpu::driver(config)?;
+    let strict_dev = &strict.devices()?[0];
+    match DeviceBuffer::<u8>::new(&Context::new(&strict)?, strict_dev, 3 * limit as usize) {
+        Err(e) => println!("without the extension: {e}"),
+        Ok(_) => unreachable!("the driver has no relaxed limits"),
     }
     Ok(())
 }

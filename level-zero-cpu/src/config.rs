@@ -55,6 +55,12 @@ pub struct Config {
     /// Fault: every `zeModuleCreate` fails with `ZE_RESULT_ERROR_MODULE_BUILD_FAILURE`
     /// (`LEVEL_ZERO_CPU_FAIL_MODULE_BUILD=1`).
     pub fail_module_build: bool,
+    /// What the sysman (`zes`) memory functions do (`LEVEL_ZERO_CPU_SYSMAN=enabled`,
+    /// `denied` or `absent`): answer from the driver's accounting, refuse with
+    /// `ZE_RESULT_ERROR_INSUFFICIENT_PERMISSIONS` (as sysman does without elevated rights on
+    /// many systems), or be absent (`ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`, and the instance is
+    /// not listed by `zesDriverGet`).
+    pub sysman: Sysman,
     /// How modules are built from SPIR-V: `None` uses the kernel engine
     /// (`level_zero_cpu_spirv::Program::build`). Tests may plug in another engine here.
     pub program_builder: Option<ProgramBuilder>,
@@ -72,6 +78,7 @@ impl Default for Config {
             fail_alloc_at: None,
             device_lost_after: None,
             fail_module_build: false,
+            sysman: Sysman::Enabled,
             program_builder: None,
         }
     }
@@ -89,12 +96,25 @@ impl fmt::Debug for Config {
             .field("fail_alloc_at", &self.fail_alloc_at)
             .field("device_lost_after", &self.device_lost_after)
             .field("fail_module_build", &self.fail_module_build)
+            .field("sysman", &self.sysman)
             .field(
                 "program_builder",
                 &self.program_builder.as_ref().map(|_| "custom"),
             )
             .finish()
     }
+}
+
+/// What the driver's sysman memory functions do ([`Config::sysman`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Sysman {
+    /// They answer, from the driver's own accounting.
+    #[default]
+    Enabled,
+    /// They refuse with `ZE_RESULT_ERROR_INSUFFICIENT_PERMISSIONS`.
+    Denied,
+    /// They are unsupported, and the instance has no sysman driver.
+    Absent,
 }
 
 /// A malformed or unknown configuration variable.
@@ -172,6 +192,14 @@ impl Config {
             "FAIL_ALLOC_AT" => self.fail_alloc_at = Some(nonzero(parse_u64(value)?)?),
             "DEVICE_LOST_AFTER" => self.device_lost_after = Some(parse_u64(value)?),
             "FAIL_MODULE_BUILD" => self.fail_module_build = parse_bool(value)?,
+            "SYSMAN" => {
+                self.sysman = match value.to_ascii_lowercase().as_str() {
+                    "enabled" | "1" | "on" => Sysman::Enabled,
+                    "denied" => Sysman::Denied,
+                    "absent" | "0" | "off" => Sysman::Absent,
+                    _ => return Err("expected enabled, denied or absent".into()),
+                }
+            }
             _ => return Err("unknown level-zero-cpu variable".into()),
         }
         Ok(())

@@ -5,14 +5,14 @@
 //! getters answer through [`level_zero_sys::ddi::serve`], which writes only the fields that exist
 //! at the version the loader asks for. Fields left at `Default` (NULL) are functions this
 //! driver does not implement: the loader turns them into `ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`.
-//! The sysman (`zes`) and tools (`zet`) tables are served empty for now (loader 1.8.12
-//! requires their getters).
+//! Of sysman (`zes`), the memory-module functions are served (see `sysman`); the other sysman
+//! tables and the tools (`zet`) tables are served empty (loader 1.8.12 requires their getters).
 
 #![allow(non_snake_case)]
 
 use level_zero_sys::*;
 
-use crate::{context, device, driver, event, fence, ffi, list, memory, module, queue};
+use crate::{context, device, driver, event, fence, ffi, list, memory, module, queue, sysman};
 
 macro_rules! getters {
     ($($name:ident: $ty:ty => $table:expr;)*) => {
@@ -199,19 +199,33 @@ getters! {
     zeGetSamplerProcAddrTable: ze_sampler_dditable_t => Default::default();
     zeGetVirtualMemProcAddrTable: ze_virtual_mem_dditable_t => Default::default();
     zesGetDeviceExpProcAddrTable: zes_device_exp_dditable_t => Default::default();
-    zesGetDeviceProcAddrTable: zes_device_dditable_t => Default::default();
+    zesGetDeviceProcAddrTable: zes_device_dditable_t => zes_device_dditable_t {
+        pfnGetProperties: Some(sysman::zesDeviceGetProperties),
+        pfnEnumMemoryModules: Some(sysman::zesDeviceEnumMemoryModules),
+        pfnGet: Some(sysman::zesDeviceGet),
+        ..Default::default()
+    };
     zesGetDiagnosticsProcAddrTable: zes_diagnostics_dditable_t => Default::default();
     zesGetDriverExpProcAddrTable: zes_driver_exp_dditable_t => Default::default();
-    zesGetDriverProcAddrTable: zes_driver_dditable_t => Default::default();
+    zesGetDriverProcAddrTable: zes_driver_dditable_t => zes_driver_dditable_t {
+        pfnGet: Some(sysman::zesDriverGet),
+        ..Default::default()
+    };
     zesGetEngineProcAddrTable: zes_engine_dditable_t => Default::default();
     zesGetFabricPortProcAddrTable: zes_fabric_port_dditable_t => Default::default();
     zesGetFanProcAddrTable: zes_fan_dditable_t => Default::default();
     zesGetFirmwareExpProcAddrTable: zes_firmware_exp_dditable_t => Default::default();
     zesGetFirmwareProcAddrTable: zes_firmware_dditable_t => Default::default();
     zesGetFrequencyProcAddrTable: zes_frequency_dditable_t => Default::default();
-    zesGetGlobalProcAddrTable: zes_global_dditable_t => Default::default();
+    zesGetGlobalProcAddrTable: zes_global_dditable_t => zes_global_dditable_t {
+        pfnInit: Some(sysman::zesInit),
+    };
     zesGetLedProcAddrTable: zes_led_dditable_t => Default::default();
-    zesGetMemoryProcAddrTable: zes_memory_dditable_t => Default::default();
+    zesGetMemoryProcAddrTable: zes_memory_dditable_t => zes_memory_dditable_t {
+        pfnGetProperties: Some(sysman::zesMemoryGetProperties),
+        pfnGetState: Some(sysman::zesMemoryGetState),
+        ..Default::default()
+    };
     zesGetOverclockProcAddrTable: zes_overclock_dditable_t => Default::default();
     zesGetPerformanceFactorProcAddrTable: zes_performance_factor_dditable_t => Default::default();
     zesGetPowerProcAddrTable: zes_power_dditable_t => Default::default();

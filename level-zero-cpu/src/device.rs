@@ -42,6 +42,8 @@ pub(crate) struct Device {
     pub(crate) resident: Mutex<HashMap<usize, usize>>,
     pub(crate) make_resident_calls: AtomicU64,
     pub(crate) evict_calls: AtomicU64,
+    /// The handle of the device's one sysman memory module, made on first enumeration.
+    pub(crate) sysman_memory: std::sync::OnceLock<u64>,
 }
 
 impl Device {
@@ -57,6 +59,7 @@ impl Device {
             resident: Mutex::new(HashMap::new()),
             make_resident_calls: AtomicU64::new(0),
             evict_calls: AtomicU64::new(0),
+            sysman_memory: std::sync::OnceLock::new(),
         }
     }
 }
@@ -155,7 +158,7 @@ fn cache_size() -> usize {
     })
 }
 
-fn device_properties(d: &DeviceRef, stype: u32) -> ze_device_properties_t {
+pub(crate) fn device_properties(d: &DeviceRef, stype: u32) -> ze_device_properties_t {
     let cycles_per_second = stype == ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES_1_2.0;
     ze_device_properties_t {
         type_: ze_device_type_t::ZE_DEVICE_TYPE_CPU,

@@ -53,6 +53,13 @@ impl std::fmt::Debug for Instance {
 }
 
 static INSTANCES: AtomicU32 = AtomicU32::new(1);
+/// Every instance, in creation order (sysman's `zesDriverGet` lists them).
+static ALL: std::sync::Mutex<Vec<&'static Instance>> = std::sync::Mutex::new(Vec::new());
+
+/// Every instance created so far, in creation order.
+pub(crate) fn all_instances() -> Vec<&'static Instance> {
+    crate::sync::lock(&ALL).clone()
+}
 static DEFAULT: OnceLock<&'static Instance> = OnceLock::new();
 static INITIALIZED: AtomicBool = AtomicBool::new(false);
 
@@ -101,6 +108,7 @@ impl Instance {
             alloc_calls: AtomicU64::new(0),
         }));
         handles::register(handle, Object::Driver(instance));
+        crate::sync::lock(&ALL).push(instance);
         for (index, d) in instance.devices.iter().enumerate() {
             handles::register(d.handle, Object::Device(DeviceRef { instance, index }));
         }

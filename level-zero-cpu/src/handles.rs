@@ -27,6 +27,7 @@ use crate::list::CommandList;
 use crate::module::{BuildLog, Kernel, Module};
 use crate::queue::CommandQueue;
 use crate::sync::lock_read;
+use crate::sysman::SysmanMemoryRef;
 
 /// A device: its instance and its index there.
 #[derive(Clone, Copy)]
@@ -49,6 +50,7 @@ pub(crate) enum Object {
     Module(Arc<Module>),
     Kernel(Arc<Kernel>),
     BuildLog(Arc<BuildLog>),
+    SysmanMemory(SysmanMemoryRef),
 }
 
 impl Object {
@@ -65,6 +67,7 @@ impl Object {
             Object::Module(_) => 9,
             Object::Kernel(_) => 10,
             Object::BuildLog(_) => 11,
+            Object::SysmanMemory(_) => 12,
         }
     }
 
@@ -81,6 +84,7 @@ impl Object {
             Object::Module(_) => "module",
             Object::Kernel(_) => "kernel",
             Object::BuildLog(_) => "module build log",
+            Object::SysmanMemory(_) => "sysman memory module",
         }
     }
 }
@@ -146,6 +150,7 @@ handle_types! {
     Arc<Module> => Module, 9, "module";
     Arc<Kernel> => Kernel, 10, "kernel";
     Arc<BuildLog> => BuildLog, 11, "module build log";
+    SysmanMemoryRef => SysmanMemory, 12, "sysman memory module";
 }
 
 /// Looks a raw handle up: `ZE_RESULT_ERROR_INVALID_NULL_HANDLE` for null,

@@ -25,10 +25,10 @@ use crate::driver::{Driver, ExtensionFunction};
 use crate::error::{Error, Result, ResultCode};
 use crate::runtime::Runtime;
 
-pub use level_zero_cpu::Config;
 pub use level_zero_cpu::testing::{
     zex_cpu_live_objects_t as LiveObjects, zex_cpu_residency_t as Residency,
 };
+pub use level_zero_cpu::{Config, Sysman};
 
 /// A new, independent instance of the embedded CPU driver. Instances live for the rest of
 /// the process (like any loaded driver).

@@ -255,6 +255,10 @@ pub enum Error {
         why: &'static str,
     },
 
+    /// Sysman could not give a device's memory state (see [`crate::sysman`]).
+    #[error("sysman is unavailable: {0}")]
+    SysmanUnavailable(crate::sysman::SysmanUnavailable),
+
     /// A host wait ran out of time.
     #[error("{call} timed out")]
     Timeout {

@@ -136,6 +136,9 @@ pub mod peer;
 pub mod properties;
 pub mod queue;
 pub mod runtime;
+pub mod select;
+pub mod stats;
+pub mod sysman;
 
 pub use context::Context;
 pub use device::Device;
@@ -152,6 +155,9 @@ pub use peer::{PeerPath, PeerPolicy, copy_peer, copy_peer_with};
 pub use properties::*;
 pub use queue::{CommandQueue, Fence, Ordering, QueueDesc, QueueMode, QueuePriority};
 pub use runtime::{Backend, BackendKind, Runtime};
+pub use select::DeviceFilter;
+pub use stats::{AllocationStats, DeviceMemoryStats, MemoryStats, memory_stats};
+pub use sysman::{MemorySource, MemoryState, MemoryUsage, SysmanUnavailable};
 
 /// The raw bindings this crate is built on.
 pub use level_zero_sys as sys;

@@ -76,6 +76,8 @@ pub(crate) struct Allocation {
     pub(crate) kind: AllocationKind,
     pub(crate) device: Option<Device>,
     access: Mutex<Access>,
+    /// The accounting counter this allocation is counted in (none for empty ones).
+    account: Option<Arc<crate::stats::Counter>>,
 }
 
 // SAFETY: the pointer is an address of memory owned by the driver; the host reaches it only
@@ -89,6 +91,9 @@ impl Drop for Allocation {
     fn drop(&mut self) {
         if self.ptr.is_null() {
             return;
+        }
+        if let Some(c) = &self.account {
+            c.sub(self.bytes as u64);
         }
         // SAFETY: the pointer came from a successful allocation in this context, is freed
         // once, and no command can still use it: every command holds a reference.
@@ -225,6 +230,19 @@ impl Allocation {
                 ));
             }
         }
+        let account = (bytes > 0).then(|| {
+            let c = match (kind, device) {
+                (AllocationKind::Host, _) | (_, None) => crate::stats::host_counter(ctx.driver()),
+                (AllocationKind::Device, Some(d)) => {
+                    crate::stats::device_counters(d).device.clone()
+                }
+                (AllocationKind::Shared, Some(d)) => {
+                    crate::stats::device_counters(d).shared.clone()
+                }
+            };
+            c.add(bytes as u64);
+            c
+        });
         Ok(Arc::new(Allocation {
             ctx: ctx.clone(),
             ptr,
@@ -232,6 +250,7 @@ impl Allocation {
             kind,
             device: device.cloned(),
             access: Mutex::new(Access::default()),
+            account,
         }))
     }
 }

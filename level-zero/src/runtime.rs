@@ -65,6 +65,8 @@ pub(crate) struct RuntimeInner {
     /// The loader may wrap driver handles (several drivers, or intercept mode); extension
     /// functions need the driver's own handles, which `zelLoaderTranslateHandle` gives.
     pub(crate) translates_handles: bool,
+    /// What `zesInit` answered, once asked.
+    pub(crate) sysman_init: OnceLock<Result<(), crate::sysman::SysmanUnavailable>>,
 }
 
 /// An initialised Level Zero backend: the function table and the drivers it reported.
@@ -303,6 +305,7 @@ impl Runtime {
                 kind,
                 drivers,
                 translates_handles,
+                sysman_init: OnceLock::new(),
             }),
         }
     }
