@@ -10,7 +10,7 @@
 //! lanes reaching it wait until no lane can run any more, then all continue together.
 
 use crate::ir::*;
-use crate::mem::{self, Fault, Memory, RawBuf, Space};
+use crate::mem::{self, Fault, Memory, RawBuf, Space, Span};
 use crate::ops::{self, BinOp, FBin, Fk, Fl, H, TernOp, UnOp, sext};
 use crate::printf;
 use crate::{ArgValue, MemoryMap};
@@ -61,6 +61,8 @@ pub(crate) struct Exec<'a> {
     local: RawBuf,
     mem: Memory<'a>,
     lid: Vec<[u32; 3]>,
+    /// Local ids per dimension (structure of arrays).
+    lid_soa: [Vec<u32>; 3],
     all: Vec<u32>,
     lists: Vec<Vec<u32>>,
     bits: Vec<u64>,
@@ -152,6 +154,7 @@ impl<'a> Exec<'a> {
             private_stride,
             local,
             mem,
+            lid_soa: std::array::from_fn(|d| lid.iter().map(|x| x[d]).collect()),
             lid,
             all: (0..lanes as u32).collect(),
             lists: vec![Vec::new(); nb],
@@ -232,68 +235,94 @@ impl<'a> Exec<'a> {
                     continue;
                 }
             };
-            let mut act = std::mem::replace(&mut self.lists[b], self.spare.pop().unwrap_or_default());
+            let act = std::mem::replace(&mut self.lists[b], self.spare.pop().unwrap_or_default());
             self.bits[b / 64] &= !(1 << (b % 64));
-            let r = self.run_block(b, &act);
-            act.clear();
-            self.spare.push(act);
-            r?;
+            self.run_block(b, act)?;
         }
     }
 
-    fn run_block(&mut self, b: usize, act: &[u32]) -> Result<(), Stop> {
+    /// Sends lanes to a block, reusing the vector when the block has no lanes yet.
+    fn send(&mut self, block: u32, mut lanes: Vec<u32>) {
+        let b = block as usize;
+        if lanes.is_empty() {
+            self.spare.push(lanes);
+            return;
+        }
+        if self.lists[b].is_empty() {
+            std::mem::swap(&mut self.lists[b], &mut lanes);
+        } else {
+            self.lists[b].extend_from_slice(&lanes);
+        }
+        lanes.clear();
+        self.spare.push(lanes);
+        self.bits[b / 64] |= 1 << (b % 64);
+    }
+
+    fn run_block(&mut self, b: usize, act: Vec<u32>) -> Result<(), Stop> {
         let code = self.sh.code;
         let blk = &code.blocks[b];
         let full = act.len() == self.lanes;
         for inst in &code.insts[blk.start as usize..blk.end as usize] {
-            self.step(inst, act, full)?;
+            self.step(inst, &act, full)?;
         }
         match &blk.term {
             Term::Jump(e) => {
-                self.moves(&e.moves, act);
-                self.push(e.to, act);
+                self.moves(&e.moves, &act);
+                self.send(e.to, act);
             }
             Term::Branch { c, t, f } => {
                 let l = self.lanes;
                 let cs = *c as usize * l;
-                let mut tl = self.spare.pop().unwrap_or_default();
-                let mut fl = self.spare.pop().unwrap_or_default();
-                for &lane in act {
-                    if self.regs[cs + lane as usize] != 0 {
-                        tl.push(lane);
-                    } else {
-                        fl.push(lane);
+                let taken = act.iter().filter(|&&lane| self.regs[cs + lane as usize] != 0).count();
+                if taken == act.len() || taken == 0 {
+                    // Uniform branch: everyone goes the same way.
+                    let e = if taken == 0 { f } else { t };
+                    self.moves(&e.moves, &act);
+                    self.send(e.to, act);
+                } else {
+                    let mut tl = self.spare.pop().unwrap_or_default();
+                    let mut fl = self.spare.pop().unwrap_or_default();
+                    for &lane in &act {
+                        if self.regs[cs + lane as usize] != 0 {
+                            tl.push(lane);
+                        } else {
+                            fl.push(lane);
+                        }
                     }
+                    self.moves(&t.moves, &tl);
+                    self.moves(&f.moves, &fl);
+                    self.send(t.to, tl);
+                    self.send(f.to, fl);
+                    self.recycle(act);
                 }
-                self.moves(&t.moves, &tl);
-                self.moves(&f.moves, &fl);
-                self.push(t.to, &tl);
-                self.push(f.to, &fl);
-                tl.clear();
-                fl.clear();
-                self.spare.push(tl);
-                self.spare.push(fl);
             }
             Term::Switch { sel, cases, default } => {
                 let l = self.lanes;
                 let ss = *sel as usize * l;
-                for &lane in act {
+                for &lane in &act {
                     let v = self.regs[ss + lane as usize];
                     let e = cases.iter().find(|(c, _)| *c == v).map(|(_, e)| e).unwrap_or(default);
                     self.moves(&e.moves, &[lane]);
                     self.push(e.to, &[lane]);
                 }
+                self.recycle(act);
             }
-            Term::Return => {}
+            Term::Return => self.recycle(act),
             Term::Barrier(next) => {
-                for &lane in act {
+                for &lane in &act {
                     self.wait_next[lane as usize] = *next;
                 }
-                self.waiting.extend_from_slice(act);
+                self.waiting.extend_from_slice(&act);
+                self.recycle(act);
             }
             Term::Trap => return Err(Stop::Failed("a work-item reached OpUnreachable".into())),
         }
         Ok(())
+    }
+
+    fn recycle(&mut self, mut v: Vec<u32>) {
+        v.clear();
+        self.spare.push(v);
     }
 
     fn moves(&mut self, moves: &[Move], act: &[u32]) {
@@ -334,6 +363,23 @@ impl<'a> Exec<'a> {
                     }
                 }
             }
+            Inst::Gep { d, base, off, at, len: 1 } if full => {
+                let (t, stride, w) = code.gep_terms[at as usize];
+                let (ds, bs, ts) = (s(d, l), s(base, l), s(t, l));
+                if !overlaps(ds, bs, l) && !overlaps(ds, ts, l) {
+                    let (dst, b, x) = split2(&mut self.regs, ds, bs, ts, l);
+                    let sh = 64 - u32::from(w.min(64));
+                    for ((o, &b), &x) in dst.iter_mut().zip(b).zip(x) {
+                        let x = ((x << sh) as i64) >> sh;
+                        *o = b.wrapping_add(off as u64).wrapping_add(x.wrapping_mul(stride) as u64);
+                    }
+                } else {
+                    for i in 0..l {
+                        let x = sext(self.regs[ts + i], w);
+                        self.regs[ds + i] = self.regs[bs + i].wrapping_add(off as u64).wrapping_add(x.wrapping_mul(stride) as u64);
+                    }
+                }
+            }
             Inst::Gep { d, base, off, at, len } => {
                 let terms = &code.gep_terms[at as usize..at as usize + usize::from(len)];
                 let (ds, bs) = (s(d, l), s(base, l));
@@ -347,46 +393,18 @@ impl<'a> Exec<'a> {
                     self.regs[ds + i] = v;
                 }
             }
-            Inst::Load { d, p, size, n, stride, space, site } => {
-                let ps = s(p, l);
-                let span = u64::from(n - 1) * u64::from(stride) + u64::from(size);
-                for &lane in act {
-                    let i = lane as usize;
-                    let addr = self.regs[ps + i];
-                    let c = self
-                        .mem
-                        .check(space, addr, span, i, site as usize)
-                        .map_err(|fault| Stop::Oob { lane: i, fault, write: false })?;
-                    if n == 1 {
-                        self.regs[s(d, l) + i] = mem::read(c);
-                    } else {
-                        for k in 0..u32::from(n) {
-                            let part = c.part(u64::from(k) * u64::from(stride), u64::from(size));
-                            self.regs[s(d + k, l) + i] = mem::read(part);
-                        }
-                    }
-                }
-            }
-            Inst::Store { p, v, size, n, stride, space, site } => {
-                let ps = s(p, l);
-                let span = u64::from(n - 1) * u64::from(stride) + u64::from(size);
-                for &lane in act {
-                    let i = lane as usize;
-                    let addr = self.regs[ps + i];
-                    let c = self
-                        .mem
-                        .check(space, addr, span, i, site as usize)
-                        .map_err(|fault| Stop::Oob { lane: i, fault, write: true })?;
-                    if n == 1 {
-                        mem::write(c, self.regs[s(v, l) + i]);
-                    } else {
-                        for k in 0..u32::from(n) {
-                            let part = c.part(u64::from(k) * u64::from(stride), u64::from(size));
-                            mem::write(part, self.regs[s(v + k, l) + i]);
-                        }
-                    }
-                }
-            }
+            Inst::Load { d, p, size, n, stride, space, site } => match size {
+                1 => self.load::<1>(d, p, n, stride, space, site, act, full)?,
+                2 => self.load::<2>(d, p, n, stride, space, site, act, full)?,
+                4 => self.load::<4>(d, p, n, stride, space, site, act, full)?,
+                _ => self.load::<8>(d, p, n, stride, space, site, act, full)?,
+            },
+            Inst::Store { p, v, size, n, stride, space, site } => match size {
+                1 => self.store::<1>(p, v, n, stride, space, site, act, full)?,
+                2 => self.store::<2>(p, v, n, stride, space, site, act, full)?,
+                4 => self.store::<4>(p, v, n, stride, space, site, act, full)?,
+                _ => self.store::<8>(p, v, n, stride, space, site, act, full)?,
+            },
             Inst::LoadAgg { d, p, layout, space, site } => {
                 let lay = &code.layouts[layout as usize];
                 let span = lay.iter().map(|&(o, sz)| u64::from(o) + u64::from(sz)).max().unwrap_or(0);
@@ -453,6 +471,29 @@ impl<'a> Exec<'a> {
                     let old = mem::atomic(c, op, x, y)
                         .map_err(|()| Stop::Failed(format!("misaligned {size}-byte atomic at {addr:#x}")))?;
                     self.regs[s(d, l) + i] = old;
+                }
+            }
+            Inst::Builtin { d, b, n, comp } if full && matches!(b, Builtin::GlobalId | Builtin::LocalId) => {
+                let g = &self.sh.grid;
+                let comps: &[u32] = match comp {
+                    Some(c) => &[c as u32][..],
+                    None => &[0, 1, 2][..n.min(3) as usize],
+                };
+                for (k, &c) in comps.iter().enumerate() {
+                    let c = c as usize;
+                    let ds = s(d + k as u32, l);
+                    if c >= 3 {
+                        self.regs[ds..ds + l].fill(0);
+                        continue;
+                    }
+                    let base = if b == Builtin::GlobalId {
+                        u64::from(self.group[c]) * u64::from(g.size[c]) + u64::from(g.offset[c])
+                    } else {
+                        0
+                    };
+                    for (r, &x) in self.regs[ds..ds + l].iter_mut().zip(&self.lid_soa[c]) {
+                        *r = base + u64::from(x);
+                    }
                 }
             }
             Inst::Builtin { d, b, n, comp } => {
@@ -568,6 +609,137 @@ impl<'a> Exec<'a> {
             Inst::Fence => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
         }
         Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn load<const N: usize>(
+        &mut self,
+        d: Slot,
+        p: Slot,
+        n: u16,
+        stride: u16,
+        space: Space,
+        site: u32,
+        act: &[u32],
+        full: bool,
+    ) -> Result<(), Stop> {
+        let l = self.lanes;
+        let ps = s(p, l);
+        let span = u64::from(n - 1) * u64::from(stride) + N as u64;
+        let fast = self.span(space, ps, span, act, full, site);
+        let ds = s(d, l);
+        // Local borrows: the compiler then knows memory writes cannot move the registers.
+        let regs = &mut self.regs[..];
+        let memory = &mut self.mem;
+        if n == 1
+            && let Some(f) = fast
+            && full
+        {
+            let (dst, src) = split1(regs, ds, ps, l);
+            for (o, &addr) in dst.iter_mut().zip(src) {
+                match f.get(addr, span) {
+                    Some(c) => *o = mem::read_n::<N>(c),
+                    None => return Err(Stop::Failed("internal: span check".into())),
+                }
+            }
+            return Ok(());
+        }
+        for &lane in act {
+            let i = lane as usize;
+            let addr = regs[ps + i];
+            let c = match fast.and_then(|f| f.get(addr, span)) {
+                Some(c) => c,
+                None => memory
+                    .check(space, addr, span, i, site as usize)
+                    .map_err(|fault| Stop::Oob { lane: i, fault, write: false })?,
+            };
+            if n == 1 {
+                regs[ds + i] = mem::read_n::<N>(c);
+            } else {
+                for k in 0..u32::from(n) {
+                    let part = c.part(u64::from(k) * u64::from(stride), N as u64);
+                    regs[s(d + k, l) + i] = mem::read_n::<N>(part);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn store<const N: usize>(
+        &mut self,
+        p: Slot,
+        v: Slot,
+        n: u16,
+        stride: u16,
+        space: Space,
+        site: u32,
+        act: &[u32],
+        full: bool,
+    ) -> Result<(), Stop> {
+        let l = self.lanes;
+        let ps = s(p, l);
+        let span = u64::from(n - 1) * u64::from(stride) + N as u64;
+        let fast = self.span(space, ps, span, act, full, site);
+        let vs = s(v, l);
+        let regs = &self.regs[..];
+        let memory = &mut self.mem;
+        if n == 1
+            && let Some(f) = fast
+            && full
+        {
+            for (&addr, &val) in regs[ps..ps + l].iter().zip(&regs[vs..vs + l]) {
+                match f.get(addr, span) {
+                    Some(c) => mem::write_n::<N>(c, val),
+                    None => return Err(Stop::Failed("internal: span check".into())),
+                }
+            }
+            return Ok(());
+        }
+        for &lane in act {
+            let i = lane as usize;
+            let addr = regs[ps + i];
+            let c = match fast.and_then(|f| f.get(addr, span)) {
+                Some(c) => c,
+                None => memory
+                    .check(space, addr, span, i, site as usize)
+                    .map_err(|fault| Stop::Oob { lane: i, fault, write: true })?,
+            };
+            if n == 1 {
+                mem::write_n::<N>(c, regs[vs + i]);
+            } else {
+                for k in 0..u32::from(n) {
+                    let part = c.part(u64::from(k) * u64::from(stride), N as u64);
+                    mem::write_n::<N>(part, regs[s(v + k, l) + i]);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One sanitizer check for the whole address range the active lanes access (when
+    /// the lanes access global or local memory), or None.
+    #[inline]
+    fn span(&mut self, space: Space, ps: usize, len: u64, act: &[u32], full: bool, site: u32) -> Option<Span> {
+        if act.len() < 2 || matches!(space, Space::Private | Space::Generic) {
+            return None;
+        }
+        let (mut lo, mut hi) = (u64::MAX, 0u64);
+        if full {
+            for &a in &self.regs[ps..ps + self.lanes] {
+                lo = lo.min(a);
+                hi = hi.max(a);
+            }
+        } else {
+            for &lane in act {
+                let a = self.regs[ps + lane as usize];
+                lo = lo.min(a);
+                hi = hi.max(a);
+            }
+        }
+        self.mem.check_span(space, lo, hi.checked_add(len)?, site as usize)
     }
 
     fn builtin(&self, b: Builtin, c: usize, lane: usize) -> u64 {
@@ -749,6 +921,7 @@ fn map3(
     regs: &mut [u64],
     l: usize,
     act: &[u32],
+    full: bool,
     d: Slot,
     a: Slot,
     b: Slot,
@@ -758,6 +931,16 @@ fn map3(
 ) {
     for k in 0..u32::from(n) {
         let (ds, as_, bs, cs) = (s(d + k, l), s(a + k, l), s(b + k, l), s(c + k, l));
+        if full && !overlaps(ds, as_, l) && !overlaps(ds, bs, l) && !overlaps(ds, cs, l) {
+            let (lo, hi) = regs.split_at_mut(ds);
+            let (dst, hi) = hi.split_at_mut(l);
+            let pick = |x: usize| -> &[u64] { if x < ds { &lo[x..x + l] } else { &hi[x - ds - l..x - ds] } };
+            let (x, y, z) = (pick(as_), pick(bs), pick(cs));
+            for (((o, &p), &q), &r) in dst.iter_mut().zip(x).zip(y).zip(z) {
+                *o = f(p, q, r);
+            }
+            continue;
+        }
         for &lane in act {
             let i = lane as usize;
             regs[ds + i] = f(regs[as_ + i], regs[bs + i], regs[cs + i]);
@@ -812,15 +995,15 @@ fn un(regs: &mut [u64], l: usize, act: &[u32], full: bool, op: UnOp, d: Slot, a:
 }
 
 #[allow(clippy::too_many_arguments)]
-fn tern(regs: &mut [u64], l: usize, act: &[u32], _full: bool, op: TernOp, d: Slot, a: Slot, b: Slot, c: Slot, n: u16) {
+fn tern(regs: &mut [u64], l: usize, act: &[u32], full: bool, op: TernOp, d: Slot, a: Slot, b: Slot, c: Slot, n: u16) {
     match op {
         // mad: a * b + c, rounding twice is allowed (and is what is fast without FMA).
-        TernOp::Mad(Fk::S) => map3(regs, l, act, d, a, b, c, n, |x, y, z| bf32(f32b(x) * f32b(y) + f32b(z))),
-        TernOp::Mad(Fk::D) => map3(regs, l, act, d, a, b, c, n, |x, y, z| {
+        TernOp::Mad(Fk::S) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| bf32(f32b(x) * f32b(y) + f32b(z))),
+        TernOp::Mad(Fk::D) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| {
             (f64::from_bits(x) * f64::from_bits(y) + f64::from_bits(z)).to_bits()
         }),
-        TernOp::Mad(Fk::H) => map3(regs, l, act, d, a, b, c, n, |x, y, z| H(H::get(x).0 * H::get(y).0 + H::get(z).0).put()),
-        TernOp::Fma(Fk::S) => map3(regs, l, act, d, a, b, c, n, |x, y, z| bf32(f32b(x).mul_add(f32b(y), f32b(z)))),
-        op => map3(regs, l, act, d, a, b, c, n, |x, y, z| ops::tern(op, x, y, z)),
+        TernOp::Mad(Fk::H) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| H(H::get(x).0 * H::get(y).0 + H::get(z).0).put()),
+        TernOp::Fma(Fk::S) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| bf32(f32b(x).mul_add(f32b(y), f32b(z)))),
+        op => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| ops::tern(op, x, y, z)),
     }
 }

@@ -354,7 +354,7 @@ impl Program {
         };
         let total = gc.iter().map(|&x| u64::from(x)).product::<u64>();
         let items = total.saturating_mul(lanes);
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as u64;
+        let cores = cores();
         let workers = if items < 8192 { 1 } else { cores.min(total) } as usize;
         let next = AtomicU64::new(0);
         let stop = AtomicBool::new(false);
@@ -385,6 +385,12 @@ impl Program {
             None => Ok(()),
         }
     }
+}
+
+/// The number of worker threads (cached: `available_parallelism` reads cgroup files).
+fn cores() -> u64 {
+    static CORES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1))
 }
 
 fn record(error: &Mutex<Option<ExecError>>, stop: &AtomicBool, e: ExecError) {

@@ -116,6 +116,26 @@ pub(crate) struct Checked {
     len: u64,
 }
 
+/// A range proven accessible for a whole set of lanes (not for private memory, whose
+/// ranges differ per lane): individual accesses inside it need no further lookup.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Span {
+    lo: u64,
+    hi: u64,
+}
+
+impl Span {
+    /// The access `[addr, addr + len)` if it lies inside the span.
+    #[inline(always)]
+    pub(crate) fn get(self, addr: u64, len: u64) -> Option<Checked> {
+        if addr >= self.lo && addr <= self.hi && len <= self.hi - addr {
+            Some(Checked { addr, len })
+        } else {
+            None
+        }
+    }
+}
+
 impl Checked {
     /// The sub-range `[off, off + len)` of a checked range.
     #[inline]
@@ -163,7 +183,7 @@ impl<'a> Memory<'a> {
     }
 
     /// Checks an access of `len` bytes at `addr` by work-item `lane`, from access site `site`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn check(
         &mut self,
         space: Space,
@@ -185,6 +205,22 @@ impl<'a> Memory<'a> {
             }
         };
         if ok && len > 0 { Ok(Checked { addr, len }) } else { Err(fault) }
+    }
+
+    /// Checks `[lo, hi)` at once for lanes that access it together (global, constant or
+    /// local memory only). `None` when the range is not wholly inside one allowed region;
+    /// the caller then checks lane by lane.
+    #[inline]
+    pub(crate) fn check_span(&mut self, space: Space, lo: u64, hi: u64, site: usize) -> Option<Span> {
+        if hi <= lo {
+            return None;
+        }
+        let ok = match space {
+            Space::Global => self.check_global(lo, hi, site),
+            Space::Local => within(self.local, lo, hi),
+            Space::Private | Space::Generic => false,
+        };
+        ok.then_some(Span { lo, hi })
     }
 
     fn private_range(&self, lane: usize) -> (u64, u64) {
@@ -237,6 +273,40 @@ pub(crate) fn read(c: Checked) -> u64 {
                 std::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), (c.len as usize).min(8));
                 u64::from_le_bytes(b)
             }
+        }
+    }
+}
+
+/// Reads a little-endian scalar of `N` (1, 2, 4 or 8) bytes; `c.len` must be at least `N`.
+#[inline(always)]
+pub(crate) fn read_n<const N: usize>(c: Checked) -> u64 {
+    assert!(c.len >= N as u64 && N <= 8);
+    let p = c.addr as *const u8;
+    // SAFETY: `c` proves [addr, addr+len) with len >= N lies in memory the launch may
+    // access (module docs); unaligned reads of plain integers are valid for any bits.
+    unsafe {
+        match N {
+            1 => u64::from(p.read()),
+            2 => u64::from((p as *const u16).read_unaligned()),
+            4 => u64::from((p as *const u32).read_unaligned()),
+            _ => (p as *const u64).read_unaligned(),
+        }
+    }
+}
+
+/// Writes the low `N` (1, 2, 4 or 8) bytes of `v`; `c.len` must be at least `N`.
+#[inline(always)]
+pub(crate) fn write_n<const N: usize>(c: Checked, v: u64) {
+    assert!(c.len >= N as u64 && N <= 8);
+    let p = c.addr as *mut u8;
+    // SAFETY: `c` proves [addr, addr+len) with len >= N lies in memory the launch may
+    // write (module docs).
+    unsafe {
+        match N {
+            1 => p.write(v as u8),
+            2 => (p as *mut u16).write_unaligned(v as u16),
+            4 => (p as *mut u32).write_unaligned(v as u32),
+            _ => (p as *mut u64).write_unaligned(v),
         }
     }
 }
