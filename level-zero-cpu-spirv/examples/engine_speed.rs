@@ -15,7 +15,10 @@ impl MemoryMap for Map {
 }
 
 fn load(name: &str, opt: &str) -> Program {
-    let path = format!("{}/../kernels/spv/{name}.{opt}.spv", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../kernels/spv/{name}.{opt}.spv",
+        env!("CARGO_MANIFEST_DIR")
+    );
     Program::build(&std::fs::read(path).unwrap(), &BuildOptions::default()).unwrap()
 }
 
@@ -55,10 +58,17 @@ fn vector_add(opt: &str) {
         (c.as_mut_ptr() as u64, (n * 4) as u64),
     ]);
     let p = load("vector_add", opt);
-    let args = [a.as_ptr() as u64, b.as_ptr() as u64, c.as_mut_ptr() as u64].map(|x| x.to_le_bytes());
+    let args =
+        [a.as_ptr() as u64, b.as_ptr() as u64, c.as_mut_ptr() as u64].map(|x| x.to_le_bytes());
     let values: Vec<ArgValue<'_>> = args.iter().map(|x| ArgValue::Bytes(x)).collect();
     let t = best(3, || {
-        let l = Launch { kernel: "vector_add", args: &values, group_size: [256, 1, 1], group_count: [(n / 256) as u32, 1, 1], global_offset: [0; 3] };
+        let l = Launch {
+            kernel: "vector_add",
+            args: &values,
+            group_size: [256, 1, 1],
+            group_count: [(n / 256) as u32, 1, 1],
+            global_offset: [0; 3],
+        };
         p.launch(&l, &map, &mut std::io::sink()).unwrap();
     });
     assert!(c.iter().all(|&x| x == n as f32));
@@ -68,20 +78,35 @@ fn vector_add(opt: &str) {
         }
         std::hint::black_box(&mut c);
     });
-    println!("vector_add native Rust loop (1 thread): {:.1} ms", native * 1e3);
-    println!("vector_add {opt}: 2^24 floats in {:.1} ms = {:.1} M items/s, {:.2} GB/s", t * 1e3, n as f64 / t / 1e6, 12.0 * n as f64 / t / 1e9);
-
+    println!(
+        "vector_add native Rust loop (1 thread): {:.1} ms",
+        native * 1e3
+    );
+    println!(
+        "vector_add {opt}: 2^24 floats in {:.1} ms = {:.1} M items/s, {:.2} GB/s",
+        t * 1e3,
+        n as f64 / t / 1e6,
+        12.0 * n as f64 / t / 1e9
+    );
 }
 
 fn empty(opt: &str) {
     let map = Map(vec![]);
     let e = load("empty", opt);
     let t = best(200, || {
-        let l = Launch { kernel: "empty", args: &[], group_size: [1, 1, 1], group_count: [1, 1, 1], global_offset: [0; 3] };
+        let l = Launch {
+            kernel: "empty",
+            args: &[],
+            group_size: [1, 1, 1],
+            group_count: [1, 1, 1],
+            global_offset: [0; 3],
+        };
         e.launch(&l, &map, &mut std::io::sink()).unwrap();
     });
-    println!("empty {opt}: one launch of one work-item in {:.2} us", t * 1e6);
-
+    println!(
+        "empty {opt}: one launch of one work-item in {:.2} us",
+        t * 1e6
+    );
 }
 
 fn matmul(opt: &str) {
@@ -95,19 +120,38 @@ fn matmul(opt: &str) {
         (c.as_mut_ptr() as u64, (n * n * 4) as u64),
     ]);
     let p = load("matmul", opt);
-    let args = [a.as_ptr() as u64, b.as_ptr() as u64, c.as_mut_ptr() as u64].map(|x| x.to_le_bytes());
+    let args =
+        [a.as_ptr() as u64, b.as_ptr() as u64, c.as_mut_ptr() as u64].map(|x| x.to_le_bytes());
     let nb = (n as u32).to_le_bytes();
-    let values = [ArgValue::Bytes(&args[0]), ArgValue::Bytes(&args[1]), ArgValue::Bytes(&args[2]), ArgValue::Bytes(&nb)];
+    let values = [
+        ArgValue::Bytes(&args[0]),
+        ArgValue::Bytes(&args[1]),
+        ArgValue::Bytes(&args[2]),
+        ArgValue::Bytes(&nb),
+    ];
     for kernel in ["matmul_naive", "matmul_tiled"] {
         let t = best(1, || {
-            let l = Launch { kernel, args: &values, group_size: [16, 16, 1], group_count: [(n / 16) as u32, (n / 16) as u32, 1], global_offset: [0; 3] };
+            let l = Launch {
+                kernel,
+                args: &values,
+                group_size: [16, 16, 1],
+                group_count: [(n / 16) as u32, (n / 16) as u32, 1],
+                global_offset: [0; 3],
+            };
             p.launch(&l, &map, &mut std::io::sink()).unwrap();
         });
         // Spot-check a few elements.
         for &(r, col) in &[(0usize, 0usize), (17, 999), (1023, 1023)] {
             let want: f32 = (0..n).map(|k| a[r * n + k] * b[k * n + col]).sum();
-            assert!((c[r * n + col] - want).abs() <= 1e-3 * want.abs().max(1.0), "{kernel} ({r},{col})");
+            assert!(
+                (c[r * n + col] - want).abs() <= 1e-3 * want.abs().max(1.0),
+                "{kernel} ({r},{col})"
+            );
         }
-        println!("{kernel} {opt}: 1024x1024 in {:.2} s = {:.2} GFLOP/s", t, 2.0 * (n as f64).powi(3) / t / 1e9);
+        println!(
+            "{kernel} {opt}: 1024x1024 in {:.2} s = {:.2} GFLOP/s",
+            t,
+            2.0 * (n as f64).powi(3) / t / 1e9
+        );
     }
 }

@@ -42,7 +42,7 @@ pub(crate) fn words(bytes: &[u8]) -> Result<Vec<u32>, String> {
             bytes.len()
         ));
     }
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(format!(
             "invalid SPIR-V: the length ({} bytes) is not a multiple of 4 (truncated?)",
             bytes.len()
@@ -62,16 +62,25 @@ pub(crate) fn words(bytes: &[u8]) -> Result<Vec<u32>, String> {
         .chunks_exact(4)
         .map(|c| {
             let w = [c[0], c[1], c[2], c[3]];
-            if big { u32::from_be_bytes(w) } else { u32::from_le_bytes(w) }
+            if big {
+                u32::from_be_bytes(w)
+            } else {
+                u32::from_le_bytes(w)
+            }
         })
         .collect();
     let version = words[1];
     let (major, minor) = ((version >> 16) & 0xff, (version >> 8) & 0xff);
     if major != 1 || minor > 6 || version & 0xff00_00ff != 0 {
-        return Err(format!("unsupported SPIR-V version word {version:#010x} (supported: 1.0 to 1.6)"));
+        return Err(format!(
+            "unsupported SPIR-V version word {version:#010x} (supported: 1.0 to 1.6)"
+        ));
     }
     if words[3] > 4_000_000 {
-        return Err(format!("invalid SPIR-V: id bound {} is unreasonably large", words[3]));
+        return Err(format!(
+            "invalid SPIR-V: id bound {} is unreasonably large",
+            words[3]
+        ));
     }
     // Framing: every instruction's word count is non-zero and stays inside the module.
     let mut at = 5;
@@ -80,7 +89,9 @@ pub(crate) fn words(bytes: &[u8]) -> Result<Vec<u32>, String> {
         let count = (words[at] >> 16) as usize;
         let opcode = words[at] & 0xffff;
         if count == 0 {
-            return Err(format!("invalid SPIR-V: instruction {index} (word {at}) has a word count of 0"));
+            return Err(format!(
+                "invalid SPIR-V: instruction {index} (word {at}) has a word count of 0"
+            ));
         }
         if at + count > words.len() {
             return Err(format!(
@@ -132,7 +143,9 @@ pub(crate) fn parse(words: &[u32]) -> Result<dr::Module, String> {
     match result {
         Ok(Ok(m)) => Ok(m),
         Ok(Err(e)) => Err(format!("invalid SPIR-V: {e}")),
-        Err(_) => Err("invalid SPIR-V: the parser rejected the module (malformed instruction)".into()),
+        Err(_) => {
+            Err("invalid SPIR-V: the parser rejected the module (malformed instruction)".into())
+        }
     }
 }
 
@@ -149,7 +162,12 @@ pub(crate) fn module(m: &dr::Module) -> Result<(), String> {
             return Err("invalid SPIR-V: OpCapability without a capability".into());
         }
     }
-    if !m.capabilities.iter().any(|c| matches!(c.operands.first(), Some(dr::Operand::Capability(Capability::Kernel)))) {
+    if !m.capabilities.iter().any(|c| {
+        matches!(
+            c.operands.first(),
+            Some(dr::Operand::Capability(Capability::Kernel))
+        )
+    }) {
         return Err("not an OpenCL kernel module: the Kernel capability is missing".into());
     }
     for e in &m.extensions {
@@ -168,7 +186,9 @@ pub(crate) fn module(m: &dr::Module) -> Result<(), String> {
                     ));
                 }
                 if *mo != spirv::MemoryModel::OpenCL {
-                    return Err(format!("unsupported memory model {mo:?} (only OpenCL is supported)"));
+                    return Err(format!(
+                        "unsupported memory model {mo:?} (only OpenCL is supported)"
+                    ));
                 }
             }
             _ => return Err("invalid SPIR-V: malformed OpMemoryModel".into()),
@@ -181,7 +201,10 @@ pub(crate) fn module(m: &dr::Module) -> Result<(), String> {
             Some(dr::Operand::ExecutionModel(other)) => {
                 return Err(format!(
                     "unsupported execution model {other:?} for entry point {} (only Kernel is supported)",
-                    ep.operands.get(2).map(|o| format!("{o}")).unwrap_or_default()
+                    ep.operands
+                        .get(2)
+                        .map(|o| format!("{o}"))
+                        .unwrap_or_default()
                 ));
             }
             _ => return Err("invalid SPIR-V: malformed OpEntryPoint".into()),

@@ -63,7 +63,10 @@ pub(crate) fn kernel(
     name: &str,
     global_addr: &HashMap<Word, u64>,
 ) -> Res<(KernelInfo, Code)> {
-    let fi = *md.funcs.get(&entry).ok_or_else(|| format!("entry point `{name}` names no function"))?;
+    let fi = *md
+        .funcs
+        .get(&entry)
+        .ok_or_else(|| format!("entry point `{name}` names no function"))?;
     let f = &md.m.functions[fi];
     let mut d = Dec {
         md,
@@ -87,23 +90,35 @@ pub(crate) fn kernel(
                 vals.push(V::Reg(s));
                 match sc {
                     StorageClass::CrossWorkgroup | StorageClass::Generic => {
-                        args.push(ArgInfo { kind: ArgKind::GlobalPointer, size: 8 });
+                        args.push(ArgInfo {
+                            kind: ArgKind::GlobalPointer,
+                            size: 8,
+                        });
                         let layout = d.layout_of(t)?;
                         d.code.params.push(Param::Value { d: s, layout });
                     }
                     StorageClass::UniformConstant => {
-                        args.push(ArgInfo { kind: ArgKind::ConstantPointer, size: 8 });
+                        args.push(ArgInfo {
+                            kind: ArgKind::ConstantPointer,
+                            size: 8,
+                        });
                         let layout = d.layout_of(t)?;
                         d.code.params.push(Param::Value { d: s, layout });
                     }
                     StorageClass::Workgroup => {
-                        args.push(ArgInfo { kind: ArgKind::LocalPointer, size: 0 });
+                        args.push(ArgInfo {
+                            kind: ArgKind::LocalPointer,
+                            size: 0,
+                        });
                         d.code.params.push(Param::Local { d: s });
                     }
                     StorageClass::Function if md.byval.contains(&pid) => {
                         let (size, align) = md.size_align(*pointee, 0)?;
                         let offset = d.private(size, align)?;
-                        args.push(ArgInfo { kind: ArgKind::Value, size: size as usize });
+                        args.push(ArgInfo {
+                            kind: ArgKind::Value,
+                            size: size as usize,
+                        });
                         d.code.params.push(Param::ByVal { d: s, offset, size });
                     }
                     other => {
@@ -114,17 +129,27 @@ pub(crate) fn kernel(
                     }
                 }
             }
-            Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Vector(..) | Ty::Struct(_) | Ty::Array(..) => {
+            Ty::Bool
+            | Ty::Int(_)
+            | Ty::Float(_)
+            | Ty::Vector(..)
+            | Ty::Struct(_)
+            | Ty::Array(..) => {
                 let n = md.leaf_count(t, MAX_VALUE_LEAVES)?;
                 let s = d.alloc(n)?;
                 vals.push(V::Reg(s));
                 let size = md.size_align(t, 0)?.0;
-                args.push(ArgInfo { kind: ArgKind::Value, size: size as usize });
+                args.push(ArgInfo {
+                    kind: ArgKind::Value,
+                    size: size as usize,
+                });
                 let layout = d.layout_of(t)?;
                 d.code.params.push(Param::Value { d: s, layout });
             }
             other => {
-                return Err(format!("kernel `{name}`: unsupported parameter type {other:?}"));
+                return Err(format!(
+                    "kernel `{name}`: unsupported parameter type {other:?}"
+                ));
             }
         }
     }
@@ -148,7 +173,11 @@ fn space_of(sc: StorageClass) -> Res<Space> {
         StorageClass::Workgroup => Space::Local,
         StorageClass::Function => Space::Private,
         StorageClass::Generic => Space::Generic,
-        other => return Err(format!("unsupported storage class {other:?} for a memory access")),
+        other => {
+            return Err(format!(
+                "unsupported storage class {other:?} for a memory access"
+            ));
+        }
     })
 }
 
@@ -172,7 +201,10 @@ impl<'a, 'm> Dec<'a, 'm> {
     fn alloc(&mut self, n: usize) -> Res<Slot> {
         let s = self.code.slots;
         let n = u32::try_from(n).map_err(|_| "value too large")?;
-        self.code.slots = s.checked_add(n.max(1)).filter(|&t| t <= MAX_SLOTS).ok_or("kernel needs too many registers")?;
+        self.code.slots = s
+            .checked_add(n.max(1))
+            .filter(|&t| t <= MAX_SLOTS)
+            .ok_or("kernel needs too many registers")?;
         Ok(s)
     }
 
@@ -181,7 +213,9 @@ impl<'a, 'm> Dec<'a, 'm> {
         let off = self.code.private_size.div_ceil(a) * a;
         self.code.private_size = off + size;
         if self.code.private_size > MAX_PRIVATE {
-            return Err(format!("kernel needs more than {MAX_PRIVATE} bytes of private memory per work-item"));
+            return Err(format!(
+                "kernel needs more than {MAX_PRIVATE} bytes of private memory per work-item"
+            ));
         }
         Ok(off)
     }
@@ -222,7 +256,11 @@ impl<'a, 'm> Dec<'a, 'm> {
         let s = self.alloc(words.len())?;
         let at = self.code.consts.len() as u32;
         self.code.consts.extend_from_slice(words);
-        self.code.presets.push(Preset::Const { d: s, at, n: words.len() as u16 });
+        self.code.presets.push(Preset::Const {
+            d: s,
+            at,
+            n: words.len() as u16,
+        });
         Ok(s)
     }
 
@@ -254,7 +292,11 @@ impl<'a, 'm> Dec<'a, 'm> {
             let GVar { class, pointee, .. } = g.clone();
             match class {
                 StorageClass::Input => V::Builtin(
-                    *self.md.builtins.get(&id).ok_or_else(|| format!("Input variable %{id} is not a built-in"))?,
+                    *self
+                        .md
+                        .builtins
+                        .get(&id)
+                        .ok_or_else(|| format!("Input variable %{id} is not a built-in"))?,
                 ),
                 StorageClass::Workgroup => {
                     let (size, align) = self.md.size_align(pointee, 0)?;
@@ -290,7 +332,9 @@ impl<'a, 'm> Dec<'a, 'm> {
     fn slot(&mut self, inst: &Instance, id: Word) -> Res<Slot> {
         match self.val(inst, id)? {
             V::Reg(s) => Ok(s),
-            _ => Err(format!("built-in variable %{id} used as a value (only loads from built-ins are supported)")),
+            _ => Err(format!(
+                "built-in variable %{id} used as a value (only loads from built-ins are supported)"
+            )),
         }
     }
 
@@ -303,42 +347,78 @@ impl<'a, 'm> Dec<'a, 'm> {
     }
 
     /// Inlines function `fid` with its first block at block index `entry`.
-    fn inline(&mut self, fid: Word, entry: u32, args: &[V], ret: Option<(Slot, u16)>, cont: Option<u32>) -> Res<()> {
+    fn inline(
+        &mut self,
+        fid: Word,
+        entry: u32,
+        args: &[V],
+        ret: Option<(Slot, u16)>,
+        cont: Option<u32>,
+    ) -> Res<()> {
         let md = self.md;
         let fname = md.name(fid);
         if self.stack.contains(&fid) {
-            return Err(format!("recursive call to `{fname}` (recursion is not supported)"));
+            return Err(format!(
+                "recursive call to `{fname}` (recursion is not supported)"
+            ));
         }
         if self.stack.len() >= MAX_CALL_DEPTH {
             return Err("calls nested too deeply".into());
         }
-        let f = &md.m.functions[*md.funcs.get(&fid).ok_or_else(|| format!("call to an unknown function %{fid}"))?];
+        let f = &md.m.functions[*md
+            .funcs
+            .get(&fid)
+            .ok_or_else(|| format!("call to an unknown function %{fid}"))?];
         if f.blocks.is_empty() {
-            return Err(format!("call to `{fname}`, which is declared but not defined in this module (linking is not supported)"));
+            return Err(format!(
+                "call to `{fname}`, which is declared but not defined in this module (linking is not supported)"
+            ));
         }
         if f.parameters.len() != args.len() {
-            return Err(format!("call to `{fname}` with {} arguments, it has {} parameters", args.len(), f.parameters.len()));
+            return Err(format!(
+                "call to `{fname}` with {} arguments, it has {} parameters",
+                args.len(),
+                f.parameters.len()
+            ));
         }
         self.stack.push(fid);
-        let mut inst = Instance { vals: HashMap::new(), labels: HashMap::new(), phis: HashMap::new(), cont, ret };
+        let mut inst = Instance {
+            vals: HashMap::new(),
+            labels: HashMap::new(),
+            phis: HashMap::new(),
+            cont,
+            ret,
+        };
         for (p, a) in f.parameters.iter().zip(args) {
             inst.vals.insert(result(p)?, *a);
         }
         // Pass 1: blocks, result slots, phis, private variables, built-in pointers.
         for (n, b) in f.blocks.iter().enumerate() {
-            let label = result(b.label.as_ref().ok_or("invalid SPIR-V: block without a label")?)?;
+            let label = result(
+                b.label
+                    .as_ref()
+                    .ok_or("invalid SPIR-V: block without a label")?,
+            )?;
             let idx = if n == 0 { entry } else { self.new_block() };
             inst.labels.insert(label, idx);
         }
         for b in &f.blocks {
-            let label = result(b.label.as_ref().ok_or("invalid SPIR-V: block without a label")?)?;
+            let label = result(
+                b.label
+                    .as_ref()
+                    .ok_or("invalid SPIR-V: block without a label")?,
+            )?;
             for i in &b.instructions {
                 self.pass1(&mut inst, label, i)?;
             }
         }
         // Pass 2: instructions.
         for b in &f.blocks {
-            let label = result(b.label.as_ref().ok_or("invalid SPIR-V: block without a label")?)?;
+            let label = result(
+                b.label
+                    .as_ref()
+                    .ok_or("invalid SPIR-V: block without a label")?,
+            )?;
             let mut cur = inst.labels[&label];
             let mut start = self.code.insts.len() as u32;
             let mut terminated = false;
@@ -364,13 +444,24 @@ impl<'a, 'm> Dec<'a, 'm> {
                         };
                         let callee_entry = self.new_block();
                         let next = self.new_block();
-                        self.finish(cur, start, Term::Jump(Edge { to: callee_entry, moves: vec![] }))?;
+                        self.finish(
+                            cur,
+                            start,
+                            Term::Jump(Edge {
+                                to: callee_entry,
+                                moves: vec![],
+                            }),
+                        )?;
                         self.inline(callee, callee_entry, &cargs, r, Some(next))?;
                         cur = next;
                         start = self.code.insts.len() as u32;
                     }
                     Op::ControlBarrier => {
-                        let scope = self.md.consts.get(&op_id(i, 0)?).and_then(|v| v.first().copied());
+                        let scope = self
+                            .md
+                            .consts
+                            .get(&op_id(i, 0)?)
+                            .and_then(|v| v.first().copied());
                         // Scope 2 = Workgroup. A sub-group is one work-item here, so a
                         // sub-group barrier is only a fence.
                         if scope == Some(2) || scope == Some(1) || scope == Some(0) {
@@ -411,7 +502,15 @@ impl<'a, 'm> Dec<'a, 'm> {
                             cases.push((v, e));
                             k += 2;
                         }
-                        self.finish(cur, start, Term::Switch { sel, cases, default })?;
+                        self.finish(
+                            cur,
+                            start,
+                            Term::Switch {
+                                sel,
+                                cases,
+                                default,
+                            },
+                        )?;
                         terminated = true;
                     }
                     Op::Return | Op::ReturnValue => {
@@ -438,7 +537,10 @@ impl<'a, 'm> Dec<'a, 'm> {
                         terminated = true;
                     }
                     Op::Kill | Op::TerminateInvocation => {
-                        return Err(format!("unsupported instruction Op{:?} (fragment shaders only)", i.class.opcode));
+                        return Err(format!(
+                            "unsupported instruction Op{:?} (fragment shaders only)",
+                            i.class.opcode
+                        ));
                     }
                     _ => self.instruction(&mut inst, i)?,
                 }
@@ -467,7 +569,9 @@ impl<'a, 'm> Dec<'a, 'm> {
 
     /// The edge to `to` (a label of this instance) from the SPIR-V block `from`.
     fn edge(&mut self, inst: &Instance, to: Word, from: Word) -> Res<Edge> {
-        let target = *inst.labels.get(&to).ok_or_else(|| format!("invalid SPIR-V: branch to %{to}, not a block of this function"))?;
+        let target = *inst.labels.get(&to).ok_or_else(|| {
+            format!("invalid SPIR-V: branch to %{to}, not a block of this function")
+        })?;
         let mut moves = Vec::new();
         if let Some(phis) = inst.phis.get(&to) {
             let mut pairs = Vec::new();
@@ -477,7 +581,11 @@ impl<'a, 'm> Dec<'a, 'm> {
                     .iter()
                     .find(|(_, pred)| *pred == from)
                     .map(|(v, _)| *v)
-                    .ok_or_else(|| format!("invalid SPIR-V: OpPhi in %{to} has no value for predecessor %{from}"))?;
+                    .ok_or_else(|| {
+                        format!(
+                            "invalid SPIR-V: OpPhi in %{to} has no value for predecessor %{from}"
+                        )
+                    })?;
                 let s = self.slot(inst, v)?;
                 if s != p.d {
                     pairs.push(Move { d: p.d, s, n: p.n });
@@ -485,14 +593,23 @@ impl<'a, 'm> Dec<'a, 'm> {
             }
             // Parallel-copy semantics: when a destination is also read by another move,
             // go through temporaries.
-            let overlaps = |a: &Move, b: &Move| a.d < b.s + u32::from(b.n) && b.s < a.d + u32::from(a.n);
+            let overlaps =
+                |a: &Move, b: &Move| a.d < b.s + u32::from(b.n) && b.s < a.d + u32::from(a.n);
             let conflict = pairs.iter().any(|a| pairs.iter().any(|b| overlaps(a, b)));
             if conflict {
                 let mut second = Vec::new();
                 for m in &pairs {
                     let t = self.alloc(usize::from(m.n))?;
-                    moves.push(Move { d: t, s: m.s, n: m.n });
-                    second.push(Move { d: m.d, s: t, n: m.n });
+                    moves.push(Move {
+                        d: t,
+                        s: m.s,
+                        n: m.n,
+                    });
+                    second.push(Move {
+                        d: m.d,
+                        s: t,
+                        n: m.n,
+                    });
                 }
                 moves.extend(second);
             } else {
@@ -514,33 +631,58 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let (size, align) = md.size_align(*pointee, 0)?;
                 let off = self.private(size, align)?;
                 let s = self.alloc(1)?;
-                self.code.presets.push(Preset::Private { d: s, offset: off });
+                self.code
+                    .presets
+                    .push(Preset::Private { d: s, offset: off });
                 inst.vals.insert(r, V::Reg(s));
                 return Ok(());
             }
-            Op::AccessChain | Op::InBoundsAccessChain | Op::PtrAccessChain | Op::InBoundsPtrAccessChain | Op::Bitcast
+            Op::AccessChain
+            | Op::InBoundsAccessChain
+            | Op::PtrAccessChain
+            | Op::InBoundsPtrAccessChain
+            | Op::Bitcast
             | Op::CopyObject => {
                 let base = op_id(i, 0)?;
-                let bv = inst.vals.get(&base).copied().or_else(|| {
-                    md.builtins.get(&base).map(|b| V::Builtin(*b))
-                });
+                let bv = inst
+                    .vals
+                    .get(&base)
+                    .copied()
+                    .or_else(|| md.builtins.get(&base).map(|b| V::Builtin(*b)));
                 if let Some(V::Builtin(b)) = bv {
                     let v = match i.class.opcode {
                         Op::Bitcast | Op::CopyObject => V::Builtin(b),
                         Op::AccessChain | Op::InBoundsAccessChain => {
-                            let c = op_id(i, 1).ok().and_then(|c| md.consts.get(&c)).and_then(|v| v.first().copied());
-                            V::BuiltinComp(b, c.ok_or("unsupported dynamic index into a built-in variable")? as u8)
+                            let c = op_id(i, 1)
+                                .ok()
+                                .and_then(|c| md.consts.get(&c))
+                                .and_then(|v| v.first().copied());
+                            V::BuiltinComp(
+                                b,
+                                c.ok_or("unsupported dynamic index into a built-in variable")?
+                                    as u8,
+                            )
                         }
                         _ => {
-                            let first = op_id(i, 1).ok().and_then(|c| md.consts.get(&c)).and_then(|v| v.first().copied());
+                            let first = op_id(i, 1)
+                                .ok()
+                                .and_then(|c| md.consts.get(&c))
+                                .and_then(|v| v.first().copied());
                             if first != Some(0) {
-                                return Err("unsupported pointer arithmetic on a built-in variable".into());
+                                return Err(
+                                    "unsupported pointer arithmetic on a built-in variable".into(),
+                                );
                             }
                             match i.operands.get(2) {
                                 None => V::Builtin(b),
                                 Some(Operand::IdRef(c)) => {
                                     let c = md.consts.get(c).and_then(|v| v.first().copied());
-                                    V::BuiltinComp(b, c.ok_or("unsupported dynamic index into a built-in variable")? as u8)
+                                    V::BuiltinComp(
+                                        b,
+                                        c.ok_or(
+                                            "unsupported dynamic index into a built-in variable",
+                                        )? as u8,
+                                    )
                                 }
                                 _ => return Err("invalid SPIR-V: malformed access chain".into()),
                             }
@@ -560,7 +702,10 @@ impl<'a, 'm> Dec<'a, 'm> {
                     incoming.push((op_id(i, k)?, op_id(i, k + 1)?));
                     k += 2;
                 }
-                inst.phis.entry(label).or_default().push(Phi { d, n, incoming });
+                inst.phis
+                    .entry(label)
+                    .or_default()
+                    .push(Phi { d, n, incoming });
                 inst.vals.insert(r, V::Reg(d));
                 return Ok(());
             }
@@ -583,7 +728,9 @@ impl<'a, 'm> Dec<'a, 'm> {
     fn ptr_info(&self, p: Word) -> Res<(StorageClass, Word)> {
         match self.md.ty(self.ty_of(p)?)? {
             Ty::Ptr(sc, t) => Ok((*sc, *t)),
-            other => Err(format!("invalid SPIR-V: %{p} is not a pointer (type {other:?})")),
+            other => Err(format!(
+                "invalid SPIR-V: %{p} is not a pointer (type {other:?})"
+            )),
         }
     }
 
@@ -599,11 +746,25 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let sc = self.md.scalar(t)?;
                 let size = sc.bytes();
                 let n = self.md.width(t)?;
-                self.emit(Inst::Load { d, p, size, n, stride: u16::from(size), space, site })
+                self.emit(Inst::Load {
+                    d,
+                    p,
+                    size,
+                    n,
+                    stride: u16::from(size),
+                    space,
+                    site,
+                })
             }
             _ => {
                 let layout = self.layout_of(t)?;
-                self.emit(Inst::LoadAgg { d, p, layout, space, site })
+                self.emit(Inst::LoadAgg {
+                    d,
+                    p,
+                    layout,
+                    space,
+                    site,
+                })
             }
         }
     }
@@ -615,11 +776,25 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let sc = self.md.scalar(t)?;
                 let size = sc.bytes();
                 let n = self.md.width(t)?;
-                self.emit(Inst::Store { p, v, size, n, stride: u16::from(size), space, site })
+                self.emit(Inst::Store {
+                    p,
+                    v,
+                    size,
+                    n,
+                    stride: u16::from(size),
+                    space,
+                    site,
+                })
             }
             _ => {
                 let layout = self.layout_of(t)?;
-                self.emit(Inst::StoreAgg { p, v, layout, space, site })
+                self.emit(Inst::StoreAgg {
+                    p,
+                    v,
+                    layout,
+                    space,
+                    site,
+                })
             }
         }
     }
@@ -677,8 +852,12 @@ impl<'a, 'm> Dec<'a, 'm> {
         };
         let rt = i.result_type;
         let d = || res.ok_or_else(|| format!("invalid SPIR-V: Op{op:?} without a result"));
-        let n_of = |t: Option<Word>| -> Res<u16> { md.width(t.ok_or("invalid SPIR-V: missing result type")?) };
-        let sc_of = |t: Option<Word>| -> Res<Sc> { md.scalar(t.ok_or("invalid SPIR-V: missing result type")?) };
+        let n_of = |t: Option<Word>| -> Res<u16> {
+            md.width(t.ok_or("invalid SPIR-V: missing result type")?)
+        };
+        let sc_of = |t: Option<Word>| -> Res<Sc> {
+            md.scalar(t.ok_or("invalid SPIR-V: missing result type")?)
+        };
         macro_rules! a {
             ($k:expr) => {
                 self.slot(inst, op_id(i, $k)?)?
@@ -693,18 +872,35 @@ impl<'a, 'm> Dec<'a, 'm> {
             ($op:expr) => {{
                 let (x, y) = (a!(0), a!(1));
                 let n = n_of(rt)?;
-                self.emit(Inst::Bin { op: $op, d: d()?, a: x, b: y, n })?
+                self.emit(Inst::Bin {
+                    op: $op,
+                    d: d()?,
+                    a: x,
+                    b: y,
+                    n,
+                })?
             }};
         }
         macro_rules! un {
             ($op:expr) => {{
                 let x = a!(0);
                 let n = n_of(rt)?;
-                self.emit(Inst::Un { op: $op, d: d()?, a: x, n })?
+                self.emit(Inst::Un {
+                    op: $op,
+                    d: d()?,
+                    a: x,
+                    n,
+                })?
             }};
         }
         match op {
-            Op::Nop | Op::Line | Op::NoLine | Op::LifetimeStart | Op::LifetimeStop | Op::Name | Op::MemoryNamedBarrier => {}
+            Op::Nop
+            | Op::Line
+            | Op::NoLine
+            | Op::LifetimeStart
+            | Op::LifetimeStop
+            | Op::Name
+            | Op::MemoryNamedBarrier => {}
             Op::Phi => {}
             Op::Variable => {
                 if let Some(Operand::IdRef(init)) = i.operands.get(1) {
@@ -730,9 +926,19 @@ impl<'a, 'm> Dec<'a, 'm> {
                 match self.val(inst, pid)? {
                     V::Builtin(b) => {
                         let n = self.comps(t)?;
-                        self.emit(Inst::Builtin { d: d()?, b, n, comp: None })?
+                        self.emit(Inst::Builtin {
+                            d: d()?,
+                            b,
+                            n,
+                            comp: None,
+                        })?
                     }
-                    V::BuiltinComp(b, c) => self.emit(Inst::Builtin { d: d()?, b, n: 1, comp: Some(c) })?,
+                    V::BuiltinComp(b, c) => self.emit(Inst::Builtin {
+                        d: d()?,
+                        b,
+                        n: 1,
+                        comp: Some(c),
+                    })?,
                     V::Reg(p) => {
                         let (sc, _) = self.ptr_info(pid)?;
                         self.load(d()?, p, t, space_of(sc)?)?;
@@ -765,9 +971,20 @@ impl<'a, 'm> Dec<'a, 'm> {
                     }
                 };
                 let site = self.site();
-                self.emit(Inst::CopyMem { dst, src, len, len_slot, dspace: space_of(dsc)?, sspace: space_of(ssc)?, site })?;
+                self.emit(Inst::CopyMem {
+                    dst,
+                    src,
+                    len,
+                    len_slot,
+                    dspace: space_of(dsc)?,
+                    sspace: space_of(ssc)?,
+                    site,
+                })?;
             }
-            Op::AccessChain | Op::InBoundsAccessChain | Op::PtrAccessChain | Op::InBoundsPtrAccessChain => {
+            Op::AccessChain
+            | Op::InBoundsAccessChain
+            | Op::PtrAccessChain
+            | Op::InBoundsPtrAccessChain => {
                 if res.is_none() {
                     return Ok(()); // a pointer into a built-in (pass 1)
                 }
@@ -780,15 +997,22 @@ impl<'a, 'm> Dec<'a, 'm> {
                 for k in 1..i.operands.len() {
                     let idx = op_id(i, k)?;
                     let iw = int_bits(md.scalar(self.ty_of(idx)?)?);
-                    let cval = md.consts.get(&idx).and_then(|v| v.first().copied()).map(|c| crate::ops::sext(c, iw));
+                    let cval = md
+                        .consts
+                        .get(&idx)
+                        .and_then(|v| v.first().copied())
+                        .map(|c| crate::ops::sext(c, iw));
                     let stride: i64;
                     if ptr_chain && k == 1 {
                         stride = md.stride(t)? as i64;
                     } else {
                         match md.ty(t)?.clone() {
                             Ty::Struct(ms) => {
-                                let c = cval.ok_or("invalid SPIR-V: non-constant struct index")? as usize;
-                                let m = *ms.get(c).ok_or("invalid SPIR-V: struct index out of range")?;
+                                let c = cval.ok_or("invalid SPIR-V: non-constant struct index")?
+                                    as usize;
+                                let m = *ms
+                                    .get(c)
+                                    .ok_or("invalid SPIR-V: struct index out of range")?;
                                 off += self.member_offset(t, c)? as i64;
                                 t = m;
                                 continue;
@@ -801,7 +1025,9 @@ impl<'a, 'm> Dec<'a, 'm> {
                                 stride = md.size_align(e, 0)?.0 as i64;
                                 t = e;
                             }
-                            other => return Err(format!("invalid SPIR-V: access chain into {other:?}")),
+                            other => {
+                                return Err(format!("invalid SPIR-V: access chain into {other:?}"));
+                            }
                         }
                     }
                     match cval {
@@ -815,7 +1041,13 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let at = self.code.gep_terms.len() as u32;
                 let len = terms.len() as u16;
                 self.code.gep_terms.extend(terms);
-                self.emit(Inst::Gep { d: d()?, base, off, at, len })?;
+                self.emit(Inst::Gep {
+                    d: d()?,
+                    base,
+                    off,
+                    at,
+                    len,
+                })?;
             }
             Op::Bitcast => {
                 if res.is_none() {
@@ -832,10 +1064,20 @@ impl<'a, 'm> Dec<'a, 'm> {
                 if fs == ts {
                     self.copy(d()?, s, nt)?;
                 } else {
-                    self.emit(Inst::Bitcast { d: d()?, s, fsize: fs, nf, tsize: ts, nt })?;
+                    self.emit(Inst::Bitcast {
+                        d: d()?,
+                        s,
+                        fsize: fs,
+                        nf,
+                        tsize: ts,
+                        nt,
+                    })?;
                 }
             }
-            Op::CopyObject | Op::PtrCastToGeneric | Op::GenericCastToPtr | Op::GenericCastToPtrExplicit => {
+            Op::CopyObject
+            | Op::PtrCastToGeneric
+            | Op::GenericCastToPtr
+            | Op::GenericCastToPtrExplicit => {
                 if res.is_none() {
                     return Ok(());
                 }
@@ -924,9 +1166,19 @@ impl<'a, 'm> Dec<'a, 'm> {
             Op::FDiv => bin!(BinOp::F(fk_of(sc_of(rt)?)?, FBin::Div)),
             Op::FRem => bin!(BinOp::F(fk_of(sc_of(rt)?)?, FBin::Rem)),
             Op::FMod => bin!(BinOp::F(fk_of(sc_of(rt)?)?, FBin::Mod)),
-            Op::FOrdEqual | Op::FUnordEqual | Op::FOrdNotEqual | Op::FUnordNotEqual | Op::FOrdLessThan
-            | Op::FUnordLessThan | Op::FOrdGreaterThan | Op::FUnordGreaterThan | Op::FOrdLessThanEqual
-            | Op::FUnordLessThanEqual | Op::FOrdGreaterThanEqual | Op::FUnordGreaterThanEqual | Op::LessOrGreater => {
+            Op::FOrdEqual
+            | Op::FUnordEqual
+            | Op::FOrdNotEqual
+            | Op::FUnordNotEqual
+            | Op::FOrdLessThan
+            | Op::FUnordLessThan
+            | Op::FOrdGreaterThan
+            | Op::FUnordGreaterThan
+            | Op::FOrdLessThanEqual
+            | Op::FUnordLessThanEqual
+            | Op::FOrdGreaterThanEqual
+            | Op::FUnordGreaterThanEqual
+            | Op::LessOrGreater => {
                 let k = fk_of(operand_sc!(0))?;
                 let (c, ordered) = match op {
                     Op::FOrdEqual => (Cmp::Eq, true),
@@ -955,14 +1207,32 @@ impl<'a, 'm> Dec<'a, 'm> {
             Op::Any | Op::All => {
                 let x = a!(0);
                 let n = md.width(self.ty_of(op_id(i, 0)?)?)?;
-                let r = if op == Op::Any { Reduce::Any } else { Reduce::All };
-                self.emit(Inst::Reduce { op: r, k: Fk::S, d: d()?, a: x, b: x, n })?;
+                let r = if op == Op::Any {
+                    Reduce::Any
+                } else {
+                    Reduce::All
+                };
+                self.emit(Inst::Reduce {
+                    op: r,
+                    k: Fk::S,
+                    d: d()?,
+                    a: x,
+                    b: x,
+                    n,
+                })?;
             }
             Op::Dot => {
                 let (x, y) = (a!(0), a!(1));
                 let n = md.width(self.ty_of(op_id(i, 0)?)?)?;
                 let k = fk_of(sc_of(rt)?)?;
-                self.emit(Inst::Reduce { op: Reduce::Dot, k, d: d()?, a: x, b: y, n })?;
+                self.emit(Inst::Reduce {
+                    op: Reduce::Dot,
+                    k,
+                    d: d()?,
+                    a: x,
+                    b: y,
+                    n,
+                })?;
             }
             Op::VectorTimesScalar => {
                 let (v, s) = (a!(0), a!(1));
@@ -970,20 +1240,39 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let k = fk_of(sc_of(rt)?)?;
                 let t = self.alloc(usize::from(n))?;
                 for c in 0..n {
-                    self.emit(Inst::Copy { d: t + u32::from(c), s, n: 1 })?;
+                    self.emit(Inst::Copy {
+                        d: t + u32::from(c),
+                        s,
+                        n: 1,
+                    })?;
                 }
-                self.emit(Inst::Bin { op: BinOp::F(k, FBin::Mul), d: d()?, a: v, b: t, n })?;
+                self.emit(Inst::Bin {
+                    op: BinOp::F(k, FBin::Mul),
+                    d: d()?,
+                    a: v,
+                    b: t,
+                    n,
+                })?;
             }
             Op::Select => {
                 let (c, x, y) = (a!(0), a!(1), a!(2));
                 let n = self.comps(result_type(i)?)?;
                 let cn = md.width(self.ty_of(op_id(i, 0)?)?)?;
-                self.emit(Inst::Select { d: d()?, c, a: x, b: y, n, scalar_cond: cn == 1 && n > 1 })?;
+                self.emit(Inst::Select {
+                    d: d()?,
+                    c,
+                    a: x,
+                    b: y,
+                    n,
+                    scalar_cond: cn == 1 && n > 1,
+                })?;
             }
             Op::CompositeExtract => {
                 let c = a!(0);
                 let ct = self.ty_of(op_id(i, 0)?)?;
-                let idx: Vec<u64> = (1..i.operands.len()).map(|k| op_lit(i, k)).collect::<Res<_>>()?;
+                let idx: Vec<u64> = (1..i.operands.len())
+                    .map(|k| op_lit(i, k))
+                    .collect::<Res<_>>()?;
                 let (start, n, _) = self.path(ct, &idx)?;
                 self.copy(d()?, c + start, n)?;
             }
@@ -991,7 +1280,9 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let (obj, c) = (a!(0), a!(1));
                 let ct = result_type(i)?;
                 let total = self.comps(ct)?;
-                let idx: Vec<u64> = (2..i.operands.len()).map(|k| op_lit(i, k)).collect::<Res<_>>()?;
+                let idx: Vec<u64> = (2..i.operands.len())
+                    .map(|k| op_lit(i, k))
+                    .collect::<Res<_>>()?;
                 let (start, n, _) = self.path(ct, &idx)?;
                 let dd = d()?;
                 self.copy(dd, c, total)?;
@@ -1006,7 +1297,9 @@ impl<'a, 'm> Dec<'a, 'm> {
                     let s = self.slot(inst, pid)?;
                     let n = self.comps(self.ty_of(pid)?)?;
                     if at + u32::from(n) > total {
-                        return Err("invalid SPIR-V: OpCompositeConstruct with too many components".into());
+                        return Err(
+                            "invalid SPIR-V: OpCompositeConstruct with too many components".into(),
+                        );
                     }
                     self.copy(dd + at, s, n)?;
                     at += u32::from(n);
@@ -1028,7 +1321,11 @@ impl<'a, 'm> Dec<'a, 'm> {
                     } else {
                         return Err("invalid SPIR-V: OpVectorShuffle component out of range".into());
                     };
-                    self.emit(Inst::Copy { d: dd + (k as u32 - 2), s: src, n: 1 })?;
+                    self.emit(Inst::Copy {
+                        d: dd + (k as u32 - 2),
+                        s: src,
+                        n: 1,
+                    })?;
                 }
             }
             Op::VectorExtractDynamic => {
@@ -1039,12 +1336,30 @@ impl<'a, 'm> Dec<'a, 'm> {
             Op::VectorInsertDynamic => {
                 let (v, x, idx) = (a!(0), a!(1), a!(2));
                 let n = n_of(rt)?;
-                self.emit(Inst::InsertDyn { d: d()?, v, x, idx, n })?;
+                self.emit(Inst::InsertDyn {
+                    d: d()?,
+                    v,
+                    x,
+                    idx,
+                    n,
+                })?;
             }
-            Op::AtomicLoad | Op::AtomicStore | Op::AtomicExchange | Op::AtomicCompareExchange
-            | Op::AtomicCompareExchangeWeak | Op::AtomicIIncrement | Op::AtomicIDecrement | Op::AtomicIAdd
-            | Op::AtomicISub | Op::AtomicSMin | Op::AtomicUMin | Op::AtomicSMax | Op::AtomicUMax | Op::AtomicAnd
-            | Op::AtomicOr | Op::AtomicXor => {
+            Op::AtomicLoad
+            | Op::AtomicStore
+            | Op::AtomicExchange
+            | Op::AtomicCompareExchange
+            | Op::AtomicCompareExchangeWeak
+            | Op::AtomicIIncrement
+            | Op::AtomicIDecrement
+            | Op::AtomicIAdd
+            | Op::AtomicISub
+            | Op::AtomicSMin
+            | Op::AtomicUMin
+            | Op::AtomicSMax
+            | Op::AtomicUMax
+            | Op::AtomicAnd
+            | Op::AtomicOr
+            | Op::AtomicXor => {
                 let pid = op_id(i, 0)?;
                 let p = a!(0);
                 let (sc, pointee) = self.ptr_info(pid)?;
@@ -1057,7 +1372,9 @@ impl<'a, 'm> Dec<'a, 'm> {
                     Op::AtomicLoad => (AtomicOp::Load, zero, zero),
                     Op::AtomicStore => (AtomicOp::Store, a!(3), zero),
                     Op::AtomicExchange => (AtomicOp::Exchange, a!(3), zero),
-                    Op::AtomicCompareExchange | Op::AtomicCompareExchangeWeak => (AtomicOp::CompareExchange, a!(4), a!(5)),
+                    Op::AtomicCompareExchange | Op::AtomicCompareExchangeWeak => {
+                        (AtomicOp::CompareExchange, a!(4), a!(5))
+                    }
                     Op::AtomicIIncrement => (AtomicOp::Add, self.const_u64(1)?, zero),
                     Op::AtomicIDecrement => (AtomicOp::Sub, self.const_u64(1)?, zero),
                     Op::AtomicIAdd => (AtomicOp::Add, a!(3), zero),
@@ -1075,7 +1392,16 @@ impl<'a, 'm> Dec<'a, 'm> {
                     None => self.alloc(1)?,
                 };
                 let site = self.site();
-                self.emit(Inst::Atomic { op: aop, d: dd, p, v, cmp, size, space: space_of(sc)?, site })?;
+                self.emit(Inst::Atomic {
+                    op: aop,
+                    d: dd,
+                    p,
+                    v,
+                    cmp,
+                    size,
+                    space: space_of(sc)?,
+                    site,
+                })?;
             }
             Op::MemoryBarrier => self.emit(Inst::Fence)?,
             Op::ExtInst => self.ext_inst(inst, i, res)?,
@@ -1112,7 +1438,10 @@ impl<'a, 'm> Dec<'a, 'm> {
         let rsc = || -> Res<Sc> { md.scalar(rt.ok_or("missing result type")?) };
         let n = || -> Res<u16> { md.width(rt.ok_or("missing result type")?) };
         // Strip native_/half_ prefixes: the engine computes them at full precision.
-        let base = name.strip_prefix("native_").or_else(|| name.strip_prefix("half_")).unwrap_or(name);
+        let base = name
+            .strip_prefix("native_")
+            .or_else(|| name.strip_prefix("half_"))
+            .unwrap_or(name);
         let fun = match base {
             "sqrt" => Some(FUn::Sqrt),
             "rsqrt" => Some(FUn::Rsqrt),
@@ -1159,7 +1488,12 @@ impl<'a, 'm> Dec<'a, 'm> {
         if let Some(f) = fun {
             let x = a!(0);
             let k = fk_of(rsc()?)?;
-            return self.emit(Inst::Un { op: UnOp::F(k, f), d: d()?, a: x, n: n()? });
+            return self.emit(Inst::Un {
+                op: UnOp::F(k, f),
+                d: d()?,
+                a: x,
+                n: n()?,
+            });
         }
         let fbin = match base {
             "fmin" => Some(FBin::Min),
@@ -1180,7 +1514,13 @@ impl<'a, 'm> Dec<'a, 'm> {
         if let Some(f) = fbin {
             let (x, y) = (a!(0), a!(1));
             let k = fk_of(rsc()?)?;
-            return self.emit(Inst::Bin { op: BinOp::F(k, f), d: d()?, a: x, b: y, n: n()? });
+            return self.emit(Inst::Bin {
+                op: BinOp::F(k, f),
+                d: d()?,
+                a: x,
+                b: y,
+                n: n()?,
+            });
         }
         let fint = match base {
             "ldexp" => Some(FIntOp::Ldexp),
@@ -1192,7 +1532,13 @@ impl<'a, 'm> Dec<'a, 'm> {
             let (x, y) = (a!(0), a!(1));
             let k = fk_of(rsc()?)?;
             let w = int_bits(md.scalar(self.ty_of(arg_id(1)?)?)?);
-            return self.emit(Inst::Bin { op: BinOp::FInt(k, f, w), d: d()?, a: x, b: y, n: n()? });
+            return self.emit(Inst::Bin {
+                op: BinOp::FInt(k, f, w),
+                d: d()?,
+                a: x,
+                b: y,
+                n: n()?,
+            });
         }
         let bits = || -> Res<u8> { Ok(int_bits(rsc()?)) };
         let ibin = match name {
@@ -1219,7 +1565,13 @@ impl<'a, 'm> Dec<'a, 'm> {
         };
         if let Some(o) = ibin {
             let (x, y) = (a!(0), a!(1));
-            return self.emit(Inst::Bin { op: o, d: d()?, a: x, b: y, n: n()? });
+            return self.emit(Inst::Bin {
+                op: o,
+                d: d()?,
+                a: x,
+                b: y,
+                n: n()?,
+            });
         }
         let iun = match name {
             "s_abs" => Some(UnOp::SAbs(bits()?)),
@@ -1231,7 +1583,12 @@ impl<'a, 'm> Dec<'a, 'm> {
         };
         if let Some(o) = iun {
             let x = a!(0);
-            return self.emit(Inst::Un { op: o, d: d()?, a: x, n: n()? });
+            return self.emit(Inst::Un {
+                op: o,
+                d: d()?,
+                a: x,
+                n: n()?,
+            });
         }
         let tern = match name {
             "fma" => Some(TernOp::Fma(fk_of(rsc()?)?)),
@@ -1256,14 +1613,26 @@ impl<'a, 'm> Dec<'a, 'm> {
         };
         if let Some(o) = tern {
             let (x, y, z) = (a!(0), a!(1), a!(2));
-            return self.emit(Inst::Tern { op: o, d: d()?, a: x, b: y, c: z, n: n()? });
+            return self.emit(Inst::Tern {
+                op: o,
+                d: d()?,
+                a: x,
+                b: y,
+                c: z,
+                n: n()?,
+            });
         }
         match name {
             "cross" => {
                 let (x, y) = (a!(0), a!(1));
                 let k = fk_of(rsc()?)?;
                 let dd = d()?;
-                self.emit(Inst::Cross { k, d: dd, a: x, b: y })?;
+                self.emit(Inst::Cross {
+                    k,
+                    d: dd,
+                    a: x,
+                    b: y,
+                })?;
                 if n()? == 4 {
                     // cross(float4) has w = 0.
                     let z = self.zero()?;
@@ -1276,13 +1645,29 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let y = if name.ends_with("distance") { a!(1) } else { x };
                 let k = fk_of(rsc()?)?;
                 let nn = md.width(self.ty_of(arg_id(0)?)?)?;
-                let op = if name.ends_with("distance") { Reduce::Distance } else { Reduce::Length };
-                self.emit(Inst::Reduce { op, k, d: d()?, a: x, b: y, n: nn })
+                let op = if name.ends_with("distance") {
+                    Reduce::Distance
+                } else {
+                    Reduce::Length
+                };
+                self.emit(Inst::Reduce {
+                    op,
+                    k,
+                    d: d()?,
+                    a: x,
+                    b: y,
+                    n: nn,
+                })
             }
             "normalize" | "fast_normalize" => {
                 let x = a!(0);
                 let k = fk_of(rsc()?)?;
-                self.emit(Inst::Normalize { k, d: d()?, a: x, n: n()? })
+                self.emit(Inst::Normalize {
+                    k,
+                    d: d()?,
+                    a: x,
+                    n: n()?,
+                })
             }
             "vloadn" | "vload_half" | "vload_halfn" | "vloada_halfn" => {
                 let off = a!(0);
@@ -1294,23 +1679,56 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let half = name != "vloadn";
                 let esize = if half { 2 } else { md.scalar(pointee)?.bytes() };
                 // vloada_half3 steps by 4 halves.
-                let step = if name == "vloada_halfn" && count == 3 { 4 } else { count };
+                let step = if name == "vloada_halfn" && count == 3 {
+                    4
+                } else {
+                    count
+                };
                 let addr = self.alloc(1)?;
                 let at = self.code.gep_terms.len() as u32;
-                self.code.gep_terms.push((off, i64::from(step) * i64::from(esize), 64));
-                self.emit(Inst::Gep { d: addr, base: p, off: 0, at, len: 1 })?;
+                self.code
+                    .gep_terms
+                    .push((off, i64::from(step) * i64::from(esize), 64));
+                self.emit(Inst::Gep {
+                    d: addr,
+                    base: p,
+                    off: 0,
+                    at,
+                    len: 1,
+                })?;
                 let site = self.site();
                 if half {
                     let tmp = self.alloc(usize::from(count))?;
-                    self.emit(Inst::Load { d: tmp, p: addr, size: 2, n: count, stride: 2, space, site })?;
+                    self.emit(Inst::Load {
+                        d: tmp,
+                        p: addr,
+                        size: 2,
+                        n: count,
+                        stride: 2,
+                        space,
+                        site,
+                    })?;
                     let to = fk_of(rsc()?)?;
-                    self.emit(Inst::Un { op: UnOp::FToF(Fk::H, to, Rm::Rte), d: d()?, a: tmp, n: count })
+                    self.emit(Inst::Un {
+                        op: UnOp::FToF(Fk::H, to, Rm::Rte),
+                        d: d()?,
+                        a: tmp,
+                        n: count,
+                    })
                 } else {
-                    self.emit(Inst::Load { d: d()?, p: addr, size: esize, n: count, stride: u16::from(esize), space, site })
+                    self.emit(Inst::Load {
+                        d: d()?,
+                        p: addr,
+                        size: esize,
+                        n: count,
+                        stride: u16::from(esize),
+                        space,
+                        site,
+                    })
                 }
             }
-            "vstoren" | "vstore_half" | "vstore_halfn" | "vstorea_halfn" | "vstore_half_r" | "vstore_halfn_r"
-            | "vstorea_halfn_r" => {
+            "vstoren" | "vstore_half" | "vstore_halfn" | "vstorea_halfn" | "vstore_half_r"
+            | "vstore_halfn_r" | "vstorea_halfn_r" => {
                 let vid = arg_id(0)?;
                 let v = a!(0);
                 let off = a!(1);
@@ -1322,11 +1740,23 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let count = md.width(vt)?;
                 let half = name != "vstoren";
                 let esize = if half { 2 } else { md.scalar(pointee)?.bytes() };
-                let step = if name.starts_with("vstorea") && count == 3 { 4 } else { count };
+                let step = if name.starts_with("vstorea") && count == 3 {
+                    4
+                } else {
+                    count
+                };
                 let addr = self.alloc(1)?;
                 let at = self.code.gep_terms.len() as u32;
-                self.code.gep_terms.push((off, i64::from(step) * i64::from(esize), 64));
-                self.emit(Inst::Gep { d: addr, base: p, off: 0, at, len: 1 })?;
+                self.code
+                    .gep_terms
+                    .push((off, i64::from(step) * i64::from(esize), 64));
+                self.emit(Inst::Gep {
+                    d: addr,
+                    base: p,
+                    off: 0,
+                    at,
+                    len: 1,
+                })?;
                 let site = self.site();
                 if half {
                     let rm = if name.ends_with("_r") {
@@ -1337,12 +1767,14 @@ impl<'a, 'm> Dec<'a, 'm> {
                                 rspirv::spirv::FPRoundingMode::RTP => Rm::Rtp,
                                 rspirv::spirv::FPRoundingMode::RTN => Rm::Rtn,
                             },
-                            Some(Operand::LiteralExtInstInteger(r) | Operand::LiteralBit32(r)) => match r {
-                                1 => Rm::Rtz,
-                                2 => Rm::Rtp,
-                                3 => Rm::Rtn,
-                                _ => Rm::Rte,
-                            },
+                            Some(Operand::LiteralExtInstInteger(r) | Operand::LiteralBit32(r)) => {
+                                match r {
+                                    1 => Rm::Rtz,
+                                    2 => Rm::Rtp,
+                                    3 => Rm::Rtn,
+                                    _ => Rm::Rte,
+                                }
+                            }
                             _ => Rm::Rte,
                         }
                     } else {
@@ -1350,10 +1782,31 @@ impl<'a, 'm> Dec<'a, 'm> {
                     };
                     let from = fk_of(md.scalar(vt)?)?;
                     let tmp = self.alloc(usize::from(count))?;
-                    self.emit(Inst::Un { op: UnOp::FToF(from, Fk::H, rm), d: tmp, a: v, n: count })?;
-                    self.emit(Inst::Store { p: addr, v: tmp, size: 2, n: count, stride: 2, space, site })
+                    self.emit(Inst::Un {
+                        op: UnOp::FToF(from, Fk::H, rm),
+                        d: tmp,
+                        a: v,
+                        n: count,
+                    })?;
+                    self.emit(Inst::Store {
+                        p: addr,
+                        v: tmp,
+                        size: 2,
+                        n: count,
+                        stride: 2,
+                        space,
+                        site,
+                    })
                 } else {
-                    self.emit(Inst::Store { p: addr, v, size: esize, n: count, stride: u16::from(esize), space, site })
+                    self.emit(Inst::Store {
+                        p: addr,
+                        v,
+                        size: esize,
+                        n: count,
+                        stride: u16::from(esize),
+                        space,
+                        site,
+                    })
                 }
             }
             "printf" => {
@@ -1370,7 +1823,11 @@ impl<'a, 'm> Dec<'a, 'm> {
                         Sc::Ptr => ArgScalar::Ptr,
                     };
                     let slot = self.slot(inst, aid)?;
-                    args.push(PrintfArg { slot, n: md.width(t)?, kind });
+                    args.push(PrintfArg {
+                        slot,
+                        n: md.width(t)?,
+                        kind,
+                    });
                 }
                 let site = self.site();
                 let call = self.code.printfs.len() as u32;
@@ -1409,14 +1866,19 @@ impl<'a, 'm> Dec<'a, 'm> {
         };
         let succs: Vec<Vec<u32>> = blocks.iter().map(succ).collect();
         // Loop membership (natural loops of DFS back edges), for the visiting order.
-        let loops = if n <= 4096 { loop_sets(&succs, self.code.entry as usize) } else { vec![] };
+        let loops = if n <= 4096 {
+            loop_sets(&succs, self.code.entry as usize)
+        } else {
+            vec![]
+        };
         let mut in_loops: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (li, set) in loops.iter().enumerate() {
             for &b in set {
                 in_loops[b].push(li);
             }
         }
-        let is_exit = |from: usize, to: usize| in_loops[from].iter().any(|l| !loops[*l].contains(&to));
+        let is_exit =
+            |from: usize, to: usize| in_loops[from].iter().any(|l| !loops[*l].contains(&to));
         // Iterative DFS; children visited first end up later in the order.
         let mut post = Vec::with_capacity(n);
         let mut seen = vec![false; n];

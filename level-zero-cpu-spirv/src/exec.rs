@@ -19,7 +19,11 @@ use crate::{ArgValue, MemoryMap};
 #[derive(Debug)]
 pub(crate) enum Stop {
     /// A sanitizer fault by a lane.
-    Oob { lane: usize, fault: Fault, write: bool },
+    Oob {
+        lane: usize,
+        fault: Fault,
+        write: bool,
+    },
     /// Anything else.
     Failed(String),
 }
@@ -85,8 +89,17 @@ impl<'a> Exec<'a> {
             .ok_or("the launch needs too much private memory")?;
         let private = RawBuf::zeroed(private_total as usize);
         let local = RawBuf::zeroed(sh.local_total as usize);
-        let mem = Memory::new(sh.map, sh.globals, &local, &private, private_stride, code.sites as usize);
-        let nregs = (code.slots as usize).checked_mul(lanes).ok_or("too many registers")?;
+        let mem = Memory::new(
+            sh.map,
+            sh.globals,
+            &local,
+            &private,
+            private_stride,
+            code.sites as usize,
+        );
+        let nregs = (code.slots as usize)
+            .checked_mul(lanes)
+            .ok_or("too many registers")?;
         if nregs > 1 << 31 {
             return Err("the kernel needs too many registers for this work-group size".into());
         }
@@ -172,7 +185,9 @@ impl<'a> Exec<'a> {
         let g = &self.sh.grid;
         let l = self.lid.get(lane).copied().unwrap_or([0; 3]);
         std::array::from_fn(|d| {
-            u64::from(self.group[d]) * u64::from(g.size[d]) + u64::from(l[d]) + u64::from(g.offset[d])
+            u64::from(self.group[d]) * u64::from(g.size[d])
+                + u64::from(l[d])
+                + u64::from(g.offset[d])
         })
     }
 
@@ -186,7 +201,11 @@ impl<'a> Exec<'a> {
     }
 
     fn first_block(&self) -> Option<usize> {
-        self.bits.iter().enumerate().find(|(_, w)| **w != 0).map(|(k, w)| k * 64 + w.trailing_zeros() as usize)
+        self.bits
+            .iter()
+            .enumerate()
+            .find(|(_, w)| **w != 0)
+            .map(|(k, w)| k * 64 + w.trailing_zeros() as usize)
     }
 
     /// Runs one work-group to completion.
@@ -273,7 +292,10 @@ impl<'a> Exec<'a> {
             Term::Branch { c, t, f } => {
                 let l = self.lanes;
                 let cs = *c as usize * l;
-                let taken = act.iter().filter(|&&lane| self.regs[cs + lane as usize] != 0).count();
+                let taken = act
+                    .iter()
+                    .filter(|&&lane| self.regs[cs + lane as usize] != 0)
+                    .count();
                 if taken == act.len() || taken == 0 {
                     // Uniform branch: everyone goes the same way.
                     let e = if taken == 0 { f } else { t };
@@ -296,12 +318,20 @@ impl<'a> Exec<'a> {
                     self.recycle(act);
                 }
             }
-            Term::Switch { sel, cases, default } => {
+            Term::Switch {
+                sel,
+                cases,
+                default,
+            } => {
                 let l = self.lanes;
                 let ss = *sel as usize * l;
                 for &lane in &act {
                     let v = self.regs[ss + lane as usize];
-                    let e = cases.iter().find(|(c, _)| *c == v).map(|(_, e)| e).unwrap_or(default);
+                    let e = cases
+                        .iter()
+                        .find(|(c, _)| *c == v)
+                        .map(|(_, e)| e)
+                        .unwrap_or(default);
                     self.moves(&e.moves, &[lane]);
                     self.push(e.to, &[lane]);
                 }
@@ -342,28 +372,38 @@ impl<'a> Exec<'a> {
         match *inst {
             Inst::Bin { op, d, a, b, n } => bin(&mut self.regs, l, act, full, op, d, a, b, n),
             Inst::Un { op, d, a, n } => un(&mut self.regs, l, act, full, op, d, a, n),
-            Inst::Tern { op, d, a, b, c, n } => tern(&mut self.regs, l, act, full, op, d, a, b, c, n),
-            Inst::Select { d, c, a, b, n, scalar_cond } => {
+            Inst::Tern { op, d, a, b, c, n } => {
+                tern(&mut self.regs, l, act, full, op, d, a, b, c, n)
+            }
+            Inst::Select {
+                d,
+                c,
+                a,
+                b,
+                n,
+                scalar_cond,
+            } => {
                 for k in 0..u32::from(n) {
                     let cc = if scalar_cond { c } else { c + k };
                     let (ds, cs, as_, bs) = (s(d + k, l), s(cc, l), s(a + k, l), s(b + k, l));
                     for &lane in act {
                         let i = lane as usize;
-                        self.regs[ds + i] = if self.regs[cs + i] != 0 { self.regs[as_ + i] } else { self.regs[bs + i] };
+                        self.regs[ds + i] = if self.regs[cs + i] != 0 {
+                            self.regs[as_ + i]
+                        } else {
+                            self.regs[bs + i]
+                        };
                     }
                 }
             }
             Inst::Copy { d, s: src, n } => copy(&mut self.regs, l, act, full, d, src, n),
-            Inst::Const { d, at, n } => {
-                for k in 0..u32::from(n) {
-                    let v = code.consts[(at + k) as usize];
-                    let ds = s(d + k, l);
-                    for &lane in act {
-                        self.regs[ds + lane as usize] = v;
-                    }
-                }
-            }
-            Inst::Gep { d, base, off, at, len: 1 } if full => {
+            Inst::Gep {
+                d,
+                base,
+                off,
+                at,
+                len: 1,
+            } if full => {
                 let (t, stride, w) = code.gep_terms[at as usize];
                 let (ds, bs, ts) = (s(d, l), s(base, l), s(t, l));
                 if !overlaps(ds, bs, l) && !overlaps(ds, ts, l) {
@@ -371,16 +411,26 @@ impl<'a> Exec<'a> {
                     let sh = 64 - u32::from(w.min(64));
                     for ((o, &b), &x) in dst.iter_mut().zip(b).zip(x) {
                         let x = ((x << sh) as i64) >> sh;
-                        *o = b.wrapping_add(off as u64).wrapping_add(x.wrapping_mul(stride) as u64);
+                        *o = b
+                            .wrapping_add(off as u64)
+                            .wrapping_add(x.wrapping_mul(stride) as u64);
                     }
                 } else {
                     for i in 0..l {
                         let x = sext(self.regs[ts + i], w);
-                        self.regs[ds + i] = self.regs[bs + i].wrapping_add(off as u64).wrapping_add(x.wrapping_mul(stride) as u64);
+                        self.regs[ds + i] = self.regs[bs + i]
+                            .wrapping_add(off as u64)
+                            .wrapping_add(x.wrapping_mul(stride) as u64);
                     }
                 }
             }
-            Inst::Gep { d, base, off, at, len } => {
+            Inst::Gep {
+                d,
+                base,
+                off,
+                at,
+                len,
+            } => {
                 let terms = &code.gep_terms[at as usize..at as usize + usize::from(len)];
                 let (ds, bs) = (s(d, l), s(base, l));
                 for &lane in act {
@@ -393,21 +443,47 @@ impl<'a> Exec<'a> {
                     self.regs[ds + i] = v;
                 }
             }
-            Inst::Load { d, p, size, n, stride, space, site } => match size {
+            Inst::Load {
+                d,
+                p,
+                size,
+                n,
+                stride,
+                space,
+                site,
+            } => match size {
                 1 => self.load::<1>(d, p, n, stride, space, site, act, full)?,
                 2 => self.load::<2>(d, p, n, stride, space, site, act, full)?,
                 4 => self.load::<4>(d, p, n, stride, space, site, act, full)?,
                 _ => self.load::<8>(d, p, n, stride, space, site, act, full)?,
             },
-            Inst::Store { p, v, size, n, stride, space, site } => match size {
+            Inst::Store {
+                p,
+                v,
+                size,
+                n,
+                stride,
+                space,
+                site,
+            } => match size {
                 1 => self.store::<1>(p, v, n, stride, space, site, act, full)?,
                 2 => self.store::<2>(p, v, n, stride, space, site, act, full)?,
                 4 => self.store::<4>(p, v, n, stride, space, site, act, full)?,
                 _ => self.store::<8>(p, v, n, stride, space, site, act, full)?,
             },
-            Inst::LoadAgg { d, p, layout, space, site } => {
+            Inst::LoadAgg {
+                d,
+                p,
+                layout,
+                space,
+                site,
+            } => {
                 let lay = &code.layouts[layout as usize];
-                let span = lay.iter().map(|&(o, sz)| u64::from(o) + u64::from(sz)).max().unwrap_or(0);
+                let span = lay
+                    .iter()
+                    .map(|&(o, sz)| u64::from(o) + u64::from(sz))
+                    .max()
+                    .unwrap_or(0);
                 let ps = s(p, l);
                 for &lane in act {
                     let i = lane as usize;
@@ -415,15 +491,30 @@ impl<'a> Exec<'a> {
                     let c = self
                         .mem
                         .check(space, addr, span, i, site as usize)
-                        .map_err(|fault| Stop::Oob { lane: i, fault, write: false })?;
+                        .map_err(|fault| Stop::Oob {
+                            lane: i,
+                            fault,
+                            write: false,
+                        })?;
                     for (k, &(o, sz)) in lay.iter().enumerate() {
-                        self.regs[s(d + k as u32, l) + i] = mem::read(c.part(u64::from(o), u64::from(sz)));
+                        self.regs[s(d + k as u32, l) + i] =
+                            mem::read(c.part(u64::from(o), u64::from(sz)));
                     }
                 }
             }
-            Inst::StoreAgg { p, v, layout, space, site } => {
+            Inst::StoreAgg {
+                p,
+                v,
+                layout,
+                space,
+                site,
+            } => {
                 let lay = &code.layouts[layout as usize];
-                let span = lay.iter().map(|&(o, sz)| u64::from(o) + u64::from(sz)).max().unwrap_or(0);
+                let span = lay
+                    .iter()
+                    .map(|&(o, sz)| u64::from(o) + u64::from(sz))
+                    .max()
+                    .unwrap_or(0);
                 let ps = s(p, l);
                 for &lane in act {
                     let i = lane as usize;
@@ -431,13 +522,28 @@ impl<'a> Exec<'a> {
                     let c = self
                         .mem
                         .check(space, addr, span, i, site as usize)
-                        .map_err(|fault| Stop::Oob { lane: i, fault, write: true })?;
+                        .map_err(|fault| Stop::Oob {
+                            lane: i,
+                            fault,
+                            write: true,
+                        })?;
                     for (k, &(o, sz)) in lay.iter().enumerate() {
-                        mem::write(c.part(u64::from(o), u64::from(sz)), self.regs[s(v + k as u32, l) + i]);
+                        mem::write(
+                            c.part(u64::from(o), u64::from(sz)),
+                            self.regs[s(v + k as u32, l) + i],
+                        );
                     }
                 }
             }
-            Inst::CopyMem { dst, src, len, len_slot, dspace, sspace, site } => {
+            Inst::CopyMem {
+                dst,
+                src,
+                len,
+                len_slot,
+                dspace,
+                sspace,
+                site,
+            } => {
                 for &lane in act {
                     let i = lane as usize;
                     let n = match len_slot {
@@ -451,29 +557,53 @@ impl<'a> Exec<'a> {
                     let dc = self
                         .mem
                         .check(dspace, da, n, i, site as usize)
-                        .map_err(|fault| Stop::Oob { lane: i, fault, write: true })?;
+                        .map_err(|fault| Stop::Oob {
+                            lane: i,
+                            fault,
+                            write: true,
+                        })?;
                     let sc = self
                         .mem
                         .check(sspace, sa, n, i, site as usize)
-                        .map_err(|fault| Stop::Oob { lane: i, fault, write: false })?;
+                        .map_err(|fault| Stop::Oob {
+                            lane: i,
+                            fault,
+                            write: false,
+                        })?;
                     mem::copy(dc, sc);
                 }
             }
-            Inst::Atomic { op, d, p, v, cmp, size, space, site } => {
+            Inst::Atomic {
+                op,
+                d,
+                p,
+                v,
+                cmp,
+                size,
+                space,
+                site,
+            } => {
                 for &lane in act {
                     let i = lane as usize;
                     let addr = self.regs[s(p, l) + i];
                     let c = self
                         .mem
                         .check(space, addr, u64::from(size), i, site as usize)
-                        .map_err(|fault| Stop::Oob { lane: i, fault, write: true })?;
+                        .map_err(|fault| Stop::Oob {
+                            lane: i,
+                            fault,
+                            write: true,
+                        })?;
                     let (x, y) = (self.regs[s(v, l) + i], self.regs[s(cmp, l) + i]);
-                    let old = mem::atomic(c, op, x, y)
-                        .map_err(|()| Stop::Failed(format!("misaligned {size}-byte atomic at {addr:#x}")))?;
+                    let old = mem::atomic(c, op, x, y).map_err(|()| {
+                        Stop::Failed(format!("misaligned {size}-byte atomic at {addr:#x}"))
+                    })?;
                     self.regs[s(d, l) + i] = old;
                 }
             }
-            Inst::Builtin { d, b, n, comp } if full && matches!(b, Builtin::GlobalId | Builtin::LocalId) => {
+            Inst::Builtin { d, b, n, comp }
+                if full && matches!(b, Builtin::GlobalId | Builtin::LocalId) =>
+            {
                 let g = &self.sh.grid;
                 let comps: &[u32] = match comp {
                     Some(c) => &[c as u32][..],
@@ -510,13 +640,6 @@ impl<'a> Exec<'a> {
                     }
                 }
             }
-            Inst::BuiltinDyn { d, b, idx } => {
-                for &lane in act {
-                    let i = lane as usize;
-                    let c = self.regs[s(idx, l) + i] as usize;
-                    self.regs[s(d, l) + i] = self.builtin(b, c, i);
-                }
-            }
             Inst::ExtractDyn { d, v, idx, n } => {
                 for &lane in act {
                     let i = lane as usize;
@@ -536,7 +659,14 @@ impl<'a> Exec<'a> {
                     }
                 }
             }
-            Inst::Bitcast { d, s: src, fsize, nf, tsize, nt } => {
+            Inst::Bitcast {
+                d,
+                s: src,
+                fsize,
+                nf,
+                tsize,
+                nt,
+            } => {
                 for &lane in act {
                     let i = lane as usize;
                     let mut bytes = [0u8; 128];
@@ -570,8 +700,10 @@ impl<'a> Exec<'a> {
                 for &lane in act {
                     let i = lane as usize;
                     let g = |r: &Vec<u64>, x: u32| ops::float_to_f64(k, r[s(x, l) + i]);
-                    let (a0, a1, a2) = (g(&self.regs, a), g(&self.regs, a + 1), g(&self.regs, a + 2));
-                    let (b0, b1, b2) = (g(&self.regs, b), g(&self.regs, b + 1), g(&self.regs, b + 2));
+                    let (a0, a1, a2) =
+                        (g(&self.regs, a), g(&self.regs, a + 1), g(&self.regs, a + 2));
+                    let (b0, b1, b2) =
+                        (g(&self.regs, b), g(&self.regs, b + 1), g(&self.regs, b + 2));
                     let r = [a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0];
                     for (c, v) in r.iter().enumerate() {
                         self.regs[s(d + c as u32, l) + i] = ops::ftof_f64(*v, k, ops::Rm::Rte);
@@ -652,7 +784,11 @@ impl<'a> Exec<'a> {
                 Some(c) => c,
                 None => memory
                     .check(space, addr, span, i, site as usize)
-                    .map_err(|fault| Stop::Oob { lane: i, fault, write: false })?,
+                    .map_err(|fault| Stop::Oob {
+                        lane: i,
+                        fault,
+                        write: false,
+                    })?,
             };
             if n == 1 {
                 regs[ds + i] = mem::read_n::<N>(c);
@@ -705,7 +841,11 @@ impl<'a> Exec<'a> {
                 Some(c) => c,
                 None => memory
                     .check(space, addr, span, i, site as usize)
-                    .map_err(|fault| Stop::Oob { lane: i, fault, write: true })?,
+                    .map_err(|fault| Stop::Oob {
+                        lane: i,
+                        fault,
+                        write: true,
+                    })?,
             };
             if n == 1 {
                 mem::write_n::<N>(c, regs[vs + i]);
@@ -722,7 +862,15 @@ impl<'a> Exec<'a> {
     /// One sanitizer check for the whole address range the active lanes access (when
     /// the lanes access global or local memory), or None.
     #[inline]
-    fn span(&mut self, space: Space, ps: usize, len: u64, act: &[u32], full: bool, site: u32) -> Option<Span> {
+    fn span(
+        &mut self,
+        space: Space,
+        ps: usize,
+        len: u64,
+        act: &[u32],
+        full: bool,
+        site: u32,
+    ) -> Option<Span> {
         if act.len() < 2 || matches!(space, Space::Private | Space::Generic) {
             return None;
         }
@@ -739,7 +887,8 @@ impl<'a> Exec<'a> {
                 hi = hi.max(a);
             }
         }
-        self.mem.check_span(space, lo, hi.checked_add(len)?, site as usize)
+        self.mem
+            .check_span(space, lo, hi.checked_add(len)?, site as usize)
     }
 
     fn builtin(&self, b: Builtin, c: usize, lane: usize) -> u64 {
@@ -769,16 +918,18 @@ impl<'a> Exec<'a> {
             Builtin::GlobalOffset => dimv(g.offset, 0),
             Builtin::GlobalLinearId => {
                 let id = self.global_id(lane);
-                let gs: [u64; 3] = std::array::from_fn(|d| u64::from(g.size[d]) * u64::from(g.count[d]));
+                let gs: [u64; 3] =
+                    std::array::from_fn(|d| u64::from(g.size[d]) * u64::from(g.count[d]));
                 let rel: [u64; 3] = std::array::from_fn(|d| id[d] - u64::from(g.offset[d]));
                 (rel[2] * gs[1] + rel[1]) * gs[0] + rel[0]
             }
-            Builtin::LocalLinearId | Builtin::SubgroupId | Builtin::NumSubgroups | Builtin::NumEnqueuedSubgroups => {
-                match b {
-                    Builtin::LocalLinearId | Builtin::SubgroupId => lane as u64,
-                    _ => self.lanes as u64,
-                }
-            }
+            Builtin::LocalLinearId
+            | Builtin::SubgroupId
+            | Builtin::NumSubgroups
+            | Builtin::NumEnqueuedSubgroups => match b {
+                Builtin::LocalLinearId | Builtin::SubgroupId => lane as u64,
+                _ => self.lanes as u64,
+            },
             Builtin::WorkDim => u64::from(g.work_dim),
             // A sub-group is one work-item.
             Builtin::SubgroupSize | Builtin::SubgroupMaxSize => 1,
@@ -792,7 +943,10 @@ impl<'a> Exec<'a> {
         let fmt_addr = self.regs[s(pc.fmt, l) + lane];
         let fmt = self.read_cstr(fmt_addr, lane, site).ok_or(Stop::Oob {
             lane,
-            fault: Fault { address: fmt_addr, size: 1 },
+            fault: Fault {
+                address: fmt_addr,
+                size: 1,
+            },
             write: false,
         })?;
         let mut args = Vec::new();
@@ -806,7 +960,9 @@ impl<'a> Exec<'a> {
             if a.n == 1 {
                 args.push(one(get(0)));
             } else {
-                args.push(printf::Arg::Vector((0..u32::from(a.n)).map(|k| one(get(k))).collect()));
+                args.push(printf::Arg::Vector(
+                    (0..u32::from(a.n)).map(|k| one(get(k))).collect(),
+                ));
             }
         }
         let text = {
@@ -854,7 +1010,13 @@ fn split1(r: &mut [u64], d: usize, a: usize, l: usize) -> (&mut [u64], &[u64]) {
 fn split2(r: &mut [u64], d: usize, a: usize, b: usize, l: usize) -> (&mut [u64], &[u64], &[u64]) {
     let (lo, hi) = r.split_at_mut(d);
     let (dst, hi) = hi.split_at_mut(l);
-    let pick = |x: usize| -> &[u64] { if x < d { &lo[x..x + l] } else { &hi[x - d - l..x - d] } };
+    let pick = |x: usize| -> &[u64] {
+        if x < d {
+            &lo[x..x + l]
+        } else {
+            &hi[x - d - l..x - d]
+        }
+    };
     (dst, pick(a), pick(b))
 }
 
@@ -878,8 +1040,18 @@ fn copy(regs: &mut [u64], l: usize, act: &[u32], full: bool, d: Slot, src: Slot,
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn map1(regs: &mut [u64], l: usize, act: &[u32], full: bool, d: Slot, a: Slot, n: u16, f: impl Fn(u64) -> u64) {
+fn map1(
+    regs: &mut [u64],
+    l: usize,
+    act: &[u32],
+    full: bool,
+    d: Slot,
+    a: Slot,
+    n: u16,
+    f: impl Fn(u64) -> u64,
+) {
     for k in 0..u32::from(n) {
         let (ds, as_) = (s(d + k, l), s(a + k, l));
         if full && ds != as_ {
@@ -898,7 +1070,17 @@ fn map1(regs: &mut [u64], l: usize, act: &[u32], full: bool, d: Slot, a: Slot, n
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn map2(regs: &mut [u64], l: usize, act: &[u32], full: bool, d: Slot, a: Slot, b: Slot, n: u16, f: impl Fn(u64, u64) -> u64) {
+fn map2(
+    regs: &mut [u64],
+    l: usize,
+    act: &[u32],
+    full: bool,
+    d: Slot,
+    a: Slot,
+    b: Slot,
+    n: u16,
+    f: impl Fn(u64, u64) -> u64,
+) {
     for k in 0..u32::from(n) {
         let (ds, as_, bs) = (s(d + k, l), s(a + k, l), s(b + k, l));
         if full && !overlaps(ds, as_, l) && !overlaps(ds, bs, l) {
@@ -934,7 +1116,13 @@ fn map3(
         if full && !overlaps(ds, as_, l) && !overlaps(ds, bs, l) && !overlaps(ds, cs, l) {
             let (lo, hi) = regs.split_at_mut(ds);
             let (dst, hi) = hi.split_at_mut(l);
-            let pick = |x: usize| -> &[u64] { if x < ds { &lo[x..x + l] } else { &hi[x - ds - l..x - ds] } };
+            let pick = |x: usize| -> &[u64] {
+                if x < ds {
+                    &lo[x..x + l]
+                } else {
+                    &hi[x - ds - l..x - ds]
+                }
+            };
             let (x, y, z) = (pick(as_), pick(bs), pick(cs));
             for (((o, &p), &q), &r) in dst.iter_mut().zip(x).zip(y).zip(z) {
                 *o = f(p, q, r);
@@ -959,7 +1147,17 @@ fn bf32(x: f32) -> u64 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn bin(regs: &mut [u64], l: usize, act: &[u32], full: bool, op: BinOp, d: Slot, a: Slot, b: Slot, n: u16) {
+fn bin(
+    regs: &mut [u64],
+    l: usize,
+    act: &[u32],
+    full: bool,
+    op: BinOp,
+    d: Slot,
+    a: Slot,
+    b: Slot,
+    n: u16,
+) {
     match op {
         BinOp::IAdd(m) => map2(regs, l, act, full, d, a, b, n, |x, y| x.wrapping_add(y) & m),
         BinOp::ISub(m) => map2(regs, l, act, full, d, a, b, n, |x, y| x.wrapping_sub(y) & m),
@@ -969,18 +1167,30 @@ fn bin(regs: &mut [u64], l: usize, act: &[u32], full: bool, op: BinOp, d: Slot, 
         BinOp::Xor => map2(regs, l, act, full, d, a, b, n, |x, y| x ^ y),
         BinOp::ULt => map2(regs, l, act, full, d, a, b, n, |x, y| u64::from(x < y)),
         BinOp::IEq => map2(regs, l, act, full, d, a, b, n, |x, y| u64::from(x == y)),
-        BinOp::Shl(w) => map2(regs, l, act, full, d, a, b, n, |x, y| (x << (y % u64::from(w))) & ops::mask(w)),
-        BinOp::SLt(w) => map2(regs, l, act, full, d, a, b, n, |x, y| u64::from(sext(x, w) < sext(y, w))),
-        BinOp::F(Fk::S, FBin::Add) => map2(regs, l, act, full, d, a, b, n, |x, y| bf32(f32b(x) + f32b(y))),
-        BinOp::F(Fk::S, FBin::Sub) => map2(regs, l, act, full, d, a, b, n, |x, y| bf32(f32b(x) - f32b(y))),
-        BinOp::F(Fk::S, FBin::Mul) => map2(regs, l, act, full, d, a, b, n, |x, y| bf32(f32b(x) * f32b(y))),
-        BinOp::F(Fk::S, FBin::Div) => map2(regs, l, act, full, d, a, b, n, |x, y| bf32(f32b(x) / f32b(y))),
-        BinOp::F(Fk::D, FBin::Add) => {
-            map2(regs, l, act, full, d, a, b, n, |x, y| (f64::from_bits(x) + f64::from_bits(y)).to_bits())
-        }
-        BinOp::F(Fk::D, FBin::Mul) => {
-            map2(regs, l, act, full, d, a, b, n, |x, y| (f64::from_bits(x) * f64::from_bits(y)).to_bits())
-        }
+        BinOp::Shl(w) => map2(regs, l, act, full, d, a, b, n, |x, y| {
+            (x << (y % u64::from(w))) & ops::mask(w)
+        }),
+        BinOp::SLt(w) => map2(regs, l, act, full, d, a, b, n, |x, y| {
+            u64::from(sext(x, w) < sext(y, w))
+        }),
+        BinOp::F(Fk::S, FBin::Add) => map2(regs, l, act, full, d, a, b, n, |x, y| {
+            bf32(f32b(x) + f32b(y))
+        }),
+        BinOp::F(Fk::S, FBin::Sub) => map2(regs, l, act, full, d, a, b, n, |x, y| {
+            bf32(f32b(x) - f32b(y))
+        }),
+        BinOp::F(Fk::S, FBin::Mul) => map2(regs, l, act, full, d, a, b, n, |x, y| {
+            bf32(f32b(x) * f32b(y))
+        }),
+        BinOp::F(Fk::S, FBin::Div) => map2(regs, l, act, full, d, a, b, n, |x, y| {
+            bf32(f32b(x) / f32b(y))
+        }),
+        BinOp::F(Fk::D, FBin::Add) => map2(regs, l, act, full, d, a, b, n, |x, y| {
+            (f64::from_bits(x) + f64::from_bits(y)).to_bits()
+        }),
+        BinOp::F(Fk::D, FBin::Mul) => map2(regs, l, act, full, d, a, b, n, |x, y| {
+            (f64::from_bits(x) * f64::from_bits(y)).to_bits()
+        }),
         op => map2(regs, l, act, full, d, a, b, n, |x, y| ops::bin(op, x, y)),
     }
 }
@@ -989,21 +1199,42 @@ fn bin(regs: &mut [u64], l: usize, act: &[u32], full: bool, op: BinOp, d: Slot, 
 fn un(regs: &mut [u64], l: usize, act: &[u32], full: bool, op: UnOp, d: Slot, a: Slot, n: u16) {
     match op {
         UnOp::Mask(m) => map1(regs, l, act, full, d, a, n, |x| x & m),
-        UnOp::Sext(from, to) => map1(regs, l, act, full, d, a, n, |x| (sext(x, from) as u64) & ops::mask(to)),
+        UnOp::Sext(from, to) => map1(regs, l, act, full, d, a, n, |x| {
+            (sext(x, from) as u64) & ops::mask(to)
+        }),
         op => map1(regs, l, act, full, d, a, n, |x| ops::un(op, x)),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn tern(regs: &mut [u64], l: usize, act: &[u32], full: bool, op: TernOp, d: Slot, a: Slot, b: Slot, c: Slot, n: u16) {
+fn tern(
+    regs: &mut [u64],
+    l: usize,
+    act: &[u32],
+    full: bool,
+    op: TernOp,
+    d: Slot,
+    a: Slot,
+    b: Slot,
+    c: Slot,
+    n: u16,
+) {
     match op {
         // mad: a * b + c, rounding twice is allowed (and is what is fast without FMA).
-        TernOp::Mad(Fk::S) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| bf32(f32b(x) * f32b(y) + f32b(z))),
+        TernOp::Mad(Fk::S) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| {
+            bf32(f32b(x) * f32b(y) + f32b(z))
+        }),
         TernOp::Mad(Fk::D) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| {
             (f64::from_bits(x) * f64::from_bits(y) + f64::from_bits(z)).to_bits()
         }),
-        TernOp::Mad(Fk::H) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| H(H::get(x).0 * H::get(y).0 + H::get(z).0).put()),
-        TernOp::Fma(Fk::S) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| bf32(f32b(x).mul_add(f32b(y), f32b(z)))),
-        op => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| ops::tern(op, x, y, z)),
+        TernOp::Mad(Fk::H) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| {
+            H(H::get(x).0 * H::get(y).0 + H::get(z).0).put()
+        }),
+        TernOp::Fma(Fk::S) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| {
+            bf32(f32b(x).mul_add(f32b(y), f32b(z)))
+        }),
+        op => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| {
+            ops::tern(op, x, y, z)
+        }),
     }
 }

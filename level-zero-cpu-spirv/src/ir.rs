@@ -41,42 +41,161 @@ pub(crate) enum Builtin {
 /// One pre-decoded instruction.
 #[derive(Clone, Debug)]
 pub(crate) enum Inst {
-    Bin { op: BinOp, d: Slot, a: Slot, b: Slot, n: u16 },
-    Un { op: UnOp, d: Slot, a: Slot, n: u16 },
-    Tern { op: TernOp, d: Slot, a: Slot, b: Slot, c: Slot, n: u16 },
+    Bin {
+        op: BinOp,
+        d: Slot,
+        a: Slot,
+        b: Slot,
+        n: u16,
+    },
+    Un {
+        op: UnOp,
+        d: Slot,
+        a: Slot,
+        n: u16,
+    },
+    Tern {
+        op: TernOp,
+        d: Slot,
+        a: Slot,
+        b: Slot,
+        c: Slot,
+        n: u16,
+    },
     /// OpSelect: `c` has `n` components, or one broadcast to all.
-    Select { d: Slot, c: Slot, a: Slot, b: Slot, n: u16, scalar_cond: bool },
+    Select {
+        d: Slot,
+        c: Slot,
+        a: Slot,
+        b: Slot,
+        n: u16,
+        scalar_cond: bool,
+    },
     /// Copies `n` components.
-    Copy { d: Slot, s: Slot, n: u16 },
-    /// Sets `n` components to constants (from `Code::consts[at..at+n]`).
-    Const { d: Slot, at: u32, n: u16 },
+    Copy {
+        d: Slot,
+        s: Slot,
+        n: u16,
+    },
     /// d = base + off + sum(sext(idx) * stride) over `Code::gep_terms[at..at+len]`.
-    Gep { d: Slot, base: Slot, off: i64, at: u32, len: u16 },
+    Gep {
+        d: Slot,
+        base: Slot,
+        off: i64,
+        at: u32,
+        len: u16,
+    },
     /// Loads `n` components of `size` bytes at `p + k*stride`.
-    Load { d: Slot, p: Slot, size: u8, n: u16, stride: u16, space: Space, site: u32 },
+    Load {
+        d: Slot,
+        p: Slot,
+        size: u8,
+        n: u16,
+        stride: u16,
+        space: Space,
+        site: u32,
+    },
     /// Stores `n` components.
-    Store { p: Slot, v: Slot, size: u8, n: u16, stride: u16, space: Space, site: u32 },
+    Store {
+        p: Slot,
+        v: Slot,
+        size: u8,
+        n: u16,
+        stride: u16,
+        space: Space,
+        site: u32,
+    },
     /// Loads the scalar leaves of an aggregate (layout `Code::layouts[layout]`).
-    LoadAgg { d: Slot, p: Slot, layout: u32, space: Space, site: u32 },
+    LoadAgg {
+        d: Slot,
+        p: Slot,
+        layout: u32,
+        space: Space,
+        site: u32,
+    },
     /// Stores the scalar leaves of an aggregate.
-    StoreAgg { p: Slot, v: Slot, layout: u32, space: Space, site: u32 },
+    StoreAgg {
+        p: Slot,
+        v: Slot,
+        layout: u32,
+        space: Space,
+        site: u32,
+    },
     /// memcpy/memmove of `len` bytes (`len_slot` when not constant).
-    CopyMem { dst: Slot, src: Slot, len: u64, len_slot: Option<Slot>, dspace: Space, sspace: Space, site: u32 },
-    Atomic { op: AtomicOp, d: Slot, p: Slot, v: Slot, cmp: Slot, size: u8, space: Space, site: u32 },
+    CopyMem {
+        dst: Slot,
+        src: Slot,
+        len: u64,
+        len_slot: Option<Slot>,
+        dspace: Space,
+        sspace: Space,
+        site: u32,
+    },
+    Atomic {
+        op: AtomicOp,
+        d: Slot,
+        p: Slot,
+        v: Slot,
+        cmp: Slot,
+        size: u8,
+        space: Space,
+        site: u32,
+    },
     /// A built-in; `comp` selects one component of a 3-vector built-in (`n` is 1 then).
-    Builtin { d: Slot, b: Builtin, n: u16, comp: Option<u8> },
-    /// A built-in's component chosen at run time (out of range: the OpenCL default).
-    BuiltinDyn { d: Slot, b: Builtin, idx: Slot },
-    ExtractDyn { d: Slot, v: Slot, idx: Slot, n: u16 },
-    InsertDyn { d: Slot, v: Slot, x: Slot, idx: Slot, n: u16 },
+    Builtin {
+        d: Slot,
+        b: Builtin,
+        n: u16,
+        comp: Option<u8>,
+    },
+    ExtractDyn {
+        d: Slot,
+        v: Slot,
+        idx: Slot,
+        n: u16,
+    },
+    InsertDyn {
+        d: Slot,
+        v: Slot,
+        x: Slot,
+        idx: Slot,
+        n: u16,
+    },
     /// Reinterprets `nf` components of `fsize` bytes as `nt` components of `tsize` bytes.
-    Bitcast { d: Slot, s: Slot, fsize: u8, nf: u16, tsize: u8, nt: u16 },
-    Reduce { op: Reduce, k: Fk, d: Slot, a: Slot, b: Slot, n: u16 },
-    Cross { k: Fk, d: Slot, a: Slot, b: Slot },
-    Normalize { k: Fk, d: Slot, a: Slot, n: u16 },
+    Bitcast {
+        d: Slot,
+        s: Slot,
+        fsize: u8,
+        nf: u16,
+        tsize: u8,
+        nt: u16,
+    },
+    Reduce {
+        op: Reduce,
+        k: Fk,
+        d: Slot,
+        a: Slot,
+        b: Slot,
+        n: u16,
+    },
+    Cross {
+        k: Fk,
+        d: Slot,
+        a: Slot,
+        b: Slot,
+    },
+    Normalize {
+        k: Fk,
+        d: Slot,
+        a: Slot,
+        n: u16,
+    },
     /// printf: `Code::printfs[call]`.
-    Printf { d: Slot, call: u32 },
-    /// Shuffle with dynamic mask (OpenCL shuffle/shuffle2 are not used by clang 15; reserved).
+    Printf {
+        d: Slot,
+        call: u32,
+    },
+    /// A memory fence (OpMemoryBarrier, sub-group barriers).
     Fence,
 }
 
@@ -123,8 +242,16 @@ pub(crate) struct Edge {
 #[derive(Clone, Debug)]
 pub(crate) enum Term {
     Jump(Edge),
-    Branch { c: Slot, t: Edge, f: Edge },
-    Switch { sel: Slot, cases: Vec<(u64, Edge)>, default: Edge },
+    Branch {
+        c: Slot,
+        t: Edge,
+        f: Edge,
+    },
+    Switch {
+        sel: Slot,
+        cases: Vec<(u64, Edge)>,
+        default: Edge,
+    },
     /// The work-item is done.
     Return,
     /// Wait for the whole work-group, then continue at the block.

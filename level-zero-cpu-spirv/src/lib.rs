@@ -22,6 +22,8 @@
 //!   and the work-item's private memory before it happens; a bad access stops the launch with
 //!   [`ExecError::OutOfBounds`] and touches nothing.
 
+#![warn(missing_docs)]
+
 mod check;
 mod decode;
 mod exec;
@@ -32,9 +34,9 @@ mod ops;
 mod printf;
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::fmt;
 
 /// What `zeModuleCreate` passes on.
 #[derive(Clone, Debug, Default)]
@@ -264,7 +266,10 @@ impl Program {
         let mut out = [1u32; 3];
         for d in 0..3 {
             let g = global_size[d].max(1);
-            let best = (1..=budget.min(g)).rev().find(|s| g % s == 0).unwrap_or(1);
+            let best = (1..=budget.min(g))
+                .rev()
+                .find(|s| g.is_multiple_of(*s))
+                .unwrap_or(1);
             out[d] = best;
             budget /= best;
         }
@@ -289,24 +294,36 @@ impl Program {
             .kernels
             .iter()
             .position(|k| k.name == launch.kernel)
-            .ok_or_else(|| ExecError::InvalidLaunch(format!("no kernel `{}` in this program", launch.kernel)))?;
+            .ok_or_else(|| {
+                ExecError::InvalidLaunch(format!("no kernel `{}` in this program", launch.kernel))
+            })?;
         let info = &self.kernels[idx];
         let code = &self.codes[idx];
         let invalid = |m: String| ExecError::InvalidLaunch(format!("kernel `{}`: {m}", info.name));
         if launch.args.len() != info.args.len() {
-            return Err(invalid(format!("{} arguments given, the kernel has {}", launch.args.len(), info.args.len())));
+            return Err(invalid(format!(
+                "{} arguments given, the kernel has {}",
+                launch.args.len(),
+                info.args.len()
+            )));
         }
         for (k, (a, ai)) in launch.args.iter().zip(&info.args).enumerate() {
             match (ai.kind, a) {
                 (ArgKind::LocalPointer, ArgValue::Local(_)) => {}
                 (ArgKind::LocalPointer, ArgValue::Bytes(_)) => {
-                    return Err(invalid(format!("argument {k} is a __local pointer: give its size in bytes")));
+                    return Err(invalid(format!(
+                        "argument {k} is a __local pointer: give its size in bytes"
+                    )));
                 }
                 (_, ArgValue::Local(_)) => {
                     return Err(invalid(format!("argument {k} is not a __local pointer")));
                 }
                 (_, ArgValue::Bytes(b)) if b.len() != ai.size => {
-                    return Err(invalid(format!("argument {k} has {} bytes, the kernel expects {}", b.len(), ai.size)));
+                    return Err(invalid(format!(
+                        "argument {k} has {} bytes, the kernel expects {}",
+                        b.len(),
+                        ai.size
+                    )));
                 }
                 _ => {}
             }
@@ -317,12 +334,16 @@ impl Program {
         }
         let lanes = gs.iter().map(|&x| u64::from(x)).product::<u64>();
         if lanes > u64::from(MAX_GROUP_SIZE) {
-            return Err(invalid(format!("group size {gs:?} exceeds {MAX_GROUP_SIZE} work-items")));
+            return Err(invalid(format!(
+                "group size {gs:?} exceeds {MAX_GROUP_SIZE} work-items"
+            )));
         }
         if let Some(r) = info.required_group_size
             && r != gs
         {
-            return Err(invalid(format!("group size {gs:?} differs from the kernel's reqd_work_group_size {r:?}")));
+            return Err(invalid(format!(
+                "group size {gs:?} differs from the kernel's reqd_work_group_size {r:?}"
+            )));
         }
         let gc = launch.group_count;
         if gc.contains(&0) {
@@ -338,11 +359,24 @@ impl Program {
             }
         }
         if local_total > 1 << 28 {
-            return Err(invalid(format!("{local_total} bytes of local memory per work-group is too much")));
+            return Err(invalid(format!(
+                "{local_total} bytes of local memory per work-group is too much"
+            )));
         }
         let global = |d: usize| u64::from(gs[d]) * u64::from(gc[d]);
-        let work_dim = if global(2) > 1 { 3 } else if global(1) > 1 { 2 } else { 1 };
-        let grid = exec::Grid { size: gs, count: gc, offset: launch.global_offset, work_dim };
+        let work_dim = if global(2) > 1 {
+            3
+        } else if global(1) > 1 {
+            2
+        } else {
+            1
+        };
+        let grid = exec::Grid {
+            size: gs,
+            count: gc,
+            offset: launch.global_offset,
+            work_dim,
+        };
         let sh = exec::Shared {
             code,
             grid,
@@ -366,7 +400,13 @@ impl Program {
                 worker(&sh, name, &next, total, &stop, &error, &out)
             }));
             if r.is_err() {
-                record(&error, &stop, ExecError::Failed(format!("kernel `{name}`: internal error in the engine (a bug)")));
+                record(
+                    &error,
+                    &stop,
+                    ExecError::Failed(format!(
+                        "kernel `{name}`: internal error in the engine (a bug)"
+                    )),
+                );
             }
         };
         if workers <= 1 {
@@ -390,7 +430,11 @@ impl Program {
 /// The number of worker threads (cached: `available_parallelism` reads cgroup files).
 fn cores() -> u64 {
     static CORES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map(|n| n.get() as u64).unwrap_or(1))
+    *CORES.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get() as u64)
+            .unwrap_or(1)
+    })
 }
 
 fn record(error: &Mutex<Option<ExecError>>, stop: &AtomicBool, e: ExecError) {
@@ -412,7 +456,13 @@ fn worker(
 ) {
     let mut ex = match exec::Exec::new(sh) {
         Ok(e) => e,
-        Err(m) => return record(error, stop, ExecError::Failed(format!("kernel `{name}`: {m}"))),
+        Err(m) => {
+            return record(
+                error,
+                stop,
+                ExecError::Failed(format!("kernel `{name}`: {m}")),
+            );
+        }
     };
     let [cx, cy, _] = sh.grid.count.map(u64::from);
     loop {
@@ -423,7 +473,11 @@ fn worker(
         if g >= total {
             return;
         }
-        let gid = [(g % cx) as u32, ((g / cx) % cy) as u32, (g / (cx * cy)) as u32];
+        let gid = [
+            (g % cx) as u32,
+            ((g / cx) % cy) as u32,
+            (g / (cx * cy)) as u32,
+        ];
         let r = ex.run_group(gid);
         if !ex.out.is_empty() {
             let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
@@ -454,14 +508,21 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
     let md = module::Mod::new(&m, options.spec_constants)?;
     let mut log = String::new();
     if !options.flags.trim().is_empty() {
-        log.push_str(&format!("note: build flags `{}` do not change code generation in this engine\n", options.flags.trim()));
+        log.push_str(&format!(
+            "note: build flags `{}` do not change code generation in this engine\n",
+            options.flags.trim()
+        ));
     }
     // Program-scope variables (global and constant): one buffer, stable addresses.
     let mut layout = Vec::new();
     let mut total = 0u64;
     for &g in &md.global_order {
         let v = &md.globals[&g];
-        if matches!(v.class, rspirv::spirv::StorageClass::UniformConstant | rspirv::spirv::StorageClass::CrossWorkgroup) {
+        if matches!(
+            v.class,
+            rspirv::spirv::StorageClass::UniformConstant
+                | rspirv::spirv::StorageClass::CrossWorkgroup
+        ) {
             let (size, align) = md.size_align(v.pointee, 0)?;
             let a = align.clamp(1, 128);
             let off = total.div_ceil(a) * a;
@@ -476,7 +537,11 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
     for &(g, off, size) in &layout {
         let v = &md.globals[&g];
         if let Some(init) = v.init {
-            md.const_bytes(init, v.pointee, &mut bytes[off as usize..(off + size) as usize])?;
+            md.const_bytes(
+                init,
+                v.pointee,
+                &mut bytes[off as usize..(off + size) as usize],
+            )?;
         }
     }
     let storage = mem::RawBuf::zeroed(total as usize);
@@ -489,7 +554,11 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
         addr.insert(g, base + off);
         global_ranges.push((base + off, base + off + size));
         if let Some(n) = md.names.get(&g).or_else(|| md.exports.get(&g)) {
-            globals.push(GlobalVariable { name: n.clone(), address: base + off, size: size as usize });
+            globals.push(GlobalVariable {
+                name: n.clone(),
+                address: base + off,
+                size: size as usize,
+            });
         }
     }
     let mut kernels = Vec::new();
@@ -500,7 +569,8 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
             Some(rspirv::dr::Operand::LiteralString(s)) => s.clone(),
             _ => return Err("invalid SPIR-V: entry point without a name".into()),
         };
-        let (info, code) = decode::kernel(&md, fid, &name, &addr).map_err(|e| format!("kernel `{name}`: {e}"))?;
+        let (info, code) =
+            decode::kernel(&md, fid, &name, &addr).map_err(|e| format!("kernel `{name}`: {e}"))?;
         kernels.push(info);
         codes.push(code);
     }
@@ -508,5 +578,12 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
         log.push_str(w);
         log.push('\n');
     }
-    Ok(Program { kernels, globals, log, codes, _storage: storage, global_ranges })
+    Ok(Program {
+        kernels,
+        globals,
+        log,
+        codes,
+        _storage: storage,
+        global_ranges,
+    })
 }

@@ -67,7 +67,10 @@ impl RawBuf {
 
     /// Copies `bytes` to offset `at` (initialisation by the engine itself, not by a kernel).
     pub(crate) fn write_at(&self, at: usize, bytes: &[u8]) {
-        assert!(at <= self.len && bytes.len() <= self.len - at, "RawBuf::write_at out of range");
+        assert!(
+            at <= self.len && bytes.len() <= self.len - at,
+            "RawBuf::write_at out of range"
+        );
         // SAFETY: the range [at, at + len) is inside this allocation (asserted above); the
         // source is a distinct Rust slice, so the ranges cannot overlap.
         unsafe {
@@ -140,8 +143,14 @@ impl Checked {
     /// The sub-range `[off, off + len)` of a checked range.
     #[inline]
     pub(crate) fn part(self, off: u64, len: u64) -> Checked {
-        assert!(off <= self.len && len <= self.len - off, "Checked::part out of range");
-        Checked { addr: self.addr + off, len }
+        assert!(
+            off <= self.len && len <= self.len - off,
+            "Checked::part out of range"
+        );
+        Checked {
+            addr: self.addr + off,
+            len,
+        }
     }
 }
 
@@ -192,7 +201,10 @@ impl<'a> Memory<'a> {
         lane: usize,
         site: usize,
     ) -> Result<Checked, Fault> {
-        let fault = Fault { address: addr, size: len };
+        let fault = Fault {
+            address: addr,
+            size: len,
+        };
         let end = addr.checked_add(len).ok_or(fault)?;
         let ok = match space {
             Space::Global => self.check_global(addr, end, site),
@@ -204,14 +216,24 @@ impl<'a> Memory<'a> {
                     || self.check_global(addr, end, site)
             }
         };
-        if ok && len > 0 { Ok(Checked { addr, len }) } else { Err(fault) }
+        if ok && len > 0 {
+            Ok(Checked { addr, len })
+        } else {
+            Err(fault)
+        }
     }
 
     /// Checks `[lo, hi)` at once for lanes that access it together (global, constant or
     /// local memory only). `None` when the range is not wholly inside one allowed region;
     /// the caller then checks lane by lane.
     #[inline]
-    pub(crate) fn check_span(&mut self, space: Space, lo: u64, hi: u64, site: usize) -> Option<Span> {
+    pub(crate) fn check_span(
+        &mut self,
+        space: Space,
+        lo: u64,
+        hi: u64,
+        site: usize,
+    ) -> Option<Span> {
         if hi <= lo {
             return None;
         }
@@ -242,7 +264,11 @@ impl<'a> Memory<'a> {
     fn check_global_slow(&mut self, addr: u64, end: u64, site: usize) -> bool {
         let found = match self.map.find(addr) {
             Some((base, size)) => Some((base, base.saturating_add(size))),
-            None => self.globals.iter().copied().find(|g| addr >= g.0 && addr < g.1),
+            None => self
+                .globals
+                .iter()
+                .copied()
+                .find(|g| addr >= g.0 && addr < g.1),
         };
         match found {
             Some(r) if within(r, addr, end) => {
@@ -359,13 +385,13 @@ pub(crate) enum AtomicOp {
 /// `Err(())` when the location is not naturally aligned.
 #[allow(clippy::result_unit_err)]
 pub(crate) fn atomic(c: Checked, op: AtomicOp, v: u64, cmp: u64) -> Result<u64, ()> {
-    if c.len == 4 && c.addr % 4 == 0 {
+    if c.len == 4 && c.addr.is_multiple_of(4) {
         // SAFETY: `c` proves the 4 bytes are accessible memory, the address is 4-aligned
         // (checked just above), and every access to it that may be concurrent is either
         // atomic or a kernel-level data race that the device memory model allows.
         let a = unsafe { AtomicU32::from_ptr(c.addr as *mut u32) };
         Ok(u64::from(atomic32(a, op, v as u32, cmp as u32)))
-    } else if c.len == 8 && c.addr % 8 == 0 {
+    } else if c.len == 8 && c.addr.is_multiple_of(8) {
         // SAFETY: as above, for 8 aligned bytes.
         let a = unsafe { AtomicU64::from_ptr(c.addr as *mut u64) };
         Ok(atomic64(a, op, v, cmp))
@@ -407,11 +433,3 @@ macro_rules! atomic_impl {
 }
 atomic_impl!(atomic32, AtomicU32, u32, i32);
 atomic_impl!(atomic64, AtomicU64, u64, i64);
-
-/// Reads `c.len` bytes into a vector (printf's `%s`).
-pub(crate) fn read_bytes(c: Checked) -> Vec<u8> {
-    let mut v = vec![0u8; c.len as usize];
-    // SAFETY: `c` proves the range is accessible; `v` is a distinct, large enough buffer.
-    unsafe { std::ptr::copy_nonoverlapping(c.addr as *const u8, v.as_mut_ptr(), v.len()) };
-    v
-}

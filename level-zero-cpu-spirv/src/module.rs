@@ -53,12 +53,6 @@ impl Sc {
             Sc::Ptr => 8,
         }
     }
-    pub(crate) fn bits(self) -> u8 {
-        match self {
-            Sc::Bool => 1,
-            _ => self.bytes() * 8,
-        }
-    }
 }
 
 /// A module-scope variable.
@@ -97,7 +91,9 @@ pub(crate) struct Mod<'a> {
 fn id(o: Option<&Operand>) -> Res<Word> {
     match o {
         Some(Operand::IdRef(w) | Operand::IdScope(w) | Operand::IdMemorySemantics(w)) => Ok(*w),
-        other => Err(format!("invalid SPIR-V: expected an id operand, found {other:?}")),
+        other => Err(format!(
+            "invalid SPIR-V: expected an id operand, found {other:?}"
+        )),
     }
 }
 
@@ -106,13 +102,14 @@ fn lit(o: Option<&Operand>) -> Res<u64> {
         Some(Operand::LiteralBit32(w)) => Ok(u64::from(*w)),
         Some(Operand::LiteralBit64(w)) => Ok(*w),
         Some(Operand::LiteralExtInstInteger(w)) => Ok(u64::from(*w)),
-        other => Err(format!("invalid SPIR-V: expected a literal operand, found {other:?}")),
+        other => Err(format!(
+            "invalid SPIR-V: expected a literal operand, found {other:?}"
+        )),
     }
 }
 
 pub(crate) fn op_id(i: &dr::Instruction, n: usize) -> Res<Word> {
-    id(i.operands.get(n))
-        .map_err(|e| format!("{e} (operand {n} of Op{:?})", i.class.opcode))
+    id(i.operands.get(n)).map_err(|e| format!("{e} (operand {n} of Op{:?})", i.class.opcode))
 }
 
 pub(crate) fn op_lit(i: &dr::Instruction, n: usize) -> Res<u64> {
@@ -120,11 +117,17 @@ pub(crate) fn op_lit(i: &dr::Instruction, n: usize) -> Res<u64> {
 }
 
 pub(crate) fn result(i: &dr::Instruction) -> Res<Word> {
-    i.result_id.ok_or_else(|| format!("invalid SPIR-V: Op{:?} without a result id", i.class.opcode))
+    i.result_id
+        .ok_or_else(|| format!("invalid SPIR-V: Op{:?} without a result id", i.class.opcode))
 }
 
 pub(crate) fn result_type(i: &dr::Instruction) -> Res<Word> {
-    i.result_type.ok_or_else(|| format!("invalid SPIR-V: Op{:?} without a result type", i.class.opcode))
+    i.result_type.ok_or_else(|| {
+        format!(
+            "invalid SPIR-V: Op{:?} without a result type",
+            i.class.opcode
+        )
+    })
 }
 
 fn builtin_of(b: spirv::BuiltIn) -> Res<Builtin> {
@@ -195,7 +198,10 @@ impl<'a> Mod<'a> {
         md.decorations()?;
         md.types_and_values(spec)?;
         for (n, f) in m.functions.iter().enumerate() {
-            let def = f.def.as_ref().ok_or("invalid SPIR-V: function without OpFunction")?;
+            let def = f
+                .def
+                .as_ref()
+                .ok_or("invalid SPIR-V: function without OpFunction")?;
             let fid = result(def)?;
             md.funcs.insert(fid, n);
             md.ty_of.insert(fid, result_type(def)?);
@@ -257,8 +263,9 @@ impl<'a> Mod<'a> {
                     }
                 }
                 Decoration::FuncParamAttr => {
-                    if let Some(Operand::FunctionParameterAttribute(spirv::FunctionParameterAttribute::ByVal)) =
-                        i.operands.get(2)
+                    if let Some(Operand::FunctionParameterAttribute(
+                        spirv::FunctionParameterAttribute::ByVal,
+                    )) = i.operands.get(2)
                     {
                         self.byval.insert(t);
                     }
@@ -281,8 +288,10 @@ impl<'a> Mod<'a> {
                     self.packed.insert(t);
                 }
                 Decoration::LinkageAttributes => {
-                    if let (Some(Operand::LiteralString(name)), Some(Operand::LinkageType(spirv::LinkageType::Export))) =
-                        (i.operands.get(2), i.operands.get(3))
+                    if let (
+                        Some(Operand::LiteralString(name)),
+                        Some(Operand::LinkageType(spirv::LinkageType::Export)),
+                    ) = (i.operands.get(2), i.operands.get(3))
                     {
                         self.exports.insert(t, name.clone());
                     }
@@ -519,12 +528,17 @@ impl<'a> Mod<'a> {
     }
 
     pub(crate) fn ty(&self, t: Word) -> Res<&Ty> {
-        self.types.get(&t).ok_or_else(|| format!("invalid SPIR-V: %{t} is not a type"))
+        self.types
+            .get(&t)
+            .ok_or_else(|| format!("invalid SPIR-V: %{t} is not a type"))
     }
 
     /// The type of a value id.
     pub(crate) fn type_of(&self, v: Word) -> Res<Word> {
-        self.ty_of.get(&v).copied().ok_or_else(|| format!("invalid SPIR-V: %{v} has no type"))
+        self.ty_of
+            .get(&v)
+            .copied()
+            .ok_or_else(|| format!("invalid SPIR-V: %{v} has no type"))
     }
 
     /// (size, alignment) in bytes, OpenCL C layout (vec3 is the size of vec4; CPacked
@@ -550,7 +564,10 @@ impl<'a> Mod<'a> {
             Ty::Array(e, len) => {
                 let (es, ea) = self.size_align(*e, depth + 1)?;
                 let stride = es.div_ceil(ea.max(1)) * ea.max(1);
-                let size = stride.checked_mul(*len).filter(|s| *s <= MAX_TYPE_SIZE).ok_or("type too large")?;
+                let size = stride
+                    .checked_mul(*len)
+                    .filter(|s| *s <= MAX_TYPE_SIZE)
+                    .ok_or("type too large")?;
                 (size, ea)
             }
             Ty::Struct(ms) => {
@@ -603,7 +620,14 @@ impl<'a> Mod<'a> {
         Ok(out)
     }
 
-    fn leaves_into(&self, t: Word, base: u64, out: &mut Vec<(u64, Sc)>, limit: usize, depth: u32) -> Res<()> {
+    fn leaves_into(
+        &self,
+        t: Word,
+        base: u64,
+        out: &mut Vec<(u64, Sc)>,
+        limit: usize,
+        depth: u32,
+    ) -> Res<()> {
         if depth > 64 {
             return Err("type nesting too deep".into());
         }
@@ -662,7 +686,9 @@ impl<'a> Mod<'a> {
         let n = match self.ty(t)? {
             Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..) => 1,
             Ty::Vector(_, n) => *n as usize,
-            Ty::Array(e, len) => self.leaf_count_depth(*e, limit, depth + 1)?.saturating_mul(*len as usize),
+            Ty::Array(e, len) => self
+                .leaf_count_depth(*e, limit, depth + 1)?
+                .saturating_mul(*len as usize),
             Ty::Struct(ms) => {
                 let mut n = 0usize;
                 for m in ms {
@@ -673,7 +699,9 @@ impl<'a> Mod<'a> {
             Ty::Void | Ty::Func(..) | Ty::Opaque(_) => 0,
         };
         if n > limit {
-            return Err(format!("a value of type %{t} has more than {limit} scalar components"));
+            return Err(format!(
+                "a value of type %{t} has more than {limit} scalar components"
+            ));
         }
         Ok(n)
     }
@@ -700,7 +728,10 @@ impl<'a> Mod<'a> {
 
     /// Serialises a constant's leaves into memory bytes of its type's layout.
     pub(crate) fn const_bytes(&self, c: Word, t: Word, out: &mut [u8]) -> Res<()> {
-        let vals = self.consts.get(&c).ok_or("invalid SPIR-V: initializer is not a constant")?;
+        let vals = self
+            .consts
+            .get(&c)
+            .ok_or("invalid SPIR-V: initializer is not a constant")?;
         let leaves = self.leaves(t, MAX_CONST_LEAVES)?;
         if leaves.len() != vals.len() {
             return Err("invalid SPIR-V: initializer does not match the variable's type".into());

@@ -52,7 +52,6 @@ pub(crate) trait Fl: Copy + PartialOrd {
     fn add(self, o: Self) -> Self;
     fn sub(self, o: Self) -> Self;
     fn mul(self, o: Self) -> Self;
-    fn div(self, o: Self) -> Self;
     fn fma(self, a: Self, b: Self) -> Self;
     fn un(self, f: FUn) -> Self;
     fn bin(self, o: Self, f: FBin) -> Self;
@@ -89,10 +88,6 @@ macro_rules! float_impl {
             #[inline(always)]
             fn mul(self, o: Self) -> Self {
                 self * o
-            }
-            #[inline(always)]
-            fn div(self, o: Self) -> Self {
-                self / o
             }
             #[inline(always)]
             fn fma(self, a: Self, b: Self) -> Self {
@@ -155,7 +150,6 @@ macro_rules! float_impl {
                     FUn::Degrees => x * (180.0 / std::f64::consts::PI) as $t,
                     FUn::Radians => x * (std::f64::consts::PI / 180.0) as $t,
                     FUn::Recip => 1.0 / x,
-                    FUn::Fract => (x - x.floor()).min(<$t>::from_bits(<$t>::to_bits(1.0) - 1)),
                     FUn::Logb => {
                         if x == 0.0 {
                             <$t>::NEG_INFINITY
@@ -179,7 +173,11 @@ macro_rules! float_impl {
                     // OpFMod: the sign of y.
                     FBin::Mod => {
                         let r = x % y;
-                        if r != 0.0 && ((r < 0.0) != (y < 0.0)) { r + y } else { r }
+                        if r != 0.0 && ((r < 0.0) != (y < 0.0)) {
+                            r + y
+                        } else {
+                            r
+                        }
                     }
                     FBin::Min => {
                         if y < x || x.is_nan() {
@@ -244,7 +242,9 @@ macro_rules! float_impl {
     };
 }
 
-float_impl!(f32, |x: u64| f32::from_bits(x as u32), |v: f32| u64::from(v.to_bits()));
+float_impl!(f32, |x: u64| f32::from_bits(x as u32), |v: f32| u64::from(
+    v.to_bits()
+));
 float_impl!(f64, f64::from_bits, f64::to_bits);
 
 /// `half`, computed in f32.
@@ -274,9 +274,6 @@ impl Fl for H {
     }
     fn mul(self, o: Self) -> Self {
         H(self.0 * o.0)
-    }
-    fn div(self, o: Self) -> Self {
-        H(self.0 / o.0)
     }
     fn fma(self, a: Self, b: Self) -> Self {
         // Exact product in f64, one rounding to f16 of the f64 sum is close enough to a
@@ -337,7 +334,6 @@ pub(crate) enum FUn {
     Degrees,
     Radians,
     Recip,
-    Fract,
     Logb,
 }
 
@@ -486,7 +482,11 @@ pub(crate) fn bin(op: BinOp, a: u64, b: u64) -> u64 {
         BinOp::SMod(w) => {
             let (x, y) = (sext(a, w), sext(b, w));
             let r = x.checked_rem(y).unwrap_or(0);
-            let r = if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r };
+            let r = if r != 0 && ((r < 0) != (y < 0)) {
+                r + y
+            } else {
+                r
+            };
             (r as u64) & mask(w)
         }
         BinOp::Shl(w) => (a << (b % u64::from(w))) & mask(w),
@@ -547,7 +547,7 @@ pub(crate) fn bin(op: BinOp, a: u64, b: u64) -> u64 {
         BinOp::SAddSat(w) => sat_s(i128::from(sext(a, w)) + i128::from(sext(b, w)), w),
         BinOp::UAddSat(w) => (u128::from(a) + u128::from(b)).min(u128::from(mask(w))) as u64,
         BinOp::SSubSat(w) => sat_s(i128::from(sext(a, w)) - i128::from(sext(b, w)), w),
-        BinOp::USubSat(w) => a.saturating_sub(b),
+        BinOp::USubSat(_) => a.saturating_sub(b),
         BinOp::Rotate(w) => {
             let s = (b % u64::from(w)) as u32;
             if s == 0 {
@@ -556,15 +556,21 @@ pub(crate) fn bin(op: BinOp, a: u64, b: u64) -> u64 {
                 ((a << s) | (a >> (u32::from(w) - s))) & mask(w)
             }
         }
-        BinOp::SHadd(w) => (((i128::from(sext(a, w)) + i128::from(sext(b, w))) >> 1) as u64) & mask(w),
+        BinOp::SHadd(w) => {
+            (((i128::from(sext(a, w)) + i128::from(sext(b, w))) >> 1) as u64) & mask(w)
+        }
         BinOp::UHadd(w) => (((u128::from(a) + u128::from(b)) >> 1) as u64) & mask(w),
         BinOp::SRhadd(w) => {
             (((i128::from(sext(a, w)) + i128::from(sext(b, w)) + 1) >> 1) as u64) & mask(w)
         }
         BinOp::URhadd(w) => (((u128::from(a) + u128::from(b) + 1) >> 1) as u64) & mask(w),
-        BinOp::SAbsDiff(w) => (i128::from(sext(a, w)) - i128::from(sext(b, w))).unsigned_abs() as u64 & mask(w),
+        BinOp::SAbsDiff(w) => {
+            (i128::from(sext(a, w)) - i128::from(sext(b, w))).unsigned_abs() as u64 & mask(w)
+        }
         BinOp::UAbsDiff(w) => a.abs_diff(b) & mask(w),
-        BinOp::SMul24(w) => (sext(a & 0xff_ffff, 24).wrapping_mul(sext(b & 0xff_ffff, 24)) as u64) & mask(w),
+        BinOp::SMul24(w) => {
+            (sext(a & 0xff_ffff, 24).wrapping_mul(sext(b & 0xff_ffff, 24)) as u64) & mask(w)
+        }
         BinOp::UMul24(w) => ((a & 0xff_ffff).wrapping_mul(b & 0xff_ffff)) & mask(w),
         BinOp::FInt(k, op, w) => match k {
             Fk::H => fint::<H>(a, b, op, w),
@@ -609,8 +615,6 @@ pub(crate) enum UnOp {
     Popcount,
     Clz(u8),
     Ctz(u8),
-    /// A bool to 0/1 (OpAny / OpAll on scalars, copies).
-    NonZero,
 }
 
 fn to_f64_any(k: Fk, a: u64) -> f64 {
@@ -646,7 +650,11 @@ fn ftoi(k: Fk, a: u64, bits: u8, signed: bool, rm: Rm) -> u64 {
 
 /// Exact value of an integer as i128.
 fn int_val(a: u64, bits: u8, signed: bool) -> i128 {
-    if signed { i128::from(sext(a, bits)) } else { i128::from(a) }
+    if signed {
+        i128::from(sext(a, bits))
+    } else {
+        i128::from(a)
+    }
 }
 
 /// Integer to float with a rounding mode: round to nearest, then step toward the requested
@@ -708,7 +716,13 @@ pub(crate) fn ftof_f64(x: f64, to: Fk, rm: Rm) -> u64 {
         Fk::D => x.to_bits(),
         Fk::S => {
             let r = x as f32;
-            let r = adjust32(r, f64::from(r).partial_cmp(&x).unwrap_or(std::cmp::Ordering::Equal), rm);
+            let r = adjust32(
+                r,
+                f64::from(r)
+                    .partial_cmp(&x)
+                    .unwrap_or(std::cmp::Ordering::Equal),
+                rm,
+            );
             u64::from(r.to_bits())
         }
         Fk::H => {
@@ -793,7 +807,6 @@ pub(crate) fn un(op: UnOp, a: u64) -> u64 {
         UnOp::Popcount => u64::from(a.count_ones()),
         UnOp::Clz(w) => u64::from(a.leading_zeros()) - (64 - u64::from(w)),
         UnOp::Ctz(w) => u64::from(a.trailing_zeros()).min(u64::from(w)),
-        UnOp::NonZero => u64::from(a != 0),
     }
 }
 
@@ -838,13 +851,15 @@ fn tern_f<F: Fl>(op: TernOp, a: u64, b: u64, c: u64) -> u64 {
 #[inline(always)]
 pub(crate) fn tern(op: TernOp, a: u64, b: u64, c: u64) -> u64 {
     match op {
-        TernOp::Fma(k) | TernOp::Mad(k) | TernOp::FClamp(k) | TernOp::Mix(k) | TernOp::SmoothStep(k) => {
-            match k {
-                Fk::H => tern_f::<H>(op, a, b, c),
-                Fk::S => tern_f::<f32>(op, a, b, c),
-                Fk::D => tern_f::<f64>(op, a, b, c),
-            }
-        }
+        TernOp::Fma(k)
+        | TernOp::Mad(k)
+        | TernOp::FClamp(k)
+        | TernOp::Mix(k)
+        | TernOp::SmoothStep(k) => match k {
+            Fk::H => tern_f::<H>(op, a, b, c),
+            Fk::S => tern_f::<f32>(op, a, b, c),
+            Fk::D => tern_f::<f64>(op, a, b, c),
+        },
         TernOp::SClamp(w) => bin(BinOp::SMin(w), bin(BinOp::SMax(w), a, b), c),
         TernOp::UClamp => a.max(b).min(c),
         TernOp::SMad24(w) => bin(BinOp::IAdd(mask(w)), bin(BinOp::SMul24(w), a, b), c),
@@ -860,7 +875,11 @@ pub(crate) fn tern(op: TernOp, a: u64, b: u64, c: u64) -> u64 {
         }
         TernOp::Bitselect => (a & !c) | (b & c),
         TernOp::Select(w, vector) => {
-            let pick = if vector { (c >> (w - 1)) & 1 != 0 } else { c != 0 };
+            let pick = if vector {
+                (c >> (w - 1)) & 1 != 0
+            } else {
+                c != 0
+            };
             if pick { b } else { a }
         }
     }
@@ -887,7 +906,12 @@ pub(crate) fn reduce_f(k: Fk, op: Reduce, a: &[u64], b: &[u64]) -> u64 {
     let r = match op {
         Reduce::Dot => a.iter().zip(b).map(|(&x, &y)| g(x) * g(y)).sum::<f64>(),
         Reduce::Length => a.iter().map(|&x| g(x) * g(x)).sum::<f64>().sqrt(),
-        Reduce::Distance => a.iter().zip(b).map(|(&x, &y)| (g(x) - g(y)).powi(2)).sum::<f64>().sqrt(),
+        Reduce::Distance => a
+            .iter()
+            .zip(b)
+            .map(|(&x, &y)| (g(x) - g(y)).powi(2))
+            .sum::<f64>()
+            .sqrt(),
         Reduce::Any => return u64::from(a.iter().any(|&x| x != 0)),
         Reduce::All => return u64::from(a.iter().all(|&x| x != 0)),
     };

@@ -50,7 +50,17 @@ pub(crate) fn format(
             i += 1;
             continue;
         }
-        let mut s = Spec { left: false, plus: false, space: false, alt: false, zero: false, width: None, prec: None, vec: None, conv: 0 };
+        let mut s = Spec {
+            left: false,
+            plus: false,
+            space: false,
+            alt: false,
+            zero: false,
+            width: None,
+            prec: None,
+            vec: None,
+            conv: 0,
+        };
         while let Some(&f) = fmt.get(i) {
             match f {
                 b'-' => s.left = true,
@@ -67,7 +77,9 @@ pub(crate) fn format(
             while fmt.get(*i).is_some_and(u8::is_ascii_digit) {
                 *i += 1;
             }
-            std::str::from_utf8(&fmt[st..*i]).ok().and_then(|x| x.parse::<usize>().ok())
+            std::str::from_utf8(&fmt[st..*i])
+                .ok()
+                .and_then(|x| x.parse::<usize>().ok())
         };
         s.width = num(&mut i);
         if fmt.get(i) == Some(&b'.') {
@@ -86,9 +98,13 @@ pub(crate) fn format(
                 break;
             }
         }
-        s.conv = *fmt.get(i).ok_or("printf: incomplete conversion at the end of the format")?;
+        s.conv = *fmt
+            .get(i)
+            .ok_or("printf: incomplete conversion at the end of the format")?;
         i += 1;
-        let a = it.next().ok_or("printf: fewer arguments than conversions")?;
+        let a = it
+            .next()
+            .ok_or("printf: fewer arguments than conversions")?;
         match (s.vec, a) {
             (Some(_), Arg::Vector(parts)) => {
                 for (k, p) in parts.iter().enumerate() {
@@ -112,13 +128,21 @@ fn pad(s: &Spec, body: String, numeric: bool, out: &mut Vec<u8>) {
     } else if s.left {
         out.extend_from_slice(body.as_bytes());
         out.extend(std::iter::repeat_n(b' ', w - len));
-    } else if s.zero && numeric && s.prec.is_none_or(|_| !matches!(s.conv, b'd' | b'i' | b'u' | b'x' | b'X' | b'o')) {
+    } else if s.zero
+        && numeric
+        && s.prec
+            .is_none_or(|_| !matches!(s.conv, b'd' | b'i' | b'u' | b'x' | b'X' | b'o'))
+    {
         // Zeros go after the sign / 0x prefix.
         let (sign, rest) = match body.as_bytes().first() {
             Some(b'-' | b'+' | b' ') => body.split_at(1),
             _ => ("", body.as_str()),
         };
-        let (pre, rest) = if rest.starts_with("0x") || rest.starts_with("0X") { rest.split_at(2) } else { ("", rest) };
+        let (pre, rest) = if rest.starts_with("0x") || rest.starts_with("0X") {
+            rest.split_at(2)
+        } else {
+            ("", rest)
+        };
         out.extend_from_slice(sign.as_bytes());
         out.extend_from_slice(pre.as_bytes());
         out.extend(std::iter::repeat_n(b'0', w - len));
@@ -133,15 +157,32 @@ fn sext(v: u64, bits: u8) -> i64 {
     crate::ops::sext(v, bits)
 }
 
-fn one(s: &Spec, a: &Arg, out: &mut Vec<u8>, read_str: &mut dyn FnMut(u64) -> Option<Vec<u8>>) -> Result<(), String> {
-    let sign = |neg: bool| if neg { "-" } else if s.plus { "+" } else if s.space { " " } else { "" };
+fn one(
+    s: &Spec,
+    a: &Arg,
+    out: &mut Vec<u8>,
+    read_str: &mut dyn FnMut(u64) -> Option<Vec<u8>>,
+) -> Result<(), String> {
+    let sign = |neg: bool| {
+        if neg {
+            "-"
+        } else if s.plus {
+            "+"
+        } else if s.space {
+            " "
+        } else {
+            ""
+        }
+    };
     match s.conv {
         b'd' | b'i' | b'u' | b'x' | b'X' | b'o' | b'c' => {
             let (v, bits) = match a {
                 Arg::Int(v, b) => (*v, *b),
                 Arg::Ptr(p) => (*p, 64),
                 Arg::Float(f) => (*f as i64 as u64, 64),
-                Arg::Vector(_) => return Err("printf: vector argument for a scalar conversion".into()),
+                Arg::Vector(_) => {
+                    return Err("printf: vector argument for a scalar conversion".into());
+                }
             };
             let body = match s.conv {
                 b'd' | b'i' => {
@@ -155,9 +196,21 @@ fn one(s: &Spec, a: &Arg, out: &mut Vec<u8>, read_str: &mut dyn FnMut(u64) -> Op
                     format!("{}{}", sign(x < 0), digits)
                 }
                 b'u' => zero_prec(v.to_string(), s.prec),
-                b'x' => format!("{}{}", if s.alt && v != 0 { "0x" } else { "" }, zero_prec(format!("{v:x}"), s.prec)),
-                b'X' => format!("{}{}", if s.alt && v != 0 { "0X" } else { "" }, zero_prec(format!("{v:X}"), s.prec)),
-                b'o' => format!("{}{}", if s.alt { "0" } else { "" }, zero_prec(format!("{v:o}"), s.prec)),
+                b'x' => format!(
+                    "{}{}",
+                    if s.alt && v != 0 { "0x" } else { "" },
+                    zero_prec(format!("{v:x}"), s.prec)
+                ),
+                b'X' => format!(
+                    "{}{}",
+                    if s.alt && v != 0 { "0X" } else { "" },
+                    zero_prec(format!("{v:X}"), s.prec)
+                ),
+                b'o' => format!(
+                    "{}{}",
+                    if s.alt { "0" } else { "" },
+                    zero_prec(format!("{v:o}"), s.prec)
+                ),
                 _ => char::from(v as u8).to_string(),
             };
             pad(s, body, s.conv != b'c', out);
@@ -177,7 +230,8 @@ fn one(s: &Spec, a: &Arg, out: &mut Vec<u8>, read_str: &mut dyn FnMut(u64) -> Op
                 Arg::Int(v, _) => *v,
                 _ => return Err("printf: %s needs a pointer".into()),
             };
-            let mut bytes = read_str(p).ok_or_else(|| format!("printf: %s argument {p:#x} is not a readable string"))?;
+            let mut bytes = read_str(p)
+                .ok_or_else(|| format!("printf: %s argument {p:#x} is not a readable string"))?;
             if let Some(pr) = s.prec {
                 bytes.truncate(pr);
             }
@@ -240,7 +294,10 @@ fn float(s: &Spec, x: f64, sign: &str) -> String {
 /// The decimal exponent of `a` after rounding to `p` significant digits.
 fn exp_of(a: f64, p: usize) -> i32 {
     let t = format!("{a:.*e}", p.saturating_sub(1));
-    t.split('e').nth(1).and_then(|e| e.parse().ok()).unwrap_or(0)
+    t.split('e')
+        .nth(1)
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(0)
 }
 
 fn exp_form(a: f64, prec: usize) -> String {
@@ -257,7 +314,11 @@ fn strip_zeros(t: String) -> String {
         Some(k) => (t[..k].to_string(), t[k..].to_string()),
         None => (t.clone(), String::new()),
     };
-    let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.').to_string() } else { m };
+    let m = if m.contains('.') {
+        m.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        m
+    };
     m + &e
 }
 
@@ -281,13 +342,21 @@ fn hex_float(a: f64, prec: Option<usize>) -> String {
             let shift = 4 * (13 - p);
             let round = (mant >> (shift - 1)) & 1;
             mant = (mant >> shift) + round;
-            digits = if p == 0 { String::new() } else { format!("{mant:0p$x}") };
+            digits = if p == 0 {
+                String::new()
+            } else {
+                format!("{mant:0p$x}")
+            };
         }
     } else {
         digits = digits.trim_end_matches('0').to_string();
     }
     let dot = if digits.is_empty() { "" } else { "." };
-    format!("0x{lead}{dot}{digits}p{}{}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    format!(
+        "0x{lead}{dot}{digits}p{}{}",
+        if exp < 0 { '-' } else { '+' },
+        exp.abs()
+    )
 }
 
 #[cfg(test)]
@@ -295,16 +364,62 @@ mod tests {
     use super::*;
 
     fn f(fmt: &str, args: &[Arg]) -> String {
-        String::from_utf8(format(fmt.as_bytes(), args, &mut |_| Some(b"str".to_vec())).unwrap()).unwrap()
+        String::from_utf8(format(fmt.as_bytes(), args, &mut |_| Some(b"str".to_vec())).unwrap())
+            .unwrap()
     }
 
     #[test]
     fn conversions() {
-        assert_eq!(f("%d|%5d|%-5d|%05d", &[Arg::Int(0xffff_fffe, 32), Arg::Int(42, 32), Arg::Int(7, 32), Arg::Int(0xffff_fff9, 32)]), "-2|   42|7    |-0007");
-        assert_eq!(f("%x %X %#x %o %u", &[Arg::Int(255, 32), Arg::Int(255, 32), Arg::Int(255, 32), Arg::Int(8, 32), Arg::Int(0xffff_ffff, 32)]), "ff FF 0xff 10 4294967295");
-        assert_eq!(f("%.3f %e %g %g", &[Arg::Float(1.5), Arg::Float(12345.678), Arg::Float(0.0001), Arg::Float(1e20)]), "1.500 1.234568e+04 0.0001 1e+20");
+        assert_eq!(
+            f(
+                "%d|%5d|%-5d|%05d",
+                &[
+                    Arg::Int(0xffff_fffe, 32),
+                    Arg::Int(42, 32),
+                    Arg::Int(7, 32),
+                    Arg::Int(0xffff_fff9, 32)
+                ]
+            ),
+            "-2|   42|7    |-0007"
+        );
+        assert_eq!(
+            f(
+                "%x %X %#x %o %u",
+                &[
+                    Arg::Int(255, 32),
+                    Arg::Int(255, 32),
+                    Arg::Int(255, 32),
+                    Arg::Int(8, 32),
+                    Arg::Int(0xffff_ffff, 32)
+                ]
+            ),
+            "ff FF 0xff 10 4294967295"
+        );
+        assert_eq!(
+            f(
+                "%.3f %e %g %g",
+                &[
+                    Arg::Float(1.5),
+                    Arg::Float(12345.678),
+                    Arg::Float(0.0001),
+                    Arg::Float(1e20)
+                ]
+            ),
+            "1.500 1.234568e+04 0.0001 1e+20"
+        );
         assert_eq!(f("%s %c %%", &[Arg::Ptr(1), Arg::Int(65, 32)]), "str A %");
-        assert_eq!(f("%v4d", &[Arg::Vector(vec![Arg::Int(1, 32), Arg::Int(2, 32), Arg::Int(3, 32), Arg::Int(4, 32)])]), "1,2,3,4");
+        assert_eq!(
+            f(
+                "%v4d",
+                &[Arg::Vector(vec![
+                    Arg::Int(1, 32),
+                    Arg::Int(2, 32),
+                    Arg::Int(3, 32),
+                    Arg::Int(4, 32)
+                ])]
+            ),
+            "1,2,3,4"
+        );
         assert_eq!(f("%a", &[Arg::Float(1.0)]), "0x1p+0");
     }
 }

@@ -23,7 +23,11 @@ fn bytes(words: &[u32]) -> Vec<u8> {
 }
 
 /// A minimal kernel module; `body` adds instructions to the kernel's only block.
-fn kernel_module(caps: &[Capability], model: ExecutionModel, body: impl FnOnce(&mut Builder)) -> Vec<u8> {
+fn kernel_module(
+    caps: &[Capability],
+    model: ExecutionModel,
+    body: impl FnOnce(&mut Builder),
+) -> Vec<u8> {
     let mut b = Builder::new();
     b.set_version(1, 0);
     for c in caps {
@@ -32,7 +36,9 @@ fn kernel_module(caps: &[Capability], model: ExecutionModel, body: impl FnOnce(&
     b.memory_model(AddressingModel::Physical64, MemoryModel::OpenCL);
     let void = b.type_void();
     let fty = b.type_function(void, vec![]);
-    let f = b.begin_function(void, None, FunctionControl::NONE, fty).unwrap();
+    let f = b
+        .begin_function(void, None, FunctionControl::NONE, fty)
+        .unwrap();
     b.begin_block(None).unwrap();
     body(&mut b);
     b.ret().unwrap();
@@ -43,7 +49,11 @@ fn kernel_module(caps: &[Capability], model: ExecutionModel, body: impl FnOnce(&
 
 #[test]
 fn a_minimal_kernel_builds_and_runs() {
-    let m = kernel_module(&[Capability::Addresses, Capability::Kernel], ExecutionModel::Kernel, |_| {});
+    let m = kernel_module(
+        &[Capability::Addresses, Capability::Kernel],
+        ExecutionModel::Kernel,
+        |_| {},
+    );
     let p = Program::build(&m, &BuildOptions::default()).unwrap();
     assert_eq!(p.kernels()[0].name, "k");
     Mem::default().run1(&p, "k", &[], 4, 2).unwrap();
@@ -63,11 +73,17 @@ fn truncated() {
     let m = spv("vector_add", "O2");
     for len in [0, 3, 4, 16, 19] {
         let log = build_err(&m[..len]);
-        assert!(log.contains("header") || log.contains("truncated"), "{len}: {log}");
+        assert!(
+            log.contains("header") || log.contains("truncated"),
+            "{len}: {log}"
+        );
     }
     for len in [m.len() - 4, m.len() / 2 / 4 * 4, 24, 100] {
         let log = build_err(&m[..len]);
-        assert!(log.contains("truncated") || log.contains("invalid"), "{len}: {log}");
+        assert!(
+            log.contains("truncated") || log.contains("invalid"),
+            "{len}: {log}"
+        );
     }
     let log = build_err(&m[..m.len() - 1]);
     assert!(log.contains("multiple of 4"), "{log}");
@@ -109,7 +125,15 @@ fn random_bytes() {
 
 #[test]
 fn unsupported_capability_is_named() {
-    let m = kernel_module(&[Capability::Addresses, Capability::Kernel, Capability::ImageBasic], ExecutionModel::Kernel, |_| {});
+    let m = kernel_module(
+        &[
+            Capability::Addresses,
+            Capability::Kernel,
+            Capability::ImageBasic,
+        ],
+        ExecutionModel::Kernel,
+        |_| {},
+    );
     let log = build_err(&m);
     assert!(log.contains("capability ImageBasic"), "{log}");
 }
@@ -122,7 +146,9 @@ fn shader_module_is_rejected() {
     b.memory_model(AddressingModel::Logical, MemoryModel::GLSL450);
     let void = b.type_void();
     let fty = b.type_function(void, vec![]);
-    let f = b.begin_function(void, None, FunctionControl::NONE, fty).unwrap();
+    let f = b
+        .begin_function(void, None, FunctionControl::NONE, fty)
+        .unwrap();
     b.begin_block(None).unwrap();
     b.ret().unwrap();
     b.end_function().unwrap();
@@ -130,44 +156,61 @@ fn shader_module_is_rejected() {
     let log = build_err(&bytes(&b.module().assemble()));
     assert!(log.contains("Shader"), "{log}");
     // Kernel capabilities but a GLCompute entry point.
-    let m = kernel_module(&[Capability::Addresses, Capability::Kernel], ExecutionModel::GLCompute, |_| {});
+    let m = kernel_module(
+        &[Capability::Addresses, Capability::Kernel],
+        ExecutionModel::GLCompute,
+        |_| {},
+    );
     let log = build_err(&m);
     assert!(log.contains("execution model GLCompute"), "{log}");
 }
 
 #[test]
 fn unsupported_opcode_is_named() {
-    let m = kernel_module(&[Capability::Addresses, Capability::Kernel], ExecutionModel::Kernel, |b| {
-        let int = b.type_int(32, 0);
-        let c = b.constant_bit32(int, 7);
-        b.bit_reverse(int, None, c).unwrap();
-    });
+    let m = kernel_module(
+        &[Capability::Addresses, Capability::Kernel],
+        ExecutionModel::Kernel,
+        |b| {
+            let int = b.type_int(32, 0);
+            let c = b.constant_bit32(int, 7);
+            b.bit_reverse(int, None, c).unwrap();
+        },
+    );
     let log = build_err(&m);
     assert!(log.contains("OpBitReverse"), "{log}");
 }
 
 #[test]
 fn unsupported_opencl_std_instruction_is_named() {
-    let m = kernel_module(&[Capability::Addresses, Capability::Kernel], ExecutionModel::Kernel, |b| {
-        let set = b.ext_inst_import("OpenCL.std");
-        let float = b.type_float(32, None);
-        let c = b.constant_bit32(float, 1.5f32.to_bits());
-        let tgamma = rspirv::grammar::OPENCL_STD_100_INSTRUCTION_TABLE
-            .iter()
-            .find(|i| i.opname == "tgamma")
-            .map(|i| u32::from(i.opcode))
-            .unwrap();
-        b.ext_inst(float, None, set, tgamma, [Operand::IdRef(c)]).unwrap();
-    });
+    let m = kernel_module(
+        &[Capability::Addresses, Capability::Kernel],
+        ExecutionModel::Kernel,
+        |b| {
+            let set = b.ext_inst_import("OpenCL.std");
+            let float = b.type_float(32, None);
+            let c = b.constant_bit32(float, 1.5f32.to_bits());
+            let tgamma = rspirv::grammar::OPENCL_STD_100_INSTRUCTION_TABLE
+                .iter()
+                .find(|i| i.opname == "tgamma")
+                .map(|i| u32::from(i.opcode))
+                .unwrap();
+            b.ext_inst(float, None, set, tgamma, [Operand::IdRef(c)])
+                .unwrap();
+        },
+    );
     let log = build_err(&m);
     assert!(log.contains("`tgamma`"), "{log}");
 }
 
 #[test]
 fn unsupported_instruction_set_is_named() {
-    let m = kernel_module(&[Capability::Addresses, Capability::Kernel], ExecutionModel::Kernel, |b| {
-        b.ext_inst_import("GLSL.std.450");
-    });
+    let m = kernel_module(
+        &[Capability::Addresses, Capability::Kernel],
+        ExecutionModel::Kernel,
+        |b| {
+            b.ext_inst_import("GLSL.std.450");
+        },
+    );
     let log = build_err(&m);
     assert!(log.contains("GLSL.std.450"), "{log}");
 }
@@ -193,23 +236,85 @@ fn bad_launches_are_refused() {
     };
     assert!(err(m.run1(&p, "nope", &[], 64, 64)).contains("no kernel `nope`"));
     assert!(err(m.run1(&p, "vector_add", &[A::Buf(a), A::Buf(b)], 64, 64)).contains("2 arguments"));
-    assert!(err(m.run1(&p, "vector_add", &[A::Buf(a), A::Buf(b), val(1u32)], 64, 64)).contains("4 bytes"));
-    assert!(err(m.run1(&p, "vector_add", &[A::Buf(a), A::Buf(b), A::Local(4)], 64, 64)).contains("not a __local"));
-    assert!(err(m.launch(&p, "vector_add", &[A::Buf(a), A::Buf(b), A::Buf(c)], [0, 1, 1], [1, 1, 1], [0; 3])).contains("zero"));
-    assert!(err(m.launch(&p, "vector_add", &[A::Buf(a), A::Buf(b), A::Buf(c)], [2048, 1, 1], [1, 1, 1], [0; 3])).contains("exceeds"));
+    assert!(
+        err(m.run1(&p, "vector_add", &[A::Buf(a), A::Buf(b), val(1u32)], 64, 64))
+            .contains("4 bytes")
+    );
+    assert!(
+        err(m.run1(
+            &p,
+            "vector_add",
+            &[A::Buf(a), A::Buf(b), A::Local(4)],
+            64,
+            64
+        ))
+        .contains("not a __local")
+    );
+    assert!(
+        err(m.launch(
+            &p,
+            "vector_add",
+            &[A::Buf(a), A::Buf(b), A::Buf(c)],
+            [0, 1, 1],
+            [1, 1, 1],
+            [0; 3]
+        ))
+        .contains("zero")
+    );
+    assert!(
+        err(m.launch(
+            &p,
+            "vector_add",
+            &[A::Buf(a), A::Buf(b), A::Buf(c)],
+            [2048, 1, 1],
+            [1, 1, 1],
+            [0; 3]
+        ))
+        .contains("exceeds")
+    );
     let t = program("matmul", "O2");
-    let r = m.launch(&t, "matmul_tiled", &[A::Buf(a), A::Buf(b), A::Buf(c), val(8u32)], [8, 8, 1], [1, 1, 1], [0; 3]);
+    let r = m.launch(
+        &t,
+        "matmul_tiled",
+        &[A::Buf(a), A::Buf(b), A::Buf(c), val(8u32)],
+        [8, 8, 1],
+        [1, 1, 1],
+        [0; 3],
+    );
     assert!(err(r).contains("reqd_work_group_size"));
-    assert_eq!(t.suggest_group_size("matmul_tiled", [64, 64, 1]), Some([16, 16, 1]));
-    assert_eq!(t.suggest_group_size("matmul_naive", [1024, 1024, 1]), Some([256, 1, 1]));
-    assert_eq!(t.suggest_group_size("matmul_naive", [100, 6, 1]), Some([100, 2, 1]));
+    assert_eq!(
+        t.suggest_group_size("matmul_tiled", [64, 64, 1]),
+        Some([16, 16, 1])
+    );
+    assert_eq!(
+        t.suggest_group_size("matmul_naive", [1024, 1024, 1]),
+        Some([256, 1, 1])
+    );
+    assert_eq!(
+        t.suggest_group_size("matmul_naive", [100, 6, 1]),
+        Some([100, 2, 1])
+    );
     // An empty grid does nothing.
-    m.launch(&p, "vector_add", &[A::Buf(a), A::Buf(b), A::Buf(c)], [1, 1, 1], [0, 1, 1], [0; 3]).unwrap();
+    m.launch(
+        &p,
+        "vector_add",
+        &[A::Buf(a), A::Buf(b), A::Buf(c)],
+        [1, 1, 1],
+        [0, 1, 1],
+        [0; 3],
+    )
+    .unwrap();
 }
 
 fn oob(r: Result<String, ExecError>) -> (u64, u64, bool, [u64; 3]) {
     match r {
-        Err(ExecError::OutOfBounds { kernel, address, size, write, global_id }) => {
+        Err(ExecError::OutOfBounds {
+            kernel,
+            address,
+            size,
+            write,
+            global_id,
+        }) => {
             assert!(!kernel.is_empty());
             (address, size, write, global_id)
         }
@@ -223,12 +328,21 @@ both!(write_past_the_end_is_stopped, |opt| {
         let mut m = Mem::default();
         let out = m.zeros::<i32>(n as usize);
         let neighbour = m.zeros::<i32>(16);
-        let (addr, size, write, gid) = oob(m.run1(&p, "write_past_end", &[A::Buf(out), val(n), val(extra)], n, 64));
+        let (addr, size, write, gid) = oob(m.run1(
+            &p,
+            "write_past_end",
+            &[A::Buf(out), val(n), val(extra)],
+            n,
+            64,
+        ));
         assert!(write);
         assert_eq!(size, 4);
         assert_eq!(gid, [u64::from(n) - 1, 0, 0]);
         assert!(addr % 4 == 0);
-        assert!(m.guards_intact(out), "the bytes after the buffer were written");
+        assert!(
+            m.guards_intact(out),
+            "the bytes after the buffer were written"
+        );
         assert!(m.guards_intact(neighbour));
         assert!(m.get::<i32>(neighbour).iter().all(|&v| v == 0));
     }
@@ -240,13 +354,26 @@ both!(read_past_the_end_is_stopped, |opt| {
     let mut m = Mem::default();
     let inp = m.add(&vec![5i32; n as usize]);
     let out = m.zeros::<i32>(n as usize);
-    let (_, size, write, gid) = oob(m.run1(&p, "read_past_end", &[A::Buf(inp), A::Buf(out), val(n), val(1u32)], n, 32));
+    let (_, size, write, gid) = oob(m.run1(
+        &p,
+        "read_past_end",
+        &[A::Buf(inp), A::Buf(out), val(n), val(1u32)],
+        n,
+        32,
+    ));
     assert!(!write);
     assert_eq!(size, 4);
     assert_eq!(gid, [u64::from(n) - 1, 0, 0]);
     assert!(m.guards_intact(inp) && m.guards_intact(out));
     // In bounds, the same kernel works.
-    m.run1(&p, "read_past_end", &[A::Buf(inp), A::Buf(out), val(n), val(0u32)], n, 32).unwrap();
+    m.run1(
+        &p,
+        "read_past_end",
+        &[A::Buf(inp), A::Buf(out), val(n), val(0u32)],
+        n,
+        32,
+    )
+    .unwrap();
     assert!(m.get::<i32>(out).iter().all(|&v| v == 5));
 });
 
@@ -254,10 +381,25 @@ both!(local_past_the_end_is_stopped, |opt| {
     let p = program("out_of_bounds", opt);
     let mut m = Mem::default();
     let out = m.zeros::<i32>(16);
-    let (_, _, write, gid) = oob(m.launch(&p, "local_past_end", &[A::Buf(out), val(1u32)], [16, 1, 1], [1, 1, 1], [0; 3]));
+    let (_, _, write, gid) = oob(m.launch(
+        &p,
+        "local_past_end",
+        &[A::Buf(out), val(1u32)],
+        [16, 1, 1],
+        [1, 1, 1],
+        [0; 3],
+    ));
     assert!(write);
     assert_eq!(gid, [15, 0, 0]);
-    m.launch(&p, "local_past_end", &[A::Buf(out), val(0u32)], [16, 1, 1], [1, 1, 1], [0; 3]).unwrap();
+    m.launch(
+        &p,
+        "local_past_end",
+        &[A::Buf(out), val(0u32)],
+        [16, 1, 1],
+        [1, 1, 1],
+        [0; 3],
+    )
+    .unwrap();
     assert_eq!(m.get::<i32>(out), (0..16).collect::<Vec<i32>>());
 });
 
@@ -266,10 +408,18 @@ fn null_and_dangling_pointers_are_stopped() {
     let p = program("vector_add", "O2");
     let mut m = Mem::default();
     let (a, c) = (m.zeros::<f32>(64), m.zeros::<f32>(64));
-    let (addr, _, write, gid) = oob(m.run1(&p, "vector_add", &[A::Buf(a), val(0u64), A::Buf(c)], 64, 64));
+    let (addr, _, write, gid) =
+        oob(m.run1(&p, "vector_add", &[A::Buf(a), val(0u64), A::Buf(c)], 64, 64));
     assert_eq!((addr, write, gid), (0, false, [0, 0, 0]));
     // A pointer into the middle of a buffer: the tail runs past its end.
-    let r = m.launch(&p, "vector_add", &[A::Buf(a), A::Buf(a), A::BufAt(c, 128)], [64, 1, 1], [1, 1, 1], [0; 3]);
+    let r = m.launch(
+        &p,
+        "vector_add",
+        &[A::Buf(a), A::Buf(a), A::BufAt(c, 128)],
+        [64, 1, 1],
+        [1, 1, 1],
+        [0; 3],
+    );
     let (_, _, write, gid) = oob(r);
     assert!(write);
     assert_eq!(gid, [32, 0, 0]);
@@ -279,6 +429,13 @@ fn null_and_dangling_pointers_are_stopped() {
 #[test]
 fn spec_constants_must_have_the_right_size() {
     // No spec constants in our kernels: passing some is harmless.
-    let p = Program::build(&spv("vector_add", "O2"), &BuildOptions { flags: "-ze-opt-disable", spec_constants: &[(3, &[1, 0, 0, 0])] }).unwrap();
+    let p = Program::build(
+        &spv("vector_add", "O2"),
+        &BuildOptions {
+            flags: "-ze-opt-disable",
+            spec_constants: &[(3, &[1, 0, 0, 0])],
+        },
+    )
+    .unwrap();
     assert!(p.build_log().contains("-ze-opt-disable"));
 }

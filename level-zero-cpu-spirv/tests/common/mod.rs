@@ -12,7 +12,10 @@ pub const GUARD_BYTE: u8 = 0xA5;
 
 /// Loads `kernels/spv/<name>.<opt>.spv`.
 pub fn spv(name: &str, opt: &str) -> Vec<u8> {
-    let path = format!("{}/../kernels/spv/{name}.{opt}.spv", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../kernels/spv/{name}.{opt}.spv",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -49,7 +52,10 @@ struct Map(Vec<(u64, u64)>);
 
 impl MemoryMap for Map {
     fn find(&self, address: u64) -> Option<(u64, u64)> {
-        self.0.iter().copied().find(|&(b, s)| address >= b && address < b + s)
+        self.0
+            .iter()
+            .copied()
+            .find(|&(b, s)| address >= b && address < b + s)
     }
 }
 
@@ -85,7 +91,9 @@ impl Mem {
         let (v, len) = &self.bufs[i];
         let b: &[u8] = bytemuck::cast_slice(v);
         b[..GUARD].iter().all(|&x| x == GUARD_BYTE)
-            && b[GUARD + len..GUARD * 2 + len].iter().all(|&x| x == GUARD_BYTE)
+            && b[GUARD + len..GUARD * 2 + len]
+                .iter()
+                .all(|&x| x == GUARD_BYTE)
     }
 
     fn addr(&self, i: usize) -> u64 {
@@ -119,10 +127,21 @@ impl Mem {
                 _ => ArgValue::Bytes(b),
             })
             .collect();
-        let map = Map(self.bufs.iter().enumerate().map(|(i, (_, len))| (self.addr(i), *len as u64)).collect());
+        let map = Map(self
+            .bufs
+            .iter()
+            .enumerate()
+            .map(|(i, (_, len))| (self.addr(i), *len as u64))
+            .collect());
         let mut out: Vec<u8> = Vec::new();
         p.launch(
-            &Launch { kernel, args: &values, group_size, group_count, global_offset },
+            &Launch {
+                kernel,
+                args: &values,
+                group_size,
+                group_count,
+                global_offset,
+            },
             &map,
             &mut out,
         )?;
@@ -130,7 +149,14 @@ impl Mem {
     }
 
     /// A 1-D launch of `n` work-items in groups of `g`.
-    pub fn run1(&mut self, p: &Program, kernel: &str, args: &[A], n: u32, g: u32) -> Result<String, ExecError> {
+    pub fn run1(
+        &mut self,
+        p: &Program,
+        kernel: &str,
+        args: &[A],
+        n: u32,
+        g: u32,
+    ) -> Result<String, ExecError> {
         assert_eq!(n % g, 0);
         self.launch(p, kernel, args, [g, 1, 1], [n / g, 1, 1], [0; 3])
     }
