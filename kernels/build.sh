@@ -16,16 +16,28 @@ SPIRV_VAL=${SPIRV_VAL:-spirv-val}
 # but not validated.
 NOVALIDATE="atomics64.O0 atomics64.O2 block_order.O2"
 
+# The OpenCL C version of a source: CL1.2 unless it has a line `// build: -cl-std=CL2.0`
+# (program-scope __global variables and generic pointers need OpenCL C 2.0).
+cl_std() {
+  local std
+  std=$(sed -n 's|^// build: -cl-std=\(CL[0-9.]*\).*|\1|p' "$1" | head -n 1)
+  echo "${std:-CL1.2}"
+}
+
 validate() {
-  local spv=$1 base
+  local spv=$1 base env
   base=$(basename "$spv" .spv)
+  case $(cl_std "${base%.*}.cl") in
+    CL2.0) env=opencl2.0 ;;
+    *) env=opencl1.2 ;;
+  esac
   for skip in $NOVALIDATE; do
     if [ "$skip" = "$base" ]; then
       echo "skip-validate $spv (listed in NOVALIDATE)"
       return 0
     fi
   done
-  "$SPIRV_VAL" --target-env opencl1.2 "$spv"
+  "$SPIRV_VAL" --target-env "$env" "$spv"
 }
 
 if [ "${1:-}" = "--check" ]; then
@@ -39,7 +51,7 @@ trap 'rm -rf "$tmp"' EXIT
 for cl in *.cl; do
   name=${cl%.cl}
   for opt in O0 O2; do
-    flags=(-cl-std=CL1.2 -target spir64 "-$opt" -emit-llvm -c)
+    flags=("-cl-std=$(cl_std "$cl")" -target spir64 "-$opt" -emit-llvm -c)
     # The -O2 vectorizers emit LLVM `freeze`, which llvm-spirv-15 cannot translate.
     [ "$opt" = O2 ] && flags+=(-fno-vectorize -fno-slp-vectorize)
     "$CLANG" "${flags[@]}" "$cl" -o "$tmp/$name.$opt.bc"

@@ -1200,3 +1200,34 @@ both!(printf, |opt| {
     }
     assert_eq!(text, want);
 });
+
+both!(globals20, |opt| {
+    let p = program("globals20", opt);
+    let names: Vec<&str> = p.globals().iter().map(|g| g.name.as_str()).collect();
+    assert!(
+        names.contains(&"counter") && names.contains(&"scale"),
+        "{names:?}"
+    );
+    let n = 256usize;
+    let mut m = Mem::default();
+    let init: Vec<i32> = (0..n as i32 * 3).map(|k| k % 7).collect();
+    let (io, ic) = (m.add(&init), m.zeros::<i32>(1));
+    m.run1(&p, "globals20", &[A::Buf(io)], n as u32, 64)
+        .unwrap();
+    let out: Vec<i32> = m.get(io);
+    for i in 0..n {
+        assert_eq!(
+            out[i * 3],
+            2 * i as i32 + 200 + 2 * init[i * 3 + 2],
+            "item {i}"
+        );
+        assert_eq!(out[i * 3 + 1], [10, 20, 30, 40][i & 3], "item {i}");
+    }
+    // The program-scope variable keeps its value between launches.
+    m.run1(&p, "read_counter", &[A::Buf(ic)], 1, 1).unwrap();
+    assert_eq!(m.get::<i32>(ic), [5 + n as i32]);
+    m.run1(&p, "globals20", &[A::Buf(io)], n as u32, 64)
+        .unwrap();
+    m.run1(&p, "read_counter", &[A::Buf(ic)], 1, 1).unwrap();
+    assert_eq!(m.get::<i32>(ic), [5 + 2 * n as i32]);
+});
