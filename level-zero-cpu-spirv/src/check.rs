@@ -100,8 +100,13 @@ pub(crate) fn words(bytes: &[u8]) -> Result<Vec<u32>, String> {
                 words.len() - at
             ));
         }
+        // Rejected before parsing: unsupported, and rspirv's parser can panic on a
+        // malformed one (which a fuzzer built with panic=abort would see as a crash).
+        if opcode == Op::SpecConstantOp as u32 {
+            return Err("unsupported instruction OpSpecConstantOp".into());
+        }
         if opcode == Op::ExtInstImport as u32 {
-            let name = literal_string(&words[at + 2..at + count]);
+            let name = literal_string(words.get(at + 2..at + count).unwrap_or(&[]));
             if name != "OpenCL.std" {
                 return Err(format!(
                     "unsupported extended instruction set `{name}` (only OpenCL.std is supported)"
