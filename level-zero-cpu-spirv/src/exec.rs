@@ -10,7 +10,7 @@
 //! lanes reaching it wait until no lane can run any more, then all continue together.
 
 use crate::ir::*;
-use crate::mem::{self, Fault, Memory, RawBuf, Space, Span};
+use crate::mem::{self, Fault, Memory, RawBuf, Space};
 use crate::ops::{self, BinOp, FBin, Fk, Fl, H, TernOp, UnOp, sext};
 use crate::printf;
 use crate::{ArgValue, MemoryMap};
@@ -759,36 +759,41 @@ impl<'a> Exec<'a> {
         let l = self.lanes;
         let ps = s(p, l);
         let span = u64::from(n - 1) * u64::from(stride) + N as u64;
-        let fast = self.span(space, ps, span, act, full, site);
         let ds = s(d, l);
+        let site = site as usize;
         // Local borrows: the compiler then knows memory writes cannot move the registers.
         let regs = &mut self.regs[..];
         let memory = &mut self.mem;
-        if n == 1
-            && let Some(f) = fast
-            && full
-        {
+        let mut fast = memory.hint(space, site);
+        if n == 1 && full {
             let (dst, src) = split1(regs, ds, ps, l);
-            for (o, &addr) in dst.iter_mut().zip(src) {
-                match f.get(addr, span) {
-                    Some(c) => *o = mem::read_n::<N>(c),
-                    None => return Err(Stop::Failed("internal: span check".into())),
-                }
+            for (i, (o, &addr)) in dst.iter_mut().zip(src).enumerate() {
+                let c = match fast.get(addr, span) {
+                    Some(c) => c,
+                    None => {
+                        let c = memory
+                            .check(space, addr, span, i, site)
+                            .map_err(|fault| Stop::Oob { lane: i, fault, write: false })?;
+                        fast = memory.hint(space, site);
+                        c
+                    }
+                };
+                *o = mem::read_n::<N>(c);
             }
             return Ok(());
         }
         for &lane in act {
             let i = lane as usize;
             let addr = regs[ps + i];
-            let c = match fast.and_then(|f| f.get(addr, span)) {
+            let c = match fast.get(addr, span) {
                 Some(c) => c,
-                None => memory
-                    .check(space, addr, span, i, site as usize)
-                    .map_err(|fault| Stop::Oob {
-                        lane: i,
-                        fault,
-                        write: false,
-                    })?,
+                None => {
+                    let c = memory
+                        .check(space, addr, span, i, site)
+                        .map_err(|fault| Stop::Oob { lane: i, fault, write: false })?;
+                    fast = memory.hint(space, site);
+                    c
+                }
             };
             if n == 1 {
                 regs[ds + i] = mem::read_n::<N>(c);
@@ -818,34 +823,39 @@ impl<'a> Exec<'a> {
         let l = self.lanes;
         let ps = s(p, l);
         let span = u64::from(n - 1) * u64::from(stride) + N as u64;
-        let fast = self.span(space, ps, span, act, full, site);
         let vs = s(v, l);
+        let site = site as usize;
         let regs = &self.regs[..];
         let memory = &mut self.mem;
-        if n == 1
-            && let Some(f) = fast
-            && full
-        {
-            for (&addr, &val) in regs[ps..ps + l].iter().zip(&regs[vs..vs + l]) {
-                match f.get(addr, span) {
-                    Some(c) => mem::write_n::<N>(c, val),
-                    None => return Err(Stop::Failed("internal: span check".into())),
-                }
+        let mut fast = memory.hint(space, site);
+        if n == 1 && full {
+            for (i, (&addr, &val)) in regs[ps..ps + l].iter().zip(&regs[vs..vs + l]).enumerate() {
+                let c = match fast.get(addr, span) {
+                    Some(c) => c,
+                    None => {
+                        let c = memory
+                            .check(space, addr, span, i, site)
+                            .map_err(|fault| Stop::Oob { lane: i, fault, write: true })?;
+                        fast = memory.hint(space, site);
+                        c
+                    }
+                };
+                mem::write_n::<N>(c, val);
             }
             return Ok(());
         }
         for &lane in act {
             let i = lane as usize;
             let addr = regs[ps + i];
-            let c = match fast.and_then(|f| f.get(addr, span)) {
+            let c = match fast.get(addr, span) {
                 Some(c) => c,
-                None => memory
-                    .check(space, addr, span, i, site as usize)
-                    .map_err(|fault| Stop::Oob {
-                        lane: i,
-                        fault,
-                        write: true,
-                    })?,
+                None => {
+                    let c = memory
+                        .check(space, addr, span, i, site)
+                        .map_err(|fault| Stop::Oob { lane: i, fault, write: true })?;
+                    fast = memory.hint(space, site);
+                    c
+                }
             };
             if n == 1 {
                 mem::write_n::<N>(c, regs[vs + i]);
@@ -857,38 +867,6 @@ impl<'a> Exec<'a> {
             }
         }
         Ok(())
-    }
-
-    /// One sanitizer check for the whole address range the active lanes access (when
-    /// the lanes access global or local memory), or None.
-    #[inline]
-    fn span(
-        &mut self,
-        space: Space,
-        ps: usize,
-        len: u64,
-        act: &[u32],
-        full: bool,
-        site: u32,
-    ) -> Option<Span> {
-        if act.len() < 2 || matches!(space, Space::Private | Space::Generic) {
-            return None;
-        }
-        let (mut lo, mut hi) = (u64::MAX, 0u64);
-        if full {
-            for &a in &self.regs[ps..ps + self.lanes] {
-                lo = lo.min(a);
-                hi = hi.max(a);
-            }
-        } else {
-            for &lane in act {
-                let a = self.regs[ps + lane as usize];
-                lo = lo.min(a);
-                hi = hi.max(a);
-            }
-        }
-        self.mem
-            .check_span(space, lo, hi.checked_add(len)?, site as usize)
     }
 
     fn builtin(&self, b: Builtin, c: usize, lane: usize) -> u64 {

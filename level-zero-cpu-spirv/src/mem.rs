@@ -119,8 +119,8 @@ pub(crate) struct Checked {
     len: u64,
 }
 
-/// A range proven accessible for a whole set of lanes (not for private memory, whose
-/// ranges differ per lane): individual accesses inside it need no further lookup.
+/// A range proven accessible (an allocation or an arena): accesses inside it need no
+/// further lookup.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Span {
     lo: u64,
@@ -131,7 +131,7 @@ impl Span {
     /// The access `[addr, addr + len)` if it lies inside the span.
     #[inline(always)]
     pub(crate) fn get(self, addr: u64, len: u64) -> Option<Checked> {
-        if addr >= self.lo && addr <= self.hi && len <= self.hi - addr {
+        if addr >= self.lo && addr < self.hi && len <= self.hi - addr {
             Some(Checked { addr, len })
         } else {
             None
@@ -223,26 +223,17 @@ impl<'a> Memory<'a> {
         }
     }
 
-    /// Checks `[lo, hi)` at once for lanes that access it together (global, constant or
-    /// local memory only). `None` when the range is not wholly inside one allowed region;
-    /// the caller then checks lane by lane.
-    #[inline]
-    pub(crate) fn check_span(
-        &mut self,
-        space: Space,
-        lo: u64,
-        hi: u64,
-        site: usize,
-    ) -> Option<Span> {
-        if hi <= lo {
-            return None;
-        }
-        let ok = match space {
-            Space::Global => self.check_global(lo, hi, site),
-            Space::Local => within(self.local, lo, hi),
-            Space::Private | Space::Generic => false,
+    /// The region an access from `site` most likely falls in (global: the allocation the
+    /// site last hit; local: the work-group's arena; private: none, it differs per lane).
+    /// Accesses inside it need no further lookup.
+    #[inline(always)]
+    pub(crate) fn hint(&self, space: Space, site: usize) -> Span {
+        let (lo, hi) = match space {
+            Space::Global => self.cache.get(site).copied().unwrap_or((1, 0)),
+            Space::Local => self.local,
+            Space::Private | Space::Generic => (1, 0),
         };
-        ok.then_some(Span { lo, hi })
+        Span { lo, hi }
     }
 
     fn private_range(&self, lane: usize) -> (u64, u64) {
