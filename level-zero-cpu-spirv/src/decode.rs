@@ -43,6 +43,11 @@ struct Instance {
     /// Where returns go (None: the kernel itself).
     cont: Option<u32>,
     ret: Option<(Slot, u16)>,
+    /// Per id: (uses, uses as the composite of an OpCompositeExtract).
+    uses: HashMap<Word, (u32, u32)>,
+    /// Loads of built-ins that are only ever extracted from: not materialised, each
+    /// extract reads its component of the built-in directly.
+    builtin_loads: HashMap<Word, Builtin>,
 }
 
 struct Dec<'a, 'm> {
@@ -389,7 +394,22 @@ impl<'a, 'm> Dec<'a, 'm> {
             phis: HashMap::new(),
             cont,
             ret,
+            uses: HashMap::new(),
+            builtin_loads: HashMap::new(),
         };
+        for b in &f.blocks {
+            for i in &b.instructions {
+                for (k, o) in i.operands.iter().enumerate() {
+                    if let Operand::IdRef(id) = o {
+                        let u = inst.uses.entry(*id).or_default();
+                        u.0 += 1;
+                        if k == 0 && i.class.opcode == Op::CompositeExtract {
+                            u.1 += 1;
+                        }
+                    }
+                }
+            }
+        }
         for (p, a) in f.parameters.iter().zip(args) {
             inst.vals.insert(result(p)?, *a);
         }
@@ -925,6 +945,13 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let pid = op_id(i, 0)?;
                 let t = result_type(i)?;
                 match self.val(inst, pid)? {
+                    V::Builtin(b)
+                        if i.result_id.is_some_and(|r| {
+                            inst.uses.get(&r).is_some_and(|u| u.0 == u.1)
+                        }) =>
+                    {
+                        inst.builtin_loads.insert(result(i)?, b);
+                    }
                     V::Builtin(b) => {
                         let n = self.comps(t)?;
                         self.emit(Inst::Builtin {
@@ -1266,6 +1293,19 @@ impl<'a, 'm> Dec<'a, 'm> {
                     b: y,
                     n,
                     scalar_cond: cn == 1 && n > 1,
+                })?;
+            }
+            Op::CompositeExtract
+                if i.operands.len() == 2
+                    && let Ok(cid) = op_id(i, 0)
+                    && let Some(&b) = inst.builtin_loads.get(&cid) =>
+            {
+                let k = op_lit(i, 1)?;
+                self.emit(Inst::Builtin {
+                    d: d()?,
+                    b,
+                    n: 1,
+                    comp: Some(k.min(255) as u8),
                 })?;
             }
             Op::CompositeExtract => {
