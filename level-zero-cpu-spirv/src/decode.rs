@@ -27,6 +27,9 @@ enum V {
     Builtin(Builtin),
     /// A pointer to one component of a built-in variable.
     BuiltinComp(Builtin, u8),
+    /// A private variable promoted to registers (its address is never taken): loads and
+    /// stores through it are register copies of `n` components at the slot.
+    Promoted(Slot, u16),
 }
 
 struct Phi {
@@ -48,6 +51,8 @@ struct Instance {
     /// Loads of built-ins that are only ever extracted from: not materialised, each
     /// extract reads its component of the built-in directly.
     builtin_loads: HashMap<Word, Builtin>,
+    /// Ids used other than as the pointer of OpLoad/OpStore/OpLifetimeStart/Stop.
+    escaping: HashSet<Word>,
 }
 
 struct Dec<'a, 'm> {
@@ -396,6 +401,7 @@ impl<'a, 'm> Dec<'a, 'm> {
             ret,
             uses: HashMap::new(),
             builtin_loads: HashMap::new(),
+            escaping: HashSet::new(),
         };
         for b in &f.blocks {
             for i in &b.instructions {
@@ -405,6 +411,14 @@ impl<'a, 'm> Dec<'a, 'm> {
                         u.0 += 1;
                         if k == 0 && i.class.opcode == Op::CompositeExtract {
                             u.1 += 1;
+                        }
+                        let pointer_use = k == 0
+                            && matches!(
+                                i.class.opcode,
+                                Op::Load | Op::Store | Op::LifetimeStart | Op::LifetimeStop
+                            );
+                        if !pointer_use {
+                            inst.escaping.insert(*id);
                         }
                     }
                 }
@@ -649,6 +663,16 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let Ty::Ptr(_, pointee) = md.ty(t)? else {
                     return Err("invalid SPIR-V: OpVariable of a non-pointer type".into());
                 };
+                // Promote a variable whose address never escapes to registers (what
+                // clang -O0 emits for every local: loads and stores through allocas).
+                if !inst.escaping.contains(&r)
+                    && let Ok(n) = md.leaf_count(*pointee, 64)
+                    && n > 0
+                {
+                    let s = self.alloc(n)?;
+                    inst.vals.insert(r, V::Promoted(s, n as u16));
+                    return Ok(());
+                }
                 let (size, align) = md.size_align(*pointee, 0)?;
                 let off = self.private(size, align)?;
                 let s = self.alloc(1)?;
@@ -925,6 +949,12 @@ impl<'a, 'm> Dec<'a, 'm> {
             Op::Phi => {}
             Op::Variable => {
                 if let Some(Operand::IdRef(init)) = i.operands.get(1) {
+                    if let Some(V::Promoted(s, n)) =
+                        i.result_id.and_then(|r| inst.vals.get(&r).copied())
+                    {
+                        let v = self.slot(inst, *init)?;
+                        return self.copy(s, v, n);
+                    }
                     let t = result_type(i)?;
                     let (_, pointee) = match md.ty(t)? {
                         Ty::Ptr(sc, p) => (*sc, *p),
@@ -946,9 +976,8 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let t = result_type(i)?;
                 match self.val(inst, pid)? {
                     V::Builtin(b)
-                        if i.result_id.is_some_and(|r| {
-                            inst.uses.get(&r).is_some_and(|u| u.0 == u.1)
-                        }) =>
+                        if i.result_id
+                            .is_some_and(|r| inst.uses.get(&r).is_some_and(|u| u.0 == u.1)) =>
                     {
                         inst.builtin_loads.insert(result(i)?, b);
                     }
@@ -961,6 +990,7 @@ impl<'a, 'm> Dec<'a, 'm> {
                             comp: None,
                         })?
                     }
+                    V::Promoted(s, n) => self.copy(d()?, s, n)?,
                     V::BuiltinComp(b, c) => self.emit(Inst::Builtin {
                         d: d()?,
                         b,
@@ -976,6 +1006,10 @@ impl<'a, 'm> Dec<'a, 'm> {
             Op::Store => {
                 let pid = op_id(i, 0)?;
                 let p = match self.val(inst, pid)? {
+                    V::Promoted(s, n) => {
+                        let v = a!(1);
+                        return self.copy(s, v, n);
+                    }
                     V::Reg(p) => p,
                     _ => return Err("unsupported store to a built-in variable".into()),
                 };

@@ -771,9 +771,13 @@ impl<'a> Exec<'a> {
                 let c = match fast.get(addr, span) {
                     Some(c) => c,
                     None => {
-                        let c = memory
-                            .check(space, addr, span, i, site)
-                            .map_err(|fault| Stop::Oob { lane: i, fault, write: false })?;
+                        let c = memory.check(space, addr, span, i, site).map_err(|fault| {
+                            Stop::Oob {
+                                lane: i,
+                                fault,
+                                write: false,
+                            }
+                        })?;
                         fast = memory.hint(space, site);
                         c
                     }
@@ -788,9 +792,14 @@ impl<'a> Exec<'a> {
             let c = match fast.get(addr, span) {
                 Some(c) => c,
                 None => {
-                    let c = memory
-                        .check(space, addr, span, i, site)
-                        .map_err(|fault| Stop::Oob { lane: i, fault, write: false })?;
+                    let c =
+                        memory
+                            .check(space, addr, span, i, site)
+                            .map_err(|fault| Stop::Oob {
+                                lane: i,
+                                fault,
+                                write: false,
+                            })?;
                     fast = memory.hint(space, site);
                     c
                 }
@@ -833,9 +842,13 @@ impl<'a> Exec<'a> {
                 let c = match fast.get(addr, span) {
                     Some(c) => c,
                     None => {
-                        let c = memory
-                            .check(space, addr, span, i, site)
-                            .map_err(|fault| Stop::Oob { lane: i, fault, write: true })?;
+                        let c = memory.check(space, addr, span, i, site).map_err(|fault| {
+                            Stop::Oob {
+                                lane: i,
+                                fault,
+                                write: true,
+                            }
+                        })?;
                         fast = memory.hint(space, site);
                         c
                     }
@@ -850,9 +863,14 @@ impl<'a> Exec<'a> {
             let c = match fast.get(addr, span) {
                 Some(c) => c,
                 None => {
-                    let c = memory
-                        .check(space, addr, span, i, site)
-                        .map_err(|fault| Stop::Oob { lane: i, fault, write: true })?;
+                    let c =
+                        memory
+                            .check(space, addr, span, i, site)
+                            .map_err(|fault| Stop::Oob {
+                                lane: i,
+                                fault,
+                                write: true,
+                            })?;
                     fast = memory.hint(space, site);
                     c
                 }
