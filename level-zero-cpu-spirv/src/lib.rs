@@ -194,6 +194,10 @@ impl std::error::Error for ExecError {}
 /// The largest work-group (work-items) a launch may use.
 pub const MAX_GROUP_SIZE: u32 = 1024;
 
+/// The sub-group size of every kernel: a sub-group is one work-item (sub-group built-ins
+/// report 1, sub-group barriers are fences). For `maxSubgroupSize`-style properties.
+pub const SUBGROUP_SIZE: u32 = 1;
+
 /// A built SPIR-V module.
 pub struct Program {
     kernels: Vec<KernelInfo>,
@@ -274,6 +278,17 @@ impl Program {
             budget /= best;
         }
         Some(out)
+    }
+
+    /// The kernel's source-level attributes as `zeKernelGetSourceAttributes` reports them
+    /// (for example `reqd_work_group_size(16,16,1)`; empty when it has none). `None` for an
+    /// unknown kernel.
+    pub fn source_attributes(&self, kernel: &str) -> Option<String> {
+        let k = self.kernel(kernel)?;
+        Some(match k.required_group_size {
+            Some([x, y, z]) => format!("reqd_work_group_size({x},{y},{z})"),
+            None => String::new(),
+        })
     }
 
     /// Runs a kernel over the whole grid, work-groups in parallel, and returns when every

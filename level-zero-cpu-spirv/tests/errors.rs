@@ -439,3 +439,54 @@ fn spec_constants_must_have_the_right_size() {
     .unwrap();
     assert!(p.build_log().contains("-ze-opt-disable"));
 }
+
+/// `__kernel void k(__global uint *out) { *out = SPEC; }` with `SPEC` a specialization
+/// constant (SpecId 7, default 5).
+fn spec_module() -> Vec<u8> {
+    use rspirv::spirv::{Decoration, StorageClass};
+    let mut b = Builder::new();
+    b.set_version(1, 0);
+    b.capability(Capability::Addresses);
+    b.capability(Capability::Kernel);
+    b.memory_model(AddressingModel::Physical64, MemoryModel::OpenCL);
+    let void = b.type_void();
+    let uint = b.type_int(32, 0);
+    let ptr = b.type_pointer(None, StorageClass::CrossWorkgroup, uint);
+    let spec = b.spec_constant_bit32(uint, 5);
+    b.decorate(spec, Decoration::SpecId, [Operand::LiteralBit32(7)]);
+    let fty = b.type_function(void, vec![ptr]);
+    let f = b
+        .begin_function(void, None, FunctionControl::NONE, fty)
+        .unwrap();
+    let out = b.function_parameter(ptr).unwrap();
+    b.begin_block(None).unwrap();
+    b.store(out, spec, None, []).unwrap();
+    b.ret().unwrap();
+    b.end_function().unwrap();
+    b.entry_point(ExecutionModel::Kernel, f, "k", vec![]);
+    bytes(&b.module().assemble())
+}
+
+#[test]
+fn specialization_constants() {
+    let m = spec_module();
+    let run = |spec: &[(u32, &[u8])]| -> Result<u32, String> {
+        let p = Program::build(
+            &m,
+            &BuildOptions {
+                flags: "",
+                spec_constants: spec,
+            },
+        )
+        .map_err(|e| e.log)?;
+        let mut mem = Mem::default();
+        let out = mem.zeros::<u32>(1);
+        mem.run1(&p, "k", &[A::Buf(out)], 1, 1).unwrap();
+        Ok(mem.get::<u32>(out)[0])
+    };
+    assert_eq!(run(&[]), Ok(5));
+    assert_eq!(run(&[(7, &42u32.to_le_bytes())]), Ok(42));
+    assert_eq!(run(&[(8, &42u32.to_le_bytes())]), Ok(5));
+    let e = run(&[(7, &[1, 2])]).unwrap_err();
+    assert!(e.contains("specialization constant 7"), "{e}");
+}
