@@ -1478,7 +1478,27 @@ impl<'a, 'm> Dec<'a, 'm> {
                     site,
                 })?;
             }
-            Op::MemoryBarrier => self.emit(Inst::Fence)?,
+            Op::MemoryBarrier | Op::GroupWaitEvents => self.emit(Inst::Fence)?,
+            Op::GroupAsyncCopy => {
+                let (dp, sp) = (op_id(i, 1)?, op_id(i, 2)?);
+                let (dsc, dt) = self.ptr_info(dp)?;
+                let (ssc, _) = self.ptr_info(sp)?;
+                let esize = u32::try_from(md.stride(dt)?).map_err(|_| "element too large")?;
+                let (dst, src, n, stride) = (a!(1), a!(2), a!(3), a!(4));
+                let site = self.site();
+                self.emit(Inst::AsyncCopy {
+                    d: d()?,
+                    dst,
+                    src,
+                    n,
+                    stride,
+                    esize,
+                    dst_strided: dsc != StorageClass::Workgroup,
+                    dspace: space_of(dsc)?,
+                    sspace: space_of(ssc)?,
+                    site,
+                })?;
+            }
             Op::ExtInst => self.ext_inst(inst, i, res)?,
             other => {
                 return Err(format!("unsupported instruction Op{other:?}"));
@@ -2232,6 +2252,18 @@ fn validate(code: &Code) -> Res<()> {
                 slot(pc.fmt, 1)?;
                 for a in &pc.args {
                     slot(a.slot, a.n.into())?;
+                }
+            }
+            Inst::AsyncCopy {
+                d,
+                dst,
+                src,
+                n,
+                stride,
+                ..
+            } => {
+                for x in [d, dst, src, n, stride] {
+                    slot(x, 1)?;
                 }
             }
             Inst::Fence => {}

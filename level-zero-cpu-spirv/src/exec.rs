@@ -738,6 +738,54 @@ impl<'a> Exec<'a> {
                     };
                 }
             }
+            Inst::AsyncCopy {
+                d,
+                dst,
+                src,
+                n,
+                stride,
+                esize,
+                dst_strided,
+                dspace,
+                sspace,
+                site,
+            } => {
+                if let Some(&first) = act.first() {
+                    let i = first as usize;
+                    let get = |x: Slot| self.regs[s(x, l) + i];
+                    let (da, sa, count, step) = (get(dst), get(src), get(n), get(stride).max(1));
+                    let e = u64::from(esize);
+                    for k in 0..count {
+                        let (dk, sk) = if dst_strided {
+                            (k * step, k)
+                        } else {
+                            (k, k * step)
+                        };
+                        let to = da.wrapping_add(dk.wrapping_mul(e));
+                        let from = sa.wrapping_add(sk.wrapping_mul(e));
+                        let dc =
+                            self.mem
+                                .check(dspace, to, e, i, site as usize)
+                                .map_err(|fault| Stop::Oob {
+                                    lane: i,
+                                    fault,
+                                    write: true,
+                                })?;
+                        let sc =
+                            self.mem
+                                .check(sspace, from, e, i, site as usize)
+                                .map_err(|fault| Stop::Oob {
+                                    lane: i,
+                                    fault,
+                                    write: false,
+                                })?;
+                        mem::copy(dc, sc);
+                    }
+                }
+                for &lane in act {
+                    self.regs[s(d, l) + lane as usize] = 0;
+                }
+            }
             Inst::Fence => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
         }
         Ok(())

@@ -195,6 +195,21 @@ pub(crate) enum Inst {
         d: Slot,
         call: u32,
     },
+    /// OpGroupAsyncCopy, done at once by the first active lane (a work-group collective):
+    /// `n` elements of `esize` bytes; the stride applies to the source when
+    /// `dst_strided` is false, else to the destination. `d` (the event) is set to 0.
+    AsyncCopy {
+        d: Slot,
+        dst: Slot,
+        src: Slot,
+        n: Slot,
+        stride: Slot,
+        esize: u32,
+        dst_strided: bool,
+        dspace: Space,
+        sspace: Space,
+        site: u32,
+    },
     /// A memory fence (OpMemoryBarrier, sub-group barriers).
     Fence,
 }

@@ -388,7 +388,8 @@ impl<'a> Mod<'a> {
                     self.types.insert(result(i)?, Ty::Opaque(name));
                 }
                 Op::TypeEvent => {
-                    self.types.insert(result(i)?, Ty::Opaque("event_t".into()));
+                    // event_t (async copies complete at once): an opaque 64-bit value.
+                    self.types.insert(result(i)?, Ty::Int(64));
                 }
                 Op::TypePointer => {
                     let sc = match i.operands.first() {

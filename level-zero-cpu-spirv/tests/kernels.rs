@@ -1231,3 +1231,83 @@ both!(globals20, |opt| {
     m.run1(&p, "read_counter", &[A::Buf(ic)], 1, 1).unwrap();
     assert_eq!(m.get::<i32>(ic), [5 + 2 * n as i32]);
 });
+
+both!(barriers, |opt| {
+    let p = program("barriers", opt);
+    let n = 512usize;
+    let x: Vec<i32> = (0..n as i32).map(|i| (i * 37) % 101).collect();
+    for g in [64usize, 16] {
+        let mut m = Mem::default();
+        let (ix, io) = (m.add(&x), m.zeros::<i32>(n));
+        m.run1(
+            &p,
+            "barriers",
+            &[A::Buf(ix), A::Buf(io)],
+            n as u32,
+            g as u32,
+        )
+        .unwrap();
+        let out: Vec<i32> = m.get(io);
+        for grp in 0..n / g {
+            let xs = &x[grp * g..(grp + 1) * g];
+            let mut buf: Vec<i32> = xs
+                .iter()
+                .map(|&v| (0..(v & 15)).fold(0, |s, k| s ^ (k * 3 + 1)))
+                .collect();
+            let mut acc = vec![0i32; g];
+            for r in 0..3 {
+                for l in 0..g {
+                    if l & 1 == 1 {
+                        acc[l] += buf[(l + r) % g];
+                    } else {
+                        acc[l] -= buf[(l + 2 * r) % g];
+                    }
+                }
+                buf.copy_from_slice(&acc);
+            }
+            assert_eq!(
+                &out[grp * g..(grp + 1) * g],
+                &acc[..],
+                "group size {g}, group {grp}"
+            );
+        }
+    }
+});
+
+both!(async_copy, |opt| {
+    let p = program("async_copy", opt);
+    let n = 256usize;
+    let g = 64usize;
+    let x: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
+    let mut m = Mem::default();
+    let (ix, io) = (m.add(&x), m.zeros::<f32>(n));
+    m.run1(
+        &p,
+        "async_copy",
+        &[A::Buf(ix), A::Buf(io)],
+        n as u32,
+        g as u32,
+    )
+    .unwrap();
+    let out: Vec<f32> = m.get(io);
+    for i in 0..n {
+        let (grp, l) = (i / g, i % g);
+        assert_eq!(out[i], x[grp * g + g - 1 - l] * 2.0, "item {i}");
+    }
+    let mut m = Mem::default();
+    let (ix, io) = (m.add(&x), m.add(&vec![-1f32; 2 * n]));
+    m.run1(
+        &p,
+        "async_strided",
+        &[A::Buf(ix), A::Buf(io)],
+        n as u32,
+        g as u32,
+    )
+    .unwrap();
+    let out: Vec<f32> = m.get(io);
+    for i in 0..n {
+        let (grp, l) = (i / g, i % g);
+        assert_eq!(out[grp * g * 2 + 2 * l], x[i] + 1.0, "item {i}");
+        assert_eq!(out[grp * g * 2 + 2 * l + 1], -1.0, "gap after item {i}");
+    }
+});
