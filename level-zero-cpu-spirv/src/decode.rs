@@ -1934,6 +1934,46 @@ impl<'a, 'm> Dec<'a, 'm> {
                 self.emit(Inst::Printf { d: dd, call })
             }
             "prefetch" => Ok(()),
+            // Two results: the function's value, and one stored through a pointer.
+            "sincos" | "fract" | "modf" | "frexp" => {
+                let x = a!(0);
+                let pid = arg_id(1)?;
+                let p = a!(1);
+                let (sc, pointee) = self.ptr_info(pid)?;
+                let xt = self.ty_of(arg_id(0)?)?;
+                let k = fk_of(md.scalar(xt)?)?;
+                let nn = md.width(xt)?;
+                let (first, second) = match name {
+                    "sincos" => (UnOp::F(k, FUn::Sin), UnOp::F(k, FUn::Cos)),
+                    "fract" => (UnOp::F(k, FUn::Fract), UnOp::F(k, FUn::Floor)),
+                    "modf" => (UnOp::F(k, FUn::ModfFrac), UnOp::F(k, FUn::Trunc)),
+                    _ => (UnOp::FrexpMant(k), UnOp::FrexpExp(k)),
+                };
+                self.emit(Inst::Un {
+                    op: first,
+                    d: d()?,
+                    a: x,
+                    n: nn,
+                })?;
+                let tmp = self.alloc(usize::from(nn))?;
+                self.emit(Inst::Un {
+                    op: second,
+                    d: tmp,
+                    a: x,
+                    n: nn,
+                })?;
+                self.store(p, tmp, pointee, space_of(sc)?)
+            }
+            "nan" => {
+                let x = a!(0);
+                let k = fk_of(rsc()?)?;
+                self.emit(Inst::Un {
+                    op: UnOp::Nan(k),
+                    d: d()?,
+                    a: x,
+                    n: n()?,
+                })
+            }
             other => Err(format!("unsupported OpenCL.std instruction `{other}`")),
         }
     }

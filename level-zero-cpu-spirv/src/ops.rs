@@ -150,6 +150,14 @@ macro_rules! float_impl {
                     FUn::Degrees => x * (180.0 / std::f64::consts::PI) as $t,
                     FUn::Radians => x * (std::f64::consts::PI / 180.0) as $t,
                     FUn::Recip => 1.0 / x,
+                    FUn::Fract => (x - x.floor()).min(<$t>::from_bits(<$t>::to_bits(1.0) - 1)),
+                    FUn::ModfFrac => {
+                        if x.is_infinite() {
+                            (0.0 as $t).copysign(x)
+                        } else {
+                            x - x.trunc()
+                        }
+                    }
                     FUn::Logb => {
                         if x == 0.0 {
                             <$t>::NEG_INFINITY
@@ -335,6 +343,10 @@ pub(crate) enum FUn {
     Radians,
     Recip,
     Logb,
+    /// fract's result: `min(x - floor(x), largest below 1)`.
+    Fract,
+    /// modf's result: the fractional part with x's sign.
+    ModfFrac,
 }
 
 /// Binary float functions.
@@ -615,6 +627,11 @@ pub(crate) enum UnOp {
     Popcount,
     Clz(u8),
     Ctz(u8),
+    /// frexp's mantissa (in [0.5, 1)) and exponent (an `i32`).
+    FrexpMant(Fk),
+    FrexpExp(Fk),
+    /// nan(code): a quiet NaN of the kind with the code as payload.
+    Nan(Fk),
 }
 
 fn to_f64_any(k: Fk, a: u64) -> f64 {
@@ -807,7 +824,31 @@ pub(crate) fn un(op: UnOp, a: u64) -> u64 {
         UnOp::Popcount => u64::from(a.count_ones()),
         UnOp::Clz(w) => u64::from(a.leading_zeros()) - (64 - u64::from(w)),
         UnOp::Ctz(w) => u64::from(a.trailing_zeros()).min(u64::from(w)),
+        UnOp::FrexpMant(k) => ftof_f64(frexp(to_f64_any(k, a)).0, k, Rm::Rte),
+        UnOp::FrexpExp(k) => u64::from(frexp(to_f64_any(k, a)).1 as u32),
+        UnOp::Nan(k) => match k {
+            Fk::H => 0x7e00 | (a & 0x1ff),
+            Fk::S => 0x7fc0_0000 | (a & 0x3f_ffff),
+            Fk::D => 0x7ff8_0000_0000_0000 | (a & 0x7_ffff_ffff_ffff),
+        },
     }
+}
+
+/// `frexp`: `x = m * 2^e` with `0.5 <= |m| < 1` (zero, infinities and NaN: `(x, 0)`).
+fn frexp(x: f64) -> (f64, i32) {
+    if x == 0.0 || !x.is_finite() {
+        return (x, 0);
+    }
+    // Scale subnormals into the normal range first.
+    let (x, bias) = if x.abs() < f64::MIN_POSITIVE {
+        (x * 2f64.powi(64), -64)
+    } else {
+        (x, 0)
+    };
+    let bits = x.to_bits();
+    let e = ((bits >> 52) & 0x7ff) as i32 - 1022;
+    let m = f64::from_bits((bits & !(0x7ff << 52)) | (1022 << 52));
+    (m, e + bias)
 }
 
 /// Ternary operations.

@@ -1311,3 +1311,71 @@ both!(async_copy, |opt| {
         assert_eq!(out[grp * g * 2 + 2 * l + 1], -1.0, "gap after item {i}");
     }
 });
+
+both!(math_ptr, |opt| {
+    let p = program("math_ptr", opt);
+    let n = 128usize;
+    let mut r = Rng(43);
+    let mut x: Vec<f32> = (0..n).map(|_| r.f32(-20.0, 20.0)).collect();
+    x[0] = 0.0;
+    x[1] = 1.0;
+    x[2] = -0.75;
+    x[3] = 1e-40; // subnormal
+    let mut m = Mem::default();
+    let (ix, io, ie, iv) = (
+        m.add(&x),
+        m.zeros::<f32>(n * 6),
+        m.zeros::<i32>(n),
+        m.zeros::<[f32; 4]>(n * 2),
+    );
+    m.run1(
+        &p,
+        "math_ptr",
+        &[A::Buf(ix), A::Buf(io), A::Buf(ie), A::Buf(iv)],
+        n as u32,
+        32,
+    )
+    .unwrap();
+    let out: Vec<f32> = m.get(io);
+    let exps: Vec<i32> = m.get(ie);
+    let v: Vec<[f32; 4]> = m.get(iv);
+    for i in 0..n {
+        let xi = x[i];
+        let fract = (xi - xi.floor()).min(f32::from_bits(1.0f32.to_bits() - 1));
+        let want = [
+            xi.sin(),
+            xi.cos(),
+            fract,
+            xi.floor(),
+            xi - xi.trunc(),
+            xi.trunc(),
+        ];
+        for k in 0..6 {
+            assert!(
+                close(out[i * 6 + k].into(), want[k].into(), 1e-6),
+                "item {i} ({xi}) result {k}: {} vs {}",
+                out[i * 6 + k],
+                want[k]
+            );
+        }
+        // frexp: x = m * 2^e, 0.5 <= |m| < 1.
+        let (mant, e) = (v[i * 2 + 1][0] - xi.cos(), exps[i]);
+        if xi == 0.0 {
+            assert_eq!(e, 0);
+        } else {
+            assert!(
+                (0.5..1.0).contains(&(mant.abs() as f64 + 1e-7).min(0.9999999)),
+                "item {i}: mantissa {mant}"
+            );
+            assert!(
+                close((mant as f64) * 2f64.powi(e), xi as f64, 1e-5),
+                "item {i}: {mant} * 2^{e} vs {xi}"
+            );
+        }
+        let vx = [xi, -xi, 2.0 * xi, 0.5];
+        for c in 0..4 {
+            assert!(close(v[i * 2][c].into(), vx[c].sin().into(), 1e-6));
+        }
+        assert_eq!(v[i * 2 + 1][3], 0.5f32.cos() + 1.0, "nan() is a NaN");
+    }
+});
