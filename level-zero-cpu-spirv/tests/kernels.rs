@@ -1379,3 +1379,44 @@ both!(math_ptr, |opt| {
         assert_eq!(v[i * 2 + 1][3], 0.5f32.cos() + 1.0, "nan() is a NaN");
     }
 });
+
+both!(bitcasts, |opt| {
+    let p = program("bitcasts", opt);
+    let n = 128usize;
+    let mut r = Rng(47);
+    let x: Vec<u32> = (0..n).map(|_| r.next() as u32).collect();
+    let mut m = Mem::default();
+    let (ix, io, ib, ip, is) = (
+        m.add(&x),
+        m.zeros::<u32>(n * 3),
+        m.zeros::<[u8; 4]>(n),
+        m.zeros::<[u32; 2]>(n),
+        m.zeros::<[i16; 8]>(n),
+    );
+    m.run1(
+        &p,
+        "bitcasts",
+        &[A::Buf(ix), A::Buf(io), A::Buf(ib), A::Buf(ip), A::Buf(is)],
+        n as u32,
+        32,
+    )
+    .unwrap();
+    let out: Vec<u32> = m.get(io);
+    let bytes: Vec<[u8; 4]> = m.get(ib);
+    let pairs: Vec<[u32; 2]> = m.get(ip);
+    let shorts: Vec<[i16; 8]> = m.get(is);
+    for i in 0..n {
+        let v = x[i];
+        let b = v.to_le_bytes();
+        assert_eq!(bytes[i], [b[3], b[2], b[1], b[0]], "item {i}");
+        assert_eq!(out[i * 3], v.swap_bytes(), "item {i}");
+        let w = ((v as u64) << 32) | (v ^ 0xffff_ffff) as u64;
+        assert_eq!(pairs[i], [w as u32, (w >> 32) as u32], "item {i}");
+        let swapped = ((w & 0xffff_ffff) << 32) | (w >> 32);
+        assert_eq!(out[i * 3 + 1], (swapped >> 16) as u32, "item {i}");
+        let q = [v, v.wrapping_add(1), v.wrapping_add(2), v.wrapping_add(3)];
+        let want: [i16; 8] = std::array::from_fn(|k| (q[k / 2] >> (16 * (k % 2))) as u16 as i16);
+        assert_eq!(shorts[i], want, "item {i}");
+        assert_eq!(out[i * 3 + 2], v.rotate_left(16), "item {i}");
+    }
+});
