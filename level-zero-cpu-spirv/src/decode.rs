@@ -20,7 +20,7 @@ const MAX_PRIVATE: u64 = 1 << 20;
 const MAX_SLOTS: u32 = 1 << 20;
 
 /// A decoded value.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum V {
     Reg(Slot),
     /// A built-in variable (the pointer to it).
@@ -53,6 +53,9 @@ struct Instance {
     builtin_loads: HashMap<Word, Builtin>,
     /// Ids used other than as the pointer of OpLoad/OpStore/OpLifetimeStart/Stop.
     escaping: HashSet<Word>,
+    /// Results that are copies of (part of) another SSA value: they share its slots and
+    /// emit no instruction.
+    aliased: HashSet<Word>,
 }
 
 struct Dec<'a, 'm> {
@@ -402,6 +405,7 @@ impl<'a, 'm> Dec<'a, 'm> {
             uses: HashMap::new(),
             builtin_loads: HashMap::new(),
             escaping: HashSet::new(),
+            aliased: HashSet::new(),
         };
         for b in &f.blocks {
             for i in &b.instructions {
@@ -447,6 +451,19 @@ impl<'a, 'm> Dec<'a, 'm> {
                 self.pass1(&mut inst, label, i)?;
             }
         }
+        // Pass 1b: built-in loads used only through extracts; copy propagation.
+        for b in &f.blocks {
+            for i in &b.instructions {
+                if i.class.opcode == Op::Load
+                    && let (Some(r), Ok(p)) = (i.result_id, op_id(i, 0))
+                    && let Ok(V::Builtin(bi)) = self.val(&inst, p)
+                    && inst.uses.get(&r).is_some_and(|u| u.0 == u.1)
+                {
+                    inst.builtin_loads.insert(r, bi);
+                }
+            }
+        }
+        self.propagate_copies(&mut inst, f)?;
         // Pass 2: instructions.
         for b in &f.blocks {
             let label = result(
@@ -577,6 +594,7 @@ impl<'a, 'm> Dec<'a, 'm> {
                             i.class.opcode
                         ));
                     }
+                    _ if i.result_id.is_some_and(|r| inst.aliased.contains(&r)) => {}
                     _ => self.instruction(&mut inst, i)?,
                 }
             }
@@ -588,6 +606,89 @@ impl<'a, 'm> Dec<'a, 'm> {
             }
         }
         self.stack.pop();
+        Ok(())
+    }
+
+    /// Copy propagation: a result that is an unchanged copy of (part of) an SSA value
+    /// (`OpCompositeExtract`, widening `OpUConvert`, same-shape `OpBitcast`, pointer casts,
+    /// `OpCopyObject`) shares the value's slots instead of copying them.
+    ///
+    /// This is sound in SSA form: the source's slots are only rewritten when its definition
+    /// runs again (for a phi, on the edge into its block), and a use that the copy dominates
+    /// cannot be reached from that redefinition without running the copy again; phi moves
+    /// that read an alias while writing its source go through temporaries (parallel copy).
+    /// Promoted private variables are not SSA values: their loads are never aliased.
+    fn propagate_copies(&mut self, inst: &mut Instance, f: &dr::Function) -> Res<()> {
+        let md = self.md;
+        for _round in 0..8 {
+            let mut changed = false;
+            for b in &f.blocks {
+                for i in &b.instructions {
+                    let Some(r) = i.result_id else { continue };
+                    let Ok(src) = op_id(i, 0) else { continue };
+                    let offset = match i.class.opcode {
+                        Op::CompositeExtract if !inst.builtin_loads.contains_key(&src) => {
+                            let idx: Res<Vec<u64>> =
+                                (1..i.operands.len()).map(|k| op_lit(i, k)).collect();
+                            match (self.ty_of(src), idx) {
+                                (Ok(ct), Ok(idx)) => match self.path(ct, &idx) {
+                                    Ok((start, _, _)) => start,
+                                    Err(_) => continue,
+                                },
+                                _ => continue,
+                            }
+                        }
+                        Op::UConvert => {
+                            let (Ok(st), Some(rt)) = (self.ty_of(src), i.result_type) else {
+                                continue;
+                            };
+                            match (md.scalar(st), md.scalar(rt)) {
+                                (Ok(a), Ok(b)) if int_bits(a) <= int_bits(b) => 0,
+                                _ => continue,
+                            }
+                        }
+                        Op::Bitcast => {
+                            let (Ok(st), Some(rt)) = (self.ty_of(src), i.result_type) else {
+                                continue;
+                            };
+                            match (md.scalar(st), md.scalar(rt), md.width(st), md.width(rt)) {
+                                (Ok(a), Ok(b), Ok(na), Ok(nb))
+                                    if a.bytes() == b.bytes() && na == nb =>
+                                {
+                                    0
+                                }
+                                _ => continue,
+                            }
+                        }
+                        Op::ConvertPtrToU => match i.result_type.map(|t| md.scalar(t)) {
+                            Some(Ok(Sc::Int(64))) => 0,
+                            _ => continue,
+                        },
+                        Op::CopyObject
+                        | Op::ConvertUToPtr
+                        | Op::PtrCastToGeneric
+                        | Op::GenericCastToPtr
+                        | Op::GenericCastToPtrExplicit => 0,
+                        _ => continue,
+                    };
+                    let Ok(V::Reg(s)) = self.val(inst, src) else {
+                        continue;
+                    };
+                    let new = V::Reg(s + offset);
+                    if !matches!(inst.vals.get(&r), Some(V::Reg(old)) if V::Reg(*old) == new) {
+                        if inst.aliased.contains(&r) || matches!(inst.vals.get(&r), Some(V::Reg(_)))
+                        {
+                            inst.vals.insert(r, new);
+                            inst.aliased.insert(r);
+                            changed = true;
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
         Ok(())
     }
 
@@ -975,12 +1076,9 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let pid = op_id(i, 0)?;
                 let t = result_type(i)?;
                 match self.val(inst, pid)? {
-                    V::Builtin(b)
+                    V::Builtin(_)
                         if i.result_id
-                            .is_some_and(|r| inst.uses.get(&r).is_some_and(|u| u.0 == u.1)) =>
-                    {
-                        inst.builtin_loads.insert(result(i)?, b);
-                    }
+                            .is_some_and(|r| inst.builtin_loads.contains_key(&r)) => {}
                     V::Builtin(b) => {
                         let n = self.comps(t)?;
                         self.emit(Inst::Builtin {

@@ -813,7 +813,7 @@ impl<'a> Exec<'a> {
         let regs = &mut self.regs[..];
         let memory = &mut self.mem;
         let mut fast = memory.hint(space, site);
-        if n == 1 && full {
+        if n == 1 && full && ds != ps {
             let (dst, src) = split1(regs, ds, ps, l);
             for (i, (o, &addr)) in dst.iter_mut().zip(src).enumerate() {
                 let c = match fast.get(addr, span) {
@@ -1037,7 +1037,7 @@ fn s(slot: Slot, lanes: usize) -> usize {
     slot as usize * lanes
 }
 
-/// Destination and one source slice of `l` lanes (distinct ranges).
+/// Destination and one source slice of `l` lanes (distinct slots: `d != a`).
 #[inline(always)]
 fn split1(r: &mut [u64], d: usize, a: usize, l: usize) -> (&mut [u64], &[u64]) {
     if d < a {
