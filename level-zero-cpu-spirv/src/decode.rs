@@ -675,13 +675,11 @@ impl<'a, 'm> Dec<'a, 'm> {
                         continue;
                     };
                     let new = V::Reg(s + offset);
-                    if !matches!(inst.vals.get(&r), Some(V::Reg(old)) if V::Reg(*old) == new) {
-                        if inst.aliased.contains(&r) || matches!(inst.vals.get(&r), Some(V::Reg(_)))
-                        {
-                            inst.vals.insert(r, new);
-                            inst.aliased.insert(r);
-                            changed = true;
-                        }
+                    let current = inst.vals.get(&r).copied();
+                    if matches!(current, Some(V::Reg(_))) && current != Some(new) {
+                        inst.vals.insert(r, new);
+                        inst.aliased.insert(r);
+                        changed = true;
                     }
                 }
             }
