@@ -35,7 +35,7 @@ fn best(runs: usize, mut f: impl FnMut()) -> f64 {
 fn main() {
     let opt = std::env::args().nth(1).unwrap_or_else(|| "O2".into());
     let only = std::env::args().nth(2).unwrap_or_default();
-    let want = |k: &str| only.is_empty() || k.starts_with(&only);
+    let want = |k: &str| only.is_empty() || k.starts_with(&only) || only.starts_with(k);
     if want("vector_add") {
         vector_add(&opt);
     }
@@ -43,12 +43,17 @@ fn main() {
         empty(&opt);
     }
     if want("matmul") {
-        matmul(&opt);
+        matmul(&opt, &only);
     }
 }
 
 fn vector_add(opt: &str) {
     let n = 1usize << 24;
+    // Work-group size (env GS, default 256).
+    let gs: usize = std::env::var("GS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     let a: Vec<f32> = (0..n).map(|i| i as f32).collect();
     let b: Vec<f32> = (0..n).map(|i| (n - i) as f32).collect();
     let mut c = vec![0f32; n];
@@ -65,8 +70,8 @@ fn vector_add(opt: &str) {
         let l = Launch {
             kernel: "vector_add",
             args: &values,
-            group_size: [256, 1, 1],
-            group_count: [(n / 256) as u32, 1, 1],
+            group_size: [gs as u32, 1, 1],
+            group_count: [(n / gs) as u32, 1, 1],
             global_offset: [0; 3],
         };
         p.launch(&l, &map, &mut std::io::sink()).unwrap();
@@ -109,7 +114,7 @@ fn empty(opt: &str) {
     );
 }
 
-fn matmul(opt: &str) {
+fn matmul(opt: &str, only: &str) {
     let n = 1024usize;
     let a: Vec<f32> = (0..n * n).map(|i| ((i * 7) % 13) as f32 * 0.25).collect();
     let b: Vec<f32> = (0..n * n).map(|i| ((i * 5) % 11) as f32 * 0.5).collect();
@@ -130,6 +135,9 @@ fn matmul(opt: &str) {
         ArgValue::Bytes(&nb),
     ];
     for kernel in ["matmul_naive", "matmul_tiled"] {
+        if !kernel.starts_with(only) {
+            continue;
+        }
         let t = best(1, || {
             let l = Launch {
                 kernel,

@@ -32,6 +32,9 @@ enum V {
     Promoted(Slot, u16),
 }
 
+/// A fused address: base slot, constant offset, optional (index slot, scale, index width).
+type FusedAddr = (Slot, i64, Option<(Slot, i64, u8)>);
+
 struct Phi {
     d: Slot,
     n: u16,
@@ -56,6 +59,9 @@ struct Instance {
     /// Results that are copies of (part of) another SSA value: they share its slots and
     /// emit no instruction.
     aliased: HashSet<Word>,
+    /// Access chains used only as the pointer of one scalar load or store: the access is
+    /// fused with the address computation (base, offset, at most one index term).
+    fused: HashMap<Word, FusedAddr>,
 }
 
 struct Dec<'a, 'm> {
@@ -406,6 +412,7 @@ impl<'a, 'm> Dec<'a, 'm> {
             builtin_loads: HashMap::new(),
             escaping: HashSet::new(),
             aliased: HashSet::new(),
+            fused: HashMap::new(),
         };
         for b in &f.blocks {
             for i in &b.instructions {
@@ -464,6 +471,7 @@ impl<'a, 'm> Dec<'a, 'm> {
             }
         }
         self.propagate_copies(&mut inst, f)?;
+        self.fuse_addresses(&mut inst, f)?;
         // Pass 2: instructions.
         for b in &f.blocks {
             let label = result(
@@ -594,7 +602,9 @@ impl<'a, 'm> Dec<'a, 'm> {
                             i.class.opcode
                         ));
                     }
-                    _ if i.result_id.is_some_and(|r| inst.aliased.contains(&r)) => {}
+                    _ if i.result_id.is_some_and(|r| {
+                        inst.aliased.contains(&r) || inst.fused.contains_key(&r)
+                    }) => {}
                     _ => self.instruction(&mut inst, i)?,
                 }
             }
@@ -685,6 +695,66 @@ impl<'a, 'm> Dec<'a, 'm> {
             }
             if !changed {
                 break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds access chains whose only use is the pointer of a scalar OpLoad/OpStore.
+    fn fuse_addresses(&mut self, inst: &mut Instance, f: &dr::Function) -> Res<()> {
+        let md = self.md;
+        // Only within one block: a chain computed before a loop and used inside it stays
+        // a loop-invariant register instead of being recomputed at every iteration.
+        let mut chains: HashMap<Word, (&dr::Instruction, usize)> = HashMap::new();
+        for (bn, b) in f.blocks.iter().enumerate() {
+            for i in &b.instructions {
+                if matches!(
+                    i.class.opcode,
+                    Op::AccessChain
+                        | Op::InBoundsAccessChain
+                        | Op::PtrAccessChain
+                        | Op::InBoundsPtrAccessChain
+                ) && let Some(r) = i.result_id
+                    && matches!(inst.vals.get(&r), Some(V::Reg(_)))
+                    && inst.uses.get(&r).is_some_and(|u| u.0 == 1)
+                {
+                    chains.insert(r, (i, bn));
+                }
+            }
+        }
+        for (bn, b) in f.blocks.iter().enumerate() {
+            for i in &b.instructions {
+                let scalar_type = match i.class.opcode {
+                    Op::Load => i.result_type,
+                    Op::Store => op_id(i, 1).ok().and_then(|v| self.ty_of(v).ok()),
+                    _ => continue,
+                };
+                let Some(t) = scalar_type else { continue };
+                if !matches!(
+                    md.ty(t),
+                    Ok(Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..))
+                ) {
+                    continue;
+                }
+                let Ok(p) = op_id(i, 0) else { continue };
+                let Some(&(chain, cb)) = chains.get(&p) else {
+                    continue;
+                };
+                if cb != bn {
+                    continue;
+                }
+                let Ok((base, off, terms)) = self.gep_parts(inst, chain) else {
+                    continue;
+                };
+                match terms.as_slice() {
+                    [] => {
+                        inst.fused.insert(p, (base, off, None));
+                    }
+                    [t] => {
+                        inst.fused.insert(p, (base, off, Some(*t)));
+                    }
+                    _ => {}
+                }
             }
         }
         Ok(())
@@ -1073,6 +1143,26 @@ impl<'a, 'm> Dec<'a, 'm> {
             Op::Load => {
                 let pid = op_id(i, 0)?;
                 let t = result_type(i)?;
+                if let Some(&(base, off, term)) = inst.fused.get(&pid) {
+                    let (sc, _) = self.ptr_info(pid)?;
+                    let size = md.scalar(t)?.bytes();
+                    let (idx, scale, w) = match term {
+                        Some(x) => x,
+                        None => (self.zero()?, 0, 64),
+                    };
+                    let site = self.site();
+                    return self.emit(Inst::LoadIdx {
+                        d: d()?,
+                        base,
+                        idx,
+                        w,
+                        scale,
+                        off,
+                        size,
+                        space: space_of(sc)?,
+                        site,
+                    });
+                }
                 match self.val(inst, pid)? {
                     V::Builtin(_)
                         if i.result_id
@@ -1098,6 +1188,29 @@ impl<'a, 'm> Dec<'a, 'm> {
                         self.load(d()?, p, t, space_of(sc)?)?;
                     }
                 }
+            }
+            Op::Store if inst.fused.contains_key(&op_id(i, 0)?) => {
+                let pid = op_id(i, 0)?;
+                let (base, off, term) = inst.fused[&pid];
+                let (sc, pointee) = self.ptr_info(pid)?;
+                let size = md.scalar(pointee)?.bytes();
+                let v = a!(1);
+                let (idx, scale, w) = match term {
+                    Some(x) => x,
+                    None => (self.zero()?, 0, 64),
+                };
+                let site = self.site();
+                self.emit(Inst::StoreIdx {
+                    base,
+                    idx,
+                    w,
+                    scale,
+                    off,
+                    v,
+                    size,
+                    space: space_of(sc)?,
+                    site,
+                })?;
             }
             Op::Store => {
                 let pid = op_id(i, 0)?;
@@ -1146,56 +1259,7 @@ impl<'a, 'm> Dec<'a, 'm> {
                 if res.is_none() {
                     return Ok(()); // a pointer into a built-in (pass 1)
                 }
-                let base_id = op_id(i, 0)?;
-                let base = a!(0);
-                let (_, mut t) = self.ptr_info(base_id)?;
-                let mut off: i64 = 0;
-                let mut terms: Vec<(Slot, i64, u8)> = Vec::new();
-                let ptr_chain = matches!(op, Op::PtrAccessChain | Op::InBoundsPtrAccessChain);
-                for k in 1..i.operands.len() {
-                    let idx = op_id(i, k)?;
-                    let iw = int_bits(md.scalar(self.ty_of(idx)?)?);
-                    let cval = md
-                        .consts
-                        .get(&idx)
-                        .and_then(|v| v.first().copied())
-                        .map(|c| crate::ops::sext(c, iw));
-                    let stride: i64;
-                    if ptr_chain && k == 1 {
-                        stride = md.stride(t)? as i64;
-                    } else {
-                        match md.ty(t)?.clone() {
-                            Ty::Struct(ms) => {
-                                let c = cval.ok_or("invalid SPIR-V: non-constant struct index")?
-                                    as usize;
-                                let m = *ms
-                                    .get(c)
-                                    .ok_or("invalid SPIR-V: struct index out of range")?;
-                                off += self.member_offset(t, c)? as i64;
-                                t = m;
-                                continue;
-                            }
-                            Ty::Array(e, _) => {
-                                stride = md.stride(e)? as i64;
-                                t = e;
-                            }
-                            Ty::Vector(e, _) => {
-                                stride = md.size_align(e, 0)?.0 as i64;
-                                t = e;
-                            }
-                            other => {
-                                return Err(format!("invalid SPIR-V: access chain into {other:?}"));
-                            }
-                        }
-                    }
-                    match cval {
-                        Some(c) => off = off.wrapping_add(c.wrapping_mul(stride)),
-                        None => {
-                            let s = self.slot(inst, idx)?;
-                            terms.push((s, stride, iw));
-                        }
-                    }
-                }
+                let (base, off, terms) = self.gep_parts(inst, i)?;
                 let at = self.code.gep_terms.len() as u32;
                 let len = terms.len() as u16;
                 self.code.gep_terms.extend(terms);
@@ -1601,6 +1665,67 @@ impl<'a, 'm> Dec<'a, 'm> {
             }
         }
         Ok(())
+    }
+
+    /// An access chain as (base slot, constant byte offset, dynamic terms).
+    #[allow(clippy::type_complexity)]
+    fn gep_parts(
+        &mut self,
+        inst: &Instance,
+        i: &dr::Instruction,
+    ) -> Res<(Slot, i64, Vec<(Slot, i64, u8)>)> {
+        let md = self.md;
+        let op = i.class.opcode;
+        let base_id = op_id(i, 0)?;
+        let base = self.slot(inst, base_id)?;
+        let (_, mut t) = self.ptr_info(base_id)?;
+        let mut off: i64 = 0;
+        let mut terms: Vec<(Slot, i64, u8)> = Vec::new();
+        let ptr_chain = matches!(op, Op::PtrAccessChain | Op::InBoundsPtrAccessChain);
+        for k in 1..i.operands.len() {
+            let idx = op_id(i, k)?;
+            let iw = int_bits(md.scalar(self.ty_of(idx)?)?);
+            let cval = md
+                .consts
+                .get(&idx)
+                .and_then(|v| v.first().copied())
+                .map(|c| crate::ops::sext(c, iw));
+            let stride: i64;
+            if ptr_chain && k == 1 {
+                stride = md.stride(t)? as i64;
+            } else {
+                match md.ty(t)?.clone() {
+                    Ty::Struct(ms) => {
+                        let c = cval.ok_or("invalid SPIR-V: non-constant struct index")? as usize;
+                        let m = *ms
+                            .get(c)
+                            .ok_or("invalid SPIR-V: struct index out of range")?;
+                        off += self.member_offset(t, c)? as i64;
+                        t = m;
+                        continue;
+                    }
+                    Ty::Array(e, _) => {
+                        stride = md.stride(e)? as i64;
+                        t = e;
+                    }
+                    Ty::Vector(e, _) => {
+                        stride = md.size_align(e, 0)?.0 as i64;
+                        t = e;
+                    }
+                    other => {
+                        return Err(format!("invalid SPIR-V: access chain into {other:?}"));
+                    }
+                }
+            }
+            match cval {
+                Some(c) => off = off.wrapping_add(c.wrapping_mul(stride)),
+                None => {
+                    let s = self.slot(inst, idx)?;
+                    terms.push((s, stride, iw));
+                }
+            }
+        }
+        Ok((base, off, terms))
     }
 
     fn member_offset(&self, st: Word, k: usize) -> Res<u64> {
@@ -2301,6 +2426,26 @@ fn validate(code: &Code) -> Res<()> {
                 slot(v, n.into())?;
                 slot(p, 1)?;
                 if !size_ok(size) || n == 0 {
+                    return Err(bad());
+                }
+            }
+            Inst::LoadIdx {
+                d, base, idx, size, ..
+            } => {
+                for x in [d, base, idx] {
+                    slot(x, 1)?;
+                }
+                if !size_ok(size) {
+                    return Err(bad());
+                }
+            }
+            Inst::StoreIdx {
+                base, idx, v, size, ..
+            } => {
+                for x in [v, base, idx] {
+                    slot(x, 1)?;
+                }
+                if !size_ok(size) {
                     return Err(bad());
                 }
             }

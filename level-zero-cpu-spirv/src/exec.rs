@@ -28,6 +28,16 @@ pub(crate) enum Stop {
     Failed(String),
 }
 
+/// A fused address: `base + off + sext(idx, w) * scale`.
+#[derive(Clone, Copy)]
+struct Addr {
+    base: Slot,
+    idx: Slot,
+    w: u8,
+    scale: i64,
+    off: i64,
+}
+
 /// The launch geometry.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Grid {
@@ -471,6 +481,56 @@ impl<'a> Exec<'a> {
                 4 => self.store::<4>(p, v, n, stride, space, site, act, full)?,
                 _ => self.store::<8>(p, v, n, stride, space, site, act, full)?,
             },
+            Inst::LoadIdx {
+                d,
+                base,
+                idx,
+                w,
+                scale,
+                off,
+                size,
+                space,
+                site,
+            } => {
+                let a = Addr {
+                    base,
+                    idx,
+                    w,
+                    scale,
+                    off,
+                };
+                match size {
+                    1 => self.load_idx::<1>(d, a, space, site, act, full)?,
+                    2 => self.load_idx::<2>(d, a, space, site, act, full)?,
+                    4 => self.load_idx::<4>(d, a, space, site, act, full)?,
+                    _ => self.load_idx::<8>(d, a, space, site, act, full)?,
+                }
+            }
+            Inst::StoreIdx {
+                base,
+                idx,
+                w,
+                scale,
+                off,
+                v,
+                size,
+                space,
+                site,
+            } => {
+                let a = Addr {
+                    base,
+                    idx,
+                    w,
+                    scale,
+                    off,
+                };
+                match size {
+                    1 => self.store_idx::<1>(v, a, space, site, act)?,
+                    2 => self.store_idx::<2>(v, a, space, site, act)?,
+                    4 => self.store_idx::<4>(v, a, space, site, act)?,
+                    _ => self.store_idx::<8>(v, a, space, site, act)?,
+                }
+            }
             Inst::LoadAgg {
                 d,
                 p,
@@ -931,6 +991,113 @@ impl<'a> Exec<'a> {
                     mem::write_n::<N>(part, regs[s(v + k, l) + i]);
                 }
             }
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn load_idx<const N: usize>(
+        &mut self,
+        d: Slot,
+        a: Addr,
+        space: Space,
+        site: u32,
+        act: &[u32],
+        full: bool,
+    ) -> Result<(), Stop> {
+        let l = self.lanes;
+        let (ds, bs, is) = (s(d, l), s(a.base, l), s(a.idx, l));
+        let site = site as usize;
+        let regs = &mut self.regs[..];
+        let memory = &mut self.mem;
+        let mut fast = memory.hint(space, site);
+        let sh = 64 - u32::from(a.w.clamp(1, 64));
+        let addr_of = |b: u64, x: u64| {
+            let x = ((x << sh) as i64) >> sh;
+            b.wrapping_add(a.off as u64)
+                .wrapping_add(x.wrapping_mul(a.scale) as u64)
+        };
+        if full && !overlaps(ds, bs, l) && !overlaps(ds, is, l) {
+            let (dst, base, idx) = split2(regs, ds, bs, is, l);
+            for (i, ((o, &b), &x)) in dst.iter_mut().zip(base).zip(idx).enumerate() {
+                let addr = addr_of(b, x);
+                let c = match fast.get(addr, N as u64) {
+                    Some(c) => c,
+                    None => {
+                        let c = memory
+                            .check(space, addr, N as u64, i, site)
+                            .map_err(|fault| Stop::Oob {
+                                lane: i,
+                                fault,
+                                write: false,
+                            })?;
+                        fast = memory.hint(space, site);
+                        c
+                    }
+                };
+                *o = mem::read_n::<N>(c);
+            }
+            return Ok(());
+        }
+        for &lane in act {
+            let i = lane as usize;
+            let addr = addr_of(regs[bs + i], regs[is + i]);
+            let c = match fast.get(addr, N as u64) {
+                Some(c) => c,
+                None => {
+                    let c = memory
+                        .check(space, addr, N as u64, i, site)
+                        .map_err(|fault| Stop::Oob {
+                            lane: i,
+                            fault,
+                            write: false,
+                        })?;
+                    fast = memory.hint(space, site);
+                    c
+                }
+            };
+            regs[ds + i] = mem::read_n::<N>(c);
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn store_idx<const N: usize>(
+        &mut self,
+        v: Slot,
+        a: Addr,
+        space: Space,
+        site: u32,
+        act: &[u32],
+    ) -> Result<(), Stop> {
+        let l = self.lanes;
+        let (vs, bs, is) = (s(v, l), s(a.base, l), s(a.idx, l));
+        let site = site as usize;
+        let regs = &self.regs[..];
+        let memory = &mut self.mem;
+        let mut fast = memory.hint(space, site);
+        let sh = 64 - u32::from(a.w.clamp(1, 64));
+        for &lane in act {
+            let i = lane as usize;
+            let x = ((regs[is + i] << sh) as i64) >> sh;
+            let addr = regs[bs + i]
+                .wrapping_add(a.off as u64)
+                .wrapping_add(x.wrapping_mul(a.scale) as u64);
+            let c = match fast.get(addr, N as u64) {
+                Some(c) => c,
+                None => {
+                    let c = memory
+                        .check(space, addr, N as u64, i, site)
+                        .map_err(|fault| Stop::Oob {
+                            lane: i,
+                            fault,
+                            write: true,
+                        })?;
+                    fast = memory.hint(space, site);
+                    c
+                }
+            };
+            mem::write_n::<N>(c, regs[vs + i]);
         }
         Ok(())
     }

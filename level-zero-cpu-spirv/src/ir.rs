@@ -105,6 +105,31 @@ pub(crate) enum Inst {
         space: Space,
         site: u32,
     },
+    /// A scalar load from `base + off + sext(idx, w) * scale`: an access chain used only by
+    /// this load, fused into it.
+    LoadIdx {
+        d: Slot,
+        base: Slot,
+        idx: Slot,
+        w: u8,
+        scale: i64,
+        off: i64,
+        size: u8,
+        space: Space,
+        site: u32,
+    },
+    /// A scalar store to `base + off + sext(idx, w) * scale` (fused access chain).
+    StoreIdx {
+        base: Slot,
+        idx: Slot,
+        w: u8,
+        scale: i64,
+        off: i64,
+        v: Slot,
+        size: u8,
+        space: Space,
+        site: u32,
+    },
     /// Loads the scalar leaves of an aggregate (layout `Code::layouts[layout]`).
     LoadAgg {
         d: Slot,
