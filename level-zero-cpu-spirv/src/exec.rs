@@ -1131,8 +1131,11 @@ impl<'a> Exec<'a> {
                 let id = self.global_id(lane);
                 let gs: [u64; 3] =
                     std::array::from_fn(|d| u64::from(g.size[d]) * u64::from(g.count[d]));
-                let rel: [u64; 3] = std::array::from_fn(|d| id[d] - u64::from(g.offset[d]));
-                (rel[2] * gs[1] + rel[1]) * gs[0] + rel[0]
+                let rel: [u64; 3] =
+                    std::array::from_fn(|d| id[d].wrapping_sub(u64::from(g.offset[d])));
+                (rel[2].wrapping_mul(gs[1]).wrapping_add(rel[1]))
+                    .wrapping_mul(gs[0])
+                    .wrapping_add(rel[0])
             }
             Builtin::LocalLinearId
             | Builtin::SubgroupId

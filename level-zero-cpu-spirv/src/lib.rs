@@ -408,7 +408,10 @@ impl Program {
             local_args,
             local_total,
         };
-        let total = gc.iter().map(|&x| u64::from(x)).product::<u64>();
+        let total = gc
+            .iter()
+            .try_fold(1u64, |t, &x| t.checked_mul(u64::from(x)))
+            .ok_or_else(|| invalid(format!("group count {gc:?} is too large")))?;
         let items = total.saturating_mul(lanes);
         let cores = cores();
         let workers = if items < 8192 { 1 } else { cores.min(total) } as usize;
