@@ -813,7 +813,11 @@ impl<'a> Exec<'a> {
                 if let Some(&first) = act.first() {
                     let i = first as usize;
                     let get = |x: Slot| self.regs[s(x, l) + i];
-                    let (da, sa, count, step) = (get(dst), get(src), get(n), get(stride).max(1));
+                    let (da, sa, mut count, step) =
+                        (get(dst), get(src), get(n), get(stride).max(1));
+                    if esize == 0 {
+                        count = 0;
+                    }
                     let e = u64::from(esize);
                     for k in 0..count {
                         let (dk, sk) = if dst_strided {

@@ -822,7 +822,7 @@ pub(crate) fn un(op: UnOp, a: u64) -> u64 {
         },
         UnOp::SAbs(w) => sext(a, w).unsigned_abs() & mask(w),
         UnOp::Popcount => u64::from(a.count_ones()),
-        UnOp::Clz(w) => u64::from(a.leading_zeros()) - (64 - u64::from(w)),
+        UnOp::Clz(w) => u64::from(a.leading_zeros()).saturating_sub(64 - u64::from(w)),
         UnOp::Ctz(w) => u64::from(a.trailing_zeros()).min(u64::from(w)),
         UnOp::FrexpMant(k) => ftof_f64(frexp(to_f64_any(k, a)).0, k, Rm::Rte),
         UnOp::FrexpExp(k) => u64::from(frexp(to_f64_any(k, a)).1 as u32),
