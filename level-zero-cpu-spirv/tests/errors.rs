@@ -490,3 +490,34 @@ fn specialization_constants() {
     let e = run(&[(7, &[1, 2])]).unwrap_err();
     assert!(e.contains("specialization constant 7"), "{e}");
 }
+
+#[test]
+fn program_is_shareable_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Program>();
+    // Concurrent launches of one program from several threads.
+    let p = std::sync::Arc::new(program("vector_add", "O2"));
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                let n = 1024usize;
+                let a: Vec<f32> = (0..n).map(|i| (i + t) as f32).collect();
+                let mut m = Mem::default();
+                let (ia, ib, ic) = (m.add(&a), m.add(&a), m.zeros::<f32>(n));
+                m.run1(
+                    &p,
+                    "vector_add",
+                    &[A::Buf(ia), A::Buf(ib), A::Buf(ic)],
+                    n as u32,
+                    64,
+                )
+                .unwrap();
+                assert!(m.get::<f32>(ic).iter().zip(&a).all(|(c, a)| *c == 2.0 * a));
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+}
