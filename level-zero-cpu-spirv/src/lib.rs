@@ -490,11 +490,19 @@ fn worker(
         }
     };
     let [cx, cy, _] = sh.grid.count.map(u64::from);
+    // Work-groups are claimed in runs of consecutive ones, so that each worker walks
+    // memory mostly sequentially (hardware prefetchers), while there are still enough runs
+    // to balance the load.
+    let run = (total / (cores() * 64)).clamp(1, 16);
+    let (mut g, mut end) = (0u64, 0u64);
     loop {
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        let g = next.fetch_add(1, Ordering::Relaxed);
+        if g >= end {
+            g = next.fetch_add(run, Ordering::Relaxed);
+            end = g.saturating_add(run).min(total);
+        }
         if g >= total {
             return;
         }
@@ -503,6 +511,7 @@ fn worker(
             ((g / cx) % cy) as u32,
             (g / (cx * cy)) as u32,
         ];
+        g += 1;
         let r = ex.run_group(gid);
         if !ex.out.is_empty() {
             let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
