@@ -14,3 +14,14 @@ __kernel void bitcasts(__global const uint *in, __global uint *out, __global uch
     shorts[i] = as_short8(q);           // int4 -> short8
     out[i * 3 + 2] = as_uint((ushort2)(as_ushort2(x).y, as_ushort2(x).x));
 }
+
+// shuffle / shuffle2 with run-time masks.
+__kernel void shuffles(__global const int4 *in, __global const uint4 *masks, __global int8 *out,
+                       __global int4 *out2) {
+    size_t i = get_global_id(0);
+    int4 x = in[i];
+    int4 y = in[i] * 10;
+    uint4 m = masks[i];
+    out[i] = shuffle(x, (uint8)(m, m.wzyx));
+    out2[i] = shuffle2(x, y, m);
+}

@@ -2155,6 +2155,25 @@ impl<'a, 'm> Dec<'a, 'm> {
                 self.emit(Inst::Printf { d: dd, call })
             }
             "prefetch" => Ok(()),
+            "shuffle" | "shuffle2" => {
+                let two = name == "shuffle2";
+                let x = a!(0);
+                let na = md.width(self.ty_of(arg_id(0)?)?)?;
+                let (y, nb, m) = if two {
+                    (a!(1), md.width(self.ty_of(arg_id(1)?)?)?, a!(2))
+                } else {
+                    (x, 0, a!(1))
+                };
+                self.emit(Inst::Shuffle {
+                    d: d()?,
+                    a: x,
+                    b: y,
+                    mask: m,
+                    na,
+                    nb,
+                    n: n()?,
+                })
+            }
             // Two results: the function's value, and one stored through a pointer.
             "sincos" | "fract" | "modf" | "frexp" => {
                 let x = a!(0);
@@ -2546,6 +2565,20 @@ fn validate(code: &Code) -> Res<()> {
                 for x in [d, dst, src, n, stride] {
                     slot(x, 1)?;
                 }
+            }
+            Inst::Shuffle {
+                d,
+                a,
+                b,
+                mask,
+                na,
+                nb,
+                n,
+            } => {
+                slot(d, n.into())?;
+                slot(mask, n.into())?;
+                slot(a, na.into())?;
+                slot(b, nb.into())?;
             }
             Inst::Fence => {}
         }

@@ -850,6 +850,31 @@ impl<'a> Exec<'a> {
                     self.regs[s(d, l) + lane as usize] = 0;
                 }
             }
+            Inst::Shuffle {
+                d,
+                a,
+                b,
+                mask,
+                na,
+                nb,
+                n,
+            } => {
+                let total = u64::from(na) + u64::from(nb);
+                for &lane in act {
+                    let i = lane as usize;
+                    let mut src = [0u64; 32];
+                    for k in 0..u32::from(na) {
+                        src[k as usize] = self.regs[s(a + k, l) + i];
+                    }
+                    for k in 0..u32::from(nb) {
+                        src[(u32::from(na) + k) as usize] = self.regs[s(b + k, l) + i];
+                    }
+                    for k in 0..u32::from(n) {
+                        let sel = self.regs[s(mask + k, l) + i] % total.max(1);
+                        self.regs[s(d + k, l) + i] = src[sel as usize];
+                    }
+                }
+            }
             Inst::Fence => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
         }
         Ok(())

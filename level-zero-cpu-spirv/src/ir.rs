@@ -215,6 +215,17 @@ pub(crate) enum Inst {
         a: Slot,
         n: u16,
     },
+    /// OpenCL.std shuffle / shuffle2: `d[k] = (a ++ b)[mask[k] % (na + nb)]` (`nb` is 0 for
+    /// shuffle).
+    Shuffle {
+        d: Slot,
+        a: Slot,
+        b: Slot,
+        mask: Slot,
+        na: u16,
+        nb: u16,
+        n: u16,
+    },
     /// printf: `Code::printfs[call]`.
     Printf {
         d: Slot,

@@ -1420,3 +1420,45 @@ both!(bitcasts, |opt| {
         assert_eq!(out[i * 3 + 2], v.rotate_left(16), "item {i}");
     }
 });
+
+both!(shuffles, |opt| {
+    let p = program("bitcasts", opt);
+    let n = 64usize;
+    let mut r = Rng(53);
+    let x: Vec<[i32; 4]> = (0..n)
+        .map(|_| std::array::from_fn(|_| r.i32(-1000, 1000)))
+        .collect();
+    let masks: Vec<[u32; 4]> = (0..n)
+        .map(|_| std::array::from_fn(|_| r.next() as u32))
+        .collect();
+    let mut m = Mem::default();
+    let (ix, im, io, io2) = (
+        m.add(&x),
+        m.add(&masks),
+        m.zeros::<[i32; 8]>(n),
+        m.zeros::<[i32; 4]>(n),
+    );
+    m.run1(
+        &p,
+        "shuffles",
+        &[A::Buf(ix), A::Buf(im), A::Buf(io), A::Buf(io2)],
+        n as u32,
+        16,
+    )
+    .unwrap();
+    let out: Vec<[i32; 8]> = m.get(io);
+    let out2: Vec<[i32; 4]> = m.get(io2);
+    for i in 0..n {
+        let mk = masks[i];
+        let m8 = [mk[0], mk[1], mk[2], mk[3], mk[3], mk[2], mk[1], mk[0]];
+        let want: [i32; 8] = std::array::from_fn(|k| x[i][(m8[k] % 4) as usize]);
+        assert_eq!(out[i], want, "item {i}");
+        let both: Vec<i32> = x[i]
+            .iter()
+            .copied()
+            .chain(x[i].iter().map(|v| v * 10))
+            .collect();
+        let want2: [i32; 4] = std::array::from_fn(|k| both[(mk[k] % 8) as usize]);
+        assert_eq!(out2[i], want2, "item {i}");
+    }
+});
