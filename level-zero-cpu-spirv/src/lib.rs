@@ -5,9 +5,38 @@
 //! `zeKernelGetProperties`, and calls [`Program::launch`] from its queue worker for
 //! `zeCommandListAppendLaunchKernel`.
 //!
-//! STATUS: interface only; the implementation lands with the kernels issue.
+//! How it works (see the crate's README for the details and limits):
+//!
+//! - **Build**: the bytes are framed and checked (magic, version, word counts), parsed with
+//!   `rspirv`, and checked against what the engine implements (capabilities, addressing and
+//!   memory model, execution model, every opcode and OpenCL.std instruction by name). Each
+//!   kernel is then decoded once into a register-machine program with every function call
+//!   inlined, OpPhi turned into moves on control-flow edges, and blocks ordered for
+//!   reconvergence. Anything the engine cannot run fails the build with a log naming it.
+//! - **Launch**: work-groups are spread over one worker thread per core; within a group all
+//!   work-items run in lockstep, one block at a time for every work-item that is at that
+//!   block (per-work-item program counters, lowest block first), with barriers as
+//!   synchronisation points.
+//! - **Sanitizer**: every global, constant, local and private access is checked against the
+//!   allocations of the [`MemoryMap`], the program's variables, the work-group's local memory
+//!   and the work-item's private memory before it happens; a bad access stops the launch with
+//!   [`ExecError::OutOfBounds`] and touches nothing.
 
+#![warn(missing_docs)]
+
+mod check;
+mod decode;
+mod exec;
+mod ir;
+mod mem;
+mod module;
+mod ops;
+mod printf;
+
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What `zeModuleCreate` passes on.
 #[derive(Clone, Debug, Default)]
@@ -98,6 +127,13 @@ pub enum ArgValue<'a> {
 ///
 /// Device addresses are host addresses in this driver; the engine checks every global and
 /// constant access against this map before it touches memory.
+///
+/// **Contract** (the engine's memory safety rests on it): every range `find` reports must be
+/// host memory that stays allocated, readable and writable until [`Program::launch`] returns;
+/// the engine reads and writes it through raw pointers. A map that reports memory it does not
+/// own makes the launch unsound — which is one reason launching is `unsafe` in the safe layer.
+/// `find` is called from several worker threads at once, only when an access misses the
+/// allocation the same instruction used last.
 pub trait MemoryMap: Sync {
     /// The allocation containing `address`: its base address and size in bytes, if any.
     fn find(&self, address: u64) -> Option<(u64, u64)>;
@@ -162,21 +198,50 @@ impl fmt::Display for ExecError {
 
 impl std::error::Error for ExecError {}
 
+/// The largest work-group (work-items) a launch may use.
+pub const MAX_GROUP_SIZE: u32 = 1024;
+
+/// The sub-group size of every kernel: a sub-group is one work-item (sub-group built-ins
+/// report 1, sub-group barriers are fences). For `maxSubgroupSize`-style properties.
+pub const SUBGROUP_SIZE: u32 = 1;
+
 /// A built SPIR-V module.
-#[derive(Debug)]
 pub struct Program {
     kernels: Vec<KernelInfo>,
     globals: Vec<GlobalVariable>,
     log: String,
+    codes: Vec<ir::Code>,
+    /// Storage of the program-scope variables (kept alive, at a stable address).
+    _storage: mem::RawBuf,
+    /// (start, end) of each program-scope variable, for the sanitizer.
+    global_ranges: Vec<(u64, u64)>,
+}
+
+impl fmt::Debug for Program {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Program")
+            .field("kernels", &self.kernels)
+            .field("globals", &self.globals)
+            .field("log", &self.log)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Program {
     /// Parses, checks and prepares a SPIR-V module.
+    ///
+    /// Never panics: malformed or unsupported input returns a [`BuildError`] whose log names
+    /// the problem (bad magic, truncation, an unsupported capability, opcode or OpenCL.std
+    /// instruction by name, a non-Kernel execution model, ...).
     pub fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, BuildError> {
-        let _ = (spirv, options);
-        Err(BuildError {
-            log: "SPIR-V modules are not supported yet by this build of level-zero-cpu".into(),
-        })
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(spirv, options)));
+        match r {
+            Ok(Ok(p)) => Ok(p),
+            Ok(Err(log)) => Err(BuildError { log }),
+            Err(_) => Err(BuildError {
+                log: "internal error: the SPIR-V engine failed on this module (a bug; please report it)".into(),
+            }),
+        }
     }
 
     /// The build log of a successful build (warnings; may be empty).
@@ -199,21 +264,360 @@ impl Program {
         &self.globals
     }
 
+    /// A work-group size for `kernel` over a grid of `global_size` work-items
+    /// (`zeKernelSuggestGroupSize`): the kernel's `reqd_work_group_size` when it has one,
+    /// otherwise, per dimension, the largest divisor of the global size that keeps the group
+    /// within 256 work-items (x first). `None` for an unknown kernel.
+    pub fn suggest_group_size(&self, kernel: &str, global_size: [u32; 3]) -> Option<[u32; 3]> {
+        let k = self.kernel(kernel)?;
+        if let Some(r) = k.required_group_size {
+            return Some(r);
+        }
+        let mut budget = 256u32;
+        let mut out = [1u32; 3];
+        for d in 0..3 {
+            let g = global_size[d].max(1);
+            let best = (1..=budget.min(g))
+                .rev()
+                .find(|s| g.is_multiple_of(*s))
+                .unwrap_or(1);
+            out[d] = best;
+            budget /= best;
+        }
+        Some(out)
+    }
+
+    /// The kernel's source-level attributes as `zeKernelGetSourceAttributes` reports them
+    /// (for example `reqd_work_group_size(16,16,1)`; empty when it has none). `None` for an
+    /// unknown kernel.
+    pub fn source_attributes(&self, kernel: &str) -> Option<String> {
+        let k = self.kernel(kernel)?;
+        Some(match k.required_group_size {
+            Some([x, y, z]) => format!("reqd_work_group_size({x},{y},{z})"),
+            None => String::new(),
+        })
+    }
+
     /// Runs a kernel over the whole grid, work-groups in parallel, and returns when every
-    /// work-item has finished. `printf` output goes to `output`.
+    /// work-item has finished. `printf` output goes to `output` (one work-group's output at
+    /// a time, in the order of its work-items).
     ///
     /// Global and constant accesses are checked against `memory` and the program's own
     /// globals; an access outside both stops the launch with [`ExecError::OutOfBounds`].
+    /// `get_work_dim()` is the highest dimension whose global size exceeds 1 (at least 1),
+    /// since a Level Zero launch carries no dimension count.
     pub fn launch(
         &self,
         launch: &Launch<'_>,
         memory: &dyn MemoryMap,
         output: &mut (dyn std::io::Write + Send),
     ) -> Result<(), ExecError> {
-        let _ = (memory, output);
-        Err(ExecError::InvalidLaunch(format!(
-            "no kernel `{}` in this program",
-            launch.kernel
-        )))
+        let idx = self
+            .kernels
+            .iter()
+            .position(|k| k.name == launch.kernel)
+            .ok_or_else(|| {
+                ExecError::InvalidLaunch(format!("no kernel `{}` in this program", launch.kernel))
+            })?;
+        let info = &self.kernels[idx];
+        let code = &self.codes[idx];
+        let invalid = |m: String| ExecError::InvalidLaunch(format!("kernel `{}`: {m}", info.name));
+        if launch.args.len() != info.args.len() {
+            return Err(invalid(format!(
+                "{} arguments given, the kernel has {}",
+                launch.args.len(),
+                info.args.len()
+            )));
+        }
+        for (k, (a, ai)) in launch.args.iter().zip(&info.args).enumerate() {
+            match (ai.kind, a) {
+                (ArgKind::LocalPointer, ArgValue::Local(_)) => {}
+                (ArgKind::LocalPointer, ArgValue::Bytes(_)) => {
+                    return Err(invalid(format!(
+                        "argument {k} is a __local pointer: give its size in bytes"
+                    )));
+                }
+                (_, ArgValue::Local(_)) => {
+                    return Err(invalid(format!("argument {k} is not a __local pointer")));
+                }
+                (_, ArgValue::Bytes(b)) if b.len() != ai.size => {
+                    return Err(invalid(format!(
+                        "argument {k} has {} bytes, the kernel expects {}",
+                        b.len(),
+                        ai.size
+                    )));
+                }
+                _ => {}
+            }
+        }
+        let gs = launch.group_size;
+        if gs.contains(&0) {
+            return Err(invalid(format!("group size {gs:?} has a zero dimension")));
+        }
+        let lanes = gs.iter().map(|&x| u64::from(x)).product::<u64>();
+        if lanes > u64::from(MAX_GROUP_SIZE) {
+            return Err(invalid(format!(
+                "group size {gs:?} exceeds {MAX_GROUP_SIZE} work-items"
+            )));
+        }
+        if let Some(r) = info.required_group_size
+            && r != gs
+        {
+            return Err(invalid(format!(
+                "group size {gs:?} differs from the kernel's reqd_work_group_size {r:?}"
+            )));
+        }
+        let gc = launch.group_count;
+        if gc.contains(&0) {
+            return Ok(());
+        }
+        // Local memory: static variables first, then each __local argument.
+        let mut local_args = vec![0u64; info.args.len()];
+        let mut local_total = code.local_size.div_ceil(64) * 64;
+        for (k, a) in launch.args.iter().enumerate() {
+            if let ArgValue::Local(size) = a {
+                local_args[k] = local_total;
+                local_total = (local_total + *size as u64).div_ceil(64) * 64;
+            }
+        }
+        if local_total > 1 << 28 {
+            return Err(invalid(format!(
+                "{local_total} bytes of local memory per work-group is too much"
+            )));
+        }
+        let global = |d: usize| u64::from(gs[d]) * u64::from(gc[d]);
+        let work_dim = if global(2) > 1 {
+            3
+        } else if global(1) > 1 {
+            2
+        } else {
+            1
+        };
+        let grid = exec::Grid {
+            size: gs,
+            count: gc,
+            offset: launch.global_offset,
+            work_dim,
+        };
+        let sh = exec::Shared {
+            code,
+            grid,
+            args: launch.args,
+            map: memory,
+            globals: &self.global_ranges,
+            local_args,
+            local_total,
+        };
+        let total = gc
+            .iter()
+            .try_fold(1u64, |t, &x| t.checked_mul(u64::from(x)))
+            .ok_or_else(|| invalid(format!("group count {gc:?} is too large")))?;
+        let items = total.saturating_mul(lanes);
+        let cores = cores();
+        let workers = if items < 8192 { 1 } else { cores.min(total) } as usize;
+        let next = AtomicU64::new(0);
+        let stop = AtomicBool::new(false);
+        let error: Mutex<Option<ExecError>> = Mutex::new(None);
+        let out = Mutex::new(output);
+        let name = info.name.as_str();
+        let work = || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                worker(&sh, name, &next, total, &stop, &error, &out)
+            }));
+            if r.is_err() {
+                record(
+                    &error,
+                    &stop,
+                    ExecError::Failed(format!(
+                        "kernel `{name}`: internal error in the engine (a bug)"
+                    )),
+                );
+            }
+        };
+        if workers <= 1 {
+            work();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 1..workers {
+                    s.spawn(work);
+                }
+                work();
+            });
+        }
+        let e = error.into_inner().unwrap_or_else(|p| p.into_inner());
+        match e {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
+}
+
+/// The number of worker threads (cached: `available_parallelism` reads cgroup files).
+fn cores() -> u64 {
+    static CORES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get() as u64)
+            .unwrap_or(1)
+    })
+}
+
+fn record(error: &Mutex<Option<ExecError>>, stop: &AtomicBool, e: ExecError) {
+    stop.store(true, Ordering::SeqCst);
+    let mut g = error.lock().unwrap_or_else(|p| p.into_inner());
+    if g.is_none() {
+        *g = Some(e);
+    }
+}
+
+fn worker(
+    sh: &exec::Shared<'_>,
+    name: &str,
+    next: &AtomicU64,
+    total: u64,
+    stop: &AtomicBool,
+    error: &Mutex<Option<ExecError>>,
+    out: &Mutex<&mut (dyn std::io::Write + Send)>,
+) {
+    let mut ex = match exec::Exec::new(sh) {
+        Ok(e) => e,
+        Err(m) => {
+            return record(
+                error,
+                stop,
+                ExecError::Failed(format!("kernel `{name}`: {m}")),
+            );
+        }
+    };
+    let [cx, cy, _] = sh.grid.count.map(u64::from);
+    // Work-groups are claimed in runs of consecutive ones, so that each worker walks
+    // memory mostly sequentially (hardware prefetchers), while there are still enough runs
+    // to balance the load.
+    let run = (total / (cores() * 64)).clamp(1, 16);
+    let (mut g, mut end) = (0u64, 0u64);
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return;
+        }
+        if g >= end {
+            g = next.fetch_add(run, Ordering::Relaxed);
+            end = g.saturating_add(run).min(total);
+        }
+        if g >= total {
+            return;
+        }
+        let gid = [
+            (g % cx) as u32,
+            ((g / cx) % cy) as u32,
+            (g / (cx * cy)) as u32,
+        ];
+        g += 1;
+        let r = ex.run_group(gid);
+        if !ex.out.is_empty() {
+            let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = o.write_all(&ex.out);
+            ex.out.clear();
+        }
+        if let Err(e) = r {
+            let e = match e {
+                exec::Stop::Oob { lane, fault, write } => ExecError::OutOfBounds {
+                    kernel: name.to_string(),
+                    address: fault.address,
+                    size: fault.size,
+                    write,
+                    global_id: ex.global_id(lane),
+                },
+                exec::Stop::Failed(m) => ExecError::Failed(format!("kernel `{name}`: {m}")),
+            };
+            return record(error, stop, e);
+        }
+    }
+}
+
+/// Builds a program (errors are build-log text).
+fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
+    let words = check::words(spirv)?;
+    let m = check::parse(&words)?;
+    check::module(&m)?;
+    let md = module::Mod::new(&m, options.spec_constants)?;
+    let mut log = String::new();
+    if !options.flags.trim().is_empty() {
+        log.push_str(&format!(
+            "note: build flags `{}` do not change code generation in this engine\n",
+            options.flags.trim()
+        ));
+    }
+    // Program-scope variables (global and constant): one buffer, stable addresses.
+    let mut layout = Vec::new();
+    let mut total = 0u64;
+    for &g in &md.global_order {
+        let v = &md.globals[&g];
+        if matches!(
+            v.class,
+            rspirv::spirv::StorageClass::UniformConstant
+                | rspirv::spirv::StorageClass::CrossWorkgroup
+        ) {
+            let (size, align) = md.size_align(v.pointee, 0)?;
+            let a = align.clamp(1, 128);
+            let off = total.div_ceil(a) * a;
+            total = off + size;
+            if total > 1 << 30 {
+                return Err("program-scope variables are too large".into());
+            }
+            layout.push((g, off, size));
+        }
+    }
+    let mut bytes = vec![0u8; total as usize];
+    for &(g, off, size) in &layout {
+        let v = &md.globals[&g];
+        if let Some(init) = v.init {
+            md.const_bytes(
+                init,
+                v.pointee,
+                &mut bytes[off as usize..(off + size) as usize],
+            )?;
+        }
+    }
+    let storage = mem::RawBuf::zeroed(total as usize);
+    storage.write_at(0, &bytes);
+    let base = storage.addr();
+    let mut addr = HashMap::new();
+    let mut globals = Vec::new();
+    let mut global_ranges = Vec::new();
+    for &(g, off, size) in &layout {
+        addr.insert(g, base + off);
+        global_ranges.push((base + off, base + off + size));
+        if let Some(n) = md.names.get(&g).or_else(|| md.exports.get(&g)) {
+            globals.push(GlobalVariable {
+                name: n.clone(),
+                address: base + off,
+                size: size as usize,
+            });
+        }
+    }
+    let mut kernels = Vec::new();
+    let mut codes = Vec::new();
+    for ep in &m.entry_points {
+        let fid = module::op_id(ep, 1)?;
+        let name = match ep.operands.get(2) {
+            Some(rspirv::dr::Operand::LiteralString(s)) => s.clone(),
+            _ => return Err("invalid SPIR-V: entry point without a name".into()),
+        };
+        let (info, code) =
+            decode::kernel(&md, fid, &name, &addr).map_err(|e| format!("kernel `{name}`: {e}"))?;
+        kernels.push(info);
+        codes.push(code);
+    }
+    for w in &md.log {
+        log.push_str(w);
+        log.push('\n');
+    }
+    Ok(Program {
+        kernels,
+        globals,
+        log,
+        codes,
+        _storage: storage,
+        global_ranges,
+    })
 }

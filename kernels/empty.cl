@@ -1,0 +1,2 @@
+// Benchmark kernel: does nothing (launch latency).
+__kernel void empty(void) {}

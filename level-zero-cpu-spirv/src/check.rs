@@ -1,0 +1,219 @@
+//! Module-level checks: the binary's framing, its header, capabilities, addressing and
+//! memory model, extended instruction sets. Everything here reports problems as build-log
+//! text and never panics, whatever the bytes.
+
+use rspirv::dr;
+use rspirv::spirv::{self, Capability, Op};
+
+/// The SPIR-V magic number.
+const MAGIC: u32 = 0x0723_0203;
+
+/// Capabilities the engine implements.
+const CAPABILITIES: &[Capability] = &[
+    Capability::Addresses,
+    Capability::Linkage,
+    Capability::Kernel,
+    Capability::Vector16,
+    Capability::Float16Buffer,
+    Capability::Float16,
+    Capability::Float64,
+    Capability::Int64,
+    Capability::Int64Atomics,
+    Capability::Int8,
+    Capability::Int16,
+    Capability::GenericPointer,
+];
+
+/// Extensions that do not change what the engine must do.
+const EXTENSIONS: &[&str] = &[
+    "SPV_KHR_no_integer_wrap_decoration",
+    "SPV_KHR_float_controls",
+    "SPV_KHR_expect_assume",
+    "SPV_KHR_linkonce_odr",
+    "SPV_INTEL_fp_fast_math_mode",
+];
+
+/// Splits the bytes into words (either endianness) and checks the framing of every
+/// instruction, so that the parser only ever sees well-framed input.
+pub(crate) fn words(bytes: &[u8]) -> Result<Vec<u32>, String> {
+    if bytes.len() < 20 {
+        return Err(format!(
+            "invalid SPIR-V: {} bytes is shorter than the 20-byte module header (truncated?)",
+            bytes.len()
+        ));
+    }
+    if !bytes.len().is_multiple_of(4) {
+        return Err(format!(
+            "invalid SPIR-V: the length ({} bytes) is not a multiple of 4 (truncated?)",
+            bytes.len()
+        ));
+    }
+    let first = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+    let big = if first == MAGIC {
+        false
+    } else if first.swap_bytes() == MAGIC {
+        true
+    } else {
+        return Err(format!(
+            "invalid SPIR-V: bad magic number {first:#010x} (expected {MAGIC:#010x}); is this a SPIR-V module?"
+        ));
+    };
+    let words: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|c| {
+            let w = [c[0], c[1], c[2], c[3]];
+            if big {
+                u32::from_be_bytes(w)
+            } else {
+                u32::from_le_bytes(w)
+            }
+        })
+        .collect();
+    let version = words[1];
+    let (major, minor) = ((version >> 16) & 0xff, (version >> 8) & 0xff);
+    if major != 1 || minor > 6 || version & 0xff00_00ff != 0 {
+        return Err(format!(
+            "unsupported SPIR-V version word {version:#010x} (supported: 1.0 to 1.6)"
+        ));
+    }
+    if words[3] > 4_000_000 {
+        return Err(format!(
+            "invalid SPIR-V: id bound {} is unreasonably large",
+            words[3]
+        ));
+    }
+    // Framing: every instruction's word count is non-zero and stays inside the module.
+    let mut at = 5;
+    let mut index = 0usize;
+    while at < words.len() {
+        let count = (words[at] >> 16) as usize;
+        let opcode = words[at] & 0xffff;
+        if count == 0 {
+            return Err(format!(
+                "invalid SPIR-V: instruction {index} (word {at}) has a word count of 0"
+            ));
+        }
+        if at + count > words.len() {
+            return Err(format!(
+                "invalid SPIR-V: instruction {index} (word {at}, {}) needs {count} words but the module ends after {} (truncated?)",
+                op_name(opcode),
+                words.len() - at
+            ));
+        }
+        // Rejected before parsing: unsupported, and rspirv's parser can panic on a
+        // malformed one (which a fuzzer built with panic=abort would see as a crash).
+        if opcode == Op::SpecConstantOp as u32 {
+            return Err("unsupported instruction OpSpecConstantOp".into());
+        }
+        if opcode == Op::ExtInstImport as u32 {
+            let name = literal_string(words.get(at + 2..at + count).unwrap_or(&[]));
+            if name != "OpenCL.std" {
+                return Err(format!(
+                    "unsupported extended instruction set `{name}` (only OpenCL.std is supported)"
+                ));
+            }
+        }
+        at += count;
+        index += 1;
+    }
+    Ok(words)
+}
+
+/// Decodes a nul-terminated SPIR-V literal string.
+pub(crate) fn literal_string(words: &[u32]) -> String {
+    let mut bytes = Vec::new();
+    'outer: for w in words {
+        for b in w.to_le_bytes() {
+            if b == 0 {
+                break 'outer;
+            }
+            bytes.push(b);
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The name of a core opcode (`OpFoo`), or its number.
+pub(crate) fn op_name(opcode: u32) -> String {
+    match rspirv::grammar::INSTRUCTION_TABLE.lookup_opcode(opcode) {
+        Some(g) => format!("Op{}", g.opname),
+        None => format!("opcode {opcode}"),
+    }
+}
+
+/// Parses the words with rspirv. The framing has been checked; a panic inside the parser
+/// (it has a few on malformed input) is turned into an error.
+pub(crate) fn parse(words: &[u32]) -> Result<dr::Module, String> {
+    let result = std::panic::catch_unwind(|| dr::load_words(words));
+    match result {
+        Ok(Ok(m)) => Ok(m),
+        Ok(Err(e)) => Err(format!("invalid SPIR-V: {e}")),
+        Err(_) => {
+            Err("invalid SPIR-V: the parser rejected the module (malformed instruction)".into())
+        }
+    }
+}
+
+/// Capabilities, extensions, addressing and memory model, entry points' execution models.
+pub(crate) fn module(m: &dr::Module) -> Result<(), String> {
+    for c in &m.capabilities {
+        if let Some(dr::Operand::Capability(cap)) = c.operands.first() {
+            if !CAPABILITIES.contains(cap) {
+                return Err(format!(
+                    "unsupported capability {cap:?} (this engine runs OpenCL kernels: Kernel, Addresses, Int8/16/64, Float16, Float64, Int64Atomics, GenericPointer)"
+                ));
+            }
+        } else {
+            return Err("invalid SPIR-V: OpCapability without a capability".into());
+        }
+    }
+    if !m.capabilities.iter().any(|c| {
+        matches!(
+            c.operands.first(),
+            Some(dr::Operand::Capability(Capability::Kernel))
+        )
+    }) {
+        return Err("not an OpenCL kernel module: the Kernel capability is missing".into());
+    }
+    for e in &m.extensions {
+        if let Some(dr::Operand::LiteralString(name)) = e.operands.first()
+            && !EXTENSIONS.contains(&name.as_str())
+        {
+            return Err(format!("unsupported SPIR-V extension `{name}`"));
+        }
+    }
+    match &m.memory_model {
+        Some(mm) => match (mm.operands.first(), mm.operands.get(1)) {
+            (Some(dr::Operand::AddressingModel(a)), Some(dr::Operand::MemoryModel(mo))) => {
+                if *a != spirv::AddressingModel::Physical64 {
+                    return Err(format!(
+                        "unsupported addressing model {a:?} (only Physical64 is supported: device pointers are 64-bit host addresses)"
+                    ));
+                }
+                if *mo != spirv::MemoryModel::OpenCL {
+                    return Err(format!(
+                        "unsupported memory model {mo:?} (only OpenCL is supported)"
+                    ));
+                }
+            }
+            _ => return Err("invalid SPIR-V: malformed OpMemoryModel".into()),
+        },
+        None => return Err("invalid SPIR-V: no OpMemoryModel".into()),
+    }
+    for ep in &m.entry_points {
+        match ep.operands.first() {
+            Some(dr::Operand::ExecutionModel(spirv::ExecutionModel::Kernel)) => {}
+            Some(dr::Operand::ExecutionModel(other)) => {
+                return Err(format!(
+                    "unsupported execution model {other:?} for entry point {} (only Kernel is supported)",
+                    ep.operands
+                        .get(2)
+                        .map(|o| format!("{o}"))
+                        .unwrap_or_default()
+                ));
+            }
+            _ => return Err("invalid SPIR-V: malformed OpEntryPoint".into()),
+        }
+    }
+    Ok(())
+}

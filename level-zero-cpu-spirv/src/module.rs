@@ -1,0 +1,759 @@
+//! What the decoder needs to know about a parsed module: its types and their memory layouts,
+//! constants, decorations, functions and module-scope variables.
+
+use crate::ir::Builtin;
+use crate::ops::{Fk, Rm, mask};
+use rspirv::dr::{self, Operand};
+use rspirv::spirv::{self, Decoration, Op, StorageClass, Word};
+use std::collections::{HashMap, HashSet};
+
+/// A decode error: build-log text.
+pub(crate) type Res<T> = Result<T, String>;
+
+/// Most scalar leaves a value held in registers may have.
+pub(crate) const MAX_VALUE_LEAVES: usize = 256;
+/// Most leaves a constant (an initializer) may have.
+const MAX_CONST_LEAVES: usize = 1 << 20;
+/// Most bytes of one type.
+const MAX_TYPE_SIZE: u64 = 1 << 30;
+
+/// A SPIR-V type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Ty {
+    Void,
+    Bool,
+    Int(u8),
+    Float(Fk),
+    Vector(Word, u32),
+    Array(Word, u64),
+    Struct(Vec<Word>),
+    Ptr(StorageClass, Word),
+    Func(Word, Vec<Word>),
+    /// event_t, opaque structs, ...: can be passed around as pointers only.
+    Opaque(String),
+}
+
+/// A scalar as stored in memory and registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sc {
+    Bool,
+    Int(u8),
+    Float(Fk),
+    Ptr,
+}
+
+impl Sc {
+    pub(crate) fn bytes(self) -> u8 {
+        match self {
+            Sc::Bool => 1,
+            Sc::Int(w) => w / 8,
+            Sc::Float(Fk::H) => 2,
+            Sc::Float(Fk::S) => 4,
+            Sc::Float(Fk::D) => 8,
+            Sc::Ptr => 8,
+        }
+    }
+}
+
+/// A module-scope variable.
+#[derive(Clone, Debug)]
+pub(crate) struct GVar {
+    pub(crate) class: StorageClass,
+    pub(crate) pointee: Word,
+    pub(crate) init: Option<Word>,
+}
+
+/// The decoded facts of a module.
+pub(crate) struct Mod<'a> {
+    pub(crate) m: &'a dr::Module,
+    pub(crate) types: HashMap<Word, Ty>,
+    /// Constant leaf values.
+    pub(crate) consts: HashMap<Word, Vec<u64>>,
+    /// Value id -> type id, for every id with a result type.
+    pub(crate) ty_of: HashMap<Word, Word>,
+    pub(crate) funcs: HashMap<Word, usize>,
+    pub(crate) names: HashMap<Word, String>,
+    pub(crate) builtins: HashMap<Word, Builtin>,
+    pub(crate) byval: HashSet<Word>,
+    pub(crate) saturated: HashSet<Word>,
+    pub(crate) rounding: HashMap<Word, Rm>,
+    packed: HashSet<Word>,
+    pub(crate) globals: HashMap<Word, GVar>,
+    /// Module-scope variables in declaration order.
+    pub(crate) global_order: Vec<Word>,
+    pub(crate) ext_set: Option<Word>,
+    pub(crate) exports: HashMap<Word, String>,
+    pub(crate) local_size: HashMap<Word, [u32; 3]>,
+    /// Decoration warnings for the build log.
+    pub(crate) log: Vec<String>,
+}
+
+fn id(o: Option<&Operand>) -> Res<Word> {
+    match o {
+        Some(Operand::IdRef(w) | Operand::IdScope(w) | Operand::IdMemorySemantics(w)) => Ok(*w),
+        other => Err(format!(
+            "invalid SPIR-V: expected an id operand, found {other:?}"
+        )),
+    }
+}
+
+fn lit(o: Option<&Operand>) -> Res<u64> {
+    match o {
+        Some(Operand::LiteralBit32(w)) => Ok(u64::from(*w)),
+        Some(Operand::LiteralBit64(w)) => Ok(*w),
+        Some(Operand::LiteralExtInstInteger(w)) => Ok(u64::from(*w)),
+        other => Err(format!(
+            "invalid SPIR-V: expected a literal operand, found {other:?}"
+        )),
+    }
+}
+
+pub(crate) fn op_id(i: &dr::Instruction, n: usize) -> Res<Word> {
+    id(i.operands.get(n)).map_err(|e| format!("{e} (operand {n} of Op{:?})", i.class.opcode))
+}
+
+pub(crate) fn op_lit(i: &dr::Instruction, n: usize) -> Res<u64> {
+    lit(i.operands.get(n)).map_err(|e| format!("{e} (operand {n} of Op{:?})", i.class.opcode))
+}
+
+pub(crate) fn result(i: &dr::Instruction) -> Res<Word> {
+    i.result_id
+        .ok_or_else(|| format!("invalid SPIR-V: Op{:?} without a result id", i.class.opcode))
+}
+
+pub(crate) fn result_type(i: &dr::Instruction) -> Res<Word> {
+    i.result_type.ok_or_else(|| {
+        format!(
+            "invalid SPIR-V: Op{:?} without a result type",
+            i.class.opcode
+        )
+    })
+}
+
+fn builtin_of(b: spirv::BuiltIn) -> Res<Builtin> {
+    use spirv::BuiltIn as B;
+    Ok(match b {
+        B::GlobalInvocationId => Builtin::GlobalId,
+        B::LocalInvocationId => Builtin::LocalId,
+        B::WorkgroupId => Builtin::GroupId,
+        B::NumWorkgroups => Builtin::NumGroups,
+        B::WorkgroupSize => Builtin::LocalSize,
+        B::EnqueuedWorkgroupSize => Builtin::EnqueuedLocalSize,
+        B::GlobalSize => Builtin::GlobalSize,
+        B::GlobalOffset => Builtin::GlobalOffset,
+        B::GlobalLinearId => Builtin::GlobalLinearId,
+        B::LocalInvocationIndex => Builtin::LocalLinearId,
+        B::WorkDim => Builtin::WorkDim,
+        B::SubgroupSize => Builtin::SubgroupSize,
+        B::SubgroupMaxSize => Builtin::SubgroupMaxSize,
+        B::NumSubgroups => Builtin::NumSubgroups,
+        B::NumEnqueuedSubgroups => Builtin::NumEnqueuedSubgroups,
+        B::SubgroupId => Builtin::SubgroupId,
+        B::SubgroupLocalInvocationId => Builtin::SubgroupLocalId,
+        other => return Err(format!("unsupported built-in variable {other:?}")),
+    })
+}
+
+impl<'a> Mod<'a> {
+    pub(crate) fn new(m: &'a dr::Module, spec: &[(u32, &[u8])]) -> Res<Mod<'a>> {
+        let mut md = Mod {
+            m,
+            types: HashMap::new(),
+            consts: HashMap::new(),
+            ty_of: HashMap::new(),
+            funcs: HashMap::new(),
+            names: HashMap::new(),
+            builtins: HashMap::new(),
+            byval: HashSet::new(),
+            saturated: HashSet::new(),
+            rounding: HashMap::new(),
+            packed: HashSet::new(),
+            globals: HashMap::new(),
+            global_order: Vec::new(),
+            ext_set: None,
+            exports: HashMap::new(),
+            local_size: HashMap::new(),
+            log: Vec::new(),
+        };
+        for i in &m.ext_inst_imports {
+            md.ext_set = Some(result(i)?);
+        }
+        for i in &m.debug_names {
+            if i.class.opcode == Op::Name
+                && let (Ok(t), Some(Operand::LiteralString(s))) = (op_id(i, 0), i.operands.get(1))
+            {
+                md.names.insert(t, s.clone());
+            }
+        }
+        for i in &m.execution_modes {
+            if let (Ok(f), Some(Operand::ExecutionMode(spirv::ExecutionMode::LocalSize))) =
+                (op_id(i, 0), i.operands.get(1))
+            {
+                let x = op_lit(i, 2)? as u32;
+                let y = op_lit(i, 3)? as u32;
+                let z = op_lit(i, 4)? as u32;
+                md.local_size.insert(f, [x, y, z]);
+            }
+        }
+        md.decorations()?;
+        md.types_and_values(spec)?;
+        for (n, f) in m.functions.iter().enumerate() {
+            let def = f
+                .def
+                .as_ref()
+                .ok_or("invalid SPIR-V: function without OpFunction")?;
+            let fid = result(def)?;
+            md.funcs.insert(fid, n);
+            md.ty_of.insert(fid, result_type(def)?);
+            for p in &f.parameters {
+                md.ty_of.insert(result(p)?, result_type(p)?);
+            }
+            for b in &f.blocks {
+                for i in &b.instructions {
+                    if let (Some(r), Some(t)) = (i.result_id, i.result_type) {
+                        md.ty_of.insert(r, t);
+                    }
+                }
+            }
+        }
+        Ok(md)
+    }
+
+    fn decorations(&mut self) -> Res<()> {
+        // Decoration groups: OpGroupDecorate copies a group's decorations to its targets.
+        let mut groups: HashMap<Word, Vec<&dr::Instruction>> = HashMap::new();
+        let m = self.m;
+        let mut targets: Vec<(Word, &dr::Instruction)> = Vec::new();
+        for i in &m.annotations {
+            if i.class.opcode == Op::Decorate {
+                targets.push((op_id(i, 0)?, i));
+            }
+        }
+        for i in &m.annotations {
+            if i.class.opcode == Op::DecorationGroup {
+                groups.insert(result(i)?, Vec::new());
+            }
+        }
+        for (t, i) in &targets {
+            if let Some(g) = groups.get_mut(t) {
+                g.push(i);
+            }
+        }
+        let mut all: Vec<(Word, &dr::Instruction)> = targets.clone();
+        for i in &m.annotations {
+            if i.class.opcode == Op::GroupDecorate {
+                let g = op_id(i, 0)?;
+                for o in &i.operands[1..] {
+                    if let Operand::IdRef(t) = o {
+                        for d in groups.get(&g).into_iter().flatten() {
+                            all.push((*t, d));
+                        }
+                    }
+                }
+            }
+        }
+        for (t, i) in all {
+            let Some(Operand::Decoration(d)) = i.operands.get(1) else {
+                continue;
+            };
+            match d {
+                Decoration::BuiltIn => {
+                    if let Some(Operand::BuiltIn(b)) = i.operands.get(2) {
+                        self.builtins.insert(t, builtin_of(*b)?);
+                    }
+                }
+                Decoration::FuncParamAttr => {
+                    if let Some(Operand::FunctionParameterAttribute(
+                        spirv::FunctionParameterAttribute::ByVal,
+                    )) = i.operands.get(2)
+                    {
+                        self.byval.insert(t);
+                    }
+                }
+                Decoration::SaturatedConversion => {
+                    self.saturated.insert(t);
+                }
+                Decoration::FPRoundingMode => {
+                    if let Some(Operand::FPRoundingMode(r)) = i.operands.get(2) {
+                        let rm = match r {
+                            spirv::FPRoundingMode::RTE => Rm::Rte,
+                            spirv::FPRoundingMode::RTZ => Rm::Rtz,
+                            spirv::FPRoundingMode::RTP => Rm::Rtp,
+                            spirv::FPRoundingMode::RTN => Rm::Rtn,
+                        };
+                        self.rounding.insert(t, rm);
+                    }
+                }
+                Decoration::CPacked => {
+                    self.packed.insert(t);
+                }
+                Decoration::LinkageAttributes => {
+                    if let (
+                        Some(Operand::LiteralString(name)),
+                        Some(Operand::LinkageType(spirv::LinkageType::Export)),
+                    ) = (i.operands.get(2), i.operands.get(3))
+                    {
+                        self.exports.insert(t, name.clone());
+                    }
+                }
+                Decoration::SpecId => {}
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn spec_ids(&self) -> HashMap<Word, u32> {
+        let mut out = HashMap::new();
+        for i in &self.m.annotations {
+            if i.class.opcode == Op::Decorate
+                && let (Ok(t), Some(Operand::Decoration(Decoration::SpecId)), Ok(n)) =
+                    (op_id(i, 0), i.operands.get(1), op_lit(i, 2))
+            {
+                out.insert(t, n as u32);
+            }
+        }
+        out
+    }
+
+    fn types_and_values(&mut self, spec: &[(u32, &[u8])]) -> Res<()> {
+        let spec_ids = self.spec_ids();
+        let m = self.m;
+        for i in &m.types_global_values {
+            let op = i.class.opcode;
+            match op {
+                Op::TypeVoid => {
+                    self.types.insert(result(i)?, Ty::Void);
+                }
+                Op::TypeBool => {
+                    self.types.insert(result(i)?, Ty::Bool);
+                }
+                Op::TypeInt => {
+                    let w = op_lit(i, 0)?;
+                    if ![8, 16, 32, 64].contains(&w) {
+                        return Err(format!("unsupported integer width {w}"));
+                    }
+                    self.types.insert(result(i)?, Ty::Int(w as u8));
+                }
+                Op::TypeFloat => {
+                    let k = match op_lit(i, 0)? {
+                        16 => Fk::H,
+                        32 => Fk::S,
+                        64 => Fk::D,
+                        w => return Err(format!("unsupported float width {w}")),
+                    };
+                    self.types.insert(result(i)?, Ty::Float(k));
+                }
+                Op::TypeVector => {
+                    let e = op_id(i, 0)?;
+                    let n = op_lit(i, 1)? as u32;
+                    if ![2, 3, 4, 8, 16].contains(&n) {
+                        return Err(format!("unsupported vector size {n}"));
+                    }
+                    match self.types.get(&e) {
+                        Some(Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..)) => {}
+                        _ => return Err("invalid SPIR-V: vector of a non-scalar type".into()),
+                    }
+                    self.types.insert(result(i)?, Ty::Vector(e, n));
+                }
+                Op::TypeArray => {
+                    let e = op_id(i, 0)?;
+                    let len_id = op_id(i, 1)?;
+                    let len = self
+                        .consts
+                        .get(&len_id)
+                        .and_then(|v| v.first().copied())
+                        .ok_or("invalid SPIR-V: array length is not a constant")?;
+                    if !self.types.contains_key(&e) {
+                        return Err("invalid SPIR-V: array of an undefined type".into());
+                    }
+                    self.types.insert(result(i)?, Ty::Array(e, len));
+                }
+                Op::TypeStruct => {
+                    let mut ms = Vec::new();
+                    for n in 0..i.operands.len() {
+                        let t = op_id(i, n)?;
+                        if !self.types.contains_key(&t) {
+                            return Err("invalid SPIR-V: struct member of an undefined type".into());
+                        }
+                        ms.push(t);
+                    }
+                    self.types.insert(result(i)?, Ty::Struct(ms));
+                }
+                Op::TypeOpaque => {
+                    let name = match i.operands.first() {
+                        Some(Operand::LiteralString(s)) => s.clone(),
+                        _ => String::new(),
+                    };
+                    self.types.insert(result(i)?, Ty::Opaque(name));
+                }
+                Op::TypeEvent => {
+                    // event_t (async copies complete at once): an opaque 64-bit value.
+                    self.types.insert(result(i)?, Ty::Int(64));
+                }
+                Op::TypePointer => {
+                    let sc = match i.operands.first() {
+                        Some(Operand::StorageClass(s)) => *s,
+                        _ => return Err("invalid SPIR-V: malformed OpTypePointer".into()),
+                    };
+                    // The pointee may be declared later only with OpTypeForwardPointer,
+                    // which is rejected; so it must exist.
+                    let p = op_id(i, 1)?;
+                    if !self.types.contains_key(&p) {
+                        return Err("invalid SPIR-V: pointer to an undefined type".into());
+                    }
+                    self.types.insert(result(i)?, Ty::Ptr(sc, p));
+                }
+                Op::TypeFunction => {
+                    let r = op_id(i, 0)?;
+                    let mut ps = Vec::new();
+                    for n in 1..i.operands.len() {
+                        ps.push(op_id(i, n)?);
+                    }
+                    self.types.insert(result(i)?, Ty::Func(r, ps));
+                }
+                Op::Constant | Op::SpecConstant => {
+                    let t = result_type(i)?;
+                    let r = result(i)?;
+                    let mut v = match (self.types.get(&t), i.operands.first()) {
+                        (Some(Ty::Int(w)), Some(Operand::LiteralBit32(x))) => u64::from(*x) & mask(*w),
+                        (Some(Ty::Int(_)), Some(Operand::LiteralBit64(x))) => *x,
+                        (Some(Ty::Float(Fk::H)), Some(Operand::LiteralBit32(x))) => u64::from(*x) & 0xffff,
+                        (Some(Ty::Float(Fk::S)), Some(Operand::LiteralBit32(x))) => u64::from(*x),
+                        (Some(Ty::Float(Fk::D)), Some(Operand::LiteralBit64(x))) => *x,
+                        _ => return Err("invalid SPIR-V: malformed OpConstant".into()),
+                    };
+                    if op == Op::SpecConstant
+                        && let Some(sid) = spec_ids.get(&r)
+                        && let Some((_, bytes)) = spec.iter().find(|(s, _)| s == sid)
+                    {
+                        let size = self.size_align(t, 0)?.0 as usize;
+                        if bytes.len() < size {
+                            return Err(format!(
+                                "specialization constant {sid}: {} bytes given, the constant has {size}",
+                                bytes.len()
+                            ));
+                        }
+                        let mut b = [0u8; 8];
+                        b[..size].copy_from_slice(&bytes[..size]);
+                        v = u64::from_le_bytes(b);
+                    }
+                    self.consts.insert(r, vec![v]);
+                    self.ty_of.insert(r, t);
+                }
+                Op::ConstantTrue | Op::ConstantFalse | Op::SpecConstantTrue | Op::SpecConstantFalse => {
+                    let r = result(i)?;
+                    let mut v = u64::from(matches!(op, Op::ConstantTrue | Op::SpecConstantTrue));
+                    if matches!(op, Op::SpecConstantTrue | Op::SpecConstantFalse)
+                        && let Some(sid) = spec_ids.get(&r)
+                        && let Some((_, bytes)) = spec.iter().find(|(s, _)| s == sid)
+                    {
+                        v = u64::from(bytes.iter().any(|&b| b != 0));
+                    }
+                    self.consts.insert(r, vec![v]);
+                    self.ty_of.insert(r, result_type(i)?);
+                }
+                Op::ConstantNull | Op::Undef => {
+                    let t = result_type(i)?;
+                    let n = self.leaf_count(t, MAX_CONST_LEAVES)?;
+                    self.consts.insert(result(i)?, vec![0; n]);
+                    self.ty_of.insert(result(i)?, t);
+                }
+                Op::ConstantComposite | Op::SpecConstantComposite => {
+                    let t = result_type(i)?;
+                    let mut v = Vec::new();
+                    for n in 0..i.operands.len() {
+                        let c = op_id(i, n)?;
+                        let part = self
+                            .consts
+                            .get(&c)
+                            .ok_or("invalid SPIR-V: composite constant of a non-constant")?;
+                        if v.len() + part.len() > MAX_CONST_LEAVES {
+                            return Err("constant too large".into());
+                        }
+                        v.extend_from_slice(part);
+                    }
+                    if v.len() != self.leaf_count(t, MAX_CONST_LEAVES)? {
+                        return Err("invalid SPIR-V: composite constant does not match its type".into());
+                    }
+                    self.consts.insert(result(i)?, v);
+                    self.ty_of.insert(result(i)?, t);
+                }
+                Op::SpecConstantOp => {
+                    let inner = match i.operands.first() {
+                        Some(Operand::LiteralSpecConstantOpInteger(o)) => format!("Op{o:?}"),
+                        _ => "?".into(),
+                    };
+                    return Err(format!("unsupported instruction OpSpecConstantOp ({inner})"));
+                }
+                Op::Variable => {
+                    let r = result(i)?;
+                    let t = result_type(i)?;
+                    let (class, pointee) = match self.types.get(&t) {
+                        Some(Ty::Ptr(c, p)) => (*c, *p),
+                        _ => return Err("invalid SPIR-V: OpVariable of a non-pointer type".into()),
+                    };
+                    let init = match i.operands.get(1) {
+                        Some(Operand::IdRef(c)) => Some(*c),
+                        _ => None,
+                    };
+                    match class {
+                        StorageClass::Input => {
+                            if !self.builtins.contains_key(&r) {
+                                return Err(format!(
+                                    "unsupported Input variable %{r} without a BuiltIn decoration"
+                                ));
+                            }
+                        }
+                        StorageClass::UniformConstant | StorageClass::CrossWorkgroup | StorageClass::Workgroup => {}
+                        other => {
+                            return Err(format!("unsupported storage class {other:?} for a module-scope variable"));
+                        }
+                    }
+                    self.globals.insert(r, GVar { class, pointee, init });
+                    self.global_order.push(r);
+                    self.ty_of.insert(r, t);
+                }
+                Op::Line | Op::NoLine | Op::String => {}
+                Op::ConstantSampler => return Err("unsupported instruction OpConstantSampler (samplers and images are not supported)".into()),
+                Op::TypeForwardPointer => return Err("unsupported instruction OpTypeForwardPointer".into()),
+                Op::TypeImage | Op::TypeSampler | Op::TypeSampledImage | Op::TypePipe | Op::TypeQueue | Op::TypeDeviceEvent | Op::TypeReserveId | Op::TypePipeStorage => {
+                    return Err(format!("unsupported type Op{op:?} (images, samplers, pipes and device-side enqueue are not supported)"));
+                }
+                other => {
+                    return Err(format!("unsupported instruction Op{other:?} at module scope"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn ty(&self, t: Word) -> Res<&Ty> {
+        self.types
+            .get(&t)
+            .ok_or_else(|| format!("invalid SPIR-V: %{t} is not a type"))
+    }
+
+    /// The type of a value id.
+    pub(crate) fn type_of(&self, v: Word) -> Res<Word> {
+        self.ty_of
+            .get(&v)
+            .copied()
+            .ok_or_else(|| format!("invalid SPIR-V: %{v} has no type"))
+    }
+
+    /// (size, alignment) in bytes, OpenCL C layout (vec3 is the size of vec4; CPacked
+    /// structs have no padding).
+    pub(crate) fn size_align(&self, t: Word, depth: u32) -> Res<(u64, u64)> {
+        if depth > 64 {
+            return Err("type nesting too deep".into());
+        }
+        let r = match self.ty(t)? {
+            Ty::Void | Ty::Func(..) | Ty::Opaque(_) => (0, 1),
+            Ty::Bool => (1, 1),
+            Ty::Int(w) => (u64::from(*w / 8), u64::from(*w / 8)),
+            Ty::Float(k) => {
+                let s = u64::from(Sc::Float(*k).bytes());
+                (s, s)
+            }
+            Ty::Ptr(..) => (8, 8),
+            Ty::Vector(e, n) => {
+                let (es, _) = self.size_align(*e, depth + 1)?;
+                let n = if *n == 3 { 4 } else { u64::from(*n) };
+                (es * n, es * n)
+            }
+            Ty::Array(e, len) => {
+                let (es, ea) = self.size_align(*e, depth + 1)?;
+                let stride = es.div_ceil(ea.max(1)) * ea.max(1);
+                let size = stride
+                    .checked_mul(*len)
+                    .filter(|s| *s <= MAX_TYPE_SIZE)
+                    .ok_or("type too large")?;
+                (size, ea)
+            }
+            Ty::Struct(ms) => {
+                let packed = self.packed.contains(&t);
+                let (mut off, mut align) = (0u64, 1u64);
+                for m in ms {
+                    let (s, a) = self.size_align(*m, depth + 1)?;
+                    let a = if packed { 1 } else { a.max(1) };
+                    off = off.div_ceil(a) * a + s;
+                    align = align.max(a);
+                    if off > MAX_TYPE_SIZE {
+                        return Err("type too large".into());
+                    }
+                }
+                (off.div_ceil(align) * align, align)
+            }
+        };
+        Ok(r)
+    }
+
+    /// The byte offset of member `k` of struct `st`.
+    pub(crate) fn member_offset(&self, st: Word, k: usize) -> Res<u64> {
+        let Ty::Struct(ms) = self.ty(st)? else {
+            return Err("invalid SPIR-V: member offset of a non-struct".into());
+        };
+        let packed = self.packed.contains(&st);
+        let mut off = 0u64;
+        for (n, m) in ms.iter().enumerate() {
+            let (s, a) = self.size_align(*m, 1)?;
+            let a = if packed { 1 } else { a.max(1) };
+            off = off.div_ceil(a) * a;
+            if n == k {
+                return Ok(off);
+            }
+            off += s;
+        }
+        Err("invalid SPIR-V: struct index out of range".into())
+    }
+
+    /// Alloc size (size rounded up to alignment): the stride of arrays and pointers.
+    pub(crate) fn stride(&self, t: Word) -> Res<u64> {
+        let (s, a) = self.size_align(t, 0)?;
+        Ok(s.div_ceil(a.max(1)) * a.max(1))
+    }
+
+    /// The scalar leaves of a type with their byte offsets, at most `limit` of them.
+    pub(crate) fn leaves(&self, t: Word, limit: usize) -> Res<Vec<(u64, Sc)>> {
+        let mut out = Vec::new();
+        self.leaves_into(t, 0, &mut out, limit, 0)?;
+        Ok(out)
+    }
+
+    fn leaves_into(
+        &self,
+        t: Word,
+        base: u64,
+        out: &mut Vec<(u64, Sc)>,
+        limit: usize,
+        depth: u32,
+    ) -> Res<()> {
+        if depth > 64 {
+            return Err("type nesting too deep".into());
+        }
+        let too_big = || format!("a value of type %{t} has more than {limit} scalar components");
+        match self.ty(t)? {
+            Ty::Bool => out.push((base, Sc::Bool)),
+            Ty::Int(w) => out.push((base, Sc::Int(*w))),
+            Ty::Float(k) => out.push((base, Sc::Float(*k))),
+            Ty::Ptr(..) => out.push((base, Sc::Ptr)),
+            Ty::Vector(e, n) => {
+                let (es, _) = self.size_align(*e, depth + 1)?;
+                for k in 0..u64::from(*n) {
+                    self.leaves_into(*e, base + k * es, out, limit, depth + 1)?;
+                }
+            }
+            Ty::Array(e, len) => {
+                let stride = self.stride(*e)?;
+                let per = self.leaf_count_depth(*e, limit, depth + 1)?;
+                if per.saturating_mul(*len as usize) + out.len() > limit {
+                    return Err(too_big());
+                }
+                for k in 0..*len {
+                    self.leaves_into(*e, base + k * stride, out, limit, depth + 1)?;
+                }
+            }
+            Ty::Struct(ms) => {
+                let packed = self.packed.contains(&t);
+                let mut off = 0u64;
+                for m in ms {
+                    let (s, a) = self.size_align(*m, depth + 1)?;
+                    let a = if packed { 1 } else { a.max(1) };
+                    off = off.div_ceil(a) * a;
+                    self.leaves_into(*m, base + off, out, limit, depth + 1)?;
+                    off += s;
+                }
+            }
+            Ty::Void | Ty::Func(..) | Ty::Opaque(_) => {
+                return Err(format!("type %{t} cannot be held in registers"));
+            }
+        }
+        if out.len() > limit {
+            return Err(too_big());
+        }
+        Ok(())
+    }
+
+    /// The number of scalar leaves of a type (at most `limit`).
+    pub(crate) fn leaf_count(&self, t: Word, limit: usize) -> Res<usize> {
+        self.leaf_count_depth(t, limit, 0)
+    }
+
+    fn leaf_count_depth(&self, t: Word, limit: usize, depth: u32) -> Res<usize> {
+        if depth > 64 {
+            return Err("type nesting too deep".into());
+        }
+        let n = match self.ty(t)? {
+            Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..) => 1,
+            Ty::Vector(_, n) => *n as usize,
+            Ty::Array(e, len) => self
+                .leaf_count_depth(*e, limit, depth + 1)?
+                .saturating_mul(*len as usize),
+            Ty::Struct(ms) => {
+                let mut n = 0usize;
+                for m in ms {
+                    n = n.saturating_add(self.leaf_count_depth(*m, limit, depth + 1)?);
+                }
+                n
+            }
+            Ty::Void | Ty::Func(..) | Ty::Opaque(_) => 0,
+        };
+        if n > limit {
+            return Err(format!(
+                "a value of type %{t} has more than {limit} scalar components"
+            ));
+        }
+        Ok(n)
+    }
+
+    /// The scalar of a scalar or vector type (the element of a vector).
+    pub(crate) fn scalar(&self, t: Word) -> Res<Sc> {
+        match self.ty(t)? {
+            Ty::Bool => Ok(Sc::Bool),
+            Ty::Int(w) => Ok(Sc::Int(*w)),
+            Ty::Float(k) => Ok(Sc::Float(*k)),
+            Ty::Ptr(..) => Ok(Sc::Ptr),
+            Ty::Vector(e, _) => self.scalar(*e),
+            other => Err(format!("expected a scalar or vector type, found {other:?}")),
+        }
+    }
+
+    /// The number of components of a scalar or vector type.
+    pub(crate) fn width(&self, t: Word) -> Res<u16> {
+        match self.ty(t)? {
+            Ty::Vector(_, n) => Ok(*n as u16),
+            _ => Ok(1),
+        }
+    }
+
+    /// Serialises a constant's leaves into memory bytes of its type's layout.
+    pub(crate) fn const_bytes(&self, c: Word, t: Word, out: &mut [u8]) -> Res<()> {
+        let vals = self
+            .consts
+            .get(&c)
+            .ok_or("invalid SPIR-V: initializer is not a constant")?;
+        let leaves = self.leaves(t, MAX_CONST_LEAVES)?;
+        if leaves.len() != vals.len() {
+            return Err("invalid SPIR-V: initializer does not match the variable's type".into());
+        }
+        for ((off, sc), v) in leaves.iter().zip(vals) {
+            let n = usize::from(sc.bytes());
+            let off = *off as usize;
+            if off + n > out.len() {
+                return Err("invalid SPIR-V: initializer larger than its variable".into());
+            }
+            out[off..off + n].copy_from_slice(&v.to_le_bytes()[..n]);
+        }
+        Ok(())
+    }
+
+    /// A readable name for an id.
+    pub(crate) fn name(&self, id: Word) -> String {
+        self.names
+            .get(&id)
+            .or_else(|| self.exports.get(&id))
+            .cloned()
+            .unwrap_or_else(|| format!("%{id}"))
+    }
+}

@@ -1,0 +1,208 @@
+//! Test helpers: a MemoryMap over Rust-owned buffers with guard bytes around each buffer,
+//! and launching kernels from the committed `.spv` files.
+#![allow(dead_code)]
+
+use bytemuck::Pod;
+use level_zero_cpu_spirv::{ArgValue, BuildOptions, ExecError, Launch, MemoryMap, Program};
+
+/// Bytes of guard before and after every buffer (not part of the allocation).
+pub const GUARD: usize = 256;
+/// The value guard bytes hold.
+pub const GUARD_BYTE: u8 = 0xA5;
+
+/// Loads `kernels/spv/<name>.<opt>.spv`.
+pub fn spv(name: &str, opt: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../kernels/spv/{name}.{opt}.spv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Builds `kernels/spv/<name>.<opt>.spv`.
+pub fn program(name: &str, opt: &str) -> Program {
+    Program::build(&spv(name, opt), &BuildOptions::default())
+        .unwrap_or_else(|e| panic!("{name}.{opt} failed to build:\n{}", e.log))
+}
+
+/// A kernel argument for [`Mem::launch`].
+pub enum A {
+    /// A pointer to buffer `n`.
+    Buf(usize),
+    /// A pointer to buffer `n` plus a byte offset.
+    BufAt(usize, u64),
+    /// A value's bytes.
+    Val(Vec<u8>),
+    /// `__local` memory of this many bytes.
+    Local(usize),
+}
+
+/// A value argument.
+pub fn val<T: Pod>(v: T) -> A {
+    A::Val(bytemuck::bytes_of(&v).to_vec())
+}
+
+/// Buffers owned by the test.
+#[derive(Default)]
+pub struct Mem {
+    bufs: Vec<(Vec<u64>, usize)>,
+}
+
+struct Map(Vec<(u64, u64)>);
+
+impl MemoryMap for Map {
+    fn find(&self, address: u64) -> Option<(u64, u64)> {
+        self.0
+            .iter()
+            .copied()
+            .find(|&(b, s)| address >= b && address < b + s)
+    }
+}
+
+impl Mem {
+    /// Adds a buffer holding `data`; returns its index.
+    pub fn add<T: Pod>(&mut self, data: &[T]) -> usize {
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        let words = (GUARD * 2 + bytes.len()).div_ceil(8);
+        let mut v = vec![0u64; words];
+        let b: &mut [u8] = bytemuck::cast_slice_mut(&mut v);
+        b.fill(GUARD_BYTE);
+        b[GUARD..GUARD + bytes.len()].copy_from_slice(bytes);
+        self.bufs.push((v, bytes.len()));
+        self.bufs.len() - 1
+    }
+
+    /// Adds a zeroed buffer of `n` elements.
+    pub fn zeros<T: Pod>(&mut self, n: usize) -> usize {
+        self.add(&vec![T::zeroed(); n])
+    }
+
+    /// Buffer `i`'s contents.
+    pub fn get<T: Pod>(&self, i: usize) -> Vec<T> {
+        let (v, len) = &self.bufs[i];
+        let b: &[u8] = bytemuck::cast_slice(v);
+        let mut out = vec![T::zeroed(); len / std::mem::size_of::<T>()];
+        bytemuck::cast_slice_mut::<T, u8>(&mut out).copy_from_slice(&b[GUARD..GUARD + len]);
+        out
+    }
+
+    /// Whether buffer `i`'s guard bytes are intact.
+    pub fn guards_intact(&self, i: usize) -> bool {
+        let (v, len) = &self.bufs[i];
+        let b: &[u8] = bytemuck::cast_slice(v);
+        b[..GUARD].iter().all(|&x| x == GUARD_BYTE)
+            && b[GUARD + len..GUARD * 2 + len]
+                .iter()
+                .all(|&x| x == GUARD_BYTE)
+    }
+
+    fn addr(&self, i: usize) -> u64 {
+        self.bufs[i].0.as_ptr() as u64 + GUARD as u64
+    }
+
+    /// Launches `kernel`; returns the printf output.
+    pub fn launch(
+        &mut self,
+        p: &Program,
+        kernel: &str,
+        args: &[A],
+        group_size: [u32; 3],
+        group_count: [u32; 3],
+        global_offset: [u32; 3],
+    ) -> Result<String, ExecError> {
+        let bytes: Vec<Vec<u8>> = args
+            .iter()
+            .map(|a| match a {
+                A::Buf(i) => self.addr(*i).to_le_bytes().to_vec(),
+                A::BufAt(i, off) => (self.addr(*i) + off).to_le_bytes().to_vec(),
+                A::Val(v) => v.clone(),
+                A::Local(_) => vec![],
+            })
+            .collect();
+        let values: Vec<ArgValue<'_>> = args
+            .iter()
+            .zip(&bytes)
+            .map(|(a, b)| match a {
+                A::Local(n) => ArgValue::Local(*n),
+                _ => ArgValue::Bytes(b),
+            })
+            .collect();
+        let map = Map(self
+            .bufs
+            .iter()
+            .enumerate()
+            .map(|(i, (_, len))| (self.addr(i), *len as u64))
+            .collect());
+        let mut out: Vec<u8> = Vec::new();
+        p.launch(
+            &Launch {
+                kernel,
+                args: &values,
+                group_size,
+                group_count,
+                global_offset,
+            },
+            &map,
+            &mut out,
+        )?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// A 1-D launch of `n` work-items in groups of `g`.
+    pub fn run1(
+        &mut self,
+        p: &Program,
+        kernel: &str,
+        args: &[A],
+        n: u32,
+        g: u32,
+    ) -> Result<String, ExecError> {
+        assert_eq!(n % g, 0);
+        self.launch(p, kernel, args, [g, 1, 1], [n / g, 1, 1], [0; 3])
+    }
+}
+
+/// Generates one test per optimisation level: `name_o0` and `name_o2`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[test]
+            fn o0() {
+                ($body)("O0")
+            }
+            #[test]
+            fn o2() {
+                ($body)("O2")
+            }
+        }
+    };
+}
+
+/// A deterministic pseudo-random generator (xorshift).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn f32(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * ((self.next() >> 40) as f32 / (1u64 << 24) as f32)
+    }
+    pub fn i32(&mut self, lo: i32, hi: i32) -> i32 {
+        lo + (self.next() % (hi - lo) as u64) as i32
+    }
+}
+
+/// Relative/absolute closeness for floats.
+pub fn close(a: f64, b: f64, tol: f64) -> bool {
+    if a.is_nan() && b.is_nan() {
+        return true;
+    }
+    (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
