@@ -128,13 +128,15 @@ pub enum ArgValue<'a> {
 /// Device addresses are host addresses in this driver; the engine checks every global and
 /// constant access against this map before it touches memory.
 ///
-/// **Contract** (the engine's memory safety rests on it): every range `find` reports must be
-/// host memory that stays allocated, readable and writable until [`Program::launch`] returns;
-/// the engine reads and writes it through raw pointers. A map that reports memory it does not
-/// own makes the launch unsound — which is one reason launching is `unsafe` in the safe layer.
 /// `find` is called from several worker threads at once, only when an access misses the
 /// allocation the same instruction used last.
-pub trait MemoryMap: Sync {
+///
+/// # Safety
+///
+/// The engine's memory safety rests on this: every range `find` reports must be host memory
+/// that stays allocated, readable and writable (by any thread) until [`Program::launch`]
+/// returns; the engine reads and writes it through raw pointers.
+pub unsafe trait MemoryMap: Sync {
     /// The allocation containing `address`: its base address and size in bytes, if any.
     fn find(&self, address: u64) -> Option<(u64, u64)>;
 }

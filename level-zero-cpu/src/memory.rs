@@ -275,7 +275,10 @@ pub(crate) struct Snapshot {
     entries: Vec<(u64, u64, Arc<Block>)>,
 }
 
-impl MemoryMap for Snapshot {
+// SAFETY: every range the snapshot reports is a `Block` it holds a reference to, so the
+// memory stays mapped (and readable and writable from any thread) for as long as the
+// snapshot lives, which is the whole launch.
+unsafe impl MemoryMap for Snapshot {
     fn find(&self, address: u64) -> Option<(u64, u64)> {
         let i = self.entries.partition_point(|e| e.0 <= address);
         let (base, size, _) = self.entries.get(i.checked_sub(1)?)?;

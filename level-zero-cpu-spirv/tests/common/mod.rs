@@ -50,7 +50,8 @@ pub struct Mem {
 
 struct Map(Vec<(u64, u64)>);
 
-impl MemoryMap for Map {
+// SAFETY: the ranges are the test's own buffers (`Mem`), which outlive every launch that uses the map.
+unsafe impl MemoryMap for Map {
     fn find(&self, address: u64) -> Option<(u64, u64)> {
         self.0
             .iter()
