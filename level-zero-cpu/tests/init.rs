@@ -148,7 +148,9 @@ fn every_getter_serves_only_the_fields_of_the_version_asked() {
     assert!(check_getter(g.zeGetModuleBuildLogProcAddrTable) == 2);
     assert!(check_getter(g.zeGetKernelProcAddrTable) >= 10);
     assert_eq!(check_getter(g.zeGetImageProcAddrTable), 0);
-    assert_eq!(check_getter(g.zesGetDeviceProcAddrTable), 0);
+    // Sysman: zesDeviceGet, zesDeviceGetProperties, zesDeviceEnumMemoryModules.
+    assert_eq!(check_getter(g.zesGetDeviceProcAddrTable), 3);
+    assert_eq!(check_getter(g.zesGetMemoryProcAddrTable), 2);
     assert_eq!(check_getter(g.zetGetMetricGroupProcAddrTable), 0);
     // Every getter of the headers is there and answers.
     // SAFETY: this crate's getters honour the specification.

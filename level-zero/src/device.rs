@@ -13,6 +13,8 @@ pub(crate) struct DeviceInner {
     pub(crate) driver: Driver,
     pub(crate) handle: Handle<sys::_ze_device_handle_t>,
     properties: OnceLock<Result<(DeviceProperties, IpVersion), ResultCode>>,
+    /// This device's accounting counters (shared by every `Device` of the same handle).
+    pub(crate) counters: OnceLock<Arc<crate::stats::DeviceCounters>>,
 }
 
 /// A device (or sub-device) of a driver.
@@ -61,6 +63,7 @@ impl Device {
                 driver,
                 handle: Handle(handle),
                 properties: OnceLock::new(),
+                counters: OnceLock::new(),
             }),
         }
     }

@@ -16,6 +16,8 @@ pub(crate) struct DriverInner {
     pub(crate) rt: Runtime,
     pub(crate) handle: Handle<sys::_ze_driver_handle_t>,
     extensions: OnceLock<Result<Vec<Extension>, ResultCode>>,
+    /// This driver's host-allocation counter (shared by every `Driver` of the same handle).
+    pub(crate) host_counter: OnceLock<Arc<crate::stats::Counter>>,
 }
 
 /// A Level Zero driver: one implementation (a GPU driver, the CPU driver, ...) and its
@@ -61,6 +63,7 @@ impl Driver {
                 rt,
                 handle: Handle(handle),
                 extensions: OnceLock::new(),
+                host_counter: OnceLock::new(),
             }),
         }
     }

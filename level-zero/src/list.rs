@@ -177,10 +177,10 @@ trait Recorder {
     fn core(&self) -> &ListCore;
     /// Appends one command: `append` makes the Level Zero call; `uses` and `keep` are what
     /// the command touches and must keep alive.
-    fn record(
+    fn record<U: IntoIterator<Item = Use>>(
         &mut self,
         call: &'static str,
-        uses: &[Use],
+        uses: U,
         keep: Option<Keep>,
         append: &mut dyn FnMut(&ListCore) -> Result<()>,
     ) -> Result<()>;
@@ -233,7 +233,7 @@ macro_rules! commands {
                 return Ok(());
             }
             let (dp, sp, n) = (d.ptr(), s.ptr(), d.bytes);
-            self.record(CALL, &[d.use_(true), s.use_(false)], None, &mut |core| {
+            self.record(CALL, [d.use_(true), s.use_(false)], None, &mut |core| {
                 // SAFETY: both ranges lie inside live allocations of this context, which
                 // the list keeps alive until the copy completes.
                 unsafe {
@@ -266,7 +266,7 @@ macro_rules! commands {
             }
             let pattern: Arc<Vec<u8>> = Arc::new(bytemuck::bytes_of(&value).to_vec());
             let (dp, n, pp) = (d.ptr(), d.bytes, pattern.as_ptr());
-            self.record(CALL, &[d.use_(true)], Some(pattern), &mut |core| {
+            self.record(CALL, [d.use_(true)], Some(pattern), &mut |core| {
                 // SAFETY: the range lies inside a live allocation of this context and the
                 // pattern lives in the list until the fill completes.
                 unsafe {
@@ -287,7 +287,7 @@ macro_rules! commands {
             }
             self.core().check_memory(CALL, "destination", &d.alloc.ctx, d.alloc.device.as_ref())?;
             let dp = d.ptr().cast::<u64>();
-            self.record(CALL, &[d.use_(true)], None, &mut |core| {
+            self.record(CALL, [d.use_(true)], None, &mut |core| {
                 // SAFETY: 8 bytes inside a live allocation the list keeps alive.
                 unsafe {
                     ze!(
@@ -310,7 +310,7 @@ macro_rules! commands {
             let sig = signal.map_or(std::ptr::null_mut(), Event::as_raw);
             let keep: Keep = Arc::new((signal.cloned(), wait.iter().map(|e| (*e).clone()).collect::<Vec<_>>()));
             let n = waits.len() as u32;
-            self.record(CALL, &[], Some(keep), &mut |core| {
+            self.record(CALL, [], Some(keep), &mut |core| {
                 let pw = if waits.is_empty() { std::ptr::null_mut() } else { waits.as_mut_ptr() };
                 // SAFETY: valid list and event handles, kept alive by the list.
                 unsafe { ze!(core.api(), zeCommandListAppendBarrier(core.raw(), sig, n, pw)) }
@@ -321,7 +321,7 @@ macro_rules! commands {
         pub fn signal_event(&mut self, event: &Event) -> Result<()> {
             const CALL: &str = "zeCommandListAppendSignalEvent";
             let h = event.as_raw();
-            self.record(CALL, &[], Some(Arc::new(event.clone())), &mut |core| {
+            self.record(CALL, [], Some(Arc::new(event.clone())), &mut |core| {
                 // SAFETY: valid list and event handles; the event is kept alive.
                 unsafe { ze!(core.api(), zeCommandListAppendSignalEvent(core.raw(), h)) }
             })
@@ -335,7 +335,7 @@ macro_rules! commands {
             }
             let mut hs = event_handles(events);
             let keep: Keep = Arc::new(events.iter().map(|e| (*e).clone()).collect::<Vec<_>>());
-            self.record(CALL, &[], Some(keep), &mut |core| {
+            self.record(CALL, [], Some(keep), &mut |core| {
                 // SAFETY: valid list and event handles; the events are kept alive.
                 unsafe {
                     ze!(
@@ -396,11 +396,15 @@ macro_rules! commands {
                 ));
             }
             let (uses, kernel_keep) = kernel.launch_uses(CALL)?;
-            let keep: Keep = Arc::new((
-                kernel_keep,
-                signal.cloned(),
-                wait.iter().map(|e| (*e).clone()).collect::<Vec<_>>(),
-            ));
+            let keep: Keep = if signal.is_none() && wait.is_empty() {
+                kernel_keep
+            } else {
+                Arc::new((
+                    kernel_keep,
+                    signal.cloned(),
+                    wait.iter().map(|e| (*e).clone()).collect::<Vec<_>>(),
+                ))
+            };
             let mut waits = event_handles(wait);
             let sig = signal.map_or(std::ptr::null_mut(), Event::as_raw);
             let count = sys::ze_group_count_t {
@@ -409,7 +413,7 @@ macro_rules! commands {
                 groupCountZ: groups[2],
             };
             let kh = kernel.as_raw();
-            self.record(CALL, &uses, Some(keep), &mut |core| {
+            self.record(CALL, uses.iter().cloned(), Some(keep), &mut |core| {
                 let pw = if waits.is_empty() { std::ptr::null_mut() } else { waits.as_mut_ptr() };
                 // SAFETY: valid list, kernel and event handles kept alive by the list; the
                 // kernel's memory is the caller's responsibility (see the safety section).
@@ -426,7 +430,7 @@ macro_rules! commands {
         pub fn reset_event(&mut self, event: &Event) -> Result<()> {
             const CALL: &str = "zeCommandListAppendEventReset";
             let h = event.as_raw();
-            self.record(CALL, &[], Some(Arc::new(event.clone())), &mut |core| {
+            self.record(CALL, [], Some(Arc::new(event.clone())), &mut |core| {
                 // SAFETY: valid list and event handles; the event is kept alive.
                 unsafe { ze!(core.api(), zeCommandListAppendEventReset(core.raw(), h)) }
             })
@@ -560,10 +564,10 @@ impl Recorder for CommandList {
         &self.state.core
     }
 
-    fn record(
+    fn record<U: IntoIterator<Item = Use>>(
         &mut self,
         call: &'static str,
-        uses: &[Use],
+        uses: U,
         keep: Option<Keep>,
         append: &mut dyn FnMut(&ListCore) -> Result<()>,
     ) -> Result<()> {
@@ -576,7 +580,7 @@ impl Recorder for CommandList {
         }
         s.core.order(true)?;
         append(&s.core)?;
-        s.uses.extend_from_slice(uses);
+        s.uses.extend(uses);
         s.keep.extend(keep);
         Ok(())
     }
@@ -725,9 +729,15 @@ impl ImmediateCommandList {
         Ok(true)
     }
 
+    fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
     fn release(&mut self) {
-        self.pending = Registered::empty();
+        self.pending.clear();
         self.pending_keep.clear();
+        // Everything appended so far has completed: the next command needs no barrier.
+        self.core.appended = false;
     }
 
     /// Copies host data into `dst` and waits for the copy (and everything appended before
@@ -799,7 +809,7 @@ impl ImmediateCommandList {
         }
         let (mp, n) = (m.ptr(), m.bytes);
         let (dp, sp) = if to_host { (host, mp) } else { (mp, host) };
-        self.record(call, &[m.use_(!to_host)], None, &mut |core| {
+        self.record(call, [m.use_(!to_host)], None, &mut |core| {
             // SAFETY: the buffer range lies in a live allocation kept alive by the list; the
             // host range is `n` bytes of a live slice borrowed until the synchronisation
             // below has seen the copy complete.
@@ -836,18 +846,20 @@ impl Recorder for ImmediateCommandList {
         &self.core
     }
 
-    fn record(
+    fn record<U: IntoIterator<Item = Use>>(
         &mut self,
         call: &'static str,
-        uses: &[Use],
+        uses: U,
         keep: Option<Keep>,
         append: &mut dyn FnMut(&ListCore) -> Result<()>,
     ) -> Result<()> {
         // The command starts running as soon as it is appended: register it first.
-        let registered = Registered::register(call, uses)?;
-        self.core.order(false)?;
-        append(&self.core)?;
-        self.pending.append(registered);
+        let before = self.pending_len();
+        self.pending.add(call, uses)?;
+        if let Err(e) = self.core.order(false).and_then(|()| append(&self.core)) {
+            self.pending.truncate_release(before);
+            return Err(e);
+        }
         self.pending_keep.extend(keep);
         Ok(())
     }

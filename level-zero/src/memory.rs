@@ -25,7 +25,8 @@
 use std::ffi::c_void;
 use std::marker::PhantomData;
 use std::ops::{Bound, Deref, DerefMut, RangeBounds};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use bytemuck::Pod;
 use level_zero_sys as sys;
@@ -60,12 +61,66 @@ pub struct AllocOptions {
     pub host_flags: u32,
 }
 
+/// Who may touch a host-visible allocation now, as one atomic word (a `RefCell` between the
+/// host and the device): host readers (16 bits), a host writer (1 bit), device readers and
+/// device writers of submitted work (23 bits each).
 #[derive(Default, Debug)]
-struct Access {
-    host_readers: u32,
-    host_writer: bool,
-    device_readers: u32,
-    device_writers: u32,
+struct Access(AtomicU64);
+
+const HOST_READER: u64 = 1;
+const HOST_READERS: u64 = 0xffff;
+const HOST_WRITER: u64 = 1 << 16;
+const DEVICE_READER: u64 = 1 << 17;
+const DEVICE_READERS: u64 = 0x7f_ffff << 17;
+const DEVICE_WRITER: u64 = 1 << 40;
+const DEVICE_WRITERS: u64 = 0x7f_ffff << 40;
+
+impl Access {
+    /// Adds `one` (a unit of the field `field`) when `allowed` holds of the current state and
+    /// the field is not full; returns whether it did.
+    fn acquire(&self, one: u64, field: u64, allowed: impl Fn(u64) -> bool) -> bool {
+        self.0
+            .fetch_update(AtomicOrdering::AcqRel, AtomicOrdering::Acquire, |s| {
+                (allowed(s) && s & field != field).then_some(s + one)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, one: u64, field: u64) {
+        let _ = self
+            .0
+            .fetch_update(AtomicOrdering::AcqRel, AtomicOrdering::Acquire, |s| {
+                (s & field != 0).then_some(s - one)
+            });
+    }
+
+    fn device(&self, write: bool) -> bool {
+        if write {
+            self.acquire(DEVICE_WRITER, DEVICE_WRITERS, |s| {
+                s & (HOST_WRITER | HOST_READERS) == 0
+            })
+        } else {
+            self.acquire(DEVICE_READER, DEVICE_READERS, |s| s & HOST_WRITER == 0)
+        }
+    }
+
+    fn release_device(&self, write: bool) {
+        if write {
+            self.release(DEVICE_WRITER, DEVICE_WRITERS);
+        } else {
+            self.release(DEVICE_READER, DEVICE_READERS);
+        }
+    }
+
+    fn host_read(&self) -> bool {
+        self.acquire(HOST_READER, HOST_READERS, |s| s & DEVICE_WRITERS == 0)
+    }
+
+    fn host_write(&self) -> bool {
+        self.acquire(HOST_WRITER, HOST_WRITER, |s| {
+            s & (DEVICE_READERS | DEVICE_WRITERS) == 0
+        })
+    }
 }
 
 /// One allocation. Freed when the last reference (buffer, command, list) goes.
@@ -75,7 +130,7 @@ pub(crate) struct Allocation {
     pub(crate) bytes: usize,
     pub(crate) kind: AllocationKind,
     pub(crate) device: Option<Device>,
-    access: Mutex<Access>,
+    access: Access,
     /// The accounting counter this allocation is counted in (none for empty ones).
     account: Option<Arc<crate::stats::Counter>>,
 }
@@ -108,12 +163,6 @@ impl Drop for Allocation {
 }
 
 impl Allocation {
-    fn access(&self) -> MutexGuard<'_, Access> {
-        // A panic while holding this lock cannot leave the counters inconsistent (every
-        // update is a single assignment), so a poisoned lock is used as is.
-        self.access.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     fn host_visible(&self) -> bool {
         self.kind != AllocationKind::Device
     }
@@ -232,7 +281,9 @@ impl Allocation {
         }
         let account = (bytes > 0).then(|| {
             let c = match (kind, device) {
-                (AllocationKind::Host, _) | (_, None) => crate::stats::host_counter(ctx.driver()),
+                (AllocationKind::Host, _) | (_, None) => {
+                    crate::stats::host_counter(ctx.driver()).clone()
+                }
                 (AllocationKind::Device, Some(d)) => {
                     crate::stats::device_counters(d).device.clone()
                 }
@@ -249,7 +300,7 @@ impl Allocation {
             bytes,
             kind,
             device: device.cloned(),
-            access: Mutex::new(Access::default()),
+            access: Access::default(),
             account,
         }))
     }
@@ -262,8 +313,9 @@ pub(crate) struct Use {
     pub(crate) write: bool,
 }
 
-/// Device uses of host-visible memory that were registered for submitted work; releasing
-/// them (on drop) allows host access again.
+/// Device uses of memory that were registered for submitted work (what keeps it alive);
+/// releasing them (on [`clear`](Self::clear) or drop) allows host access to host-visible
+/// memory again.
 pub(crate) struct Registered(Vec<Use>);
 
 impl Registered {
@@ -271,57 +323,58 @@ impl Registered {
         Registered(Vec::new())
     }
 
-    /// Registers `uses` for submission, all or nothing.
-    pub(crate) fn register(call: &'static str, uses: &[Use]) -> Result<Registered> {
-        let mut done = Registered(Vec::with_capacity(uses.len()));
+    /// Registers `uses` for submission, all or nothing: on a conflict with host access,
+    /// nothing of `uses` stays registered.
+    pub(crate) fn add(
+        &mut self,
+        call: &'static str,
+        uses: impl IntoIterator<Item = Use>,
+    ) -> Result<()> {
+        let start = self.0.len();
         for u in uses {
-            if !u.alloc.host_visible() {
-                done.0.push(u.clone());
-                continue;
+            if u.alloc.host_visible() && !u.alloc.access.device(u.write) {
+                self.release_from(start);
+                return Err(Error::Busy {
+                    what: call,
+                    why: if u.write {
+                        "the command writes a host or shared buffer the host is accessing (a host slice guard is alive)"
+                    } else {
+                        "the command reads a host or shared buffer the host is writing (a mutable host slice guard is alive)"
+                    },
+                });
             }
-            let mut a = u.alloc.access();
-            if u.write {
-                if a.host_writer || a.host_readers > 0 {
-                    return Err(Error::Busy {
-                        what: call,
-                        why: "the command writes a host or shared buffer the host is accessing (a host slice guard is alive)",
-                    });
-                }
-                a.device_writers += 1;
-            } else {
-                if a.host_writer {
-                    return Err(Error::Busy {
-                        what: call,
-                        why: "the command reads a host or shared buffer the host is writing (a mutable host slice guard is alive)",
-                    });
-                }
-                a.device_readers += 1;
-            }
-            drop(a);
-            done.0.push(u.clone());
+            self.0.push(u);
         }
-        Ok(done)
+        Ok(())
     }
 
-    pub(crate) fn append(&mut self, other: Registered) {
-        let mut other = other;
-        self.0.append(&mut other.0);
+    /// The number of uses registered.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Releases the uses registered after the first `len` (a command that failed to append).
+    pub(crate) fn truncate_release(&mut self, len: usize) {
+        self.release_from(len);
+    }
+
+    /// Releases everything registered, keeping the capacity for the next submissions.
+    pub(crate) fn clear(&mut self) {
+        self.release_from(0);
+    }
+
+    fn release_from(&mut self, start: usize) {
+        for u in self.0.drain(start..) {
+            if u.alloc.host_visible() {
+                u.alloc.access.release_device(u.write);
+            }
+        }
     }
 }
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        for u in &self.0 {
-            if !u.alloc.host_visible() {
-                continue;
-            }
-            let mut a = u.alloc.access();
-            if u.write {
-                a.device_writers = a.device_writers.saturating_sub(1);
-            } else {
-                a.device_readers = a.device_readers.saturating_sub(1);
-            }
-        }
+        self.clear();
     }
 }
 
@@ -434,7 +487,7 @@ fn bounds(len: usize, r: impl RangeBounds<usize>) -> Option<(usize, usize)> {
         Bound::Excluded(&e) => e,
         Bound::Unbounded => len,
     };
-    (start <= end && end <= len).then_some((start, end - start))
+    (start <= end && end <= len).then(|| (start, end - start))
 }
 
 macro_rules! buffer_common {
@@ -613,8 +666,7 @@ impl<T> Deref for HostSlice<'_, T> {
 
 impl<T> Drop for HostSlice<'_, T> {
     fn drop(&mut self) {
-        let mut a = self.alloc.access();
-        a.host_readers = a.host_readers.saturating_sub(1);
+        self.alloc.access.release(HOST_READER, HOST_READERS);
     }
 }
 
@@ -640,20 +692,17 @@ impl<T> DerefMut for HostSliceMut<'_, T> {
 
 impl<T> Drop for HostSliceMut<'_, T> {
     fn drop(&mut self) {
-        self.alloc.access().host_writer = false;
+        self.alloc.access.release(HOST_WRITER, HOST_WRITER);
     }
 }
 
 fn host_read<'a, T: Pod>(alloc: &'a Arc<Allocation>, len: usize) -> Result<HostSlice<'a, T>> {
-    let mut a = alloc.access();
-    if a.device_writers > 0 {
+    if !alloc.access.host_read() {
         return Err(Error::Busy {
             what: "host read of a buffer",
             why: "submitted device work may still write it; synchronize the list or queue first",
         });
     }
-    a.host_readers += 1;
-    drop(a);
     let slice = if len == 0 {
         &[][..]
     } else {
@@ -667,16 +716,13 @@ fn host_read<'a, T: Pod>(alloc: &'a Arc<Allocation>, len: usize) -> Result<HostS
 }
 
 fn host_write<'a, T: Pod>(alloc: &'a Arc<Allocation>, len: usize) -> Result<HostSliceMut<'a, T>> {
-    let mut a = alloc.access();
-    if a.device_writers > 0 || a.device_readers > 0 {
+    // `&mut self` on the buffer excludes other host guards.
+    if !alloc.access.host_write() {
         return Err(Error::Busy {
             what: "host write of a buffer",
             why: "submitted device work may still use it; synchronize the list or queue first",
         });
     }
-    // `&mut self` on the buffer excludes other host guards.
-    a.host_writer = true;
-    drop(a);
     let slice = if len == 0 {
         &mut [][..]
     } else {

@@ -298,9 +298,9 @@ pub struct KernelProperties {
     pub uuid: Uuid,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Copy)]
 enum ArgValue {
-    Memory(Use),
+    Memory,
     Value,
     Local,
 }
@@ -331,6 +331,9 @@ pub struct Kernel {
     name: String,
     props: KernelProperties,
     args: Vec<Option<ArgValue>>,
+    /// The buffers set as arguments (and their argument indices), what a launch keeps alive.
+    mem_uses: Vec<Use>,
+    mem_index: Vec<u32>,
     group_size: Option<[u32; 3]>,
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -386,6 +389,8 @@ impl Kernel {
             inner,
             name: name.to_string(),
             args: vec![None; props.num_args as usize],
+            mem_uses: Vec::new(),
+            mem_index: Vec::new(),
             props,
             group_size,
             _not_sync: PhantomData,
@@ -501,7 +506,15 @@ impl Kernel {
         let ptr = r.ptr();
         self.set_raw(index, size_of::<*mut c_void>(), (&raw const ptr).cast())?;
         // The kernel may write anything it is given.
-        self.args[index as usize] = Some(ArgValue::Memory(r.use_(true)));
+        let u = r.use_(true);
+        match self.mem_index.iter().position(|&i| i == index) {
+            Some(k) => self.mem_uses[k] = u,
+            None => {
+                self.mem_index.push(index);
+                self.mem_uses.push(u);
+            }
+        }
+        self.args[index as usize] = Some(ArgValue::Memory);
         Ok(())
     }
 
@@ -509,6 +522,7 @@ impl Kernel {
     pub fn set_arg<T: Pod>(&mut self, index: u32, value: &T) -> Result<()> {
         self.check_index(index)?;
         self.set_raw(index, size_of::<T>(), (value as *const T).cast())?;
+        self.forget_buffer(index);
         self.args[index as usize] = Some(ArgValue::Value);
         Ok(())
     }
@@ -523,15 +537,25 @@ impl Kernel {
             ));
         }
         self.set_raw(index, bytes, std::ptr::null())?;
+        self.forget_buffer(index);
         self.args[index as usize] = Some(ArgValue::Local);
         Ok(())
     }
 
-    /// Checks the kernel is ready to launch and returns what a launch must keep alive.
+    /// Argument `index` no longer holds a buffer.
+    fn forget_buffer(&mut self, index: u32) {
+        if let Some(k) = self.mem_index.iter().position(|&i| i == index) {
+            self.mem_index.swap_remove(k);
+            self.mem_uses.swap_remove(k);
+        }
+    }
+
+    /// Checks the kernel is ready to launch and returns what a launch must keep alive: the
+    /// buffers set as arguments, and the kernel itself.
     pub(crate) fn launch_uses(
         &self,
         call: &'static str,
-    ) -> Result<(Vec<Use>, Arc<dyn std::any::Any + Send + Sync>)> {
+    ) -> Result<(&[Use], Arc<dyn std::any::Any + Send + Sync>)> {
         if let Some(i) = self.args.iter().position(Option::is_none) {
             return Err(Error::invalid(
                 call,
@@ -544,15 +568,7 @@ impl Kernel {
                 format!("the group size of kernel `{}` is not set", self.name),
             ));
         }
-        let uses = self
-            .args
-            .iter()
-            .filter_map(|a| match a {
-                Some(ArgValue::Memory(u)) => Some(u.clone()),
-                _ => None,
-            })
-            .collect();
-        Ok((uses, self.inner.clone()))
+        Ok((&self.mem_uses, self.inner.clone()))
     }
 
     pub(crate) fn context(&self) -> &Context {

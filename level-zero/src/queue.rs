@@ -401,7 +401,8 @@ impl CommandQueue {
         }
         let mut registered = Registered::empty();
         for l in lists {
-            registered.append(Registered::register(CALL, &l.state.uses)?);
+            // On a conflict, dropping `registered` releases the lists registered before.
+            registered.add(CALL, l.state.uses.iter().cloned())?;
         }
         if let Some(f) = fence
             && Arc::strong_count(&f.inner) > 1

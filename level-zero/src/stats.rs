@@ -113,8 +113,16 @@ fn registry() -> std::sync::MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The counters of `device` (the same for every `Device` object of one device handle).
-pub(crate) fn device_counters(device: &Device) -> Arc<DeviceCounters> {
+/// The counters of `device` (the same for every `Device` object of one device handle),
+/// looked up in the registry once per `Device` object.
+pub(crate) fn device_counters(device: &Device) -> &Arc<DeviceCounters> {
+    device
+        .inner
+        .counters
+        .get_or_init(|| register_device(device))
+}
+
+fn register_device(device: &Device) -> Arc<DeviceCounters> {
     let mut r = registry();
     if let Some((_, c)) = r.devices.iter().find(|(d, _)| d == device) {
         return c.clone();
@@ -124,8 +132,16 @@ pub(crate) fn device_counters(device: &Device) -> Arc<DeviceCounters> {
     c
 }
 
-/// The host-allocation counter of `driver`.
-pub(crate) fn host_counter(driver: &Driver) -> Arc<Counter> {
+/// The host-allocation counter of `driver`, looked up in the registry once per `Driver`
+/// object.
+pub(crate) fn host_counter(driver: &Driver) -> &Arc<Counter> {
+    driver
+        .inner
+        .host_counter
+        .get_or_init(|| register_host(driver))
+}
+
+fn register_host(driver: &Driver) -> Arc<Counter> {
     let mut r = registry();
     if let Some((_, c)) = r.host.iter().find(|(d, _)| d == driver) {
         return c.clone();

@@ -1,0 +1,297 @@
+//! Group 1: what the safe layer costs. Each operation runs through `level-zero` and through
+//! raw `level_zero_sys::Api` calls on the same driver, context and device; the table at the
+//! end gives safe/raw (goal: at most 1.05).
+//!
+//! `cargo bench --bench overhead`. With `OVERHEAD_LOOP=<op>:<safe|raw>:<iterations>` the
+//! binary instead runs one loop and exits: `benches/callgrind.sh` counts its instructions.
+
+mod common;
+
+use std::ffi::c_void;
+use std::time::Duration;
+
+use level_zero::sys::{self, Api};
+use level_zero::{
+    BuildOptions, Context, Device, DeviceBuffer, Event, EventPool, EventPoolFlags, HostBuffer,
+    ImmediateCommandList, Kernel, Module, QueueDesc, Runtime,
+};
+
+const EMPTY_ARGS: &[u8] = include_bytes!("../kernels/spv/empty_args.O2.spv");
+
+/// Calls a raw function and asserts success (these are benchmarks, not error handling).
+macro_rules! raw {
+    ($api:expr, $f:ident($($a:expr),* $(,)?)) => {
+        // SAFETY: every call below passes live handles of this benchmark's objects and
+        // valid pointers; see each call site.
+        assert_eq!(unsafe { $api.$f($($a),*) }.unwrap(), sys::ze_result_t::ZE_RESULT_SUCCESS)
+    };
+}
+
+struct Setup {
+    rt: Runtime,
+    ctx: Context,
+    dev: Device,
+    safe_list: ImmediateCommandList,
+    raw_list: sys::ze_command_list_handle_t,
+    dst: DeviceBuffer<u8>,
+    src: HostBuffer<u8>,
+    _pool: EventPool,
+    event: Event,
+    raw_pool: sys::ze_event_pool_handle_t,
+    raw_event: sys::ze_event_handle_t,
+    module: Module,
+    kernel: Kernel,
+    raw_kernel: sys::ze_kernel_handle_t,
+    arg: DeviceBuffer<f32>,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let rt = Runtime::init().expect("a Level Zero backend");
+        let driver = rt.drivers().remove(0);
+        let dev = driver.devices().unwrap().remove(0);
+        let ctx = Context::new(&driver).unwrap();
+        let api = rt.api();
+        let safe_list = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+        let qdesc = QueueDesc::compute(&dev).unwrap();
+        let mut raw_list = std::ptr::null_mut();
+        let desc = sys::ze_command_queue_desc_t {
+            ordinal: qdesc.ordinal,
+            ..Default::default()
+        };
+        raw!(
+            api,
+            zeCommandListCreateImmediate(ctx.as_raw(), dev.as_raw(), &desc, &mut raw_list)
+        );
+        let dst = DeviceBuffer::<u8>::new(&ctx, &dev, 4096).unwrap();
+        let src = HostBuffer::<u8>::from_slice(&ctx, &[7u8; 4096]).unwrap();
+        let pool = EventPool::new(&ctx, 1, EventPoolFlags::HOST_VISIBLE).unwrap();
+        let event = pool.event(0).unwrap();
+        let pdesc = sys::ze_event_pool_desc_t {
+            flags: sys::ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0,
+            count: 1,
+            ..Default::default()
+        };
+        let mut raw_pool = std::ptr::null_mut();
+        raw!(
+            api,
+            zeEventPoolCreate(ctx.as_raw(), &pdesc, 0, std::ptr::null_mut(), &mut raw_pool)
+        );
+        let edesc = sys::ze_event_desc_t {
+            signal: sys::ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_HOST.0,
+            wait: sys::ze_event_scope_flag_t::ZE_EVENT_SCOPE_FLAG_HOST.0,
+            ..Default::default()
+        };
+        let mut raw_event = std::ptr::null_mut();
+        raw!(api, zeEventCreate(raw_pool, &edesc, &mut raw_event));
+        let module = Module::from_spirv(&ctx, &dev, EMPTY_ARGS, &BuildOptions::new()).unwrap();
+        let mut kernel = module.kernel("empty_args").unwrap();
+        kernel.set_group_size([1, 1, 1]).unwrap();
+        let name = c"empty_args";
+        let kdesc = sys::ze_kernel_desc_t {
+            pKernelName: name.as_ptr(),
+            ..Default::default()
+        };
+        let mut raw_kernel = std::ptr::null_mut();
+        raw!(
+            api,
+            zeKernelCreate(module.as_raw(), &kdesc, &mut raw_kernel)
+        );
+        raw!(api, zeKernelSetGroupSize(raw_kernel, 1, 1, 1));
+        let arg = DeviceBuffer::<f32>::new(&ctx, &dev, 16).unwrap();
+        Setup {
+            rt,
+            ctx,
+            dev,
+            safe_list,
+            raw_list,
+            dst,
+            src,
+            _pool: pool,
+            event,
+            raw_pool,
+            raw_event,
+            module,
+            kernel,
+            raw_kernel,
+            arg,
+        }
+    }
+
+    fn api(&self) -> &Api {
+        self.rt.api()
+    }
+
+    fn alloc_safe(&self, n: usize) {
+        let b = DeviceBuffer::<u8>::new(&self.ctx, &self.dev, n).unwrap();
+        drop(std::hint::black_box(b));
+    }
+
+    fn alloc_raw(&self, n: usize) {
+        let desc = sys::ze_device_mem_alloc_desc_t::default();
+        let mut p: *mut c_void = std::ptr::null_mut();
+        raw!(
+            self.api(),
+            zeMemAllocDevice(self.ctx.as_raw(), &desc, n, 1, self.dev.as_raw(), &mut p)
+        );
+        raw!(
+            self.api(),
+            zeMemFree(self.ctx.as_raw(), std::hint::black_box(p))
+        );
+    }
+
+    fn copy_safe(&mut self) {
+        self.safe_list.copy(&self.dst, &self.src).unwrap();
+        self.safe_list.synchronize().unwrap();
+    }
+
+    fn copy_raw(&self) {
+        let api = self.api();
+        raw!(
+            api,
+            zeCommandListAppendMemoryCopy(
+                self.raw_list,
+                self.dst.as_raw(),
+                self.src.as_raw(),
+                4096,
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null_mut()
+            )
+        );
+        raw!(api, zeCommandListHostSynchronize(self.raw_list, u64::MAX));
+    }
+
+    fn event_safe(&self) {
+        self.event.host_signal().unwrap();
+        self.event.host_synchronize().unwrap();
+        self.event.host_reset().unwrap();
+    }
+
+    fn event_raw(&self) {
+        let api = self.api();
+        raw!(api, zeEventHostSignal(self.raw_event));
+        raw!(api, zeEventHostSynchronize(self.raw_event, u64::MAX));
+        raw!(api, zeEventHostReset(self.raw_event));
+    }
+
+    fn launch_safe(&mut self) {
+        self.kernel.set_arg_buffer(0, &self.arg).unwrap();
+        self.kernel.set_arg(1, &16u32).unwrap();
+        // SAFETY: empty_args writes nothing unless n == u32::MAX.
+        unsafe { self.safe_list.launch(&self.kernel, [1, 1, 1]).unwrap() };
+        self.safe_list.synchronize().unwrap();
+    }
+
+    fn launch_raw(&self) {
+        let api = self.api();
+        let p = self.arg.as_raw();
+        let n = 16u32;
+        raw!(
+            api,
+            zeKernelSetArgumentValue(self.raw_kernel, 0, 8, (&raw const p).cast())
+        );
+        raw!(
+            api,
+            zeKernelSetArgumentValue(self.raw_kernel, 1, 4, (&raw const n).cast())
+        );
+        let groups = sys::ze_group_count_t {
+            groupCountX: 1,
+            groupCountY: 1,
+            groupCountZ: 1,
+        };
+        raw!(
+            api,
+            zeCommandListAppendLaunchKernel(
+                self.raw_list,
+                self.raw_kernel,
+                &groups,
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null_mut()
+            )
+        );
+        raw!(api, zeCommandListHostSynchronize(self.raw_list, u64::MAX));
+    }
+
+    fn run(&mut self, op: &str, safe: bool) {
+        match (op, safe) {
+            ("alloc_free_4k", true) => self.alloc_safe(4096),
+            ("alloc_free_4k", false) => self.alloc_raw(4096),
+            ("alloc_free_1m", true) => self.alloc_safe(1 << 20),
+            ("alloc_free_1m", false) => self.alloc_raw(1 << 20),
+            ("copy_4k_sync", true) => self.copy_safe(),
+            ("copy_4k_sync", false) => self.copy_raw(),
+            ("event_signal_wait", true) => self.event_safe(),
+            ("event_signal_wait", false) => self.event_raw(),
+            ("args_launch_sync", true) => self.launch_safe(),
+            ("args_launch_sync", false) => self.launch_raw(),
+            _ => panic!("unknown operation {op}"),
+        }
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let api = self.rt.api();
+        raw!(api, zeKernelDestroy(self.raw_kernel));
+        raw!(api, zeEventDestroy(self.raw_event));
+        raw!(api, zeEventPoolDestroy(self.raw_pool));
+        raw!(api, zeCommandListDestroy(self.raw_list));
+        let _ = &self.module;
+    }
+}
+
+const OPS: [(&str, &str); 5] = [
+    ("alloc_free_4k", "allocate + free 4 KiB"),
+    ("alloc_free_1m", "allocate + free 1 MiB"),
+    (
+        "copy_4k_sync",
+        "append copy 4 KiB + synchronize (immediate list)",
+    ),
+    ("event_signal_wait", "event signal + host wait (+ reset)"),
+    (
+        "args_launch_sync",
+        "set 2 kernel args + launch empty kernel + synchronize",
+    ),
+];
+
+fn main() {
+    let mut s = Setup::new();
+    if let Ok(spec) = std::env::var("OVERHEAD_LOOP") {
+        let parts: Vec<&str> = spec.split(':').collect();
+        let [op, variant, iters] = parts[..] else {
+            panic!("OVERHEAD_LOOP=<op>:<safe|raw>:<iterations>");
+        };
+        let n: u64 = iters.parse().expect("iterations");
+        let safe = variant == "safe";
+        for _ in 0..n {
+            s.run(op, safe);
+        }
+        return;
+    }
+    let mut c = common::criterion(30, Duration::from_secs(2));
+    for (op, _) in OPS {
+        common::bench(&mut c, "overhead", &format!("{op}/safe"), || {
+            s.run(op, true)
+        });
+        common::bench(&mut c, "overhead", &format!("{op}/raw"), || {
+            s.run(op, false)
+        });
+    }
+    c.final_summary();
+    println!(
+        "\n## Safe-layer overhead on the {} (median per operation)\n",
+        s.rt.backend()
+    );
+    println!("| operation | level-zero | raw Api | safe / raw |");
+    println!("|---|---|---|---|");
+    for (op, what) in OPS {
+        common::ratio_row(
+            what,
+            &format!("overhead/{op}/safe"),
+            &format!("overhead/{op}/raw"),
+            "(goal ≤ 1.05)",
+        );
+    }
+}
