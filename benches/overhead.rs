@@ -280,18 +280,45 @@ fn main() {
         });
     }
     c.final_summary();
+    // Paired rounds: safe and raw alternate, so machine noise hits both alike.
+    let quick = std::env::args().any(|a| a == "--test" || a == "--list");
+    let paired: Vec<f64> = OPS
+        .iter()
+        .map(|(op, _)| {
+            if quick {
+                return f64::NAN;
+            }
+            let s = std::cell::RefCell::new(&mut s);
+            common::paired_ratio(
+                31,
+                200,
+                || s.borrow_mut().run(op, true),
+                || s.borrow_mut().run(op, false),
+            )
+        })
+        .collect();
     println!(
-        "\n## Safe-layer overhead on the {} (median per operation)\n",
+        "\n## Safe-layer overhead on the {} (median time per operation)\n",
         s.rt.backend()
     );
-    println!("| operation | level-zero | raw Api | safe / raw |");
-    println!("|---|---|---|---|");
-    for (op, what) in OPS {
-        common::ratio_row(
-            what,
-            &format!("overhead/{op}/safe"),
-            &format!("overhead/{op}/raw"),
-            "(goal ≤ 1.05)",
+    println!(
+        "| operation | level-zero | raw Api | safe / raw | safe / raw, paired rounds (goal ≤ 1.05) |"
+    );
+    println!("|---|---|---|---|---|");
+    for ((op, what), p) in OPS.iter().zip(paired) {
+        let (a, b) = (
+            common::median(&format!("overhead/{op}/safe")),
+            common::median(&format!("overhead/{op}/raw")),
         );
+        match (a, b) {
+            (Some(a), Some(b)) => println!(
+                "| {what} | {} | {} | {:.3}× | {p:.3}× |",
+                common::ns(a),
+                common::ns(b),
+                a / b
+            ),
+            _ => println!("| {what} | — | — | — | — |"),
+        }
     }
+    println!("\n(Instruction counts, independent of machine noise: benches/callgrind.sh)");
 }

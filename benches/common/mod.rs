@@ -75,3 +75,24 @@ pub fn ratio_row(what: &str, a_key: &str, b_key: &str, label: &str) {
         _ => println!("| {what} | — | — | not measured |"),
     }
 }
+
+/// The ratio of `a`'s time to `b`'s, measured in alternating rounds of `iters` calls each (so
+/// slow drifts of the machine affect both alike); the median of the per-round ratios.
+pub fn paired_ratio(rounds: usize, iters: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> f64 {
+    let mut ratios = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for _ in 0..iters {
+            a();
+        }
+        let ta = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        for _ in 0..iters {
+            b();
+        }
+        let tb = t.elapsed().as_secs_f64();
+        ratios.push(ta / tb);
+    }
+    ratios.sort_by(|x, y| x.total_cmp(y));
+    ratios[ratios.len() / 2]
+}

@@ -115,6 +115,36 @@ pub(crate) struct Command {
     pub(crate) signal: Option<Arc<Event>>,
 }
 
+/// Work small enough to run on the appending thread (see [`Worker::try_run_inline`]).
+const INLINE_BYTES: usize = 256 << 10;
+const INLINE_WORK_ITEMS: u64 = 8192;
+
+impl Command {
+    /// Whether the command may run on the thread that appends it, when its list is idle:
+    /// it waits for no event and is small (a copy or fill of at most 256 KiB, a launch of at
+    /// most 8192 work-items, a barrier, a signal, a reset, a timestamp).
+    pub(crate) fn inline_ok(&self) -> bool {
+        if !self.waits.is_empty() {
+            return false;
+        }
+        match &self.op {
+            Op::Copy { dst, .. } => dst.len <= INLINE_BYTES,
+            Op::Fill { dst, .. } => dst.len <= INLINE_BYTES,
+            Op::CopyRegion { .. } => false,
+            Op::Launch(l) => match l.counts {
+                GroupCounts::Direct(c) => {
+                    let items: u64 = (0..3)
+                        .map(|d| u64::from(c[d]) * u64::from(l.group_size[d]))
+                        .product();
+                    items <= INLINE_WORK_ITEMS
+                }
+                GroupCounts::Indirect(_) => false,
+            },
+            Op::Timestamp { .. } | Op::Nop | Op::Signal(_) | Op::Reset(_) => true,
+        }
+    }
+}
+
 /// A failure of a submission.
 #[derive(Clone, Debug)]
 pub(crate) struct Failure {
@@ -368,6 +398,42 @@ impl Worker {
         Ok(seq)
     }
 
+    /// Runs `job` on the calling thread when the worker is idle (nothing queued, everything
+    /// submitted completed) — what an asynchronous queue is allowed to do, and far cheaper
+    /// than a hand-off to the worker for small work. Gives the job back otherwise.
+    pub(crate) fn try_run_inline(&self, job: Job) -> Result<ZeResult<u64>, Job> {
+        if job.lose_device || job.fence.is_some() {
+            return Err(job);
+        }
+        if let Err(e) = self.shared.device.check_alive() {
+            return Ok(Err(e));
+        }
+        let s = &self.shared;
+        let jobs = lock(&s.jobs);
+        if !jobs.is_empty() {
+            return Err(job);
+        }
+        // Taking the sequence number while the queue is locked: the worker cannot start
+        // anything before this job, and later submissions queue behind it.
+        let seq = s.instance.signal.notify(|| {
+            let mut p = lock(&s.progress);
+            if p.completed != p.submitted || p.shutdown {
+                return None;
+            }
+            p.submitted += 1;
+            Some(p.submitted)
+        });
+        let Some(seq) = seq else {
+            return Err(job);
+        };
+        // Keep later submissions of this list (same thread, so only after we return) and the
+        // worker out until the job is done: the queue lock stays held.
+        let keep_order = jobs;
+        run_job(s, seq, &job);
+        drop(keep_order);
+        Ok(Ok(seq))
+    }
+
     /// Waits until job `seq` (or, with `None`, everything submitted so far) has completed.
     /// Returns the pending execution error (once), `ZE_RESULT_ERROR_DEVICE_LOST`, or
     /// `ZE_RESULT_NOT_READY` on timeout.
@@ -438,43 +504,52 @@ fn worker_loop(s: &Shared) {
             }
         };
         let (seq, job) = next;
-        if job.lose_device {
-            s.device.mark_lost();
+        if !run_job(s, seq, &job) {
+            return;
         }
-        let mut failure = None;
-        if !s.device.is_lost() {
-            let stop = || lock(&s.progress).shutdown || s.device.is_lost();
-            let mut finished = true;
-            let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                for list in &job.lists {
-                    if !run_commands(list, s.instance, s.device, &stop, &mut failure) {
-                        finished = false;
-                        break;
-                    }
-                }
-            }));
-            if body.is_err() {
-                failure = Some(Failure {
-                    code: ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
-                    message: "internal error in level-zero-cpu while executing commands".into(),
-                });
-            }
-            if !finished && lock(&s.progress).shutdown {
-                // Destroyed while this job waited: it never completes.
-                return;
-            }
-            if let Some(fence) = job.fence.as_ref().filter(|_| finished) {
-                fence.signal(failure.as_ref().map(|f| f.code));
-            }
-        }
-        s.instance.signal.notify(|| {
-            let mut p = lock(&s.progress);
-            p.completed = seq;
-            if let Some(f) = failure {
-                p.error.get_or_insert(f);
-            }
-        });
     }
+}
+
+/// Runs one job and records its completion. Returns `false` when the worker must stop (the
+/// queue or list was destroyed while the job waited).
+fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
+    if job.lose_device {
+        s.device.mark_lost();
+    }
+    let mut failure = None;
+    if !s.device.is_lost() {
+        let stop = || lock(&s.progress).shutdown || s.device.is_lost();
+        let mut finished = true;
+        let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for list in &job.lists {
+                if !run_commands(list, s.instance, s.device, &stop, &mut failure) {
+                    finished = false;
+                    break;
+                }
+            }
+        }));
+        if body.is_err() {
+            failure = Some(Failure {
+                code: ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
+                message: "internal error in level-zero-cpu while executing commands".into(),
+            });
+        }
+        if !finished && lock(&s.progress).shutdown {
+            // Destroyed while this job waited: it never completes.
+            return false;
+        }
+        if let Some(fence) = job.fence.as_ref().filter(|_| finished) {
+            fence.signal(failure.as_ref().map(|f| f.code));
+        }
+    }
+    s.instance.signal.notify(|| {
+        let mut p = lock(&s.progress);
+        p.completed = seq;
+        if let Some(f) = failure {
+            p.error.get_or_insert(f);
+        }
+    });
+    true
 }
 
 /// Checks a range for an append: `ZE_RESULT_ERROR_INVALID_NULL_POINTER` for null,

@@ -84,11 +84,20 @@ impl CommandList {
             } => {
                 self.device.check_alive()?;
                 let lose_device = self.device.count_submission();
-                let seq = worker.submit(Job {
+                let inline = command.inline_ok();
+                let mut job = Job {
                     lists: vec![Arc::from(vec![command])],
                     fence: None,
                     lose_device,
-                })?;
+                };
+                if inline {
+                    // Small work on an idle list runs right here (see Worker::try_run_inline).
+                    match worker.try_run_inline(job) {
+                        Ok(done) => return done.map(drop),
+                        Err(back) => job = back,
+                    }
+                }
+                let seq = worker.submit(job)?;
                 if *synchronous {
                     worker.synchronize(Some(seq), u64::MAX)?;
                 }
