@@ -62,7 +62,7 @@ fn main() {
             .copy_from_slice(&b.peer, &b.src)
             .unwrap();
 
-        let mut run = |kind: &str, list: &mut ImmediateCommandList, b: &mut Bufs| {
+        let run = |kind: &str, list: &mut ImmediateCommandList, b: &mut Bufs| {
             match kind {
                 "h2d" => list.copy(&b.dev, &b.host).unwrap(),
                 "d2h" => list.copy(&b.host, &b.dev).unwrap(),
