@@ -227,13 +227,15 @@ impl Context {
     }
 
     pub(crate) fn check_device(&self, call: &'static str, device: &Device) -> Result<()> {
-        if self.contains(device) {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                call,
-                "the device does not belong to this context",
-            ))
-        }
+        self.device_index(call, device).map(drop)
+    }
+
+    /// The position of `device` in [`Context::devices`].
+    pub(crate) fn device_index(&self, call: &'static str, device: &Device) -> Result<usize> {
+        self.inner
+            .devices
+            .iter()
+            .position(|d| d == device)
+            .ok_or_else(|| Error::invalid(call, "the device does not belong to this context"))
     }
 }

@@ -227,8 +227,8 @@ macro_rules! commands {
                     format!("length mismatch: destination {} elements, source {}", dst.len(), src.len()),
                 ));
             }
-            self.core().check_memory(CALL, "destination", &d.alloc.ctx, d.alloc.device.as_ref())?;
-            self.core().check_memory(CALL, "source", &s.alloc.ctx, s.alloc.device.as_ref())?;
+            self.core().check_memory(CALL, "destination", &d.alloc.ctx, d.alloc.device())?;
+            self.core().check_memory(CALL, "source", &s.alloc.ctx, s.alloc.device())?;
             if d.bytes == 0 {
                 return Ok(());
             }
@@ -260,7 +260,7 @@ macro_rules! commands {
                 ));
             }
             let d = dst.region();
-            self.core().check_memory(CALL, "destination", &d.alloc.ctx, d.alloc.device.as_ref())?;
+            self.core().check_memory(CALL, "destination", &d.alloc.ctx, d.alloc.device())?;
             if d.bytes == 0 {
                 return Ok(());
             }
@@ -285,7 +285,7 @@ macro_rules! commands {
             if d.bytes < 8 {
                 return Err(Error::invalid(CALL, "the destination holds no u64"));
             }
-            self.core().check_memory(CALL, "destination", &d.alloc.ctx, d.alloc.device.as_ref())?;
+            self.core().check_memory(CALL, "destination", &d.alloc.ctx, d.alloc.device())?;
             let dp = d.ptr().cast::<u64>();
             self.record(CALL, [d.use_(true)], None, &mut |core| {
                 // SAFETY: 8 bytes inside a live allocation the list keeps alive.
@@ -785,7 +785,7 @@ impl ImmediateCommandList {
             ));
         }
         self.core
-            .check_memory(call, "buffer", &m.alloc.ctx, m.alloc.device.as_ref())?;
+            .check_memory(call, "buffer", &m.alloc.ctx, m.alloc.device())?;
         if m.bytes == 0 {
             return Ok(());
         }

@@ -129,10 +129,11 @@ pub(crate) struct Allocation {
     pub(crate) ptr: *mut c_void,
     pub(crate) bytes: usize,
     pub(crate) kind: AllocationKind,
-    pub(crate) device: Option<Device>,
+    /// The device's position in the context's devices (none for host memory).
+    device_index: Option<usize>,
     access: Access,
-    /// The accounting counter this allocation is counted in (none for empty ones).
-    account: Option<Arc<crate::stats::Counter>>,
+    /// Whether the allocation is counted in the accounting (empty ones are not).
+    counted: bool,
 }
 
 // SAFETY: the pointer is an address of memory owned by the driver; the host reaches it only
@@ -147,8 +148,8 @@ impl Drop for Allocation {
         if self.ptr.is_null() {
             return;
         }
-        if let Some(c) = &self.account {
-            c.sub(self.bytes as u64);
+        if self.counted {
+            self.counter().sub(self.bytes as u64);
         }
         // SAFETY: the pointer came from a successful allocation in this context, is freed
         // once, and no command can still use it: every command holds a reference.
@@ -163,6 +164,20 @@ impl Drop for Allocation {
 }
 
 impl Allocation {
+    /// The device the memory belongs to (none for host memory).
+    pub(crate) fn device(&self) -> Option<&Device> {
+        self.device_index.map(|i| &self.ctx.inner.devices[i])
+    }
+
+    /// The accounting counter of this allocation's kind and device.
+    fn counter(&self) -> &crate::stats::Counter {
+        match (self.kind, self.device()) {
+            (AllocationKind::Device, Some(d)) => &crate::stats::device_counters(d).device,
+            (AllocationKind::Shared, Some(d)) => &crate::stats::device_counters(d).shared,
+            _ => crate::stats::host_counter(self.ctx.driver()),
+        }
+    }
+
     fn host_visible(&self) -> bool {
         self.kind != AllocationKind::Device
     }
@@ -230,9 +245,10 @@ impl Allocation {
             AllocationKind::Host => "zeMemAllocHost",
             AllocationKind::Shared => "zeMemAllocShared",
         };
-        if let Some(d) = device {
-            ctx.check_device(call, d)?;
-        }
+        let device_index = match device {
+            Some(d) => Some(ctx.device_index(call, d)?),
+            None => None,
+        };
         let mut ptr: *mut c_void = std::ptr::null_mut();
         if bytes > 0 {
             let api = ctx.api();
@@ -279,30 +295,19 @@ impl Allocation {
                 ));
             }
         }
-        let account = (bytes > 0).then(|| {
-            let c = match (kind, device) {
-                (AllocationKind::Host, _) | (_, None) => {
-                    crate::stats::host_counter(ctx.driver()).clone()
-                }
-                (AllocationKind::Device, Some(d)) => {
-                    crate::stats::device_counters(d).device.clone()
-                }
-                (AllocationKind::Shared, Some(d)) => {
-                    crate::stats::device_counters(d).shared.clone()
-                }
-            };
-            c.add(bytes as u64);
-            c
-        });
-        Ok(Arc::new(Allocation {
+        let alloc = Arc::new(Allocation {
             ctx: ctx.clone(),
             ptr,
             bytes,
             kind,
-            device: device.cloned(),
+            device_index,
             access: Access::default(),
-            account,
-        }))
+            counted: bytes > 0,
+        });
+        if alloc.counted {
+            alloc.counter().add(bytes as u64);
+        }
+        Ok(alloc)
     }
 }
 
@@ -438,7 +443,7 @@ pub trait Memory<T: Pod>: sealed::Sealed {
 
     /// The device the memory belongs to (`None` for host memory).
     fn device(&self) -> Option<&Device> {
-        self.region().alloc.device.as_ref()
+        self.region().alloc.device()
     }
 
     /// The context the memory belongs to.
@@ -644,8 +649,7 @@ impl<T: Pod> DeviceBuffer<T> {
     /// The device the buffer lives on.
     pub fn device(&self) -> &Device {
         self.alloc
-            .device
-            .as_ref()
+            .device()
             .expect("device buffers always have a device")
     }
 }
@@ -918,8 +922,7 @@ impl<T: Pod> SharedBuffer<T> {
     /// The device the memory is associated with.
     pub fn device(&self) -> &Device {
         self.alloc
-            .device
-            .as_ref()
+            .device()
             .expect("shared buffers always have a device")
     }
 }
