@@ -434,7 +434,7 @@ fn bounds(len: usize, r: impl RangeBounds<usize>) -> Option<(usize, usize)> {
         Bound::Excluded(&e) => e,
         Bound::Unbounded => len,
     };
-    (start <= end && end <= len).then_some((start, end - start))
+    (start <= end && end <= len).then(|| (start, end - start))
 }
 
 macro_rules! buffer_common {
