@@ -270,6 +270,12 @@ impl Event {
         self.inner.index
     }
 
+    /// Whether the host may wait on and query the event (its pool is
+    /// [`EventPoolFlags::HOST_VISIBLE`]).
+    pub(crate) fn host_visible(&self) -> bool {
+        self.inner.pool.flags.contains(EventPoolFlags::HOST_VISIBLE)
+    }
+
     /// Signals the event from the host.
     pub fn host_signal(&self) -> Result<()> {
         // SAFETY: valid handle.

@@ -184,6 +184,17 @@ trait Recorder {
         keep: Option<Keep>,
         append: &mut dyn FnMut(&ListCore) -> Result<()>,
     ) -> Result<()>;
+
+    /// The event a kernel launch signals: the caller's `signal`, or one of the list's own
+    /// where the list learns launches' outcomes from their events. `Some` with `true`: the
+    /// list's own event, to hand back to [`Recorder::launch_done`] in any case.
+    fn launch_signal(&mut self, signal: Option<&Event>) -> Result<(Option<Event>, bool)> {
+        Ok((signal.cloned(), false))
+    }
+
+    /// After a launch: `signal` and `own` from [`Recorder::launch_signal`]; `appended` says
+    /// whether the launch was appended.
+    fn launch_done(&mut self, _signal: Option<Event>, _own: bool, _appended: bool) {}
 }
 
 fn event_handles(events: &[&Event]) -> Vec<sys::ze_event_handle_t> {
@@ -396,24 +407,25 @@ macro_rules! commands {
                 ));
             }
             let (uses, kernel_keep) = kernel.launch_uses(CALL)?;
+            let (signal, own) = self.launch_signal(signal)?;
             let keep: Keep = if signal.is_none() && wait.is_empty() {
                 kernel_keep
             } else {
                 Arc::new((
                     kernel_keep,
-                    signal.cloned(),
+                    signal.clone(),
                     wait.iter().map(|e| (*e).clone()).collect::<Vec<_>>(),
                 ))
             };
             let mut waits = event_handles(wait);
-            let sig = signal.map_or(std::ptr::null_mut(), Event::as_raw);
+            let sig = signal.as_ref().map_or(std::ptr::null_mut(), Event::as_raw);
             let count = sys::ze_group_count_t {
                 groupCountX: groups[0],
                 groupCountY: groups[1],
                 groupCountZ: groups[2],
             };
             let kh = kernel.as_raw();
-            self.record(CALL, uses.iter().cloned(), Some(keep), &mut |core| {
+            let r = self.record(CALL, uses.iter().cloned(), Some(keep), &mut |core| {
                 let pw = if waits.is_empty() { std::ptr::null_mut() } else { waits.as_mut_ptr() };
                 // SAFETY: valid list, kernel and event handles kept alive by the list; the
                 // kernel's memory is the caller's responsibility (see the safety section).
@@ -423,7 +435,9 @@ macro_rules! commands {
                         zeCommandListAppendLaunchKernel(core.raw(), kh, &count, sig, waits.len() as u32, pw)
                     )
                 }
-            })
+            });
+            self.launch_done(signal, own, r.is_ok());
+            r
         }
 
         /// Resets `event` to not signalled when the command executes.
@@ -620,6 +634,14 @@ pub struct ImmediateCommandList {
     /// Debian's 1.8.12): an event the list signals, and the host waits on, to synchronise;
     /// `true` while a signal of it is appended but not yet seen.
     sync_event: Option<(Event, bool)>,
+    /// For the same loaders: what the kernel launches since the last synchronisation signal
+    /// (the caller's event if host-visible, or one of the list's own, marked `true`), whose
+    /// outcome the synchronisation reports. A failed kernel is reported only to the events of
+    /// its own submission (the CPU driver's model), not to the later barrier that signals
+    /// `sync_event`.
+    launch_events: Vec<(Event, bool)>,
+    /// The list's own launch events, unsignalled, for reuse.
+    free_events: Vec<Event>,
     _not_sync: PhantomData<Cell<()>>,
 }
 
@@ -639,6 +661,8 @@ impl ImmediateCommandList {
             pending: Registered::empty(),
             pending_keep: Vec::new(),
             sync_event: None,
+            launch_events: Vec::new(),
+            free_events: Vec::new(),
             _not_sync: PhantomData,
         })
     }
@@ -657,7 +681,8 @@ impl ImmediateCommandList {
     commands!();
 
     /// Waits until every command appended so far has completed, then releases what they
-    /// kept alive.
+    /// kept alive. When a command failed (a kernel the driver stopped), the error is
+    /// returned once; the next synchronisation releases what the commands kept alive.
     pub fn synchronize(&mut self) -> Result<()> {
         match self.synchronize_timeout(None)? {
             true => Ok(()),
@@ -726,7 +751,31 @@ impl ImmediateCommandList {
         }
         *pending = false;
         event.host_reset()?;
-        Ok(true)
+        self.launch_outcome()
+    }
+
+    /// Whether synchronisation goes through [`Self::synchronize_by_event`].
+    fn synchronizes_by_event(&self) -> bool {
+        self.core.api().zeCommandListHostSynchronize.is_none()
+    }
+
+    /// After a synchronisation by event: the first failure among the launches since the
+    /// previous one (all completed: their events were signalled before the barrier's). The
+    /// list's own events are reset for reuse.
+    fn launch_outcome(&mut self) -> Result<bool> {
+        let mut outcome = Ok(true);
+        for (event, own) in std::mem::take(&mut self.launch_events) {
+            // Signalled already (or reset by the caller since): a poll.
+            if let Err(e) = event.host_synchronize_timeout(Some(Duration::ZERO))
+                && outcome.is_ok()
+            {
+                outcome = Err(e);
+            }
+            if own && event.host_reset().is_ok() {
+                self.free_events.push(event);
+            }
+        }
+        outcome
     }
 
     fn pending_len(&self) -> usize {
@@ -863,11 +912,65 @@ impl Recorder for ImmediateCommandList {
         self.pending_keep.extend(keep);
         Ok(())
     }
+
+    fn launch_signal(&mut self, signal: Option<&Event>) -> Result<(Option<Event>, bool)> {
+        if !self.synchronizes_by_event() || signal.is_some() {
+            return Ok((signal.cloned(), false));
+        }
+        if self.free_events.is_empty() {
+            // Reuse the events of launches that completed successfully (the rest stays for
+            // the synchronisation to report), so that many launches between two
+            // synchronisations do not pile up events.
+            let mut kept = Vec::with_capacity(self.launch_events.len());
+            for (event, own) in std::mem::take(&mut self.launch_events) {
+                if own && matches!(event.is_signaled(), Ok(true)) && event.host_reset().is_ok() {
+                    self.free_events.push(event);
+                } else {
+                    kept.push((event, own));
+                }
+            }
+            self.launch_events = kept;
+        }
+        if self.free_events.is_empty() {
+            const EVENTS: u32 = 16;
+            let pool = crate::event::EventPool::for_devices(
+                &self.core.ctx,
+                EVENTS,
+                crate::event::EventPoolFlags::HOST_VISIBLE,
+                std::slice::from_ref(&self.core.device),
+            )?;
+            for i in 0..EVENTS {
+                self.free_events.push(pool.event(i)?);
+            }
+        }
+        Ok((self.free_events.pop(), true))
+    }
+
+    fn launch_done(&mut self, signal: Option<Event>, own: bool, appended: bool) {
+        match signal {
+            Some(e) if appended && self.synchronizes_by_event() && e.host_visible() => {
+                self.launch_events.push((e, own))
+            }
+            Some(e) if own => self.free_events.push(e),
+            _ => {}
+        }
+    }
 }
 
 impl Drop for ImmediateCommandList {
     fn drop(&mut self) {
-        match self.synchronize_timeout(None) {
+        let mut done = self.synchronize_timeout(None);
+        if let Err(e) = &done
+            && !e.is_device_lost()
+        {
+            // A failure of the work (a kernel that failed) is reported once, by the wait that
+            // sees it; the next wait tells whether everything completed.
+            log::error!(
+                "level-zero: work of an immediate command list failed before it was dropped: {e}"
+            );
+            done = self.synchronize_timeout(None);
+        }
+        match done {
             Ok(_) => {}
             Err(e) if e.is_device_lost() => {}
             Err(e) => {

@@ -15,6 +15,10 @@ use crate::handle::Handle;
 use crate::memory::{Memory, Use};
 use crate::properties::Uuid;
 
+/// The largest specialization constant (a 64-bit scalar): every value passed to the driver
+/// holds at least this many bytes.
+const SPEC_CONSTANT_BYTES: usize = 8;
+
 /// Options for building a module.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BuildOptions {
@@ -47,10 +51,18 @@ impl BuildOptions {
     }
 
     /// Sets specialization constant `id` (`OpSpecConstant` with `SpecId id`) to `value`.
+    ///
+    /// `zeModuleCreate` passes no sizes: the driver reads as many bytes as the module
+    /// declares for the constant (a scalar of at most 8 bytes). The value's bytes are
+    /// therefore kept zero-padded to 8: a value narrower than the constant is read
+    /// zero-extended (little-endian), never past its end; a wider one is truncated.
     pub fn spec_constant<T: Pod>(mut self, id: u32, value: T) -> BuildOptions {
         self.constants.retain(|(i, _)| *i != id);
-        self.constants
-            .push((id, bytemuck::bytes_of(&value).to_vec()));
+        let mut bytes = bytemuck::bytes_of(&value).to_vec();
+        if bytes.len() < SPEC_CONSTANT_BYTES {
+            bytes.resize(SPEC_CONSTANT_BYTES, 0);
+        }
+        self.constants.push((id, bytes));
         self
     }
 
@@ -443,6 +455,20 @@ impl Kernel {
         self.group_size
     }
 
+    /// Sets the global offset: the global id of the first work-item in each dimension (what
+    /// `get_global_offset` returns; `[0, 0, 0]` until set). `zeKernelSetGlobalOffsetExp`, of
+    /// the `ZE_experimental_global_offset` extension: a driver without it fails the call.
+    /// Like arguments, it applies to later launches, each keeping the value it had then.
+    pub fn set_global_offset(&mut self, offset: [u32; 3]) -> Result<()> {
+        // SAFETY: valid kernel handle, exclusive access.
+        unsafe {
+            ze!(
+                self.api(),
+                zeKernelSetGlobalOffsetExp(self.as_raw(), offset[0], offset[1], offset[2])
+            )
+        }
+    }
+
     /// The group size the driver suggests for a global size of `global` work-items.
     pub fn suggest_group_size(&self, global: [u32; 3]) -> Result<[u32; 3]> {
         const CALL: &str = "zeKernelSuggestGroupSize";
@@ -577,5 +603,27 @@ impl Kernel {
 
     pub(crate) fn device(&self) -> &Device {
         &self.inner.module.inner.device
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_constant_values_are_zero_padded_to_the_largest_constant() {
+        let o = BuildOptions::new()
+            .spec_constant(1, 0x1234u16)
+            .spec_constant(2, u64::MAX)
+            .spec_constant(3, [7u8; 12])
+            .spec_constant(1, 0xabu8);
+        assert_eq!(
+            o.constants,
+            vec![
+                (2, vec![0xff; 8]),
+                (3, vec![7; 12]),
+                (1, vec![0xab, 0, 0, 0, 0, 0, 0, 0]),
+            ]
+        );
     }
 }

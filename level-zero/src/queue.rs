@@ -479,7 +479,16 @@ impl CommandQueue {
 
 impl Drop for CommandQueue {
     fn drop(&mut self) {
-        match self.synchronize_timeout(None) {
+        let mut done = self.synchronize_timeout(None);
+        if let Err(e) = &done
+            && !e.is_device_lost()
+        {
+            // A failed execution is reported once, by the wait that sees it; the next wait
+            // tells whether everything completed.
+            log::error!("level-zero: work of a command queue failed before it was dropped: {e}");
+            done = self.synchronize_timeout(None);
+        }
+        match done {
             Ok(_) => {}
             Err(e) if e.is_device_lost() => {}
             Err(e) => {

@@ -25,22 +25,7 @@ pub fn program(name: &str, opt: &str) -> Program {
         .unwrap_or_else(|e| panic!("{name}.{opt} failed to build:\n{}", e.log))
 }
 
-/// A kernel argument for [`Mem::launch`].
-pub enum A {
-    /// A pointer to buffer `n`.
-    Buf(usize),
-    /// A pointer to buffer `n` plus a byte offset.
-    BufAt(usize, u64),
-    /// A value's bytes.
-    Val(Vec<u8>),
-    /// `__local` memory of this many bytes.
-    Local(usize),
-}
-
-/// A value argument.
-pub fn val<T: Pod>(v: T) -> A {
-    A::Val(bytemuck::bytes_of(&v).to_vec())
-}
+include!("portable.rs");
 
 /// Buffers owned by the test.
 #[derive(Default)]
@@ -161,49 +146,4 @@ impl Mem {
         assert_eq!(n % g, 0);
         self.launch(p, kernel, args, [g, 1, 1], [n / g, 1, 1], [0; 3])
     }
-}
-
-/// Generates one test per optimisation level: `name_o0` and `name_o2`.
-#[macro_export]
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[test]
-            fn o0() {
-                ($body)("O0")
-            }
-            #[test]
-            fn o2() {
-                ($body)("O2")
-            }
-        }
-    };
-}
-
-/// A deterministic pseudo-random generator (xorshift).
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    pub fn f32(&mut self, lo: f32, hi: f32) -> f32 {
-        lo + (hi - lo) * ((self.next() >> 40) as f32 / (1u64 << 24) as f32)
-    }
-    pub fn i32(&mut self, lo: i32, hi: i32) -> i32 {
-        lo + (self.next() % (hi - lo) as u64) as i32
-    }
-}
-
-/// Relative/absolute closeness for floats.
-pub fn close(a: f64, b: f64, tol: f64) -> bool {
-    if a.is_nan() && b.is_nan() {
-        return true;
-    }
-    (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
 }

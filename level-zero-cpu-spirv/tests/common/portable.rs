@@ -1,0 +1,76 @@
+// What the per-kernel cases (`tests/kernel_cases.rs`) use besides `program` and `Mem`, shared
+// by the two harnesses that implement the cases' API: this crate's (`common/mod.rs`, on the
+// engine's `Program`) and the root package's whole-stack one (`tests/kernel_harness/mod.rs`,
+// on the safe `level-zero` API through a driver). `include!`d, so no inner attributes or `//!`
+// comments here; the including module must have `bytemuck::Pod` in scope.
+//
+// The API a harness provides to the cases:
+// - `program(name, opt)`: `kernels/spv/<name>.<opt>.spv`, built (panics on a build failure);
+// - `Mem::default()`: the test's buffers, with `add(&[T]) -> usize`, `zeros::<T>(n) -> usize`,
+//   `get::<T>(i) -> Vec<T>` and `guards_intact(i)` (the bytes around buffer `i` are intact);
+// - `Mem::launch(&program, kernel, &[A], group_size, group_count, global_offset)` and
+//   `Mem::run1(&program, kernel, &[A], n, g)` (1-D, `n / g` groups): run the kernel to
+//   completion and return `Result<String, E>` (`E: Debug`): the printf output where the
+//   harness captures it, the empty string where it does not (a driver prints to stdout).
+
+/// A kernel argument for [`Mem::launch`].
+pub enum A {
+    /// A pointer to buffer `n`.
+    Buf(usize),
+    /// A pointer to buffer `n` plus a byte offset.
+    BufAt(usize, u64),
+    /// A value's bytes.
+    Val(Vec<u8>),
+    /// `__local` memory of this many bytes.
+    Local(usize),
+}
+
+/// A value argument.
+pub fn val<T: Pod>(v: T) -> A {
+    A::Val(bytemuck::bytes_of(&v).to_vec())
+}
+
+/// Generates one test per optimisation level: `name_o0` and `name_o2`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[test]
+            fn o0() {
+                ($body)("O0")
+            }
+            #[test]
+            fn o2() {
+                ($body)("O2")
+            }
+        }
+    };
+}
+
+/// A deterministic pseudo-random generator (xorshift).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn f32(&mut self, lo: f32, hi: f32) -> f32 {
+        lo + (hi - lo) * ((self.next() >> 40) as f32 / (1u64 << 24) as f32)
+    }
+    pub fn i32(&mut self, lo: i32, hi: i32) -> i32 {
+        lo + (self.next() % (hi - lo) as u64) as i32
+    }
+}
+
+/// Relative/absolute closeness for floats.
+pub fn close(a: f64, b: f64, tol: f64) -> bool {
+    if a.is_nan() && b.is_nan() {
+        return true;
+    }
+    (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
