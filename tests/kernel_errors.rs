@@ -13,7 +13,7 @@ use common::TestDriver;
 use level_zero::sys::ze_result_t;
 use level_zero::{
     BuildOptions, CommandList, CommandQueue, Context, Device, DeviceBuffer, Error, EventPool,
-    EventPoolFlags, ImmediateCommandList, Kernel, Module, SharedBuffer,
+    EventPoolFlags, ImmediateCommandList, IndirectAccess, Kernel, Module, SharedBuffer,
 };
 
 /// `kernels/spv/<name>.<opt>.spv`.
@@ -358,9 +358,9 @@ fn an_out_of_bounds_kernel_fails_and_touches_nothing_else() {
     let mut list = ImmediateCommandList::compute(&ctx, &dev).unwrap();
     for opt in ["O0", "O2"] {
         let m = module(&ctx, &dev, "out_of_bounds", opt);
-        // Just past the end. (The driver checks accesses against its allocations: a write
-        // far past the end that lands in another live allocation is not caught, see
-        // `a_far_out_of_bounds_write_into_another_allocation_is_caught`. Here the bytes right
+        // Just past the end. (A write far past the end that lands in another live allocation
+        // is caught too, see `a_far_out_of_bounds_write_into_another_allocation_is_caught`:
+        // the driver lets a kernel reach only its arguments' allocations. Here the bytes right
         // after a buffer of up to 8 KiB are never another allocation's: the driver
         // takes those from the heap, which keeps a header between blocks.)
         for (n, extra) in [(64u32, 1u32), (64, 2), (2048, 3)] {
@@ -834,7 +834,6 @@ fn a_queue_dropped_after_a_failed_execution_releases_what_it_used() {
 }
 
 #[test]
-#[ignore = "known gap of level-zero-cpu: its memory checks accept any live allocation of the device, not only the launch's buffers"]
 fn a_far_out_of_bounds_write_into_another_allocation_is_caught() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -910,4 +909,33 @@ fn a_failure_among_many_launches_is_reported_by_the_synchronisation() {
     for c in &sums {
         assert_eq!(download(&mut list, c), [2f32; 64]);
     }
+}
+
+#[test]
+fn memory_reached_indirectly_needs_the_indirect_access_flags() {
+    let t = TestDriver::new();
+    let (ctx, dev) = (t.context(), t.device());
+    let m = module(&ctx, &dev, "indirect", "O2");
+    let mut list = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    let data: Vec<f32> = (0..64).map(|i| i as f32 * 1.5).collect();
+    let hidden = upload(&mut list, &ctx, &dev, &data);
+    let out = upload(&mut list, &ctx, &dev, &[0f32; 64]);
+    let addr = hidden.as_raw() as u64;
+    let mut k = m.kernel("read_indirect").unwrap();
+    k.set_arg(0, &(addr as u32)).unwrap();
+    k.set_arg(1, &((addr >> 32) as u32)).unwrap();
+    k.set_arg_buffer(2, &out).unwrap();
+    k.set_group_size([64, 1, 1]).unwrap();
+    // SAFETY: the kernel reads hidden[0..64], a live buffer of this test, and writes out.
+    let r = unsafe { list.launch(&k, [1, 1, 1]) }.and_then(|()| list.synchronize());
+    assert!(
+        r.is_err(),
+        "an indirect read without the flags must be stopped"
+    );
+    assert_eq!(download(&mut list, &out), vec![0f32; 64]);
+    k.set_indirect_access(IndirectAccess::DEVICE).unwrap();
+    // SAFETY: as above; `hidden` stays alive until the list is synchronised.
+    unsafe { list.launch(&k, [1, 1, 1]) }.unwrap();
+    list.synchronize().unwrap();
+    assert_eq!(download(&mut list, &out), data);
 }

@@ -46,6 +46,9 @@ pub(crate) struct LaunchCmd {
     pub(crate) group_size: [u32; 3],
     pub(crate) counts: GroupCounts,
     pub(crate) offset: [u32; 3],
+    /// `zeKernelSetIndirectAccess` flags at append time: which kinds of memory the kernel may
+    /// reach through pointers it was not given as arguments.
+    pub(crate) indirect: level_zero_sys::ze_kernel_indirect_access_flags_t,
 }
 
 /// A 3-D region of a pitched buffer.
@@ -273,7 +276,9 @@ fn launch(l: &LaunchCmd, instance: &Instance, device: usize) -> Result<(), Failu
             ArgSlot::Local(n) => ArgValue::Local(*n),
         })
         .collect();
-    let memory = instance.memory.snapshot_for(instance, device);
+    let memory = instance
+        .memory
+        .snapshot_for(instance, device, &l.args, l.indirect);
     let mut out = std::io::stdout();
     l.program
         .launch(

@@ -239,19 +239,57 @@ impl Memory {
         })
     }
 
-    /// What a kernel running on `device` may access: host and shared allocations, the
-    /// device's own allocations, and its peers' when P2P is on. Holds the memory alive.
-    pub(crate) fn snapshot_for(&self, instance: &Instance, device: usize) -> Snapshot {
+    /// What a kernel running on `device` may access, as the specification allows it: the
+    /// allocations its pointer arguments point into, and every allocation of the kinds its
+    /// indirect-access flags name (`zeKernelSetIndirectAccess`); device allocations only of
+    /// this device, or of its peers when P2P is on. Holds the memory alive for the launch.
+    ///
+    /// A kernel that strays into an allocation it was not given is therefore caught by the
+    /// engine's sanitizer, as one that strays outside every allocation is.
+    pub(crate) fn snapshot_for(
+        &self,
+        instance: &Instance,
+        device: usize,
+        args: &[crate::exec::ArgSlot],
+        indirect: ze_kernel_indirect_access_flags_t,
+    ) -> Snapshot {
         let t = lock_read(&self.table);
-        let entries = t
-            .by_base
-            .values()
-            .filter(|a| match (a.kind, a.device) {
-                (Kind::Device, Some(d)) => d == device || instance.config.p2p,
-                _ => true,
+        // Every argument of pointer size may be a pointer: the allocations those values point
+        // into are the kernel's (a value argument that happens to equal an address only
+        // widens what is allowed, never narrows it).
+        let pointed: Vec<usize> = args
+            .iter()
+            .filter_map(|a| match a {
+                crate::exec::ArgSlot::Bytes(b) if b.len() == 8 => {
+                    Some(u64::from_le_bytes(b[..8].try_into().ok()?) as usize)
+                }
+                _ => None,
             })
-            .map(|a| (a.base() as u64, a.size as u64, a.block.clone()))
+            .filter_map(|p| find_in(&t.by_base, p).map(|a| a.base()))
             .collect();
+        let flag = |f: ze_kernel_indirect_access_flag_t| indirect & f.0 != 0;
+        let entries =
+            t.by_base
+                .values()
+                .filter(|a| match (a.kind, a.device) {
+                    (Kind::Device, Some(d)) => d == device || instance.config.p2p,
+                    _ => true,
+                })
+                .filter(|a| {
+                    pointed.contains(&a.base()) || match a.kind {
+                        Kind::Host => flag(
+                            ze_kernel_indirect_access_flag_t::ZE_KERNEL_INDIRECT_ACCESS_FLAG_HOST,
+                        ),
+                        Kind::Device => flag(
+                            ze_kernel_indirect_access_flag_t::ZE_KERNEL_INDIRECT_ACCESS_FLAG_DEVICE,
+                        ),
+                        Kind::Shared => flag(
+                            ze_kernel_indirect_access_flag_t::ZE_KERNEL_INDIRECT_ACCESS_FLAG_SHARED,
+                        ),
+                    }
+                })
+                .map(|a| (a.base() as u64, a.size as u64, a.block.clone()))
+                .collect();
         Snapshot { entries }
     }
 

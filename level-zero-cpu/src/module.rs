@@ -73,6 +73,7 @@ impl Kernel {
                 .unwrap_or([1, 1, 1]),
             counts,
             offset: s.offset,
+            indirect: s.indirect_access,
         })
     }
 }

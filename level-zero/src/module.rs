@@ -285,6 +285,22 @@ impl Module {
     }
 }
 
+bitflags::bitflags! {
+    /// Memory a kernel may reach through pointers it was not given as arguments (pointers
+    /// stored in buffers, for instance): `zeKernelSetIndirectAccess`. Without the matching
+    /// flag, such memory may not be resident for the kernel on a GPU, and the CPU driver
+    /// stops the launch.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct IndirectAccess: u32 {
+        /// Host allocations.
+        const HOST = sys::ze_kernel_indirect_access_flag_t::ZE_KERNEL_INDIRECT_ACCESS_FLAG_HOST.0;
+        /// Device allocations.
+        const DEVICE = sys::ze_kernel_indirect_access_flag_t::ZE_KERNEL_INDIRECT_ACCESS_FLAG_DEVICE.0;
+        /// Shared allocations.
+        const SHARED = sys::ze_kernel_indirect_access_flag_t::ZE_KERNEL_INDIRECT_ACCESS_FLAG_SHARED.0;
+    }
+}
+
 /// A kernel's properties (`zeKernelGetProperties`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KernelProperties {
@@ -448,6 +464,21 @@ impl Kernel {
         };
         self.group_size = Some(size);
         Ok(())
+    }
+
+    /// Lets the kernel reach memory of these kinds through pointers it was not given as
+    /// arguments (`zeKernelSetIndirectAccess`).
+    ///
+    /// Launches keep alive only the buffers set as arguments: memory reached indirectly must
+    /// be kept alive by the caller, as the launch's safety section says.
+    pub fn set_indirect_access(&mut self, access: IndirectAccess) -> Result<()> {
+        // SAFETY: valid kernel handle, exclusive access.
+        unsafe {
+            ze!(
+                self.api(),
+                zeKernelSetIndirectAccess(self.as_raw(), access.bits())
+            )
+        }
     }
 
     /// The group size set last (or the kernel's required one).
