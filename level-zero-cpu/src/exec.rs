@@ -224,10 +224,10 @@ fn copy(dst: usize, src: usize, len: usize) {
         return;
     }
     let overlap = dst < src + len && src < dst + len;
-    // SAFETY: both ranges were checked against the allocation table (tracked memory, kept
-    // alive by the caller), or are application host memory, which the application guarantees
-    // valid for the copy (the documented limit of what a driver can check). Overlap is
-    // handled with memmove.
+    // Both ranges were checked against the allocation table (tracked memory, kept alive by
+    // the caller), or are application host memory, which the application guarantees valid
+    // for the copy (the documented limit of what a driver can check).
+    // SAFETY: as just said; overlapping ranges go through memmove.
     unsafe {
         if overlap {
             std::ptr::copy(src as *const u8, dst as *mut u8, len);

@@ -98,12 +98,14 @@ mod tests {
             pfn_init: None,
             sentinel: 0xdead_beef,
         };
+        // SAFETY: `old` has the layout of a 1.4 table (pfnInit only), plus a sentinel.
         let r = unsafe { serve(make_version(1, 4), (&raw mut old).cast(), &full) };
         assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
         assert!(old.pfn_init.is_some());
         assert_eq!(old.sentinel, 0xdead_beef);
 
         let mut new = ze_global_dditable_t::default();
+        // SAFETY: a whole table of this crate's layout.
         let r = unsafe { serve(make_version(1, 17), &mut new, &full) };
         assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
         assert!(new.pfnInitDrivers.is_some());
@@ -114,10 +116,12 @@ mod tests {
         let full = ze_global_dditable_t::default();
         let mut t = ze_global_dditable_t::default();
         assert_eq!(
+            // SAFETY: a whole table; refused before any write.
             unsafe { serve(make_version(2, 0), &mut t, &full) },
             ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_VERSION
         );
         assert_eq!(
+            // SAFETY: a null table is refused before any write.
             unsafe { serve(make_version(1, 0), std::ptr::null_mut(), &full) },
             ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER
         );

@@ -60,12 +60,13 @@ fn testing_function(driver: &Driver, name: &'static CStr) -> Result<*mut std::ff
 /// with the `ZEX_cpu_driver_testing` extension: what leak tests assert on.
 pub fn live_objects(driver: &Driver) -> Result<LiveObjects> {
     let f = testing_function(driver, testing::ZEX_CPU_DRIVER_GET_LIVE_OBJECTS_FN)?;
-    // SAFETY: the driver returned this non-null address for this extension function, whose
-    // signature `zex_pfnCpuDriverGetLiveObjects_t` documents.
-    let f: unsafe extern "C" fn(
+    type LiveFn = unsafe extern "C" fn(
         level_zero_sys::ze_driver_handle_t,
         *mut LiveObjects,
-    ) -> level_zero_sys::ze_result_t = unsafe { std::mem::transmute(f) };
+    ) -> level_zero_sys::ze_result_t;
+    // SAFETY: the driver returned this non-null address for this extension function, whose
+    // signature `zex_pfnCpuDriverGetLiveObjects_t` documents.
+    let f: LiveFn = unsafe { std::mem::transmute(f) };
     let mut out = LiveObjects::default();
     // SAFETY: the driver's own handle and a valid output.
     let r = unsafe { f(driver.native_handle(), &mut out) };
@@ -82,11 +83,12 @@ pub fn live_objects(driver: &Driver) -> Result<LiveObjects> {
 /// `zeContextMakeMemoryResident`/`zeContextEvictMemory` that reached it, and what is resident).
 pub fn residency(device: &Device) -> Result<Residency> {
     let f = testing_function(device.driver(), testing::ZEX_CPU_DEVICE_GET_RESIDENCY_FN)?;
-    // SAFETY: as for `live_objects`, with `zex_pfnCpuDeviceGetResidency_t`.
-    let f: unsafe extern "C" fn(
+    type ResidencyFn = unsafe extern "C" fn(
         level_zero_sys::ze_device_handle_t,
         *mut Residency,
-    ) -> level_zero_sys::ze_result_t = unsafe { std::mem::transmute(f) };
+    ) -> level_zero_sys::ze_result_t;
+    // SAFETY: as for `live_objects`, with `zex_pfnCpuDeviceGetResidency_t`.
+    let f: ResidencyFn = unsafe { std::mem::transmute(f) };
     let mut out = Residency::default();
     // SAFETY: the driver's own handle and a valid output.
     let r = unsafe { f(device.native_handle(), &mut out) };

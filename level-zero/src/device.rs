@@ -531,13 +531,14 @@ impl Device {
                 ))));
             }
         };
-        // SAFETY: the driver gave this non-null address for this extension function, whose
-        // signature the specification defines as `ze_pfnDeviceGetVectorWidthPropertiesExt_t`.
-        let f: unsafe extern "C" fn(
+        type WidthsFn = unsafe extern "C" fn(
             sys::ze_device_handle_t,
             *mut u32,
             *mut ze_device_vector_width_properties_ext_t,
-        ) -> sys::ze_result_t = unsafe { std::mem::transmute(f.as_ptr()) };
+        ) -> sys::ze_result_t;
+        // SAFETY: the driver gave this non-null address for this extension function, whose
+        // signature the specification defines as `ze_pfnDeviceGetVectorWidthPropertiesExt_t`.
+        let f: WidthsFn = unsafe { std::mem::transmute(f.as_ptr()) };
         let h = self.native_handle();
         let failed = |r: sys::ze_result_t| DefaultReason::QueryFailed {
             function: FUNCTION,

@@ -710,10 +710,10 @@ fn host_read<'a, T: Pod>(alloc: &'a Arc<Allocation>, len: usize) -> Result<HostS
     let slice = if len == 0 {
         &[][..]
     } else {
-        // SAFETY: the allocation holds `len` initialised `T`s (zeroed at creation, then
-        // written only by the host through guards or by device commands that completed),
-        // is aligned for `T`, lives as long as `alloc`, and no device write can be
-        // submitted while the guard's reader count is held.
+        // The allocation holds `len` initialised `T`s (zeroed at creation, then written only
+        // by the host through guards or by device commands that completed), aligned for `T`.
+        // SAFETY: as said; it lives as long as `alloc`, and no device write can be submitted
+        // while the guard's reader count is held.
         unsafe { std::slice::from_raw_parts(alloc.ptr.cast::<T>(), len) }
     };
     Ok(HostSlice { alloc, slice })

@@ -212,12 +212,11 @@ impl Mem {
         if global_offset != [0; 3] {
             k.set_global_offset(global_offset)?;
         }
-        // SAFETY: the kernel's pointer arguments are this `Mem`'s buffers (the list keeps them
-        // alive until the synchronisation below), and each case sizes them for its grid: the
-        // cases run the same kernels on the engine harness, whose memory checks stop any
-        // access outside them. The CPU driver checks every access against its allocations
-        // too, failing the launch instead of touching other memory. Nothing else runs on
-        // these buffers meanwhile: the list runs in order and is synchronised below.
+        // The kernel's pointer arguments are this `Mem`'s buffers (kept alive by the list until
+        // the synchronisation below), sized by each case for its grid; the same cases run on
+        // the engine harness, whose checks stop any access outside them, and the CPU driver
+        // checks every access too. Nothing else runs on these buffers meanwhile.
+        // SAFETY: as just said.
         unsafe { self.list.launch(&k, group_count)? };
         self.list.synchronize()?;
         // The driver checks accesses per allocation, and the guards are part of each

@@ -502,10 +502,9 @@ fn structure_rs(stypes: &[Stype], facts: &Facts) -> TokenStream {
             impl Default for #ty {
                 #[inline]
                 fn default() -> Self {
-                    // SAFETY: Level Zero structures are plain C data (integers, floats,
-                    // pointers, arrays and unions of those, enum newtypes over integers and
-                    // optional function pointers), for all of which all-zero bytes are a
-                    // valid value.
+                    // Level Zero structures are plain C data (integers, floats, pointers,
+                    // arrays and unions of those, enum newtypes, optional function pointers).
+                    // SAFETY: all-zero bytes are a valid value of every such field.
                     let mut s: Self = unsafe { core::mem::zeroed() };
                     s.stype = Self::STYPE;
                     s
