@@ -268,7 +268,13 @@ impl<'a, 'm> Dec<'a, 'm> {
         if let Some(p) = self.code.layouts.iter().position(|x| *x == l) {
             return Ok(p as u32);
         }
+        let span = l
+            .iter()
+            .map(|&(o, sz)| u64::from(o) + u64::from(sz))
+            .max()
+            .unwrap_or(0);
         self.code.layouts.push(l);
+        self.code.layout_spans.push(span);
         Ok((self.code.layouts.len() - 1) as u32)
     }
 

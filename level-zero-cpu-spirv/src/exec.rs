@@ -539,11 +539,7 @@ impl<'a> Exec<'a> {
                 site,
             } => {
                 let lay = &code.layouts[layout as usize];
-                let span = lay
-                    .iter()
-                    .map(|&(o, sz)| u64::from(o) + u64::from(sz))
-                    .max()
-                    .unwrap_or(0);
+                let span = code.layout_spans[layout as usize];
                 let ps = s(p, l);
                 for &lane in act {
                     let i = lane as usize;
@@ -570,11 +566,7 @@ impl<'a> Exec<'a> {
                 site,
             } => {
                 let lay = &code.layouts[layout as usize];
-                let span = lay
-                    .iter()
-                    .map(|&(o, sz)| u64::from(o) + u64::from(sz))
-                    .max()
-                    .unwrap_or(0);
+                let span = code.layout_spans[layout as usize];
                 let ps = s(p, l);
                 for &lane in act {
                     let i = lane as usize;

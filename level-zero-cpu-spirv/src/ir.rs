@@ -357,6 +357,9 @@ pub(crate) struct Code {
     pub(crate) consts: Vec<u64>,
     pub(crate) gep_terms: Vec<(Slot, i64, u8)>,
     pub(crate) layouts: Vec<Layout>,
+    /// The bytes each layout of `layouts` spans (from offset 0 to the end of its last leaf),
+    /// what an aggregate access checks once instead of per leaf.
+    pub(crate) layout_spans: Vec<u64>,
     pub(crate) presets: Vec<Preset>,
     pub(crate) params: Vec<Param>,
     pub(crate) printfs: Vec<PrintfCall>,
