@@ -179,12 +179,7 @@ impl QueueShared {
             );
             if done && let SubmissionFence::Internal(h) = &s.fence {
                 // SAFETY: the fence is signalled and no longer used by any submission.
-                if unsafe { ze!(api, zeFenceReset(h.0)) }.is_ok() {
-                    free_fences.push(*h);
-                } else {
-                    // SAFETY: as above; a fence that cannot be reset is retired.
-                    let _ = unsafe { api.zeFenceDestroy(h.0) };
-                }
+                unsafe { recycle(api, free_fences, *h) };
             }
             !done
         });
@@ -197,11 +192,7 @@ impl QueueShared {
         for s in std::mem::take(&mut f.submissions) {
             if let SubmissionFence::Internal(h) = s.fence {
                 // SAFETY: the queue is idle; the fence is no longer in use.
-                match unsafe { ze!(api, zeFenceReset(h.0)) } {
-                    Ok(()) => f.free_fences.push(h),
-                    // SAFETY: as above.
-                    Err(_) => drop(unsafe { api.zeFenceDestroy(h.0) }),
-                }
+                unsafe { recycle(api, &mut f.free_fences, h) };
             }
         }
     }
@@ -215,6 +206,24 @@ impl QueueShared {
         // SAFETY: valid queue handle, descriptor and output.
         unsafe { ze!(self.api(), zeFenceCreate(self.handle.0, &desc, &mut h))? };
         Ok(Handle(h))
+    }
+}
+
+/// Returns an internal fence to the pool, reset; a fence that cannot be reset is retired.
+///
+/// # Safety
+///
+/// `h` must be a live fence of the queue that no pending submission uses any more.
+unsafe fn recycle(
+    api: &sys::Api,
+    free: &mut Vec<Handle<sys::_ze_fence_handle_t>>,
+    h: Handle<sys::_ze_fence_handle_t>,
+) {
+    // SAFETY: forwarded to the caller.
+    match unsafe { ze!(api, zeFenceReset(h.0)) } {
+        Ok(()) => free.push(h),
+        // SAFETY: as above; the fence is destroyed once and never used again.
+        Err(_) => drop(unsafe { api.zeFenceDestroy(h.0) }),
     }
 }
 
