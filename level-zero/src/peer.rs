@@ -46,6 +46,10 @@ pub enum PeerPolicy {
 /// Copies `src` (on one device) into `dst` (on another, or the same) and waits for the copy
 /// to complete. The buffers may belong to different contexts (the copy is then staged).
 ///
+/// Each call creates the immediate lists it copies on (and, when staging, a host buffer).
+/// For repeated direct copies, keep an [`ImmediateCommandList`] of the source device and call
+/// its [`copy`](ImmediateCommandList::copy): it accepts peer memory the device can access.
+///
 /// # Examples
 ///
 /// ```
