@@ -121,6 +121,7 @@
 
 #![warn(missing_docs)]
 
+pub mod completion;
 pub mod context;
 #[cfg(feature = "cpu")]
 pub mod cpu;
@@ -140,6 +141,7 @@ pub mod select;
 pub mod stats;
 pub mod sysman;
 
+pub use completion::deliberate_leaks;
 pub use context::Context;
 pub use device::Device;
 pub use driver::{Driver, ExtensionFunction};

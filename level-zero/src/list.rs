@@ -15,6 +15,7 @@ use std::time::Duration;
 use bytemuck::Pod;
 use level_zero_sys as sys;
 
+use crate::completion::{self, Waited};
 use crate::context::Context;
 use crate::device::Device;
 use crate::error::{Error, Result, ze};
@@ -38,10 +39,19 @@ pub(crate) struct ListCore {
     in_order: bool,
     /// Whether a command was appended since creation or the last reset.
     appended: bool,
+    /// Set when the list's work may still run as it is dropped: the handle is then never
+    /// destroyed (see [`crate::completion`]).
+    leaked: bool,
 }
 
 impl Drop for ListCore {
     fn drop(&mut self) {
+        if self.leaked {
+            // Work of the list may still run: the handle stays, and so does the context it
+            // lives in (a reference that is never released).
+            std::mem::forget(self.ctx.clone());
+            return;
+        }
         // SAFETY: the owners destroy a list only once nothing it recorded can still run
         // (regular lists: no queue holds it; immediate lists: synchronised first).
         if let Err(e) = unsafe { ze!(self.ctx.api(), zeCommandListDestroy(self.handle.0)) } {
@@ -110,7 +120,13 @@ impl ListCore {
             compute: group.flags.contains(QueueGroupFlags::COMPUTE),
             in_order: desc.ordering == crate::queue::Ordering::InOrder,
             appended: false,
+            leaked: false,
         })
+    }
+
+    /// Keeps the list's handle (and its context) for good: its work may still run.
+    fn leak(&mut self) {
+        self.leaked = true;
     }
 
     fn api(&self) -> &sys::Api {
@@ -232,7 +248,7 @@ macro_rules! commands {
         pub fn copy<T: Pod>(&mut self, dst: &impl Memory<T>, src: &impl Memory<T>) -> Result<()> {
             const CALL: &str = "zeCommandListAppendMemoryCopy";
             let (d, s) = (dst.region(), src.region());
-            if d.bytes != s.bytes {
+            if dst.len() != src.len() {
                 return Err(Error::invalid(
                     CALL,
                     format!("length mismatch: destination {} elements, source {}", dst.len(), src.len()),
@@ -642,6 +658,8 @@ pub struct ImmediateCommandList {
     launch_events: Vec<(Event, bool)>,
     /// The list's own launch events, unsignalled, for reuse.
     free_events: Vec<Event>,
+    /// How long a drop waits for the list's work (see [`crate::completion`]).
+    drop_timeout: Duration,
     _not_sync: PhantomData<Cell<()>>,
 }
 
@@ -663,6 +681,7 @@ impl ImmediateCommandList {
             sync_event: None,
             launch_events: Vec::new(),
             free_events: Vec::new(),
+            drop_timeout: completion::DEFAULT_DROP_TIMEOUT,
             _not_sync: PhantomData,
         })
     }
@@ -706,13 +725,17 @@ impl ImmediateCommandList {
         } else {
             self.synchronize_by_event(timeout)
         };
-        match &done {
-            Ok(true) => self.release(),
-            // The device's work is gone: nothing can touch the memory any more.
-            Err(e) if e.is_device_lost() => self.release(),
-            _ => {}
+        if completion::classify(&done) == Waited::Finished {
+            self.release();
         }
         done
+    }
+
+    /// How long dropping the list waits for its work before leaking it (see
+    /// [`crate::completion`]); [`DEFAULT_DROP_TIMEOUT`](crate::completion::DEFAULT_DROP_TIMEOUT)
+    /// until set. While the thread is panicking, a drop only polls.
+    pub fn set_drop_timeout(&mut self, timeout: Duration) {
+        self.drop_timeout = timeout;
     }
 
     /// Synchronisation where the loader lacks `zeCommandListHostSynchronize`: the list
@@ -877,16 +900,9 @@ impl ImmediateCommandList {
                 )
             }
         })?;
-        // Wait for completion before the borrow of the host memory ends. A conforming driver
-        // returns from an unbounded wait only when the work completed or the device was
-        // lost (its work is then gone); a timeout cannot happen, but is retried.
-        loop {
-            match self.synchronize_timeout(None) {
-                Ok(true) => return Ok(()),
-                Ok(false) => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        // The borrow of the host memory ends only once the copy finished (or its device was
+        // lost): see `crate::completion`.
+        completion::wait_for_borrow(call, || self.synchronize_timeout(None))
     }
 }
 
@@ -959,29 +975,21 @@ impl Recorder for ImmediateCommandList {
 
 impl Drop for ImmediateCommandList {
     fn drop(&mut self) {
-        let mut done = self.synchronize_timeout(None);
-        if let Err(e) = &done
-            && !e.is_device_lost()
-        {
-            // A failure of the work (a kernel that failed) is reported once, by the wait that
-            // sees it; the next wait tells whether everything completed.
-            log::error!(
-                "level-zero: work of an immediate command list failed before it was dropped: {e}"
-            );
-            done = self.synchronize_timeout(None);
+        if !self.core.appended {
+            // Nothing appended since a synchronisation saw the list idle.
+            return;
         }
-        match done {
-            Ok(_) => {}
-            Err(e) if e.is_device_lost() => {}
-            Err(e) => {
-                // The work may still be running: keep what it uses alive for good rather
-                // than free memory the device may touch.
-                log::error!(
-                    "level-zero: an immediate command list could not be synchronised before destruction ({e}); leaking what its commands use"
-                );
-                std::mem::forget(std::mem::replace(&mut self.pending, Registered::empty()));
-                std::mem::forget(std::mem::take(&mut self.pending_keep));
-            }
+        let limit = self.drop_timeout;
+        if let Err(why) = completion::drop_wait(limit, |t| self.synchronize_timeout(t)) {
+            // The work may still run: keep the list, its handle and everything its commands
+            // use for good rather than free what the device may touch.
+            completion::leak("an immediate command list", &why);
+            std::mem::forget(std::mem::replace(&mut self.pending, Registered::empty()));
+            std::mem::forget(std::mem::take(&mut self.pending_keep));
+            std::mem::forget(self.sync_event.take());
+            std::mem::forget(std::mem::take(&mut self.launch_events));
+            std::mem::forget(std::mem::take(&mut self.free_events));
+            self.core.leak();
         }
     }
 }

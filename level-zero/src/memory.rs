@@ -21,6 +21,14 @@
 //! Refusals are [`Error::Busy`] errors, never blocking and never undefined behaviour.
 //! Device-only memory ([`DeviceBuffer`]) has no host access at all; host data reaches it
 //! through copies.
+//!
+//! # Zero-sized element types
+//!
+//! Buffers of a zero-sized `T` (`()`, `[u32; 0]`, ...) are accepted, like `Vec<()>`: they
+//! have `len` elements and no bytes, so nothing is allocated; host views of them are slices
+//! of `len` elements over a dangling pointer aligned for `T` (as for every view of zero
+//! bytes), copies of them do nothing, and a fill is refused (a pattern of 0 bytes is not a
+//! power of two).
 
 use std::ffi::c_void;
 use std::marker::PhantomData;
@@ -415,6 +423,9 @@ pub(crate) mod sealed {
     pub trait Sealed {
         /// The byte range the value stands for.
         fn region(&self) -> super::Region<'_>;
+        /// The number of elements (not derived from the bytes: zero-sized element types
+        /// have elements but no bytes).
+        fn elements(&self) -> usize;
     }
 }
 
@@ -423,12 +434,12 @@ pub(crate) mod sealed {
 pub trait Memory<T: Pod>: sealed::Sealed {
     /// Number of elements.
     fn len(&self) -> usize {
-        self.region().bytes / size_of::<T>().max(1)
+        self.elements()
     }
 
     /// Whether there are no elements.
     fn is_empty(&self) -> bool {
-        self.region().bytes == 0
+        self.elements() == 0
     }
 
     /// The device address of the first element (what a kernel argument receives).
@@ -469,6 +480,10 @@ impl<T: Pod> sealed::Sealed for BufferSlice<'_, T> {
             bytes: self.len * size_of::<T>(),
         }
     }
+
+    fn elements(&self) -> usize {
+        self.len
+    }
 }
 
 impl<T> std::fmt::Debug for BufferSlice<'_, T> {
@@ -505,6 +520,10 @@ macro_rules! buffer_common {
                     offset: 0,
                     bytes: self.alloc.bytes,
                 }
+            }
+
+            fn elements(&self) -> usize {
+                self.len
             }
         }
 
@@ -700,6 +719,18 @@ impl<T> Drop for HostSliceMut<'_, T> {
     }
 }
 
+/// Where the host sees an allocation's elements: its address, or — when it has no bytes
+/// (no elements, or a zero-sized `T`), and therefore no memory — a dangling pointer aligned
+/// for `T`, which is what a slice of zero bytes needs (never null). The one place host views
+/// get their pointer.
+fn host_ptr<T>(alloc: &Allocation) -> *mut T {
+    if alloc.bytes == 0 {
+        std::ptr::NonNull::<T>::dangling().as_ptr()
+    } else {
+        alloc.ptr.cast()
+    }
+}
+
 fn host_read<'a, T: Pod>(alloc: &'a Arc<Allocation>, len: usize) -> Result<HostSlice<'a, T>> {
     if !alloc.access.host_read() {
         return Err(Error::Busy {
@@ -707,15 +738,13 @@ fn host_read<'a, T: Pod>(alloc: &'a Arc<Allocation>, len: usize) -> Result<HostS
             why: "submitted device work may still write it; synchronize the list or queue first",
         });
     }
-    let slice = if len == 0 {
-        &[][..]
-    } else {
-        // The allocation holds `len` initialised `T`s (zeroed at creation, then written only
-        // by the host through guards or by device commands that completed), aligned for `T`.
-        // SAFETY: as said; it lives as long as `alloc`, and no device write can be submitted
-        // while the guard's reader count is held.
-        unsafe { std::slice::from_raw_parts(alloc.ptr.cast::<T>(), len) }
-    };
+    // The allocation holds `len` initialised `T`s (zeroed at creation, then written only by
+    // the host through guards or by device commands that completed), aligned for `T`; for
+    // zero bytes, `host_ptr` gives a dangling aligned pointer, valid for a slice of zero
+    // bytes however many (zero-sized) elements it has.
+    // SAFETY: as said; it lives as long as `alloc`, and no device write can be submitted
+    // while the guard's reader count is held.
+    let slice = unsafe { std::slice::from_raw_parts(host_ptr::<T>(alloc), len) };
     Ok(HostSlice { alloc, slice })
 }
 
@@ -727,14 +756,9 @@ fn host_write<'a, T: Pod>(alloc: &'a Arc<Allocation>, len: usize) -> Result<Host
             why: "submitted device work may still use it; synchronize the list or queue first",
         });
     }
-    let slice = if len == 0 {
-        &mut [][..]
-    } else {
-        // SAFETY: as for reads; additionally the caller holds `&mut` to the buffer, so no
-        // other host guard exists, and no device work can be submitted while the writer
-        // flag is set.
-        unsafe { std::slice::from_raw_parts_mut(alloc.ptr.cast::<T>(), len) }
-    };
+    // SAFETY: as for reads; additionally the caller holds `&mut` to the buffer, so no other
+    // host guard exists, and no device work can be submitted while the writer flag is set.
+    let slice = unsafe { std::slice::from_raw_parts_mut(host_ptr::<T>(alloc), len) };
     Ok(HostSliceMut { alloc, slice })
 }
 

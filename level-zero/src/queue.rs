@@ -2,11 +2,13 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use level_zero_sys as sys;
 
+use crate::completion::{self, Waited};
 use crate::context::Context;
 use crate::device::Device;
 use crate::error::{Error, Result, ze};
@@ -254,6 +256,8 @@ impl Drop for QueueShared {
 /// marked `!Sync` to keep that rule obvious.
 pub struct CommandQueue {
     shared: Arc<QueueShared>,
+    /// How long a drop waits for the queue's work (see [`crate::completion`]).
+    drop_timeout: Duration,
     _not_sync: PhantomData<Cell<()>>,
 }
 
@@ -311,6 +315,7 @@ impl CommandQueue {
                     free_fences: Vec::new(),
                 }),
             }),
+            drop_timeout: completion::DEFAULT_DROP_TIMEOUT,
             _not_sync: PhantomData,
         })
     }
@@ -413,16 +418,16 @@ impl CommandQueue {
             // On a conflict, dropping `registered` releases the lists registered before.
             registered.add(CALL, l.state.uses.iter().cloned())?;
         }
-        if let Some(f) = fence
-            && Arc::strong_count(&f.inner) > 1
-        {
-            return Err(Error::Busy {
-                what: CALL,
-                why: "the fence is still attached to an execution the queue has not seen complete",
-            });
+        if let Some(f) = fence {
+            f.check_unsignaled(CALL)?;
         }
         let (fence_handle, sub_fence) = match fence {
-            Some(f) => (f.inner.handle.0, SubmissionFence::User(f.inner.clone())),
+            Some(f) => {
+                // From now on the fence may be signalled (by this execution, even if the call
+                // fails after the driver took it): it must be reset before another use.
+                f.inner.used.store(true, AtomicOrdering::Release);
+                (f.inner.handle.0, SubmissionFence::User(f.inner.clone()))
+            }
             None => {
                 let h = self.shared.take_fence()?;
                 (h.0, SubmissionFence::Internal(h))
@@ -477,36 +482,32 @@ impl CommandQueue {
                 .zeCommandQueueSynchronize(self.as_raw(), timeout_ns(timeout))
         };
         let done = not_ready_is_false("zeCommandQueueSynchronize", r);
-        match &done {
-            Ok(true) => self.shared.release_all(),
-            Err(e) if e.is_device_lost() => self.shared.release_all(),
-            _ => self.shared.reap(),
+        match completion::classify(&done) {
+            Waited::Finished => self.shared.release_all(),
+            Waited::Pending | Waited::Unknown => self.shared.reap(),
         }
         done
+    }
+
+    /// How long dropping the queue waits for its work before leaking it (see
+    /// [`crate::completion`]); [`DEFAULT_DROP_TIMEOUT`](crate::completion::DEFAULT_DROP_TIMEOUT)
+    /// until set. While the thread is panicking, a drop only polls.
+    pub fn set_drop_timeout(&mut self, timeout: Duration) {
+        self.drop_timeout = timeout;
     }
 }
 
 impl Drop for CommandQueue {
     fn drop(&mut self) {
-        let mut done = self.synchronize_timeout(None);
-        if let Err(e) = &done
-            && !e.is_device_lost()
-        {
-            // A failed execution is reported once, by the wait that sees it; the next wait
-            // tells whether everything completed.
-            log::error!("level-zero: work of a command queue failed before it was dropped: {e}");
-            done = self.synchronize_timeout(None);
+        if self.shared.lock().submissions.is_empty() {
+            return;
         }
-        match done {
-            Ok(_) => {}
-            Err(e) if e.is_device_lost() => {}
-            Err(e) => {
-                log::error!(
-                    "level-zero: a command queue could not be synchronised before destruction ({e}); leaking its pending work"
-                );
-                // Keep everything alive for good rather than free what may be in use.
-                std::mem::forget(self.shared.clone());
-            }
+        let limit = self.drop_timeout;
+        if let Err(why) = completion::drop_wait(limit, |t| self.synchronize_timeout(t)) {
+            // Keep the queue and everything its executions use for good rather than free
+            // what the device may touch.
+            completion::leak("a command queue", &why);
+            std::mem::forget(self.shared.clone());
         }
     }
 }
@@ -514,6 +515,11 @@ impl Drop for CommandQueue {
 pub(crate) struct FenceInner {
     queue: Arc<QueueShared>,
     handle: Handle<sys::_ze_fence_handle_t>,
+    /// Whether the fence may be signalled: created signalled, or handed to an execution
+    /// since the last successful [`Fence::reset`]. Level Zero has no host signal for fences,
+    /// so an unused fence stays unsignalled until an execution signals it: a fence handed
+    /// out only in this state can be signalled by nothing but that execution.
+    used: AtomicBool,
 }
 
 impl Drop for FenceInner {
@@ -589,6 +595,7 @@ impl Fence {
             inner: Arc::new(FenceInner {
                 queue: queue.shared.clone(),
                 handle: Handle(h),
+                used: AtomicBool::new(signaled),
             }),
         })
     }
@@ -643,6 +650,39 @@ impl Fence {
             });
         }
         // SAFETY: valid handle, not attached to a pending execution.
-        unsafe { ze!(self.inner.queue.api(), zeFenceReset(self.as_raw())) }
+        unsafe { ze!(self.inner.queue.api(), zeFenceReset(self.as_raw()))? };
+        self.inner.used.store(false, AtomicOrdering::Release);
+        Ok(())
+    }
+
+    /// Refuses a fence that an execution could not call its own: one still attached to an
+    /// execution ([`Error::Busy`]), or one that is (or may be) signalled already — created
+    /// signalled, or used by an earlier execution and not [`reset`](Self::reset) since
+    /// ([`Error::InvalidArgument`]). The queue takes a fence's signal as the completion of
+    /// the execution it was handed to, so a fence signalled beforehand would release what
+    /// the execution still uses.
+    fn check_unsignaled(&self, call: &'static str) -> Result<()> {
+        if Arc::strong_count(&self.inner) > 1 {
+            return Err(Error::Busy {
+                what: call,
+                why: "the fence is still attached to an execution the queue has not seen complete",
+            });
+        }
+        if self.inner.used.load(AtomicOrdering::Acquire) {
+            return Err(Error::invalid(
+                call,
+                "the fence is signalled (created signalled, or signalled by an earlier execution); reset it before executing with it",
+            ));
+        }
+        // What the driver says must agree: the fence is not signalled.
+        // SAFETY: valid handle.
+        let r = unsafe { self.inner.queue.api().zeFenceQueryStatus(self.as_raw()) };
+        match not_ready_is_false("zeFenceQueryStatus", r)? {
+            false => Ok(()),
+            true => Err(Error::invalid(
+                call,
+                "the driver reports the fence signalled although no execution used it since its last reset",
+            )),
+        }
     }
 }

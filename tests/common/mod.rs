@@ -17,6 +17,8 @@ use level_zero::{Backend, Context, Device, Driver, Runtime};
 pub struct TestDriver {
     pub driver: Driver,
     baseline: LiveObjects,
+    /// Set by tests that make the crate leak on purpose (`level_zero::deliberate_leaks`).
+    leaks_allowed: bool,
 }
 
 pub fn system_backend() -> bool {
@@ -64,7 +66,17 @@ impl TestDriver {
 
     fn wrap(driver: Driver) -> TestDriver {
         let baseline = level_zero::cpu::live_objects(&driver).expect("live objects");
-        TestDriver { driver, baseline }
+        TestDriver {
+            driver,
+            baseline,
+            leaks_allowed: false,
+        }
+    }
+
+    /// The test makes the crate leak on purpose (and asserts it through
+    /// `level_zero::deliberate_leaks`): the final leak check is skipped.
+    pub fn allow_deliberate_leaks(&mut self) {
+        self.leaks_allowed = true;
     }
 
     pub fn devices(&self) -> Vec<Device> {
@@ -86,7 +98,7 @@ impl TestDriver {
 
 impl Drop for TestDriver {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if std::thread::panicking() || self.leaks_allowed {
             return;
         }
         let now = self.live();
