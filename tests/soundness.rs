@@ -275,3 +275,220 @@ fn a_drop_of_finished_work_neither_waits_nor_leaks() {
     drop(queue);
     // The leak check of `t` proves nothing was kept.
 }
+
+// ---------------------------------------------------------------------------------------
+// Hole 5: two lists or queues using the same buffer are ordered (hazard tracking).
+
+/// Large enough that copies and fills run on the driver's worker threads, asynchronously.
+const BIG: usize = 8 << 20;
+
+fn values(seed: u32) -> Vec<u32> {
+    (0..BIG as u32)
+        .map(|i| i.wrapping_mul(2_654_435_761) ^ seed)
+        .collect()
+}
+
+#[test]
+fn a_read_on_another_list_sees_an_unsynchronised_write_of_the_first() {
+    let t = TestDriver::new();
+    let (ctx, dev) = (t.context(), t.device());
+    let mut l1 = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    let mut l2 = ImmediateCommandList::copy_engine(&ctx, &dev).unwrap();
+    let b = DeviceBuffer::<u32>::new(&ctx, &dev, BIG).unwrap();
+    let mut out = vec![0u32; BIG];
+    for seed in 1..4 {
+        let src = HostBuffer::from_slice(&ctx, &values(seed)).unwrap();
+        l1.copy(&b, &src).unwrap(); // asynchronous, not synchronised
+        l2.copy_to_slice(&mut out, &b).unwrap();
+        assert!(out == values(seed), "seed {seed}: list 2 read stale data");
+    }
+    l1.synchronize().unwrap();
+}
+
+#[test]
+fn writers_on_two_lists_apply_in_program_order() {
+    let t = TestDriver::new();
+    let (ctx, dev) = (t.context(), t.device());
+    let mut l1 = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    let mut l2 = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    let b = DeviceBuffer::<u32>::new(&ctx, &dev, BIG).unwrap();
+    let src = HostBuffer::from_slice(&ctx, &values(7)).unwrap();
+    for round in 0..3u32 {
+        l1.copy(&b, &src).unwrap(); // write 1
+        l2.fill(&b.slice(..BIG / 2), round).unwrap(); // write 2, after write 1
+        let mut out = vec![0u32; BIG];
+        l1.copy_to_slice(&mut out, &b).unwrap(); // read, after both
+        let want = values(7);
+        assert!(out[..BIG / 2].iter().all(|&x| x == round), "round {round}");
+        assert!(out[BIG / 2..] == want[BIG / 2..], "round {round}");
+    }
+    l2.synchronize().unwrap();
+}
+
+#[test]
+fn a_write_on_another_list_waits_for_earlier_reads() {
+    let t = TestDriver::new();
+    let (ctx, dev) = (t.context(), t.device());
+    let mut l1 = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    let mut l2 = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    let b = DeviceBuffer::<u32>::from_slice_via(&ctx, &dev, &values(3));
+    let c = DeviceBuffer::<u32>::new(&ctx, &dev, BIG).unwrap();
+    l1.copy(&c, &b).unwrap(); // reads b, asynchronously
+    l2.fill(&b, 0u32).unwrap(); // must not overwrite b before the read
+    let mut out = vec![0u32; BIG];
+    l2.copy_to_slice(&mut out, &c).unwrap();
+    assert!(out == values(3), "the fill overtook the read");
+    l1.synchronize().unwrap();
+    l2.copy_to_slice(&mut out, &b).unwrap();
+    assert!(out.iter().all(|&x| x == 0));
+}
+
+/// `DeviceBuffer::from_slice`-like helper for these tests.
+trait FromSliceVia: Sized {
+    fn from_slice_via(ctx: &level_zero::Context, dev: &level_zero::Device, data: &[u32]) -> Self;
+}
+
+impl FromSliceVia for DeviceBuffer<u32> {
+    fn from_slice_via(ctx: &level_zero::Context, dev: &level_zero::Device, data: &[u32]) -> Self {
+        let b = DeviceBuffer::new(ctx, dev, data.len()).unwrap();
+        let mut l = ImmediateCommandList::copy_engine(ctx, dev).unwrap();
+        l.copy_from_slice(&b, data).unwrap();
+        b
+    }
+}
+
+#[test]
+fn queues_and_immediate_lists_are_ordered_both_ways() {
+    let t = TestDriver::new();
+    let (ctx, dev) = (t.context(), t.device());
+    let b = DeviceBuffer::<u32>::new(&ctx, &dev, BIG).unwrap();
+    let src = HostBuffer::from_slice(&ctx, &values(11)).unwrap();
+    let out = HostBuffer::<u32>::new(&ctx, BIG).unwrap();
+    let mut queue = CommandQueue::compute(&ctx, &dev).unwrap();
+    let mut imm = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+
+    // Queue writes, immediate list reads.
+    let mut w = CommandList::compute(&ctx, &dev).unwrap();
+    w.copy(&b, &src).unwrap();
+    w.close().unwrap();
+    queue.execute(&[&w]).unwrap();
+    let mut got = vec![0u32; BIG];
+    imm.copy_to_slice(&mut got, &b).unwrap();
+    assert!(
+        got == values(11),
+        "the immediate list read before the queue's write"
+    );
+
+    // Immediate list writes, queue reads (into a host buffer).
+    imm.fill(&b, 5u32).unwrap();
+    let mut r = CommandList::compute(&ctx, &dev).unwrap();
+    r.copy(&out, &b).unwrap();
+    r.close().unwrap();
+    queue.execute(&[&r]).unwrap();
+    queue.synchronize().unwrap();
+    assert!(
+        out.as_slice().unwrap().iter().all(|&x| x == 5),
+        "the queue read before the list's write"
+    );
+
+    // Two queues.
+    let mut q2 = CommandQueue::compute(&ctx, &dev).unwrap();
+    queue.execute(&[&w]).unwrap(); // b = values(11) again
+    q2.execute(&[&r]).unwrap(); // out = b
+    q2.synchronize().unwrap();
+    assert!(
+        *out.as_slice().unwrap() == values(11)[..],
+        "the second queue overtook the first"
+    );
+    imm.synchronize().unwrap();
+    queue.synchronize().unwrap();
+}
+
+#[test]
+fn lists_of_two_devices_are_ordered() {
+    let t = TestDriver::new();
+    let ctx = t.context();
+    let devs = t.devices();
+    let (d0, d1) = (&devs[0], &devs[1]);
+    let b0 = DeviceBuffer::<u32>::new(&ctx, d0, BIG).unwrap();
+    let b1 = DeviceBuffer::<u32>::new(&ctx, d1, BIG).unwrap();
+    let src = HostBuffer::from_slice(&ctx, &values(13)).unwrap();
+    let mut l0 = ImmediateCommandList::compute(&ctx, d0).unwrap();
+    let mut l1 = ImmediateCommandList::compute(&ctx, d1).unwrap();
+    l0.copy(&b0, &src).unwrap();
+    l1.copy(&b1, &b0).unwrap(); // device 1 reads device 0's memory (peer access)
+    let mut out = vec![0u32; BIG];
+    l1.copy_to_slice(&mut out, &b1).unwrap();
+    assert!(out == values(13));
+    l0.synchronize().unwrap();
+}
+
+#[test]
+fn a_relaxed_list_is_waited_for_as_a_whole() {
+    let t = TestDriver::new();
+    let (ctx, dev) = (t.context(), t.device());
+    let desc = level_zero::QueueDesc {
+        ordering: level_zero::Ordering::Relaxed,
+        ..level_zero::QueueDesc::compute(&dev).unwrap()
+    };
+    let mut relaxed = ImmediateCommandList::new(&ctx, &dev, &desc).unwrap();
+    let mut other = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    let b = DeviceBuffer::<u32>::new(&ctx, &dev, BIG).unwrap();
+    let c = DeviceBuffer::<u32>::new(&ctx, &dev, BIG).unwrap();
+    let src = HostBuffer::from_slice(&ctx, &values(17)).unwrap();
+    relaxed.copy(&b, &src).unwrap();
+    relaxed.copy(&c, &src).unwrap();
+    let mut out = vec![0u32; BIG];
+    other.copy_to_slice(&mut out, &b).unwrap();
+    assert!(out == values(17));
+    other.copy_to_slice(&mut out, &c).unwrap();
+    assert!(out == values(17));
+    relaxed.synchronize().unwrap();
+}
+
+#[test]
+fn a_command_that_fails_to_append_does_not_block_other_lists() {
+    let Some(t) = TestDriver::with(|c| c.device_lost_after = Some(2)) else {
+        return;
+    };
+    let (ctx, devs) = (t.context(), t.devices());
+    let b = DeviceBuffer::<u32>::new(&ctx, &devs[0], 1024).unwrap();
+    let mut l0 = ImmediateCommandList::compute(&ctx, &devs[0]).unwrap();
+    l0.fill(&b, 1u32).unwrap();
+    l0.fill(&b, 2u32).unwrap(); // this submission loses device 0
+    let _ = l0.synchronize();
+    assert!(l0.fill(&b, 3u32).is_err());
+    // Device 1 reads b: it must not wait forever for commands that never ran.
+    let mut l1 = ImmediateCommandList::compute(&ctx, &devs[1]).unwrap();
+    let c = DeviceBuffer::<u32>::new(&ctx, &devs[1], 1024).unwrap();
+    l1.copy(&c, &b).unwrap();
+    assert!(
+        l1.synchronize_timeout(Some(Duration::from_secs(10)))
+            .unwrap(),
+        "device 1 waits for a lost device's commands"
+    );
+}
+
+#[test]
+fn with_hazard_tracking_off_commands_are_ordered_only_by_the_user() {
+    let t = TestDriver::new();
+    let (ctx, dev) = (t.context(), t.device());
+    assert!(ctx.hazard_tracking());
+    // SAFETY: below, the two lists' uses of `b` are ordered by the event.
+    unsafe { ctx.disable_hazard_tracking() };
+    assert!(!ctx.hazard_tracking());
+    let pool = EventPool::new(&ctx, 1, EventPoolFlags::HOST_VISIBLE).unwrap();
+    let done = pool.event(0).unwrap();
+    let mut l1 = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    let mut l2 = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    let b = DeviceBuffer::<u32>::new(&ctx, &dev, BIG).unwrap();
+    let src = HostBuffer::from_slice(&ctx, &values(19)).unwrap();
+    l1.copy(&b, &src).unwrap();
+    l1.signal_event(&done).unwrap();
+    l2.wait_events(&[&done]).unwrap();
+    let mut out = vec![0u32; BIG];
+    l2.copy_to_slice(&mut out, &b).unwrap();
+    assert!(out == values(19));
+    ctx.enable_hazard_tracking();
+    l1.synchronize().unwrap();
+}

@@ -1,6 +1,7 @@
 //! Contexts.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use level_zero_sys as sys;
 
@@ -13,6 +14,9 @@ pub(crate) struct ContextInner {
     pub(crate) driver: Driver,
     pub(crate) handle: Handle<sys::_ze_context_handle_t>,
     pub(crate) devices: Vec<Device>,
+    /// Whether commands of different lists and queues that use one allocation are ordered
+    /// automatically (see [`crate::hazard`]).
+    hazard_tracking: AtomicBool,
 }
 
 impl Drop for ContextInner {
@@ -68,6 +72,7 @@ impl Context {
                 driver: driver.clone(),
                 handle: Handle(h),
                 devices: driver.devices()?,
+                hazard_tracking: AtomicBool::new(true),
             }),
         })
     }
@@ -129,8 +134,41 @@ impl Context {
                 driver,
                 handle: Handle(h),
                 devices: devices.to_vec(),
+                hazard_tracking: AtomicBool::new(true),
             }),
         })
+    }
+
+    /// Whether commands of different lists and queues that use the same allocation are
+    /// ordered automatically, in the order the host issued them (on unless
+    /// [`disable_hazard_tracking`](Self::disable_hazard_tracking) was called). See
+    /// [`crate::hazard`].
+    pub fn hazard_tracking(&self) -> bool {
+        self.inner.hazard_tracking.load(Ordering::Relaxed)
+    }
+
+    /// Stops ordering commands of different lists and queues by the allocations they use,
+    /// for commands issued from now on: each command then waits only for what its own list
+    /// or queue, and the events given to it, order it after. This saves an event per
+    /// command that uses memory, and the waits.
+    ///
+    /// # Safety
+    ///
+    /// From this call until hazard tracking is enabled again, the caller must order every
+    /// two commands of different lists or queues of this context that use the same
+    /// allocation, at least one of them writing it, with events, barriers that wait for
+    /// events, or host synchronisation — and must also order such commands after any
+    /// conflicting command issued before this call. Otherwise the commands race: the device
+    /// (or the CPU driver's worker threads) reads and writes the same bytes at once.
+    /// Host access through guards stays checked as always.
+    pub unsafe fn disable_hazard_tracking(&self) {
+        self.inner.hazard_tracking.store(false, Ordering::Relaxed);
+    }
+
+    /// Orders commands of different lists and queues by the allocations they use again,
+    /// from the next command on (commands issued while it was off are not tracked).
+    pub fn enable_hazard_tracking(&self) {
+        self.inner.hazard_tracking.store(true, Ordering::Relaxed);
     }
 
     /// The driver.

@@ -270,6 +270,11 @@ impl Event {
         self.inner.index
     }
 
+    /// Whether another clone of this event exists (a command or list still holds it).
+    pub(crate) fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.inner) > 1
+    }
+
     /// Whether the host may wait on and query the event (its pool is
     /// [`EventPoolFlags::HOST_VISIBLE`]).
     pub(crate) fn host_visible(&self) -> bool {

@@ -130,6 +130,7 @@ pub mod driver;
 pub mod error;
 pub mod event;
 mod handle;
+pub mod hazard;
 pub mod list;
 pub mod memory;
 pub mod module;

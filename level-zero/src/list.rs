@@ -21,6 +21,7 @@ use crate::device::Device;
 use crate::error::{Error, Result, ze};
 use crate::event::{Event, not_ready_is_false, timeout_ns};
 use crate::handle::Handle;
+use crate::hazard::Issuer;
 use crate::memory::{Memory, Registered, Use};
 use crate::properties::QueueGroupFlags;
 use crate::queue::QueueDesc;
@@ -188,29 +189,74 @@ impl ListCore {
     }
 }
 
+/// What a command's append call gets for its synchronisation parameters: the event it
+/// signals (null for none) and the events it waits for (the caller's, then those hazard
+/// tracking adds).
+pub(crate) struct SyncArgs {
+    pub(crate) signal: sys::ze_event_handle_t,
+    pub(crate) waits: Vec<sys::ze_event_handle_t>,
+}
+
+impl SyncArgs {
+    fn count(&self) -> u32 {
+        self.waits.len() as u32
+    }
+
+    fn waits_ptr(&mut self) -> *mut sys::ze_event_handle_t {
+        if self.waits.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            self.waits.as_mut_ptr()
+        }
+    }
+}
+
+/// A command to record: what it touches and keeps alive, and the synchronisation the caller
+/// asked for.
+pub(crate) struct Cmd<'a, U> {
+    pub(crate) call: &'static str,
+    /// The memory it reads and writes (kept alive, arbitrated with host access, and ordered
+    /// across lists and queues).
+    pub(crate) uses: U,
+    /// Anything else it must keep alive.
+    pub(crate) keep: Option<Keep>,
+    /// The caller's signal event, when the command has a signal parameter.
+    pub(crate) signal: Option<&'a Event>,
+    /// The caller's wait events.
+    pub(crate) waits: &'a [&'a Event],
+    /// Whether it is a kernel launch (whose failure a list may need to learn from its
+    /// signal event).
+    pub(crate) launch: bool,
+}
+
+impl<'a, U> Cmd<'a, U> {
+    fn new(call: &'static str, uses: U) -> Self {
+        Cmd {
+            call,
+            uses,
+            keep: None,
+            signal: None,
+            waits: &[],
+            launch: false,
+        }
+    }
+
+    fn keep(mut self, keep: Keep) -> Self {
+        self.keep = Some(keep);
+        self
+    }
+}
+
 /// What the append helpers need from a list of either kind.
 trait Recorder {
     fn core(&self) -> &ListCore;
-    /// Appends one command: `append` makes the Level Zero call; `uses` and `keep` are what
-    /// the command touches and must keep alive.
+    /// Appends one command: `append` makes the Level Zero call with the synchronisation
+    /// arguments it is given.
     fn record<U: IntoIterator<Item = Use>>(
         &mut self,
-        call: &'static str,
-        uses: U,
-        keep: Option<Keep>,
-        append: &mut dyn FnMut(&ListCore) -> Result<()>,
+        cmd: Cmd<'_, U>,
+        append: &mut dyn FnMut(&ListCore, &mut SyncArgs) -> Result<()>,
     ) -> Result<()>;
-
-    /// The event a kernel launch signals: the caller's `signal`, or one of the list's own
-    /// where the list learns launches' outcomes from their events. `Some` with `true`: the
-    /// list's own event, to hand back to [`Recorder::launch_done`] in any case.
-    fn launch_signal(&mut self, signal: Option<&Event>) -> Result<(Option<Event>, bool)> {
-        Ok((signal.cloned(), false))
-    }
-
-    /// After a launch: `signal` and `own` from [`Recorder::launch_signal`]; `appended` says
-    /// whether the launch was appended.
-    fn launch_done(&mut self, _signal: Option<Event>, _own: bool, _appended: bool) {}
 }
 
 fn event_handles(events: &[&Event]) -> Vec<sys::ze_event_handle_t> {
@@ -260,13 +306,13 @@ macro_rules! commands {
                 return Ok(());
             }
             let (dp, sp, n) = (d.ptr(), s.ptr(), d.bytes);
-            self.record(CALL, [d.use_(true), s.use_(false)], None, &mut |core| {
+            self.record(Cmd::new(CALL, [d.use_(true), s.use_(false)]), &mut |core, sync| {
                 // SAFETY: both ranges lie inside live allocations of this context, which
-                // the list keeps alive until the copy completes.
+                // the list keeps alive until the copy completes; valid events, kept alive.
                 unsafe {
                     ze!(
                         core.api(),
-                        zeCommandListAppendMemoryCopy(core.raw(), dp, sp, n, std::ptr::null_mut(), 0, std::ptr::null_mut())
+                        zeCommandListAppendMemoryCopy(core.raw(), dp, sp, n, sync.signal, sync.count(), sync.waits_ptr())
                     )
                 }
             })
@@ -293,13 +339,13 @@ macro_rules! commands {
             }
             let pattern: Arc<Vec<u8>> = Arc::new(bytemuck::bytes_of(&value).to_vec());
             let (dp, n, pp) = (d.ptr(), d.bytes, pattern.as_ptr());
-            self.record(CALL, [d.use_(true)], Some(pattern), &mut |core| {
+            self.record(Cmd::new(CALL, [d.use_(true)]).keep(pattern), &mut |core, sync| {
                 // SAFETY: the range lies inside a live allocation of this context and the
-                // pattern lives in the list until the fill completes.
+                // pattern lives in the list until the fill completes; valid events.
                 unsafe {
                     ze!(
                         core.api(),
-                        zeCommandListAppendMemoryFill(core.raw(), dp, pp.cast(), size, n, std::ptr::null_mut(), 0, std::ptr::null_mut())
+                        zeCommandListAppendMemoryFill(core.raw(), dp, pp.cast(), size, n, sync.signal, sync.count(), sync.waits_ptr())
                     )
                 }
             })
@@ -314,12 +360,12 @@ macro_rules! commands {
             }
             self.core().check_memory(CALL, "destination", &d.alloc.ctx, d.alloc.device())?;
             let dp = d.ptr().cast::<u64>();
-            self.record(CALL, [d.use_(true)], None, &mut |core| {
-                // SAFETY: 8 bytes inside a live allocation the list keeps alive.
+            self.record(Cmd::new(CALL, [d.use_(true)]), &mut |core, sync| {
+                // SAFETY: 8 bytes inside a live allocation the list keeps alive; valid events.
                 unsafe {
                     ze!(
                         core.api(),
-                        zeCommandListAppendWriteGlobalTimestamp(core.raw(), dp, std::ptr::null_mut(), 0, std::ptr::null_mut())
+                        zeCommandListAppendWriteGlobalTimestamp(core.raw(), dp, sync.signal, sync.count(), sync.waits_ptr())
                     )
                 }
             })
@@ -333,14 +379,11 @@ macro_rules! commands {
         /// A barrier that first waits for `wait` and signals `signal` when reached.
         pub fn barrier_with(&mut self, signal: Option<&Event>, wait: &[&Event]) -> Result<()> {
             const CALL: &str = "zeCommandListAppendBarrier";
-            let mut waits = event_handles(wait);
-            let sig = signal.map_or(std::ptr::null_mut(), Event::as_raw);
             let keep: Keep = Arc::new((signal.cloned(), wait.iter().map(|e| (*e).clone()).collect::<Vec<_>>()));
-            let n = waits.len() as u32;
-            self.record(CALL, [], Some(keep), &mut |core| {
-                let pw = if waits.is_empty() { std::ptr::null_mut() } else { waits.as_mut_ptr() };
+            let cmd = Cmd { signal, waits: wait, ..Cmd::new(CALL, []).keep(keep) };
+            self.record(cmd, &mut |core, sync| {
                 // SAFETY: valid list and event handles, kept alive by the list.
-                unsafe { ze!(core.api(), zeCommandListAppendBarrier(core.raw(), sig, n, pw)) }
+                unsafe { ze!(core.api(), zeCommandListAppendBarrier(core.raw(), sync.signal, sync.count(), sync.waits_ptr())) }
             })
         }
 
@@ -348,7 +391,7 @@ macro_rules! commands {
         pub fn signal_event(&mut self, event: &Event) -> Result<()> {
             const CALL: &str = "zeCommandListAppendSignalEvent";
             let h = event.as_raw();
-            self.record(CALL, [], Some(Arc::new(event.clone())), &mut |core| {
+            self.record(Cmd::new(CALL, []).keep(Arc::new(event.clone())), &mut |core, _| {
                 // SAFETY: valid list and event handles; the event is kept alive.
                 unsafe { ze!(core.api(), zeCommandListAppendSignalEvent(core.raw(), h)) }
             })
@@ -360,14 +403,14 @@ macro_rules! commands {
             if events.is_empty() {
                 return Ok(());
             }
-            let mut hs = event_handles(events);
             let keep: Keep = Arc::new(events.iter().map(|e| (*e).clone()).collect::<Vec<_>>());
-            self.record(CALL, [], Some(keep), &mut |core| {
+            let cmd = Cmd { waits: events, ..Cmd::new(CALL, []).keep(keep) };
+            self.record(cmd, &mut |core, sync| {
                 // SAFETY: valid list and event handles; the events are kept alive.
                 unsafe {
                     ze!(
                         core.api(),
-                        zeCommandListAppendWaitOnEvents(core.raw(), hs.len() as u32, hs.as_mut_ptr())
+                        zeCommandListAppendWaitOnEvents(core.raw(), sync.count(), sync.waits_ptr())
                     )
                 }
             })
@@ -423,44 +466,39 @@ macro_rules! commands {
                 ));
             }
             let (uses, kernel_keep) = kernel.launch_uses(CALL)?;
-            let (signal, own) = self.launch_signal(signal)?;
             let keep: Keep = if signal.is_none() && wait.is_empty() {
                 kernel_keep
             } else {
                 Arc::new((
                     kernel_keep,
-                    signal.clone(),
+                    signal.cloned(),
                     wait.iter().map(|e| (*e).clone()).collect::<Vec<_>>(),
                 ))
             };
-            let mut waits = event_handles(wait);
-            let sig = signal.as_ref().map_or(std::ptr::null_mut(), Event::as_raw);
             let count = sys::ze_group_count_t {
                 groupCountX: groups[0],
                 groupCountY: groups[1],
                 groupCountZ: groups[2],
             };
             let kh = kernel.as_raw();
-            let r = self.record(CALL, uses.iter().cloned(), Some(keep), &mut |core| {
-                let pw = if waits.is_empty() { std::ptr::null_mut() } else { waits.as_mut_ptr() };
+            let cmd = Cmd { signal, waits: wait, launch: true, ..Cmd::new(CALL, uses.iter().cloned()).keep(keep) };
+            self.record(cmd, &mut |core, sync| {
                 // SAFETY: valid list, kernel and event handles kept alive by the list; the
                 // kernel's memory is the caller's responsibility (see the safety section).
                 unsafe {
                     ze!(
                         core.api(),
-                        zeCommandListAppendLaunchKernel(core.raw(), kh, &count, sig, waits.len() as u32, pw)
+                        zeCommandListAppendLaunchKernel(core.raw(), kh, &count, sync.signal, sync.count(), sync.waits_ptr())
                     )
                 }
-            });
-            self.launch_done(signal, own, r.is_ok());
-            r
+            })
         }
 
         /// Resets `event` to not signalled when the command executes.
         pub fn reset_event(&mut self, event: &Event) -> Result<()> {
             const CALL: &str = "zeCommandListAppendEventReset";
             let h = event.as_raw();
-            self.record(CALL, [], Some(Arc::new(event.clone())), &mut |core| {
+            self.record(Cmd::new(CALL, []).keep(Arc::new(event.clone())), &mut |core, _| {
                 // SAFETY: valid list and event handles; the event is kept alive.
                 unsafe { ze!(core.api(), zeCommandListAppendEventReset(core.raw(), h)) }
             })
@@ -596,22 +634,25 @@ impl Recorder for CommandList {
 
     fn record<U: IntoIterator<Item = Use>>(
         &mut self,
-        call: &'static str,
-        uses: U,
-        keep: Option<Keep>,
-        append: &mut dyn FnMut(&ListCore) -> Result<()>,
+        cmd: Cmd<'_, U>,
+        append: &mut dyn FnMut(&ListCore, &mut SyncArgs) -> Result<()>,
     ) -> Result<()> {
-        let s = self.state_mut(call)?;
+        let s = self.state_mut(cmd.call)?;
         if s.closed {
             return Err(Error::invalid(
-                call,
+                cmd.call,
                 "the command list is closed; reset it to record again",
             ));
         }
+        // Hazards across lists and queues are resolved when the list is executed.
+        let mut sync = SyncArgs {
+            signal: cmd.signal.map_or(std::ptr::null_mut(), Event::as_raw),
+            waits: event_handles(cmd.waits),
+        };
         s.core.order(true)?;
-        append(&s.core)?;
-        s.uses.extend(uses);
-        s.keep.extend(keep);
+        append(&s.core, &mut sync)?;
+        s.uses.extend(cmd.uses);
+        s.keep.extend(cmd.keep);
         Ok(())
     }
 }
@@ -660,6 +701,8 @@ pub struct ImmediateCommandList {
     free_events: Vec<Event>,
     /// How long a drop waits for the list's work (see [`crate::completion`]).
     drop_timeout: Duration,
+    /// The list's timeline for ordering memory uses across lists and queues.
+    hazards: Issuer,
     _not_sync: PhantomData<Cell<()>>,
 }
 
@@ -674,8 +717,10 @@ impl std::fmt::Debug for ImmediateCommandList {
 impl ImmediateCommandList {
     /// An immediate list on queue `desc.index` of group `desc.ordinal` of `device`.
     pub fn new(ctx: &Context, device: &Device, desc: &QueueDesc) -> Result<Self> {
+        let core = ListCore::new(ctx, device, desc, true)?;
         Ok(ImmediateCommandList {
-            core: ListCore::new(ctx, device, desc, true)?,
+            hazards: Issuer::new(ctx, core.in_order),
+            core,
             pending: Registered::empty(),
             pending_keep: Vec::new(),
             sync_event: None,
@@ -726,7 +771,7 @@ impl ImmediateCommandList {
             self.synchronize_by_event(timeout)
         };
         if completion::classify(&done) == Waited::Finished {
-            self.release();
+            self.release(done.is_err());
         }
         done
     }
@@ -801,15 +846,64 @@ impl ImmediateCommandList {
         outcome
     }
 
-    fn pending_len(&self) -> usize {
-        self.pending.len()
-    }
-
-    fn release(&mut self) {
+    /// Everything appended so far finished (or its device was lost): releases what the
+    /// commands kept alive.
+    fn release(&mut self, lost: bool) {
         self.pending.clear();
         self.pending_keep.clear();
+        self.hazards.finished_all(lost);
         // Everything appended so far has completed: the next command needs no barrier.
         self.core.appended = false;
+    }
+
+    /// One of the list's own events, for a launch whose outcome the list must learn from
+    /// its signal event (loaders without `zeCommandListHostSynchronize`).
+    fn own_event(&mut self) -> Result<Event> {
+        if self.free_events.is_empty() {
+            // Reuse the events of launches that completed successfully (the rest stays for
+            // the synchronisation to report), so that many launches between two
+            // synchronisations do not pile up events.
+            let mut kept = Vec::with_capacity(self.launch_events.len());
+            for (event, own) in std::mem::take(&mut self.launch_events) {
+                if own && matches!(event.is_signaled(), Ok(true)) && event.host_reset().is_ok() {
+                    self.free_events.push(event);
+                } else {
+                    kept.push((event, own));
+                }
+            }
+            self.launch_events = kept;
+        }
+        if let Some(e) = self.free_events.pop() {
+            return Ok(e);
+        }
+        const EVENTS: u32 = 16;
+        let pool = crate::event::EventPool::for_devices(
+            &self.core.ctx,
+            EVENTS,
+            crate::event::EventPoolFlags::HOST_VISIBLE,
+            std::slice::from_ref(&self.core.device),
+        )?;
+        for i in 1..EVENTS {
+            self.free_events.push(pool.event(i)?);
+        }
+        pool.event(0)
+    }
+
+    /// Appends a barrier that signals `event` once everything before it completed.
+    fn signal_after(&mut self, event: &Event) -> Result<()> {
+        // SAFETY: valid list and event handles; the event lives in the list's hazard
+        // timeline until the barrier is seen finished.
+        unsafe {
+            ze!(
+                self.core.api(),
+                zeCommandListAppendBarrier(
+                    self.core.raw(),
+                    event.as_raw(),
+                    0,
+                    std::ptr::null_mut()
+                )
+            )
+        }
     }
 
     /// Copies host data into `dst` and waits for the copy (and everything appended before
@@ -881,10 +975,10 @@ impl ImmediateCommandList {
         }
         let (mp, n) = (m.ptr(), m.bytes);
         let (dp, sp) = if to_host { (host, mp) } else { (mp, host) };
-        self.record(call, [m.use_(!to_host)], None, &mut |core| {
+        self.record(Cmd::new(call, [m.use_(!to_host)]), &mut |core, sync| {
             // SAFETY: the buffer range lies in a live allocation kept alive by the list; the
             // host range is `n` bytes of a live slice borrowed until the synchronisation
-            // below has seen the copy complete.
+            // below has seen the copy complete; valid events.
             unsafe {
                 ze!(
                     core.api(),
@@ -893,9 +987,9 @@ impl ImmediateCommandList {
                         dp,
                         sp,
                         n,
-                        std::ptr::null_mut(),
-                        0,
-                        std::ptr::null_mut()
+                        sync.signal,
+                        sync.count(),
+                        sync.waits_ptr()
                     )
                 )
             }
@@ -913,63 +1007,96 @@ impl Recorder for ImmediateCommandList {
 
     fn record<U: IntoIterator<Item = Use>>(
         &mut self,
-        call: &'static str,
-        uses: U,
-        keep: Option<Keep>,
-        append: &mut dyn FnMut(&ListCore) -> Result<()>,
+        cmd: Cmd<'_, U>,
+        append: &mut dyn FnMut(&ListCore, &mut SyncArgs) -> Result<()>,
     ) -> Result<()> {
         // The command starts running as soon as it is appended: register it first.
-        let before = self.pending_len();
-        self.pending.add(call, uses)?;
-        if let Err(e) = self.core.order(false).and_then(|()| append(&self.core)) {
+        let before = self.pending.len();
+        self.pending.add(cmd.call, cmd.uses)?;
+        let planned = match self.hazards.plan(self.pending.since(before)) {
+            Ok(p) => p,
+            Err(e) => {
+                self.pending.truncate_release(before);
+                return Err(e);
+            }
+        };
+        // The command's signal slot: the caller's event; else the hazard event; else, for a
+        // launch on a loader without zeCommandListHostSynchronize, one of the list's own
+        // events (to learn the launch's outcome).
+        let own = match (cmd.signal, &planned) {
+            (None, None) if cmd.launch && self.synchronizes_by_event() => match self.own_event() {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    self.pending.truncate_release(before);
+                    return Err(e);
+                }
+            },
+            _ => None,
+        };
+        let slot = cmd
+            .signal
+            .or(planned.as_ref().map(|p| &p.signal))
+            .or(own.as_ref());
+        let mut sync = SyncArgs {
+            signal: slot.map_or(std::ptr::null_mut(), Event::as_raw),
+            waits: event_handles(cmd.waits),
+        };
+        if let Some(p) = &planned {
+            sync.waits.extend(p.waits.iter().map(Event::as_raw));
+        }
+        // The hazard event goes in a barrier right after the command when the caller's
+        // event took the command's own slot.
+        let after = planned.as_ref().filter(|_| cmd.signal.is_some());
+        let appended = self
+            .core
+            .order(false)
+            .and_then(|()| append(&self.core, &mut sync));
+        if let Err(e) = appended {
             self.pending.truncate_release(before);
+            if let Some(p) = planned {
+                p.abandon();
+            }
+            if let Some(ev) = own {
+                self.free_events.push(ev);
+            }
             return Err(e);
         }
-        self.pending_keep.extend(keep);
+        if let Some(p) = after
+            && let Err(e) = self.signal_after(&p.signal)
+        {
+            // The command runs, but nothing signals its hazard event: wait for the list,
+            // then signal it from the host, so other lists waiting for it go on in order.
+            log::error!(
+                "level-zero: {}: appending the hazard barrier failed: {e}",
+                cmd.call
+            );
+            let p = planned.expect("filtered above");
+            match self.synchronize_timeout(None) {
+                Ok(true) => p.abandon(),
+                _ => log::error!(
+                    "level-zero: {}: the list could not be synchronised; commands of other lists that use its memory stay ordered after it",
+                    cmd.call
+                ),
+            }
+            return Err(e);
+        }
+        // Learning launch outcomes on loaders without zeCommandListHostSynchronize.
+        if cmd.launch && self.synchronizes_by_event() {
+            if let Some(e) = cmd.signal.filter(|e| e.host_visible()) {
+                self.launch_events.push((e.clone(), false));
+            } else if let Some(p) = &planned {
+                self.launch_events.push((p.signal.clone(), false));
+            } else if let Some(e) = own {
+                self.launch_events.push((e, true));
+            }
+        }
+        if let Some(p) = planned
+            && !p.waits.is_empty()
+        {
+            self.pending_keep.push(Arc::new(p.waits));
+        }
+        self.pending_keep.extend(cmd.keep);
         Ok(())
-    }
-
-    fn launch_signal(&mut self, signal: Option<&Event>) -> Result<(Option<Event>, bool)> {
-        if !self.synchronizes_by_event() || signal.is_some() {
-            return Ok((signal.cloned(), false));
-        }
-        if self.free_events.is_empty() {
-            // Reuse the events of launches that completed successfully (the rest stays for
-            // the synchronisation to report), so that many launches between two
-            // synchronisations do not pile up events.
-            let mut kept = Vec::with_capacity(self.launch_events.len());
-            for (event, own) in std::mem::take(&mut self.launch_events) {
-                if own && matches!(event.is_signaled(), Ok(true)) && event.host_reset().is_ok() {
-                    self.free_events.push(event);
-                } else {
-                    kept.push((event, own));
-                }
-            }
-            self.launch_events = kept;
-        }
-        if self.free_events.is_empty() {
-            const EVENTS: u32 = 16;
-            let pool = crate::event::EventPool::for_devices(
-                &self.core.ctx,
-                EVENTS,
-                crate::event::EventPoolFlags::HOST_VISIBLE,
-                std::slice::from_ref(&self.core.device),
-            )?;
-            for i in 0..EVENTS {
-                self.free_events.push(pool.event(i)?);
-            }
-        }
-        Ok((self.free_events.pop(), true))
-    }
-
-    fn launch_done(&mut self, signal: Option<Event>, own: bool, appended: bool) {
-        match signal {
-            Some(e) if appended && self.synchronizes_by_event() && e.host_visible() => {
-                self.launch_events.push((e, own))
-            }
-            Some(e) if own => self.free_events.push(e),
-            _ => {}
-        }
     }
 }
 
@@ -989,6 +1116,12 @@ impl Drop for ImmediateCommandList {
             std::mem::forget(self.sync_event.take());
             std::mem::forget(std::mem::take(&mut self.launch_events));
             std::mem::forget(std::mem::take(&mut self.free_events));
+            let in_order = self.core.in_order;
+            let ctx = self.core.ctx.clone();
+            std::mem::forget(std::mem::replace(
+                &mut self.hazards,
+                Issuer::new(&ctx, in_order),
+            ));
             self.core.leak();
         }
     }

@@ -140,6 +140,9 @@ pub(crate) struct Allocation {
     /// The device's position in the context's devices (none for host memory).
     device_index: Option<usize>,
     access: Access,
+    /// Unfinished uses by commands of the context's lists and queues (see
+    /// [`crate::hazard`]).
+    pub(crate) hazards: std::sync::Mutex<crate::hazard::Marks>,
     /// Whether the allocation is counted in the accounting (empty ones are not).
     counted: bool,
 }
@@ -310,6 +313,7 @@ impl Allocation {
             kind,
             device_index,
             access: Access::default(),
+            hazards: Default::default(),
             counted: bytes > 0,
         });
         if alloc.counted {
@@ -364,6 +368,11 @@ impl Registered {
     /// The number of uses registered.
     pub(crate) fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// The uses registered after the first `start`.
+    pub(crate) fn since(&self, start: usize) -> &[Use] {
+        &self.0[start..]
     }
 
     /// Releases the uses registered after the first `len` (a command that failed to append).

@@ -12,8 +12,10 @@ use crate::completion::{self, Waited};
 use crate::context::Context;
 use crate::device::Device;
 use crate::error::{Error, Result, ze};
+use crate::event::Event;
 use crate::event::{not_ready_is_false, timeout_ns};
 use crate::handle::Handle;
+use crate::hazard::Issuer;
 use crate::list::{CommandList, ListState};
 use crate::memory::Registered;
 use crate::properties::QueueGroupFlags;
@@ -133,13 +135,56 @@ enum SubmissionFence {
 /// it completed.
 struct Submission {
     fence: SubmissionFence,
+    /// Its sequence number on the queue's hazard timeline (0: it used no memory, or hazard
+    /// tracking was off).
+    seq: u64,
     _lists: Vec<Arc<ListState>>,
     _registered: Registered,
+    /// The internal lists run before and after the user's (hazard waits and signal), and
+    /// the events they wait for.
+    aux: Vec<CommandList>,
 }
 
 struct InFlight {
     submissions: Vec<Submission>,
     free_fences: Vec<Handle<sys::_ze_fence_handle_t>>,
+    /// The queue's timeline for ordering memory uses across lists and queues.
+    hazards: Issuer,
+    /// Internal regular lists for hazard waits and signals, free for reuse.
+    free_aux: Vec<CommandList>,
+}
+
+impl InFlight {
+    /// Takes back internal lists no execution uses any more, emptied (which also lets go of
+    /// the events they waited for or signalled).
+    fn return_aux(&mut self, lists: Vec<CommandList>) {
+        for mut l in lists {
+            match l.reset() {
+                Ok(()) => self.free_aux.push(l),
+                Err(e) => log::error!("level-zero: resetting an internal command list failed: {e}"),
+            }
+        }
+    }
+
+    /// Returns what finished submissions held, and moves the hazard timeline past them.
+    fn retire(&mut self, done: Vec<Submission>, lost: bool, api: &sys::Api) {
+        for s in done {
+            if let SubmissionFence::Internal(h) = s.fence {
+                // SAFETY: the submission finished; the fence is no longer in use.
+                unsafe { recycle(api, &mut self.free_fences, h) };
+            }
+            self.return_aux(s.aux);
+        }
+        // Submissions run in order: every one before the oldest unfinished one finished.
+        let through = self
+            .submissions
+            .iter()
+            .filter(|s| s.seq != 0)
+            .map(|s| s.seq - 1)
+            .min()
+            .unwrap_or(self.hazards.last());
+        self.hazards.finished_through(through, lost);
+    }
 }
 
 pub(crate) struct QueueShared {
@@ -163,40 +208,47 @@ impl QueueShared {
     fn reap(&self) {
         let mut f = self.lock();
         let api = self.api();
-        let InFlight {
-            submissions,
-            free_fences,
-        } = &mut *f;
-        submissions.retain(|s| {
+        let mut done = Vec::new();
+        let mut lost = false;
+        for s in std::mem::take(&mut f.submissions) {
             let h = match &s.fence {
                 SubmissionFence::Internal(h) => h.0,
                 SubmissionFence::User(u) => u.handle.0,
             };
             // SAFETY: a live fence of this queue.
             let r = unsafe { api.zeFenceQueryStatus(h) };
-            let done = matches!(
-                r,
-                Ok(sys::ze_result_t::ZE_RESULT_SUCCESS
-                    | sys::ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST)
-            );
-            if done && let SubmissionFence::Internal(h) = &s.fence {
-                // SAFETY: the fence is signalled and no longer used by any submission.
-                unsafe { recycle(api, free_fences, *h) };
+            match r {
+                Ok(sys::ze_result_t::ZE_RESULT_SUCCESS) => done.push(s),
+                Ok(sys::ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST) => {
+                    lost = true;
+                    done.push(s);
+                }
+                _ => f.submissions.push(s),
             }
-            !done
-        });
+        }
+        if !done.is_empty() {
+            f.retire(done, lost, api);
+        }
     }
 
     /// Releases everything: the caller has seen the queue idle (or its device lost).
-    fn release_all(&self) {
+    fn release_all(&self, lost: bool) {
         let mut f = self.lock();
-        let api = self.api();
-        for s in std::mem::take(&mut f.submissions) {
-            if let SubmissionFence::Internal(h) = s.fence {
-                // SAFETY: the queue is idle; the fence is no longer in use.
-                unsafe { recycle(api, &mut f.free_fences, h) };
-            }
+        let done = std::mem::take(&mut f.submissions);
+        f.retire(done, lost, self.api());
+    }
+
+    /// An internal list of this queue's group, empty and open.
+    fn aux_list(&self, f: &mut InFlight) -> Result<CommandList> {
+        if let Some(l) = f.free_aux.pop() {
+            return Ok(l);
         }
+        let desc = QueueDesc {
+            ordinal: self.ordinal,
+            ordering: Ordering::Relaxed,
+            ..Default::default()
+        };
+        CommandList::new(&self.ctx, &self.device, &desc)
     }
 
     fn take_fence(&self) -> Result<Handle<sys::_ze_fence_handle_t>> {
@@ -313,6 +365,10 @@ impl CommandQueue {
                 in_flight: Mutex::new(InFlight {
                     submissions: Vec::new(),
                     free_fences: Vec::new(),
+                    // Each execution ends with a barrier that signals its event: the queue's
+                    // marks are in order.
+                    hazards: Issuer::new(ctx, true),
+                    free_aux: Vec::new(),
                 }),
             }),
             drop_timeout: completion::DEFAULT_DROP_TIMEOUT,
@@ -421,6 +477,46 @@ impl CommandQueue {
         if let Some(f) = fence {
             f.check_unsignaled(CALL)?;
         }
+        let mut f = self.shared.lock();
+        // Hazards across lists and queues: an internal list before the user's waits for the
+        // commands of other timelines this execution conflicts with, one after signals the
+        // execution's event once everything before it on the queue completed.
+        let planned = f
+            .hazards
+            .plan(lists.iter().flat_map(|l| l.state.uses.iter()))?;
+        let mut aux = Vec::new();
+        let mut handles = Vec::with_capacity(lists.len() + 2);
+        let mut seq = 0;
+        if let Some(p) = &planned {
+            let prepared = (|| -> Result<()> {
+                if !p.waits.is_empty() {
+                    let waits: Vec<&Event> = p.waits.iter().collect();
+                    let mut before = self.shared.aux_list(&mut f)?;
+                    before.barrier_with(None, &waits)?;
+                    before.close()?;
+                    aux.push(before);
+                }
+                let mut after = self.shared.aux_list(&mut f)?;
+                after.barrier_with(Some(&p.signal), &[])?;
+                after.close()?;
+                aux.push(after);
+                Ok(())
+            })();
+            if let Err(e) = prepared {
+                f.return_aux(std::mem::take(&mut aux));
+                planned.expect("matched above").abandon();
+                return Err(e);
+            }
+            seq = f.hazards.last();
+            if !p.waits.is_empty() {
+                handles.push(aux[0].as_raw());
+            }
+        }
+        handles.extend(lists.iter().map(|l| l.as_raw()));
+        if let Some(after) = aux.last().filter(|_| planned.is_some()) {
+            handles.push(after.as_raw());
+        }
+        drop(f);
         let (fence_handle, sub_fence) = match fence {
             Some(f) => {
                 // From now on the fence may be signalled (by this execution, even if the call
@@ -428,15 +524,21 @@ impl CommandQueue {
                 f.inner.used.store(true, AtomicOrdering::Release);
                 (f.inner.handle.0, SubmissionFence::User(f.inner.clone()))
             }
-            None => {
-                let h = self.shared.take_fence()?;
-                (h.0, SubmissionFence::Internal(h))
-            }
+            None => match self.shared.take_fence() {
+                Ok(h) => (h.0, SubmissionFence::Internal(h)),
+                Err(e) => {
+                    self.shared.lock().return_aux(std::mem::take(&mut aux));
+                    if let Some(p) = planned {
+                        p.abandon();
+                    }
+                    return Err(e);
+                }
+            },
         };
-        let mut handles: Vec<_> = lists.iter().map(|l| l.as_raw()).collect();
         // SAFETY: valid queue, closed lists of its context/device/group not executing
-        // elsewhere, and an unsignalled fence of this queue; everything the lists use is
-        // kept alive by the submission recorded below.
+        // elsewhere (the internal ones are this queue's and idle), and an unsignalled fence
+        // of this queue; everything the lists use is kept alive by the submission recorded
+        // below.
         let r = unsafe {
             ze!(
                 self.shared.api(),
@@ -448,16 +550,23 @@ impl CommandQueue {
                 )
             )
         };
+        let mut f = self.shared.lock();
         if let Err(e) = r {
             if let SubmissionFence::Internal(h) = sub_fence {
-                self.shared.lock().free_fences.push(h);
+                f.free_fences.push(h);
+            }
+            f.return_aux(std::mem::take(&mut aux));
+            if let Some(p) = planned {
+                p.abandon();
             }
             return Err(e);
         }
-        self.shared.lock().submissions.push(Submission {
+        f.submissions.push(Submission {
             fence: sub_fence,
+            seq,
             _lists: lists.iter().map(|l| l.state.clone()).collect(),
             _registered: registered,
+            aux,
         });
         Ok(())
     }
@@ -483,7 +592,7 @@ impl CommandQueue {
         };
         let done = not_ready_is_false("zeCommandQueueSynchronize", r);
         match completion::classify(&done) {
-            Waited::Finished => self.shared.release_all(),
+            Waited::Finished => self.shared.release_all(done.is_err()),
             Waited::Pending | Waited::Unknown => self.shared.reap(),
         }
         done
