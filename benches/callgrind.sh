@@ -23,7 +23,7 @@ count() { # op variant iterations -> total instructions
 
 echo "| operation | level-zero (instructions) | raw Api (instructions) | safe / raw |"
 echo "|---|---|---|---|"
-for op in alloc_free_4k alloc_free_1m copy_4k_sync event_signal_wait args_launch_sync; do
+for op in alloc_free_4k alloc_free_1m copy_4k_sync event_signal_wait args_launch_sync handoff_4k tracking_copy_4k tracking_launch; do
   per=()
   for v in safe raw; do
     a=$(count "$op" "$v" "$n")

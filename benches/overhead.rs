@@ -43,6 +43,22 @@ struct Setup {
     kernel: Kernel,
     raw_kernel: sys::ze_kernel_handle_t,
     arg: DeviceBuffer<f32>,
+    /// A second list, and a buffer passed from one list to the other (hand-off).
+    safe_list2: ImmediateCommandList,
+    raw_list2: sys::ze_command_list_handle_t,
+    mid: DeviceBuffer<u8>,
+    /// The same as `safe_list`/`dst`/`src`/`kernel` in a context with hazard tracking off.
+    untracked: Untracked,
+}
+
+/// Safe objects in a context whose hazard tracking is off.
+struct Untracked {
+    list: ImmediateCommandList,
+    dst: DeviceBuffer<u8>,
+    src: HostBuffer<u8>,
+    kernel: Kernel,
+    arg: DeviceBuffer<f32>,
+    _module: Module,
 }
 
 impl Setup {
@@ -99,6 +115,29 @@ impl Setup {
         );
         raw!(api, zeKernelSetGroupSize(raw_kernel, 1, 1, 1));
         let arg = DeviceBuffer::<f32>::new(&ctx, &dev, 16).unwrap();
+        let safe_list2 = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+        let mut raw_list2 = std::ptr::null_mut();
+        raw!(
+            api,
+            zeCommandListCreateImmediate(ctx.as_raw(), dev.as_raw(), &desc, &mut raw_list2)
+        );
+        let mid = DeviceBuffer::<u8>::new(&ctx, &dev, 4096).unwrap();
+        let untracked = {
+            let ctx = Context::new(&driver).unwrap();
+            // SAFETY: every command in this context runs on one list, in order.
+            unsafe { ctx.disable_hazard_tracking() };
+            let module = Module::from_spirv(&ctx, &dev, EMPTY_ARGS, &BuildOptions::new()).unwrap();
+            let mut kernel = module.kernel("empty_args").unwrap();
+            kernel.set_group_size([1, 1, 1]).unwrap();
+            Untracked {
+                list: ImmediateCommandList::compute(&ctx, &dev).unwrap(),
+                dst: DeviceBuffer::<u8>::new(&ctx, &dev, 4096).unwrap(),
+                src: HostBuffer::<u8>::from_slice(&ctx, &[7u8; 4096]).unwrap(),
+                kernel,
+                arg: DeviceBuffer::<f32>::new(&ctx, &dev, 16).unwrap(),
+                _module: module,
+            }
+        };
         Setup {
             rt,
             ctx,
@@ -115,6 +154,10 @@ impl Setup {
             kernel,
             raw_kernel,
             arg,
+            safe_list2,
+            raw_list2,
+            mid,
+            untracked,
         }
     }
 
@@ -214,6 +257,62 @@ impl Setup {
         raw!(api, zeCommandListHostSynchronize(self.raw_list, u64::MAX));
     }
 
+    /// Copy on one list, then a copy of the result on another: the second waits for the
+    /// first (hazard tracking does it; raw code uses an event).
+    fn handoff_safe(&mut self) {
+        self.safe_list.copy(&self.mid, &self.src).unwrap();
+        self.safe_list2.copy(&self.dst, &self.mid).unwrap();
+        self.safe_list2.synchronize().unwrap();
+        self.safe_list.synchronize().unwrap();
+    }
+
+    fn handoff_raw(&self) {
+        let api = self.api();
+        let mut e = self.raw_event;
+        raw!(
+            api,
+            zeCommandListAppendMemoryCopy(
+                self.raw_list,
+                self.mid.as_raw(),
+                self.src.as_raw(),
+                4096,
+                e,
+                0,
+                std::ptr::null_mut()
+            )
+        );
+        raw!(
+            api,
+            zeCommandListAppendMemoryCopy(
+                self.raw_list2,
+                self.dst.as_raw(),
+                self.mid.as_raw(),
+                4096,
+                std::ptr::null_mut(),
+                1,
+                &mut e
+            )
+        );
+        raw!(api, zeCommandListHostSynchronize(self.raw_list2, u64::MAX));
+        raw!(api, zeCommandListHostSynchronize(self.raw_list, u64::MAX));
+        raw!(api, zeEventHostReset(e));
+    }
+
+    fn copy_untracked(&mut self) {
+        let u = &mut self.untracked;
+        u.list.copy(&u.dst, &u.src).unwrap();
+        u.list.synchronize().unwrap();
+    }
+
+    fn launch_untracked(&mut self) {
+        let u = &mut self.untracked;
+        u.kernel.set_arg_buffer(0, &u.arg).unwrap();
+        u.kernel.set_arg(1, &16u32).unwrap();
+        // SAFETY: empty_args writes nothing unless n == u32::MAX.
+        unsafe { u.list.launch(&u.kernel, [1, 1, 1]).unwrap() };
+        u.list.synchronize().unwrap();
+    }
+
     fn run(&mut self, op: &str, safe: bool) {
         match (op, safe) {
             ("alloc_free_4k", true) => self.alloc_safe(4096),
@@ -226,6 +325,13 @@ impl Setup {
             ("event_signal_wait", false) => self.event_raw(),
             ("args_launch_sync", true) => self.launch_safe(),
             ("args_launch_sync", false) => self.launch_raw(),
+            ("handoff_4k", true) => self.handoff_safe(),
+            ("handoff_4k", false) => self.handoff_raw(),
+            // "safe" is hazard tracking on, "raw" the same safe code with it off.
+            ("tracking_copy_4k", true) => self.copy_safe(),
+            ("tracking_copy_4k", false) => self.copy_untracked(),
+            ("tracking_launch", true) => self.launch_safe(),
+            ("tracking_launch", false) => self.launch_untracked(),
             _ => panic!("unknown operation {op}"),
         }
     }
@@ -238,11 +344,12 @@ impl Drop for Setup {
         raw!(api, zeEventDestroy(self.raw_event));
         raw!(api, zeEventPoolDestroy(self.raw_pool));
         raw!(api, zeCommandListDestroy(self.raw_list));
+        raw!(api, zeCommandListDestroy(self.raw_list2));
         let _ = &self.module;
     }
 }
 
-const OPS: [(&str, &str); 5] = [
+const OPS: [(&str, &str); 6] = [
     ("alloc_free_4k", "allocate + free 4 KiB"),
     ("alloc_free_1m", "allocate + free 1 MiB"),
     (
@@ -252,6 +359,19 @@ const OPS: [(&str, &str); 5] = [
     ("event_signal_wait", "event signal + host wait (+ reset)"),
     (
         "args_launch_sync",
+        "set 2 kernel args + launch empty kernel + synchronize",
+    ),
+    (
+        "handoff_4k",
+        "cross-list hand-off: copy 4 KiB on list 1, copy it on list 2, synchronize both (raw: ordered by an event)",
+    ),
+];
+
+/// What hazard tracking costs on one list: the same safe code with it on and off.
+const TRACKING: [(&str, &str); 2] = [
+    ("tracking_copy_4k", "append copy 4 KiB + synchronize"),
+    (
+        "tracking_launch",
         "set 2 kernel args + launch empty kernel + synchronize",
     ),
 ];
@@ -271,7 +391,7 @@ fn main() {
         return;
     }
     let mut c = common::criterion(30, Duration::from_secs(2));
-    for (op, _) in OPS {
+    for (op, _) in OPS.iter().chain(&TRACKING) {
         common::bench(&mut c, "overhead", &format!("{op}/safe"), || {
             s.run(op, true)
         });
@@ -311,6 +431,36 @@ fn main() {
             common::median(&format!("overhead/{op}/raw")),
         );
         match (a, b) {
+            (Some(a), Some(b)) => println!(
+                "| {what} | {} | {} | {:.3}× | {p:.3}× |",
+                common::ns(a),
+                common::ns(b),
+                a / b
+            ),
+            _ => println!("| {what} | — | — | — | — |"),
+        }
+    }
+    println!(
+        "\n## What hazard tracking costs on one list (the same safe code, tracking on / off)\n"
+    );
+    println!("| operation | tracking on | tracking off | on / off | on / off, paired rounds |");
+    println!("|---|---|---|---|---|");
+    for (op, what) in TRACKING {
+        let p = if quick {
+            f64::NAN
+        } else {
+            let s = std::cell::RefCell::new(&mut s);
+            common::paired_ratio(
+                31,
+                200,
+                || s.borrow_mut().run(op, true),
+                || s.borrow_mut().run(op, false),
+            )
+        };
+        match (
+            common::median(&format!("overhead/{op}/safe")),
+            common::median(&format!("overhead/{op}/raw")),
+        ) {
             (Some(a), Some(b)) => println!(
                 "| {what} | {} | {} | {:.3}× | {p:.3}× |",
                 common::ns(a),

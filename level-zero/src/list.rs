@@ -21,7 +21,7 @@ use crate::device::Device;
 use crate::error::{Error, Result, ze};
 use crate::event::{Event, not_ready_is_false, timeout_ns};
 use crate::handle::Handle;
-use crate::hazard::Issuer;
+use crate::hazard::{Issuer, Publisher, Timeline};
 use crate::memory::{Memory, Registered, Use};
 use crate::properties::QueueGroupFlags;
 use crate::queue::QueueDesc;
@@ -512,6 +512,9 @@ pub(crate) struct ListState {
     pub(crate) uses: Vec<Use>,
     keep: Vec<Keep>,
     pub(crate) closed: bool,
+    /// Whether a recorded command waits for events (an execution of the list then counts as
+    /// waiting, for hazard tracking).
+    pub(crate) has_waits: bool,
 }
 
 /// A regular command list: record commands, [`close`](Self::close), then execute it on a
@@ -571,6 +574,7 @@ impl CommandList {
                 uses: Vec::new(),
                 keep: Vec::new(),
                 closed: false,
+                has_waits: false,
             }),
             _not_sync: PhantomData,
         })
@@ -620,6 +624,7 @@ impl CommandList {
         s.uses.clear();
         s.keep.clear();
         s.closed = false;
+        s.has_waits = false;
         s.core.appended = false;
         Ok(())
     }
@@ -651,6 +656,7 @@ impl Recorder for CommandList {
         };
         s.core.order(true)?;
         append(&s.core, &mut sync)?;
+        s.has_waits |= !cmd.waits.is_empty();
         s.uses.extend(cmd.uses);
         s.keep.extend(cmd.keep);
         Ok(())
@@ -719,7 +725,13 @@ impl ImmediateCommandList {
     pub fn new(ctx: &Context, device: &Device, desc: &QueueDesc) -> Result<Self> {
         let core = ListCore::new(ctx, device, desc, true)?;
         Ok(ImmediateCommandList {
-            hazards: Issuer::new(ctx, core.in_order),
+            hazards: Issuer::new(Timeline::new(
+                ctx,
+                Publisher::List {
+                    handle: core.handle,
+                    append: std::sync::Mutex::new(()),
+                },
+            )),
             core,
             pending: Registered::empty(),
             pending_keep: Vec::new(),
@@ -800,6 +812,7 @@ impl ImmediateCommandList {
         if !*pending {
             // A barrier that signals: the event is signalled once everything before it
             // completed, whatever the list's ordering.
+            let _appending = self.hazards.timeline.append_lock();
             // SAFETY: valid list and event handles; the event lives in the list.
             unsafe {
                 ze!(
@@ -851,7 +864,7 @@ impl ImmediateCommandList {
     fn release(&mut self, lost: bool) {
         self.pending.clear();
         self.pending_keep.clear();
-        self.hazards.finished_all(lost);
+        self.hazards.timeline.finished_all(lost);
         // Everything appended so far has completed: the next command needs no barrier.
         self.core.appended = false;
     }
@@ -887,23 +900,6 @@ impl ImmediateCommandList {
             self.free_events.push(pool.event(i)?);
         }
         pool.event(0)
-    }
-
-    /// Appends a barrier that signals `event` once everything before it completed.
-    fn signal_after(&mut self, event: &Event) -> Result<()> {
-        // SAFETY: valid list and event handles; the event lives in the list's hazard
-        // timeline until the barrier is seen finished.
-        unsafe {
-            ze!(
-                self.core.api(),
-                zeCommandListAppendBarrier(
-                    self.core.raw(),
-                    event.as_raw(),
-                    0,
-                    std::ptr::null_mut()
-                )
-            )
-        }
     }
 
     /// Copies host data into `dst` and waits for the copy (and everything appended before
@@ -1010,90 +1006,86 @@ impl Recorder for ImmediateCommandList {
         cmd: Cmd<'_, U>,
         append: &mut dyn FnMut(&ListCore, &mut SyncArgs) -> Result<()>,
     ) -> Result<()> {
+        // A launch on a loader without zeCommandListHostSynchronize signals an event (the
+        // caller's, or one of the list's own) from which the list learns its outcome.
+        let own = if cmd.launch && cmd.signal.is_none() && self.synchronizes_by_event() {
+            Some(self.own_event()?)
+        } else {
+            None
+        };
         // The command starts running as soon as it is appended: register it first.
         let before = self.pending.len();
-        self.pending.add(cmd.call, cmd.uses)?;
-        let planned = match self.hazards.plan(self.pending.since(before)) {
-            Ok(p) => p,
+        if let Err(e) = self.pending.add(cmd.call, cmd.uses) {
+            self.free_events.extend(own);
+            return Err(e);
+        }
+        let mut issued = match self
+            .hazards
+            .issue(self.pending.since(before), !cmd.waits.is_empty())
+        {
+            Ok(i) => i,
             Err(e) => {
                 self.pending.truncate_release(before);
+                self.free_events.extend(own);
                 return Err(e);
             }
         };
-        // The command's signal slot: the caller's event; else the hazard event; else, for a
-        // launch on a loader without zeCommandListHostSynchronize, one of the list's own
-        // events (to learn the launch's outcome).
-        let own = match (cmd.signal, &planned) {
-            (None, None) if cmd.launch && self.synchronizes_by_event() => match self.own_event() {
-                Ok(e) => Some(e),
-                Err(e) => {
-                    self.pending.truncate_release(before);
-                    return Err(e);
-                }
-            },
-            _ => None,
-        };
-        let slot = cmd
-            .signal
-            .or(planned.as_ref().map(|p| &p.signal))
-            .or(own.as_ref());
         let mut sync = SyncArgs {
-            signal: slot.map_or(std::ptr::null_mut(), Event::as_raw),
+            signal: cmd
+                .signal
+                .or(own.as_ref())
+                .map_or(std::ptr::null_mut(), Event::as_raw),
             waits: event_handles(cmd.waits),
         };
-        if let Some(p) = &planned {
-            sync.waits.extend(p.waits.iter().map(Event::as_raw));
+        sync.waits.extend(issued.waits.iter().map(Event::as_raw));
+        let appended = {
+            let _appending = issued.timeline().append_lock();
+            let core = &mut self.core;
+            let ordered = if issued.publish {
+                // The barrier between commands, signalling the publication (see
+                // `crate::hazard`): it also orders an in-order list.
+                let r = issued.publish_before(|e| {
+                    // SAFETY: valid list and event handles; the event lives in the list's
+                    // timeline until the barrier is seen finished.
+                    unsafe {
+                        ze!(
+                            core.api(),
+                            zeCommandListAppendBarrier(
+                                core.raw(),
+                                e.as_raw(),
+                                0,
+                                std::ptr::null_mut()
+                            )
+                        )
+                    }
+                });
+                core.appended = true;
+                r
+            } else {
+                core.order(false)
+            };
+            ordered.and_then(|()| append(core, &mut sync))
+        };
+        if appended.is_err() {
+            issued.abandon();
+        } else if !issued.waits.is_empty() {
+            let waits = std::mem::take(&mut issued.waits);
+            self.pending_keep.push(Arc::new(waits));
+            drop(issued);
+        } else {
+            drop(issued);
         }
-        // The hazard event goes in a barrier right after the command when the caller's
-        // event took the command's own slot.
-        let after = planned.as_ref().filter(|_| cmd.signal.is_some());
-        let appended = self
-            .core
-            .order(false)
-            .and_then(|()| append(&self.core, &mut sync));
         if let Err(e) = appended {
             self.pending.truncate_release(before);
-            if let Some(p) = planned {
-                p.abandon();
-            }
-            if let Some(ev) = own {
-                self.free_events.push(ev);
-            }
+            self.free_events.extend(own);
             return Err(e);
         }
-        if let Some(p) = after
-            && let Err(e) = self.signal_after(&p.signal)
-        {
-            // The command runs, but nothing signals its hazard event: wait for the list,
-            // then signal it from the host, so other lists waiting for it go on in order.
-            log::error!(
-                "level-zero: {}: appending the hazard barrier failed: {e}",
-                cmd.call
-            );
-            let p = planned.expect("filtered above");
-            match self.synchronize_timeout(None) {
-                Ok(true) => p.abandon(),
-                _ => log::error!(
-                    "level-zero: {}: the list could not be synchronised; commands of other lists that use its memory stay ordered after it",
-                    cmd.call
-                ),
-            }
-            return Err(e);
-        }
-        // Learning launch outcomes on loaders without zeCommandListHostSynchronize.
         if cmd.launch && self.synchronizes_by_event() {
             if let Some(e) = cmd.signal.filter(|e| e.host_visible()) {
                 self.launch_events.push((e.clone(), false));
-            } else if let Some(p) = &planned {
-                self.launch_events.push((p.signal.clone(), false));
             } else if let Some(e) = own {
                 self.launch_events.push((e, true));
             }
-        }
-        if let Some(p) = planned
-            && !p.waits.is_empty()
-        {
-            self.pending_keep.push(Arc::new(p.waits));
         }
         self.pending_keep.extend(cmd.keep);
         Ok(())
@@ -1116,12 +1108,8 @@ impl Drop for ImmediateCommandList {
             std::mem::forget(self.sync_event.take());
             std::mem::forget(std::mem::take(&mut self.launch_events));
             std::mem::forget(std::mem::take(&mut self.free_events));
-            let in_order = self.core.in_order;
-            let ctx = self.core.ctx.clone();
-            std::mem::forget(std::mem::replace(
-                &mut self.hazards,
-                Issuer::new(&ctx, in_order),
-            ));
+            // The timeline's events may still be signalled by the leaked work.
+            std::mem::forget(self.hazards.timeline.clone());
             self.core.leak();
         }
     }

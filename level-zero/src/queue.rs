@@ -15,7 +15,7 @@ use crate::error::{Error, Result, ze};
 use crate::event::Event;
 use crate::event::{not_ready_is_false, timeout_ns};
 use crate::handle::Handle;
-use crate::hazard::Issuer;
+use crate::hazard::{Issuer, Publisher, Timeline};
 use crate::list::{CommandList, ListState};
 use crate::memory::Registered;
 use crate::properties::QueueGroupFlags;
@@ -138,7 +138,7 @@ struct Submission {
     /// Its sequence number on the queue's hazard timeline (0: it used no memory, or hazard
     /// tracking was off).
     seq: u64,
-    _lists: Vec<Arc<ListState>>,
+    lists: Vec<Arc<ListState>>,
     _registered: Registered,
     /// The internal lists run before and after the user's (hazard waits and signal), and
     /// the events they wait for.
@@ -148,8 +148,6 @@ struct Submission {
 struct InFlight {
     submissions: Vec<Submission>,
     free_fences: Vec<Handle<sys::_ze_fence_handle_t>>,
-    /// The queue's timeline for ordering memory uses across lists and queues.
-    hazards: Issuer,
     /// Internal regular lists for hazard waits and signals, free for reuse.
     free_aux: Vec<CommandList>,
 }
@@ -167,7 +165,7 @@ impl InFlight {
     }
 
     /// Returns what finished submissions held, and moves the hazard timeline past them.
-    fn retire(&mut self, done: Vec<Submission>, lost: bool, api: &sys::Api) {
+    fn retire(&mut self, done: Vec<Submission>, lost: bool, api: &sys::Api, timeline: &Timeline) {
         for s in done {
             if let SubmissionFence::Internal(h) = s.fence {
                 // SAFETY: the submission finished; the fence is no longer in use.
@@ -182,13 +180,15 @@ impl InFlight {
             .filter(|s| s.seq != 0)
             .map(|s| s.seq - 1)
             .min()
-            .unwrap_or(self.hazards.last());
-        self.hazards.finished_through(through, lost);
+            .unwrap_or(timeline.appended());
+        timeline.finished_through(through, lost);
     }
 }
 
 pub(crate) struct QueueShared {
     ctx: Context,
+    /// The queue's timeline for ordering memory uses across lists and queues.
+    timeline: Arc<Timeline>,
     device: Device,
     handle: Handle<sys::_ze_command_queue_handle_t>,
     ordinal: u32,
@@ -227,7 +227,7 @@ impl QueueShared {
             }
         }
         if !done.is_empty() {
-            f.retire(done, lost, api);
+            f.retire(done, lost, api, &self.timeline);
         }
     }
 
@@ -235,7 +235,64 @@ impl QueueShared {
     fn release_all(&self, lost: bool) {
         let mut f = self.lock();
         let done = std::mem::take(&mut f.submissions);
-        f.retire(done, lost, self.api());
+        f.retire(done, lost, self.api(), &self.timeline);
+    }
+
+    /// Executes, with a fence of its own, an internal list holding a barrier that signals
+    /// `e` once everything submitted before it completed: a publication of the queue's
+    /// timeline (see [`crate::hazard`]).
+    fn execute_publication(&self, f: &mut InFlight, e: &Event) -> Result<()> {
+        let mut list = self.aux_list(f)?;
+        let fence = match list
+            .barrier_with(Some(e), &[])
+            .and_then(|()| list.close())
+            .and_then(|()| self.take_fence(f))
+        {
+            Ok(h) => h,
+            Err(err) => {
+                f.return_aux(vec![list]);
+                return Err(err);
+            }
+        };
+        let mut h = [list.as_raw()];
+        // SAFETY: valid queue, an idle closed internal list of its group, an unsignalled
+        // internal fence of this queue; the list (and the event it keeps) live in the
+        // submission recorded below until the fence is seen signalled.
+        let r = unsafe {
+            ze!(
+                self.api(),
+                zeCommandQueueExecuteCommandLists(self.handle.0, 1, h.as_mut_ptr(), fence.0)
+            )
+        };
+        if let Err(err) = r {
+            // SAFETY: a fence of this queue the failed call did not take.
+            unsafe { recycle(self.api(), &mut f.free_fences, fence) };
+            f.return_aux(vec![list]);
+            return Err(err);
+        }
+        f.submissions.push(Submission {
+            fence: SubmissionFence::Internal(fence),
+            seq: 0,
+            lists: Vec::new(),
+            _registered: Registered::empty(),
+            aux: vec![list],
+        });
+        Ok(())
+    }
+
+    /// The event to wait for so that execution `seq` of this queue is done, executing a
+    /// publication when none covers it yet; `None` once it is seen finished.
+    pub(crate) fn catch_up(&self, tl: &Timeline, seq: u64) -> Result<Option<Event>> {
+        let mut f = self.lock();
+        if tl.is_finished(seq) {
+            return Ok(None);
+        }
+        if let Some(e) = tl.publication(seq) {
+            return Ok(Some(e));
+        }
+        let covered = tl.appended();
+        tl.publish(covered, |e| self.execute_publication(&mut f, e))
+            .map(Some)
     }
 
     /// An internal list of this queue's group, empty and open.
@@ -251,8 +308,8 @@ impl QueueShared {
         CommandList::new(&self.ctx, &self.device, &desc)
     }
 
-    fn take_fence(&self) -> Result<Handle<sys::_ze_fence_handle_t>> {
-        if let Some(h) = self.lock().free_fences.pop() {
+    fn take_fence(&self, f: &mut InFlight) -> Result<Handle<sys::_ze_fence_handle_t>> {
+        if let Some(h) = f.free_fences.pop() {
             return Ok(h);
         }
         let desc = sys::ze_fence_desc_t::default();
@@ -308,6 +365,8 @@ impl Drop for QueueShared {
 /// marked `!Sync` to keep that rule obvious.
 pub struct CommandQueue {
     shared: Arc<QueueShared>,
+    /// The issuing side of the queue's hazard timeline.
+    hazards: Issuer,
     /// How long a drop waits for the queue's work (see [`crate::completion`]).
     drop_timeout: Duration,
     _not_sync: PhantomData<Cell<()>>,
@@ -356,21 +415,21 @@ impl CommandQueue {
                 zeCommandQueueCreate(ctx.as_raw(), device.as_raw(), &raw, &mut h)
             )?
         };
-        Ok(CommandQueue {
-            shared: Arc::new(QueueShared {
-                ctx: ctx.clone(),
-                device: device.clone(),
-                handle: Handle(h),
-                ordinal: desc.ordinal,
-                in_flight: Mutex::new(InFlight {
-                    submissions: Vec::new(),
-                    free_fences: Vec::new(),
-                    // Each execution ends with a barrier that signals its event: the queue's
-                    // marks are in order.
-                    hazards: Issuer::new(ctx, true),
-                    free_aux: Vec::new(),
-                }),
+        let shared = Arc::new_cyclic(|weak| QueueShared {
+            ctx: ctx.clone(),
+            timeline: Timeline::new(ctx, Publisher::Queue(weak.clone())),
+            device: device.clone(),
+            handle: Handle(h),
+            ordinal: desc.ordinal,
+            in_flight: Mutex::new(InFlight {
+                submissions: Vec::new(),
+                free_fences: Vec::new(),
+                free_aux: Vec::new(),
             }),
+        });
+        Ok(CommandQueue {
+            hazards: Issuer::new(shared.timeline.clone()),
+            shared,
             drop_timeout: completion::DEFAULT_DROP_TIMEOUT,
             _not_sync: PhantomData,
         })
@@ -413,7 +472,13 @@ impl CommandQueue {
     /// How many executions the queue has not yet seen complete.
     pub fn in_flight(&self) -> usize {
         self.shared.reap();
-        self.shared.lock().submissions.len()
+        // The queue's own executions (hazard publications) are not the caller's.
+        self.shared
+            .lock()
+            .submissions
+            .iter()
+            .filter(|s| !s.lists.is_empty())
+            .count()
     }
 
     /// Executes closed lists, in order.
@@ -477,60 +542,52 @@ impl CommandQueue {
         if let Some(f) = fence {
             f.check_unsignaled(CALL)?;
         }
-        let mut f = self.shared.lock();
-        // Hazards across lists and queues: an internal list before the user's waits for the
-        // commands of other timelines this execution conflicts with, one after signals the
-        // execution's event once everything before it on the queue completed.
-        let planned = f
+        // Hazards across lists and queues: the execution waits (in an internal list run
+        // first) for the commands of other timelines it conflicts with; before an execution
+        // that waits, the queue publishes the executions before it (see `crate::hazard`).
+        let user_waits = lists.iter().any(|l| l.state.has_waits);
+        let mut issued = self
             .hazards
-            .plan(lists.iter().flat_map(|l| l.state.uses.iter()))?;
+            .issue(lists.iter().flat_map(|l| l.state.uses.iter()), user_waits)?;
+        let shared = &self.shared;
+        let mut f = shared.lock();
+        if issued.publish
+            && let Err(e) = issued.publish_before(|e| shared.execute_publication(&mut f, e))
+        {
+            drop(f);
+            issued.abandon();
+            return Err(e);
+        }
         let mut aux = Vec::new();
-        let mut handles = Vec::with_capacity(lists.len() + 2);
-        let mut seq = 0;
-        if let Some(p) = &planned {
-            let prepared = (|| -> Result<()> {
-                if !p.waits.is_empty() {
-                    let waits: Vec<&Event> = p.waits.iter().collect();
-                    let mut before = self.shared.aux_list(&mut f)?;
-                    before.barrier_with(None, &waits)?;
-                    before.close()?;
-                    aux.push(before);
-                }
-                let mut after = self.shared.aux_list(&mut f)?;
-                after.barrier_with(Some(&p.signal), &[])?;
-                after.close()?;
-                aux.push(after);
-                Ok(())
-            })();
-            if let Err(e) = prepared {
-                f.return_aux(std::mem::take(&mut aux));
-                planned.expect("matched above").abandon();
+        if !issued.waits.is_empty() {
+            let waits: Vec<&Event> = issued.waits.iter().collect();
+            let mut before = shared.aux_list(&mut f)?;
+            if let Err(e) = before
+                .barrier_with(None, &waits)
+                .and_then(|()| before.close())
+            {
+                f.return_aux(vec![before]);
+                drop(f);
+                issued.abandon();
                 return Err(e);
             }
-            seq = f.hazards.last();
-            if !p.waits.is_empty() {
-                handles.push(aux[0].as_raw());
-            }
+            aux.push(before);
         }
+        let mut handles: Vec<_> = aux.iter().map(CommandList::as_raw).collect();
         handles.extend(lists.iter().map(|l| l.as_raw()));
-        if let Some(after) = aux.last().filter(|_| planned.is_some()) {
-            handles.push(after.as_raw());
-        }
-        drop(f);
         let (fence_handle, sub_fence) = match fence {
-            Some(f) => {
+            Some(fe) => {
                 // From now on the fence may be signalled (by this execution, even if the call
                 // fails after the driver took it): it must be reset before another use.
-                f.inner.used.store(true, AtomicOrdering::Release);
-                (f.inner.handle.0, SubmissionFence::User(f.inner.clone()))
+                fe.inner.used.store(true, AtomicOrdering::Release);
+                (fe.inner.handle.0, SubmissionFence::User(fe.inner.clone()))
             }
-            None => match self.shared.take_fence() {
+            None => match shared.take_fence(&mut f) {
                 Ok(h) => (h.0, SubmissionFence::Internal(h)),
                 Err(e) => {
-                    self.shared.lock().return_aux(std::mem::take(&mut aux));
-                    if let Some(p) = planned {
-                        p.abandon();
-                    }
+                    f.return_aux(aux);
+                    drop(f);
+                    issued.abandon();
                     return Err(e);
                 }
             },
@@ -541,30 +598,29 @@ impl CommandQueue {
         // below.
         let r = unsafe {
             ze!(
-                self.shared.api(),
+                shared.api(),
                 zeCommandQueueExecuteCommandLists(
-                    self.as_raw(),
+                    shared.handle.0,
                     handles.len() as u32,
                     handles.as_mut_ptr(),
                     fence_handle
                 )
             )
         };
-        let mut f = self.shared.lock();
         if let Err(e) = r {
             if let SubmissionFence::Internal(h) = sub_fence {
-                f.free_fences.push(h);
+                // SAFETY: a fence of this queue the failed call did not take.
+                unsafe { recycle(shared.api(), &mut f.free_fences, h) };
             }
-            f.return_aux(std::mem::take(&mut aux));
-            if let Some(p) = planned {
-                p.abandon();
-            }
+            f.return_aux(aux);
+            drop(f);
+            issued.abandon();
             return Err(e);
         }
         f.submissions.push(Submission {
             fence: sub_fence,
-            seq,
-            _lists: lists.iter().map(|l| l.state.clone()).collect(),
+            seq: issued.seq,
+            lists: lists.iter().map(|l| l.state.clone()).collect(),
             _registered: registered,
             aux,
         });
