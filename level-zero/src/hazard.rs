@@ -56,8 +56,9 @@
 //! The switch: [`Context::disable_hazard_tracking`](crate::Context::disable_hazard_tracking)
 //! (unsafe: the caller then orders conflicting uses across lists and queues itself).
 
+use std::borrow::Borrow;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use level_zero_sys as sys;
@@ -103,6 +104,9 @@ pub(crate) struct Timeline {
     /// Every command up to this sequence number is seen finished.
     finished: AtomicU64,
     events: Mutex<Events>,
+    /// Whether `events` holds publications or lent events (changed under its lock; read
+    /// without it to skip the lock when there is nothing to do).
+    has_events: AtomicBool,
     pub(crate) publisher: Publisher,
 }
 
@@ -115,6 +119,7 @@ impl Timeline {
             appended: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             events: Mutex::new(Events::default()),
+            has_events: AtomicBool::new(false),
             publisher,
         })
     }
@@ -172,7 +177,9 @@ impl Timeline {
     /// Records that `e` is signalled once every command up to `covered` is done (its barrier
     /// was appended).
     fn published(&self, covered: u64, e: &Event) {
-        lock(&self.events).published.push_back((covered, e.clone()));
+        let mut ev = lock(&self.events);
+        ev.published.push_back((covered, e.clone()));
+        self.has_events.store(true, Ordering::Release);
     }
 
     /// Takes an event, appends the barrier that signals it with `append`, and records the
@@ -199,6 +206,11 @@ impl Timeline {
     /// published is never signalled by it: the host signals it, for commands of other
     /// devices that wait for it).
     pub(crate) fn finished_through(&self, seq: u64, lost: bool) {
+        if !self.has_events.load(Ordering::Acquire) {
+            // Nothing published or lent: the common case of work that stayed on one list.
+            self.finished.fetch_max(seq, Ordering::AcqRel);
+            return;
+        }
         let mut ev = lock(&self.events);
         self.finished.fetch_max(seq, Ordering::AcqRel);
         while ev.published.front().is_some_and(|(c, _)| *c <= seq) {
@@ -209,6 +221,10 @@ impl Timeline {
             ev.lent.push(e);
         }
         reclaim(&mut ev);
+        self.has_events.store(
+            !ev.published.is_empty() || !ev.lent.is_empty(),
+            Ordering::Release,
+        );
     }
 
     /// Every command appended so far is seen finished.
@@ -353,6 +369,24 @@ impl Marks {
         }
         // What a later user must wait for. This command waits for the other timelines'
         // marks, so its own mark covers them (and its timeline's earlier ones).
+        if write
+            && self.reads.is_empty()
+            && let [only] = &mut self.writes[..]
+            && only.on(me)
+        {
+            // Rewriting what this timeline wrote last: no other marks to drop.
+            only.seq = seq;
+            return;
+        }
+        if !write
+            && let [only] = &mut self.reads[..]
+            && only.on(me)
+            && self.writes.iter().all(|w| w.on(me))
+        {
+            // Reading again what only this timeline used.
+            only.seq = seq;
+            return;
+        }
         let mark = Mark {
             timeline: me.clone(),
             seq,
@@ -453,17 +487,16 @@ impl Issuer {
     /// appending publications to other timelines where needed), and decides whether a
     /// publication must precede it. The caller appends it (with the append lock), then
     /// drops the result.
-    pub(crate) fn issue<'a>(
+    pub(crate) fn issue<U: Borrow<Use>>(
         &mut self,
-        uses: impl IntoIterator<Item = &'a Use>,
+        uses: &[U],
         user_waits: bool,
     ) -> Result<Issued<'_>> {
         self.last += 1;
         let seq = self.last;
         let earlier_mark = self.last_mark;
         let mut waits = Vec::new();
-        let mut uses = uses.into_iter().peekable();
-        if uses.peek().is_some() && self.timeline.ctx.hazard_tracking() {
+        if !uses.is_empty() && self.timeline.ctx.hazard_tracking() {
             let mut needs = Needs::default();
             plan(&self.timeline, seq, uses, &mut needs);
             self.last_mark = seq;
@@ -503,20 +536,48 @@ impl Issuer {
 /// Records the marks of command `seq` of `me` on the allocations of `uses` and collects what
 /// it must wait for: every allocation once (a write if any use writes), all locked together
 /// in address order so that two timelines planning at once are ordered one way.
-fn plan<'a>(me: &Arc<Timeline>, seq: u64, uses: impl Iterator<Item = &'a Use>, needs: &mut Needs) {
-    let mut allocs: Vec<(&Arc<Allocation>, bool)> = uses.map(|u| (&u.alloc, u.write)).collect();
-    if allocs.len() > 1 {
-        allocs.sort_unstable_by_key(|(a, _)| Arc::as_ptr(a));
-        allocs.dedup_by(|(a, w), (b, wb)| {
-            let same = Arc::ptr_eq(a, b);
-            if same {
-                *wb |= *w;
-            }
-            same
-        });
+fn plan<U: Borrow<Use>>(me: &Arc<Timeline>, seq: u64, uses: &[U], needs: &mut Needs) {
+    fn one<U: Borrow<Use>>(u: &U) -> (&Arc<Allocation>, bool) {
+        let u = u.borrow();
+        (&u.alloc, u.write)
     }
-    let mut guards: Vec<_> = allocs.iter().map(|(a, _)| lock(&a.hazards)).collect();
-    for (g, (_, write)) in guards.iter_mut().zip(&allocs) {
-        g.plan(me, seq, *write, needs);
+    match uses {
+        [] => {}
+        [a] => {
+            let (a, w) = one(a);
+            lock(&a.hazards).plan(me, seq, w, needs);
+        }
+        // The common case of copies: no allocation for sorting.
+        [a, b] => {
+            let ((a, wa), (b, wb)) = (one(a), one(b));
+            if Arc::ptr_eq(a, b) {
+                lock(&a.hazards).plan(me, seq, wa | wb, needs);
+            } else {
+                let ((first, wf), (second, ws)) = if Arc::as_ptr(a) < Arc::as_ptr(b) {
+                    ((a, wa), (b, wb))
+                } else {
+                    ((b, wb), (a, wa))
+                };
+                let mut g1 = lock(&first.hazards);
+                let mut g2 = lock(&second.hazards);
+                g1.plan(me, seq, wf, needs);
+                g2.plan(me, seq, ws, needs);
+            }
+        }
+        _ => {
+            let mut allocs: Vec<(&Arc<Allocation>, bool)> = uses.iter().map(one).collect();
+            allocs.sort_unstable_by_key(|(a, _)| Arc::as_ptr(a));
+            allocs.dedup_by(|(a, w), (b, wb)| {
+                let same = Arc::ptr_eq(a, b);
+                if same {
+                    *wb |= *w;
+                }
+                same
+            });
+            let mut guards: Vec<_> = allocs.iter().map(|(a, _)| lock(&a.hazards)).collect();
+            for (g, (_, write)) in guards.iter_mut().zip(&allocs) {
+                g.plan(me, seq, *write, needs);
+            }
+        }
     }
 }

@@ -260,6 +260,9 @@ trait Recorder {
 }
 
 fn event_handles(events: &[&Event]) -> Vec<sys::ze_event_handle_t> {
+    if events.is_empty() {
+        return Vec::new();
+    }
     events.iter().map(|e| e.as_raw()).collect()
 }
 

@@ -17,7 +17,7 @@ use crate::event::{not_ready_is_false, timeout_ns};
 use crate::handle::Handle;
 use crate::hazard::{Issuer, Publisher, Timeline};
 use crate::list::{CommandList, ListState};
-use crate::memory::Registered;
+use crate::memory::{Registered, Use};
 use crate::properties::QueueGroupFlags;
 
 /// How a queue executes (`ze_command_queue_mode_t`).
@@ -546,9 +546,8 @@ impl CommandQueue {
         // first) for the commands of other timelines it conflicts with; before an execution
         // that waits, the queue publishes the executions before it (see `crate::hazard`).
         let user_waits = lists.iter().any(|l| l.state.has_waits);
-        let mut issued = self
-            .hazards
-            .issue(lists.iter().flat_map(|l| l.state.uses.iter()), user_waits)?;
+        let uses: Vec<&Use> = lists.iter().flat_map(|l| l.state.uses.iter()).collect();
+        let mut issued = self.hazards.issue(&uses, user_waits)?;
         let shared = &self.shared;
         let mut f = shared.lock();
         if issued.publish
