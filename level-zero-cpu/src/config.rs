@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::engine::ProgramBuilder;
 
@@ -47,11 +48,42 @@ pub struct Config {
     /// `Shared` of this instance) fails with `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY`
     /// (`LEVEL_ZERO_CPU_FAIL_ALLOC_AT=N`).
     pub fail_alloc_at: Option<u64>,
-    /// Fault: each device runs its first N submissions, then is lost: the next submission
-    /// never runs and the device reports `ZE_RESULT_ERROR_DEVICE_LOST` from then on
-    /// (`LEVEL_ZERO_CPU_DEVICE_LOST_AFTER=N`). A submission is one
-    /// `zeCommandQueueExecuteCommandLists` call, or one command appended to an immediate list.
+    /// Fault: device loss (`LEVEL_ZERO_CPU_DEVICE_LOST_AFTER=N`, N ≥ 0).
+    ///
+    /// Each device counts the submissions it accepts — a submission is one
+    /// `zeCommandQueueExecuteCommandLists` call, or one command appended to an immediate list,
+    /// counted over all the device's queues and lists. The first N run normally. Submission
+    /// N + 1 loses the device when the worker of its queue or list reaches it (after the work
+    /// queued before it there), and none of its commands runs; so does any later submission
+    /// accepted before that moment. With N = 0 the first submission loses the device. Inline
+    /// execution (small appends run on the appending thread) never applies to a submission
+    /// that loses the device.
+    ///
+    /// From the loss on, the device's work stops: jobs not started are skipped, jobs blocked
+    /// in an event wait are abandoned, a running job stops before its next command (the
+    /// command running finishes); the events and fences that work would have signalled stay
+    /// unsignalled. New submissions and device allocations fail with
+    /// `ZE_RESULT_ERROR_DEVICE_LOST`, as do `zeDeviceGetStatus` and `zeContextGetStatus`.
+    /// Waits and queries (`zeCommandQueueSynchronize`, `zeCommandListHostSynchronize`,
+    /// `zeFenceHostSynchronize`/`QueryStatus` of the device's queues and lists) return
+    /// `ZE_RESULT_ERROR_DEVICE_LOST` only once no command of the device can touch memory any
+    /// more; before that they keep waiting (`ZE_RESULT_NOT_READY` when their timeout
+    /// expires). `zeEventHostSynchronize`/`QueryStatus` on an event that is not signalled
+    /// return it once a device of the event's pool is lost and no device of the pool has work
+    /// in flight (a device that is not lost may still signal the event). Callers may thus free
+    /// the memory of the lost work as soon as they see the error. The other devices are not
+    /// affected.
     pub device_lost_after: Option<u64>,
+    /// Fault: a delay before every command (`LEVEL_ZERO_CPU_COMMAND_DELAY_US`, microseconds).
+    ///
+    /// The worker running a submission sleeps this long before each of its commands (copy,
+    /// fill, launch, barrier, event signal or reset, timestamp...), after the command's event
+    /// waits. It widens race windows, so that a client that reads results before synchronising
+    /// with the work sees wrong data. Whenever it is set (even to 0), no command runs on the
+    /// thread that appends it (small appends to idle immediate lists normally do): every
+    /// command is asynchronous. A device loss or the destruction of the queue or list cuts the
+    /// sleep short. `None` (the default): no delay.
+    pub command_delay: Option<Duration>,
     /// Fault: every `zeModuleCreate` fails with `ZE_RESULT_ERROR_MODULE_BUILD_FAILURE`
     /// (`LEVEL_ZERO_CPU_FAIL_MODULE_BUILD=1`).
     pub fail_module_build: bool,
@@ -77,6 +109,7 @@ impl Default for Config {
             null_extension_functions: Vec::new(),
             fail_alloc_at: None,
             device_lost_after: None,
+            command_delay: None,
             fail_module_build: false,
             sysman: Sysman::Enabled,
             program_builder: None,
@@ -95,6 +128,7 @@ impl fmt::Debug for Config {
             .field("null_extension_functions", &self.null_extension_functions)
             .field("fail_alloc_at", &self.fail_alloc_at)
             .field("device_lost_after", &self.device_lost_after)
+            .field("command_delay", &self.command_delay)
             .field("fail_module_build", &self.fail_module_build)
             .field("sysman", &self.sysman)
             .field(
@@ -191,6 +225,9 @@ impl Config {
             "NULL_EXTENSION_FUNCTIONS" => self.null_extension_functions = parse_list(value),
             "FAIL_ALLOC_AT" => self.fail_alloc_at = Some(nonzero(parse_u64(value)?)?),
             "DEVICE_LOST_AFTER" => self.device_lost_after = Some(parse_u64(value)?),
+            "COMMAND_DELAY_US" => {
+                self.command_delay = Some(Duration::from_micros(parse_u64(value)?));
+            }
             "FAIL_MODULE_BUILD" => self.fail_module_build = parse_bool(value)?,
             "SYSMAN" => {
                 self.sysman = match value.to_ascii_lowercase().as_str() {
@@ -309,6 +346,7 @@ mod tests {
             ),
             ("LEVEL_ZERO_CPU_FAIL_ALLOC_AT", "2"),
             ("LEVEL_ZERO_CPU_DEVICE_LOST_AFTER", "0"),
+            ("LEVEL_ZERO_CPU_COMMAND_DELAY_US", "1500"),
             ("LEVEL_ZERO_CPU_FAIL_MODULE_BUILD", "1"),
             ("PATH", "/bin"),
         ]));
@@ -324,6 +362,7 @@ mod tests {
         );
         assert_eq!(c.fail_alloc_at, Some(2));
         assert_eq!(c.device_lost_after, Some(0));
+        assert_eq!(c.command_delay, Some(Duration::from_micros(1500)));
         assert!(c.fail_module_build);
     }
 
@@ -333,10 +372,12 @@ mod tests {
             ("LEVEL_ZERO_CPU_DEVICES", "two"),
             ("LEVEL_ZERO_CPU_DEVICE_MEMORY", "0"),
             ("LEVEL_ZERO_CPU_P2P", "maybe"),
+            ("LEVEL_ZERO_CPU_COMMAND_DELAY_US", "-5"),
             ("LEVEL_ZERO_CPU_DEVICS", "1"),
         ]));
-        assert_eq!(errors.len(), 4, "{errors:?}");
-        assert!(errors[3].to_string().contains("unknown"));
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert!(errors[4].to_string().contains("unknown"));
+        assert_eq!(c.command_delay, None);
         assert_eq!(c.devices, 2);
         assert_eq!(c.device_memory, 4 << 30);
         assert!(c.p2p);

@@ -38,6 +38,11 @@ pub(crate) struct Device {
     pub(crate) lost: AtomicBool,
     /// Submissions received so far (for `device_lost_after`).
     pub(crate) submissions: AtomicU64,
+    /// Jobs of this device that may touch memory: queued (not yet skipped or dropped) or
+    /// running. Changed only inside the instance's `Signal::notify` and read only inside its
+    /// `Signal::wait` (see [`DeviceRef::begin_job`]), so that a waiter that sees it at zero on a
+    /// lost device knows that no command of the device touches memory any more.
+    jobs_in_flight: AtomicU64,
     /// Memory made resident on this device: base address -> size.
     pub(crate) resident: Mutex<HashMap<usize, usize>>,
     pub(crate) make_resident_calls: AtomicU64,
@@ -56,6 +61,7 @@ impl Device {
             uuid,
             lost: AtomicBool::new(false),
             submissions: AtomicU64::new(0),
+            jobs_in_flight: AtomicU64::new(0),
             resident: Mutex::new(HashMap::new()),
             make_resident_calls: AtomicU64::new(0),
             evict_calls: AtomicU64::new(0),
@@ -97,6 +103,42 @@ impl DeviceRef {
         self.instance
             .signal
             .notify(|| self.state().lost.store(true, Ordering::Release));
+    }
+
+    /// Counts one more job that may touch memory, unless the device is lost
+    /// (`ZE_RESULT_ERROR_DEVICE_LOST`, nothing counted).
+    ///
+    /// Must run inside the instance's `Signal::notify`, like [`DeviceRef::mark_lost`] and
+    /// [`DeviceRef::end_job`]. The check and the count are then one step with respect to the
+    /// loss and to every waiter: a job counted here was counted while the device was not lost,
+    /// and a job refused here can never run. So a waiter that sees the device lost with no job
+    /// in flight ([`DeviceRef::lost_and_quiescent`]) knows that no command of the device
+    /// touches memory, now or later. A counted job runs no command once it sees the device
+    /// lost, so the count drops quickly after a loss.
+    pub(crate) fn begin_job(&self) -> ZeResult {
+        self.check_alive()?;
+        self.state().jobs_in_flight.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Uncounts a job counted by [`DeviceRef::begin_job`]: it finished, was skipped, abandoned
+    /// or dropped, and touches no memory any more. Inside the instance's `Signal::notify`.
+    pub(crate) fn end_job(&self) {
+        let previous = self.state().jobs_in_flight.fetch_sub(1, Ordering::Relaxed);
+        debug_assert!(previous > 0, "a job ended that was never counted");
+    }
+
+    /// Whether no job of the device is in flight (queued or running). Read under the
+    /// instance's signal mutex (inside `Signal::wait` or `Signal::notify`).
+    pub(crate) fn quiescent(&self) -> bool {
+        self.state().jobs_in_flight.load(Ordering::Relaxed) == 0
+    }
+
+    /// Whether the device is lost and no job of it may still touch memory: the only state in
+    /// which a wait or query of its work may report `ZE_RESULT_ERROR_DEVICE_LOST`. Read under
+    /// the instance's signal mutex.
+    pub(crate) fn lost_and_quiescent(&self) -> bool {
+        self.is_lost() && self.quiescent()
     }
 
     /// Counts one submission; `true` when this submission is the one that loses the device.

@@ -23,7 +23,7 @@ use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef, Object};
 use crate::memory::Memory;
 use crate::sync::Signal;
-use crate::testing::{self, Live};
+use crate::testing::{self, Live, Sanitizer};
 
 /// One driver: what a `ze_driver_handle_t` designates.
 pub(crate) struct Instance {
@@ -36,6 +36,8 @@ pub(crate) struct Instance {
     pub(crate) devices: Vec<Device>,
     pub(crate) memory: Memory,
     pub(crate) live: Live,
+    /// Memory misuse caught (the testing extension's sanitizer report).
+    pub(crate) sanitizer: Sanitizer,
     /// Where every host and worker wait of this instance blocks.
     pub(crate) signal: Signal,
     /// Allocation calls so far (for `fail_alloc_at`).
@@ -104,6 +106,7 @@ impl Instance {
             config,
             devices,
             live: Live::default(),
+            sanitizer: Sanitizer::default(),
             signal: Signal::default(),
             alloc_calls: AtomicU64::new(0),
         }));
@@ -180,7 +183,7 @@ const EXTENSIONS: &[(&CStr, u32)] = &[
 ];
 
 /// Functions `zeDriverGetExtensionFunctionAddress` resolves: name, extension, address.
-fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 3] {
+fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 4] {
     [
         (
             ZE_DEVICE_GET_VECTOR_WIDTH_PROPERTIES_EXT_FN,
@@ -196,6 +199,11 @@ fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 3] {
             testing::ZEX_CPU_DEVICE_GET_RESIDENCY_FN,
             testing::ZEX_CPU_DRIVER_TESTING_EXT_NAME,
             testing::zexCpuDeviceGetResidency as *mut c_void,
+        ),
+        (
+            testing::ZEX_CPU_DRIVER_GET_SANITIZER_REPORT_FN,
+            testing::ZEX_CPU_DRIVER_TESTING_EXT_NAME,
+            testing::zexCpuDriverGetSanitizerReport as *mut c_void,
         ),
     ]
 }

@@ -63,18 +63,22 @@ impl Event {
         lock(&self.state).signaled
     }
 
+    /// Whether a device of the pool is lost and no device of the pool has a job in flight:
+    /// then nothing will signal the event, and no work that could have been waiting for it or
+    /// signalling it touches memory any more. (A device of the pool that is not lost may still
+    /// run the work that signals the event: the wait goes on while it has jobs in flight.)
+    /// Under the instance's signal mutex.
     fn device_lost(&self) -> bool {
-        self.pool.devices.iter().any(|&index| {
-            DeviceRef {
-                instance: self.instance,
-                index,
-            }
-            .is_lost()
-        })
+        let mut devices = self.pool.devices.iter().map(|&index| DeviceRef {
+            instance: self.instance,
+            index,
+        });
+        devices.clone().any(|d| d.is_lost()) && devices.all(|d| d.quiescent())
     }
 
     /// Waits for the event: `Ok` once signalled by work that succeeded, the work's error if it
-    /// failed, `ZE_RESULT_ERROR_DEVICE_LOST` if it can no longer be signalled by a device,
+    /// failed, `ZE_RESULT_ERROR_DEVICE_LOST` if a device of its pool is lost and it can no
+    /// longer be signalled — reported only once no device of the pool has work in flight —,
     /// `ZE_RESULT_NOT_READY` on timeout.
     pub(crate) fn host_wait(&self, timeout: u64) -> ZeResult {
         let outcome = self.instance.signal.wait(timeout, || {

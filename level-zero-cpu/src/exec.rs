@@ -8,6 +8,19 @@
 //! submission's fence is signalled with it too; the queue's next `zeCommandQueueSynchronize`
 //! (or the immediate list's next `zeCommandListHostSynchronize`) returns it once. The device is
 //! not lost: later submissions run normally.
+//!
+//! Device loss: every job (one submission) is counted on its device from the moment it is
+//! accepted until it can no longer touch memory (finished, skipped, abandoned or dropped; see
+//! [`DeviceRef::begin_job`]). Once the device is lost, workers drain fast: a job not started is
+//! skipped, a job blocked in an event wait is abandoned, a running job stops before its next
+//! command (the command running finishes: a copy is never cut in half). Waits and queries —
+//! [`Worker::synchronize`], `Event::host_wait`, `Fence::wait` — report
+//! `ZE_RESULT_ERROR_DEVICE_LOST` only once the device is lost *and* no job of it is counted
+//! any more ([`DeviceRef::lost_and_quiescent`]; for an event: a device of its pool is lost
+//! and no device of the pool has a job counted); until then a bounded wait times out with
+//! `ZE_RESULT_NOT_READY`. The same holds for a queue or list destroyed under a waiter: the
+//! waiter learns it once the worker thread has ended. The specification's DEVICE_LOST means the device's work has stopped,
+//! and callers rely on that to release the memory the work used.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
@@ -171,11 +184,15 @@ fn exec_error(e: &ExecError) -> Failure {
     }
 }
 
-/// Takes hold of a range before a command uses it: its allocation must still be there.
+/// Takes hold of a range before a command uses it: its allocation must still be there. A
+/// range whose allocation was freed is counted in the instance's sanitizer report.
 fn hold(instance: &Instance, span: &Span, what: &str) -> Result<Hold, Failure> {
-    span.acquire(&instance.memory).map_err(|message| Failure {
-        code: ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
-        message: format!("{what}: {message}"),
+    span.acquire(&instance.memory).map_err(|message| {
+        instance.sanitizer.count_freed_memory_access();
+        Failure {
+            code: ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            message: format!("{what}: {message}"),
+        }
     })
 }
 
@@ -292,11 +309,18 @@ fn launch(l: &LaunchCmd, instance: &Instance, device: usize) -> Result<(), Failu
             &memory,
             &mut out,
         )
-        .map_err(|e| exec_error(&e))
+        .map_err(|e| {
+            if matches!(e, ExecError::OutOfBounds { .. }) {
+                instance.sanitizer.count_kernel_out_of_bounds();
+            }
+            exec_error(&e)
+        })
 }
 
 /// Runs recorded commands in order, recording the first failure. `stop` says when to abandon
-/// waiting (shutdown or device loss); returns `false` if the commands were abandoned.
+/// the rest (shutdown or device loss): it is checked before every command, and ends event
+/// waits and the configured command delay early. Returns `false` if the commands were
+/// abandoned.
 fn run_commands(
     commands: &[Command],
     instance: &Instance,
@@ -312,6 +336,17 @@ fn run_commands(
             if ok.is_none() || stop() {
                 return false;
             }
+        }
+        if let Some(delay) = instance.config.command_delay
+            && !delay.is_zero()
+        {
+            // Fault injection: sleep before the command, woken early by `stop`. (`u64::MAX`
+            // would mean no limit: a longer delay is clamped just below it.)
+            let ns = u64::try_from(delay.as_nanos()).map_or(u64::MAX - 1, |n| n.min(u64::MAX - 1));
+            let _ = instance.signal.wait(ns, || stop().then_some(()));
+        }
+        if stop() {
+            return false;
         }
         let start = now_ns();
         if failure.is_none()
@@ -346,7 +381,11 @@ struct Progress {
     submitted: u64,
     completed: u64,
     error: Option<Failure>,
+    /// Set by [`Worker::shutdown`] (or when the thread ends): no job is accepted any more.
     shutdown: bool,
+    /// Set when the thread has ended, after the jobs it left were dropped: none of its jobs
+    /// touches memory any more.
+    exited: bool,
 }
 
 struct Shared {
@@ -389,31 +428,44 @@ impl Worker {
         })
     }
 
-    /// Queues a job; returns its sequence number.
+    /// Queues a job; returns its sequence number. `ZE_RESULT_ERROR_DEVICE_LOST` if the device
+    /// is lost; `ZE_RESULT_ERROR_INVALID_ARGUMENT` if the worker was shut down (its queue or
+    /// list destroyed by another thread meanwhile).
     pub(crate) fn submit(&self, job: Job) -> ZeResult<u64> {
-        self.shared.device.check_alive()?;
-        let instance = self.shared.instance;
-        let seq = instance.signal.notify(|| {
-            let mut p = lock(&self.shared.progress);
+        let s = &self.shared;
+        // The queue lock is held from the acceptance check to the push: the thread, which
+        // drops what is queued when it ends, cannot end in between (lock order: jobs, then
+        // the instance's signal, then progress).
+        let mut jobs = lock(&s.jobs);
+        let seq = s.instance.signal.notify(|| {
+            let mut p = lock(&s.progress);
+            if p.shutdown {
+                return Err(fail(
+                    ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                    "the queue or command list was destroyed",
+                ));
+            }
+            s.device.begin_job()?;
             p.submitted += 1;
-            p.submitted
-        });
-        lock(&self.shared.jobs).push_back((seq, job));
-        self.shared.jobs_cv.notify_one();
+            Ok(p.submitted)
+        })?;
+        jobs.push_back((seq, job));
+        drop(jobs);
+        s.jobs_cv.notify_one();
         Ok(seq)
     }
 
     /// Runs `job` on the calling thread when the worker is idle (nothing queued, everything
     /// submitted completed) — what an asynchronous queue is allowed to do, and far cheaper
     /// than a hand-off to the worker for small work. Gives the job back otherwise.
+    ///
+    /// Never with a configured command delay: the delay exists to make execution
+    /// asynchronous.
     pub(crate) fn try_run_inline(&self, job: Job) -> Result<ZeResult<u64>, Job> {
-        if job.lose_device || job.fence.is_some() {
+        let s = &self.shared;
+        if job.lose_device || job.fence.is_some() || s.instance.config.command_delay.is_some() {
             return Err(job);
         }
-        if let Err(e) = self.shared.device.check_alive() {
-            return Ok(Err(e));
-        }
-        let s = &self.shared;
         let jobs = lock(&s.jobs);
         if !jobs.is_empty() {
             return Err(job);
@@ -423,13 +475,16 @@ impl Worker {
         let seq = s.instance.signal.notify(|| {
             let mut p = lock(&s.progress);
             if p.completed != p.submitted || p.shutdown {
-                return None;
+                return Ok(None);
             }
+            s.device.begin_job()?;
             p.submitted += 1;
-            Some(p.submitted)
+            Ok(Some(p.submitted))
         });
-        let Some(seq) = seq else {
-            return Err(job);
+        let seq = match seq {
+            Err(e) => return Ok(Err(e)),
+            Ok(None) => return Err(job),
+            Ok(Some(seq)) => seq,
         };
         // Keep later submissions of this list (same thread, so only after we return) and the
         // worker out until the job is done: the queue lock stays held.
@@ -442,17 +497,23 @@ impl Worker {
     /// Waits until job `seq` (or, with `None`, everything submitted so far) has completed.
     /// Returns the pending execution error (once), `ZE_RESULT_ERROR_DEVICE_LOST`, or
     /// `ZE_RESULT_NOT_READY` on timeout.
+    ///
+    /// No failure is returned while a job may still touch memory: a lost device is reported
+    /// once no job of the device is in flight, a destroyed queue or list once its thread has
+    /// ended (see the module documentation).
     pub(crate) fn synchronize(&self, seq: Option<u64>, timeout: u64) -> ZeResult {
         let s = &self.shared;
         let target = seq.unwrap_or_else(|| lock(&s.progress).submitted);
         let outcome = s.instance.signal.wait(timeout, || {
             if s.device.is_lost() {
-                return Some(Err(false));
+                // Wait for the device's work to stop (it does so at its next command).
+                return s.device.lost_and_quiescent().then_some(Err(false));
             }
             let mut p = lock(&s.progress);
             if p.completed < target && p.shutdown {
-                // Destroyed while this thread waited: the work will never complete.
-                return Some(Err(true));
+                // Destroyed while this thread waited: the work will never complete. Reported
+                // once the thread has ended, so that nothing it ran still touches memory.
+                return p.exited.then_some(Err(true));
             }
             (p.completed >= target).then(|| Ok(p.error.take()))
         });
@@ -468,8 +529,9 @@ impl Worker {
         }
     }
 
-    /// Stops the thread: the job running finishes (a wait it is blocked in is abandoned);
-    /// jobs not started are dropped.
+    /// Stops the thread: the job running stops before its next command (a wait it is blocked
+    /// in is abandoned; the command running finishes); jobs not started are dropped. Returns
+    /// once the thread has ended.
     pub(crate) fn shutdown(&self) {
         let s = &self.shared;
         s.instance
@@ -491,7 +553,30 @@ impl Drop for Worker {
     }
 }
 
+/// What a worker thread does when it ends, however it ends: it accepts no more jobs, drops
+/// (and uncounts) those it left, and says it has ended.
+struct Exit<'a>(&'a Shared);
+
+impl Drop for Exit<'_> {
+    fn drop(&mut self) {
+        let s = self.0;
+        let mut jobs = lock(&s.jobs);
+        let left = std::mem::take(&mut *jobs);
+        s.instance.signal.notify(|| {
+            for _ in &left {
+                s.device.end_job();
+            }
+            let mut p = lock(&s.progress);
+            p.shutdown = true;
+            p.exited = true;
+        });
+        drop(jobs);
+        drop(left);
+    }
+}
+
 fn worker_loop(s: &Shared) {
+    let _exit = Exit(s);
     loop {
         let next = {
             let mut jobs = lock(&s.jobs);
@@ -515,16 +600,17 @@ fn worker_loop(s: &Shared) {
     }
 }
 
-/// Runs one job and records its completion. Returns `false` when the worker must stop (the
-/// queue or list was destroyed while the job waited).
+/// Runs one job (counted on its device when it was accepted) and records its completion;
+/// the job is uncounted in the same step. Returns `false` when the worker must stop (the
+/// queue or list was destroyed while the job ran: the rest of it was abandoned).
 fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
     if job.lose_device {
         s.device.mark_lost();
     }
     let mut failure = None;
+    let mut finished = true;
     if !s.device.is_lost() {
         let stop = || lock(&s.progress).shutdown || s.device.is_lost();
-        let mut finished = true;
         let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             for list in &job.lists {
                 if !run_commands(list, s.instance, s.device, &stop, &mut failure) {
@@ -539,22 +625,23 @@ fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
                 message: "internal error in level-zero-cpu while executing commands".into(),
             });
         }
-        if !finished && lock(&s.progress).shutdown {
-            // Destroyed while this job waited: it never completes.
-            return false;
-        }
         if let Some(fence) = job.fence.as_ref().filter(|_| finished) {
             fence.signal(failure.as_ref().map(|f| f.code));
         }
     }
     s.instance.signal.notify(|| {
+        s.device.end_job();
         let mut p = lock(&s.progress);
+        if !finished && p.shutdown {
+            // Destroyed while this job ran: it never completes.
+            return false;
+        }
         p.completed = seq;
         if let Some(f) = failure {
             p.error.get_or_insert(f);
         }
-    });
-    true
+        true
+    })
 }
 
 /// Checks a range for an append: `ZE_RESULT_ERROR_INVALID_NULL_POINTER` for null,

@@ -37,6 +37,9 @@ impl Fence {
         });
     }
 
+    /// Waits for the fence: `Ok` once its submission completed, the submission's error if it
+    /// failed, `ZE_RESULT_ERROR_DEVICE_LOST` once the device is lost and has stopped all its
+    /// work, `ZE_RESULT_NOT_READY` on timeout.
     fn wait(&self, timeout: u64) -> ZeResult {
         let outcome = self.instance.signal.wait(timeout, || {
             let s = *lock(&self.state);
@@ -44,7 +47,7 @@ impl Fence {
                 return Some(s.error.map_or(Ok(()), Err));
             }
             self.device
-                .is_lost()
+                .lost_and_quiescent()
                 .then_some(Err(ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST))
         });
         match outcome {

@@ -1,6 +1,6 @@
-//! The `ZEX_cpu_driver_testing` extension: live-object counts (for leak tests) and residency
-//! read-back, reached like any extension function through
-//! `zeDriverGetExtensionFunctionAddress`.
+//! The `ZEX_cpu_driver_testing` extension: live-object counts (for leak tests), residency
+//! read-back and the sanitizer report (memory misuse the driver caught), reached like any
+//! extension function through `zeDriverGetExtensionFunctionAddress`.
 //!
 //! ```no_run
 //! use level_zero_cpu::testing::*;
@@ -41,14 +41,17 @@ use crate::sync::lock;
 
 /// The extension's name, as `zeDriverGetExtensionProperties` lists it.
 pub const ZEX_CPU_DRIVER_TESTING_EXT_NAME: &CStr = c"ZEX_cpu_driver_testing";
-/// The extension's version (1.0).
-pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 0).0;
+/// The extension's version: 1.1 (1.0 had no sanitizer report).
+pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 1).0;
 /// The name under which `zeDriverGetExtensionFunctionAddress` resolves
 /// [`zex_pfnCpuDriverGetLiveObjects_t`].
 pub const ZEX_CPU_DRIVER_GET_LIVE_OBJECTS_FN: &CStr = c"zexCpuDriverGetLiveObjects";
 /// The name under which `zeDriverGetExtensionFunctionAddress` resolves
 /// [`zex_pfnCpuDeviceGetResidency_t`].
 pub const ZEX_CPU_DEVICE_GET_RESIDENCY_FN: &CStr = c"zexCpuDeviceGetResidency";
+/// The name under which `zeDriverGetExtensionFunctionAddress` resolves
+/// [`zex_pfnCpuDriverGetSanitizerReport_t`] (since version 1.1 of the extension).
+pub const ZEX_CPU_DRIVER_GET_SANITIZER_REPORT_FN: &CStr = c"zexCpuDriverGetSanitizerReport";
 
 /// Objects of one driver instance that are alive: created and not yet destroyed (freed).
 #[repr(C)]
@@ -101,6 +104,31 @@ pub struct zex_cpu_residency_t {
     pub allocated_bytes: u64,
 }
 
+/// Memory misuse that one driver instance caught and stopped, counted since the instance was
+/// created: an oracle for tests and fuzzers (every count of a correct program is zero). The
+/// misuse itself is also reported as the failure of the submission it happened in.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct zex_cpu_sanitizer_report_t {
+    /// Commands refused because memory they use was freed (`zeMemFree`) after they were
+    /// appended and before they ran: on hardware, a use after free. Each refused command
+    /// counts once; it touched nothing.
+    pub freed_memory_accesses: u64,
+    /// Kernel launches stopped because a work-item read or wrote memory the kernel may not
+    /// access (outside every allocation it was given or may reach indirectly, its local memory
+    /// and the module's globals): on hardware, an out-of-bounds access. Each stopped launch
+    /// counts once; the access itself did not happen. (A pointer argument into memory freed
+    /// before the launch ran is caught here too: that memory is no longer the kernel's.)
+    pub kernel_out_of_bounds_accesses: u64,
+}
+
+impl zex_cpu_sanitizer_report_t {
+    /// Whether nothing was caught.
+    pub fn is_clean(&self) -> bool {
+        *self == zex_cpu_sanitizer_report_t::default()
+    }
+}
+
 /// `zexCpuDriverGetLiveObjects(hDriver, pLive)`: fills `*pLive` with the instance's counts.
 pub type zex_pfnCpuDriverGetLiveObjects_t = Option<
     unsafe extern "C" fn(
@@ -116,6 +144,44 @@ pub type zex_pfnCpuDeviceGetResidency_t = Option<
         pResidency: *mut zex_cpu_residency_t,
     ) -> ze_result_t,
 >;
+
+/// `zexCpuDriverGetSanitizerReport(hDriver, pReport)`: fills `*pReport` with the instance's
+/// sanitizer counts.
+pub type zex_pfnCpuDriverGetSanitizerReport_t = Option<
+    unsafe extern "C" fn(
+        hDriver: ze_driver_handle_t,
+        pReport: *mut zex_cpu_sanitizer_report_t,
+    ) -> ze_result_t,
+>;
+
+/// The sanitizer counters of an instance.
+#[derive(Default)]
+pub(crate) struct Sanitizer {
+    freed_memory_accesses: AtomicU64,
+    kernel_out_of_bounds_accesses: AtomicU64,
+}
+
+impl Sanitizer {
+    /// A command found memory it uses freed.
+    pub(crate) fn count_freed_memory_access(&self) {
+        self.freed_memory_accesses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A launch was stopped by an out-of-bounds access.
+    pub(crate) fn count_kernel_out_of_bounds(&self) {
+        self.kernel_out_of_bounds_accesses
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> zex_cpu_sanitizer_report_t {
+        zex_cpu_sanitizer_report_t {
+            freed_memory_accesses: self.freed_memory_accesses.load(Ordering::Relaxed),
+            kernel_out_of_bounds_accesses: self
+                .kernel_out_of_bounds_accesses
+                .load(Ordering::Relaxed),
+        }
+    }
+}
 
 /// The live counters of an instance.
 #[derive(Default)]
@@ -159,7 +225,20 @@ pub fn live_objects(driver: ze_driver_handle_t) -> Option<zex_cpu_live_objects_t
     Some(instance.live.snapshot())
 }
 
+/// The sanitizer report of the instance behind a driver handle of this crate (no extension
+/// lookup needed when the driver is embedded).
+pub fn sanitizer_report(driver: ze_driver_handle_t) -> Option<zex_cpu_sanitizer_report_t> {
+    let instance: &'static Instance = handles::get(driver).ok()?;
+    Some(instance.sanitizer.snapshot())
+}
+
 entry_points! {
+    fn zexCpuDriverGetSanitizerReport(hDriver: ze_driver_handle_t, pReport: *mut zex_cpu_sanitizer_report_t) {
+        let instance: &'static Instance = handles::get(hDriver)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pReport, instance.sanitizer.snapshot()) }
+    }
+
     fn zexCpuDriverGetLiveObjects(hDriver: ze_driver_handle_t, pLive: *mut zex_cpu_live_objects_t) {
         let instance: &'static Instance = handles::get(hDriver)?;
         // SAFETY: the caller's output.

@@ -1,5 +1,5 @@
 //! The embedded CPU driver (cargo feature `cpu`): independent driver instances and the
-//! driver's testing extension.
+//! driver's testing extension (live objects, residency, sanitizer report).
 //!
 //! [`Runtime::cpu`] gives the CPU driver's default instance (configured from
 //! `LEVEL_ZERO_CPU_*` environment variables). [`driver`] creates a further, independent
@@ -27,6 +27,7 @@ use crate::runtime::Runtime;
 
 pub use level_zero_cpu::testing::{
     zex_cpu_live_objects_t as LiveObjects, zex_cpu_residency_t as Residency,
+    zex_cpu_sanitizer_report_t as SanitizerReport,
 };
 pub use level_zero_cpu::{Config, Sysman};
 
@@ -79,6 +80,38 @@ pub fn live_objects(driver: &Driver) -> Result<LiveObjects> {
     Ok(out)
 }
 
+/// The memory misuse a CPU-driver instance caught and stopped since it was created, read with
+/// the `ZEX_cpu_driver_testing` extension (version 1.1 or later): commands that found memory
+/// they use freed before they ran, kernel launches stopped by an access outside the memory
+/// they may use. A test oracle: a correct program leaves it clean.
+///
+/// ```
+/// # fn main() -> Result<(), level_zero::Error> {
+/// let driver = level_zero::cpu::driver(level_zero::cpu::Config::default())?;
+/// let report = level_zero::cpu::sanitizer_report(&driver)?;
+/// assert!(report.is_clean(), "{report:?}");
+/// # Ok(()) }
+/// ```
+pub fn sanitizer_report(driver: &Driver) -> Result<SanitizerReport> {
+    let f = testing_function(driver, testing::ZEX_CPU_DRIVER_GET_SANITIZER_REPORT_FN)?;
+    type ReportFn = unsafe extern "C" fn(
+        level_zero_sys::ze_driver_handle_t,
+        *mut SanitizerReport,
+    ) -> level_zero_sys::ze_result_t;
+    // SAFETY: as for `live_objects`, with `zex_pfnCpuDriverGetSanitizerReport_t`.
+    let f: ReportFn = unsafe { std::mem::transmute(f) };
+    let mut out = SanitizerReport::default();
+    // SAFETY: the driver's own handle and a valid output.
+    let r = unsafe { f(driver.native_handle(), &mut out) };
+    if !r.is_success() {
+        return Err(Error::Call {
+            call: "zexCpuDriverGetSanitizerReport",
+            code: ResultCode(r),
+        });
+    }
+    Ok(out)
+}
+
 /// What the CPU driver recorded about memory residency on `device` (calls to
 /// `zeContextMakeMemoryResident`/`zeContextEvictMemory` that reached it, and what is resident).
 pub fn residency(device: &Device) -> Result<Residency> {
@@ -99,4 +132,116 @@ pub fn residency(device: &Device) -> Result<Residency> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use level_zero_sys::*;
+    use std::ptr::null_mut;
+
+    /// Calls a raw function of the table and asserts its result.
+    macro_rules! call {
+        ($code:ident, $api:expr, $f:ident($($arg:expr),* $(,)?)) => {{
+            // SAFETY: every call of this test passes valid handles and pointers to live
+            // values, as the specification requires.
+            let r = unsafe { $api.$f($($arg),*) };
+            assert_eq!(r.expect(stringify!($f)), ze_result_t::$code, stringify!($f));
+        }};
+    }
+
+    /// A copy whose destination the application frees while the copy waits for an event:
+    /// the driver refuses it, and the wrapper reports it.
+    #[test]
+    fn the_sanitizer_report_counts_a_command_that_found_its_memory_freed() {
+        let driver = driver(Config::default()).unwrap();
+        assert!(sanitizer_report(&driver).unwrap().is_clean());
+        let api = driver.runtime().api();
+        let h = driver.as_raw();
+        let mut device = null_mut();
+        let mut n = 1;
+        call!(ZE_RESULT_SUCCESS, api, zeDeviceGet(h, &mut n, &mut device));
+        let mut ctx = null_mut();
+        call!(
+            ZE_RESULT_SUCCESS,
+            api,
+            zeContextCreate(h, &ze_context_desc_t::default(), &mut ctx)
+        );
+        let mut dst = null_mut();
+        call!(
+            ZE_RESULT_SUCCESS,
+            api,
+            zeMemAllocDevice(ctx, &Default::default(), 4096, 0, device, &mut dst)
+        );
+        let pool_desc = ze_event_pool_desc_t {
+            flags: ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0,
+            count: 1,
+            ..Default::default()
+        };
+        let mut pool = null_mut();
+        call!(
+            ZE_RESULT_SUCCESS,
+            api,
+            zeEventPoolCreate(ctx, &pool_desc, 0, null_mut(), &mut pool)
+        );
+        let mut gate = null_mut();
+        call!(
+            ZE_RESULT_SUCCESS,
+            api,
+            zeEventCreate(pool, &ze_event_desc_t::default(), &mut gate)
+        );
+        let mut queue = null_mut();
+        call!(
+            ZE_RESULT_SUCCESS,
+            api,
+            zeCommandQueueCreate(ctx, device, &Default::default(), &mut queue)
+        );
+        let mut list = null_mut();
+        call!(
+            ZE_RESULT_SUCCESS,
+            api,
+            zeCommandListCreate(ctx, device, &Default::default(), &mut list)
+        );
+        let src = [7u8; 4096];
+        let mut waits = [gate];
+        call!(
+            ZE_RESULT_SUCCESS,
+            api,
+            zeCommandListAppendMemoryCopy(
+                list,
+                dst,
+                src.as_ptr().cast(),
+                4096,
+                null_mut(),
+                1,
+                waits.as_mut_ptr()
+            )
+        );
+        call!(ZE_RESULT_SUCCESS, api, zeCommandListClose(list));
+        call!(
+            ZE_RESULT_SUCCESS,
+            api,
+            zeCommandQueueExecuteCommandLists(queue, 1, &mut list, null_mut())
+        );
+        call!(ZE_RESULT_SUCCESS, api, zeMemFree(ctx, dst));
+        call!(ZE_RESULT_SUCCESS, api, zeEventHostSignal(gate));
+        call!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            api,
+            zeCommandQueueSynchronize(queue, u64::MAX)
+        );
+        assert_eq!(
+            sanitizer_report(&driver).unwrap(),
+            SanitizerReport {
+                freed_memory_accesses: 1,
+                kernel_out_of_bounds_accesses: 0,
+            }
+        );
+        call!(ZE_RESULT_SUCCESS, api, zeCommandListDestroy(list));
+        call!(ZE_RESULT_SUCCESS, api, zeCommandQueueDestroy(queue));
+        call!(ZE_RESULT_SUCCESS, api, zeEventDestroy(gate));
+        call!(ZE_RESULT_SUCCESS, api, zeEventPoolDestroy(pool));
+        call!(ZE_RESULT_SUCCESS, api, zeContextDestroy(ctx));
+        assert!(live_objects(&driver).unwrap().is_empty());
+    }
 }

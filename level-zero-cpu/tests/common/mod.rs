@@ -215,6 +215,22 @@ impl Backend {
         assert!(live.is_empty(), "leaked: {live:?}");
     }
 
+    /// The driver's sanitizer report, through the testing extension.
+    pub fn sanitizer(&self) -> zex_cpu_sanitizer_report_t {
+        let f = self
+            .extension_function(ZEX_CPU_DRIVER_GET_SANITIZER_REPORT_FN)
+            .expect("the testing extension");
+        assert!(!f.is_null());
+        // SAFETY: the address of zexCpuDriverGetSanitizerReport, of this type.
+        let get: zex_pfnCpuDriverGetSanitizerReport_t = unsafe { std::mem::transmute(f) };
+        let mut report = zex_cpu_sanitizer_report_t::default();
+        let driver = self.native(zel_handle_type_t::ZEL_HANDLE_DRIVER, self.driver);
+        // SAFETY: the driver's own handle and a valid output.
+        let r = unsafe { get.unwrap()(driver, &mut report) };
+        assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+        report
+    }
+
     /// A device's residency record, through the testing extension.
     pub fn residency(&self, device: ze_device_handle_t) -> zex_cpu_residency_t {
         let f = self
