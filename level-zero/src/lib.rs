@@ -39,6 +39,14 @@
 //! that may touch the same memory (see [`memory`]). Borrowed host slices are only used by
 //! the copies that wait for completion before returning
 //! ([`ImmediateCommandList::copy_from_slice`], [`ImmediateCommandList::copy_to_slice`]).
+//! What counts as "complete", and what a drop does with work that never completes, is decided
+//! in one place: [`completion`].
+//!
+//! Commands of different lists and queues of a context that use the same buffer run in the
+//! order the host issued them ([`hazard`]: read after write, write after read, write after
+//! write), as a program reads: a copy on one list sees what another list wrote before it,
+//! synchronised or not. Work that stays on one list pays (almost) nothing for it. The
+//! rules, and the tests that pin each one, are listed in `docs/SOUNDNESS.md`.
 //!
 //! # Threads
 //!
