@@ -58,7 +58,7 @@
 
 use std::borrow::Borrow;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use level_zero_sys as sys;
@@ -104,6 +104,11 @@ pub(crate) struct Timeline {
     /// Every command up to this sequence number is seen finished.
     finished: AtomicU64,
     events: Mutex<Events>,
+    /// The owner's life: [`OPEN`], [`CLOSING`] (being dropped: its last wait is under way,
+    /// and nobody may append to it any more), [`DONE`] (its work is finished; the handle may
+    /// be gone) or [`LEAKED`] (dropped with work that may still run; the handle stays).
+    /// Changed under the append lock (lists) or the queue's lock (queues).
+    life: AtomicU8,
     /// Whether `events` holds publications or lent events (changed under its lock; read
     /// without it to skip the lock when there is nothing to do).
     has_events: AtomicBool,
@@ -112,6 +117,31 @@ pub(crate) struct Timeline {
 
 const EVENTS_PER_POOL: u32 = 16;
 
+/// Timeline lives (see [`Timeline::life`]).
+pub(crate) const OPEN: u8 = 0;
+pub(crate) const CLOSING: u8 = 1;
+pub(crate) const DONE: u8 = 2;
+pub(crate) const LEAKED: u8 = 3;
+
+/// What a catch-up found.
+pub(crate) enum CatchUp {
+    /// Wait for this event.
+    Wait(Event),
+    /// Nothing to wait for: the command is seen finished.
+    Finished,
+    /// The owner is being dropped and is waiting for its work: ask again shortly.
+    Retry,
+}
+
+fn backoff(spins: &mut u32) {
+    *spins += 1;
+    if *spins < 64 {
+        std::thread::yield_now();
+    } else {
+        std::thread::sleep(std::time::Duration::from_micros(50));
+    }
+}
+
 impl Timeline {
     pub(crate) fn new(ctx: &Context, publisher: Publisher) -> Arc<Timeline> {
         Arc::new(Timeline {
@@ -119,6 +149,7 @@ impl Timeline {
             appended: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             events: Mutex::new(Events::default()),
+            life: AtomicU8::new(OPEN),
             has_events: AtomicBool::new(false),
             publisher,
         })
@@ -232,54 +263,79 @@ impl Timeline {
         self.finished_through(self.appended.load(Ordering::Acquire), lost);
     }
 
+    /// The owner's life (see [`Timeline::life`]).
+    pub(crate) fn life(&self) -> u8 {
+        self.life.load(Ordering::Acquire)
+    }
+
+    /// Sets the owner's life; under the append lock (lists) or the queue's lock (queues).
+    pub(crate) fn set_life(&self, life: u8) {
+        self.life.store(life, Ordering::Release);
+    }
+
     /// The event to wait for so that command `seq` is done, appending a publication if none
     /// covers it yet; `None` once it is seen finished.
     fn catch_up(self: &Arc<Self>, seq: u64) -> Result<Option<Event>> {
-        // The owner plans a command before appending it; wait until it has appended.
         let mut spins = 0u32;
+        // The owner plans a command before appending it; wait until it has appended.
         while self.appended.load(Ordering::Acquire) < seq {
-            spins += 1;
-            if spins < 64 {
-                std::thread::yield_now();
-            } else {
-                std::thread::sleep(std::time::Duration::from_micros(20));
+            backoff(&mut spins);
+        }
+        loop {
+            let found = match &self.publisher {
+                Publisher::List { handle, append } => {
+                    let _g = lock(append);
+                    self.catch_up_list(handle, seq)?
+                }
+                Publisher::Queue(q) => match q.upgrade() {
+                    Some(q) => q.catch_up(self, seq)?,
+                    None => CatchUp::Finished,
+                },
+            };
+            match found {
+                CatchUp::Wait(e) => return Ok(Some(e)),
+                CatchUp::Finished => return Ok(None),
+                CatchUp::Retry => backoff(&mut spins),
             }
         }
-        match &self.publisher {
-            Publisher::List { handle, append } => {
-                let _g = lock(append);
-                // Under the append lock: a list is destroyed only after its work was seen
-                // finished, and then nothing publishes to it.
-                if self.is_finished(seq) {
-                    return Ok(None);
-                }
-                if let Some(e) = self.publication(seq) {
-                    return Ok(Some(e));
-                }
-                let covered = self.appended.load(Ordering::Acquire);
-                let e = self.publish(covered, |e| {
-                    // SAFETY: a live immediate list (not seen finished, so not destroyed),
-                    // appended to under its append lock; the event lives in the timeline
-                    // until the barrier is seen finished.
-                    unsafe {
-                        ze!(
-                            self.ctx.api(),
-                            zeCommandListAppendBarrier(
-                                handle.0,
-                                e.as_raw(),
-                                0,
-                                std::ptr::null_mut()
-                            )
-                        )
-                    }
-                })?;
-                Ok(Some(e))
-            }
-            Publisher::Queue(q) => match q.upgrade() {
-                Some(q) => q.catch_up(self, seq),
-                None => Ok(None),
-            },
+    }
+
+    /// [`Timeline::catch_up`] for an immediate list, under its append lock.
+    fn catch_up_list(
+        &self,
+        handle: &Handle<sys::_ze_command_list_handle_t>,
+        seq: u64,
+    ) -> Result<CatchUp> {
+        if let Some(found) = self.catch_up_known(seq) {
+            return Ok(found);
         }
+        let covered = self.appended.load(Ordering::Acquire);
+        let e = self.publish(covered, |e| {
+            // SAFETY: a live immediate list: open or leaked (`catch_up_known`), so not
+            // destroyed, and appended to under its append lock; the event lives in the
+            // timeline until the barrier is seen finished.
+            unsafe {
+                ze!(
+                    self.ctx.api(),
+                    zeCommandListAppendBarrier(handle.0, e.as_raw(), 0, std::ptr::null_mut())
+                )
+            }
+        })?;
+        Ok(CatchUp::Wait(e))
+    }
+
+    /// What a catch-up finds without appending anything, under the append lock or the
+    /// queue's lock: `None` when a publication must be appended.
+    pub(crate) fn catch_up_known(&self, seq: u64) -> Option<CatchUp> {
+        if self.is_finished(seq) || self.life() == DONE {
+            return Some(CatchUp::Finished);
+        }
+        if let Some(e) = self.publication(seq) {
+            return Some(CatchUp::Wait(e));
+        }
+        // Being dropped: its last wait covers everything appended so far, and nothing may
+        // be appended after it started.
+        (self.life() == CLOSING).then_some(CatchUp::Retry)
     }
 }
 

@@ -21,7 +21,7 @@ use crate::device::Device;
 use crate::error::{Error, Result, ze};
 use crate::event::{Event, not_ready_is_false, timeout_ns};
 use crate::handle::Handle;
-use crate::hazard::{Issuer, Publisher, Timeline};
+use crate::hazard::{self, Issuer, Publisher, Timeline};
 use crate::memory::{Memory, Registered, Use};
 use crate::properties::QueueGroupFlags;
 use crate::queue::QueueDesc;
@@ -1097,12 +1097,21 @@ impl Recorder for ImmediateCommandList {
 
 impl Drop for ImmediateCommandList {
     fn drop(&mut self) {
-        if !self.core.appended {
-            // Nothing appended since a synchronisation saw the list idle.
-            return;
+        {
+            // From now on no other timeline appends to the list: the wait below covers
+            // everything appended (theirs included).
+            let _appending = self.hazards.timeline.append_lock();
+            self.hazards.timeline.set_life(hazard::CLOSING);
         }
         let limit = self.drop_timeout;
-        if let Err(why) = completion::drop_wait(limit, |t| self.synchronize_timeout(t)) {
+        let waited = completion::drop_wait(limit, |t| self.synchronize_timeout(t));
+        let timeline = self.hazards.timeline.clone();
+        let _appending = timeline.append_lock();
+        if waited.is_ok() {
+            timeline.set_life(hazard::DONE);
+        }
+        if let Err(why) = waited {
+            timeline.set_life(hazard::LEAKED);
             // The work may still run: keep the list, its handle and everything its commands
             // use for good rather than free what the device may touch.
             completion::leak("an immediate command list", &why);

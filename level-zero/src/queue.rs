@@ -15,7 +15,7 @@ use crate::error::{Error, Result, ze};
 use crate::event::Event;
 use crate::event::{not_ready_is_false, timeout_ns};
 use crate::handle::Handle;
-use crate::hazard::{Issuer, Publisher, Timeline};
+use crate::hazard::{self, CatchUp, Issuer, Publisher, Timeline};
 use crate::list::{CommandList, ListState};
 use crate::memory::{Registered, Use};
 use crate::properties::QueueGroupFlags;
@@ -282,17 +282,14 @@ impl QueueShared {
 
     /// The event to wait for so that execution `seq` of this queue is done, executing a
     /// publication when none covers it yet; `None` once it is seen finished.
-    pub(crate) fn catch_up(&self, tl: &Timeline, seq: u64) -> Result<Option<Event>> {
+    pub(crate) fn catch_up(&self, tl: &Timeline, seq: u64) -> Result<CatchUp> {
         let mut f = self.lock();
-        if tl.is_finished(seq) {
-            return Ok(None);
-        }
-        if let Some(e) = tl.publication(seq) {
-            return Ok(Some(e));
+        if let Some(found) = tl.catch_up_known(seq) {
+            return Ok(found);
         }
         let covered = tl.appended();
         tl.publish(covered, |e| self.execute_publication(&mut f, e))
-            .map(Some)
+            .map(CatchUp::Wait)
     }
 
     /// An internal list of this queue's group, empty and open.
@@ -663,15 +660,27 @@ impl CommandQueue {
 
 impl Drop for CommandQueue {
     fn drop(&mut self) {
-        if self.shared.lock().submissions.is_empty() {
-            return;
+        let timeline = &self.shared.timeline;
+        {
+            // From now on no other timeline executes a publication on the queue: the wait
+            // below covers everything submitted.
+            let f = self.shared.lock();
+            timeline.set_life(hazard::CLOSING);
+            if f.submissions.is_empty() {
+                timeline.set_life(hazard::DONE);
+                return;
+            }
         }
         let limit = self.drop_timeout;
-        if let Err(why) = completion::drop_wait(limit, |t| self.synchronize_timeout(t)) {
-            // Keep the queue and everything its executions use for good rather than free
-            // what the device may touch.
-            completion::leak("a command queue", &why);
-            std::mem::forget(self.shared.clone());
+        match completion::drop_wait(limit, |t| self.synchronize_timeout(t)) {
+            Ok(()) => self.shared.timeline.set_life(hazard::DONE),
+            Err(why) => {
+                // Keep the queue and everything its executions use for good rather than
+                // free what the device may touch.
+                completion::leak("a command queue", &why);
+                self.shared.timeline.set_life(hazard::LEAKED);
+                std::mem::forget(self.shared.clone());
+            }
         }
     }
 }
