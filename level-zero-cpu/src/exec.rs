@@ -628,8 +628,27 @@ fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
         if let Some(fence) = job.fence.as_ref().filter(|_| finished) {
             fence.signal(failure.as_ref().map(|f| f.code));
         }
+    } else {
+        finished = false;
     }
-    s.instance.signal.notify(|| {
+    let abandoned = !finished && s.device.is_lost();
+    if abandoned {
+        // The commands that did not run will never signal their events: they are signalled
+        // with the loss once no command of the device touches memory any more.
+        let mut pending = lock(&s.device.state().abandoned_signals);
+        for c in job.lists.iter().flat_map(|l| l.iter()) {
+            let op_signal = match &c.op {
+                Op::Signal(e) => Some(e),
+                _ => None,
+            };
+            for e in c.signal.iter().chain(op_signal) {
+                if !e.is_signaled() {
+                    pending.push(e.clone());
+                }
+            }
+        }
+    }
+    let go_on = s.instance.signal.notify(|| {
         s.device.end_job();
         let mut p = lock(&s.progress);
         if !finished && p.shutdown {
@@ -641,7 +660,29 @@ fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
             p.error.get_or_insert(f);
         }
         true
-    })
+    });
+    if s.device.is_lost() {
+        signal_abandoned(s.instance, s.device);
+    }
+    go_on
+}
+
+/// Once a lost device is quiescent, signals the events its abandoned commands would have
+/// signalled, with `ZE_RESULT_ERROR_DEVICE_LOST` (the last job to end does it; taking the list
+/// makes it happen once per event).
+fn signal_abandoned(instance: &Instance, device: DeviceRef) {
+    let quiescent = instance
+        .signal
+        .wait(0, || device.lost_and_quiescent().then_some(()))
+        .is_some();
+    if !quiescent {
+        return;
+    }
+    let events = std::mem::take(&mut *lock(&device.state().abandoned_signals));
+    let t = now_ns();
+    for e in events {
+        e.signal(Some(ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST), (t, t));
+    }
 }
 
 /// Checks a range for an append: `ZE_RESULT_ERROR_INVALID_NULL_POINTER` for null,

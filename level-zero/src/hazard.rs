@@ -40,18 +40,39 @@
 //! command before it, so for each hand-off the waiting command waits for at most one event
 //! per timeline.
 //!
+//! Synchronous timelines (`QueueMode::Synchronous`: an append or execution returns only once
+//! it completed) publish every command that uses memory, with an event registered before the
+//! append: another timeline must never have to wait for such an owner to return.
+//!
 //! A mark is *finished* once its timeline has seen the command complete (a synchronisation,
-//! or the fence of a queue execution); finished marks need no wait, and publication events
-//! return to the timeline's free events once nothing else holds them.
+//! or the fence of a queue execution); finished marks need no wait. A publication is retired
+//! (its event reset for reuse once nothing else holds it) only when the synchronisation that
+//! saw it complete started after its barrier was appended.
+//!
+//! # Failures
+//!
+//! - A command that could not be appended keeps its marks (they may already hide older marks
+//!   from other timelines); the events it would have waited for are kept by its timeline as
+//!   *abandoned waits*, which every later user of the timeline's marks waits for too, until
+//!   they are signalled. Nothing blocks.
+//! - A catch-up whose append fails with `ZE_RESULT_ERROR_DEVICE_LOST` waits for the other
+//!   timeline to stop (its host synchronisation reports the loss only once its work stopped),
+//!   then has nothing to wait for.
+//! - A lost device never signals what its unrun commands would have; the driver signals them
+//!   with the loss once the device stopped (the CPU driver does), and a timeline whose loss
+//!   was seen signals its publications from the host.
 //!
 //! # Locks
 //!
 //! Allocation marks are locked together, in address order, while a command is planned (so
 //! two timelines planning at once see each other in one order); the timelines' event state is
-//! a leaf lock. Catch-ups happen after the allocation locks are released: they wait until the
-//! other timeline's owner has appended the command (it is between planning and appending for
-//! a moment at most), then take that timeline's append lock. No thread holds one of those
-//! while waiting for another.
+//! a leaf lock. Catch-ups happen after the allocation locks are released and before the owner
+//! takes its own append lock (lists) or submission lock (queues): they wait until the other
+//! timeline's owner has appended the command (it is between planning and appending for a
+//! moment at most, never blocked on device work: synchronous timelines are published before
+//! they append), then take that timeline's lock. No thread holds one of those while waiting
+//! for another. A queue's bookkeeping lock is never held across a Level Zero call that may
+//! block on device work.
 //!
 //! The switch: [`Context::disable_hazard_tracking`](crate::Context::disable_hazard_tracking)
 //! (unsafe: the caller then orders conflicting uses across lists and queues itself).
@@ -85,33 +106,42 @@ pub(crate) enum Publisher {
     Queue(Weak<QueueShared>),
 }
 
-/// A timeline's events: the publications not yet seen finished, and events for reuse.
+/// A timeline's events.
 #[derive(Default)]
 struct Events {
     /// `(covered, event)`: the event is signalled once every command up to `covered` is
-    /// done. Ascending.
+    /// done. In the order the publishing barriers were appended (so `covered` ascends).
     published: VecDeque<(u64, Event)>,
+    /// Publications made so far: the front of `published` is number
+    /// `total - published.len()`.
+    total: u64,
     free: Vec<Event>,
-    /// Finished publications something else (a waiting command) still holds.
+    /// Retired publications something else (a waiting command) still holds.
     lent: Vec<Event>,
+    /// What commands that could not be appended would have waited for.
+    abandoned: Vec<Event>,
 }
 
 /// One timeline, shared with the marks that refer to it.
 pub(crate) struct Timeline {
     ctx: Context,
+    /// An append (or execution) returns only once it completed.
+    synchronous: bool,
     /// Every command up to this sequence number has been appended (or given up).
     appended: AtomicU64,
     /// Every command up to this sequence number is seen finished.
     finished: AtomicU64,
     events: Mutex<Events>,
+    /// Whether `events` holds anything but free events (changed under its lock; read without
+    /// it to skip the lock when there is nothing to do).
+    has_events: AtomicBool,
+    /// Whether `events.abandoned` is not empty (likewise).
+    has_abandoned: AtomicBool,
     /// The owner's life: [`OPEN`], [`CLOSING`] (being dropped: its last wait is under way,
     /// and nobody may append to it any more), [`DONE`] (its work is finished; the handle may
     /// be gone) or [`LEAKED`] (dropped with work that may still run; the handle stays).
-    /// Changed under the append lock (lists) or the queue's lock (queues).
+    /// Changed under the append lock (lists) or the submission lock (queues).
     life: AtomicU8,
-    /// Whether `events` holds publications or lent events (changed under its lock; read
-    /// without it to skip the lock when there is nothing to do).
-    has_events: AtomicBool,
     pub(crate) publisher: Publisher,
 }
 
@@ -127,7 +157,7 @@ pub(crate) const LEAKED: u8 = 3;
 pub(crate) enum CatchUp {
     /// Wait for this event.
     Wait(Event),
-    /// Nothing to wait for: the command is seen finished.
+    /// Nothing to wait for: the command is seen finished (or its device stopped).
     Finished,
     /// The owner is being dropped and is waiting for its work: ask again shortly.
     Retry,
@@ -142,15 +172,23 @@ fn backoff(spins: &mut u32) {
     }
 }
 
+fn push_unique(into: &mut Vec<Event>, e: Event) {
+    if !into.iter().any(|w| w.as_raw() == e.as_raw()) {
+        into.push(e);
+    }
+}
+
 impl Timeline {
-    pub(crate) fn new(ctx: &Context, publisher: Publisher) -> Arc<Timeline> {
+    pub(crate) fn new(ctx: &Context, synchronous: bool, publisher: Publisher) -> Arc<Timeline> {
         Arc::new(Timeline {
             ctx: ctx.clone(),
+            synchronous,
             appended: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             events: Mutex::new(Events::default()),
-            life: AtomicU8::new(OPEN),
             has_events: AtomicBool::new(false),
+            has_abandoned: AtomicBool::new(false),
+            life: AtomicU8::new(OPEN),
             publisher,
         })
     }
@@ -164,12 +202,29 @@ impl Timeline {
         self.appended.load(Ordering::Acquire)
     }
 
-    /// The lock serialising appends to an immediate list (a no-op guard for queues).
+    /// The number of publications made so far: a synchronisation that starts now covers
+    /// the publications below it.
+    pub(crate) fn stamp(&self) -> u64 {
+        lock(&self.events).total
+    }
+
+    /// The lock serialising appends to an immediate list (none for queues, whose
+    /// submissions have their own lock).
     pub(crate) fn append_lock(&self) -> Option<MutexGuard<'_, ()>> {
         match &self.publisher {
             Publisher::List { append, .. } => Some(lock(append)),
             Publisher::Queue(_) => None,
         }
+    }
+
+    /// The owner's life (see [`Timeline::life`]).
+    pub(crate) fn life(&self) -> u8 {
+        self.life.load(Ordering::Acquire)
+    }
+
+    /// Sets the owner's life; under the append lock (lists) or submission lock (queues).
+    pub(crate) fn set_life(&self, life: u8) {
+        self.life.store(life, Ordering::Release);
     }
 
     /// A published event covering command `seq`, if there is one.
@@ -205,12 +260,14 @@ impl Timeline {
         lock(&self.events).free.push(e);
     }
 
-    /// Records that `e` is signalled once every command up to `covered` is done (its barrier
-    /// was appended).
-    fn published(&self, covered: u64, e: &Event) {
+    /// Records that `e` is signalled once every command up to `covered` is done; returns the
+    /// publication's number.
+    fn record(&self, covered: u64, e: &Event) -> u64 {
         let mut ev = lock(&self.events);
         ev.published.push_back((covered, e.clone()));
+        ev.total += 1;
         self.has_events.store(true, Ordering::Release);
+        ev.total - 1
     }
 
     /// Takes an event, appends the barrier that signals it with `append`, and records the
@@ -223,7 +280,7 @@ impl Timeline {
         let e = self.take_event()?;
         match append(&e) {
             Ok(()) => {
-                self.published(covered, &e);
+                self.record(covered, &e);
                 Ok(e)
             }
             Err(err) => {
@@ -233,49 +290,78 @@ impl Timeline {
         }
     }
 
-    /// Every command up to `seq` is seen finished (`lost`: its device was lost, so what was
-    /// published is never signalled by it: the host signals it, for commands of other
-    /// devices that wait for it).
-    pub(crate) fn finished_through(&self, seq: u64, lost: bool) {
+    /// Every command up to `seq` is seen finished, and so are the publications numbered
+    /// below `stamp` (their barriers were appended before the synchronisation that saw the
+    /// commands finish).
+    pub(crate) fn finished_through(&self, seq: u64, stamp: u64) {
+        self.finished.fetch_max(seq, Ordering::AcqRel);
         if !self.has_events.load(Ordering::Acquire) {
-            // Nothing published or lent: the common case of work that stayed on one list.
-            self.finished.fetch_max(seq, Ordering::AcqRel);
+            // Nothing published, lent or abandoned: the common case of work that stayed on
+            // one list.
             return;
         }
         let mut ev = lock(&self.events);
-        self.finished.fetch_max(seq, Ordering::AcqRel);
-        while ev.published.front().is_some_and(|(c, _)| *c <= seq) {
+        loop {
+            let index = ev.total - ev.published.len() as u64;
+            match ev.published.front() {
+                Some((covered, _)) if *covered <= seq && index < stamp => {}
+                _ => break,
+            }
             let (_, e) = ev.published.pop_front().expect("checked");
-            if lost && let Err(err) = e.host_signal() {
-                log::error!("level-zero: signalling an event of a lost device failed: {err}");
+            // Everything it covers is finished (or stopped, its device lost): signalled by
+            // its barrier already, unless the device was lost or the barrier could not be
+            // appended; signalling it again is harmless, and lets waiters on other devices go
+            // on in those cases.
+            if let Err(err) = e.host_signal() {
+                log::error!("level-zero: signalling a finished hazard publication failed: {err}");
             }
             ev.lent.push(e);
         }
         reclaim(&mut ev);
+        prune_abandoned(&mut ev);
+        self.has_abandoned
+            .store(!ev.abandoned.is_empty(), Ordering::Release);
         self.has_events.store(
-            !ev.published.is_empty() || !ev.lent.is_empty(),
+            !ev.published.is_empty() || !ev.lent.is_empty() || !ev.abandoned.is_empty(),
             Ordering::Release,
         );
     }
 
-    /// Every command appended so far is seen finished.
-    pub(crate) fn finished_all(&self, lost: bool) {
-        self.finished_through(self.appended.load(Ordering::Acquire), lost);
+    /// Adds the waits of commands that could not be appended (still unsignalled).
+    fn abandoned_waits(&self, into: &mut Vec<Event>) {
+        if !self.has_abandoned.load(Ordering::Acquire) {
+            return;
+        }
+        let mut ev = lock(&self.events);
+        prune_abandoned(&mut ev);
+        self.has_abandoned
+            .store(!ev.abandoned.is_empty(), Ordering::Release);
+        for e in &ev.abandoned {
+            push_unique(into, e.clone());
+        }
     }
 
-    /// The owner's life (see [`Timeline::life`]).
-    pub(crate) fn life(&self) -> u8 {
-        self.life.load(Ordering::Acquire)
-    }
-
-    /// Sets the owner's life; under the append lock (lists) or the queue's lock (queues).
-    pub(crate) fn set_life(&self, life: u8) {
-        self.life.store(life, Ordering::Release);
+    /// Keeps what a command that could not be appended would have waited for.
+    fn abandon(&self, waits: Vec<Event>) {
+        if waits.is_empty() {
+            return;
+        }
+        let mut ev = lock(&self.events);
+        for e in waits {
+            push_unique(&mut ev.abandoned, e);
+        }
+        self.has_abandoned.store(true, Ordering::Release);
+        self.has_events.store(true, Ordering::Release);
     }
 
     /// The event to wait for so that command `seq` is done, appending a publication if none
     /// covers it yet; `None` once it is seen finished.
     fn catch_up(self: &Arc<Self>, seq: u64) -> Result<Option<Event>> {
+        // A synchronous timeline published the command before appending it: no need to
+        // wait for its owner (who may be blocked until the command completes).
+        if let Some(e) = self.publication(seq) {
+            return Ok(Some(e));
+        }
         let mut spins = 0u32;
         // The owner plans a command before appending it; wait until it has appended.
         while self.appended.load(Ordering::Acquire) < seq {
@@ -310,7 +396,7 @@ impl Timeline {
             return Ok(found);
         }
         let covered = self.appended.load(Ordering::Acquire);
-        let e = self.publish(covered, |e| {
+        let r = self.publish(covered, |e| {
             // SAFETY: a live immediate list: open or leaked (`catch_up_known`), so not
             // destroyed, and appended to under its append lock; the event lives in the
             // timeline until the barrier is seen finished.
@@ -320,12 +406,40 @@ impl Timeline {
                     zeCommandListAppendBarrier(handle.0, e.as_raw(), 0, std::ptr::null_mut())
                 )
             }
-        })?;
-        Ok(CatchUp::Wait(e))
+        });
+        match r {
+            Ok(e) => Ok(CatchUp::Wait(e)),
+            Err(e) if e.is_device_lost() => {
+                // The list's device is lost, but a command of it may still be running: its
+                // synchronisation reports the loss only once the device stopped. (The owner
+                // may synchronise at the same time: the specification allows it.)
+                // SAFETY: a live immediate list, as above.
+                let r = unsafe {
+                    ze!(
+                        self.ctx.api(),
+                        zeCommandListHostSynchronize(handle.0, u64::MAX)
+                    )
+                };
+                match r {
+                    Ok(()) => Ok(CatchUp::Finished),
+                    Err(e) if e.is_device_lost() => Ok(CatchUp::Finished),
+                    Err(crate::Error::MissingFunction(_)) => {
+                        // A loader without it (before API 1.6): the loss is all there is to
+                        // go on.
+                        log::warn!(
+                            "level-zero: a list's device is lost and the loader cannot wait for it to stop; taking its work as stopped"
+                        );
+                        Ok(CatchUp::Finished)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// What a catch-up finds without appending anything, under the append lock or the
-    /// queue's lock: `None` when a publication must be appended.
+    /// submission lock: `None` when a publication must be appended.
     pub(crate) fn catch_up_known(&self, seq: u64) -> Option<CatchUp> {
         if self.is_finished(seq) || self.life() == DONE {
             return Some(CatchUp::Finished);
@@ -339,7 +453,7 @@ impl Timeline {
     }
 }
 
-/// Resets finished publications nothing holds any more, for reuse.
+/// Resets retired publications nothing holds any more, for reuse.
 fn reclaim(ev: &mut Events) {
     let mut i = 0;
     while i < ev.lent.len() {
@@ -356,6 +470,12 @@ fn reclaim(ev: &mut Events) {
     }
 }
 
+/// Forgets abandoned waits that are signalled (or whose device is lost).
+fn prune_abandoned(ev: &mut Events) {
+    ev.abandoned
+        .retain(|e| matches!(e.is_signaled(), Ok(false)));
+}
+
 /// A use of an allocation by command `seq` of `timeline`.
 #[derive(Clone)]
 struct Mark {
@@ -364,8 +484,10 @@ struct Mark {
 }
 
 impl Mark {
+    /// Whether nothing needs to wait for the mark: its command is seen finished and its
+    /// timeline has no abandoned waits (which later users must wait for too).
     fn is_finished(&self) -> bool {
-        self.timeline.is_finished(self.seq)
+        self.timeline.is_finished(self.seq) && !self.timeline.has_abandoned.load(Ordering::Acquire)
     }
 
     fn on(&self, timeline: &Arc<Timeline>) -> bool {
@@ -391,13 +513,12 @@ struct Needs {
 
 impl Needs {
     fn add(&mut self, m: &Mark) {
-        if m.is_finished() {
+        m.timeline.abandoned_waits(&mut self.events);
+        if m.timeline.is_finished(m.seq) {
             return;
         }
         if let Some(e) = m.timeline.publication(m.seq) {
-            if !self.events.iter().any(|w| w.as_raw() == e.as_raw()) {
-                self.events.push(e);
-            }
+            push_unique(&mut self.events, e);
             return;
         }
         match self.catch_up.iter_mut().find(|c| c.on(&m.timeline)) {
@@ -470,6 +591,9 @@ pub(crate) struct Issued<'a> {
     /// Whether a publication must precede the command (rule 2): the caller appends it with
     /// [`Issued::publish_before`].
     pub(crate) publish: bool,
+    /// On a synchronous timeline: the event the command signals (or a barrier right after
+    /// it), already published.
+    pub(crate) signal: Option<Event>,
 }
 
 impl<'a> Issued<'a> {
@@ -486,28 +610,28 @@ impl<'a> Issued<'a> {
         append: impl FnOnce(&Event) -> Result<()>,
     ) -> Result<()> {
         let covered = self.seq - 1;
-        match self.timeline.publish(covered, append) {
-            Ok(_) => {
-                *self.last_published = covered;
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
+        self.timeline.publish(covered, append)?;
+        *self.last_published = covered;
+        Ok(())
     }
-}
 
-impl Issued<'_> {
     /// The command could not be appended. Its marks stay (they may already hide older ones
-    /// from other timelines), so it must still happen after what it had to wait for: the
-    /// host waits for those events, and the command is then an empty step of its timeline.
-    pub(crate) fn abandon(self) {
-        for e in &self.waits {
-            if let Err(err) = e.host_synchronize() {
-                log::error!(
-                    "level-zero: waiting for the hazards of a command that failed to append: {err}"
-                );
-            }
+    /// from other timelines), so later users of the timeline's marks must still wait for
+    /// what it would have waited for: its timeline keeps those events (see the module
+    /// documentation). Its pre-published event, if any, is signalled once they are:
+    /// `signal_when` appends a barrier waiting for them and signalling it, or, failing that,
+    /// the host signals it.
+    pub(crate) fn abandon(mut self, signal_when: impl FnOnce(&Event, &[Event]) -> Result<()>) {
+        let waits = std::mem::take(&mut self.waits);
+        if let Some(e) = self.signal.take()
+            && signal_when(&e, &waits).is_err()
+            && let Err(err) = e.host_signal()
+        {
+            log::error!(
+                "level-zero: signalling the event of a command that failed to append: {err}"
+            );
         }
+        self.timeline.abandon(waits);
     }
 }
 
@@ -529,6 +653,11 @@ pub(crate) struct Issuer {
 }
 
 impl Issuer {
+    /// The last sequence number handed out.
+    pub(crate) fn last(&self) -> u64 {
+        self.last
+    }
+
     pub(crate) fn new(timeline: Arc<Timeline>) -> Issuer {
         Issuer {
             timeline,
@@ -540,9 +669,9 @@ impl Issuer {
 
     /// Issues the next command, which uses `uses` and waits for events of the caller's when
     /// `user_waits`: plans its hazards (records its marks, finds what it must wait for,
-    /// appending publications to other timelines where needed), and decides whether a
-    /// publication must precede it. The caller appends it (with the append lock), then
-    /// drops the result.
+    /// appending publications to other timelines where needed), and decides what it
+    /// publishes. The caller appends it (with the append or submission lock), then drops
+    /// the result (or [`abandon`](Issued::abandon)s it).
     pub(crate) fn issue<U: Borrow<Use>>(
         &mut self,
         uses: &[U],
@@ -552,29 +681,40 @@ impl Issuer {
         let seq = self.last;
         let earlier_mark = self.last_mark;
         let mut waits = Vec::new();
-        if !uses.is_empty() && self.timeline.ctx.hazard_tracking() {
+        let tracked = !uses.is_empty() && self.timeline.ctx.hazard_tracking();
+        if tracked {
             let mut needs = Needs::default();
             plan(&self.timeline, seq, uses, &mut needs);
             self.last_mark = seq;
             waits = needs.events;
             for m in needs.catch_up {
                 match m.timeline.catch_up(m.seq) {
-                    Ok(Some(e)) => {
-                        if !waits.iter().any(|w| w.as_raw() == e.as_raw()) {
-                            waits.push(e);
-                        }
-                    }
+                    Ok(Some(e)) => push_unique(&mut waits, e),
                     Ok(None) => {}
-                    // The other timeline's device is lost: its work stopped (see
-                    // `crate::completion`), there is nothing to wait for.
-                    Err(e) if e.is_device_lost() => {}
                     Err(e) => {
-                        // Given up: nothing waits for this command.
+                        // Given up before anything was appended: keep what it had to wait
+                        // for, as for any command that fails to append.
+                        self.timeline.abandon(waits);
                         self.timeline.appended.fetch_max(seq, Ordering::AcqRel);
                         return Err(e);
                     }
                 }
             }
+        }
+        let mut signal = None;
+        if tracked && self.timeline.synchronous {
+            // Published before the append, which returns only once the command completed.
+            let e = match self.timeline.take_event() {
+                Ok(e) => e,
+                Err(e) => {
+                    self.timeline.abandon(waits);
+                    self.timeline.appended.fetch_max(seq, Ordering::AcqRel);
+                    return Err(e);
+                }
+            };
+            self.timeline.record(seq, &e);
+            self.last_published = seq;
+            signal = Some(e);
         }
         // Rule 2: a command that waits is preceded by a publication of the commands before
         // it that recorded marks and are not covered yet.
@@ -585,6 +725,7 @@ impl Issuer {
             seq,
             waits,
             publish,
+            signal,
         })
     }
 }

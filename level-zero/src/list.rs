@@ -666,6 +666,14 @@ impl Recorder for CommandList {
     }
 }
 
+/// What a synchronisation of an immediate list covers: the list's commands up to `through`,
+/// and its hazard publications numbered below `stamp` (see [`crate::hazard`]).
+#[derive(Clone, Copy, Debug, Default)]
+struct SyncPoint {
+    through: u64,
+    stamp: u64,
+}
+
 /// An immediate command list: each command is submitted as it is appended, and runs in
 /// order. [`synchronize`](Self::synchronize) waits for all of them.
 ///
@@ -698,8 +706,8 @@ pub struct ImmediateCommandList {
     pending_keep: Vec<Keep>,
     /// For loaders without `zeCommandListHostSynchronize` (before API 1.6 support, such as
     /// Debian's 1.8.12): an event the list signals, and the host waits on, to synchronise;
-    /// `true` while a signal of it is appended but not yet seen.
-    sync_event: Option<(Event, bool)>,
+    /// with what the barrier signalling it covers while it is appended but not yet seen.
+    sync_event: Option<(Event, Option<SyncPoint>)>,
     /// For the same loaders: what the kernel launches since the last synchronisation signal
     /// (the caller's event if host-visible, or one of the list's own, marked `true`), whose
     /// outcome the synchronisation reports. A failed kernel is reported only to the events of
@@ -730,6 +738,7 @@ impl ImmediateCommandList {
         Ok(ImmediateCommandList {
             hazards: Issuer::new(Timeline::new(
                 ctx,
+                desc.mode == crate::queue::QueueMode::Synchronous,
                 Publisher::List {
                     handle: core.handle,
                     append: std::sync::Mutex::new(()),
@@ -774,21 +783,37 @@ impl ImmediateCommandList {
     /// Waits at most `timeout` (forever for `None`): `true` when everything completed (what
     /// the commands kept alive is then released), `false` when the time ran out.
     pub fn synchronize_timeout(&mut self, timeout: Option<Duration>) -> Result<bool> {
-        let done = if self.core.api().zeCommandListHostSynchronize.is_some() {
+        let (done, point) = if self.core.api().zeCommandListHostSynchronize.is_some() {
+            // What the wait covers: everything appended before it starts.
+            let point = self.sync_point();
             // SAFETY: valid handle.
             let r = unsafe {
                 self.core
                     .api()
                     .zeCommandListHostSynchronize(self.core.raw(), timeout_ns(timeout))
             };
-            not_ready_is_false("zeCommandListHostSynchronize", r)
+            (not_ready_is_false("zeCommandListHostSynchronize", r), point)
         } else {
             self.synchronize_by_event(timeout)
         };
         if completion::classify(&done) == Waited::Finished {
-            self.release(done.is_err());
+            // A lost device stopped everything appended so far.
+            let point = if done.is_err() {
+                self.sync_point()
+            } else {
+                point
+            };
+            self.release(point);
         }
         done
+    }
+
+    /// What a synchronisation starting now covers.
+    fn sync_point(&self) -> SyncPoint {
+        SyncPoint {
+            through: self.hazards.last(),
+            stamp: self.hazards.timeline.stamp(),
+        }
     }
 
     /// How long dropping the list waits for its work before leaking it (see
@@ -801,41 +826,58 @@ impl ImmediateCommandList {
     /// Synchronisation where the loader lacks `zeCommandListHostSynchronize`: the list
     /// signals an event after everything appended so far (it runs in order), and the host
     /// waits for the event.
-    fn synchronize_by_event(&mut self, timeout: Option<Duration>) -> Result<bool> {
+    fn synchronize_by_event(&mut self, timeout: Option<Duration>) -> (Result<bool>, SyncPoint) {
+        let none = SyncPoint::default();
         if self.sync_event.is_none() {
-            let pool = crate::event::EventPool::for_devices(
+            let event = crate::event::EventPool::for_devices(
                 &self.core.ctx,
                 1,
                 crate::event::EventPoolFlags::HOST_VISIBLE,
                 std::slice::from_ref(&self.core.device),
-            )?;
-            self.sync_event = Some((pool.event(0)?, false));
+            )
+            .and_then(|pool| pool.event(0));
+            match event {
+                Ok(e) => self.sync_event = Some((e, None)),
+                Err(e) => return (Err(e), none),
+            }
         }
-        let (event, pending) = self.sync_event.as_mut().expect("created above");
-        if !*pending {
-            // A barrier that signals: the event is signalled once everything before it
-            // completed, whatever the list's ordering.
-            let _appending = self.hazards.timeline.append_lock();
-            // SAFETY: valid list and event handles; the event lives in the list.
-            unsafe {
-                ze!(
-                    self.core.api(),
-                    zeCommandListAppendBarrier(
-                        self.core.raw(),
-                        event.as_raw(),
-                        0,
-                        std::ptr::null_mut()
+        let point = match self.sync_event.as_ref().and_then(|(_, p)| *p) {
+            Some(p) => p,
+            None => {
+                // A barrier that signals: the event is signalled once everything before it
+                // completed, whatever the list's ordering.
+                let _appending = self.hazards.timeline.append_lock();
+                let point = self.sync_point();
+                let (event, _) = self.sync_event.as_ref().expect("created above");
+                // SAFETY: valid list and event handles; the event lives in the list.
+                let r = unsafe {
+                    ze!(
+                        self.core.api(),
+                        zeCommandListAppendBarrier(
+                            self.core.raw(),
+                            event.as_raw(),
+                            0,
+                            std::ptr::null_mut()
+                        )
                     )
-                )?
-            };
-            *pending = true;
+                };
+                if let Err(e) = r {
+                    return (Err(e), none);
+                }
+                self.sync_event.as_mut().expect("created above").1 = Some(point);
+                point
+            }
+        };
+        let (event, _) = self.sync_event.as_ref().expect("created above");
+        match event.host_synchronize_timeout(timeout) {
+            Ok(true) => {}
+            other => return (other, point),
         }
-        if !event.host_synchronize_timeout(timeout)? {
-            return Ok(false);
+        if let Err(e) = event.host_reset() {
+            return (Err(e), none);
         }
-        *pending = false;
-        event.host_reset()?;
-        self.launch_outcome()
+        self.sync_event.as_mut().expect("created above").1 = None;
+        (self.launch_outcome(), point)
     }
 
     /// Whether synchronisation goes through [`Self::synchronize_by_event`].
@@ -864,10 +906,12 @@ impl ImmediateCommandList {
 
     /// Everything appended so far finished (or its device was lost): releases what the
     /// commands kept alive.
-    fn release(&mut self, lost: bool) {
+    fn release(&mut self, point: SyncPoint) {
         self.pending.clear();
         self.pending_keep.clear();
-        self.hazards.timeline.finished_all(lost);
+        self.hazards
+            .timeline
+            .finished_through(point.through, point.stamp);
         // Everything appended so far has completed: the next command needs no barrier.
         self.core.appended = false;
     }
@@ -1016,6 +1060,13 @@ impl Recorder for ImmediateCommandList {
         } else {
             None
         };
+        if let Some((_, Some(_))) = &self.sync_event {
+            // A synchronisation barrier is pending: it does not cover this command, so it
+            // cannot be waited for to release it. Keep its event until a later
+            // synchronisation (which covers it) and use a new one next time.
+            let (e, _) = self.sync_event.take().expect("matched");
+            self.pending_keep.push(Arc::new(e));
+        }
         // The command starts running as soon as it is appended: register it first.
         let before = self.pending.len();
         if let Err(e) = self.pending.add(cmd.call, cmd.uses) {
@@ -1033,14 +1084,36 @@ impl Recorder for ImmediateCommandList {
                 return Err(e);
             }
         };
+        // The signal slot: the caller's event; else a synchronous list's published event;
+        // else the list's own launch event. A published event that does not get the slot is
+        // signalled by a barrier right after the command.
+        let slot = cmd.signal.or(issued.signal.as_ref()).or(own.as_ref());
+        let after = issued
+            .signal
+            .as_ref()
+            .filter(|_| cmd.signal.is_some())
+            .cloned();
         let mut sync = SyncArgs {
-            signal: cmd
-                .signal
-                .or(own.as_ref())
-                .map_or(std::ptr::null_mut(), Event::as_raw),
+            signal: slot.map_or(std::ptr::null_mut(), Event::as_raw),
             waits: event_handles(cmd.waits),
         };
         sync.waits.extend(issued.waits.iter().map(Event::as_raw));
+        let barrier = |core: &ListCore, signal: &Event, waits: &[Event]| {
+            let mut w: Vec<_> = waits.iter().map(Event::as_raw).collect();
+            let pw = if w.is_empty() {
+                std::ptr::null_mut()
+            } else {
+                w.as_mut_ptr()
+            };
+            // SAFETY: valid list and event handles, kept alive by the list (its timeline and
+            // pending keep-alives) until the barrier is seen finished.
+            unsafe {
+                ze!(
+                    core.api(),
+                    zeCommandListAppendBarrier(core.raw(), signal.as_raw(), w.len() as u32, pw)
+                )
+            }
+        };
         let appended = {
             let _appending = issued.timeline().append_lock();
             let core = &mut self.core;
@@ -1067,10 +1140,36 @@ impl Recorder for ImmediateCommandList {
             } else {
                 core.order(false)
             };
-            ordered.and_then(|()| append(core, &mut sync))
+            let done = ordered.and_then(|()| append(core, &mut sync));
+            if let (Ok(()), Some(e)) = (&done, &after)
+                && let Err(err) = barrier(core, e, &[])
+            {
+                // The command runs but its published event has no barrier: one that
+                // waits for the command's own signal (the caller's event) does it.
+                log::error!(
+                    "level-zero: {}: appending the barrier that publishes the command failed ({err}); retrying after its signal",
+                    cmd.call
+                );
+                let user = cmd
+                    .signal
+                    .cloned()
+                    .expect("`after` needs the caller's signal");
+                if let Err(err) = barrier(core, e, std::slice::from_ref(&user)) {
+                    // Signalling it from the host now could let other lists overtake
+                    // the command: the synchronisation that sees the command finished
+                    // (or its device lost) signals it.
+                    log::error!(
+                        "level-zero: {}: the published event of the command has no barrier ({err})",
+                        cmd.call
+                    );
+                }
+            }
+            done
         };
         if appended.is_err() {
-            issued.abandon();
+            let _appending = issued.timeline().append_lock();
+            let core = &self.core;
+            issued.abandon(|e, waits| barrier(core, e, waits));
         } else if !issued.waits.is_empty() {
             let waits = std::mem::take(&mut issued.waits);
             self.pending_keep.push(Arc::new(waits));

@@ -134,19 +134,24 @@ enum SubmissionFence {
 /// One `zeCommandQueueExecuteCommandLists` call: what it keeps alive until its fence says
 /// it completed.
 struct Submission {
+    /// Submissions are numbered in the order they were made.
+    id: u64,
     fence: SubmissionFence,
-    /// Its sequence number on the queue's hazard timeline (0: it used no memory, or hazard
-    /// tracking was off).
+    /// Its sequence number on the queue's hazard timeline (0: an internal publication).
     seq: u64,
+    /// The number of the first hazard publication it may carry: publications numbered below
+    /// it were made by earlier submissions.
+    pubs_from: u64,
     lists: Vec<Arc<ListState>>,
     _registered: Registered,
-    /// The internal lists run before and after the user's (hazard waits and signal), and
-    /// the events they wait for.
+    /// The internal lists run before and after the user's (hazard waits and signals), which
+    /// keep the events they use.
     aux: Vec<CommandList>,
 }
 
 struct InFlight {
     submissions: Vec<Submission>,
+    next_id: u64,
     free_fences: Vec<Handle<sys::_ze_fence_handle_t>>,
     /// Internal regular lists for hazard waits and signals, free for reuse.
     free_aux: Vec<CommandList>,
@@ -164,8 +169,31 @@ impl InFlight {
         }
     }
 
+    /// Records a submission made with `fence`.
+    fn push(
+        &mut self,
+        fence: SubmissionFence,
+        seq: u64,
+        pubs_from: u64,
+        lists: Vec<Arc<ListState>>,
+        registered: Registered,
+        aux: Vec<CommandList>,
+    ) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.submissions.push(Submission {
+            id,
+            fence,
+            seq,
+            pubs_from,
+            lists,
+            _registered: registered,
+            aux,
+        });
+    }
+
     /// Returns what finished submissions held, and moves the hazard timeline past them.
-    fn retire(&mut self, done: Vec<Submission>, lost: bool, api: &sys::Api, timeline: &Timeline) {
+    fn retire(&mut self, done: Vec<Submission>, api: &sys::Api, timeline: &Timeline) {
         for s in done {
             if let SubmissionFence::Internal(h) = s.fence {
                 // SAFETY: the submission finished; the fence is no longer in use.
@@ -173,7 +201,8 @@ impl InFlight {
             }
             self.return_aux(s.aux);
         }
-        // Submissions run in order: every one before the oldest unfinished one finished.
+        // Submissions run in order: every one before the oldest unfinished one finished,
+        // and so did the publications of earlier submissions.
         let through = self
             .submissions
             .iter()
@@ -181,7 +210,13 @@ impl InFlight {
             .map(|s| s.seq - 1)
             .min()
             .unwrap_or(timeline.appended());
-        timeline.finished_through(through, lost);
+        let stamp = self
+            .submissions
+            .iter()
+            .map(|s| s.pubs_from)
+            .min()
+            .unwrap_or(u64::MAX);
+        timeline.finished_through(through, stamp);
     }
 }
 
@@ -192,6 +227,10 @@ pub(crate) struct QueueShared {
     device: Device,
     handle: Handle<sys::_ze_command_queue_handle_t>,
     ordinal: u32,
+    /// Serialises executions: the owner's and the hazard publications other timelines make.
+    /// Held across `zeCommandQueueExecuteCommandLists` (which blocks until completion on a
+    /// synchronous queue); `in_flight` never is.
+    submit: Mutex<()>,
     in_flight: Mutex<InFlight>,
 }
 
@@ -204,12 +243,15 @@ impl QueueShared {
         self.in_flight.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn submit_lock(&self) -> MutexGuard<'_, ()> {
+        self.submit.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Releases every submission whose fence is signalled (or whose device was lost).
     fn reap(&self) {
         let mut f = self.lock();
         let api = self.api();
         let mut done = Vec::new();
-        let mut lost = false;
         for s in std::mem::take(&mut f.submissions) {
             let h = match &s.fence {
                 SubmissionFence::Internal(h) => h.0,
@@ -218,40 +260,63 @@ impl QueueShared {
             // SAFETY: a live fence of this queue.
             let r = unsafe { api.zeFenceQueryStatus(h) };
             match r {
-                Ok(sys::ze_result_t::ZE_RESULT_SUCCESS) => done.push(s),
-                Ok(sys::ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST) => {
-                    lost = true;
-                    done.push(s);
-                }
+                Ok(
+                    sys::ze_result_t::ZE_RESULT_SUCCESS
+                    | sys::ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST,
+                ) => done.push(s),
                 _ => f.submissions.push(s),
             }
         }
         if !done.is_empty() {
-            f.retire(done, lost, api, &self.timeline);
+            f.retire(done, api, &self.timeline);
         }
     }
 
-    /// Releases everything: the caller has seen the queue idle (or its device lost).
-    fn release_all(&self, lost: bool) {
+    /// The number the next submission gets: a queue synchronisation that starts now covers
+    /// the submissions numbered below it.
+    fn next_id(&self) -> u64 {
+        self.lock().next_id
+    }
+
+    /// Releases the submissions numbered below `before`: the caller has seen the queue idle
+    /// (or its device lost) with a wait that started after they were made.
+    fn release_before(&self, before: u64) {
         let mut f = self.lock();
-        let done = std::mem::take(&mut f.submissions);
-        f.retire(done, lost, self.api(), &self.timeline);
+        let (done, pending) = std::mem::take(&mut f.submissions)
+            .into_iter()
+            .partition(|s| s.id < before);
+        f.submissions = pending;
+        f.retire(done, self.api(), &self.timeline);
     }
 
     /// Executes, with a fence of its own, an internal list holding a barrier that signals
     /// `e` once everything submitted before it completed: a publication of the queue's
-    /// timeline (see [`crate::hazard`]).
-    fn execute_publication(&self, f: &mut InFlight, e: &Event) -> Result<()> {
-        let mut list = self.aux_list(f)?;
-        let fence = match list
-            .barrier_with(Some(e), &[])
-            .and_then(|()| list.close())
-            .and_then(|()| self.take_fence(f))
-        {
-            Ok(h) => h,
-            Err(err) => {
+    /// timeline (see [`crate::hazard`]). The caller holds the submission lock.
+    fn execute_publication(&self, e: &Event) -> Result<()> {
+        let list = {
+            let mut f = self.lock();
+            let mut list = self.aux_list(&mut f)?;
+            if let Err(err) = list.barrier_with(Some(e), &[]).and_then(|()| list.close()) {
                 f.return_aux(vec![list]);
                 return Err(err);
+            }
+            list
+        };
+        self.execute_publication_list(list)
+    }
+
+    /// Executes a closed internal list, with a fence of its own, as an internal submission.
+    /// The caller holds the submission lock.
+    fn execute_publication_list(&self, mut list: CommandList) -> Result<()> {
+        let pubs_from = self.timeline.stamp();
+        let fence = {
+            let mut f = self.lock();
+            match self.take_fence(&mut f) {
+                Ok(h) => h,
+                Err(err) => {
+                    f.return_aux(vec![list]);
+                    return Err(err);
+                }
             }
         };
         let mut h = [list.as_raw()];
@@ -264,32 +329,55 @@ impl QueueShared {
                 zeCommandQueueExecuteCommandLists(self.handle.0, 1, h.as_mut_ptr(), fence.0)
             )
         };
+        let mut f = self.lock();
         if let Err(err) = r {
             // SAFETY: a fence of this queue the failed call did not take.
             unsafe { recycle(self.api(), &mut f.free_fences, fence) };
+            if let Err(e) = list.reset() {
+                log::error!("level-zero: resetting an internal command list failed: {e}");
+            }
             f.return_aux(vec![list]);
             return Err(err);
         }
-        f.submissions.push(Submission {
-            fence: SubmissionFence::Internal(fence),
-            seq: 0,
-            lists: Vec::new(),
-            _registered: Registered::empty(),
-            aux: vec![list],
-        });
+        f.push(
+            SubmissionFence::Internal(fence),
+            0,
+            pubs_from,
+            Vec::new(),
+            Registered::empty(),
+            vec![list],
+        );
         Ok(())
     }
 
     /// The event to wait for so that execution `seq` of this queue is done, executing a
     /// publication when none covers it yet; `None` once it is seen finished.
     pub(crate) fn catch_up(&self, tl: &Timeline, seq: u64) -> Result<CatchUp> {
-        let mut f = self.lock();
+        let _submitting = self.submit_lock();
         if let Some(found) = tl.catch_up_known(seq) {
             return Ok(found);
         }
         let covered = tl.appended();
-        tl.publish(covered, |e| self.execute_publication(&mut f, e))
-            .map(CatchUp::Wait)
+        match tl.publish(covered, |e| self.execute_publication(e)) {
+            Ok(e) => Ok(CatchUp::Wait(e)),
+            Err(e) if e.is_device_lost() => {
+                // The queue's device is lost, but an execution may still be running: the
+                // queue's synchronisation reports the loss only once the device stopped.
+                // SAFETY: a live queue (not done: `catch_up_known`).
+                let r = unsafe {
+                    ze!(
+                        self.api(),
+                        zeCommandQueueSynchronize(self.handle.0, u64::MAX)
+                    )
+                };
+                match r {
+                    Ok(()) => Ok(CatchUp::Finished),
+                    Err(e) if e.is_device_lost() => Ok(CatchUp::Finished),
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// An internal list of this queue's group, empty and open.
@@ -414,12 +502,18 @@ impl CommandQueue {
         };
         let shared = Arc::new_cyclic(|weak| QueueShared {
             ctx: ctx.clone(),
-            timeline: Timeline::new(ctx, Publisher::Queue(weak.clone())),
+            timeline: Timeline::new(
+                ctx,
+                desc.mode == QueueMode::Synchronous,
+                Publisher::Queue(weak.clone()),
+            ),
             device: device.clone(),
             handle: Handle(h),
             ordinal: desc.ordinal,
+            submit: Mutex::new(()),
             in_flight: Mutex::new(InFlight {
                 submissions: Vec::new(),
+                next_id: 0,
                 free_fences: Vec::new(),
                 free_aux: Vec::new(),
             }),
@@ -541,57 +635,92 @@ impl CommandQueue {
         }
         // Hazards across lists and queues: the execution waits (in an internal list run
         // first) for the commands of other timelines it conflicts with; before an execution
-        // that waits, the queue publishes the executions before it (see `crate::hazard`).
+        // that waits, the queue publishes the executions before it; a synchronous queue
+        // publishes every execution, in an internal list run last (see `crate::hazard`).
         let user_waits = lists.iter().any(|l| l.state.has_waits);
         let uses: Vec<&Use> = lists.iter().flat_map(|l| l.state.uses.iter()).collect();
+        // Publications made from here on may be this execution's (a synchronous queue's).
+        let pubs_from = self.shared.timeline.stamp();
         let mut issued = self.hazards.issue(&uses, user_waits)?;
-        let shared = &self.shared;
-        let mut f = shared.lock();
-        if issued.publish
-            && let Err(e) = issued.publish_before(|e| shared.execute_publication(&mut f, e))
-        {
+        let shared = &*self.shared;
+        let _submitting = shared.submit_lock();
+        // The barrier that signals `e` after `waits` (none: after everything before it), in
+        // an internal list.
+        let aux_barrier = |e: Option<&Event>, waits: &[Event]| -> Result<CommandList> {
+            let mut f = shared.lock();
+            let mut l = shared.aux_list(&mut f)?;
             drop(f);
-            issued.abandon();
+            let waits: Vec<&Event> = waits.iter().collect();
+            match l.barrier_with(e, &waits).and_then(|()| l.close()) {
+                Ok(()) => Ok(l),
+                Err(err) => {
+                    shared.lock().return_aux(vec![l]);
+                    Err(err)
+                }
+            }
+        };
+        // Gives the command up: the events it waited for stay with the timeline, and its
+        // published event (synchronous queues) is signalled after them by an execution of
+        // its own, or by the host.
+        let give_up = |issued: crate::hazard::Issued<'_>, aux: Vec<CommandList>| {
+            shared.lock().return_aux(aux);
+            issued.abandon(|e, waits| {
+                let l = aux_barrier(Some(e), waits)?;
+                shared.execute_publication_list(l)
+            });
+        };
+        let mut aux = Vec::new();
+        if issued.publish
+            && let Err(e) = issued.publish_before(|e| shared.execute_publication(e))
+        {
+            give_up(issued, aux);
             return Err(e);
         }
-        let mut aux = Vec::new();
         if !issued.waits.is_empty() {
-            let waits: Vec<&Event> = issued.waits.iter().collect();
-            let mut before = shared.aux_list(&mut f)?;
-            if let Err(e) = before
-                .barrier_with(None, &waits)
-                .and_then(|()| before.close())
-            {
-                f.return_aux(vec![before]);
-                drop(f);
-                issued.abandon();
-                return Err(e);
+            match aux_barrier(None, &issued.waits) {
+                Ok(l) => aux.push(l),
+                Err(e) => {
+                    give_up(issued, aux);
+                    return Err(e);
+                }
             }
-            aux.push(before);
         }
-        let mut handles: Vec<_> = aux.iter().map(CommandList::as_raw).collect();
+        let first_user = aux.len();
+        if let Some(e) = &issued.signal {
+            match aux_barrier(Some(e), &[]) {
+                Ok(l) => aux.push(l),
+                Err(err) => {
+                    give_up(issued, aux);
+                    return Err(err);
+                }
+            }
+        }
+        let mut handles: Vec<_> = aux[..first_user].iter().map(CommandList::as_raw).collect();
         handles.extend(lists.iter().map(|l| l.as_raw()));
-        let (fence_handle, sub_fence) = match fence {
+        handles.extend(aux[first_user..].iter().map(CommandList::as_raw));
+        let taken = match fence {
             Some(fe) => {
                 // From now on the fence may be signalled (by this execution, even if the call
                 // fails after the driver took it): it must be reset before another use.
                 fe.inner.used.store(true, AtomicOrdering::Release);
-                (fe.inner.handle.0, SubmissionFence::User(fe.inner.clone()))
+                Ok((fe.inner.handle.0, SubmissionFence::User(fe.inner.clone())))
             }
-            None => match shared.take_fence(&mut f) {
-                Ok(h) => (h.0, SubmissionFence::Internal(h)),
-                Err(e) => {
-                    f.return_aux(aux);
-                    drop(f);
-                    issued.abandon();
-                    return Err(e);
-                }
-            },
+            None => shared
+                .take_fence(&mut shared.lock())
+                .map(|h| (h.0, SubmissionFence::Internal(h))),
+        };
+        let (fence_handle, sub_fence) = match taken {
+            Ok(t) => t,
+            Err(e) => {
+                give_up(issued, aux);
+                return Err(e);
+            }
         };
         // SAFETY: valid queue, closed lists of its context/device/group not executing
         // elsewhere (the internal ones are this queue's and idle), and an unsignalled fence
         // of this queue; everything the lists use is kept alive by the submission recorded
-        // below.
+        // below. The bookkeeping lock is not held: on a synchronous queue the call blocks
+        // until the execution completed.
         let r = unsafe {
             ze!(
                 shared.api(),
@@ -606,20 +735,20 @@ impl CommandQueue {
         if let Err(e) = r {
             if let SubmissionFence::Internal(h) = sub_fence {
                 // SAFETY: a fence of this queue the failed call did not take.
-                unsafe { recycle(shared.api(), &mut f.free_fences, h) };
+                unsafe { recycle(shared.api(), &mut shared.lock().free_fences, h) };
             }
-            f.return_aux(aux);
-            drop(f);
-            issued.abandon();
+            give_up(issued, aux);
             return Err(e);
         }
-        f.submissions.push(Submission {
-            fence: sub_fence,
-            seq: issued.seq,
-            lists: lists.iter().map(|l| l.state.clone()).collect(),
-            _registered: registered,
+        shared.lock().push(
+            sub_fence,
+            issued.seq,
+            pubs_from,
+            lists.iter().map(|l| l.state.clone()).collect(),
+            registered,
             aux,
-        });
+        );
+        drop(issued);
         Ok(())
     }
 
@@ -636,6 +765,9 @@ impl CommandQueue {
     /// Waits at most `timeout` (forever for `None`): `true` when the queue is idle (what
     /// its executions kept alive is released), `false` when the time ran out.
     pub fn synchronize_timeout(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        // What the wait covers: the submissions made before it starts (other timelines may
+        // execute publications on the queue meanwhile).
+        let before = self.shared.next_id();
         // SAFETY: valid handle.
         let r = unsafe {
             self.shared
@@ -644,7 +776,7 @@ impl CommandQueue {
         };
         let done = not_ready_is_false("zeCommandQueueSynchronize", r);
         match completion::classify(&done) {
-            Waited::Finished => self.shared.release_all(done.is_err()),
+            Waited::Finished => self.shared.release_before(before),
             Waited::Pending | Waited::Unknown => self.shared.reap(),
         }
         done
@@ -664,9 +796,9 @@ impl Drop for CommandQueue {
         {
             // From now on no other timeline executes a publication on the queue: the wait
             // below covers everything submitted.
-            let f = self.shared.lock();
+            let _submitting = self.shared.submit_lock();
             timeline.set_life(hazard::CLOSING);
-            if f.submissions.is_empty() {
+            if self.shared.lock().submissions.is_empty() {
                 timeline.set_life(hazard::DONE);
                 return;
             }
