@@ -163,36 +163,43 @@ fn an_append_failing_on_a_lost_device_blocks_the_host_on_other_lists_hazards() {
 fn a_fence_poll_deadlocks_with_a_synchronous_queue_execution_on_another_thread() {
     let mut t = TestDriver::new();
     t.allow_deliberate_leaks();
-    watchdog(20, "Fence::is_signaled during a synchronous execution", move || {
-        let (ctx, dev) = (t.context(), t.device());
-        let desc = QueueDesc {
-            mode: QueueMode::Synchronous,
-            ..QueueDesc::compute(&dev).unwrap()
-        };
-        let mut queue = CommandQueue::new(&ctx, &dev, &desc).unwrap();
-        let fence = Fence::new(&queue).unwrap();
-        let pool = EventPool::new(&ctx, 1, EventPoolFlags::HOST_VISIBLE).unwrap();
-        let gate = pool.event(0).unwrap();
-        let buf = DeviceBuffer::<u32>::new(&ctx, &dev, 1024).unwrap();
-        let mut list = CommandList::compute(&ctx, &dev).unwrap();
-        list.wait_events(&[&gate]).unwrap();
-        list.fill(&buf, 1u32).unwrap();
-        list.close().unwrap();
-        let submitter = std::thread::spawn(move || {
-            // Blocks until the gate opens (synchronous mode).
-            queue.execute(&[&list]).unwrap();
-            queue.synchronize().unwrap();
-        });
-        std::thread::sleep(Duration::from_millis(300));
-        // A poll: must not wait.
-        let started = Instant::now();
-        let polled = fence.is_signaled();
-        assert!(started.elapsed() < Duration::from_secs(1), "the poll waited");
-        assert_eq!(polled.unwrap(), false);
-        gate.host_signal().unwrap();
-        submitter.join().unwrap();
-        drop((fence, buf, t));
-    });
+    watchdog(
+        20,
+        "Fence::is_signaled during a synchronous execution",
+        move || {
+            let (ctx, dev) = (t.context(), t.device());
+            let desc = QueueDesc {
+                mode: QueueMode::Synchronous,
+                ..QueueDesc::compute(&dev).unwrap()
+            };
+            let mut queue = CommandQueue::new(&ctx, &dev, &desc).unwrap();
+            let fence = Fence::new(&queue).unwrap();
+            let pool = EventPool::new(&ctx, 1, EventPoolFlags::HOST_VISIBLE).unwrap();
+            let gate = pool.event(0).unwrap();
+            let buf = DeviceBuffer::<u32>::new(&ctx, &dev, 1024).unwrap();
+            let mut list = CommandList::compute(&ctx, &dev).unwrap();
+            list.wait_events(&[&gate]).unwrap();
+            list.fill(&buf, 1u32).unwrap();
+            list.close().unwrap();
+            let submitter = std::thread::spawn(move || {
+                // Blocks until the gate opens (synchronous mode).
+                queue.execute(&[&list]).unwrap();
+                queue.synchronize().unwrap();
+            });
+            std::thread::sleep(Duration::from_millis(300));
+            // A poll: must not wait.
+            let started = Instant::now();
+            let polled = fence.is_signaled();
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "the poll waited"
+            );
+            assert!(!polled.unwrap());
+            gate.host_signal().unwrap();
+            submitter.join().unwrap();
+            drop((fence, buf, t));
+        },
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -333,7 +340,10 @@ fn a_write_after_a_lost_devices_running_copy_is_overwritten_by_it() {
     // Wait until the loss is visible (not until device 0 is quiescent: the copy still runs).
     let started = Instant::now();
     while ctx.status().is_ok() {
-        assert!(started.elapsed() < Duration::from_secs(5), "device 0 was not lost");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "device 0 was not lost"
+        );
         std::thread::yield_now();
     }
     let r = b.fill(&x.slice(N - 1..), 0xdead_beefu32); // must come after A's copy
@@ -346,7 +356,10 @@ fn a_write_after_a_lost_devices_running_copy_is_overwritten_by_it() {
         let s = x.as_slice().unwrap();
         (s[0], s[N - 1])
     };
-    assert_eq!(first, 0x5555_5555, "set-up: A's copy did not run (it was lost first)");
+    assert_eq!(
+        first, 0x5555_5555,
+        "set-up: A's copy did not run (it was lost first)"
+    );
     if r.is_ok() {
         assert_eq!(
             last, 0xdead_beef,
@@ -495,7 +508,10 @@ fn a_regular_list_alternating_between_two_queues_keeps_program_order() {
             q2.execute(&[&inc2]).unwrap();
             q2.synchronize().unwrap();
         }
-        assert!(out.as_slice().unwrap().iter().all(|&v| v == round), "round {round}");
+        assert!(
+            out.as_slice().unwrap().iter().all(|&v| v == round),
+            "round {round}"
+        );
     }
     imm.synchronize().unwrap();
     drop((q1, q2, imm, inc, inc2, x, out));
@@ -507,8 +523,7 @@ fn a_regular_list_alternating_between_two_queues_keeps_program_order() {
 /// no freed-memory access, data in program order, and no leak beyond deliberate ones.
 #[test]
 fn odd_drop_orders_forgets_and_panics_stay_sound() {
-    let Some(mut t) = TestDriver::with(|c| c.command_delay = Some(Duration::from_millis(2)))
-    else {
+    let Some(mut t) = TestDriver::with(|c| c.command_delay = Some(Duration::from_millis(2))) else {
         return;
     };
     t.allow_deliberate_leaks();
@@ -557,7 +572,10 @@ fn odd_drop_orders_forgets_and_panics_stay_sound() {
         panic!("mid-recording");
     }));
     assert!(r.is_err());
-    assert!(deliberate_leaks() > leaks, "the unwinding neither finished nor leaked the list");
+    assert!(
+        deliberate_leaks() > leaks,
+        "the unwinding neither finished nor leaked the list"
+    );
     // The reader catches up on the leaked list, whose write runs once the gate opens.
     let g2 = gate.clone();
     let opener = std::thread::spawn(move || {
@@ -587,7 +605,10 @@ fn host_guards_and_zero_sized_types_hold() {
     let mut q = CommandQueue::compute(&ctx, dev).unwrap();
     {
         let g = h.as_slice().unwrap();
-        assert!(q.execute(&[&l]).is_err(), "a list writing a guarded buffer was executed");
+        assert!(
+            q.execute(&[&l]).is_err(),
+            "a list writing a guarded buffer was executed"
+        );
         let mut imm = ImmediateCommandList::compute(&ctx, dev).unwrap();
         imm.copy(&d, &h).unwrap(); // reading it is fine
         assert!(imm.fill(&h, 3u32).is_err());
@@ -599,7 +620,10 @@ fn host_guards_and_zero_sized_types_hold() {
     q.synchronize().unwrap();
     assert_eq!(h.as_slice().unwrap()[0], 1);
     std::mem::forget(h.as_mut_slice().unwrap());
-    assert!(q.execute(&[&l]).is_err(), "a forgotten write guard must keep the device out");
+    assert!(
+        q.execute(&[&l]).is_err(),
+        "a forgotten write guard must keep the device out"
+    );
     // Zero-sized types.
     let ctx2 = t.context();
     let z0 = DeviceBuffer::<()>::new(&ctx, dev, 7).unwrap();

@@ -43,11 +43,6 @@ pub(crate) struct Device {
     /// `Signal::wait` (see [`DeviceRef::begin_job`]), so that a waiter that sees it at zero on a
     /// lost device knows that no command of the device touches memory any more.
     jobs_in_flight: AtomicU64,
-    /// The events that commands of this device would have signalled but that never ran
-    /// because the device was lost: signalled with `ZE_RESULT_ERROR_DEVICE_LOST` once the
-    /// device is quiescent, so that waits on them (by the host, or by commands of other
-    /// devices) end instead of waiting forever for work that will never run.
-    pub(crate) abandoned_signals: Mutex<Vec<std::sync::Arc<crate::event::Event>>>,
     /// Memory made resident on this device: base address -> size.
     pub(crate) resident: Mutex<HashMap<usize, usize>>,
     pub(crate) make_resident_calls: AtomicU64,
@@ -67,7 +62,6 @@ impl Device {
             lost: AtomicBool::new(false),
             submissions: AtomicU64::new(0),
             jobs_in_flight: AtomicU64::new(0),
-            abandoned_signals: Mutex::new(Vec::new()),
             resident: Mutex::new(HashMap::new()),
             make_resident_calls: AtomicU64::new(0),
             evict_calls: AtomicU64::new(0),

@@ -327,14 +327,14 @@ fn run_commands(
     device: DeviceRef,
     stop: &dyn Fn() -> bool,
     failure: &mut Option<Failure>,
-) -> bool {
-    for c in commands {
+) -> Result<(), usize> {
+    for (i, c) in commands.iter().enumerate() {
         for e in &c.waits {
             let ok = instance
                 .signal
                 .wait(u64::MAX, || (e.is_signaled() || stop()).then_some(()));
             if ok.is_none() || stop() {
-                return false;
+                return Err(i);
             }
         }
         if let Some(delay) = instance.config.command_delay
@@ -346,7 +346,7 @@ fn run_commands(
             let _ = instance.signal.wait(ns, || stop().then_some(()));
         }
         if stop() {
-            return false;
+            return Err(i);
         }
         let start = now_ns();
         if failure.is_none()
@@ -365,7 +365,36 @@ fn run_commands(
             e.signal(error, (start, end));
         }
     }
-    true
+    Ok(())
+}
+
+/// The commands a lost device did not run complete as no-ops, in order: each waits for its
+/// wait events (or the instance's shutdown), touches nothing, and signals its events with
+/// `ZE_RESULT_ERROR_DEVICE_LOST`. Waits on them (by the host, or by commands of other devices)
+/// therefore end, and in the order the program set: an event of a command that waited for
+/// another device's work is signalled only after that work. Runs after the job stopped
+/// counting as work that may touch memory.
+fn complete_as_noops(commands: &[&Command], instance: &Instance, shutdown: &dyn Fn() -> bool) {
+    let lost = Some(ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST);
+    for c in commands {
+        for e in &c.waits {
+            let ok = instance
+                .signal
+                .wait(u64::MAX, || (e.is_signaled() || shutdown()).then_some(()));
+            if ok.is_none() || shutdown() {
+                return;
+            }
+        }
+        let t = now_ns();
+        match &c.op {
+            Op::Signal(e) => e.signal(lost, (t, t)),
+            Op::Reset(e) => e.reset(),
+            _ => {}
+        }
+        if let Some(e) = &c.signal {
+            e.signal(lost, (t, t));
+        }
+    }
 }
 
 /// One unit of submitted work.
@@ -608,13 +637,15 @@ fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
         s.device.mark_lost();
     }
     let mut failure = None;
-    let mut finished = true;
+    // Where the job stopped: (list, command) of the first command not run.
+    let mut stopped = Some((0, 0));
     if !s.device.is_lost() {
+        stopped = None;
         let stop = || lock(&s.progress).shutdown || s.device.is_lost();
         let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            for list in &job.lists {
-                if !run_commands(list, s.instance, s.device, &stop, &mut failure) {
-                    finished = false;
+            for (l, list) in job.lists.iter().enumerate() {
+                if let Err(c) = run_commands(list, s.instance, s.device, &stop, &mut failure) {
+                    stopped = Some((l, c));
                     break;
                 }
             }
@@ -625,29 +656,11 @@ fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
                 message: "internal error in level-zero-cpu while executing commands".into(),
             });
         }
-        if let Some(fence) = job.fence.as_ref().filter(|_| finished) {
+        if let Some(fence) = job.fence.as_ref().filter(|_| stopped.is_none()) {
             fence.signal(failure.as_ref().map(|f| f.code));
         }
-    } else {
-        finished = false;
     }
-    let abandoned = !finished && s.device.is_lost();
-    if abandoned {
-        // The commands that did not run will never signal their events: they are signalled
-        // with the loss once no command of the device touches memory any more.
-        let mut pending = lock(&s.device.state().abandoned_signals);
-        for c in job.lists.iter().flat_map(|l| l.iter()) {
-            let op_signal = match &c.op {
-                Op::Signal(e) => Some(e),
-                _ => None,
-            };
-            for e in c.signal.iter().chain(op_signal) {
-                if !e.is_signaled() {
-                    pending.push(e.clone());
-                }
-            }
-        }
-    }
+    let finished = stopped.is_none();
     let go_on = s.instance.signal.notify(|| {
         s.device.end_job();
         let mut p = lock(&s.progress);
@@ -661,28 +674,19 @@ fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
         }
         true
     });
-    if s.device.is_lost() {
-        signal_abandoned(s.instance, s.device);
+    if go_on
+        && let Some((l, c)) = stopped
+        && s.device.is_lost()
+    {
+        // Nothing of the job touches memory any more (it no longer counts as work in flight,
+        // so the loss is reported); what it did not run completes as no-ops, in order.
+        let rest: Vec<&Command> = job.lists[l][c..]
+            .iter()
+            .chain(job.lists[l + 1..].iter().flat_map(|list| list.iter()))
+            .collect();
+        complete_as_noops(&rest, s.instance, &|| lock(&s.progress).shutdown);
     }
     go_on
-}
-
-/// Once a lost device is quiescent, signals the events its abandoned commands would have
-/// signalled, with `ZE_RESULT_ERROR_DEVICE_LOST` (the last job to end does it; taking the list
-/// makes it happen once per event).
-fn signal_abandoned(instance: &Instance, device: DeviceRef) {
-    let quiescent = instance
-        .signal
-        .wait(0, || device.lost_and_quiescent().then_some(()))
-        .is_some();
-    if !quiescent {
-        return;
-    }
-    let events = std::mem::take(&mut *lock(&device.state().abandoned_signals));
-    let t = now_ns();
-    for e in events {
-        e.signal(Some(ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST), (t, t));
-    }
 }
 
 /// Checks a range for an append: `ZE_RESULT_ERROR_INVALID_NULL_POINTER` for null,

@@ -117,6 +117,23 @@ pub(crate) fn drop_wait(
     }
 }
 
+/// A point in time a drop must not wait beyond.
+pub(crate) struct Deadline(Option<Instant>);
+
+impl Deadline {
+    /// `limit` from now (no deadline for a limit too large to represent).
+    pub(crate) fn new(limit: Duration) -> Deadline {
+        Deadline(Instant::now().checked_add(limit))
+    }
+
+    /// The time left (`Duration::MAX` without a deadline).
+    pub(crate) fn left(&self) -> Duration {
+        self.0.map_or(Duration::MAX, |d| {
+            d.saturating_duration_since(Instant::now())
+        })
+    }
+}
+
 /// How many waits in a row may fail with an error that proves nothing before a borrowed
 /// host slice cannot be given back soundly.
 const MAX_UNKNOWN_WAITS: u32 = 4;

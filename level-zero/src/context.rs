@@ -154,19 +154,23 @@ impl Context {
     ///
     /// # Safety
     ///
-    /// From this call until hazard tracking is enabled again, the caller must order every
-    /// two commands of different lists or queues of this context that use the same
-    /// allocation, at least one of them writing it, with events, barriers that wait for
-    /// events, or host synchronisation — and must also order such commands after any
-    /// conflicting command issued before this call. Otherwise the commands race: the device
-    /// (or the CPU driver's worker threads) reads and writes the same bytes at once.
+    /// Commands issued while hazard tracking is off leave no trace for it. The caller must
+    /// order every command issued while it is off against every other command of another
+    /// list or queue of this context that uses the same allocation, at least one of the two
+    /// writing it — commands issued before this call, while it is off, and *after* it is
+    /// enabled again alike — with events, barriers that wait for events, or host
+    /// synchronisation, until each command issued while it was off has been seen complete
+    /// (a synchronisation of its list or queue returned). Otherwise the commands race: the
+    /// device (or the CPU driver's worker threads) reads and writes the same bytes at once.
     /// Host access through guards stays checked as always.
     pub unsafe fn disable_hazard_tracking(&self) {
         self.inner.hazard_tracking.store(false, Ordering::Relaxed);
     }
 
     /// Orders commands of different lists and queues by the allocations they use again,
-    /// from the next command on (commands issued while it was off are not tracked).
+    /// from the next command on. Commands issued while it was off are not tracked: the
+    /// contract of [`disable_hazard_tracking`](Self::disable_hazard_tracking) covers them
+    /// until they are seen complete.
     pub fn enable_hazard_tracking(&self) {
         self.inner.hazard_tracking.store(true, Ordering::Relaxed);
     }

@@ -54,13 +54,16 @@
 //! - A command that could not be appended keeps its marks (they may already hide older marks
 //!   from other timelines); the events it would have waited for are kept by its timeline as
 //!   *abandoned waits*, which every later user of the timeline's marks waits for too, until
-//!   they are signalled. Nothing blocks.
-//! - A catch-up whose append fails with `ZE_RESULT_ERROR_DEVICE_LOST` waits for the other
-//!   timeline to stop (its host synchronisation reports the loss only once its work stopped),
-//!   then has nothing to wait for.
-//! - A lost device never signals what its unrun commands would have; the driver signals them
-//!   with the loss once the device stopped (the CPU driver does), and a timeline whose loss
-//!   was seen signals its publications from the host.
+//!   they are signalled. Nothing blocks the host. (A synchronous command's published event is
+//!   signalled once those waits are, by a helper thread.)
+//! - The same holds for the commands of a timeline whose device is seen lost (by its
+//!   synchronisation, or by a catch-up whose append fails with the loss, which first waits
+//!   for the timeline to stop): their marks stood for work that waited for other timelines,
+//!   and that work will not run, so the waits they inherited become abandoned waits.
+//! - A lost device never runs what it had not started; the CPU driver completes those
+//!   commands as no-ops in order (each after its wait events) and signals their events with
+//!   the loss, so publications of a lost timeline are signalled only after what their
+//!   commands waited for.
 //!
 //! # Locks
 //!
@@ -69,10 +72,12 @@
 //! a leaf lock. Catch-ups happen after the allocation locks are released and before the owner
 //! takes its own append lock (lists) or submission lock (queues): they wait until the other
 //! timeline's owner has appended the command (it is between planning and appending for a
-//! moment at most, never blocked on device work: synchronous timelines are published before
-//! they append), then take that timeline's lock. No thread holds one of those while waiting
-//! for another. A queue's bookkeeping lock is never held across a Level Zero call that may
-//! block on device work.
+//! moment at most, never blocked on device work: a synchronous timeline publishes a command
+//! before it records the command's marks), then take that timeline's lock. No thread holds
+//! one of those while waiting for another. A queue's bookkeeping lock is never held across a
+//! Level Zero call that may block on device work. A list or queue being dropped still
+//! accepts catch-ups: its drop waits again if one was appended during its last wait, so
+//! nothing is ever pending on a destroyed handle, and nobody waits for a drop.
 //!
 //! The switch: [`Context::disable_hazard_tracking`](crate::Context::disable_hazard_tracking)
 //! (unsafe: the caller then orders conflicting uses across lists and queues itself).
@@ -118,8 +123,12 @@ struct Events {
     free: Vec<Event>,
     /// Retired publications something else (a waiting command) still holds.
     lent: Vec<Event>,
-    /// What commands that could not be appended would have waited for.
+    /// What commands that could not be appended (or whose device was lost) would have
+    /// waited for.
     abandoned: Vec<Event>,
+    /// The hazard waits of commands not yet seen finished, by sequence number: abandoned if
+    /// the timeline's device is lost.
+    inherited: VecDeque<(u64, Vec<Event>)>,
 }
 
 /// One timeline, shared with the marks that refer to it.
@@ -137,10 +146,9 @@ pub(crate) struct Timeline {
     has_events: AtomicBool,
     /// Whether `events.abandoned` is not empty (likewise).
     has_abandoned: AtomicBool,
-    /// The owner's life: [`OPEN`], [`CLOSING`] (being dropped: its last wait is under way,
-    /// and nobody may append to it any more), [`DONE`] (its work is finished; the handle may
-    /// be gone) or [`LEAKED`] (dropped with work that may still run; the handle stays).
-    /// Changed under the append lock (lists) or the submission lock (queues).
+    /// The owner's life: [`OPEN`], [`DONE`] (dropped, its work finished: the handle may be
+    /// gone) or [`LEAKED`] (dropped with work that may still run; the handle stays). Changed
+    /// under the append lock (lists) or the submission lock (queues).
     life: AtomicU8,
     pub(crate) publisher: Publisher,
 }
@@ -149,7 +157,6 @@ const EVENTS_PER_POOL: u32 = 16;
 
 /// Timeline lives (see [`Timeline::life`]).
 pub(crate) const OPEN: u8 = 0;
-pub(crate) const CLOSING: u8 = 1;
 pub(crate) const DONE: u8 = 2;
 pub(crate) const LEAKED: u8 = 3;
 
@@ -157,10 +164,11 @@ pub(crate) const LEAKED: u8 = 3;
 pub(crate) enum CatchUp {
     /// Wait for this event.
     Wait(Event),
-    /// Nothing to wait for: the command is seen finished (or its device stopped).
+    /// Nothing to wait for: the command is seen finished.
     Finished,
-    /// The owner is being dropped and is waiting for its work: ask again shortly.
-    Retry,
+    /// The timeline's device is lost and its work stopped: wait for what its unfinished
+    /// commands waited for (they will not run).
+    Lost(Vec<Event>),
 }
 
 fn backoff(spins: &mut u32) {
@@ -301,6 +309,9 @@ impl Timeline {
             return;
         }
         let mut ev = lock(&self.events);
+        while ev.inherited.front().is_some_and(|(s, _)| *s <= seq) {
+            ev.inherited.pop_front();
+        }
         loop {
             let index = ev.total - ev.published.len() as u64;
             match ev.published.front() {
@@ -322,9 +333,37 @@ impl Timeline {
         self.has_abandoned
             .store(!ev.abandoned.is_empty(), Ordering::Release);
         self.has_events.store(
-            !ev.published.is_empty() || !ev.lent.is_empty() || !ev.abandoned.is_empty(),
+            !ev.published.is_empty()
+                || !ev.lent.is_empty()
+                || !ev.abandoned.is_empty()
+                || !ev.inherited.is_empty(),
             Ordering::Release,
         );
+    }
+
+    /// Keeps the hazard waits of command `seq` until it is seen finished.
+    fn inherit(&self, seq: u64, waits: &[Event]) {
+        let mut ev = lock(&self.events);
+        ev.inherited.push_back((seq, waits.to_vec()));
+        self.has_events.store(true, Ordering::Release);
+    }
+
+    /// The timeline's device is lost and its work stopped: what its unfinished commands
+    /// waited for becomes abandoned waits (their marks stood for work that will not run).
+    /// Returns those waits.
+    pub(crate) fn lost(&self) -> Vec<Event> {
+        let mut ev = lock(&self.events);
+        let inherited: Vec<Event> = ev.inherited.drain(..).flat_map(|(_, w)| w).collect();
+        for e in inherited {
+            push_unique(&mut ev.abandoned, e);
+        }
+        prune_abandoned(&mut ev);
+        self.has_abandoned
+            .store(!ev.abandoned.is_empty(), Ordering::Release);
+        if !ev.abandoned.is_empty() {
+            self.has_events.store(true, Ordering::Release);
+        }
+        ev.abandoned.clone()
     }
 
     /// Adds the waits of commands that could not be appended (still unsignalled).
@@ -354,36 +393,34 @@ impl Timeline {
         self.has_events.store(true, Ordering::Release);
     }
 
-    /// The event to wait for so that command `seq` is done, appending a publication if none
-    /// covers it yet; `None` once it is seen finished.
-    fn catch_up(self: &Arc<Self>, seq: u64) -> Result<Option<Event>> {
-        // A synchronous timeline published the command before appending it: no need to
-        // wait for its owner (who may be blocked until the command completes).
+    /// What to wait for so that command `seq` is done, appending a publication if none
+    /// covers it yet (nothing once it is seen finished).
+    fn catch_up(self: &Arc<Self>, seq: u64) -> Result<Vec<Event>> {
+        // A synchronous timeline published the command before recording its marks: no need
+        // to wait for its owner (who may be blocked until the command completes).
         if let Some(e) = self.publication(seq) {
-            return Ok(Some(e));
+            return Ok(vec![e]);
         }
         let mut spins = 0u32;
         // The owner plans a command before appending it; wait until it has appended.
         while self.appended.load(Ordering::Acquire) < seq {
             backoff(&mut spins);
         }
-        loop {
-            let found = match &self.publisher {
-                Publisher::List { handle, append } => {
-                    let _g = lock(append);
-                    self.catch_up_list(handle, seq)?
-                }
-                Publisher::Queue(q) => match q.upgrade() {
-                    Some(q) => q.catch_up(self, seq)?,
-                    None => CatchUp::Finished,
-                },
-            };
-            match found {
-                CatchUp::Wait(e) => return Ok(Some(e)),
-                CatchUp::Finished => return Ok(None),
-                CatchUp::Retry => backoff(&mut spins),
+        let found = match &self.publisher {
+            Publisher::List { handle, append } => {
+                let _g = lock(append);
+                self.catch_up_list(handle, seq)?
             }
-        }
+            Publisher::Queue(q) => match q.upgrade() {
+                Some(q) => q.catch_up(self, seq)?,
+                None => CatchUp::Finished,
+            },
+        };
+        Ok(match found {
+            CatchUp::Wait(e) => vec![e],
+            CatchUp::Finished => Vec::new(),
+            CatchUp::Lost(waits) => waits,
+        })
     }
 
     /// [`Timeline::catch_up`] for an immediate list, under its append lock.
@@ -422,14 +459,14 @@ impl Timeline {
                 };
                 match r {
                     Ok(()) => Ok(CatchUp::Finished),
-                    Err(e) if e.is_device_lost() => Ok(CatchUp::Finished),
+                    Err(e) if e.is_device_lost() => Ok(CatchUp::Lost(self.lost())),
                     Err(crate::Error::MissingFunction(_)) => {
                         // A loader without it (before API 1.6): the loss is all there is to
                         // go on.
                         log::warn!(
                             "level-zero: a list's device is lost and the loader cannot wait for it to stop; taking its work as stopped"
                         );
-                        Ok(CatchUp::Finished)
+                        Ok(CatchUp::Lost(self.lost()))
                     }
                     Err(e) => Err(e),
                 }
@@ -444,12 +481,7 @@ impl Timeline {
         if self.is_finished(seq) || self.life() == DONE {
             return Some(CatchUp::Finished);
         }
-        if let Some(e) = self.publication(seq) {
-            return Some(CatchUp::Wait(e));
-        }
-        // Being dropped: its last wait covers everything appended so far, and nothing may
-        // be appended after it started.
-        (self.life() == CLOSING).then_some(CatchUp::Retry)
+        self.publication(seq).map(CatchUp::Wait)
     }
 }
 
@@ -618,20 +650,39 @@ impl<'a> Issued<'a> {
     /// The command could not be appended. Its marks stay (they may already hide older ones
     /// from other timelines), so later users of the timeline's marks must still wait for
     /// what it would have waited for: its timeline keeps those events (see the module
-    /// documentation). Its pre-published event, if any, is signalled once they are:
-    /// `signal_when` appends a barrier waiting for them and signalling it, or, failing that,
-    /// the host signals it.
-    pub(crate) fn abandon(mut self, signal_when: impl FnOnce(&Event, &[Event]) -> Result<()>) {
+    /// documentation). Its pre-published event (synchronous timelines), which others may
+    /// already wait for, is signalled once those events are.
+    pub(crate) fn abandon(mut self) {
         let waits = std::mem::take(&mut self.waits);
-        if let Some(e) = self.signal.take()
-            && signal_when(&e, &waits).is_err()
-            && let Err(err) = e.host_signal()
-        {
-            log::error!(
-                "level-zero: signalling the event of a command that failed to append: {err}"
-            );
+        if let Some(e) = self.signal.take() {
+            signal_after(e, waits.clone());
         }
         self.timeline.abandon(waits);
+    }
+}
+
+/// Signals `e` from the host once every event of `waits` is signalled, without blocking the
+/// caller (a helper thread waits; it ends when they are signalled, or their device is lost).
+pub(crate) fn signal_after(e: Event, waits: Vec<Event>) {
+    let done = waits.iter().all(|w| !matches!(w.is_signaled(), Ok(false)));
+    let signal = move || {
+        for w in &waits {
+            if let Err(err) = w.host_synchronize() {
+                log::error!("level-zero: waiting to signal a hazard event: {err}");
+            }
+        }
+        if let Err(err) = e.host_signal() {
+            log::error!("level-zero: signalling a hazard event failed: {err}");
+        }
+    };
+    if done {
+        signal();
+    } else if let Err(err) = std::thread::Builder::new()
+        .name("level-zero-hazard".into())
+        .spawn(signal)
+    {
+        // Never signalled: who waits for it waits for good rather than too early.
+        log::error!("level-zero: no thread to signal a hazard event: {err}");
     }
 }
 
@@ -682,6 +733,25 @@ impl Issuer {
         let earlier_mark = self.last_mark;
         let mut waits = Vec::new();
         let tracked = !uses.is_empty() && self.timeline.ctx.hazard_tracking();
+        // Gives the command up before anything was appended.
+        let give_up = |tl: &Timeline, waits: Vec<Event>, e: crate::Error| {
+            tl.abandon(waits);
+            tl.appended.fetch_max(seq, Ordering::AcqRel);
+            e
+        };
+        let mut signal = None;
+        if tracked && self.timeline.synchronous {
+            // Published before its marks exist: anyone who sees them finds the event, and
+            // never waits for the owner, whose append returns only once the command
+            // completed.
+            let e = self
+                .timeline
+                .take_event()
+                .map_err(|e| give_up(&self.timeline, Vec::new(), e))?;
+            self.timeline.record(seq, &e);
+            self.last_published = seq;
+            signal = Some(e);
+        }
         if tracked {
             let mut needs = Needs::default();
             plan(&self.timeline, seq, uses, &mut needs);
@@ -689,32 +759,22 @@ impl Issuer {
             waits = needs.events;
             for m in needs.catch_up {
                 match m.timeline.catch_up(m.seq) {
-                    Ok(Some(e)) => push_unique(&mut waits, e),
-                    Ok(None) => {}
+                    Ok(found) => {
+                        for e in found {
+                            push_unique(&mut waits, e);
+                        }
+                    }
                     Err(e) => {
-                        // Given up before anything was appended: keep what it had to wait
-                        // for, as for any command that fails to append.
-                        self.timeline.abandon(waits);
-                        self.timeline.appended.fetch_max(seq, Ordering::AcqRel);
-                        return Err(e);
+                        if let Some(sig) = signal.take() {
+                            signal_after(sig, waits.clone());
+                        }
+                        return Err(give_up(&self.timeline, waits, e));
                     }
                 }
             }
-        }
-        let mut signal = None;
-        if tracked && self.timeline.synchronous {
-            // Published before the append, which returns only once the command completed.
-            let e = match self.timeline.take_event() {
-                Ok(e) => e,
-                Err(e) => {
-                    self.timeline.abandon(waits);
-                    self.timeline.appended.fetch_max(seq, Ordering::AcqRel);
-                    return Err(e);
-                }
-            };
-            self.timeline.record(seq, &e);
-            self.last_published = seq;
-            signal = Some(e);
+            if !waits.is_empty() {
+                self.timeline.inherit(seq, &waits);
+            }
         }
         // Rule 2: a command that waits is preceded by a publication of the commands before
         // it that recorded marks and are not covered yet.

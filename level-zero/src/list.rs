@@ -803,7 +803,7 @@ impl ImmediateCommandList {
             } else {
                 point
             };
-            self.release(point);
+            self.release(point, done.is_err());
         }
         done
     }
@@ -906,7 +906,11 @@ impl ImmediateCommandList {
 
     /// Everything appended so far finished (or its device was lost): releases what the
     /// commands kept alive.
-    fn release(&mut self, point: SyncPoint) {
+    fn release(&mut self, point: SyncPoint, lost: bool) {
+        if lost {
+            // What its commands waited for stays for later users (see `crate::hazard`).
+            self.hazards.timeline.lost();
+        }
         self.pending.clear();
         self.pending_keep.clear();
         self.hazards
@@ -1155,21 +1159,18 @@ impl Recorder for ImmediateCommandList {
                     .cloned()
                     .expect("`after` needs the caller's signal");
                 if let Err(err) = barrier(core, e, std::slice::from_ref(&user)) {
-                    // Signalling it from the host now could let other lists overtake
-                    // the command: the synchronisation that sees the command finished
-                    // (or its device lost) signals it.
+                    // Signalled from the host once the command's own signal is.
                     log::error!(
                         "level-zero: {}: the published event of the command has no barrier ({err})",
                         cmd.call
                     );
+                    hazard::signal_after(e.clone(), vec![user]);
                 }
             }
             done
         };
         if appended.is_err() {
-            let _appending = issued.timeline().append_lock();
-            let core = &self.core;
-            issued.abandon(|e, waits| barrier(core, e, waits));
+            issued.abandon();
         } else if !issued.waits.is_empty() {
             let waits = std::mem::take(&mut issued.waits);
             self.pending_keep.push(Arc::new(waits));
@@ -1196,16 +1197,19 @@ impl Recorder for ImmediateCommandList {
 
 impl Drop for ImmediateCommandList {
     fn drop(&mut self) {
-        {
-            // From now on no other timeline appends to the list: the wait below covers
-            // everything appended (theirs included).
-            let _appending = self.hazards.timeline.append_lock();
-            self.hazards.timeline.set_life(hazard::CLOSING);
-        }
-        let limit = self.drop_timeout;
-        let waited = completion::drop_wait(limit, |t| self.synchronize_timeout(t));
+        // Other timelines may append catch-up barriers until the list is marked done: wait
+        // again if one came during the last wait, so that none is pending on the destroyed
+        // handle.
         let timeline = self.hazards.timeline.clone();
-        let _appending = timeline.append_lock();
+        let deadline = completion::Deadline::new(self.drop_timeout);
+        let (waited, _appending) = loop {
+            let stamp = timeline.stamp();
+            let waited = completion::drop_wait(deadline.left(), |t| self.synchronize_timeout(t));
+            let appending = timeline.append_lock();
+            if waited.is_err() || timeline.stamp() == stamp {
+                break (waited, appending);
+            }
+        };
         if waited.is_ok() {
             timeline.set_life(hazard::DONE);
         }

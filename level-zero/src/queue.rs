@@ -252,6 +252,7 @@ impl QueueShared {
         let mut f = self.lock();
         let api = self.api();
         let mut done = Vec::new();
+        let mut lost = false;
         for s in std::mem::take(&mut f.submissions) {
             let h = match &s.fence {
                 SubmissionFence::Internal(h) => h.0,
@@ -260,12 +261,17 @@ impl QueueShared {
             // SAFETY: a live fence of this queue.
             let r = unsafe { api.zeFenceQueryStatus(h) };
             match r {
-                Ok(
-                    sys::ze_result_t::ZE_RESULT_SUCCESS
-                    | sys::ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST,
-                ) => done.push(s),
+                Ok(sys::ze_result_t::ZE_RESULT_SUCCESS) => done.push(s),
+                Ok(sys::ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST) => {
+                    lost = true;
+                    done.push(s);
+                }
                 _ => f.submissions.push(s),
             }
+        }
+        if lost {
+            // What its executions waited for stays for later users (see `crate::hazard`).
+            self.timeline.lost();
         }
         if !done.is_empty() {
             f.retire(done, api, &self.timeline);
@@ -372,7 +378,7 @@ impl QueueShared {
                 };
                 match r {
                     Ok(()) => Ok(CatchUp::Finished),
-                    Err(e) if e.is_device_lost() => Ok(CatchUp::Finished),
+                    Err(e) if e.is_device_lost() => Ok(CatchUp::Lost(tl.lost())),
                     Err(e) => Err(e),
                 }
             }
@@ -659,15 +665,11 @@ impl CommandQueue {
                 }
             }
         };
-        // Gives the command up: the events it waited for stay with the timeline, and its
-        // published event (synchronous queues) is signalled after them by an execution of
-        // its own, or by the host.
+        // Gives the command up: the events it waited for stay with the timeline (see
+        // `crate::hazard`).
         let give_up = |issued: crate::hazard::Issued<'_>, aux: Vec<CommandList>| {
             shared.lock().return_aux(aux);
-            issued.abandon(|e, waits| {
-                let l = aux_barrier(Some(e), waits)?;
-                shared.execute_publication_list(l)
-            });
+            issued.abandon();
         };
         let mut aux = Vec::new();
         if issued.publish
@@ -776,7 +778,13 @@ impl CommandQueue {
         };
         let done = not_ready_is_false("zeCommandQueueSynchronize", r);
         match completion::classify(&done) {
-            Waited::Finished => self.shared.release_before(before),
+            Waited::Finished => {
+                if done.is_err() {
+                    // What its executions waited for stays for later users.
+                    self.shared.timeline.lost();
+                }
+                self.shared.release_before(before)
+            }
             Waited::Pending | Waited::Unknown => self.shared.reap(),
         }
         done
@@ -792,20 +800,26 @@ impl CommandQueue {
 
 impl Drop for CommandQueue {
     fn drop(&mut self) {
-        let timeline = &self.shared.timeline;
-        {
-            // From now on no other timeline executes a publication on the queue: the wait
-            // below covers everything submitted.
-            let _submitting = self.shared.submit_lock();
-            timeline.set_life(hazard::CLOSING);
-            if self.shared.lock().submissions.is_empty() {
-                timeline.set_life(hazard::DONE);
-                return;
+        // Other timelines may execute publications on the queue until it is marked done:
+        // wait again if one came during the last wait, so that none is pending on the
+        // destroyed queue.
+        let shared = self.shared.clone();
+        let timeline = &shared.timeline;
+        let deadline = completion::Deadline::new(self.drop_timeout);
+        let (waited, _submitting) = loop {
+            let stamp = timeline.stamp();
+            let waited = if shared.lock().submissions.is_empty() {
+                Ok(())
+            } else {
+                completion::drop_wait(deadline.left(), |t| self.synchronize_timeout(t))
+            };
+            let submitting = shared.submit_lock();
+            if waited.is_err() || timeline.stamp() == stamp {
+                break (waited, submitting);
             }
-        }
-        let limit = self.drop_timeout;
-        match completion::drop_wait(limit, |t| self.synchronize_timeout(t)) {
-            Ok(()) => self.shared.timeline.set_life(hazard::DONE),
+        };
+        match waited {
+            Ok(()) => timeline.set_life(hazard::DONE),
             Err(why) => {
                 // Keep the queue and everything its executions use for good rather than
                 // free what the device may touch.
