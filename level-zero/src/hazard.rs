@@ -128,7 +128,7 @@ struct Events {
     abandoned: Vec<Event>,
     /// The hazard waits of commands not yet seen finished, by sequence number: abandoned if
     /// the timeline's device is lost.
-    inherited: VecDeque<(u64, Vec<Event>)>,
+    inherited: VecDeque<(u64, Arc<Vec<Event>>)>,
 }
 
 /// One timeline, shared with the marks that refer to it.
@@ -318,14 +318,10 @@ impl Timeline {
                 Some((covered, _)) if *covered <= seq && index < stamp => {}
                 _ => break,
             }
+            // Everything it covers is seen finished: its barrier signalled it (a lost
+            // timeline's publications are signalled by `lost`, a publication whose barrier
+            // could not be appended by `signal_after`).
             let (_, e) = ev.published.pop_front().expect("checked");
-            // Everything it covers is finished (or stopped, its device lost): signalled by
-            // its barrier already, unless the device was lost or the barrier could not be
-            // appended; signalling it again is harmless, and lets waiters on other devices go
-            // on in those cases.
-            if let Err(err) = e.host_signal() {
-                log::error!("level-zero: signalling a finished hazard publication failed: {err}");
-            }
             ev.lent.push(e);
         }
         reclaim(&mut ev);
@@ -342,9 +338,9 @@ impl Timeline {
     }
 
     /// Keeps the hazard waits of command `seq` until it is seen finished.
-    fn inherit(&self, seq: u64, waits: &[Event]) {
+    fn inherit(&self, seq: u64, waits: &Arc<Vec<Event>>) {
         let mut ev = lock(&self.events);
-        ev.inherited.push_back((seq, waits.to_vec()));
+        ev.inherited.push_back((seq, waits.clone()));
         self.has_events.store(true, Ordering::Release);
     }
 
@@ -353,7 +349,11 @@ impl Timeline {
     /// Returns those waits.
     pub(crate) fn lost(&self) -> Vec<Event> {
         let mut ev = lock(&self.events);
-        let inherited: Vec<Event> = ev.inherited.drain(..).flat_map(|(_, w)| w).collect();
+        let inherited: Vec<Event> = ev
+            .inherited
+            .drain(..)
+            .flat_map(|(_, w)| w.iter().cloned().collect::<Vec<_>>())
+            .collect();
         for e in inherited {
             push_unique(&mut ev.abandoned, e);
         }
@@ -362,6 +362,12 @@ impl Timeline {
             .store(!ev.abandoned.is_empty(), Ordering::Release);
         if !ev.abandoned.is_empty() {
             self.has_events.store(true, Ordering::Release);
+        }
+        // Its publications: a driver that never signals what a lost device had not run would
+        // leave their waiters waiting for good; signal them once what their commands waited
+        // for is signalled (the CPU driver does the same on the device).
+        for (_, e) in &ev.published {
+            signal_after(e.clone(), ev.abandoned.clone());
         }
         ev.abandoned.clone()
     }
@@ -395,11 +401,12 @@ impl Timeline {
 
     /// What to wait for so that command `seq` is done, appending a publication if none
     /// covers it yet (nothing once it is seen finished).
-    fn catch_up(self: &Arc<Self>, seq: u64) -> Result<Vec<Event>> {
+    fn catch_up(self: &Arc<Self>, seq: u64, waits: &mut Vec<Event>) -> Result<()> {
         // A synchronous timeline published the command before recording its marks: no need
         // to wait for its owner (who may be blocked until the command completes).
         if let Some(e) = self.publication(seq) {
-            return Ok(vec![e]);
+            push_unique(waits, e);
+            return Ok(());
         }
         let mut spins = 0u32;
         // The owner plans a command before appending it; wait until it has appended.
@@ -416,11 +423,16 @@ impl Timeline {
                 None => CatchUp::Finished,
             },
         };
-        Ok(match found {
-            CatchUp::Wait(e) => vec![e],
-            CatchUp::Finished => Vec::new(),
-            CatchUp::Lost(waits) => waits,
-        })
+        match found {
+            CatchUp::Wait(e) => push_unique(waits, e),
+            CatchUp::Finished => {}
+            CatchUp::Lost(lost) => {
+                for e in lost {
+                    push_unique(waits, e);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// [`Timeline::catch_up`] for an immediate list, under its append lock.
@@ -618,8 +630,9 @@ pub(crate) struct Issued<'a> {
     timeline: &'a Timeline,
     last_published: &'a mut u64,
     pub(crate) seq: u64,
-    /// The events the command must wait for (hazards).
-    pub(crate) waits: Vec<Event>,
+    /// The events the command must wait for (hazards); kept by its timeline until it is
+    /// seen finished, and by its list until then.
+    pub(crate) waits: Arc<Vec<Event>>,
     /// Whether a publication must precede the command (rule 2): the caller appends it with
     /// [`Issued::publish_before`].
     pub(crate) publish: bool,
@@ -653,7 +666,7 @@ impl<'a> Issued<'a> {
     /// documentation). Its pre-published event (synchronous timelines), which others may
     /// already wait for, is signalled once those events are.
     pub(crate) fn abandon(mut self) {
-        let waits = std::mem::take(&mut self.waits);
+        let waits: Vec<Event> = self.waits.iter().cloned().collect();
         if let Some(e) = self.signal.take() {
             signal_after(e, waits.clone());
         }
@@ -758,27 +771,23 @@ impl Issuer {
             self.last_mark = seq;
             waits = needs.events;
             for m in needs.catch_up {
-                match m.timeline.catch_up(m.seq) {
-                    Ok(found) => {
-                        for e in found {
-                            push_unique(&mut waits, e);
-                        }
+                if let Err(e) = m.timeline.catch_up(m.seq, &mut waits) {
+                    if let Some(sig) = signal.take() {
+                        signal_after(sig, waits.clone());
                     }
-                    Err(e) => {
-                        if let Some(sig) = signal.take() {
-                            signal_after(sig, waits.clone());
-                        }
-                        return Err(give_up(&self.timeline, waits, e));
-                    }
+                    return Err(give_up(&self.timeline, waits, e));
                 }
             }
-            if !waits.is_empty() {
-                self.timeline.inherit(seq, &waits);
-            }
+        }
+        let waits = Arc::new(waits);
+        if !waits.is_empty() {
+            self.timeline.inherit(seq, &waits);
         }
         // Rule 2: a command that waits is preceded by a publication of the commands before
-        // it that recorded marks and are not covered yet.
-        let publish = (user_waits || !waits.is_empty()) && earlier_mark > self.last_published;
+        // it that recorded marks and are neither covered nor seen finished yet.
+        let publish = (user_waits || !waits.is_empty())
+            && earlier_mark > self.last_published
+            && !self.timeline.is_finished(earlier_mark);
         Ok(Issued {
             timeline: &self.timeline,
             last_published: &mut self.last_published,

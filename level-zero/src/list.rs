@@ -1172,8 +1172,7 @@ impl Recorder for ImmediateCommandList {
         if appended.is_err() {
             issued.abandon();
         } else if !issued.waits.is_empty() {
-            let waits = std::mem::take(&mut issued.waits);
-            self.pending_keep.push(Arc::new(waits));
+            self.pending_keep.push(issued.waits.clone());
             drop(issued);
         } else {
             drop(issued);
