@@ -632,7 +632,7 @@ pub(crate) struct Issued<'a> {
     pub(crate) seq: u64,
     /// The events the command must wait for (hazards); kept by its timeline until it is
     /// seen finished, and by its list until then.
-    pub(crate) waits: Arc<Vec<Event>>,
+    waits: Option<Arc<Vec<Event>>>,
     /// Whether a publication must precede the command (rule 2): the caller appends it with
     /// [`Issued::publish_before`].
     pub(crate) publish: bool,
@@ -642,6 +642,16 @@ pub(crate) struct Issued<'a> {
 }
 
 impl<'a> Issued<'a> {
+    /// The events the command must wait for (hazards).
+    pub(crate) fn waits(&self) -> &[Event] {
+        self.waits.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// What keeps those events alive until the command is seen finished, if there are any.
+    pub(crate) fn waits_keep(&self) -> Option<Arc<Vec<Event>>> {
+        self.waits.clone()
+    }
+
     /// The timeline the command is issued on.
     pub(crate) fn timeline(&self) -> &'a Timeline {
         self.timeline
@@ -666,7 +676,7 @@ impl<'a> Issued<'a> {
     /// documentation). Its pre-published event (synchronous timelines), which others may
     /// already wait for, is signalled once those events are.
     pub(crate) fn abandon(mut self) {
-        let waits: Vec<Event> = self.waits.iter().cloned().collect();
+        let waits: Vec<Event> = self.waits().to_vec();
         if let Some(e) = self.signal.take() {
             signal_after(e, waits.clone());
         }
@@ -779,13 +789,14 @@ impl Issuer {
                 }
             }
         }
-        let waits = Arc::new(waits);
-        if !waits.is_empty() {
+        let waits = (!waits.is_empty()).then(|| {
+            let waits = Arc::new(waits);
             self.timeline.inherit(seq, &waits);
-        }
+            waits
+        });
         // Rule 2: a command that waits is preceded by a publication of the commands before
         // it that recorded marks and are neither covered nor seen finished yet.
-        let publish = (user_waits || !waits.is_empty())
+        let publish = (user_waits || waits.is_some())
             && earlier_mark > self.last_published
             && !self.timeline.is_finished(earlier_mark);
         Ok(Issued {

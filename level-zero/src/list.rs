@@ -1101,7 +1101,7 @@ impl Recorder for ImmediateCommandList {
             signal: slot.map_or(std::ptr::null_mut(), Event::as_raw),
             waits: event_handles(cmd.waits),
         };
-        sync.waits.extend(issued.waits.iter().map(Event::as_raw));
+        sync.waits.extend(issued.waits().iter().map(Event::as_raw));
         let barrier = |core: &ListCore, signal: &Event, waits: &[Event]| {
             let mut w: Vec<_> = waits.iter().map(Event::as_raw).collect();
             let pw = if w.is_empty() {
@@ -1171,8 +1171,8 @@ impl Recorder for ImmediateCommandList {
         };
         if appended.is_err() {
             issued.abandon();
-        } else if !issued.waits.is_empty() {
-            self.pending_keep.push(issued.waits.clone());
+        } else if let Some(waits) = issued.waits_keep() {
+            self.pending_keep.push(waits);
             drop(issued);
         } else {
             drop(issued);

@@ -678,8 +678,8 @@ impl CommandQueue {
             give_up(issued, aux);
             return Err(e);
         }
-        if !issued.waits.is_empty() {
-            match aux_barrier(None, &issued.waits) {
+        if !issued.waits().is_empty() {
+            match aux_barrier(None, issued.waits()) {
                 Ok(l) => aux.push(l),
                 Err(e) => {
                     give_up(issued, aux);
