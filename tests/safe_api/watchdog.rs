@@ -1,6 +1,7 @@
 //! A watchdog thread: a program that runs longer than its limit aborts the process with a
 //! message naming the program (a hang must not pass silently, nor stall a test run forever).
 
+use std::io::Write;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -36,9 +37,13 @@ fn watch(d: &'static Dog) {
     loop {
         let now = Instant::now();
         if let Some(a) = s.1.iter().find(|a| a.deadline <= now) {
-            eprintln!(
+            // Straight to stderr: the test harness's output capture (which `eprintln!` goes
+            // through) would lose the message when the process aborts.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n=== safe_api watchdog: a program ran longer than {:?}: a hang. Aborting. ===\n{}\n",
-                a.limit, a.label
+                a.limit,
+                a.label
             );
             std::process::abort();
         }

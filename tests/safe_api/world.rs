@@ -772,6 +772,17 @@ enum Exec {
     Transient,
 }
 
+/// The size of "large" buffers: 512 KiB, or `SAFE_API_LARGE_BYTES`.
+fn large_bytes() -> usize {
+    static L: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *L.get_or_init(|| {
+        std::env::var("SAFE_API_LARGE_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(512 << 10)
+    })
+}
+
 /// Element counts: empty, one, small, medium, and (when allowed) 512 KiB, which the CPU
 /// driver runs on its worker threads rather than inline (above 256 KiB): what widens race
 /// windows.
@@ -782,7 +793,7 @@ fn resolve_len(len: u16, large: bool, size: usize) -> usize {
         1 => 1,
         2..=5 => 2 + r % 63,
         6 => 256 + r % 1024,
-        _ if large => (512 << 10) / size.max(1),
+        _ if large => large_bytes() / size.max(1),
         _ => 64,
     }
 }
@@ -2682,7 +2693,30 @@ impl World {
                 }
                 None => {
                     let mut out = vec![T::zeroed(); n];
+                    // A pattern the copy overwrites, to see late writes.
+                    bytemuck::cast_slice_mut::<T, u8>(&mut out).fill(0xa5);
                     let r = with_mem!(b, range, |m| l.copy_to_slice(&mut out, m));
+                    if r.is_err() && self.lost_injected() && !out.is_empty() {
+                        // Hole 3: the borrow of `out` ends with the call; nothing may write it
+                        // afterwards. Watch its end (copies run forwards) for a moment after an
+                        // error.
+                        let bytes = bytes_of_slice(&out);
+                        let tail = bytes.len().saturating_sub(64);
+                        // The end first, then the start: begun and not finished when the call
+                        // returned means still running.
+                        let before = bytes[tail..].to_vec();
+                        let head_written = bytes[..64.min(bytes.len())].iter().any(|&x| x != 0xa5);
+                        let tail_untouched = before.iter().all(|&x| x == 0xa5);
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        if (head_written && tail_untouched && bytes.len() > 128)
+                            || bytes_of_slice(&out)[tail..] != before[..]
+                        {
+                            return Err(format!(
+                                "copy_to_slice returned {:?} and the driver went on writing the slice it had borrowed",
+                                r.as_ref().err()
+                            ));
+                        }
+                    }
                     self.judge("copy_to_slice", r, ex)?.map(|()| bytes_of_slice(&out).to_vec())
                 }
             }
