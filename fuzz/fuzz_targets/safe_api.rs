@@ -20,6 +20,16 @@ use safe_api::{
     View, Wait,
 };
 
+/// LeakSanitizer off for this target: programs leak on purpose (driver instances live for the
+/// rest of the process; `mem::forget` is one of the ops), and the oracle checks leaks itself,
+/// with the driver's live-object counters.
+// SAFETY: LeakSanitizer looks this symbol up and calls it with no arguments; nothing else in
+// the process defines it.
+#[unsafe(no_mangle)]
+pub extern "C" fn __lsan_is_turned_off() -> std::ffi::c_int {
+    1
+}
+
 fn pick<T: Copy>(u: &mut Unstructured, items: &[T]) -> Result<T> {
     Ok(*u.choose(items)?)
 }
