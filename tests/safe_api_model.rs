@@ -143,7 +143,8 @@ fn op(zst: bool) -> impl Strategy<Value = Op> {
         3 => (any::<u8>(), sel(), any::<u8>())
             .prop_map(|(list, dst, seed)| Op::CopyFromSlice { list, dst, seed }),
         4 => (any::<u8>(), sel()).prop_map(|(list, src)| Op::CopyToSlice { list, src }),
-        2 => (any::<u8>(), any::<u8>()).prop_map(|(dst, src)| Op::CopyPeer { dst, src }),
+        2 => (any::<u8>(), any::<u8>(), prop::bool::weighted(0.3))
+            .prop_map(|(dst, src, staged)| Op::CopyPeer { dst, src, staged }),
     ];
     let sync = prop_oneof![
         3 => (any::<u8>(), wait()).prop_map(|(list, wait)| Op::ListSync { list, wait }),
@@ -502,7 +503,16 @@ fn a_program_using_every_op_passes() {
         },
         CopyToSlice { list: 0, src: s(0) },
         End,
-        CopyPeer { dst: 3, src: 0 },
+        CopyPeer {
+            dst: 3,
+            src: 0,
+            staged: false,
+        },
+        CopyPeer {
+            dst: 0,
+            src: 3,
+            staged: true,
+        },
         Join,
         HostWrite { buf: 1, seed: 3 },
         Forget {

@@ -242,6 +242,7 @@ fn op(u: &mut Unstructured, zst: bool) -> Result<Op> {
         40 => Op::CopyPeer {
             dst: b(u)?,
             src: b(u)?,
+            staged: u.ratio(1, 3)?,
         },
         41 => Op::Open(match u.int_in_range(0u8..=4)? {
             0 | 1 => Scope::Guard {

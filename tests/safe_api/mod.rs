@@ -325,9 +325,12 @@ pub enum Op {
         buf: u8,
         seed: u8,
     },
+    /// `copy_peer` (or `copy_peer_with(.., PeerPolicy::StagedOnly)` when `staged`) between
+    /// device buffers of one element type.
     CopyPeer {
         dst: u8,
         src: u8,
+        staged: bool,
     },
     /// `Device::status` of every device, and buffer metadata checks.
     Status,

@@ -12,7 +12,8 @@ use level_zero::cpu::{Config, LiveObjects};
 use level_zero::{
     BufferSlice, BuildOptions, CommandList, CommandQueue, Context, Device, DeviceBuffer, Driver,
     Error, Event, EventPool, EventPoolFlags, Fence, HostBuffer, ImmediateCommandList, Kernel,
-    Module, Ordering as ListOrdering, QueueDesc, QueueGroupFlags, SharedBuffer, copy_peer,
+    Module, Ordering as ListOrdering, PeerPolicy, QueueDesc, QueueGroupFlags, SharedBuffer,
+    copy_peer, copy_peer_with,
 };
 
 use super::model::{self, Cmd, Id, Region, Shadow};
@@ -1221,7 +1222,7 @@ impl World {
             Op::EventQuery { event } => self.event_query(event),
             Op::HostRead { buf } => self.host_read(buf),
             Op::HostWrite { buf, seed } => self.host_write(buf, seed),
-            Op::CopyPeer { dst, src } => self.copy_peer(dst, src),
+            Op::CopyPeer { dst, src, staged } => self.copy_peer(dst, src, staged),
             Op::Status => self.status(),
             // An `End` without a scope to end does nothing.
             Op::Open(_) | Op::End => Ok(()),
@@ -2535,7 +2536,10 @@ impl World {
             // below the global size, which is at most the length (in floats) of every buffer
             // argument (checked above); arguments in one allocation are identical or disjoint
             // (checked above), and each work-item reads and writes only its own index, so no
-            // two work-items race. The launch keeps the argument buffers alive.
+            // two work-items race. Other device work on the same memory is ordered before the
+            // launch: by `before_append` (barriers on relaxed lists; other lists and queues
+            // synchronised), or, with `Holes::cross_list_order` on, by the crate (which is what
+            // that switch tests). The launch keeps the argument buffers alive.
             unsafe { self.imms[li].obj.launch(kernel, [count, 1, 1]) }
         } else {
             // SAFETY: as above.
@@ -3581,7 +3585,7 @@ impl World {
         result
     }
 
-    fn copy_peer(&mut self, dst: u8, src: u8) -> Flow {
+    fn copy_peer(&mut self, dst: u8, src: u8, staged: bool) -> Flow {
         let Some(di) = self.buf(dst, |b| b.kind == Kind::Device) else {
             return self.skip();
         };
@@ -3617,6 +3621,7 @@ impl World {
         let r = typed!(ty, T => {
             let (d, s) = (self.arc::<T>(di), self.arc::<T>(si));
             match (&*d, &*s) {
+                (TBuf::Dev(d), TBuf::Dev(s)) if staged => copy_peer_with(d, s, PeerPolicy::StagedOnly),
                 (TBuf::Dev(d), TBuf::Dev(s)) => copy_peer(d, s),
                 _ => unreachable!("device buffers only"),
             }
