@@ -9,7 +9,11 @@
 //! - `SAFE_API_HOLES=signalled_fence,zst,lost_copy,panic_wait,cross_list_order` (or `all`):
 //!   take the paths of known, not yet fixed, holes, to check that the suite finds them;
 //! - `SAFE_API_SEED`: a fixed seed for the random programs (a `u64`);
-//! - `SAFE_API_STATS=1`: how often each op kind ran and was skipped.
+//! - `SAFE_API_STATS=1`: how often each op kind ran and was skipped;
+//! - `SAFE_API_TRACE=1`: every op on stderr before it runs (where a hang is);
+//! - `SAFE_API_STRICT_LEAKS=1`: the leak check also on the paths where a fixed crate may leak
+//!   deliberately (device lost, a dropped list blocked on an unsignalled event);
+//! - `SAFE_API_LARGE_BYTES`: the size of "large" buffers (512 KiB; larger widens race windows).
 
 mod safe_api;
 
