@@ -184,8 +184,9 @@ fn op(zst: bool) -> impl Strategy<Value = Op> {
 fn faults() -> impl Strategy<Value = Faults> {
     prop_oneof![
         8 => Just(Faults::default()),
-        1 => (0u8..40).prop_map(|n| Faults { device_lost_after: Some(n), fail_alloc_at: None }),
-        1 => (1u8..24).prop_map(|n| Faults { device_lost_after: None, fail_alloc_at: Some(n) }),
+        1 => (0u8..40).prop_map(|n| Faults { device_lost_after: Some(n), ..Faults::default() }),
+        1 => (1u8..24).prop_map(|n| Faults { fail_alloc_at: Some(n), ..Faults::default() }),
+        1 => Just(Faults { no_p2p: true, ..Faults::default() }),
     ]
 }
 
@@ -713,7 +714,7 @@ fn hole_lost_copy(after: u8) -> Program {
     Program {
         faults: Faults {
             device_lost_after: Some(after),
-            fail_alloc_at: None,
+            ..Faults::default()
         },
         ops,
         drop_seed: 1,

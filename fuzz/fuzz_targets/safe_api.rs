@@ -271,11 +271,15 @@ fn program(u: &mut Unstructured, zst: bool) -> Result<Program> {
     let faults = match u.int_in_range(0u8..=9)? {
         0 => Faults {
             device_lost_after: Some(u.int_in_range(0..=40)?),
-            fail_alloc_at: None,
+            ..Faults::default()
         },
         1 => Faults {
-            device_lost_after: None,
             fail_alloc_at: Some(u.int_in_range(1..=24)?),
+            ..Faults::default()
+        },
+        2 => Faults {
+            no_p2p: true,
+            ..Faults::default()
         },
         _ => Faults::default(),
     };

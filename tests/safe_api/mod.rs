@@ -407,6 +407,8 @@ pub struct Faults {
     pub device_lost_after: Option<u8>,
     /// `Config::fail_alloc_at` (1-based).
     pub fail_alloc_at: Option<u8>,
+    /// `Config::p2p = false`: devices cannot reach each other's memory.
+    pub no_p2p: bool,
 }
 
 /// A program: faults, then ops; `drop_seed` orders the drops at the end.

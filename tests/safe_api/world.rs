@@ -828,6 +828,7 @@ pub fn run(p: &Program, s: &Settings) -> Report {
     let mut config = Config::default();
     config.device_lost_after = p.faults.device_lost_after.map(u64::from);
     config.fail_alloc_at = p.faults.fail_alloc_at.map(|n| u64::from(n).max(1));
+    config.p2p = !p.faults.no_p2p;
     let driver = level_zero::cpu::driver(config).expect("an embedded driver instance");
     let baseline = level_zero::cpu::live_objects(&driver).expect("live objects");
     let devices = driver.devices().expect("devices");
@@ -2149,6 +2150,18 @@ impl World {
         }
     }
 
+    /// Whether a list of device `dev` cannot reach `alloc` (another device's memory, with
+    /// peer-to-peer access off).
+    fn unreachable(&self, dev: usize, alloc: Id) -> bool {
+        self.sh.faults.no_p2p
+            && self
+                .m
+                .allocs
+                .get(&alloc)
+                .and_then(|a| a.dev)
+                .is_some_and(|d| d != dev)
+    }
+
     fn touches_away(&self, uses: &[Use]) -> bool {
         uses.iter().any(|u| self.away.contains(&u.alloc))
     }
@@ -2181,13 +2194,18 @@ impl World {
         };
         let dreg = self.region(di, drange);
         let sreg = self.region(si, srange);
-        let (lctx, _, _, _) = self.list_info(imm, lid);
+        let (lctx, ldev, _, _) = self.list_info(imm, lid);
         let dctx = self.m.allocs[&dreg.alloc].ctx;
         let sctx = self.m.allocs[&sreg.alloc].ctx;
         let n_d = drange.map_or(dlen, |r| r.1);
         let n_s = srange.map_or(slen, |r| r.1);
         let zst = ty == Ty::Zst;
-        let (ex, uses) = if (n_d != n_s && !zst) || dctx != lctx || sctx != lctx {
+        let (ex, uses) = if (n_d != n_s && !zst)
+            || dctx != lctx
+            || sctx != lctx
+            || self.unreachable(ldev, dreg.alloc)
+            || self.unreachable(ldev, sreg.alloc)
+        {
             (Expect::Invalid, vec![])
         } else if dreg.len == 0 || (zst && n_d != n_s) {
             // Nothing to copy (ZST views of different lengths are both zero bytes long).
@@ -2263,7 +2281,7 @@ impl World {
         let ty = self.bufs[di].ty;
         let range = resolve_view(dst.view, self.bufs[di].len);
         let reg = self.region(di, range);
-        let (lctx, _, _, max_fill) = self.list_info(imm, lid);
+        let (lctx, ldev, _, max_fill) = self.list_info(imm, lid);
         let size = ty_size(ty);
         let pattern: Vec<u8> = value.to_le_bytes()[..size].to_vec();
         let uses = vec![Use {
@@ -2279,7 +2297,7 @@ impl World {
                 },
                 vec![],
             )
-        } else if self.m.allocs[&reg.alloc].ctx != lctx {
+        } else if self.m.allocs[&reg.alloc].ctx != lctx || self.unreachable(ldev, reg.alloc) {
             (Expect::Invalid, vec![])
         } else if reg.len == 0 {
             (Expect::Ok, vec![])
@@ -2324,12 +2342,15 @@ impl World {
         };
         let range = resolve_view(dst.view, self.bufs[di].len);
         let reg = self.region(di, range);
-        let (lctx, _, _, _) = self.list_info(imm, lid);
+        let (lctx, ldev, _, _) = self.list_info(imm, lid);
         let uses = vec![Use {
             alloc: reg.alloc,
             write: true,
         }];
-        let (ex, uses) = if reg.len < 8 || self.m.allocs[&reg.alloc].ctx != lctx {
+        let (ex, uses) = if reg.len < 8
+            || self.m.allocs[&reg.alloc].ctx != lctx
+            || self.unreachable(ldev, reg.alloc)
+        {
             (Expect::Invalid, vec![])
         } else {
             (Expect::Ok, uses)
@@ -2461,6 +2482,10 @@ impl World {
             })
             .collect();
         let invalid = lctx != kctx || ldev != kdev || !compute;
+        // Launches are unsafe: the interpreter only launches on memory the device reaches.
+        if !invalid && regs.iter().any(|r| self.unreachable(ldev, r.alloc)) {
+            return self.skip();
+        }
         if !invalid && self.touches_away(&uses) {
             return self.skip();
         }
@@ -2678,7 +2703,9 @@ impl World {
             alloc: reg.alloc,
             write,
         }];
-        let ex = if self.m.allocs[&reg.alloc].ctx != lctx {
+        let ex = if self.m.allocs[&reg.alloc].ctx != lctx
+            || self.unreachable(self.m.execs[&lid].dev, reg.alloc)
+        {
             Expect::Invalid
         } else if reg.len == 0 {
             Expect::Ok
