@@ -655,7 +655,11 @@ impl Model {
     }
 
     /// Work that signalled `events` completed: an unconditional pending signal happened.
+    /// Not after a device loss: "complete" may then mean "never ran".
     fn settle(&mut self, events: &[Id]) {
+        if !self.lost_seen.is_empty() {
+            return;
+        }
         for e in events {
             if let Some(m) = self.events.get_mut(e)
                 && matches!(&m.state, Ev::Will(s) if s.is_empty())
