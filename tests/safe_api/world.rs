@@ -3476,10 +3476,41 @@ impl World {
             None => self.skip(),
             Some(true) => {
                 self.m.shadows.get_mut(&id).expect("shadow").write(0, &data);
+                if !self.m.lost_seen.is_empty() {
+                    // After a device loss the crate released what the lost work used: nothing
+                    // may write this buffer behind the host's back any more (hole 3's
+                    // cousin). Give a late write the time to land, then look.
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    self.zombie_check(bi)?;
+                }
                 Ok(())
             }
             Some(false) => Ok(()),
         }
+    }
+
+    /// After a host write following a device loss: the buffer holds what the host wrote.
+    fn zombie_check(&mut self, bi: usize) -> Flow {
+        let ty = self.bufs[bi].ty;
+        let id = self.bufs[bi].id;
+        let got: Option<Vec<u8>> = typed!(ty, T => {
+            let b = self.arc::<T>(bi);
+            let r = match &*b {
+                TBuf::Host(h) => h.to_vec(),
+                TBuf::Shared(h) => h.to_vec(),
+                TBuf::Dev(_) => unreachable!("host-visible buffers only"),
+            };
+            r.ok().map(|v| bytes_of_slice(&v).to_vec())
+        });
+        if let Some(got) = got {
+            self.m.shadows[&id].check(0, &got).map_err(|e| {
+                format!(
+                    "after a device loss, a host write to a {ty:?} {:?} buffer was overwritten behind the host's back: {e}",
+                    self.bufs[bi].kind
+                )
+            })?;
+        }
+        Ok(())
     }
 
     fn guard_scope(&mut self, buf: u8, write: bool, seed: u8, body: &[Op]) -> Flow {
