@@ -526,8 +526,12 @@ pub struct Holes {
     pub signalled_fence: bool,
     /// Hole 2: buffers of zero-sized elements (`()`).
     pub zst: bool,
-    /// Hole 3: `copy_to_slice`/`copy_from_slice` while another list of the same device may
-    /// lose it (device-lost injection).
+    /// Hole 3: work on a device while another list or thread may lose it (device-lost
+    /// injection): `copy_to_slice` returning DEVICE_LOST while the driver still writes the
+    /// borrowed slice, and (the same cause) synchronisations that return DEVICE_LOST releasing
+    /// host buffers a running copy still writes. Off: in device-lost programs the interpreter
+    /// synchronises the device's other lists and queues before each submission and runs
+    /// thread scopes inline.
     pub lost_copy: bool,
     /// Hole 4: dropping (or unwinding through) a list or queue blocked on an event that is
     /// never signalled.
