@@ -231,8 +231,17 @@ impl Timeline {
     }
 
     /// Sets the owner's life; under the append lock (lists) or submission lock (queues).
+    /// Once done, the timeline publishes nothing more and its events go (the timeline itself
+    /// may live on in the marks of allocations its commands used).
     pub(crate) fn set_life(&self, life: u8) {
         self.life.store(life, Ordering::Release);
+        if life == DONE {
+            let mut ev = lock(&self.events);
+            ev.free.clear();
+            ev.published.clear();
+            ev.lent.clear();
+            ev.inherited.clear();
+        }
     }
 
     /// A published event covering command `seq`, if there is one.
