@@ -536,16 +536,20 @@ pub(crate) struct ListState {
 /// # let driver = &rt.drivers()[0];
 /// # let device = &driver.devices()?[0];
 /// # let ctx = level_zero::Context::new(driver)?;
-/// use level_zero::{CommandList, CommandQueue, DeviceBuffer, HostBuffer};
+/// use level_zero::{CommandList, CommandQueue, DeviceBuffer, EventPool, EventPoolFlags, HostBuffer};
+/// let pool = EventPool::new(&ctx, 1, EventPoolFlags::HOST_VISIBLE)?;
+/// let gate = pool.event(0)?;
 /// let buf = DeviceBuffer::<u64>::new(&ctx, device, 1024)?;
 /// let out = HostBuffer::<u64>::new(&ctx, 1024)?;
 /// let mut list = CommandList::compute(&ctx, device)?;
+/// list.wait_events(&[&gate])?;          // the execution waits for the host to open the gate
 /// list.fill(&buf, 42u64)?;
 /// list.copy(&out, &buf)?;
 /// list.close()?;
 /// let mut queue = CommandQueue::compute(&ctx, device)?;
 /// queue.execute(&[&list])?;
-/// queue.execute(&[&list]).unwrap_err(); // still executing (or not yet seen complete)
+/// assert!(queue.execute(&[&list]).is_err()); // still executing
+/// gate.host_signal()?;
 /// queue.synchronize()?;
 /// assert!(out.as_slice()?.iter().all(|&x| x == 42));
 /// queue.execute(&[&list])?;             // lists can be executed again
