@@ -448,6 +448,7 @@ fn an_out_of_bounds_kernel_fails_and_touches_nothing_else() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "slow under Miri (the engine's checks run there)")]
 fn an_out_of_bounds_kernel_on_a_queue_fails_its_synchronisation() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -820,6 +821,7 @@ fn a_list_dropped_after_a_failed_launch_releases_what_the_launch_used() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "slow under Miri; its list twin runs there")]
 fn a_queue_dropped_after_a_failed_execution_releases_what_it_used() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());

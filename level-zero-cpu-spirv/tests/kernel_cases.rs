@@ -323,7 +323,7 @@ both!(half_arith, |opt| {
 
 both!(vectors, |opt| {
     let p = program("vectors", opt);
-    let n = items(128, 32);
+    let n = 128usize;
     let mut r = Rng(17);
     let a: Vec<[f32; 4]> = (0..n)
         .map(|_| {
