@@ -102,6 +102,7 @@ fn invalid_reason(e: Error) -> String {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "a parser error only (safe code): slow under Miri")]
 fn wrong_magic_fails_the_build_with_a_log() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -116,6 +117,7 @@ fn wrong_magic_fails_the_build_with_a_log() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "a parser error only (safe code): slow under Miri")]
 fn truncated_spirv_fails_the_build_with_a_log() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -139,6 +141,7 @@ fn truncated_spirv_fails_the_build_with_a_log() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "a parser error only (safe code): slow under Miri")]
 fn an_unsupported_capability_is_named_in_the_log() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -150,6 +153,7 @@ fn an_unsupported_capability_is_named_in_the_log() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "a parser error only (safe code): slow under Miri")]
 fn random_bytes_fail_the_build_with_a_log() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -195,6 +199,7 @@ fn an_injected_build_failure_is_a_module_build_error() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "builds several modules: minutes under Miri")]
 fn kernel_names_properties_and_unknown_kernels() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -286,6 +291,7 @@ fn argument_errors() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "checks before any call (safe code): slow under Miri")]
 fn launch_preconditions_are_checked_before_any_call() {
     let t = TestDriver::new();
     let devices = t.devices();
@@ -352,6 +358,7 @@ fn assert_launch_failed(e: Error) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "many launches: minutes under Miri")]
 fn an_out_of_bounds_kernel_fails_and_touches_nothing_else() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -441,6 +448,7 @@ fn an_out_of_bounds_kernel_fails_and_touches_nothing_else() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "slow under Miri (the engine's checks run there)")]
 fn an_out_of_bounds_kernel_on_a_queue_fails_its_synchronisation() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -599,6 +607,7 @@ unsafe fn raw_copy(
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "builds several modules: minutes under Miri")]
 fn program_scope_variables() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -664,6 +673,7 @@ fn program_scope_variables() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "4096 work-items: minutes under Miri")]
 fn kernel_timestamps_and_event_waits() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -748,6 +758,7 @@ fn launches_on_a_regular_list_run_on_a_queue() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "many launches: minutes under Miri")]
 fn kernels_of_one_module_share_it_across_lists() {
     // One kernel object launched repeatedly with changing arguments, on two immediate lists
     // of the same device.
@@ -810,6 +821,7 @@ fn a_list_dropped_after_a_failed_launch_releases_what_the_launch_used() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "slow under Miri; its list twin runs there")]
 fn a_queue_dropped_after_a_failed_execution_releases_what_it_used() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -834,6 +846,7 @@ fn a_queue_dropped_after_a_failed_execution_releases_what_it_used() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "slow under Miri (the engine's checks run there)")]
 fn a_far_out_of_bounds_write_into_another_allocation_is_caught() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -864,6 +877,7 @@ fn a_far_out_of_bounds_write_into_another_allocation_is_caught() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "many launches: minutes under Miri")]
 fn a_failure_among_many_launches_is_reported_by_the_synchronisation() {
     // Many launches between two synchronisations, one of them failing: the synchronisation
     // reports it (through the loader without zeCommandListHostSynchronize too, where the list

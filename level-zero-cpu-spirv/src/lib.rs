@@ -416,7 +416,11 @@ impl Program {
             .ok_or_else(|| invalid(format!("group count {gc:?} is too large")))?;
         let items = total.saturating_mul(lanes);
         let cores = cores();
-        let workers = if items < 8192 { 1 } else { cores.min(total) } as usize;
+        let workers = if items < PARALLEL_MIN_ITEMS {
+            1
+        } else {
+            cores.min(total)
+        } as usize;
         let next = AtomicU64::new(0);
         let stop = AtomicBool::new(false);
         let error: Mutex<Option<ExecError>> = Mutex::new(None);
@@ -453,6 +457,12 @@ impl Program {
         }
     }
 }
+
+/// Launches of fewer work-items run on the calling thread alone: handing them to worker
+/// threads would cost more than it saves. Under Miri (`.ci/miri`), whose launches are a few
+/// work-groups, the threshold is low so that the worker threads, and the concurrent raw
+/// accesses that Miri's data-race detector checks, run there too.
+const PARALLEL_MIN_ITEMS: u64 = if cfg!(miri) { 64 } else { 8192 };
 
 /// The number of worker threads (cached: `available_parallelism` reads cgroup files).
 fn cores() -> u64 {

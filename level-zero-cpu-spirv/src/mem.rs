@@ -15,15 +15,23 @@
 //!
 //! The soundness of global accesses rests on the contract of [`MemoryMap`]: every range it
 //! reports is memory that the kernel may read and write for the whole launch (the driver's
-//! allocations stay alive until the launch returns). Kernels may race with each other or with
-//! the host on that memory exactly as they may on a GPU; the engine performs those accesses
-//! with plain unaligned loads and stores (or real atomics for atomic instructions), never
-//! through Rust references, so no Rust aliasing rules are involved.
+//! allocations stay alive until the launch returns). The engine accesses it through raw
+//! pointers, never through Rust references, so no Rust aliasing rules are involved.
+//!
+//! Work-groups run on several threads at once, and kernels may race on memory as they may on
+//! a GPU (a plain read before a compare-exchange loop, a flag polled while another work-group
+//! sets it, stores where the last writer wins). So that such a kernel is not a data race in
+//! Rust's memory model, every naturally aligned load or store of 1, 2, 4 or 8 bytes is a
+//! relaxed atomic access of exactly that size (a plain move on x86-64 and AArch64), like the
+//! atomic instructions' own accesses. What Rust's model cannot express without locks stays
+//! undefined if a kernel does it: racing accesses to the same bytes that differ in size or
+//! are unaligned, and racing copies longer than 8 bytes (Miri's data-race detector reports
+//! the first kind of race as "mixed-size", the others as data races).
 
 use crate::MemoryMap;
 use std::alloc::{Layout, alloc_zeroed, dealloc};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering};
 
 /// Alignment of every arena: enough for any OpenCL type (`long16`/`double16` align to 128).
 const ARENA_ALIGN: usize = 128;
@@ -273,18 +281,110 @@ impl<'a> Memory<'a> {
     }
 }
 
-/// Reads a little-endian scalar of `c.len` (1, 2, 4 or 8) bytes.
+/// Loads `N` (1, 2, 4 or 8) bytes at `p`, little endian: one relaxed atomic load of exactly
+/// `N` bytes when `p` is `N`-aligned, a plain unaligned load otherwise (module docs).
+///
+/// # Safety
+///
+/// `[p, p + N)` must be memory the launch may read: a range proven by a [`Checked`].
+#[inline(always)]
+unsafe fn load<const N: usize>(p: *mut u8) -> u64 {
+    const R: Ordering = Ordering::Relaxed;
+    if !(p as usize).is_multiple_of(N) {
+        // SAFETY: the caller's guarantee.
+        return unsafe { load_unaligned::<N>(p) };
+    }
+    // SAFETY: the caller guarantees the N bytes are accessible (kernel-accessible memory is
+    // readable and writable for the whole launch: the `MemoryMap` contract, or the engine's
+    // own arenas); `p` is N-aligned (checked above), the alignment of Rust's N-byte atomic
+    // integers; the engine accesses aligned N-byte locations only atomically, so a kernel
+    // racing on them races with atomic accesses of the same size.
+    unsafe {
+        match N {
+            1 => u64::from(AtomicU8::from_ptr(p).load(R)),
+            2 => u64::from(AtomicU16::from_ptr(p.cast()).load(R)),
+            4 => u64::from(AtomicU32::from_ptr(p.cast()).load(R)),
+            _ => AtomicU64::from_ptr(p.cast()).load(R),
+        }
+    }
+}
+
+/// [`load`] at an address that is not `N`-aligned (rare: out of line).
+///
+/// # Safety
+///
+/// As for [`load`].
+#[cold]
+#[inline(never)]
+unsafe fn load_unaligned<const N: usize>(p: *mut u8) -> u64 {
+    // SAFETY: the caller guarantees the N bytes are accessible; unaligned reads of plain
+    // integers are valid for any bit pattern.
+    unsafe {
+        match N {
+            1 => u64::from(p.read()),
+            2 => u64::from(p.cast::<u16>().read_unaligned()),
+            4 => u64::from(p.cast::<u32>().read_unaligned()),
+            _ => p.cast::<u64>().read_unaligned(),
+        }
+    }
+}
+
+/// Stores the low `N` (1, 2, 4 or 8) bytes of `v` at `p`, little endian: one relaxed atomic
+/// store of exactly `N` bytes when `p` is `N`-aligned, a plain unaligned store otherwise.
+///
+/// # Safety
+///
+/// `[p, p + N)` must be memory the launch may write: a range proven by a [`Checked`].
+#[inline(always)]
+unsafe fn store<const N: usize>(p: *mut u8, v: u64) {
+    const R: Ordering = Ordering::Relaxed;
+    if !(p as usize).is_multiple_of(N) {
+        // SAFETY: the caller's guarantee.
+        return unsafe { store_unaligned::<N>(p, v) };
+    }
+    // SAFETY: as in `load`: accessible, N-aligned, and accessed only atomically at this size.
+    unsafe {
+        match N {
+            1 => AtomicU8::from_ptr(p).store(v as u8, R),
+            2 => AtomicU16::from_ptr(p.cast()).store(v as u16, R),
+            4 => AtomicU32::from_ptr(p.cast()).store(v as u32, R),
+            _ => AtomicU64::from_ptr(p.cast()).store(v, R),
+        }
+    }
+}
+
+/// [`store`] at an address that is not `N`-aligned (rare: out of line).
+///
+/// # Safety
+///
+/// As for [`store`].
+#[cold]
+#[inline(never)]
+unsafe fn store_unaligned<const N: usize>(p: *mut u8, v: u64) {
+    // SAFETY: the caller guarantees the N bytes are writable.
+    unsafe {
+        match N {
+            1 => p.write(v as u8),
+            2 => p.cast::<u16>().write_unaligned(v as u16),
+            4 => p.cast::<u32>().write_unaligned(v as u32),
+            _ => p.cast::<u64>().write_unaligned(v),
+        }
+    }
+}
+
+/// Reads a little-endian scalar of `c.len` bytes (1, 2, 4 or 8; other lengths read their
+/// first bytes, at most 8, with a plain copy).
 #[inline]
 pub(crate) fn read(c: Checked) -> u64 {
-    let p = c.addr as *const u8;
+    let p = c.addr as *mut u8;
     // SAFETY: `c` proves [addr, addr+len) lies in memory the launch may access (module
-    // docs); unaligned reads of plain integers are valid for any bit pattern.
+    // docs), and each arm reads at most `len` bytes.
     unsafe {
         match c.len {
-            1 => u64::from(p.read()),
-            2 => u64::from((p as *const u16).read_unaligned()),
-            4 => u64::from((p as *const u32).read_unaligned()),
-            8 => (p as *const u64).read_unaligned(),
+            1 => load::<1>(p),
+            2 => load::<2>(p),
+            4 => load::<4>(p),
+            8 => load::<8>(p),
             _ => {
                 let mut b = [0u8; 8];
                 std::ptr::copy_nonoverlapping(p, b.as_mut_ptr(), (c.len as usize).min(8));
@@ -297,48 +397,34 @@ pub(crate) fn read(c: Checked) -> u64 {
 /// Reads a little-endian scalar of `N` (1, 2, 4 or 8) bytes; `c.len` must be at least `N`.
 #[inline(always)]
 pub(crate) fn read_n<const N: usize>(c: Checked) -> u64 {
-    assert!(c.len >= N as u64 && N <= 8);
-    let p = c.addr as *const u8;
+    assert!(c.len >= N as u64 && matches!(N, 1 | 2 | 4 | 8));
     // SAFETY: `c` proves [addr, addr+len) with len >= N lies in memory the launch may
-    // access (module docs); unaligned reads of plain integers are valid for any bits.
-    unsafe {
-        match N {
-            1 => u64::from(p.read()),
-            2 => u64::from((p as *const u16).read_unaligned()),
-            4 => u64::from((p as *const u32).read_unaligned()),
-            _ => (p as *const u64).read_unaligned(),
-        }
-    }
+    // access (module docs).
+    unsafe { load::<N>(c.addr as *mut u8) }
 }
 
 /// Writes the low `N` (1, 2, 4 or 8) bytes of `v`; `c.len` must be at least `N`.
 #[inline(always)]
 pub(crate) fn write_n<const N: usize>(c: Checked, v: u64) {
-    assert!(c.len >= N as u64 && N <= 8);
-    let p = c.addr as *mut u8;
+    assert!(c.len >= N as u64 && matches!(N, 1 | 2 | 4 | 8));
     // SAFETY: `c` proves [addr, addr+len) with len >= N lies in memory the launch may
     // write (module docs).
-    unsafe {
-        match N {
-            1 => p.write(v as u8),
-            2 => (p as *mut u16).write_unaligned(v as u16),
-            4 => (p as *mut u32).write_unaligned(v as u32),
-            _ => (p as *mut u64).write_unaligned(v),
-        }
-    }
+    unsafe { store::<N>(c.addr as *mut u8, v) }
 }
 
-/// Writes the low `c.len` (1, 2, 4 or 8) bytes of `v`, little endian.
+/// Writes the low `c.len` bytes of `v`, little endian (1, 2, 4 or 8; other lengths write
+/// their first bytes, at most 8, with a plain copy).
 #[inline]
 pub(crate) fn write(c: Checked, v: u64) {
     let p = c.addr as *mut u8;
-    // SAFETY: `c` proves [addr, addr+len) lies in memory the launch may write (module docs).
+    // SAFETY: `c` proves [addr, addr+len) lies in memory the launch may write (module docs),
+    // and each arm writes at most `len` bytes.
     unsafe {
         match c.len {
-            1 => p.write(v as u8),
-            2 => (p as *mut u16).write_unaligned(v as u16),
-            4 => (p as *mut u32).write_unaligned(v as u32),
-            8 => (p as *mut u64).write_unaligned(v),
+            1 => store::<1>(p, v),
+            2 => store::<2>(p, v),
+            4 => store::<4>(p, v),
+            8 => store::<8>(p, v),
             _ => {
                 let b = v.to_le_bytes();
                 std::ptr::copy_nonoverlapping(b.as_ptr(), p, (c.len as usize).min(8));
@@ -347,11 +433,24 @@ pub(crate) fn write(c: Checked, v: u64) {
     }
 }
 
-/// Copies `dst.len` bytes from `src` to `dst` (the ranges may overlap, like `memmove`).
+/// Copies `min(dst.len, src.len)` bytes from `src` to `dst` (the ranges may overlap, like
+/// `memmove`). A copy of 1, 2, 4 or 8 bytes (one element of an asynchronous copy, a scalar
+/// `OpCopyMemory`) is a load and a store of that size, atomic where aligned; longer copies
+/// are plain copies.
 pub(crate) fn copy(dst: Checked, src: Checked) {
     let n = dst.len.min(src.len) as usize;
-    // SAFETY: both ranges were checked for at least `n` bytes; `copy` allows overlap.
-    unsafe { std::ptr::copy(src.addr as *const u8, dst.addr as *mut u8, n) }
+    let (d, s) = (dst.addr as *mut u8, src.addr as *mut u8);
+    // SAFETY: both ranges were checked for at least `n` bytes; every arm reads `n` bytes of
+    // `src` before writing `n` bytes of `dst`, and `ptr::copy` allows overlap.
+    unsafe {
+        match n {
+            1 => store::<1>(d, load::<1>(s)),
+            2 => store::<2>(d, load::<2>(s)),
+            4 => store::<4>(d, load::<4>(s)),
+            8 => store::<8>(d, load::<8>(s)),
+            _ => std::ptr::copy(s.cast_const(), d, n),
+        }
+    }
 }
 
 /// An atomic read-modify-write operation.

@@ -501,7 +501,7 @@ fn program_is_shareable_between_threads() {
         .map(|t| {
             let p = p.clone();
             std::thread::spawn(move || {
-                let n = 1024usize;
+                let n = items(1024, 128);
                 let a: Vec<f32> = (0..n).map(|i| (i + t) as f32).collect();
                 let mut m = Mem::default();
                 let (ia, ib, ic) = (m.add(&a), m.add(&a), m.zeros::<f32>(n));

@@ -9,7 +9,7 @@
 
 both!(vector_add, |opt| {
     let p = program("vector_add", opt);
-    let n = 4096usize;
+    let n = items(4096, 256);
     let a: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
     let b: Vec<f32> = (0..n).map(|i| 1000.0 - i as f32).collect();
     let mut m = Mem::default();
@@ -701,7 +701,7 @@ both!(functions, |opt| {
 
 both!(memory, |opt| {
     let p = program("memory", opt);
-    let n = 256usize;
+    let n = items(256, 64);
     let x: Vec<i32> = (0..n as i32).map(|i| i * 3 - 100).collect();
     let mut m = Mem::default();
     let (ix, io) = (m.add(&x), m.zeros::<i32>(n));
@@ -768,7 +768,7 @@ both!(globals, |opt| {
     let p = program("globals", opt);
     // The program-scope `table` (its bytes are checked in `engine_checks.rs`).
     let table = [1, 1, 2, 3, 5, 8, 13, 21];
-    let n = 128usize;
+    let n = items(128, 32);
     let x: Vec<i32> = (0..n as i32).map(|i| i * 7 - 50).collect();
     let mut m = Mem::default();
     let (ix, io) = (m.add(&x), m.zeros::<f32>(n));
@@ -803,7 +803,7 @@ struct Point {
 
 both!(structs, |opt| {
     let p = program("structs", opt);
-    let n = 128usize;
+    let n = items(128, 32);
     let pts: Vec<Point> = (0..n)
         .map(|i| Point {
             x: i as f32,
@@ -902,7 +902,7 @@ both!(reduce, |opt| {
 both!(atomics, |opt| {
     let p = program("atomics", opt);
     // Enough work-items to use every worker thread.
-    let n = 16384usize;
+    let n = items(16384, 128);
     let x: Vec<i32> = (0..n as i32).map(|i| (i * 7919) % 2001 - 1000).collect();
     let init = [0, 0, 0, i32::MAX, i32::MIN, -1, 0, 0, 0, 0];
     let mut m = Mem::default();
@@ -963,7 +963,7 @@ both!(atomics, |opt| {
 
 both!(atomics64, |opt| {
     let p = program("atomics64", opt);
-    let n = 16384usize;
+    let n = items(16384, 256);
     let x: Vec<i64> = (0..n as i64)
         .map(|i| (i * 104729) % 100003 - 50000 + 1_000_000_000_000 * (i % 3))
         .collect();
@@ -1120,7 +1120,7 @@ both!(int_builtins, |opt| {
 both!(vload_store, |opt| {
     use half::f16;
     let p = program("vload_store", opt);
-    let n = 128usize;
+    let n = items(128, 32);
     let mut r = Rng(41);
     let inp: Vec<f32> = (0..n * 4).map(|_| r.f32(-100.0, 100.0)).collect();
     let mut m = Mem::default();
@@ -1169,7 +1169,7 @@ both!(printf, |opt| {
 
 both!(globals20, |opt| {
     let p = program("globals20", opt);
-    let n = 256usize;
+    let n = items(256, 64);
     let mut m = Mem::default();
     let init: Vec<i32> = (0..n as i32 * 3).map(|k| k % 7).collect();
     let (io, ic) = (m.add(&init), m.zeros::<i32>(1));
@@ -1195,7 +1195,7 @@ both!(globals20, |opt| {
 
 both!(barriers, |opt| {
     let p = program("barriers", opt);
-    let n = 512usize;
+    let n = items(512, 64);
     let x: Vec<i32> = (0..n as i32).map(|i| (i * 37) % 101).collect();
     for g in [64usize, 16] {
         let mut m = Mem::default();
@@ -1237,7 +1237,7 @@ both!(barriers, |opt| {
 
 both!(async_copy, |opt| {
     let p = program("async_copy", opt);
-    let n = 256usize;
+    let n = items(256, 128);
     let g = 64usize;
     let x: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
     let mut m = Mem::default();

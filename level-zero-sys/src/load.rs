@@ -138,6 +138,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(miri, ignore = "dlopen is a foreign function Miri cannot run")]
     fn a_missing_library_is_an_error_naming_what_was_tried() {
         // SAFETY: the path does not exist, so nothing is loaded.
         let err = unsafe { Api::load_from("/nonexistent/libze_loader.so.1") }.unwrap_err();

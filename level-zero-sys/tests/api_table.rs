@@ -24,6 +24,7 @@ fn function_of_pfn(pfn: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "matches 417 names (safe code): minutes under Miri")]
 fn every_function_of_the_headers_has_a_field() {
     let count = |fam| FUNCTIONS.iter().filter(|f| f.family == fam).count();
     assert_eq!(count(Family::Ze), 192);
@@ -66,6 +67,7 @@ fn every_function_of_the_headers_has_a_field() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "matches 417 names (safe code): slow under Miri")]
 fn a_missing_function_is_an_error_naming_it_not_a_call() {
     let api = Api::empty();
     // SAFETY: the table is empty, so nothing is called.

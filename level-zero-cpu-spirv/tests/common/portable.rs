@@ -25,6 +25,15 @@ pub enum A {
     Local(usize),
 }
 
+/// How many work-items a case launches: `n`, or under Miri the smaller `miri`. Miri
+/// (`.ci/miri`) interprets the engine and checks every memory access it makes against Rust's
+/// rules, thousands of times slower than native code: there, the kinds of accesses a kernel
+/// makes matter, not their number. `miri` still spans several work-groups, so that launches
+/// use more than one worker thread.
+pub const fn items(n: usize, miri: usize) -> usize {
+    if cfg!(miri) { miri } else { n }
+}
+
 /// A value argument.
 pub fn val<T: Pod>(v: T) -> A {
     A::Val(bytemuck::bytes_of(&v).to_vec())

@@ -740,7 +740,9 @@ fn allocation_limits(b: &Backend) {
 
 fn copies_every_direction(b: &Backend) {
     let c = b.context();
-    let n = 3 << 20;
+    // Allocations large enough to be mapped from the OS (64 KiB and up); under Miri, which
+    // checks every byte copied, only just so.
+    let n = if cfg!(miri) { 3 << 15 } else { 3 << 20 };
     let data = pattern(n, 1);
     let d0 = b.alloc_device(c, n, 0);
     let d1 = b.alloc_device(c, n, 1);
@@ -1213,7 +1215,8 @@ fn fills(b: &Backend) {
 
 fn immediate_lists(b: &Backend) {
     let c = b.context();
-    let n = 1 << 16;
+    // Under Miri, which checks every byte copied, 4 KiB.
+    let n = if cfg!(miri) { 4 << 10 } else { 1 << 16 };
     let data = pattern(n, 3);
     let d = b.alloc_device(c, n, 1);
     let l = b.immediate(c, 1);
@@ -2237,13 +2240,18 @@ fn three_devices(b: &Backend) {
 fn concurrent_threads(b: &Backend) {
     let c = b.context();
     let threads = 4;
-    let rounds = 10;
+    // Under Miri, which interleaves the threads and checks every byte copied, fewer and
+    // smaller rounds.
+    let (rounds, n) = if cfg!(miri) {
+        (2, 4 << 10)
+    } else {
+        (10, 64 << 10)
+    };
     std::thread::scope(|s| {
         for t in 0..threads {
             let c = c as usize;
             s.spawn(move || {
                 let c = c as ze_context_handle_t;
-                let n = 64 << 10;
                 let device = t % 2;
                 let d = b.alloc_device(c, n, device);
                 let l = b.immediate(c, device);
