@@ -157,8 +157,8 @@ const EVENTS_PER_POOL: u32 = 16;
 
 /// Timeline lives (see [`Timeline::life`]).
 pub(crate) const OPEN: u8 = 0;
-pub(crate) const DONE: u8 = 2;
-pub(crate) const LEAKED: u8 = 3;
+pub(crate) const DONE: u8 = 1;
+pub(crate) const LEAKED: u8 = 2;
 
 /// What a catch-up found.
 pub(crate) enum CatchUp {
