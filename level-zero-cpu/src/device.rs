@@ -38,10 +38,10 @@ pub(crate) struct Device {
     pub(crate) lost: AtomicBool,
     /// Submissions received so far (for `device_lost_after`).
     pub(crate) submissions: AtomicU64,
-    /// Jobs of this device that may touch memory: queued (not yet skipped or dropped) or
-    /// running. Changed only inside the instance's `Signal::notify` and read only inside its
-    /// `Signal::wait` (see [`DeviceRef::begin_job`]), so that a waiter that sees it at zero on a
-    /// lost device knows that no command of the device touches memory any more.
+    /// Jobs of this device running their commands (started while the device was not lost).
+    /// Changed only inside the instance's `Signal::notify` and read only inside its
+    /// `Signal::wait` (see [`DeviceRef::begin_job`]), so that a waiter that sees it at zero on
+    /// a lost device knows that no command of the device touches memory any more.
     jobs_in_flight: AtomicU64,
     /// Memory made resident on this device: base address -> size.
     pub(crate) resident: Mutex<HashMap<usize, usize>>,
@@ -105,31 +105,35 @@ impl DeviceRef {
             .notify(|| self.state().lost.store(true, Ordering::Release));
     }
 
-    /// Counts one more job that may touch memory, unless the device is lost
-    /// (`ZE_RESULT_ERROR_DEVICE_LOST`, nothing counted).
+    /// Counts one more job running its commands, unless the device is lost (`false`,
+    /// nothing counted: the job must then run none of its commands).
     ///
     /// Must run inside the instance's `Signal::notify`, like [`DeviceRef::mark_lost`] and
     /// [`DeviceRef::end_job`]. The check and the count are then one step with respect to the
-    /// loss and to every waiter: a job counted here was counted while the device was not lost,
-    /// and a job refused here can never run. So a waiter that sees the device lost with no job
-    /// in flight ([`DeviceRef::lost_and_quiescent`]) knows that no command of the device
-    /// touches memory, now or later. A counted job runs no command once it sees the device
-    /// lost, so the count drops quickly after a loss.
-    pub(crate) fn begin_job(&self) -> ZeResult {
-        self.check_alive()?;
+    /// loss and to every waiter: a job counted here started while the device was not lost,
+    /// and a job refused here never runs a command. So a waiter that sees the device lost with
+    /// no job running ([`DeviceRef::lost_and_quiescent`]) knows that no command of the device
+    /// touches memory, now or later. A running job runs no further command once it sees the
+    /// device lost, so the count drops quickly after a loss. (Jobs only queued are not
+    /// counted: one that was not started before the loss never runs a command, so it cannot
+    /// hold the loss back, even when a worker before it waits for an event forever.)
+    pub(crate) fn begin_job(&self) -> bool {
+        if self.is_lost() {
+            return false;
+        }
         self.state().jobs_in_flight.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        true
     }
 
-    /// Uncounts a job counted by [`DeviceRef::begin_job`]: it finished, was skipped, abandoned
-    /// or dropped, and touches no memory any more. Inside the instance's `Signal::notify`.
+    /// Uncounts a job counted by [`DeviceRef::begin_job`]: it finished or stopped, and touches
+    /// no memory any more. Inside the instance's `Signal::notify`.
     pub(crate) fn end_job(&self) {
         let previous = self.state().jobs_in_flight.fetch_sub(1, Ordering::Relaxed);
         debug_assert!(previous > 0, "a job ended that was never counted");
     }
 
-    /// Whether no job of the device is in flight (queued or running). Read under the
-    /// instance's signal mutex (inside `Signal::wait` or `Signal::notify`).
+    /// Whether no job of the device is running its commands. Read under the instance's
+    /// signal mutex (inside `Signal::wait` or `Signal::notify`).
     pub(crate) fn quiescent(&self) -> bool {
         self.state().jobs_in_flight.load(Ordering::Relaxed) == 0
     }

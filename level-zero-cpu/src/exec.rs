@@ -9,18 +9,19 @@
 //! (or the immediate list's next `zeCommandListHostSynchronize`) returns it once. The device is
 //! not lost: later submissions run normally.
 //!
-//! Device loss: every job (one submission) is counted on its device from the moment it is
-//! accepted until it can no longer touch memory (finished, skipped, abandoned or dropped; see
-//! [`DeviceRef::begin_job`]). Once the device is lost, workers drain fast: a job not started is
-//! skipped, a job blocked in an event wait is abandoned, a running job stops before its next
-//! command (the command running finishes: a copy is never cut in half). Waits and queries —
-//! [`Worker::synchronize`], `Event::host_wait`, `Fence::wait` — report
-//! `ZE_RESULT_ERROR_DEVICE_LOST` only once the device is lost *and* no job of it is counted
-//! any more ([`DeviceRef::lost_and_quiescent`]; for an event: a device of its pool is lost
-//! and no device of the pool has a job counted); until then a bounded wait times out with
-//! `ZE_RESULT_NOT_READY`. The same holds for a queue or list destroyed under a waiter: the
-//! waiter learns it once the worker thread has ended. The specification's DEVICE_LOST means the device's work has stopped,
-//! and callers rely on that to release the memory the work used.
+//! Device loss: a job (one submission) is counted on its device while it runs its commands
+//! (it starts only while the device is not lost; see [`DeviceRef::begin_job`]). Once the
+//! device is lost, a job not started runs none of its commands, a job blocked in an event wait
+//! is abandoned, a running job stops before its next command (the command running finishes:
+//! a copy is never cut in half). Waits and queries — [`Worker::synchronize`],
+//! `Event::host_wait`, `Fence::wait` — report `ZE_RESULT_ERROR_DEVICE_LOST` only once the
+//! device is lost *and* no job of it is running ([`DeviceRef::lost_and_quiescent`]; for an
+//! event: a device of its pool is lost and no device of the pool runs a job); until then a
+//! bounded wait times out with `ZE_RESULT_NOT_READY`. The same holds for a queue or list
+//! destroyed under a waiter: the waiter learns it once the worker thread has ended. The
+//! specification's DEVICE_LOST means the device's work has stopped, and callers rely on that
+//! to release the memory the work used. The commands a lost device did not run complete as
+//! no-ops, in order, each after its wait events (see `complete_as_noops`).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
@@ -474,7 +475,7 @@ impl Worker {
                     "the queue or command list was destroyed",
                 ));
             }
-            s.device.begin_job()?;
+            s.device.check_alive()?;
             p.submitted += 1;
             Ok(p.submitted)
         })?;
@@ -506,7 +507,7 @@ impl Worker {
             if p.completed != p.submitted || p.shutdown {
                 return Ok(None);
             }
-            s.device.begin_job()?;
+            s.device.check_alive()?;
             p.submitted += 1;
             Ok(Some(p.submitted))
         });
@@ -583,7 +584,7 @@ impl Drop for Worker {
 }
 
 /// What a worker thread does when it ends, however it ends: it accepts no more jobs, drops
-/// (and uncounts) those it left, and says it has ended.
+/// those it left (never started, so never counted), and says it has ended.
 struct Exit<'a>(&'a Shared);
 
 impl Drop for Exit<'_> {
@@ -592,9 +593,6 @@ impl Drop for Exit<'_> {
         let mut jobs = lock(&s.jobs);
         let left = std::mem::take(&mut *jobs);
         s.instance.signal.notify(|| {
-            for _ in &left {
-                s.device.end_job();
-            }
             let mut p = lock(&s.progress);
             p.shutdown = true;
             p.exited = true;
@@ -639,7 +637,8 @@ fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
     let mut failure = None;
     // Where the job stopped: (list, command) of the first command not run.
     let mut stopped = Some((0, 0));
-    if !s.device.is_lost() {
+    let running = s.instance.signal.notify(|| s.device.begin_job());
+    if running {
         stopped = None;
         let stop = || lock(&s.progress).shutdown || s.device.is_lost();
         let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -662,7 +661,9 @@ fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
     }
     let finished = stopped.is_none();
     let go_on = s.instance.signal.notify(|| {
-        s.device.end_job();
+        if running {
+            s.device.end_job();
+        }
         let mut p = lock(&s.progress);
         if !finished && p.shutdown {
             // Destroyed while this job ran: it never completes.
