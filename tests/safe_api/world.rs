@@ -477,7 +477,12 @@ struct PoolM {
 enum FenceState {
     Fresh,
     Signalled,
-    Attached { sub: Id },
+    /// Given to an execution that failed: the crate may have taken it as used (the driver
+    /// may have signalled it) or not.
+    Unknown,
+    Attached {
+        sub: Id,
+    },
 }
 
 struct FenceM {
@@ -635,7 +640,12 @@ impl Model {
             Ev::Will(s) if s.is_empty() => {}
             // Signalled once either is: keeping the first over-approximates what waits.
             Ev::Will(_) if !after.is_empty() => self.fuzzy = true,
-            Ev::Will(_) => m.state = Ev::Will(after),
+            // Work that waited for `e` waits for what the first signaller waited for: stale
+            // now that `e` is signalled unconditionally.
+            Ev::Will(_) => {
+                m.state = Ev::Will(after);
+                self.fuzzy = true;
+            }
             Ev::Unsignalled => {
                 m.state = Ev::Will(after.clone());
                 self.substitute(e, &after);
@@ -3685,6 +3695,7 @@ impl World {
                 // execution may be pending.
                 Some((_, _, FenceState::Attached { .. })) => Expect::BusyOrInvalid,
                 Some((_, _, FenceState::Signalled)) => Expect::Invalid,
+                Some((_, _, FenceState::Unknown)) => Expect::OkOrInvalid,
                 _ => Expect::Ok,
             },
         };
@@ -3697,6 +3708,10 @@ impl World {
         };
         self.m.reap_point(qid);
         if self.judge(&format!("execute ({why})"), r, ex)?.is_none() {
+            // A failure after the fence was checked (a lost device) leaves it used.
+            if let Some((fid, _, FenceState::Fresh)) = fence_info {
+                self.m.fences.get_mut(&fid).expect("fence").state = FenceState::Unknown;
+            }
             return Ok(());
         }
         // Ok: the lists run now, in order, after what the execution inherited from other
@@ -3810,7 +3825,7 @@ impl World {
         if wait == Wait::Unbounded {
             let ok = match state {
                 FenceState::Signalled => true,
-                FenceState::Fresh => false,
+                FenceState::Fresh | FenceState::Unknown => false,
                 FenceState::Attached { sub } => self.m.execs[&qid]
                     .subs
                     .iter()
