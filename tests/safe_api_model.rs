@@ -900,6 +900,63 @@ fn hole_cross_list_order(seed: u8) -> Program {
     }
 }
 
+/// Hole 5, without a race: the first list's copy waits for an event the host signals only
+/// after a second list copied the destination on. Unordered, the second copy reads the old
+/// bytes every time; in program order it reads what the first copy wrote.
+fn hole_cross_list_order_blocked() -> Program {
+    use Op::*;
+    let imm = |idx| On {
+        regular: false,
+        idx,
+    };
+    let mut ops = prelude();
+    ops.extend([
+        big(Kind::Device, 0, 0), // buffer 3
+        big(Kind::Device, 0, 0), // buffer 4
+        big(Kind::Device, 0, 0), // buffer 5
+        CopyFromSlice {
+            list: 0,
+            dst: whole(3),
+            seed: 1,
+        },
+        CopyFromSlice {
+            list: 0,
+            dst: whole(4),
+            seed: 2,
+        },
+        WaitEvent {
+            on: imm(0),
+            event: 0,
+        },
+        // List 0: buffer 3 <- buffer 4 (index 3 of the f32 buffers [0, 1, 3, 4, 5]), blocked.
+        Copy {
+            on: imm(0),
+            dst: whole(3),
+            src: 3,
+            src_start: 0,
+            mismatch: false,
+        },
+        // List 1 (device 1): buffer 5 <- buffer 3 (index 2), after list 0's copy.
+        Copy {
+            on: imm(1),
+            dst: whole(5),
+            src: 2,
+            src_start: 0,
+            mismatch: false,
+        },
+        HostSignal { event: 0 },
+        CopyToSlice {
+            list: 1,
+            src: whole(5),
+        },
+    ]);
+    Program {
+        faults: Faults::default(),
+        ops,
+        drop_seed: 1,
+    }
+}
+
 fn violations(p: &Program, holes: Holes) -> Vec<String> {
     safe_api::run(
         p,
@@ -917,6 +974,7 @@ fn the_known_hole_programs_pass_with_their_switches_off() {
     for p in [
         hole_signalled_fence(),
         hole_cross_list_order(5),
+        hole_cross_list_order_blocked(),
         hole_panic_wait(),
         hole_zst(),
     ] {
@@ -998,7 +1056,11 @@ fn hole_5_cross_list_order_is_found() {
         cross_list_order: true,
         ..Holes::none()
     };
-    let found = find(200, holes, |i| hole_cross_list_order(i as u8));
+    // Deterministic: unordered lists fail it on every run.
+    let v = violations(&hole_cross_list_order_blocked(), holes);
+    assert!(v.is_empty(), "hole 5 (blocked writer): {v:#?}");
+    // The race (fewer runs than its 200 before the blocked program above).
+    let found = find(40, holes, |i| hole_cross_list_order(i as u8));
     assert!(found.is_none(), "hole 5: {found:?}");
 }
 
