@@ -4,7 +4,8 @@
 //! wrong value read back, unexpected error or leak). A violation panics, which libFuzzer
 //! reports as a crash with the program in the message.
 //!
-//! `SAFE_API_HOLES` (see `tests/safe_api/mod.rs`) takes the paths of known, unfixed holes.
+//! `SAFE_API_HOLES` (see `tests/safe_api/mod.rs`; unset: the paths of every fixed hole)
+//! chooses the paths of known holes the interpreter takes.
 
 #![no_main]
 
@@ -16,8 +17,8 @@ use std::time::Duration;
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use safe_api::{
-    Class, Engine, Faults, Holes, KernelKind, Kind, On, Op, Program, Scope, Sel, Settings, Ty,
-    View, Wait,
+    Class, Engine, Evs, Faults, Holes, KernelKind, Kind, On, Op, Program, Scope, Sel, Settings,
+    Ty, View, Wait,
 };
 
 /// LeakSanitizer off for this target: programs leak on purpose (driver instances live for the
@@ -67,6 +68,25 @@ fn wait(u: &mut Unstructured) -> Result<Wait> {
     )
 }
 
+/// Mostly none; else a signal, a wait, or both (`launch_with`, `barrier_with`).
+fn evs(u: &mut Unstructured) -> Result<Evs> {
+    if u.ratio(3, 5)? {
+        return Ok(Evs::NONE);
+    }
+    Ok(Evs {
+        signal: if u.arbitrary()? {
+            Some(u.arbitrary()?)
+        } else {
+            None
+        },
+        wait: if u.arbitrary()? {
+            Some(u.arbitrary()?)
+        } else {
+            None
+        },
+    })
+}
+
 fn op(u: &mut Unstructured, zst: bool) -> Result<Op> {
     let b = |u: &mut Unstructured| -> Result<u8> { u.arbitrary() };
     let tys: &[Ty] = if zst {
@@ -89,7 +109,15 @@ fn op(u: &mut Unstructured, zst: bool) -> Result<Op> {
         Class::Context,
     ];
     Ok(match u.int_in_range(0u8..=45)? {
-        0 => Op::NewContext,
+        0 => match u.int_in_range(0u8..=2)? {
+            0 => Op::NewContext,
+            1 => Op::NewContextOn { dev: b(u)? },
+            _ => Op::DropTimeout {
+                queue: u.arbitrary()?,
+                idx: b(u)?,
+                wait: wait(u)?,
+            },
+        },
         1..=3 => Op::NewBuffer {
             ctx: b(u)?,
             kind: pick(u, &kinds)?,
@@ -103,6 +131,7 @@ fn op(u: &mut Unstructured, zst: bool) -> Result<Op> {
             dev: b(u)?,
             engine: pick(u, &engines)?,
             relaxed: u.ratio(1, 5)?,
+            sync: u.ratio(1, 6)?,
         },
         5 => Op::NewRegular {
             ctx: b(u)?,
@@ -114,6 +143,7 @@ fn op(u: &mut Unstructured, zst: bool) -> Result<Op> {
             ctx: b(u)?,
             dev: b(u)?,
             engine: pick(u, &engines)?,
+            sync: u.ratio(1, 6)?,
         },
         7 => Op::NewPool {
             ctx: b(u)?,
@@ -173,8 +203,12 @@ fn op(u: &mut Unstructured, zst: bool) -> Result<Op> {
             scalar: u.arbitrary()?,
             group: b(u)?,
             groups: b(u)?,
+            evs: evs(u)?,
         },
-        21 => Op::Barrier { on: on(u)? },
+        21 => Op::Barrier {
+            on: on(u)?,
+            evs: evs(u)?,
+        },
         22 => Op::SignalEvent {
             on: on(u)?,
             event: b(u)?,
@@ -263,7 +297,10 @@ fn op(u: &mut Unstructured, zst: bool) -> Result<Op> {
             1 => Op::Join,
             _ => Op::Status,
         },
-        _ => Op::Barrier { on: on(u)? },
+        _ => Op::Barrier {
+            on: on(u)?,
+            evs: evs(u)?,
+        },
     })
 }
 

@@ -20,15 +20,31 @@
 //! - errors are typed errors: never a panic from the crate; `Busy` exactly where host access
 //!   and submitted device work may conflict; `DEVICE_LOST` only when the fault is injected;
 //!   an allocation failure only where injected; invalid arguments where the model expects them;
+//! - a list or queue dropped while its work waits for an event nothing signals is leaked on
+//!   purpose by the crate, and one whose work can finish is not (seen per thread through the
+//!   crate's log);
 //! - after dropping everything, the driver's live-object counters are back to the baseline,
-//!   except for objects the program `mem::forget`s (bounded by what they can hold) and paths
-//!   where the crate deliberately leaks ([`LeakPolicy`]).
+//!   except for objects the program `mem::forget`s and lists and queues the crate leaked on
+//!   purpose (bounded by what they can hold, hazard publications' event pools included; see
+//!   [`LeakPolicy`]).
 //!
 //! # Known holes
 //!
-//! Behaviour that finds a known, not yet fixed, hole is behind a [`Holes`] switch, off by
-//! default: with a switch off, the interpreter does not take that path (it skips the op, or
-//! orders the work itself where the crate does not yet).
+//! Behaviour that found a known hole is behind a [`Holes`] switch, on by default (the five
+//! holes a review found are fixed): with a switch off, the interpreter does not take that path
+//! (it skips the op, or orders the work itself where the crate did not).
+//!
+//! # Blocked work
+//!
+//! Work that waits, transitively, for an event nobody signalled is *gated* by that event: the
+//! model keeps, per pending use of an allocation, the events it waits for. The crate orders
+//! the commands of different lists and queues that use one allocation in program order, so a
+//! later command conflicting with gated work is gated too. The interpreter never makes a call
+//! that would block on gated work for good (synchronisations without a timeout,
+//! `copy_to_slice`, appends to synchronous lists and queues); a list or queue dropped while
+//! gated must leak its work on purpose (a short drop timeout is set first), and one whose
+//! work can finish must not (the leak is seen on the dropping thread, through the crate's
+//! log). Leaked lists and queues count as forgotten objects for the leak check.
 
 #![allow(dead_code)]
 
@@ -121,6 +137,20 @@ pub struct On {
     pub idx: u8,
 }
 
+/// The events of `launch_with` and `barrier_with` (indices among the live events).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Evs {
+    pub signal: Option<u8>,
+    pub wait: Option<u8>,
+}
+
+impl Evs {
+    pub const NONE: Evs = Evs {
+        signal: None,
+        wait: None,
+    };
+}
+
 /// Kinds of objects, for drops and forgets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Class {
@@ -156,6 +186,10 @@ pub enum Scope {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     NewContext,
+    /// `Context::with_devices` with one device.
+    NewContextOn {
+        dev: u8,
+    },
     NewBuffer {
         ctx: u8,
         kind: Kind,
@@ -164,11 +198,13 @@ pub enum Op {
         len: u16,
         seed: u8,
     },
+    /// `sync`: `QueueMode::Synchronous` (every append returns once it completed).
     NewImmediate {
         ctx: u8,
         dev: u8,
         engine: Engine,
         relaxed: bool,
+        sync: bool,
     },
     NewRegular {
         ctx: u8,
@@ -180,6 +216,7 @@ pub enum Op {
         ctx: u8,
         dev: u8,
         engine: Engine,
+        sync: bool,
     },
     NewPool {
         ctx: u8,
@@ -206,6 +243,14 @@ pub enum Op {
     Forget {
         class: Class,
         idx: u8,
+    },
+    /// `set_drop_timeout` of an immediate list (or a queue): `Wait::Unbounded` sets the
+    /// interpreter's long timeout back, the others a short one (a drop of unfinished work may
+    /// then leak it on purpose).
+    DropTimeout {
+        queue: bool,
+        idx: u8,
+        wait: Wait,
     },
 
     /// `copy(dst, src)`; `src` is chosen among buffers of `dst`'s element type. `mismatch`
@@ -239,9 +284,12 @@ pub enum Op {
         scalar: i8,
         group: u8,
         groups: u8,
+        evs: Evs,
     },
+    /// `barrier`, or `barrier_with` when `evs` names events.
     Barrier {
         on: On,
+        evs: Evs,
     },
     SignalEvent {
         on: On,
@@ -351,6 +399,8 @@ impl Op {
     pub fn name(&self) -> &'static str {
         match self {
             Op::NewContext => "NewContext",
+            Op::NewContextOn { .. } => "NewContextOn",
+            Op::DropTimeout { .. } => "DropTimeout",
             Op::NewBuffer { .. } => "NewBuffer",
             Op::NewImmediate { .. } => "NewImmediate",
             Op::NewRegular { .. } => "NewRegular",
@@ -364,7 +414,9 @@ impl Op {
             Op::Copy { .. } => "Copy",
             Op::Fill { .. } => "Fill",
             Op::Timestamp { .. } => "Timestamp",
+            Op::Launch { evs, .. } if *evs != Evs::NONE => "LaunchWith",
             Op::Launch { .. } => "Launch",
+            Op::Barrier { evs, .. } if *evs != Evs::NONE => "BarrierWith",
             Op::Barrier { .. } => "Barrier",
             Op::SignalEvent { .. } => "SignalEvent",
             Op::WaitEvent { .. } => "WaitEvent",
@@ -476,12 +528,14 @@ impl Program {
                 dev: 0,
                 engine: Engine::Compute,
                 relaxed: false,
+                sync: false,
             },
             Op::NewImmediate {
                 ctx: 0,
                 dev: 1,
                 engine: Engine::Compute,
                 relaxed: false,
+                sync: false,
             },
             Op::NewRegular {
                 ctx: 0,
@@ -493,6 +547,7 @@ impl Program {
                 ctx: 0,
                 dev: 0,
                 engine: Engine::Compute,
+                sync: false,
             },
             Op::NewFence {
                 queue: 0,
@@ -520,9 +575,9 @@ impl Program {
 }
 
 /// Switches for paths that reached known holes of the crate (the five a review found; all
-/// fixed now, so all on by default). A new hole gets a switch here, off while it is open, so
-/// that the rest of the suite stays green meanwhile.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// fixed now, so all on by default: [`Holes::all`]). A new hole gets a switch here, off while
+/// it is open, so that the rest of the suite stays green meanwhile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Holes {
     /// Hole 1: `execute_with_fence` with a fence created signalled or reused without reset.
     pub signalled_fence: bool,
@@ -541,10 +596,28 @@ pub struct Holes {
     /// Hole 5: no cross-list ordering by the interpreter: the crate must order lists and
     /// queues that use the same allocation.
     pub cross_list_order: bool,
+    /// Hole 6 (open): after a device loss, a list or queue of the lost device blocked on an
+    /// event nobody signals, with commands queued behind the wait, keeps the device from
+    /// ever being quiescent: every unbounded wait on the device (`copy_to_slice` on an idle
+    /// list, `synchronize`, a hazard catch-up) hangs. Off: device-lost programs never wait
+    /// for an event nothing signalled yet.
+    pub lost_blocked: bool,
 }
 
 impl Holes {
-    /// Every switch on.
+    /// Every switch off: the interpreter keeps away from every path a hole was on.
+    pub fn none() -> Holes {
+        Holes {
+            signalled_fence: false,
+            zst: false,
+            lost_copy: false,
+            panic_wait: false,
+            cross_list_order: false,
+            lost_blocked: false,
+        }
+    }
+
+    /// Every switch of a fixed hole on (`lost_blocked`, open, stays off).
     pub fn all() -> Holes {
         Holes {
             signalled_fence: true,
@@ -552,35 +625,44 @@ impl Holes {
             lost_copy: true,
             panic_wait: true,
             cross_list_order: true,
+            lost_blocked: false,
         }
     }
 
-    /// The switches named in `list` (comma-separated; `all`), as the `SAFE_API_HOLES`
-    /// environment variable gives them. Unknown names are an error.
+    /// The switches named in `list` (comma-separated; `all`, `none`), as the
+    /// `SAFE_API_HOLES` environment variable gives them. Unknown names are an error.
     pub fn parse(list: &str) -> Result<Holes, String> {
-        let mut h = Holes::default();
+        let mut h = Holes::none();
         for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match name {
                 "all" => h = Holes::all(),
+                "none" => h = Holes::none(),
                 "signalled_fence" => h.signalled_fence = true,
                 "zst" => h.zst = true,
                 "lost_copy" => h.lost_copy = true,
                 "panic_wait" => h.panic_wait = true,
                 "cross_list_order" => h.cross_list_order = true,
+                "lost_blocked" => h.lost_blocked = true,
                 other => return Err(format!("unknown hole switch `{other}`")),
             }
         }
         Ok(h)
     }
 
-    /// From `SAFE_API_HOLES` (unset or `none`: all off, until the interpreter's model
-    /// follows every switch's paths; the directed `hole_*` tests turn them on).
+    /// From `SAFE_API_HOLES` (unset: every fixed hole's switch on; `none`: all off;
+    /// `all,lost_blocked`: the open hole too).
     pub fn from_env() -> Holes {
         match std::env::var("SAFE_API_HOLES") {
-            Ok(v) if v.trim() == "none" => Holes::default(),
             Ok(v) => Holes::parse(&v).unwrap_or_else(|e| panic!("SAFE_API_HOLES: {e}")),
-            Err(_) => Holes::default(),
+            Err(_) => Holes::all(),
         }
+    }
+}
+
+impl Default for Holes {
+    /// Every fixed hole's switch on.
+    fn default() -> Holes {
+        Holes::all()
     }
 }
 
