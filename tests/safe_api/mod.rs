@@ -596,11 +596,11 @@ pub struct Holes {
     /// Hole 5: no cross-list ordering by the interpreter: the crate must order lists and
     /// queues that use the same allocation.
     pub cross_list_order: bool,
-    /// Hole 6 (open): after a device loss, a list or queue of the lost device blocked on an
-    /// event nobody signals, with commands queued behind the wait, keeps the device from
-    /// ever being quiescent: every unbounded wait on the device (`copy_to_slice` on an idle
-    /// list, `synchronize`, a hazard catch-up) hangs. Off: device-lost programs never wait
-    /// for an event nothing signalled yet.
+    /// Hole 6 (fixed): after a device loss, a list or queue of the lost device blocked on an
+    /// event nobody signals, with commands queued behind the wait, kept the device from ever
+    /// being quiescent: every unbounded wait on the device (`copy_to_slice` on an idle list,
+    /// `synchronize`, a hazard catch-up) hung. Off: device-lost programs never wait for an
+    /// event nothing signalled yet.
     pub lost_blocked: bool,
 }
 
@@ -617,7 +617,7 @@ impl Holes {
         }
     }
 
-    /// Every switch of a fixed hole on (`lost_blocked`, open, stays off).
+    /// Every switch on (every hole found so far is fixed).
     pub fn all() -> Holes {
         Holes {
             signalled_fence: true,
@@ -625,7 +625,7 @@ impl Holes {
             lost_copy: true,
             panic_wait: true,
             cross_list_order: true,
-            lost_blocked: false,
+            lost_blocked: true,
         }
     }
 
@@ -649,8 +649,7 @@ impl Holes {
         Ok(h)
     }
 
-    /// From `SAFE_API_HOLES` (unset: every fixed hole's switch on; `none`: all off;
-    /// `all,lost_blocked`: the open hole too).
+    /// From `SAFE_API_HOLES` (unset: every switch on; `none`: all off).
     pub fn from_env() -> Holes {
         match std::env::var("SAFE_API_HOLES") {
             Ok(v) => Holes::parse(&v).unwrap_or_else(|e| panic!("SAFE_API_HOLES: {e}")),
