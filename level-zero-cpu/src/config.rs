@@ -93,6 +93,13 @@ pub struct Config {
     /// many systems), or be absent (`ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`, and the instance is
     /// not listed by `zesDriverGet`).
     pub sysman: Sysman,
+    /// The device type the devices report (`LEVEL_ZERO_CPU_DEVICE_TYPE=cpu` or `gpu`, default
+    /// `cpu`). The default is the honest one; `gpu` exists for foreign clients that only use
+    /// GPU devices: Intel's Unified Runtime adapter (the SYCL runtime's Level Zero backend)
+    /// creates platforms only for `ZE_DEVICE_TYPE_GPU`, and pocl's Level Zero device takes its
+    /// command path only for GPUs. Nothing else changes: the devices keep the CPU driver's
+    /// properties and limits.
+    pub device_type: DeviceType,
     /// How modules are built from SPIR-V: `None` uses the kernel engine
     /// (`level_zero_cpu_spirv::Program::build`). Tests may plug in another engine here.
     pub program_builder: Option<ProgramBuilder>,
@@ -112,6 +119,7 @@ impl Default for Config {
             command_delay: None,
             fail_module_build: false,
             sysman: Sysman::Enabled,
+            device_type: DeviceType::Cpu,
             program_builder: None,
         }
     }
@@ -131,6 +139,7 @@ impl fmt::Debug for Config {
             .field("command_delay", &self.command_delay)
             .field("fail_module_build", &self.fail_module_build)
             .field("sysman", &self.sysman)
+            .field("device_type", &self.device_type)
             .field(
                 "program_builder",
                 &self.program_builder.as_ref().map(|_| "custom"),
@@ -149,6 +158,16 @@ pub enum Sysman {
     Denied,
     /// They are unsupported, and the instance has no sysman driver.
     Absent,
+}
+
+/// The device type the driver's devices report ([`Config::device_type`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DeviceType {
+    /// `ZE_DEVICE_TYPE_CPU`: what the devices are.
+    #[default]
+    Cpu,
+    /// `ZE_DEVICE_TYPE_GPU`: for clients that use only GPU devices.
+    Gpu,
 }
 
 /// A malformed or unknown configuration variable.
@@ -235,6 +254,13 @@ impl Config {
                     "denied" => Sysman::Denied,
                     "absent" | "0" | "off" => Sysman::Absent,
                     _ => return Err("expected enabled, denied or absent".into()),
+                }
+            }
+            "DEVICE_TYPE" => {
+                self.device_type = match value.to_ascii_lowercase().as_str() {
+                    "cpu" => DeviceType::Cpu,
+                    "gpu" => DeviceType::Gpu,
+                    _ => return Err("expected cpu or gpu".into()),
                 }
             }
             _ => return Err("unknown level-zero-cpu variable".into()),
@@ -348,6 +374,7 @@ mod tests {
             ("LEVEL_ZERO_CPU_DEVICE_LOST_AFTER", "0"),
             ("LEVEL_ZERO_CPU_COMMAND_DELAY_US", "1500"),
             ("LEVEL_ZERO_CPU_FAIL_MODULE_BUILD", "1"),
+            ("LEVEL_ZERO_CPU_DEVICE_TYPE", "GPU"),
             ("PATH", "/bin"),
         ]));
         assert_eq!(errors, vec![]);
@@ -364,6 +391,7 @@ mod tests {
         assert_eq!(c.device_lost_after, Some(0));
         assert_eq!(c.command_delay, Some(Duration::from_micros(1500)));
         assert!(c.fail_module_build);
+        assert_eq!(c.device_type, DeviceType::Gpu);
     }
 
     #[test]
@@ -373,10 +401,12 @@ mod tests {
             ("LEVEL_ZERO_CPU_DEVICE_MEMORY", "0"),
             ("LEVEL_ZERO_CPU_P2P", "maybe"),
             ("LEVEL_ZERO_CPU_COMMAND_DELAY_US", "-5"),
+            ("LEVEL_ZERO_CPU_DEVICE_TYPE", "fpga"),
             ("LEVEL_ZERO_CPU_DEVICS", "1"),
         ]));
-        assert_eq!(errors.len(), 5, "{errors:?}");
-        assert!(errors[4].to_string().contains("unknown"));
+        assert_eq!(errors.len(), 6, "{errors:?}");
+        assert!(errors[5].to_string().contains("unknown"));
+        assert_eq!(c.device_type, DeviceType::Cpu);
         assert_eq!(c.command_delay, None);
         assert_eq!(c.devices, 2);
         assert_eq!(c.device_memory, 4 << 30);

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use level_zero_sys::ext::ze_device_vector_width_properties_ext_t;
 use level_zero_sys::*;
 
+use crate::config::DeviceType;
 use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef};
 use crate::sync::{lock, now_ns};
@@ -207,7 +208,10 @@ fn cache_size() -> usize {
 pub(crate) fn device_properties(d: &DeviceRef, stype: u32) -> ze_device_properties_t {
     let cycles_per_second = stype == ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES_1_2.0;
     ze_device_properties_t {
-        type_: ze_device_type_t::ZE_DEVICE_TYPE_CPU,
+        type_: match d.instance.config.device_type {
+            DeviceType::Cpu => ze_device_type_t::ZE_DEVICE_TYPE_CPU,
+            DeviceType::Gpu => ze_device_type_t::ZE_DEVICE_TYPE_GPU,
+        },
         vendorId: 0,
         deviceId: 0,
         flags: 0,

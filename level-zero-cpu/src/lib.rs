@@ -66,6 +66,6 @@ mod sync;
 mod sysman;
 pub mod testing;
 
-pub use config::{Config, ConfigError, ENV_PREFIX, Sysman, parse_size};
+pub use config::{Config, ConfigError, DeviceType, ENV_PREFIX, Sysman, parse_size};
 pub use ddi::*;
 pub use driver::{DRIVER_VERSION, default_driver, new_driver};

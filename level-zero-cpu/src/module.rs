@@ -376,8 +376,9 @@ entry_points! {
 
     /// Checked against the kernel's arguments: a bad index is
     /// `ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_INDEX`, a size other than the argument's
-    /// `ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE` (pointers: 8 bytes; a null value is a null
-    /// pointer; local memory: any size, the value must be null).
+    /// `ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE` (pointers: 8 bytes; local memory: any
+    /// size, the value must be null). A null value is a null pointer, or zero bytes for a
+    /// by-value argument.
     fn zeKernelSetArgumentValue(hKernel: ze_kernel_handle_t, argIndex: u32, argSize: usize, pArgValue: *const c_void) {
         let kernel: Arc<Kernel> = handles::get(hKernel)?;
         let Some(arg) = kernel.info.args.get(argIndex as usize) else {
@@ -400,10 +401,10 @@ entry_points! {
                     );
                 }
                 if pArgValue.is_null() {
-                    if arg.kind == ArgKind::Value {
-                        bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null value for by-value argument {argIndex}");
-                    }
-                    ArgSlot::Bytes(vec![0; 8])
+                    // The specification: a null `pArgValue` means the argument value is
+                    // null: a null pointer, or all-zero bytes for a by-value argument (Intel's
+                    // SYCL runtime sends this for zero-valued scalars).
+                    ArgSlot::Bytes(vec![0; expected])
                 } else {
                     // SAFETY: `pArgValue` holds `argSize` bytes (caller's contract).
                     ArgSlot::Bytes(unsafe { std::slice::from_raw_parts(pArgValue.cast::<u8>(), argSize) }.to_vec())
