@@ -14,6 +14,10 @@ use crate::engine::ProgramBuilder;
 /// The prefix of every environment variable the driver reads.
 pub const ENV_PREFIX: &str = "LEVEL_ZERO_CPU_";
 
+/// The variables of Intel's driver that this one reads too (without the `LEVEL_ZERO_CPU_`
+/// prefix).
+pub const INTEL_VARIABLES: &[&str] = &["ZE_AFFINITY_MASK", "ZE_FLAT_DEVICE_HIERARCHY"];
+
 /// One GiB.
 const GIB: u64 = 1 << 30;
 
@@ -100,6 +104,27 @@ pub struct Config {
     /// command path only for GPUs. Nothing else changes: the devices keep the CPU driver's
     /// properties and limits.
     pub device_type: DeviceType,
+    /// Sub-devices (tiles) per device (`LEVEL_ZERO_CPU_SUBDEVICES=N`, default 0: no
+    /// sub-devices; otherwise 2 to 16). Each device then models a multi-tile GPU card whose
+    /// tiles share its memory: how they appear depends on [`Config::hierarchy`], and
+    /// [`Config::affinity_mask`] picks among them. See `docs/ARCHITECTURE.md` (device topology).
+    pub subdevices: u32,
+    /// The device hierarchy (`ZE_FLAT_DEVICE_HIERARCHY=FLAT`, `COMPOSITE` or `COMBINED`, default
+    /// `FLAT` as in Intel's driver). It only matters when [`Config::subdevices`] is set.
+    pub hierarchy: Hierarchy,
+    /// Which devices are visible (`ZE_AFFINITY_MASK`, as Intel's driver reads it): `None` or
+    /// an empty string shows every device. In `FLAT` and `COMBINED` hierarchies the entries
+    /// index the devices `zeDeviceGet` would list without a mask (`0,2`); in `COMPOSITE` an
+    /// entry is a device (`1`) or one of its sub-devices (`1.0`). Entries that name no device
+    /// are reported on stderr and ignored, as malformed variables are.
+    pub affinity_mask: Option<String>,
+    /// The command-queue groups of every device (`LEVEL_ZERO_CPU_QUEUE_GROUPS=gpu` or
+    /// `simple`, default `gpu`).
+    pub queue_groups: QueueGroups,
+    /// What the driver writes to stderr (`LEVEL_ZERO_CPU_LOG=error`, `warn`, `info` or
+    /// `debug`; default: nothing). The setting is process-wide: the most verbose level any
+    /// instance asked for applies. Independently of it, messages also go to the `log` crate.
+    pub log: Option<log::Level>,
     /// How modules are built from SPIR-V: `None` uses the kernel engine
     /// (`level_zero_cpu_spirv::Program::build`). Tests may plug in another engine here.
     pub program_builder: Option<ProgramBuilder>,
@@ -120,6 +145,11 @@ impl Default for Config {
             fail_module_build: false,
             sysman: Sysman::Enabled,
             device_type: DeviceType::Cpu,
+            subdevices: 0,
+            hierarchy: Hierarchy::Flat,
+            affinity_mask: None,
+            queue_groups: QueueGroups::Gpu,
+            log: None,
             program_builder: None,
         }
     }
@@ -140,6 +170,11 @@ impl fmt::Debug for Config {
             .field("fail_module_build", &self.fail_module_build)
             .field("sysman", &self.sysman)
             .field("device_type", &self.device_type)
+            .field("subdevices", &self.subdevices)
+            .field("hierarchy", &self.hierarchy)
+            .field("affinity_mask", &self.affinity_mask)
+            .field("queue_groups", &self.queue_groups)
+            .field("log", &self.log)
             .field(
                 "program_builder",
                 &self.program_builder.as_ref().map(|_| "custom"),
@@ -168,6 +203,31 @@ pub enum DeviceType {
     Cpu,
     /// `ZE_DEVICE_TYPE_GPU`: for clients that use only GPU devices.
     Gpu,
+}
+
+/// How sub-devices (tiles) appear ([`Config::hierarchy`], `ZE_FLAT_DEVICE_HIERARCHY`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Hierarchy {
+    /// Every tile is a root device of its own; no device has sub-devices (Intel's default).
+    #[default]
+    Flat,
+    /// Every card is a root device, its tiles are its sub-devices.
+    Composite,
+    /// `zeDeviceGet` lists the tiles, as in `FLAT`; each is a sub-device of its card, which
+    /// `zeDeviceGetRootDevice` returns and whose `zeDeviceGetSubDevices` lists the tiles.
+    Combined,
+}
+
+/// The shape of the devices' command-queue groups ([`Config::queue_groups`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum QueueGroups {
+    /// Like an Intel discrete GPU: ordinal 0 compute (`COMPUTE | COPY |
+    /// COOPERATIVE_KERNELS`, 1 queue), ordinal 1 the main copy engine (`COPY`, 1 queue),
+    /// ordinal 2 the link copy engines (`COPY`, 8 queues).
+    #[default]
+    Gpu,
+    /// Ordinal 0 compute (`COMPUTE | COPY`, 1 queue), ordinal 1 copy (`COPY`, 2 queues).
+    Simple,
 }
 
 /// A malformed or unknown configuration variable.
@@ -199,24 +259,29 @@ impl Config {
     pub fn from_env() -> (Config, Vec<ConfigError>) {
         let vars = std::env::vars_os().filter_map(|(k, v)| {
             let k = k.into_string().ok()?;
-            k.starts_with(ENV_PREFIX)
+            (k.starts_with(ENV_PREFIX) || INTEL_VARIABLES.contains(&k.as_str()))
                 .then(|| (k, v.to_string_lossy().into_owned()))
         });
         Config::from_vars(vars)
     }
 
     /// The configuration from `(name, value)` pairs named like the environment variables;
-    /// names without the `LEVEL_ZERO_CPU_` prefix are skipped.
+    /// names without the `LEVEL_ZERO_CPU_` prefix are skipped, except `ZE_AFFINITY_MASK` and
+    /// `ZE_FLAT_DEVICE_HIERARCHY`, which Intel's driver reads and this one honours as well.
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> (Config, Vec<ConfigError>) {
         let mut config = Config::default();
         let mut errors = Vec::new();
         for (name, value) in vars {
-            let Some(key) = name.strip_prefix(ENV_PREFIX) else {
-                continue;
+            let result = match name.strip_prefix(ENV_PREFIX) {
+                Some(key) => config.set(key, value.trim()),
+                None if INTEL_VARIABLES.contains(&name.as_str()) => {
+                    config.set_intel(&name, value.trim())
+                }
+                None => continue,
             };
-            if let Err(reason) = config.set(key, value.trim()) {
+            if let Err(reason) = result {
                 errors.push(ConfigError {
                     variable: name.clone(),
                     value: value.clone(),
@@ -225,6 +290,23 @@ impl Config {
             }
         }
         (config, errors)
+    }
+
+    /// Sets one of the [`INTEL_VARIABLES`].
+    fn set_intel(&mut self, name: &str, value: &str) -> Result<(), String> {
+        match name {
+            "ZE_AFFINITY_MASK" => self.affinity_mask = Some(value.to_string()),
+            "ZE_FLAT_DEVICE_HIERARCHY" => {
+                self.hierarchy = match value {
+                    "FLAT" => Hierarchy::Flat,
+                    "COMPOSITE" => Hierarchy::Composite,
+                    "COMBINED" => Hierarchy::Combined,
+                    _ => return Err("expected FLAT, COMPOSITE or COMBINED".into()),
+                }
+            }
+            _ => return Err("unknown variable".into()),
+        }
+        Ok(())
     }
 
     /// Sets one variable (its name without the prefix).
@@ -263,6 +345,21 @@ impl Config {
                     _ => return Err("expected cpu or gpu".into()),
                 }
             }
+            "SUBDEVICES" => {
+                let n = parse_u64(value)?;
+                if n == 1 || n > 16 {
+                    return Err("expected 0 (no sub-devices) or 2 to 16".into());
+                }
+                self.subdevices = n as u32;
+            }
+            "QUEUE_GROUPS" => {
+                self.queue_groups = match value.to_ascii_lowercase().as_str() {
+                    "gpu" => QueueGroups::Gpu,
+                    "simple" => QueueGroups::Simple,
+                    _ => return Err("expected gpu or simple".into()),
+                }
+            }
+            "LOG" => self.log = crate::log::parse_level(value)?,
             _ => return Err("unknown level-zero-cpu variable".into()),
         }
         Ok(())

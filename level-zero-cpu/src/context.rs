@@ -63,8 +63,12 @@ fn create(
             let mut v = Vec::new();
             for &h in list {
                 let d = instance.own_device(h)?;
-                if !v.contains(&d.index) {
-                    v.push(d.index);
+                // A device's sub-devices belong to the context with it.
+                let place = &instance.devices[d.index].place;
+                for i in std::iter::once(d.index).chain(place.subdevices.iter().copied()) {
+                    if !v.contains(&i) {
+                        v.push(i);
+                    }
                 }
             }
             v

@@ -1,8 +1,36 @@
-//! Devices: their properties, status, timestamps, peers, and the vector-sizes extension.
+//! Devices: their topology, properties, status, timestamps, peers, and the vector-sizes
+//! extension.
 //!
 //! Each device simulates a discrete accelerator backed by host memory: its own memory
-//! capacity and accounting, a compute and a copy engine group, and P2P access to the other
+//! capacity and accounting, compute and copy engine groups, and P2P access to the other
 //! devices of its driver (unless configured off).
+//!
+//! # Topology
+//!
+//! The driver has `Config::devices` cards. With `Config::subdevices` = S ≥ 2, each card has S
+//! tiles, and what a client sees follows Intel's driver ([`Topology::build`]):
+//!
+//! - `FLAT` (the default): every tile is a root device; no device has sub-devices.
+//! - `COMPOSITE`: every card is a root device whose sub-devices are its tiles (properties
+//!   with `ZE_DEVICE_PROPERTY_FLAG_SUBDEVICE` and `subdeviceId`; `zeDeviceGetRootDevice`
+//!   gives the card).
+//! - `COMBINED`: `zeDeviceGet` lists the tiles (as in `FLAT`), but each is a sub-device of its
+//!   card, reached with `zeDeviceGetRootDevice` (the card's `zeDeviceGetSubDevices` lists the
+//!   tiles). The card is a full device: contexts, queues and allocations work on it.
+//!
+//! `ZE_AFFINITY_MASK` then hides devices: in `FLAT` and `COMBINED` its entries index the
+//! devices `zeDeviceGet` would list without a mask; in `COMPOSITE` an entry is a card (`1`) or
+//! a tile (`1.0`). A card with exactly one visible tile is that tile, shown as a root device
+//! with no sub-devices (as Intel's driver does). Visible devices keep their order (card, then
+//! tile), whatever the order of the mask.
+//!
+//! Memory: a card has `Config::device_memory` bytes, each tile an S-th of it. An allocation on
+//! a sub-device counts against the sub-device and against its card; one on the card counts
+//! against the card only (it may use any tile's memory). A tile shown as a root device
+//! (`FLAT`, or a lone tile) has its own S-th. P2P: devices of one card always reach each
+//! other's memory (it is the same memory); across cards, `Config::p2p` decides. Queues,
+//! lists, residency and device loss are per device handle: a sub-device has its own
+//! engines, like a tile.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,17 +39,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use level_zero_sys::ext::ze_device_vector_width_properties_ext_t;
 use level_zero_sys::*;
 
-use crate::config::DeviceType;
+use crate::config::{Config, DeviceType, Hierarchy, QueueGroups};
 use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef};
 use crate::sync::{lock, now_ns};
 
-/// The compute engine group's ordinal.
-pub(crate) const ORDINAL_COMPUTE: u32 = 0;
-/// The copy engine group's ordinal.
-pub(crate) const ORDINAL_COPY: u32 = 1;
-/// Queues per group, by ordinal.
-pub(crate) const QUEUES_PER_GROUP: [u32; 2] = [1, 2];
 /// The largest fill pattern, in bytes.
 pub(crate) const MAX_FILL_PATTERN: usize = 128;
 /// Work-group limits.
@@ -50,14 +72,187 @@ pub(crate) struct Device {
     pub(crate) evict_calls: AtomicU64,
     /// The handle of the device's one sysman memory module, made on first enumeration.
     pub(crate) sysman_memory: std::sync::OnceLock<u64>,
+    /// Where the device sits in the topology.
+    pub(crate) place: Place,
+}
+
+/// Where a device sits in the topology (see the module documentation).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Place {
+    /// The card it is, or is part of.
+    pub(crate) card: usize,
+    /// The tile of the card it is; `None` for a whole card.
+    pub(crate) tile: Option<u32>,
+    /// Whether it reports itself as a sub-device (`ZE_DEVICE_PROPERTY_FLAG_SUBDEVICE`).
+    pub(crate) subdevice: bool,
+    /// What `zeDeviceGetRootDevice` gives: an index into the instance's devices.
+    pub(crate) root: Option<usize>,
+    /// What `zeDeviceGetSubDevices` gives: indices into the instance's devices.
+    pub(crate) subdevices: Vec<usize>,
+    /// Its memory, in bytes.
+    pub(crate) capacity: u64,
+}
+
+/// The devices of an instance and which of them `zeDeviceGet` lists.
+pub(crate) struct Topology {
+    /// Every device with a handle: the listed ones, their sub-devices and (`COMBINED`) cards.
+    pub(crate) devices: Vec<Device>,
+    /// What `zeDeviceGet` lists, in order: indices into `devices`.
+    pub(crate) listed: Vec<usize>,
+    /// Affinity-mask entries that name no device (reported and ignored).
+    pub(crate) errors: Vec<String>,
+}
+
+/// What the affinity mask keeps of one card.
+#[derive(Clone, Debug, PartialEq)]
+enum Pick {
+    Whole,
+    Tiles(std::collections::BTreeSet<u32>),
+}
+
+impl Topology {
+    /// The devices of an instance configured with `config` (its `devices` already clamped).
+    pub(crate) fn build(config: &Config, instance_number: u32) -> Topology {
+        let cards = config.devices as usize;
+        let tiles = config.subdevices;
+        let (picks, errors) = parse_affinity_mask(config, cards);
+        let mut places: Vec<Place> = Vec::new();
+        let mut listed = Vec::new();
+        let tile_memory = config.device_memory / u64::from(tiles.max(1));
+        for (card, pick) in picks.into_iter().enumerate() {
+            let Some(pick) = pick else { continue };
+            if tiles < 2 {
+                listed.push(places.len());
+                places.push(Place {
+                    card,
+                    capacity: config.device_memory,
+                    ..Place::default()
+                });
+                continue;
+            }
+            let chosen: Vec<u32> = match pick {
+                Pick::Whole => (0..tiles).collect(),
+                Pick::Tiles(set) => set.into_iter().collect(),
+            };
+            let plain = |tile: u32| Place {
+                card,
+                tile: Some(tile),
+                capacity: tile_memory,
+                ..Place::default()
+            };
+            if chosen.len() == 1 || config.hierarchy == Hierarchy::Flat {
+                for &tile in &chosen {
+                    listed.push(places.len());
+                    places.push(plain(tile));
+                }
+                continue;
+            }
+            let root = places.len();
+            places.push(Place {
+                card,
+                capacity: config.device_memory,
+                ..Place::default()
+            });
+            let first = places.len();
+            for &tile in &chosen {
+                places.push(Place {
+                    subdevice: true,
+                    root: Some(root),
+                    ..plain(tile)
+                });
+            }
+            places[root].subdevices = (first..places.len()).collect();
+            match config.hierarchy {
+                Hierarchy::Composite => listed.push(root),
+                _ => listed.extend(first..places.len()),
+            }
+        }
+        let devices = places
+            .into_iter()
+            .map(|place| Device::new(instance_number, place))
+            .collect();
+        Topology {
+            devices,
+            listed,
+            errors,
+        }
+    }
+}
+
+/// Reads the affinity mask: for each card, what is visible of it (`None`: nothing).
+fn parse_affinity_mask(config: &Config, cards: usize) -> (Vec<Option<Pick>>, Vec<String>) {
+    let mask = config.affinity_mask.as_deref().map(str::trim).unwrap_or("");
+    if mask.is_empty() {
+        return (vec![Some(Pick::Whole); cards], Vec::new());
+    }
+    let tiles = config.subdevices;
+    let composite = config.hierarchy == Hierarchy::Composite;
+    let mut picks: Vec<Option<Pick>> = vec![None; cards];
+    let mut errors = Vec::new();
+    let mut add = |card: usize, tile: Option<u32>| match (&mut picks[card], tile) {
+        (slot, None) => *slot = Some(Pick::Whole),
+        (Some(Pick::Whole), Some(_)) => {}
+        (Some(Pick::Tiles(set)), Some(t)) => {
+            set.insert(t);
+        }
+        (slot @ None, Some(t)) => *slot = Some(Pick::Tiles([t].into())),
+    };
+    for entry in mask.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let parts: Vec<&str> = entry.split('.').collect();
+        let numbers: Option<Vec<usize>> = parts.iter().map(|p| p.parse().ok()).collect();
+        let problem = match numbers.as_deref() {
+            None => Some("not a number".to_string()),
+            Some(&[k]) if tiles >= 2 && !composite => {
+                let per_card = tiles as usize;
+                if k < cards * per_card {
+                    add(k / per_card, Some((k % per_card) as u32));
+                    None
+                } else {
+                    Some(format!("there are {} devices", cards * per_card))
+                }
+            }
+            Some(&[card]) => {
+                if card < cards {
+                    add(card, None);
+                    None
+                } else {
+                    Some(format!("there are {cards} devices"))
+                }
+            }
+            Some(&[card, tile]) if tiles >= 2 && composite => {
+                if card >= cards {
+                    Some(format!("there are {cards} devices"))
+                } else if tile >= tiles as usize {
+                    Some(format!("each device has {tiles} sub-devices"))
+                } else {
+                    add(card, Some(tile as u32));
+                    None
+                }
+            }
+            Some(&[_, _]) if tiles < 2 => Some("the devices have no sub-devices".into()),
+            Some(&[_, _]) => Some(
+                "device.sub-device entries are read only with ZE_FLAT_DEVICE_HIERARCHY=COMPOSITE"
+                    .into(),
+            ),
+            Some(_) => Some("expected a device or device.sub-device".into()),
+        };
+        if let Some(why) = problem {
+            errors.push(format!(
+                "ZE_AFFINITY_MASK entry {entry:?} names no device ({why}); ignored"
+            ));
+        }
+    }
+    (picks, errors)
 }
 
 impl Device {
-    pub(crate) fn new(instance_number: u32, index: usize) -> Device {
+    pub(crate) fn new(instance_number: u32, place: Place) -> Device {
         let mut uuid = *b"l0cpu-device\0\0\0\0";
         uuid[12..14].copy_from_slice(&(instance_number as u16).to_le_bytes());
-        uuid[14..].copy_from_slice(&(index as u16).to_le_bytes());
+        uuid[14] = place.card as u8;
+        uuid[15] = place.tile.map_or(0, |t| t as u8 + 1);
         Device {
+            place,
             handle: handles::reserve_for::<DeviceRef>(),
             uuid,
             lost: AtomicBool::new(false),
@@ -155,14 +350,41 @@ impl DeviceRef {
             .is_some_and(|after| n >= after)
     }
 
-    /// Whether this device can access `peer`'s memory.
+    /// Whether this device can access `peer`'s memory: always on the same card, else when P2P
+    /// is configured on.
     pub(crate) fn can_access(&self, peer: usize) -> bool {
-        peer == self.index || self.instance.config.p2p
+        can_reach(self.instance, self.index, peer)
+    }
+
+    /// The memory accounts an allocation on this device counts against, with their
+    /// capacities: the device's own, then (for a sub-device) its root's.
+    pub(crate) fn memory_accounts(&self) -> Vec<(usize, u64)> {
+        let place = &self.state().place;
+        let mut accounts = vec![(self.index, place.capacity)];
+        if let Some(root) = place.root {
+            accounts.push((root, self.instance.devices[root].place.capacity));
+        }
+        accounts
     }
 
     fn name(&self) -> String {
-        format!("level-zero-cpu device {} ({})", self.index, host_cpu_name())
+        let place = &self.state().place;
+        match place.tile {
+            Some(tile) => format!(
+                "level-zero-cpu device {}.{tile} ({})",
+                place.card,
+                host_cpu_name()
+            ),
+            None => format!("level-zero-cpu device {} ({})", place.card, host_cpu_name()),
+        }
     }
+}
+
+/// Whether device `from` of `instance` can access the memory of device `to`: always on the
+/// same card, else when P2P is configured on.
+pub(crate) fn can_reach(instance: &crate::driver::Instance, from: usize, to: usize) -> bool {
+    let card = |i: usize| instance.devices.get(i).map(|d| d.place.card);
+    card(from) == card(to) || instance.config.p2p
 }
 
 /// The host CPU's model name, for honest device names.
@@ -206,6 +428,7 @@ fn cache_size() -> usize {
 }
 
 pub(crate) fn device_properties(d: &DeviceRef, stype: u32) -> ze_device_properties_t {
+    let place = &d.state().place;
     let cycles_per_second = stype == ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES_1_2.0;
     ze_device_properties_t {
         type_: match d.instance.config.device_type {
@@ -214,10 +437,18 @@ pub(crate) fn device_properties(d: &DeviceRef, stype: u32) -> ze_device_properti
         },
         vendorId: 0,
         deviceId: 0,
-        flags: 0,
-        subdeviceId: 0,
+        flags: if place.subdevice {
+            ze_device_property_flag_t::ZE_DEVICE_PROPERTY_FLAG_SUBDEVICE.0
+        } else {
+            0
+        },
+        subdeviceId: if place.subdevice {
+            place.tile.unwrap_or(0)
+        } else {
+            0
+        },
         coreClockRate: 2000,
-        maxMemAllocSize: d.instance.config.max_alloc_size(),
+        maxMemAllocSize: d.instance.config.max_alloc_size().min(place.capacity),
         maxHardwareContexts: 64,
         maxCommandQueuePriority: 0,
         numThreadsPerEU: 1,
@@ -235,23 +466,61 @@ pub(crate) fn device_properties(d: &DeviceRef, stype: u32) -> ze_device_properti
     }
 }
 
-fn queue_groups() -> [ze_command_queue_group_properties_t; 2] {
+/// The command-queue groups of an instance's devices, by ordinal ([`QueueGroups`]).
+pub(crate) fn queue_groups(shape: QueueGroups) -> Vec<ze_command_queue_group_properties_t> {
     use ze_command_queue_group_property_flag_t as F;
-    [
-        ze_command_queue_group_properties_t {
-            flags: F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE.0
-                | F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0,
-            maxMemoryFillPatternSize: MAX_FILL_PATTERN,
-            numQueues: QUEUES_PER_GROUP[ORDINAL_COMPUTE as usize],
-            ..Default::default()
-        },
-        ze_command_queue_group_properties_t {
-            flags: F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0,
-            maxMemoryFillPatternSize: MAX_FILL_PATTERN,
-            numQueues: QUEUES_PER_GROUP[ORDINAL_COPY as usize],
-            ..Default::default()
-        },
-    ]
+    let group = |flags: u32, numQueues: u32| ze_command_queue_group_properties_t {
+        flags,
+        maxMemoryFillPatternSize: MAX_FILL_PATTERN,
+        numQueues,
+        ..Default::default()
+    };
+    let compute = F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE.0;
+    let copy = F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0;
+    let cooperative = F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COOPERATIVE_KERNELS.0;
+    match shape {
+        QueueGroups::Gpu => vec![
+            group(compute | copy | cooperative, 1),
+            group(copy, 1),
+            group(copy, 8),
+        ],
+        QueueGroups::Simple => vec![group(compute | copy, 1), group(copy, 2)],
+    }
+}
+
+/// The flags and queue count of the group `ordinal` of `d`'s instance, or
+/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` naming the groups there are.
+pub(crate) fn queue_group(d: &DeviceRef, ordinal: u32) -> ZeResult<(u32, u32)> {
+    let groups = queue_groups(d.instance.config.queue_groups);
+    match groups.get(ordinal as usize) {
+        Some(g) => Ok((g.flags, g.numQueues)),
+        None => bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "command queue group ordinal {ordinal} out of range: the device has {} groups",
+            groups.len()
+        ),
+    }
+}
+
+/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` unless `d` has queue `index` in group `ordinal`.
+pub(crate) fn check_queue(d: &DeviceRef, ordinal: u32, index: u32) -> ZeResult {
+    let (_, queues) = queue_group(d, ordinal)?;
+    if index >= queues {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "queue index {index} out of range: group {ordinal} has {queues} queues"
+        );
+    }
+    Ok(())
+}
+
+/// Whether the group `ordinal` of `d` runs kernels (has `ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE`).
+pub(crate) fn group_computes(d: &DeviceRef, ordinal: u32) -> bool {
+    queue_group(d, ordinal).is_ok_and(|(flags, _)| {
+        flags
+            & ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE.0
+            != 0
+    })
 }
 
 /// Vector widths of an AVX2 CPU: one entry per SIMD width (256-bit, then 128-bit), largest
@@ -279,26 +548,39 @@ pub(crate) fn vector_widths() -> [ze_device_vector_width_properties_ext_t; 2] {
 }
 
 entry_points! {
+    /// The devices the hierarchy and the affinity mask show (see the module documentation).
     fn zeDeviceGet(hDriver: ze_driver_handle_t, pCount: *mut u32, phDevices: *mut ze_device_handle_t) {
         let instance: &'static crate::driver::Instance = handles::get(hDriver)?;
         let list: Vec<ze_device_handle_t> =
-            instance.devices.iter().map(|d| handles::raw(d.handle)).collect();
+            instance.listed.iter().map(|&i| handles::raw(instance.devices[i].handle)).collect();
         // SAFETY: the caller's count and array.
         unsafe { ffi::write_array(pCount, phDevices, &list) }
     }
 
-    /// Root devices only: no sub-devices.
+    /// A card's tiles in the `COMPOSITE` and `COMBINED` hierarchies; none otherwise.
     fn zeDeviceGetSubDevices(hDevice: ze_device_handle_t, pCount: *mut u32, phSubdevices: *mut ze_device_handle_t) {
-        let _: DeviceRef = handles::get(hDevice)?;
+        let d: DeviceRef = handles::get(hDevice)?;
+        let list: Vec<ze_device_handle_t> = d
+            .state()
+            .place
+            .subdevices
+            .iter()
+            .map(|&i| handles::raw(d.instance.devices[i].handle))
+            .collect();
         // SAFETY: the caller's count and array.
-        unsafe { ffi::write_array::<ze_device_handle_t>(pCount, phSubdevices, &[]) }
+        unsafe { ffi::write_array(pCount, phSubdevices, &list) }
     }
 
-    /// Every device is a root device: the root of a root device is NULL.
+    /// A sub-device's card; NULL for a root device.
     fn zeDeviceGetRootDevice(hDevice: ze_device_handle_t, phRootDevice: *mut ze_device_handle_t) {
-        let _: DeviceRef = handles::get(hDevice)?;
+        let d: DeviceRef = handles::get(hDevice)?;
+        let root = d
+            .state()
+            .place
+            .root
+            .map_or(std::ptr::null_mut(), |i| handles::raw(d.instance.devices[i].handle));
         // SAFETY: the caller's output.
-        unsafe { ffi::write(phRootDevice, std::ptr::null_mut()) }
+        unsafe { ffi::write(phRootDevice, root) }
     }
 
     fn zeDeviceGetProperties(hDevice: ze_device_handle_t, pDeviceProperties: *mut ze_device_properties_t) {
@@ -365,9 +647,9 @@ entry_points! {
         pCount: *mut u32,
         pProps: *mut ze_command_queue_group_properties_t,
     ) {
-        let _: DeviceRef = handles::get(hDevice)?;
+        let d: DeviceRef = handles::get(hDevice)?;
         // SAFETY: the caller's count and array.
-        unsafe { ffi::fill_array(pCount, pProps, &queue_groups()) }
+        unsafe { ffi::fill_array(pCount, pProps, &queue_groups(d.instance.config.queue_groups)) }
     }
 
     fn zeDeviceGetMemoryProperties(
@@ -380,7 +662,7 @@ entry_points! {
             flags: 0,
             maxClockRate: 0,
             maxBusWidth: 64,
-            totalSize: d.instance.config.device_memory,
+            totalSize: d.state().place.capacity,
             name: ffi::c_name("host RAM (simulated device memory)"),
             ..Default::default()
         };

@@ -17,7 +17,7 @@ use level_zero_sys::ext::{
 use level_zero_sys::*;
 
 use crate::config::Config;
-use crate::device::Device;
+use crate::device::{Device, Topology};
 use crate::engine::ProgramBuilder;
 use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef, Object};
@@ -33,7 +33,10 @@ pub(crate) struct Instance {
     pub(crate) handle: u64,
     pub(crate) config: Config,
     pub(crate) builder: ProgramBuilder,
+    /// Every device with a handle (see [`crate::device::Topology`]).
     pub(crate) devices: Vec<Device>,
+    /// What `zeDeviceGet` lists: indices into `devices`.
+    pub(crate) listed: Vec<usize>,
     pub(crate) memory: Memory,
     pub(crate) live: Live,
     /// Memory misuse caught (the testing extension's sanitizer report).
@@ -50,6 +53,7 @@ impl std::fmt::Debug for Instance {
             .field("number", &self.number)
             .field("handle", &format_args!("{:#x}", self.handle))
             .field("devices", &self.devices.len())
+            .field("listed", &self.listed)
             .finish()
     }
 }
@@ -94,17 +98,22 @@ impl Instance {
     pub(crate) fn create(config: Config, number: u32) -> &'static Instance {
         let mut config = config;
         config.devices = config.devices.min(MAX_DEVICES);
+        if let Some(level) = config.log {
+            crate::log::enable(level);
+        }
         let handle = handles::reserve_for::<&'static Instance>();
-        let devices = (0..config.devices as usize)
-            .map(|i| Device::new(number, i))
-            .collect();
+        let topology = Topology::build(&config, number);
+        for e in &topology.errors {
+            crate::log::report(&format!("level-zero-cpu: {e}"));
+        }
         let instance: &'static Instance = Box::leak(Box::new(Instance {
             number,
             handle,
             builder: config.builder(),
-            memory: Memory::new(config.devices as usize),
+            memory: Memory::new(topology.devices.len()),
             config,
-            devices,
+            devices: topology.devices,
+            listed: topology.listed,
             live: Live::default(),
             sanitizer: Sanitizer::default(),
             signal: Signal::default(),
@@ -156,8 +165,7 @@ pub(crate) fn default_instance() -> &'static Instance {
     DEFAULT.get_or_init(|| {
         let (config, errors) = Config::from_env();
         for e in errors {
-            eprintln!("level-zero-cpu: {e}");
-            log::warn!("level-zero-cpu: {e}");
+            crate::log::report(&format!("level-zero-cpu: {e}"));
         }
         Instance::create(config, 0)
     })
@@ -221,6 +229,14 @@ fn init_default() -> ZeResult<&'static Instance> {
         bail!(
             ZE_RESULT_ERROR_UNINITIALIZED,
             "LEVEL_ZERO_CPU_DEVICES=0: this driver has no device"
+        );
+    }
+    if instance.listed.is_empty() {
+        // As Intel's driver: with every device masked off, the driver does not initialise.
+        bail!(
+            ZE_RESULT_ERROR_UNINITIALIZED,
+            "ZE_AFFINITY_MASK={:?} hides every device of this driver",
+            instance.config.affinity_mask.as_deref().unwrap_or("")
         );
     }
     INITIALIZED.store(true, Ordering::Release);

@@ -45,20 +45,28 @@ pub(crate) fn last_error() -> *const c_char {
     LAST_ERROR.with(|e| e.borrow().as_ptr())
 }
 
+/// This thread's last error description, as text.
+fn last_error_text() -> String {
+    LAST_ERROR.with(|e| e.borrow().to_string_lossy().into_owned())
+}
+
 /// Runs the body of an entry point: its `Err` becomes the returned code, and a panic becomes
 /// `ZE_RESULT_ERROR_UNKNOWN` (with its message as the last error description) instead of
 /// unwinding into C.
 pub(crate) fn guard(name: &'static str, body: impl FnOnce() -> ZeResult) -> ze_result_t {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => ze_result_t::ZE_RESULT_SUCCESS,
-        Ok(Err(code)) => code,
+        Ok(Err(code)) => {
+            crate::log::failed(name, code, &last_error_text());
+            code
+        }
         Err(payload) => {
             let what = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            log::error!("level-zero-cpu: {name} panicked: {what}");
+            crate::log::emit(log::Level::Error, &format!("{name} panicked: {what}"));
             fail(
                 ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
                 format!("{name}: internal error in level-zero-cpu: {what}"),

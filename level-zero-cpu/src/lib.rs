@@ -59,6 +59,7 @@ mod fence;
 mod ffi;
 mod handles;
 mod list;
+mod log;
 mod memory;
 mod module;
 mod queue;
@@ -66,6 +67,9 @@ mod sync;
 mod sysman;
 pub mod testing;
 
-pub use config::{Config, ConfigError, DeviceType, ENV_PREFIX, Sysman, parse_size};
+pub use config::{
+    Config, ConfigError, DeviceType, ENV_PREFIX, Hierarchy, INTEL_VARIABLES, QueueGroups, Sysman,
+    parse_size,
+};
 pub use ddi::*;
 pub use driver::{DRIVER_VERSION, default_driver, new_driver};

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use level_zero_sys::*;
 
 use crate::context::Context;
-use crate::device::{MAX_FILL_PATTERN, ORDINAL_COPY, QUEUES_PER_GROUP};
+use crate::device::MAX_FILL_PATTERN;
 use crate::driver::Instance;
 use crate::event::{Event, sync_event};
 use crate::exec::{Command, GroupCounts, Job, Op, Pitched, Worker, check_append};
@@ -146,12 +146,7 @@ fn create(
     if phCommandList.is_null() {
         bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phCommandList");
     }
-    if ordinal as usize >= QUEUES_PER_GROUP.len() {
-        bail!(
-            ZE_RESULT_ERROR_INVALID_ARGUMENT,
-            "command queue group ordinal {ordinal} out of range"
-        );
-    }
+    crate::device::queue_group(&device, ordinal)?;
     let kind = match immediate {
         None => Kind::Regular(Mutex::new(Regular {
             commands: Vec::new(),
@@ -187,10 +182,11 @@ fn launch(
 ) -> ZeResult {
     let list: Arc<CommandList> = handles::get(hCommandList)?;
     let kernel: Arc<Kernel> = handles::get(hKernel)?;
-    if list.ordinal == ORDINAL_COPY {
+    if !crate::device::group_computes(&list.device, list.ordinal) {
         bail!(
             ZE_RESULT_ERROR_INVALID_ARGUMENT,
-            "kernels cannot be launched on the copy engine group"
+            "kernels cannot be launched on a list of command queue group {}: a copy-only group",
+            list.ordinal
         );
     }
     if !std::ptr::eq(kernel.instance, list.instance) {
@@ -232,6 +228,7 @@ entry_points! {
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(altdesc)? };
         let (ordinal, synchronous) = check_queue_desc(&desc)?;
+        crate::device::check_queue(&handles::get(hDevice)?, ordinal, desc.index)?;
         create(hContext, hDevice, ordinal, Some(synchronous), phCommandList)
     }
 

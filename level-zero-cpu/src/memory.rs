@@ -272,7 +272,7 @@ impl Memory {
             t.by_base
                 .values()
                 .filter(|a| match (a.kind, a.device) {
-                    (Kind::Device, Some(d)) => d == device || instance.config.p2p,
+                    (Kind::Device, Some(d)) => crate::device::can_reach(instance, device, d),
                     _ => true,
                 })
                 .filter(|a| {
@@ -391,17 +391,17 @@ fn allocate(r: Request<'_>, pptr: *mut *mut c_void) -> ZeResult {
             r.size
         );
     }
-    let capacity = instance.config.device_memory;
     let memory = &instance.memory;
     let mut t = lock_write(&memory.table);
-    if let Some(d) = r.device {
-        let used = t.used[d.index];
+    // A sub-device's allocation also counts against its root device's memory.
+    let accounts = r.device.map(|d| d.memory_accounts()).unwrap_or_default();
+    for &(i, capacity) in &accounts {
+        let used = t.used[i];
         if used.saturating_add(r.size as u64) > capacity {
             bail!(
                 ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
-                "device {} has {} of {capacity} bytes free; {} asked",
-                d.index,
-                capacity - used,
+                "device {i} has {} of {capacity} bytes free; {} asked",
+                capacity.saturating_sub(used),
                 r.size
             );
         }
@@ -426,8 +426,8 @@ fn allocate(r: Request<'_>, pptr: *mut *mut c_void) -> ZeResult {
         );
     };
     let base = block.addr();
-    if let Some(d) = r.device {
-        t.used[d.index] += r.size as u64;
+    for &(i, _) in &accounts {
+        t.used[i] += r.size as u64;
     }
     t.by_base.insert(
         base,
@@ -470,7 +470,10 @@ fn free(context: &Context, ptr: *mut c_void) -> ZeResult {
     }
     let a = t.by_base.remove(&base).expect("checked above");
     if let Some(d) = a.device {
-        t.used[d] -= a.size as u64;
+        let d = crate::handles::DeviceRef { instance, index: d };
+        for (i, _) in d.memory_accounts() {
+            t.used[i] -= a.size as u64;
+        }
     }
     drop(t);
     crate::device::forget_residency(instance, base, a.size);

@@ -6,7 +6,6 @@ use std::sync::atomic::Ordering;
 use level_zero_sys::*;
 
 use crate::context::Context;
-use crate::device::QUEUES_PER_GROUP;
 use crate::driver::Instance;
 use crate::exec::{Job, Worker};
 use crate::fence::Fence;
@@ -24,7 +23,9 @@ pub(crate) struct CommandQueue {
     worker: Worker,
 }
 
-/// Checks a command queue descriptor against the device's groups: `(ordinal, synchronous)`.
+/// Checks a command queue descriptor's flags, mode and priority: `(ordinal, synchronous)`.
+/// The ordinal and index are checked against the device's groups by
+/// [`crate::device::check_queue`].
 pub(crate) fn check_queue_desc(desc: &ze_command_queue_desc_t) -> ZeResult<(u32, bool)> {
     if desc.flags > 0x3 {
         bail!(
@@ -47,22 +48,6 @@ pub(crate) fn check_queue_desc(desc: &ze_command_queue_desc_t) -> ZeResult<(u32,
             desc.priority.0
         );
     }
-    let Some(&queues) = QUEUES_PER_GROUP.get(desc.ordinal as usize) else {
-        bail!(
-            ZE_RESULT_ERROR_INVALID_ARGUMENT,
-            "ordinal {} out of range: the device has {} command queue groups",
-            desc.ordinal,
-            QUEUES_PER_GROUP.len()
-        );
-    };
-    if desc.index >= queues {
-        bail!(
-            ZE_RESULT_ERROR_INVALID_ARGUMENT,
-            "queue index {} out of range: group {} has {queues} queues",
-            desc.index,
-            desc.ordinal
-        );
-    }
     let synchronous = desc.mode == ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS;
     Ok((desc.ordinal, synchronous))
 }
@@ -82,6 +67,7 @@ entry_points! {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phCommandQueue");
         }
         let (ordinal, synchronous) = check_queue_desc(&desc)?;
+        crate::device::check_queue(&device, ordinal, desc.index)?;
         let instance = context.instance;
         let handle = handles::reserve_for::<Arc<CommandQueue>>();
         let worker = Worker::start(device, &format!("l0cpu-queue-d{}", device.index))?;

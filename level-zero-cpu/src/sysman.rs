@@ -77,7 +77,7 @@ entry_points! {
         let instance: &'static Instance = handles::get(hDriver)?;
         check(instance, false)?;
         let devices: Vec<zes_device_handle_t> =
-            instance.devices.iter().map(|d| handles::raw(d.handle)).collect();
+            instance.listed.iter().map(|&i| handles::raw(instance.devices[i].handle)).collect();
         // SAFETY: `pCount` and `phDevices` are the caller's count and array.
         unsafe { ffi::write_array(pCount, phDevices, &devices) }
     }
