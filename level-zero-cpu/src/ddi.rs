@@ -163,6 +163,7 @@ getters! {
         pfnSetCacheConfig: Some(module::zeKernelSetCacheConfig),
         pfnSetGroupSize: Some(module::zeKernelSetGroupSize),
         pfnSuggestGroupSize: Some(module::zeKernelSuggestGroupSize),
+        pfnSuggestMaxCooperativeGroupCount: Some(device::zeKernelSuggestMaxCooperativeGroupCount),
         pfnSetArgumentValue: Some(module::zeKernelSetArgumentValue),
         pfnSetIndirectAccess: Some(module::zeKernelSetIndirectAccess),
         pfnGetIndirectAccess: Some(module::zeKernelGetIndirectAccess),

@@ -514,6 +514,25 @@ pub(crate) fn check_queue(d: &DeviceRef, ordinal: u32, index: u32) -> ZeResult {
     Ok(())
 }
 
+/// The most work-groups of a cooperative launch: the engine runs the work-items of one group
+/// together, but does not guarantee that several groups run at the same time.
+pub(crate) const MAX_COOPERATIVE_GROUPS: u32 = 1;
+
+/// `ZE_RESULT_ERROR_INVALID_ARGUMENT` unless the group `ordinal` of `d` runs cooperative
+/// kernels.
+pub(crate) fn check_cooperative(d: &DeviceRef, ordinal: u32) -> ZeResult {
+    let (flags, _) = queue_group(d, ordinal)?;
+    let cooperative =
+        ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COOPERATIVE_KERNELS.0;
+    if flags & cooperative == 0 {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "command queue group {ordinal} does not run cooperative kernels (no ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COOPERATIVE_KERNELS; LEVEL_ZERO_CPU_QUEUE_GROUPS=gpu has it)"
+        );
+    }
+    Ok(())
+}
+
 /// Whether the group `ordinal` of `d` runs kernels (has `ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE`).
 pub(crate) fn group_computes(d: &DeviceRef, ordinal: u32) -> bool {
     queue_group(d, ordinal).is_ok_and(|(flags, _)| {
@@ -749,6 +768,13 @@ entry_points! {
             ffi::write(hostTimestamp, t)?;
             ffi::write(deviceTimestamp, t)
         }
+    }
+
+    /// [`MAX_COOPERATIVE_GROUPS`], whatever the kernel (the kernel is checked).
+    fn zeKernelSuggestMaxCooperativeGroupCount(hKernel: ze_kernel_handle_t, totalGroupCount: *mut u32) {
+        let _: std::sync::Arc<crate::module::Kernel> = handles::get(hKernel)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(totalGroupCount, MAX_COOPERATIVE_GROUPS) }
     }
 
     /// `ZE_extension_device_vector_sizes`: reached only through

@@ -524,7 +524,10 @@ entry_points! {
         launch(hCommandList, hKernel, counts, hSignalEvent, numWaitEvents, phWaitEvents)
     }
 
-    /// Not supported: the engine does not guarantee that all work-groups run concurrently.
+    /// Only on a group with `ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COOPERATIVE_KERNELS`, and
+    /// with at most [`crate::device::MAX_COOPERATIVE_GROUPS`] work-groups in all (what
+    /// `zeKernelSuggestMaxCooperativeGroupCount` reports): the engine guarantees that the
+    /// work-items of one group run together, not that several groups do.
     fn zeCommandListAppendLaunchCooperativeKernel(
         hCommandList: ze_command_list_handle_t,
         hKernel: ze_kernel_handle_t,
@@ -533,10 +536,20 @@ entry_points! {
         numWaitEvents: u32,
         phWaitEvents: *mut ze_event_handle_t,
     ) {
-        let _ = (hCommandList, hKernel, pLaunchFuncArgs, hSignalEvent, numWaitEvents, phWaitEvents);
-        bail!(
-            ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
-            "cooperative kernels are not supported by level-zero-cpu"
-        )
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        crate::device::check_cooperative(&list.device, list.ordinal)?;
+        // SAFETY: a non-null group count is the caller's.
+        let c = unsafe { ffi::read(pLaunchFuncArgs)? };
+        let groups = [c.groupCountX, c.groupCountY, c.groupCountZ];
+        let total: u64 = groups.iter().map(|&n| u64::from(n)).product();
+        if total > u64::from(crate::device::MAX_COOPERATIVE_GROUPS) {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "a cooperative launch of {groups:?} work-groups: at most {} (zeKernelSuggestMaxCooperativeGroupCount)",
+                crate::device::MAX_COOPERATIVE_GROUPS
+            );
+        }
+        let counts = GroupCounts::Direct(groups);
+        launch(hCommandList, hKernel, counts, hSignalEvent, numWaitEvents, phWaitEvents)
     }
 }

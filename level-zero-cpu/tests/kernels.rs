@@ -510,20 +510,52 @@ fn launches_run_on_the_queue_worker() {
             .all(|(i, &x)| x == 5 + i as u32)
     );
     assert_eq!(got[128], 100 + 128);
-    fails!(
-        ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
-        b,
-        zeCommandListAppendLaunchCooperativeKernel(imm, k, &groups, NULL_EVENT, 0, NO_WAITS)
-    );
-    // Not on the copy engine.
-    let copy = b.list_on(c, 0, 1);
+    // Cooperative launches: at most the suggested number of groups, which all run together.
+    let mut most = 0;
+    ok!(b, zeKernelSuggestMaxCooperativeGroupCount(k, &mut most));
+    assert_eq!(most, 1);
     fails!(
         ZE_RESULT_ERROR_INVALID_ARGUMENT,
         b,
-        zeCommandListAppendLaunchKernel(copy, k, &groups, NULL_EVENT, 0, NO_WAITS)
+        zeCommandListAppendLaunchCooperativeKernel(imm, k, &groups, NULL_EVENT, 0, NO_WAITS)
     );
+    ok!(b, zeKernelSetGlobalOffsetExp(k, 0, 0, 0));
+    set_fill_args(&b, k, d, 7);
+    let one = ze_group_count_t {
+        groupCountX: 1,
+        groupCountY: 1,
+        groupCountZ: 1,
+    };
+    ok!(
+        b,
+        zeCommandListAppendLaunchCooperativeKernel(imm, k, &one, NULL_EVENT, 0, NO_WAITS)
+    );
+    b.finish(c, imm);
+    let got = words(&b.download(c, d, n * 4));
+    assert!(
+        got[..64]
+            .iter()
+            .enumerate()
+            .all(|(i, &x)| x == 7 + i as u32)
+    );
+    assert_eq!(got[64], 5 + 64, "only one group ran");
+    // Not on the copy engines (the main one, ordinal 1, and the link ones, ordinal 2).
+    let copy = b.list_on(c, 0, 1);
+    let link = b.list_on(c, 0, 2);
+    for l in [copy, link] {
+        fails!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            b,
+            zeCommandListAppendLaunchKernel(l, k, &groups, NULL_EVENT, 0, NO_WAITS)
+        );
+        fails!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            b,
+            zeCommandListAppendLaunchCooperativeKernel(l, k, &one, NULL_EVENT, 0, NO_WAITS)
+        );
+    }
 
-    for l in [imm, copy] {
+    for l in [imm, copy, link] {
         ok!(b, zeCommandListDestroy(l));
     }
     b.free(c, counts.cast());

@@ -261,8 +261,8 @@ fn queue_group_and_peer_properties(b: &Backend) {
         b,
         zeDeviceGetCommandQueueGroupProperties(d, &mut n, null_mut())
     );
-    assert_eq!(n, 2);
-    let mut g = vec![ze_command_queue_group_properties_t::default(); 2];
+    assert_eq!(n, 3);
+    let mut g = vec![ze_command_queue_group_properties_t::default(); 3];
     ok!(
         b,
         zeDeviceGetCommandQueueGroupProperties(d, &mut n, g.as_mut_ptr())
@@ -272,9 +272,16 @@ fn queue_group_and_peer_properties(b: &Backend) {
         g[0].flags & F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE.0,
         0
     );
+    assert_ne!(
+        g[0].flags & F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COOPERATIVE_KERNELS.0,
+        0
+    );
+    // The main copy engine, then the link copy engines.
     assert_eq!(g[1].flags, F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0);
+    assert_eq!(g[1].numQueues, 1);
+    assert_eq!(g[2].flags, F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0);
+    assert!(g[2].numQueues > 1);
     assert_eq!(g[0].maxMemoryFillPatternSize, 128);
-    assert!(g[1].numQueues >= 1);
     // Asking for more than there are gives what there is.
     let mut n = 5;
     let mut g5 = vec![ze_command_queue_group_properties_t::default(); 5];
@@ -282,7 +289,7 @@ fn queue_group_and_peer_properties(b: &Backend) {
         b,
         zeDeviceGetCommandQueueGroupProperties(d, &mut n, g5.as_mut_ptr())
     );
-    assert_eq!(n, 2);
+    assert_eq!(n, 3);
 
     let mut p2p = ze_device_p2p_properties_t::default();
     ok!(
@@ -1277,7 +1284,7 @@ fn immediate_lists(b: &Backend) {
     );
     // Synchronous mode: the append returns when the work is done.
     let desc = Backend::queue_desc(
-        1,
+        2,
         1,
         ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS,
     );
@@ -1328,7 +1335,7 @@ fn queues_and_lists(b: &Backend) {
     let c = b.context();
     let dev = b.devices[0];
     let mut q = null_mut();
-    let bad = [(2, 0), (0, 1), (1, 2)];
+    let bad = [(3, 0), (0, 1), (1, 1), (2, 8)];
     for (ordinal, index) in bad {
         let desc = Backend::queue_desc(
             ordinal,
@@ -1365,16 +1372,16 @@ fn queues_and_lists(b: &Backend) {
         zeCommandListCreate(c, dev, &ldesc, &mut l)
     );
 
-    // A copy queue (ordinal 1, index 1) runs copy lists, and refuses compute lists.
+    // A link copy queue (ordinal 2, index 1) runs copy lists, and refuses compute lists.
     let copy_desc = Backend::queue_desc(
-        1,
+        2,
         1,
         ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS,
     );
     let mut copy_q = null_mut();
     ok!(b, zeCommandQueueCreate(c, dev, &copy_desc, &mut copy_q));
     let compute_list = b.list(c, 0);
-    let copy_list = b.list_on(c, 0, 1);
+    let copy_list = b.list_on(c, 0, 2);
     ok!(b, zeCommandListClose(compute_list));
     let mut lists = [compute_list];
     fails!(
@@ -1518,7 +1525,7 @@ fn queues_and_lists(b: &Backend) {
     if b.api.is_present("zeCommandQueueGetOrdinal") == Some(true) {
         let mut o = 9;
         ok!(b, zeCommandQueueGetOrdinal(copy_q, &mut o));
-        assert_eq!(o, 1);
+        assert_eq!(o, 2);
     }
     for l in step_lists {
         ok!(b, zeCommandListDestroy(l));
