@@ -52,4 +52,10 @@ embedded! {
     p2p_off,
     three_devices,
     concurrent_threads,
+    affinity_mask_hides_devices,
+    flat_hierarchy_tiles_are_root_devices,
+    composite_hierarchy_sub_devices,
+    composite_affinity_mask_picks_tiles,
+    combined_hierarchy_tiles_with_root_devices,
+    simple_queue_groups,
 }

@@ -60,7 +60,35 @@ scenarios! {
     p2p_off env &[("LEVEL_ZERO_CPU_P2P", "0")];
     three_devices env &[("LEVEL_ZERO_CPU_DEVICES", "3")];
     concurrent_threads;
+    affinity_mask_hides_devices env &[("ZE_AFFINITY_MASK", "1")];
+    flat_hierarchy_tiles_are_root_devices env FLAT_TILES;
+    composite_hierarchy_sub_devices env COMPOSITE_TILES;
+    composite_affinity_mask_picks_tiles env COMPOSITE_MASKED;
+    combined_hierarchy_tiles_with_root_devices env COMBINED_MASKED;
+    simple_queue_groups env &[("LEVEL_ZERO_CPU_QUEUE_GROUPS", "simple")];
 }
+
+const FLAT_TILES: &[(&str, &str)] = &[
+    ("LEVEL_ZERO_CPU_SUBDEVICES", "2"),
+    ("LEVEL_ZERO_CPU_DEVICE_MEMORY", "64M"),
+    ("LEVEL_ZERO_CPU_MAX_ALLOC", "32M"),
+];
+const COMPOSITE_TILES: &[(&str, &str)] = &[
+    ("LEVEL_ZERO_CPU_SUBDEVICES", "2"),
+    ("LEVEL_ZERO_CPU_DEVICE_MEMORY", "64M"),
+    ("LEVEL_ZERO_CPU_MAX_ALLOC", "32M"),
+    ("ZE_FLAT_DEVICE_HIERARCHY", "COMPOSITE"),
+];
+const COMPOSITE_MASKED: &[(&str, &str)] = &[
+    ("LEVEL_ZERO_CPU_SUBDEVICES", "2"),
+    ("ZE_FLAT_DEVICE_HIERARCHY", "COMPOSITE"),
+    ("ZE_AFFINITY_MASK", "1, 0.1"),
+];
+const COMBINED_MASKED: &[(&str, &str)] = &[
+    ("LEVEL_ZERO_CPU_SUBDEVICES", "2"),
+    ("ZE_FLAT_DEVICE_HIERARCHY", "COMBINED"),
+    ("ZE_AFFINITY_MASK", "3,0,1"),
+];
 
 fn cstr(bytes: &[i8]) -> String {
     // SAFETY: the driver wrote a NUL-terminated string into the array.
@@ -2297,5 +2325,301 @@ fn concurrent_threads(b: &Backend) {
             });
         }
     });
+    ok!(b, zeContextDestroy(c));
+}
+
+fn device_props(b: &Backend, d: ze_device_handle_t) -> ze_device_properties_t {
+    let mut p = ze_device_properties_t::default();
+    ok!(b, zeDeviceGetProperties(d, &mut p));
+    p
+}
+
+fn device_name(b: &Backend, d: ze_device_handle_t) -> String {
+    cstr(&device_props(b, d).name)
+}
+
+fn is_sub_device(b: &Backend, d: ze_device_handle_t) -> bool {
+    device_props(b, d).flags & ze_device_property_flag_t::ZE_DEVICE_PROPERTY_FLAG_SUBDEVICE.0 != 0
+}
+
+fn sub_devices(b: &Backend, d: ze_device_handle_t) -> Vec<ze_device_handle_t> {
+    let mut n = 0;
+    ok!(b, zeDeviceGetSubDevices(d, &mut n, null_mut()));
+    let mut subs = vec![null_mut(); n as usize];
+    ok!(b, zeDeviceGetSubDevices(d, &mut n, subs.as_mut_ptr()));
+    assert_eq!(n as usize, subs.len());
+    subs
+}
+
+/// `zeDeviceGetRootDevice`, when the loader has it.
+fn root_device(b: &Backend, d: ze_device_handle_t) -> Option<ze_device_handle_t> {
+    if b.api.is_present("zeDeviceGetRootDevice") != Some(true) {
+        return None;
+    }
+    let mut root = null_mut();
+    ok!(b, zeDeviceGetRootDevice(d, &mut root));
+    Some(root)
+}
+
+fn memory_size(b: &Backend, d: ze_device_handle_t) -> u64 {
+    let mut n = 1;
+    let mut m = ze_device_memory_properties_t::default();
+    ok!(b, zeDeviceGetMemoryProperties(d, &mut n, &mut m));
+    m.totalSize
+}
+
+fn try_alloc(
+    b: &Backend,
+    c: ze_context_handle_t,
+    d: ze_device_handle_t,
+    size: usize,
+) -> Result<*mut c_void, ze_result_t> {
+    let desc = ze_device_mem_alloc_desc_t::default();
+    let mut p = null_mut();
+    match ze!(b, zeMemAllocDevice(c, &desc, size, 0, d, &mut p)) {
+        ze_result_t::ZE_RESULT_SUCCESS => Ok(p),
+        e => Err(e),
+    }
+}
+
+/// A copy through an immediate list of `d`: the device runs work.
+fn copy_on(b: &Backend, c: ze_context_handle_t, d: ze_device_handle_t) {
+    let desc = Backend::queue_desc(
+        0,
+        0,
+        ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS,
+    );
+    let mut l = null_mut();
+    ok!(b, zeCommandListCreateImmediate(c, d, &desc, &mut l));
+    let m = try_alloc(b, c, d, 256).expect("a small allocation");
+    let data = pattern(256, 3);
+    let mut out = vec![0u8; 256];
+    ok!(
+        b,
+        zeCommandListAppendMemoryCopy(l, m, data.as_ptr().cast(), 256, NULL_EVENT, 0, NO_WAITS)
+    );
+    ok!(
+        b,
+        zeCommandListAppendMemoryCopy(l, out.as_mut_ptr().cast(), m, 256, NULL_EVENT, 0, NO_WAITS)
+    );
+    assert_eq!(out, data);
+    ok!(b, zeMemFree(c, m));
+    ok!(b, zeCommandListDestroy(l));
+}
+
+/// `ZE_AFFINITY_MASK=1`: only the second device is visible (the loader 1.8.12 does not read
+/// the mask: the driver applies it, once).
+fn affinity_mask_hides_devices(b: &Backend) {
+    assert_eq!(b.devices.len(), 1);
+    assert!(device_name(b, b.devices[0]).starts_with("level-zero-cpu device 1 "));
+    assert!(sub_devices(b, b.devices[0]).is_empty());
+    let c = b.context();
+    copy_on(b, c, b.devices[0]);
+    ok!(b, zeContextDestroy(c));
+}
+
+/// Two cards of two tiles, `FLAT` (the default hierarchy): four root devices, each with half
+/// a card's memory, none with sub-devices.
+fn flat_hierarchy_tiles_are_root_devices(b: &Backend) {
+    assert_eq!(b.devices.len(), 4);
+    let names: Vec<String> = b.devices.iter().map(|&d| device_name(b, d)).collect();
+    for (i, expected) in ["0.0", "0.1", "1.0", "1.1"].iter().enumerate() {
+        assert!(
+            names[i].starts_with(&format!("level-zero-cpu device {expected} ")),
+            "{names:?}"
+        );
+    }
+    let uuids: std::collections::HashSet<[u8; 16]> = b
+        .devices
+        .iter()
+        .map(|&d| device_props(b, d).uuid.id)
+        .collect();
+    assert_eq!(uuids.len(), 4);
+    let c = b.context();
+    for &d in &b.devices {
+        assert!(!is_sub_device(b, d));
+        assert!(sub_devices(b, d).is_empty());
+        assert_eq!(root_device(b, d).unwrap_or(null_mut()), null_mut());
+        assert_eq!(memory_size(b, d), 32 << 20);
+        copy_on(b, c, d);
+    }
+    // Each tile has its own 32 MiB.
+    let a = try_alloc(b, c, b.devices[0], 24 << 20).unwrap();
+    assert_eq!(
+        try_alloc(b, c, b.devices[0], 16 << 20),
+        Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY)
+    );
+    let other = try_alloc(b, c, b.devices[1], 24 << 20).unwrap();
+    ok!(b, zeMemFree(c, a));
+    ok!(b, zeMemFree(c, other));
+    ok!(b, zeContextDestroy(c));
+}
+
+/// `COMPOSITE`: two cards, each with two sub-devices that report themselves as such; a
+/// sub-device's allocations count against its card's memory too; a context over a card spans
+/// its sub-devices; sub-devices run work.
+fn composite_hierarchy_sub_devices(b: &Backend) {
+    assert_eq!(b.devices.len(), 2);
+    let card = b.devices[0];
+    assert!(!is_sub_device(b, card));
+    assert_eq!(root_device(b, card).unwrap_or(null_mut()), null_mut());
+    assert_eq!(memory_size(b, card), 64 << 20);
+    let tiles = sub_devices(b, card);
+    assert_eq!(tiles.len(), 2);
+    for (i, &t) in tiles.iter().enumerate() {
+        let p = device_props(b, t);
+        assert!(is_sub_device(b, t));
+        assert_eq!(p.subdeviceId, i as u32);
+        assert!(cstr(&p.name).starts_with(&format!("level-zero-cpu device 0.{i} ")));
+        assert!(sub_devices(b, t).is_empty());
+        if let Some(root) = root_device(b, t) {
+            assert_eq!(root, card);
+        }
+        assert_eq!(memory_size(b, t), 32 << 20);
+        // Tiles of one card reach each other's memory.
+        let mut can = 0;
+        ok!(b, zeDeviceCanAccessPeer(t, tiles[1 - i], &mut can));
+        assert_eq!(can, 1);
+    }
+    // The same handles on every call.
+    assert_eq!(sub_devices(b, card), tiles);
+    let mut n = 1;
+    let mut one = [null_mut()];
+    ok!(b, zeDeviceGetSubDevices(card, &mut n, one.as_mut_ptr()));
+    assert_eq!((n, one[0]), (1, tiles[0]));
+
+    // Memory: 64 MiB per card, 32 MiB per tile.
+    let c = b.context();
+    let t0 = try_alloc(b, c, tiles[0], 24 << 20).unwrap();
+    assert_eq!(
+        try_alloc(b, c, tiles[0], 16 << 20),
+        Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY),
+        "over the tile's half"
+    );
+    let t1 = try_alloc(b, c, tiles[1], 24 << 20).unwrap();
+    assert_eq!(
+        try_alloc(b, c, card, 24 << 20),
+        Err(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY),
+        "the tiles' allocations count against the card"
+    );
+    let whole = try_alloc(b, c, card, 16 << 20).unwrap();
+    // The other card is untouched.
+    let other = try_alloc(b, c, b.devices[1], 32 << 20).unwrap();
+    let mut props = ze_memory_allocation_properties_t::default();
+    let mut owner = null_mut();
+    ok!(b, zeMemGetAllocProperties(c, t1, &mut props, &mut owner));
+    assert_eq!(owner, tiles[1]);
+    ok!(b, zeMemFree(c, t0));
+    let again = try_alloc(b, c, tiles[0], 24 << 20).unwrap();
+    for p in [again, t1, whole, other] {
+        ok!(b, zeMemFree(c, p));
+    }
+    for &t in &tiles {
+        copy_on(b, c, t);
+    }
+    ok!(b, zeContextDestroy(c));
+
+    // A context over the card spans its tiles.
+    if b.api.is_present("zeContextCreateEx") == Some(true) {
+        let mut devs = [card];
+        let mut c = null_mut();
+        ok!(
+            b,
+            zeContextCreateEx(
+                b.driver,
+                &ze_context_desc_t::default(),
+                1,
+                devs.as_mut_ptr(),
+                &mut c
+            )
+        );
+        copy_on(b, c, tiles[1]);
+        assert_eq!(
+            try_alloc(b, c, b.devices[1], 64),
+            Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
+        );
+        ok!(b, zeContextDestroy(c));
+    }
+}
+
+/// `COMPOSITE` with `ZE_AFFINITY_MASK=1,0.1`: a lone tile of card 0 is a root device of its
+/// own, listed first (the mask's order does not matter); card 1 keeps both its tiles.
+fn composite_affinity_mask_picks_tiles(b: &Backend) {
+    assert_eq!(b.devices.len(), 2);
+    let lone = b.devices[0];
+    assert!(device_name(b, lone).starts_with("level-zero-cpu device 0.1 "));
+    assert!(!is_sub_device(b, lone));
+    assert!(sub_devices(b, lone).is_empty());
+    assert!(device_name(b, b.devices[1]).starts_with("level-zero-cpu device 1 "));
+    assert_eq!(sub_devices(b, b.devices[1]).len(), 2);
+}
+
+/// `COMBINED` with `ZE_AFFINITY_MASK=3,0,1`: tiles 0, 1 (card 0) and 3 (card 1's second) are
+/// listed; the two of card 0 are sub-devices of it, reached with `zeDeviceGetRootDevice`;
+/// card 1's lone tile is a plain root device.
+fn combined_hierarchy_tiles_with_root_devices(b: &Backend) {
+    assert_eq!(b.devices.len(), 3);
+    let names: Vec<String> = b.devices.iter().map(|&d| device_name(b, d)).collect();
+    for (i, expected) in ["0.0", "0.1", "1.1"].iter().enumerate() {
+        assert!(
+            names[i].starts_with(&format!("level-zero-cpu device {expected} ")),
+            "{names:?}"
+        );
+    }
+    for i in 0..2 {
+        let t = b.devices[i];
+        assert!(is_sub_device(b, t));
+        assert_eq!(device_props(b, t).subdeviceId, i as u32);
+        assert!(sub_devices(b, t).is_empty());
+    }
+    assert!(!is_sub_device(b, b.devices[2]));
+    if let Some(card) = root_device(b, b.devices[0]) {
+        assert!(!card.is_null());
+        assert_eq!(root_device(b, b.devices[1]), Some(card));
+        assert_eq!(root_device(b, b.devices[2]), Some(null_mut()));
+        assert_eq!(sub_devices(b, card), b.devices[..2].to_vec());
+        assert!(device_name(b, card).starts_with("level-zero-cpu device 0 "));
+        // The card is a device of its own: it runs work.
+        let c = b.context();
+        copy_on(b, c, card);
+        ok!(b, zeContextDestroy(c));
+    }
+}
+
+/// `LEVEL_ZERO_CPU_QUEUE_GROUPS=simple`: compute (no cooperative kernels) and one copy group
+/// of two queues.
+fn simple_queue_groups(b: &Backend) {
+    let mut n = 0;
+    ok!(
+        b,
+        zeDeviceGetCommandQueueGroupProperties(b.devices[0], &mut n, null_mut())
+    );
+    assert_eq!(n, 2);
+    let mut g = vec![ze_command_queue_group_properties_t::default(); 2];
+    ok!(
+        b,
+        zeDeviceGetCommandQueueGroupProperties(b.devices[0], &mut n, g.as_mut_ptr())
+    );
+    use ze_command_queue_group_property_flag_t as F;
+    assert_eq!(
+        g[0].flags,
+        F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE.0
+            | F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0
+    );
+    assert_eq!(
+        (g[1].flags, g[1].numQueues),
+        (F::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COPY.0, 2)
+    );
+    let c = b.context();
+    let mut q = null_mut();
+    let desc = Backend::queue_desc(1, 1, ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_DEFAULT);
+    ok!(b, zeCommandQueueCreate(c, b.devices[0], &desc, &mut q));
+    ok!(b, zeCommandQueueDestroy(q));
+    let desc = Backend::queue_desc(2, 0, ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_DEFAULT);
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeCommandQueueCreate(c, b.devices[0], &desc, &mut q)
+    );
     ok!(b, zeContextDestroy(c));
 }
