@@ -225,7 +225,7 @@ fn initialized_default() -> ZeResult<&'static Instance> {
 
 fn init_default() -> ZeResult<&'static Instance> {
     let instance = default_instance();
-    if instance.devices.is_empty() {
+    if instance.config.devices == 0 {
         bail!(
             ZE_RESULT_ERROR_UNINITIALIZED,
             "LEVEL_ZERO_CPU_DEVICES=0: this driver has no device"

@@ -79,6 +79,9 @@ pub(crate) fn failed(name: &str, code: ze_result_t, reason: &str) {
         ::log::Level::Warn
     };
     if enabled(level) || ::log::log_enabled!(level) {
+        // The description starts with the code already.
+        let prefix = format!("{code}: ");
+        let reason = reason.strip_prefix(&prefix).unwrap_or(reason);
         emit(level, &format!("{name} returned {code}: {reason}"));
     }
 }
