@@ -472,6 +472,11 @@ mod tests {
             ("LEVEL_ZERO_CPU_COMMAND_DELAY_US", "1500"),
             ("LEVEL_ZERO_CPU_FAIL_MODULE_BUILD", "1"),
             ("LEVEL_ZERO_CPU_DEVICE_TYPE", "GPU"),
+            ("LEVEL_ZERO_CPU_SUBDEVICES", "4"),
+            ("LEVEL_ZERO_CPU_QUEUE_GROUPS", "simple"),
+            ("LEVEL_ZERO_CPU_LOG", "debug"),
+            ("ZE_FLAT_DEVICE_HIERARCHY", "COMBINED"),
+            ("ZE_AFFINITY_MASK", "0,3"),
             ("PATH", "/bin"),
         ]));
         assert_eq!(errors, vec![]);
@@ -489,6 +494,37 @@ mod tests {
         assert_eq!(c.command_delay, Some(Duration::from_micros(1500)));
         assert!(c.fail_module_build);
         assert_eq!(c.device_type, DeviceType::Gpu);
+        assert_eq!(c.subdevices, 4);
+        assert_eq!(c.queue_groups, QueueGroups::Simple);
+        assert_eq!(c.log, Some(log::Level::Debug));
+        assert_eq!(c.hierarchy, Hierarchy::Combined);
+        assert_eq!(c.affinity_mask.as_deref(), Some("0,3"));
+    }
+
+    #[test]
+    fn topology_defaults_and_malformed_values() {
+        let c = Config::default();
+        assert_eq!(
+            (
+                c.subdevices,
+                c.hierarchy,
+                c.queue_groups,
+                c.log,
+                c.affinity_mask
+            ),
+            (0, Hierarchy::Flat, QueueGroups::Gpu, None, None)
+        );
+        let (c, errors) = Config::from_vars(vars(&[
+            ("LEVEL_ZERO_CPU_SUBDEVICES", "1"),
+            ("LEVEL_ZERO_CPU_SUBDEVICES", "17"),
+            ("LEVEL_ZERO_CPU_QUEUE_GROUPS", "cpu"),
+            ("LEVEL_ZERO_CPU_LOG", "loud"),
+            ("ZE_FLAT_DEVICE_HIERARCHY", "flat"),
+            ("ZE_ENABLE_PCI_ID_DEVICE_ORDER", "1"),
+        ]));
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert_eq!(c.subdevices, 0);
+        assert_eq!(c.hierarchy, Hierarchy::Flat);
     }
 
     #[test]

@@ -810,3 +810,94 @@ pub(crate) fn forget_residency(instance: &crate::driver::Instance, base: usize, 
         lock(&d.resident).retain(|&p, _| p < base || p >= base + size);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(subdevices: u32, hierarchy: Hierarchy, mask: &str) -> Config {
+        let mut c = Config::default();
+        c.subdevices = subdevices;
+        c.hierarchy = hierarchy;
+        c.affinity_mask = Some(mask.into());
+        c
+    }
+
+    /// (card, tile, sub-device?, root, sub-devices) of every device, and the listed ones.
+    fn shape(
+        c: &Config,
+    ) -> (
+        Vec<(usize, Option<u32>, bool, Option<usize>, Vec<usize>)>,
+        Vec<usize>,
+        usize,
+    ) {
+        let t = Topology::build(c, 99);
+        let places = t
+            .devices
+            .iter()
+            .map(|d| {
+                let p = &d.place;
+                (p.card, p.tile, p.subdevice, p.root, p.subdevices.clone())
+            })
+            .collect();
+        (places, t.listed, t.errors.len())
+    }
+
+    #[test]
+    fn masks_without_sub_devices() {
+        let (devices, listed, errors) = shape(&config(0, Hierarchy::Flat, "1,1,0"));
+        assert_eq!(
+            devices,
+            vec![
+                (0, None, false, None, vec![]),
+                (1, None, false, None, vec![])
+            ]
+        );
+        assert_eq!((listed, errors), (vec![0, 1], 0));
+        let (devices, listed, errors) = shape(&config(0, Hierarchy::Composite, "0.1,x,2,"));
+        assert!(devices.is_empty() && listed.is_empty());
+        assert_eq!(errors, 3);
+    }
+
+    #[test]
+    fn flat_and_combined_masks_index_tiles() {
+        let (devices, listed, errors) = shape(&config(2, Hierarchy::Flat, "3, 1"));
+        assert_eq!(
+            devices,
+            vec![
+                (0, Some(1), false, None, vec![]),
+                (1, Some(1), false, None, vec![])
+            ]
+        );
+        assert_eq!((listed, errors), (vec![0, 1], 0));
+        // Sub-device notation is COMPOSITE's.
+        assert_eq!(shape(&config(2, Hierarchy::Flat, "0.1")).2, 1);
+        let (devices, listed, _) = shape(&config(3, Hierarchy::Combined, "0,2,4"));
+        assert_eq!(
+            devices,
+            vec![
+                (0, None, false, None, vec![1, 2]),
+                (0, Some(0), true, Some(0), vec![]),
+                (0, Some(2), true, Some(0), vec![]),
+                (1, Some(1), false, None, vec![]),
+            ]
+        );
+        assert_eq!(listed, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn composite_masks_pick_cards_and_tiles() {
+        let (devices, listed, errors) =
+            shape(&config(2, Hierarchy::Composite, "1.1,1.0,0.1,0.2,2"));
+        assert_eq!(
+            devices,
+            vec![
+                (0, Some(1), false, None, vec![]),
+                (1, None, false, None, vec![2, 3]),
+                (1, Some(0), true, Some(1), vec![]),
+                (1, Some(1), true, Some(1), vec![]),
+            ]
+        );
+        assert_eq!((listed, errors), (vec![0, 1], 2));
+    }
+}
