@@ -816,21 +816,19 @@ mod tests {
     use super::*;
 
     fn config(subdevices: u32, hierarchy: Hierarchy, mask: &str) -> Config {
-        let mut c = Config::default();
-        c.subdevices = subdevices;
-        c.hierarchy = hierarchy;
-        c.affinity_mask = Some(mask.into());
-        c
+        Config {
+            subdevices,
+            hierarchy,
+            affinity_mask: Some(mask.into()),
+            ..Config::default()
+        }
     }
 
-    /// (card, tile, sub-device?, root, sub-devices) of every device, and the listed ones.
-    fn shape(
-        c: &Config,
-    ) -> (
-        Vec<(usize, Option<u32>, bool, Option<usize>, Vec<usize>)>,
-        Vec<usize>,
-        usize,
-    ) {
+    /// (card, tile, sub-device?, root, sub-devices) of a device.
+    type Shape = (usize, Option<u32>, bool, Option<usize>, Vec<usize>);
+
+    /// Every device's shape, the listed ones, and the number of mask errors.
+    fn shape(c: &Config) -> (Vec<Shape>, Vec<usize>, usize) {
         let t = Topology::build(c, 99);
         let places = t
             .devices

@@ -7,7 +7,10 @@
 //! # What the environment changes
 //!
 //! - `ZE_AFFINITY_MASK` (e.g. `0,2` or `0.1`) hides devices (or sub-devices) from the process
-//!   before any of this runs: the listed ones are renumbered from 0, in mask order.
+//!   before any of this runs: the driver applies it (loaders up to 1.8 do not read it), and the
+//!   visible devices are renumbered from 0, in their usual order (Intel's driver and the CPU
+//!   driver ignore the order of the mask). A mask hiding every device of a driver hides the
+//!   driver too (its `zeInit` fails).
 //! - `ZE_FLAT_DEVICE_HIERARCHY` decides what a "device" is on multi-tile GPUs: `COMPOSITE`
 //!   (root devices, tiles as [`Device::sub_devices`]), `FLAT` (each tile a root device; the
 //!   default of recent drivers) or `COMBINED` (tiles as root devices, with
