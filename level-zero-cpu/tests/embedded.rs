@@ -52,4 +52,11 @@ embedded! {
     p2p_off,
     three_devices,
     concurrent_threads,
+    images_of_every_type,
+    image_formats_and_properties,
+    image_descriptors_refused,
+    image_copies_round_trip,
+    image_copy_checks,
+    image_destroyed_with_copies_pending,
+    samplers,
 }
