@@ -102,7 +102,6 @@ getters! {
         pfnEvictMemory: Some(context::zeContextEvictMemory),
         pfnMakeImageResident: Some(image::zeContextMakeImageResident),
         pfnEvictImage: Some(image::zeContextEvictImage),
-        ..Default::default()
     };
     zeGetDeviceExpProcAddrTable: ze_device_exp_dditable_t => Default::default();
     zeGetDeviceProcAddrTable: ze_device_dditable_t => ze_device_dditable_t {

@@ -2505,12 +2505,16 @@ fn image_formats_and_properties(b: &Backend) {
                 0,
             );
             let bits = plain.iter().find(|p| p.0 == layout).map(|p| p.1);
-            let ok = match (bits, T(ty)) {
-                (None, _) => false,
-                (Some(8), T::ZE_IMAGE_FORMAT_TYPE_FLOAT) => false,
-                (Some(32), T::ZE_IMAGE_FORMAT_TYPE_UNORM | T::ZE_IMAGE_FORMAT_TYPE_SNORM) => false,
-                _ => true,
-            };
+            // No 8-bit float, no 32-bit normalised channels.
+            let ok = !matches!(
+                (bits, T(ty)),
+                (None, _)
+                    | (Some(8), T::ZE_IMAGE_FORMAT_TYPE_FLOAT)
+                    | (
+                        Some(32),
+                        T::ZE_IMAGE_FORMAT_TYPE_UNORM | T::ZE_IMAGE_FORMAT_TYPE_SNORM
+                    )
+            );
             let mut props = ze_image_properties_t::default();
             let r = ze!(b, zeImageGetProperties(d, &desc, &mut props));
             let mut h = null_mut();
