@@ -1066,3 +1066,76 @@ entry_points! {
         copy_from_memory(hCommandList, hDstImage, srcptr, pDstRegion, (srcRowPitch, srcSlicePitch), (hSignalEvent, numWaitEvents, phWaitEvents))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format(layout: u32, ty: ze_image_format_type_t) -> ze_image_format_t {
+        ze_image_format_t {
+            layout: ze_image_format_layout_t(layout),
+            type_: ty,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn three_channel_formats_are_tightly_packed() {
+        let f = Format::parse(&format(
+            44,
+            ze_image_format_type_t::ZE_IMAGE_FORMAT_TYPE_FLOAT,
+        ))
+        .unwrap();
+        assert_eq!((f.channels, f.channel_bytes, f.texel_size()), (3, 2, 6));
+    }
+
+    #[test]
+    fn unsupported_formats_are_named() {
+        let e = Format::parse(&format(
+            11,
+            ze_image_format_type_t::ZE_IMAGE_FORMAT_TYPE_UNORM,
+        ));
+        assert_eq!(
+            e,
+            Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_IMAGE_FORMAT)
+        );
+        let text = crate::ffi::last_error();
+        // SAFETY: the driver's NUL-terminated last error of this thread.
+        let text = unsafe { std::ffi::CStr::from_ptr(text) }.to_string_lossy();
+        assert!(text.contains("ZE_IMAGE_FORMAT_LAYOUT_5_6_5"), "{text}");
+        let e = Format::parse(&format(
+            4,
+            ze_image_format_type_t::ZE_IMAGE_FORMAT_TYPE_FLOAT,
+        ));
+        assert_eq!(
+            e,
+            Err(ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_IMAGE_FORMAT)
+        );
+        let text = crate::ffi::last_error();
+        // SAFETY: as above.
+        let text = unsafe { std::ffi::CStr::from_ptr(text) }.to_string_lossy();
+        assert!(
+            text.contains("ZE_IMAGE_FORMAT_LAYOUT_8_8_8_8 with ZE_IMAGE_FORMAT_TYPE_FLOAT"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn layers_of_a_2d_array_are_slices() {
+        let instance = crate::driver::default_instance();
+        let desc = ze_image_desc_t {
+            type_: ze_image_type_t::ZE_IMAGE_TYPE_2DARRAY,
+            format: format(4, ze_image_format_type_t::ZE_IMAGE_FORMAT_TYPE_UINT),
+            width: 5,
+            height: 3,
+            depth: 9, // ignored for arrays
+            arraylevels: 4,
+            ..Default::default()
+        };
+        // SAFETY: no chain.
+        let l = unsafe { check_desc(&desc, instance) }.unwrap();
+        assert_eq!(l.extent, [5, 3, 4]);
+        assert_eq!((l.row_pitch, l.slice_pitch, l.size), (20, 60, 240));
+        assert_eq!(l.offset(4, 2, 3), 3 * 60 + 2 * 20 + 4 * 4);
+    }
+}
