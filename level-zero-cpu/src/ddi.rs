@@ -12,7 +12,9 @@
 
 use level_zero_sys::*;
 
-use crate::{context, device, driver, event, fence, ffi, list, memory, module, queue, sysman};
+use crate::{
+    context, device, driver, event, fence, ffi, image, list, memory, module, queue, sampler, sysman,
+};
 
 macro_rules! getters {
     ($($name:ident: $ty:ty => $table:expr;)*) => {
@@ -61,6 +63,12 @@ getters! {
         pfnAppendMemoryCopy: Some(list::zeCommandListAppendMemoryCopy),
         pfnAppendMemoryFill: Some(list::zeCommandListAppendMemoryFill),
         pfnAppendMemoryCopyRegion: Some(list::zeCommandListAppendMemoryCopyRegion),
+        pfnAppendImageCopy: Some(image::zeCommandListAppendImageCopy),
+        pfnAppendImageCopyRegion: Some(image::zeCommandListAppendImageCopyRegion),
+        pfnAppendImageCopyToMemory: Some(image::zeCommandListAppendImageCopyToMemory),
+        pfnAppendImageCopyFromMemory: Some(image::zeCommandListAppendImageCopyFromMemory),
+        pfnAppendImageCopyToMemoryExt: Some(image::zeCommandListAppendImageCopyToMemoryExt),
+        pfnAppendImageCopyFromMemoryExt: Some(image::zeCommandListAppendImageCopyFromMemoryExt),
         pfnAppendMemoryPrefetch: Some(list::zeCommandListAppendMemoryPrefetch),
         pfnAppendMemAdvise: Some(list::zeCommandListAppendMemAdvise),
         pfnAppendSignalEvent: Some(list::zeCommandListAppendSignalEvent),
@@ -92,7 +100,8 @@ getters! {
         pfnSystemBarrier: Some(context::zeContextSystemBarrier),
         pfnMakeMemoryResident: Some(context::zeContextMakeMemoryResident),
         pfnEvictMemory: Some(context::zeContextEvictMemory),
-        ..Default::default()
+        pfnMakeImageResident: Some(image::zeContextMakeImageResident),
+        pfnEvictImage: Some(image::zeContextEvictImage),
     };
     zeGetDeviceExpProcAddrTable: ze_device_exp_dditable_t => Default::default();
     zeGetDeviceProcAddrTable: ze_device_dditable_t => ze_device_dditable_t {
@@ -151,8 +160,17 @@ getters! {
         pfnReset: Some(fence::zeFenceReset),
     };
     zeGetGlobalProcAddrTable: ze_global_dditable_t => ze_global_dditable_t { pfnInit: Some(driver::zeInit), pfnInitDrivers: Some(driver::zeInitDrivers) };
-    zeGetImageExpProcAddrTable: ze_image_exp_dditable_t => Default::default();
-    zeGetImageProcAddrTable: ze_image_dditable_t => Default::default();
+    zeGetImageExpProcAddrTable: ze_image_exp_dditable_t => ze_image_exp_dditable_t {
+        pfnGetMemoryPropertiesExp: Some(image::zeImageGetMemoryPropertiesExp),
+        ..Default::default()
+    };
+    zeGetImageProcAddrTable: ze_image_dditable_t => ze_image_dditable_t {
+        pfnGetProperties: Some(image::zeImageGetProperties),
+        pfnCreate: Some(image::zeImageCreate),
+        pfnDestroy: Some(image::zeImageDestroy),
+        pfnGetAllocPropertiesExt: Some(image::zeImageGetAllocPropertiesExt),
+        ..Default::default()
+    };
     zeGetKernelExpProcAddrTable: ze_kernel_exp_dditable_t => ze_kernel_exp_dditable_t {
         pfnSetGlobalOffsetExp: Some(module::zeKernelSetGlobalOffsetExp),
         ..Default::default()
@@ -197,7 +215,10 @@ getters! {
     zeGetPhysicalMemProcAddrTable: ze_physical_mem_dditable_t => Default::default();
     zeGetRTASBuilderExpProcAddrTable: ze_rtas_builder_exp_dditable_t => Default::default();
     zeGetRTASParallelOperationExpProcAddrTable: ze_rtas_parallel_operation_exp_dditable_t => Default::default();
-    zeGetSamplerProcAddrTable: ze_sampler_dditable_t => Default::default();
+    zeGetSamplerProcAddrTable: ze_sampler_dditable_t => ze_sampler_dditable_t {
+        pfnCreate: Some(sampler::zeSamplerCreate),
+        pfnDestroy: Some(sampler::zeSamplerDestroy),
+    };
     zeGetVirtualMemProcAddrTable: ze_virtual_mem_dditable_t => Default::default();
     zesGetDeviceExpProcAddrTable: zes_device_exp_dditable_t => Default::default();
     zesGetDeviceProcAddrTable: zes_device_dditable_t => zes_device_dditable_t {

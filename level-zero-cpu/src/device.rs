@@ -720,7 +720,7 @@ entry_points! {
     fn zeDeviceGetImageProperties(hDevice: ze_device_handle_t, pProps: *mut ze_device_image_properties_t) {
         let _: DeviceRef = handles::get(hDevice)?;
         // SAFETY: the caller's structure.
-        unsafe { ffi::fill(pProps, ze_device_image_properties_t::default()).map(drop) }
+        unsafe { ffi::fill(pProps, crate::image::device_image_properties()).map(drop) }
     }
 
     /// No external memory import or export.

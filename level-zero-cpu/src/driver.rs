@@ -188,6 +188,19 @@ const EXTENSIONS: &[(&CStr, u32)] = &[
         testing::ZEX_CPU_DRIVER_TESTING_EXT_NAME,
         testing::ZEX_CPU_DRIVER_TESTING_EXT_VERSION,
     ),
+    // Images (see `image`).
+    (
+        c"ZE_extension_image_copy",
+        ze_image_copy_ext_version_t::ZE_IMAGE_COPY_EXT_VERSION_1_0.0,
+    ),
+    (
+        c"ZE_extension_image_query_alloc_properties",
+        ze_image_query_alloc_properties_ext_version_t::ZE_IMAGE_QUERY_ALLOC_PROPERTIES_EXT_VERSION_1_0.0,
+    ),
+    (
+        c"ZE_experimental_image_memory_properties",
+        ze_image_memory_properties_exp_version_t::ZE_IMAGE_MEMORY_PROPERTIES_EXP_VERSION_1_0.0,
+    ),
 ];
 
 /// Functions `zeDriverGetExtensionFunctionAddress` resolves: name, extension, address.

@@ -119,6 +119,8 @@ pub(crate) enum Op {
         dst: Span,
     },
     Launch(Box<LaunchCmd>),
+    /// An image copy (see `image`).
+    Image(Box<crate::image::ImageCopy>),
     /// Barriers and memory-ordering commands: in-order execution already provides them.
     Nop,
     Signal(Arc<Event>),
@@ -147,7 +149,7 @@ impl Command {
         match &self.op {
             Op::Copy { dst, .. } => dst.len <= INLINE_BYTES,
             Op::Fill { dst, .. } => dst.len <= INLINE_BYTES,
-            Op::CopyRegion { .. } => false,
+            Op::CopyRegion { .. } | Op::Image(_) => false,
             Op::Launch(l) => match l.counts {
                 GroupCounts::Direct(c) => {
                     let items: u64 = (0..3)
@@ -231,6 +233,7 @@ fn run_op(op: &Op, instance: &Instance, device: usize) -> Result<(), Failure> {
             copy(dst.addr, (&raw const t) as usize, 8);
         }
         Op::Launch(l) => launch(l, instance, device)?,
+        Op::Image(c) => c.run(instance)?,
         Op::Nop | Op::Signal(_) | Op::Reset(_) => {}
     }
     Ok(())

@@ -23,9 +23,11 @@ use crate::driver::Instance;
 use crate::event::{Event, EventPool};
 use crate::fence::Fence;
 use crate::ffi::{ZeResult, fail};
+use crate::image::Image;
 use crate::list::CommandList;
 use crate::module::{BuildLog, Kernel, Module};
 use crate::queue::CommandQueue;
+use crate::sampler::Sampler;
 use crate::sync::lock_read;
 use crate::sysman::SysmanMemoryRef;
 
@@ -51,6 +53,8 @@ pub(crate) enum Object {
     Kernel(Arc<Kernel>),
     BuildLog(Arc<BuildLog>),
     SysmanMemory(SysmanMemoryRef),
+    Image(Arc<Image>),
+    Sampler(Arc<Sampler>),
 }
 
 impl Object {
@@ -68,6 +72,8 @@ impl Object {
             Object::Kernel(_) => 10,
             Object::BuildLog(_) => 11,
             Object::SysmanMemory(_) => 12,
+            Object::Image(_) => 13,
+            Object::Sampler(_) => 14,
         }
     }
 
@@ -85,6 +91,8 @@ impl Object {
             Object::Kernel(_) => "kernel",
             Object::BuildLog(_) => "module build log",
             Object::SysmanMemory(_) => "sysman memory module",
+            Object::Image(_) => "image",
+            Object::Sampler(_) => "sampler",
         }
     }
 }
@@ -151,6 +159,8 @@ handle_types! {
     Arc<Kernel> => Kernel, 10, "kernel";
     Arc<BuildLog> => BuildLog, 11, "module build log";
     SysmanMemoryRef => SysmanMemory, 12, "sysman memory module";
+    Arc<Image> => Image, 13, "image";
+    Arc<Sampler> => Sampler, 14, "sampler";
 }
 
 /// Looks a raw handle up: `ZE_RESULT_ERROR_INVALID_NULL_HANDLE` for null,

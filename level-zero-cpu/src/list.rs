@@ -107,7 +107,7 @@ impl CommandList {
     }
 
     /// Builds and appends a command with its signal and wait events.
-    fn push(
+    pub(crate) fn push(
         &self,
         op: Op,
         signal: ze_event_handle_t,

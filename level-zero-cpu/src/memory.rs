@@ -61,7 +61,7 @@ unsafe impl Sync for Block {}
 
 impl Block {
     /// Zeroed memory of `size` bytes aligned to `align` (a power of two), or `None`.
-    fn new(size: usize, align: usize) -> Option<Block> {
+    pub(crate) fn new(size: usize, align: usize) -> Option<Block> {
         #[cfg(unix)]
         if size >= MAP_THRESHOLD && align <= PAGE {
             let len = size.checked_next_multiple_of(PAGE)?;
@@ -291,6 +291,32 @@ impl Memory {
                 .map(|a| (a.base() as u64, a.size as u64, a.block.clone()))
                 .collect();
         Snapshot { entries }
+    }
+
+    /// Charges `bytes` of device memory that is not an allocation of the table (an image's
+    /// storage) to `device`: `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY` beyond `capacity`.
+    pub(crate) fn charge(&self, device: usize, bytes: u64, capacity: u64) -> ZeResult {
+        let mut t = lock_write(&self.table);
+        let used = t.used[device];
+        if used.saturating_add(bytes) > capacity {
+            bail!(
+                ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
+                "device {device} has {} of {capacity} bytes free; {bytes} asked",
+                capacity.saturating_sub(used)
+            );
+        }
+        t.used[device] += bytes;
+        Ok(())
+    }
+
+    /// Gives back what [`Memory::charge`] took.
+    pub(crate) fn uncharge(&self, device: usize, bytes: u64) {
+        lock_write(&self.table).used[device] -= bytes;
+    }
+
+    /// A new allocation identifier (what `zeMemGetAllocProperties` reports as `id`).
+    pub(crate) fn new_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Bytes in use on a device.

@@ -41,8 +41,9 @@ use crate::sync::lock;
 
 /// The extension's name, as `zeDriverGetExtensionProperties` lists it.
 pub const ZEX_CPU_DRIVER_TESTING_EXT_NAME: &CStr = c"ZEX_cpu_driver_testing";
-/// The extension's version: 1.1 (1.0 had no sanitizer report).
-pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 1).0;
+/// The extension's version: 1.2 (1.0 had no sanitizer report, 1.1 no image and sampler
+/// counts).
+pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 2).0;
 /// The name under which `zeDriverGetExtensionFunctionAddress` resolves
 /// [`zex_pfnCpuDriverGetLiveObjects_t`].
 pub const ZEX_CPU_DRIVER_GET_LIVE_OBJECTS_FN: &CStr = c"zexCpuDriverGetLiveObjects";
@@ -79,6 +80,10 @@ pub struct zex_cpu_live_objects_t {
     pub kernels: u64,
     /// Module build logs.
     pub build_logs: u64,
+    /// Images (since version 1.2 of the extension).
+    pub images: u64,
+    /// Samplers (since version 1.2 of the extension).
+    pub samplers: u64,
 }
 
 impl zex_cpu_live_objects_t {
@@ -197,6 +202,8 @@ pub(crate) struct Live {
     pub(crate) modules: AtomicU64,
     pub(crate) kernels: AtomicU64,
     pub(crate) build_logs: AtomicU64,
+    pub(crate) images: AtomicU64,
+    pub(crate) samplers: AtomicU64,
 }
 
 impl Live {
@@ -214,6 +221,8 @@ impl Live {
             modules: l(&self.modules),
             kernels: l(&self.kernels),
             build_logs: l(&self.build_logs),
+            images: l(&self.images),
+            samplers: l(&self.samplers),
         }
     }
 }

@@ -58,4 +58,11 @@ embedded! {
     composite_affinity_mask_picks_tiles,
     combined_hierarchy_tiles_with_root_devices,
     simple_queue_groups,
+    images_of_every_type,
+    image_formats_and_properties,
+    image_descriptors_refused,
+    image_copies_round_trip,
+    image_copy_checks,
+    image_destroyed_with_copies_pending,
+    samplers,
 }

@@ -147,7 +147,10 @@ fn every_getter_serves_only_the_fields_of_the_version_asked() {
     assert!(check_getter(g.zeGetModuleProcAddrTable) >= 5);
     assert!(check_getter(g.zeGetModuleBuildLogProcAddrTable) == 2);
     assert!(check_getter(g.zeGetKernelProcAddrTable) >= 10);
-    assert_eq!(check_getter(g.zeGetImageProcAddrTable), 0);
+    // zeImageGetProperties, Create, Destroy, GetAllocPropertiesExt; zeSamplerCreate, Destroy.
+    assert_eq!(check_getter(g.zeGetImageProcAddrTable), 4);
+    assert_eq!(check_getter(g.zeGetImageExpProcAddrTable), 1);
+    assert_eq!(check_getter(g.zeGetSamplerProcAddrTable), 2);
     // Sysman: zesDeviceGet, zesDeviceGetProperties, zesDeviceEnumMemoryModules.
     assert_eq!(check_getter(g.zesGetDeviceProcAddrTable), 3);
     assert_eq!(check_getter(g.zesGetMemoryProcAddrTable), 2);

@@ -66,6 +66,13 @@ scenarios! {
     composite_affinity_mask_picks_tiles env COMPOSITE_MASKED;
     combined_hierarchy_tiles_with_root_devices env COMBINED_MASKED;
     simple_queue_groups env &[("LEVEL_ZERO_CPU_QUEUE_GROUPS", "simple")];
+    images_of_every_type;
+    image_formats_and_properties;
+    image_descriptors_refused env GPU_LIKE_MEMORY;
+    image_copies_round_trip;
+    image_copy_checks;
+    image_destroyed_with_copies_pending;
+    samplers;
 }
 
 const FLAT_TILES: &[(&str, &str)] = &[
@@ -232,10 +239,14 @@ fn device_properties(b: &Backend) {
             ..Default::default()
         };
         ok!(b, zeDeviceGetImageProperties(d, &mut img));
+        // Images are memory objects with copies (limits as zeImageCreate enforces them);
+        // kernels cannot take image arguments yet.
         assert_eq!(
-            (img.maxImageDims1D, img.maxImageDims2D, img.maxSamplers),
-            (0, 0, 0)
+            (img.maxImageDims1D, img.maxImageDims2D, img.maxImageDims3D),
+            (16384, 16384, 2048)
         );
+        assert!(img.maxSamplers > 0 && img.maxImageArraySlices > 0);
+        assert_eq!((img.maxReadImageArgs, img.maxWriteImageArgs), (0, 0));
 
         let mut ext = ze_device_external_memory_properties_t::default();
         ok!(b, zeDeviceGetExternalMemoryProperties(d, &mut ext));
@@ -2621,5 +2632,1017 @@ fn simple_queue_groups(b: &Backend) {
         b,
         zeCommandQueueCreate(c, b.devices[0], &desc, &mut q)
     );
+    ok!(b, zeContextDestroy(c));
+}
+
+// Images and samplers.
+
+/// An image descriptor: `layers` are the array levels of array types.
+fn image_desc(
+    ty: ze_image_type_t,
+    layout: ze_image_format_layout_t,
+    format_type: ze_image_format_type_t,
+    extent: [u64; 3],
+    layers: u32,
+) -> ze_image_desc_t {
+    use ze_image_format_swizzle_t as S;
+    ze_image_desc_t {
+        type_: ty,
+        format: ze_image_format_t {
+            layout,
+            type_: format_type,
+            x: S::ZE_IMAGE_FORMAT_SWIZZLE_R,
+            y: S::ZE_IMAGE_FORMAT_SWIZZLE_G,
+            z: S::ZE_IMAGE_FORMAT_SWIZZLE_B,
+            w: S::ZE_IMAGE_FORMAT_SWIZZLE_A,
+        },
+        width: extent[0],
+        height: extent[1] as u32,
+        depth: extent[2] as u32,
+        arraylevels: layers,
+        ..Default::default()
+    }
+}
+
+fn create_image(
+    b: &Backend,
+    c: ze_context_handle_t,
+    device: usize,
+    desc: &ze_image_desc_t,
+) -> ze_image_handle_t {
+    let mut h = null_mut();
+    ok!(b, zeImageCreate(c, b.devices[device], desc, &mut h));
+    assert!(!h.is_null());
+    h
+}
+
+/// An image's texels as the test expects them: row-major, tightly packed, array layers as
+/// y (1D arrays) or z (2D arrays), as copy regions address them.
+struct Model {
+    extent: [usize; 3],
+    texel: usize,
+    bytes: Vec<u8>,
+}
+
+impl Model {
+    fn new(extent: [usize; 3], texel: usize) -> Model {
+        Model {
+            extent,
+            texel,
+            bytes: vec![0; extent.iter().product::<usize>() * texel],
+        }
+    }
+
+    fn at(&self, x: usize, y: usize, z: usize) -> usize {
+        ((z * self.extent[1] + y) * self.extent[0] + x) * self.texel
+    }
+
+    /// Writes a tightly packed region.
+    fn write(&mut self, origin: [usize; 3], extent: [usize; 3], data: &[u8]) {
+        let row = extent[0] * self.texel;
+        for z in 0..extent[2] {
+            for y in 0..extent[1] {
+                let at = self.at(origin[0], origin[1] + y, origin[2] + z);
+                let from = (z * extent[1] + y) * row;
+                self.bytes[at..at + row].copy_from_slice(&data[from..from + row]);
+            }
+        }
+    }
+
+    /// Reads a region, tightly packed.
+    fn read(&self, origin: [usize; 3], extent: [usize; 3]) -> Vec<u8> {
+        let row = extent[0] * self.texel;
+        let mut out = Vec::new();
+        for z in 0..extent[2] {
+            for y in 0..extent[1] {
+                let at = self.at(origin[0], origin[1] + y, origin[2] + z);
+                out.extend_from_slice(&self.bytes[at..at + row]);
+            }
+        }
+        out
+    }
+}
+
+fn region(origin: [usize; 3], extent: [usize; 3]) -> ze_image_region_t {
+    ze_image_region_t {
+        originX: origin[0] as u32,
+        originY: origin[1] as u32,
+        originZ: origin[2] as u32,
+        width: extent[0] as u32,
+        height: extent[1] as u32,
+        depth: extent[2] as u32,
+    }
+}
+
+fn images_of_every_type(b: &Backend) {
+    use ze_image_format_layout_t as L;
+    use ze_image_format_type_t as T;
+    use ze_image_type_t as I;
+    let c = b.context();
+    let live = b.live();
+    let used = b.residency(b.devices[1]).allocated_bytes;
+    // (type, extent, layers, bytes of storage) with 4-byte texels.
+    let cases = [
+        (I::ZE_IMAGE_TYPE_1D, [64, 0, 0], 0, 64 * 4),
+        (I::ZE_IMAGE_TYPE_1DARRAY, [64, 1, 1], 3, 64 * 3 * 4),
+        (I::ZE_IMAGE_TYPE_2D, [16, 8, 1], 0, 16 * 8 * 4),
+        (I::ZE_IMAGE_TYPE_2DARRAY, [16, 8, 1], 5, 16 * 8 * 5 * 4),
+        (I::ZE_IMAGE_TYPE_3D, [8, 4, 6], 0, 8 * 4 * 6 * 4),
+        // A buffer image's width is in bytes.
+        (I::ZE_IMAGE_TYPE_BUFFER, [256, 0, 0], 0, 256),
+    ];
+    let mut images = Vec::new();
+    let mut total = 0u64;
+    for (ty, extent, layers, size) in cases {
+        let desc = image_desc(
+            ty,
+            L::ZE_IMAGE_FORMAT_LAYOUT_8_8_8_8,
+            T::ZE_IMAGE_FORMAT_TYPE_UNORM,
+            extent,
+            layers,
+        );
+        let h = create_image(b, c, 1, &desc);
+        total += size as u64;
+        if b.has("zeImageGetMemoryPropertiesExp") {
+            let mut props = ze_image_memory_properties_exp_t::default();
+            ok!(b, zeImageGetMemoryPropertiesExp(h, &mut props));
+            assert_eq!(props.size, size as u64, "{ty:?}");
+            let row = if ty == I::ZE_IMAGE_TYPE_BUFFER {
+                256
+            } else {
+                extent[0] * 4
+            };
+            assert_eq!(props.rowPitch, row, "{ty:?}");
+        }
+        images.push(h);
+    }
+    // Images count against their device's memory, and as live objects.
+    assert_eq!(b.residency(b.devices[1]).allocated_bytes, used + total);
+    assert_eq!(b.live().images, live.images + 6);
+    if b.has("zeImageGetAllocPropertiesExt") {
+        let mut ids = Vec::new();
+        for &h in &images {
+            let mut p = ze_image_allocation_ext_properties_t::default();
+            ok!(b, zeImageGetAllocPropertiesExt(c, h, &mut p));
+            assert!(p.id != 0 && !ids.contains(&p.id));
+            ids.push(p.id);
+        }
+    }
+    if b.has("zeContextMakeImageResident") {
+        ok!(b, zeContextMakeImageResident(c, b.devices[1], images[0]));
+        ok!(b, zeContextEvictImage(c, b.devices[1], images[0]));
+    }
+    for h in images {
+        ok!(b, zeImageDestroy(h));
+    }
+    assert_eq!(b.residency(b.devices[1]).allocated_bytes, used);
+    assert_eq!(b.live().images, live.images);
+    if b.direct_handles() {
+        fails!(
+            ZE_RESULT_ERROR_INVALID_NULL_HANDLE,
+            b,
+            zeImageDestroy(null_mut())
+        );
+    }
+    ok!(b, zeContextDestroy(c));
+}
+
+fn image_formats_and_properties(b: &Backend) {
+    use ze_image_format_type_t as T;
+    use ze_image_sampler_filter_flag_t as F;
+    let d = b.devices[0];
+    let point = F::ZE_IMAGE_SAMPLER_FILTER_FLAG_POINT.0;
+    let linear = F::ZE_IMAGE_SAMPLER_FILTER_FLAG_LINEAR.0;
+    // Layouts of 1 to 4 channels of 8, 16 or 32 bits: (layout, bits).
+    let plain = [
+        (0, 8),
+        (1, 16),
+        (2, 32),
+        (3, 8),
+        (4, 8),
+        (5, 16),
+        (6, 16),
+        (7, 32),
+        (8, 32),
+        (43, 8),
+        (44, 16),
+        (45, 32),
+    ];
+    let c = b.context();
+    let mut supported = 0;
+    for layout in 0..=45u32 {
+        for ty in 0..=4u32 {
+            let desc = image_desc(
+                ze_image_type_t::ZE_IMAGE_TYPE_2D,
+                ze_image_format_layout_t(layout),
+                T(ty),
+                [4, 4, 1],
+                0,
+            );
+            let bits = plain.iter().find(|p| p.0 == layout).map(|p| p.1);
+            // No 8-bit float, no 32-bit normalised channels.
+            let ok = !matches!(
+                (bits, T(ty)),
+                (None, _)
+                    | (Some(8), T::ZE_IMAGE_FORMAT_TYPE_FLOAT)
+                    | (
+                        Some(32),
+                        T::ZE_IMAGE_FORMAT_TYPE_UNORM | T::ZE_IMAGE_FORMAT_TYPE_SNORM
+                    )
+            );
+            let mut props = ze_image_properties_t::default();
+            let r = ze!(b, zeImageGetProperties(d, &desc, &mut props));
+            let mut h = null_mut();
+            let created = ze!(b, zeImageCreate(c, d, &desc, &mut h));
+            if ok {
+                assert_eq!(
+                    r,
+                    ze_result_t::ZE_RESULT_SUCCESS,
+                    "layout {layout} type {ty}"
+                );
+                let integer = ty <= 1;
+                let want = if integer { point } else { point | linear };
+                assert_eq!(props.samplerFilterFlags, want, "layout {layout} type {ty}");
+                assert_eq!(created, ze_result_t::ZE_RESULT_SUCCESS);
+                ok!(b, zeImageDestroy(h));
+                supported += 1;
+            } else {
+                assert_eq!(
+                    (r, created),
+                    (
+                        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_IMAGE_FORMAT,
+                        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_IMAGE_FORMAT
+                    ),
+                    "layout {layout} type {ty}"
+                );
+            }
+        }
+    }
+    // 8-bit: 4 types, 16-bit: 5, 32-bit: 3; four layouts of each width.
+    assert_eq!(supported, 4 * (4 + 5 + 3));
+    // Values the specification does not define.
+    let good = image_desc(
+        ze_image_type_t::ZE_IMAGE_TYPE_2D,
+        ze_image_format_layout_t::ZE_IMAGE_FORMAT_LAYOUT_32,
+        T::ZE_IMAGE_FORMAT_TYPE_FLOAT,
+        [4, 4, 1],
+        0,
+    );
+    let mut props = ze_image_properties_t::default();
+    let mut bad_layout = good;
+    bad_layout.format.layout = ze_image_format_layout_t(46);
+    let mut bad_type = good;
+    bad_type.format.type_ = T(5);
+    let mut bad_swizzle = good;
+    bad_swizzle.format.z = ze_image_format_swizzle_t(7);
+    let mut bad_flags = good;
+    bad_flags.flags = 0x4;
+    let mut bad_image_type = good;
+    bad_image_type.type_ = ze_image_type_t(6);
+    for desc in [bad_layout, bad_type, bad_swizzle, bad_flags, bad_image_type] {
+        fails!(
+            ZE_RESULT_ERROR_INVALID_ENUMERATION,
+            b,
+            zeImageGetProperties(d, &desc, &mut props)
+        );
+        let mut h = null_mut();
+        fails!(
+            ZE_RESULT_ERROR_INVALID_ENUMERATION,
+            b,
+            zeImageCreate(c, d, &desc, &mut h)
+        );
+    }
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeImageGetProperties(d, null(), &mut props)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeImageGetProperties(d, &good, null_mut())
+    );
+    ok!(b, zeContextDestroy(c));
+}
+
+/// Runs under GPU_LIKE_MEMORY: 64 MiB of device memory, 16 MiB per allocation.
+fn image_descriptors_refused(b: &Backend) {
+    use ze_image_format_layout_t as L;
+    use ze_image_format_type_t as T;
+    use ze_image_type_t as I;
+    let c = b.context();
+    let d = b.devices[0];
+    let rgba8 = |ty, extent, layers| {
+        image_desc(
+            ty,
+            L::ZE_IMAGE_FORMAT_LAYOUT_8_8_8_8,
+            T::ZE_IMAGE_FORMAT_TYPE_UINT,
+            extent,
+            layers,
+        )
+    };
+    let mut h = null_mut();
+    let refused = [
+        // Zero extents.
+        (
+            rgba8(I::ZE_IMAGE_TYPE_1D, [0, 1, 1], 0),
+            ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE,
+        ),
+        (
+            rgba8(I::ZE_IMAGE_TYPE_2D, [4, 0, 1], 0),
+            ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE,
+        ),
+        (
+            rgba8(I::ZE_IMAGE_TYPE_3D, [4, 4, 0], 0),
+            ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE,
+        ),
+        (
+            rgba8(I::ZE_IMAGE_TYPE_1DARRAY, [4, 1, 1], 0),
+            ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE,
+        ),
+        (
+            rgba8(I::ZE_IMAGE_TYPE_2DARRAY, [4, 4, 1], 0),
+            ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE,
+        ),
+        // Beyond the device's image limits.
+        (
+            rgba8(I::ZE_IMAGE_TYPE_1D, [16385, 1, 1], 0),
+            ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE,
+        ),
+        (
+            rgba8(I::ZE_IMAGE_TYPE_2D, [4, 16385, 1], 0),
+            ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE,
+        ),
+        (
+            rgba8(I::ZE_IMAGE_TYPE_3D, [4, 4, 2049], 0),
+            ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE,
+        ),
+        (
+            rgba8(I::ZE_IMAGE_TYPE_2DARRAY, [4, 4, 1], 2049),
+            ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE,
+        ),
+        (
+            rgba8(I::ZE_IMAGE_TYPE_BUFFER, [(1 << 28) + 4, 1, 1], 0),
+            ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE,
+        ),
+        // 64 MiB: beyond maxMemAllocSize.
+        (
+            rgba8(I::ZE_IMAGE_TYPE_2D, [4096, 4096, 1], 0),
+            ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_SIZE,
+        ),
+        // A buffer image of 6 bytes of 4-byte texels.
+        (
+            rgba8(I::ZE_IMAGE_TYPE_BUFFER, [6, 1, 1], 0),
+            ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE,
+        ),
+        // Mipmaps.
+        (
+            ze_image_desc_t {
+                miplevels: 2,
+                ..rgba8(I::ZE_IMAGE_TYPE_2D, [4, 4, 1], 0)
+            },
+            ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+        ),
+    ];
+    for (i, (desc, code)) in refused.iter().enumerate() {
+        let r = ze!(b, zeImageCreate(c, d, desc, &mut h));
+        assert_eq!(r, *code, "case {i}");
+    }
+    // A chained extension structure is refused, never ignored.
+    let chained = ze_image_bindless_exp_desc_t::default();
+    let desc = ze_image_desc_t {
+        pNext: (&raw const chained).cast(),
+        ..rgba8(I::ZE_IMAGE_TYPE_2D, [4, 4, 1], 0)
+    };
+    fails!(
+        ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+        b,
+        zeImageCreate(c, d, &desc, &mut h)
+    );
+    let good = rgba8(I::ZE_IMAGE_TYPE_2D, [4, 4, 1], 0);
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeImageCreate(c, d, null(), &mut h)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeImageCreate(c, d, &good, null_mut())
+    );
+    if b.direct_handles() {
+        fails!(
+            ZE_RESULT_ERROR_INVALID_NULL_HANDLE,
+            b,
+            zeImageCreate(null_mut(), d, &good, &mut h)
+        );
+    }
+    // Device memory: four 16 MiB images fill the 64 MiB; a fifth does not fit.
+    let big = rgba8(I::ZE_IMAGE_TYPE_2D, [2048, 2048, 1], 0);
+    let images: Vec<_> = (0..4).map(|_| create_image(b, c, 0, &big)).collect();
+    fails!(
+        ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
+        b,
+        zeImageCreate(c, d, &big, &mut h)
+    );
+    // The other device's memory is its own.
+    let other = create_image(b, c, 1, &big);
+    ok!(b, zeImageDestroy(other));
+    ok!(b, zeImageDestroy(images[0]));
+    let again = create_image(b, c, 0, &big);
+    ok!(b, zeImageDestroy(again));
+    for h in &images[1..] {
+        ok!(b, zeImageDestroy(*h));
+    }
+    ok!(b, zeContextDestroy(c));
+}
+
+/// host -> image -> image -> host for every type, with regions, checked against a model.
+fn image_copies_round_trip(b: &Backend) {
+    use ze_image_format_layout_t as L;
+    use ze_image_format_type_t as T;
+    use ze_image_type_t as I;
+    let c = b.context();
+    // (type, layout, format type, texel bytes, descriptor extent, layers, model extent,
+    //  a region: origin and extent).
+    type Case = (
+        ze_image_type_t,
+        ze_image_format_layout_t,
+        ze_image_format_type_t,
+        usize,
+        [u64; 3],
+        u32,
+        [usize; 3],
+        ([usize; 3], [usize; 3]),
+    );
+    let cases: [Case; 6] = [
+        (
+            I::ZE_IMAGE_TYPE_1D,
+            L::ZE_IMAGE_FORMAT_LAYOUT_16,
+            T::ZE_IMAGE_FORMAT_TYPE_FLOAT,
+            2,
+            [40, 1, 1],
+            0,
+            [40, 1, 1],
+            ([5, 0, 0], [17, 1, 1]),
+        ),
+        (
+            I::ZE_IMAGE_TYPE_1DARRAY,
+            L::ZE_IMAGE_FORMAT_LAYOUT_8_8,
+            T::ZE_IMAGE_FORMAT_TYPE_SNORM,
+            2,
+            [24, 1, 1],
+            4,
+            [24, 4, 1],
+            ([3, 1, 0], [10, 2, 1]),
+        ),
+        (
+            I::ZE_IMAGE_TYPE_2D,
+            L::ZE_IMAGE_FORMAT_LAYOUT_8_8_8,
+            T::ZE_IMAGE_FORMAT_TYPE_UINT,
+            3,
+            [13, 7, 1],
+            0,
+            [13, 7, 1],
+            ([2, 3, 0], [9, 4, 1]),
+        ),
+        (
+            I::ZE_IMAGE_TYPE_2DARRAY,
+            L::ZE_IMAGE_FORMAT_LAYOUT_16_16_16_16,
+            T::ZE_IMAGE_FORMAT_TYPE_SINT,
+            8,
+            [6, 5, 1],
+            3,
+            [6, 5, 3],
+            ([1, 1, 1], [4, 3, 2]),
+        ),
+        (
+            I::ZE_IMAGE_TYPE_3D,
+            L::ZE_IMAGE_FORMAT_LAYOUT_32_32_32_32,
+            T::ZE_IMAGE_FORMAT_TYPE_FLOAT,
+            16,
+            [5, 4, 3],
+            0,
+            [5, 4, 3],
+            ([1, 0, 1], [3, 4, 2]),
+        ),
+        (
+            I::ZE_IMAGE_TYPE_BUFFER,
+            L::ZE_IMAGE_FORMAT_LAYOUT_32,
+            T::ZE_IMAGE_FORMAT_TYPE_UINT,
+            4,
+            [64, 1, 1],
+            0,
+            [16, 1, 1],
+            ([4, 0, 0], [8, 1, 1]),
+        ),
+    ];
+    for (n, (ty, layout, ft, texel, extent, layers, model_extent, (origin, size))) in
+        cases.into_iter().enumerate()
+    {
+        let desc = image_desc(ty, layout, ft, extent, layers);
+        let a = create_image(b, c, 0, &desc);
+        let a2 = create_image(b, c, 0, &desc);
+        let mut ma = Model::new(model_extent, texel);
+        // The whole image from host memory, then a region over it from device memory.
+        let whole = pattern(ma.bytes.len(), n as u8);
+        let part = pattern(size.iter().product::<usize>() * texel, 100 + n as u8);
+        let dev = b.alloc_device(c, part.len(), 0);
+        b.upload(c, dev, &part);
+        let r = region(origin, size);
+        let back = region([0, 0, 0], size);
+        let mut out = vec![0u8; part.len()];
+        let mut all = vec![0u8; whole.len()];
+        let result = b.run(c, 0, |l| {
+            ok!(
+                b,
+                zeCommandListAppendImageCopyFromMemory(
+                    l,
+                    a,
+                    whole.as_ptr().cast(),
+                    null(),
+                    NULL_EVENT,
+                    0,
+                    NO_WAITS
+                )
+            );
+            ok!(
+                b,
+                zeCommandListAppendImageCopyFromMemory(
+                    l,
+                    a,
+                    dev.cast(),
+                    &r,
+                    NULL_EVENT,
+                    0,
+                    NO_WAITS
+                )
+            );
+            // The region of `a` to the origin of `a2`, then that region of `a2` back.
+            ok!(
+                b,
+                zeCommandListAppendImageCopyRegion(l, a2, a, &back, &r, NULL_EVENT, 0, NO_WAITS)
+            );
+            ok!(
+                b,
+                zeCommandListAppendImageCopyToMemory(
+                    l,
+                    out.as_mut_ptr().cast(),
+                    a2,
+                    &back,
+                    NULL_EVENT,
+                    0,
+                    NO_WAITS
+                )
+            );
+            ok!(
+                b,
+                zeCommandListAppendImageCopyToMemory(
+                    l,
+                    all.as_mut_ptr().cast(),
+                    a,
+                    null(),
+                    NULL_EVENT,
+                    0,
+                    NO_WAITS
+                )
+            );
+        });
+        assert_eq!(result, ze_result_t::ZE_RESULT_SUCCESS, "{ty:?}");
+        ma.bytes.copy_from_slice(&whole);
+        ma.write(origin, size, &part);
+        assert!(all == ma.bytes, "{ty:?}: whole image");
+        assert!(out == part, "{ty:?}: region through the second image");
+        // All of `a` into `a2`, and back out.
+        let mut all2 = vec![0u8; whole.len()];
+        let result = b.run(c, 0, |l| {
+            ok!(
+                b,
+                zeCommandListAppendImageCopy(l, a2, a, NULL_EVENT, 0, NO_WAITS)
+            );
+            ok!(
+                b,
+                zeCommandListAppendImageCopyToMemory(
+                    l,
+                    all2.as_mut_ptr().cast(),
+                    a2,
+                    null(),
+                    NULL_EVENT,
+                    0,
+                    NO_WAITS
+                )
+            );
+        });
+        assert_eq!(result, ze_result_t::ZE_RESULT_SUCCESS);
+        assert!(all2 == ma.bytes, "{ty:?}: image to image");
+        b.free(c, dev);
+        ok!(b, zeImageDestroy(a));
+        ok!(b, zeImageDestroy(a2));
+    }
+
+    // A 2D region given with depth 0 (as the specification's own example does), overlapping
+    // copies within one image, and the pitched copies of ZE_extension_image_copy, on an
+    // immediate list ordered by events.
+    let desc = image_desc(
+        I::ZE_IMAGE_TYPE_2D,
+        L::ZE_IMAGE_FORMAT_LAYOUT_8,
+        T::ZE_IMAGE_FORMAT_TYPE_UINT,
+        [8, 8, 1],
+        0,
+    );
+    let img = create_image(b, c, 0, &desc);
+    let mut m = Model::new([8, 8, 1], 1);
+    let data = pattern(64, 42);
+    m.bytes.copy_from_slice(&data);
+    let l = b.immediate(c, 0);
+    let pool = b.event_pool(c, 2, 0);
+    let (e0, e1) = (b.event(pool, 0), b.event(pool, 1));
+    let flat = ze_image_region_t {
+        depth: 0,
+        ..region([0, 0, 0], [8, 8, 1])
+    };
+    ok!(
+        b,
+        zeCommandListAppendImageCopyFromMemory(
+            l,
+            img,
+            data.as_ptr().cast(),
+            &flat,
+            e0,
+            0,
+            NO_WAITS
+        )
+    );
+    // Overlapping: rows 0..6 to rows 2..8, shifted right by one texel.
+    let (from, to) = (region([0, 0, 0], [7, 6, 1]), region([1, 2, 0], [7, 6, 1]));
+    let mut w0 = e0;
+    ok!(
+        b,
+        zeCommandListAppendImageCopyRegion(l, img, img, &to, &from, e1, 1, &mut w0)
+    );
+    let shifted = m.read([0, 0, 0], [7, 6, 1]);
+    m.write([1, 2, 0], [7, 6, 1], &shifted);
+    let mut out = vec![0u8; 64];
+    let mut w1 = e1;
+    ok!(
+        b,
+        zeCommandListAppendImageCopyToMemory(
+            l,
+            out.as_mut_ptr().cast(),
+            img,
+            null(),
+            NULL_EVENT,
+            1,
+            &mut w1
+        )
+    );
+    b.finish(c, l);
+    assert!(out == m.bytes, "overlapping copy within one image");
+    if b.has("zeCommandListAppendImageCopyToMemoryExt") {
+        // Rows 16 bytes apart: the 4 x 3 region at (2, 1) and back into (0, 5).
+        let mut pitched = vec![0xeeu8; 16 * 3];
+        let r = region([2, 1, 0], [4, 3, 1]);
+        ok!(
+            b,
+            zeCommandListAppendImageCopyToMemoryExt(
+                l,
+                pitched.as_mut_ptr().cast(),
+                img,
+                &r,
+                16,
+                0,
+                NULL_EVENT,
+                0,
+                NO_WAITS
+            )
+        );
+        b.finish(c, l);
+        for y in 0..3 {
+            assert_eq!(
+                &pitched[y * 16..y * 16 + 4],
+                &m.read([2, 1 + y, 0], [4, 1, 1])[..]
+            );
+            assert!(
+                pitched[y * 16 + 4..y * 16 + 16].iter().all(|&v| v == 0xee),
+                "padding untouched"
+            );
+        }
+        let r = region([0, 5, 0], [4, 3, 1]);
+        ok!(
+            b,
+            zeCommandListAppendImageCopyFromMemoryExt(
+                l,
+                img,
+                pitched.as_ptr().cast(),
+                &r,
+                16,
+                0,
+                NULL_EVENT,
+                0,
+                NO_WAITS
+            )
+        );
+        let moved = m.read([2, 1, 0], [4, 3, 1]);
+        m.write([0, 5, 0], [4, 3, 1], &moved);
+        ok!(
+            b,
+            zeCommandListAppendImageCopyToMemory(
+                l,
+                out.as_mut_ptr().cast(),
+                img,
+                null(),
+                NULL_EVENT,
+                0,
+                NO_WAITS
+            )
+        );
+        b.finish(c, l);
+        assert!(out == m.bytes, "pitched copies");
+        // A row pitch smaller than a row of the region.
+        fails!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            b,
+            zeCommandListAppendImageCopyToMemoryExt(
+                l,
+                pitched.as_mut_ptr().cast(),
+                img,
+                &r,
+                3,
+                0,
+                NULL_EVENT,
+                0,
+                NO_WAITS
+            )
+        );
+    }
+    ok!(b, zeEventDestroy(e0));
+    ok!(b, zeEventDestroy(e1));
+    ok!(b, zeEventPoolDestroy(pool));
+    ok!(b, zeCommandListDestroy(l));
+    ok!(b, zeImageDestroy(img));
+    ok!(b, zeContextDestroy(c));
+}
+
+fn image_copy_checks(b: &Backend) {
+    use ze_image_format_layout_t as L;
+    use ze_image_format_type_t as T;
+    use ze_image_type_t as I;
+    let c = b.context();
+    let rgba = image_desc(
+        I::ZE_IMAGE_TYPE_2D,
+        L::ZE_IMAGE_FORMAT_LAYOUT_8_8_8_8,
+        T::ZE_IMAGE_FORMAT_TYPE_UNORM,
+        [8, 4, 1],
+        0,
+    );
+    let img = create_image(b, c, 0, &rgba);
+    let small = create_image(b, c, 0, &ze_image_desc_t { height: 2, ..rgba });
+    let r32 = create_image(
+        b,
+        c,
+        0,
+        &image_desc(
+            I::ZE_IMAGE_TYPE_2D,
+            L::ZE_IMAGE_FORMAT_LAYOUT_32,
+            T::ZE_IMAGE_FORMAT_TYPE_UINT,
+            [8, 4, 1],
+            0,
+        ),
+    );
+    let other_device = create_image(b, c, 1, &rgba);
+    let l = b.list(c, 0);
+    let mut host = vec![0u8; 8 * 4 * 4];
+    let hp = host.as_mut_ptr();
+    let dev = b.alloc_device(c, 64, 0);
+    // Regions outside the image.
+    for r in [
+        region([5, 0, 0], [4, 1, 1]),
+        region([0, 3, 0], [1, 2, 1]),
+        region([0, 0, 1], [1, 1, 1]),
+        region([0, 0, 0], [1, 1, 2]),
+    ] {
+        fails!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            b,
+            zeCommandListAppendImageCopyToMemory(l, hp.cast(), img, &r, NULL_EVENT, 0, NO_WAITS)
+        );
+        fails!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            b,
+            zeCommandListAppendImageCopyFromMemory(l, img, hp.cast(), &r, NULL_EVENT, 0, NO_WAITS)
+        );
+    }
+    // Whole images of different extents or formats.
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeCommandListAppendImageCopy(l, small, img, NULL_EVENT, 0, NO_WAITS)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeCommandListAppendImageCopy(l, r32, img, NULL_EVENT, 0, NO_WAITS)
+    );
+    // Regions of different extents.
+    let (a, bb) = (region([0, 0, 0], [2, 2, 1]), region([0, 0, 0], [2, 1, 1]));
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeCommandListAppendImageCopyRegion(l, small, img, &bb, &a, NULL_EVENT, 0, NO_WAITS)
+    );
+    // An image of another device.
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeCommandListAppendImageCopy(l, other_device, img, NULL_EVENT, 0, NO_WAITS)
+    );
+    // Memory: a device allocation of 64 bytes cannot hold 128; null pointers.
+    fails!(
+        ZE_RESULT_ERROR_INVALID_SIZE,
+        b,
+        zeCommandListAppendImageCopyToMemory(l, dev.cast(), img, null(), NULL_EVENT, 0, NO_WAITS)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeCommandListAppendImageCopyToMemory(l, null_mut(), img, null(), NULL_EVENT, 0, NO_WAITS)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeCommandListAppendImageCopyFromMemory(l, img, null(), null(), NULL_EVENT, 0, NO_WAITS)
+    );
+    if b.direct_handles() {
+        fails!(
+            ZE_RESULT_ERROR_INVALID_NULL_HANDLE,
+            b,
+            zeCommandListAppendImageCopy(l, null_mut(), img, NULL_EVENT, 0, NO_WAITS)
+        );
+    }
+    // 64 bytes are 16 texels: the 8 x 2 region fits.
+    let fits = region([0, 1, 0], [8, 2, 1]);
+    ok!(
+        b,
+        zeCommandListAppendImageCopyToMemory(l, dev.cast(), img, &fits, NULL_EVENT, 0, NO_WAITS)
+    );
+    ok!(b, zeCommandListDestroy(l));
+    b.free(c, dev);
+    for h in [img, small, r32, other_device] {
+        ok!(b, zeImageDestroy(h));
+    }
+    drop(host);
+    ok!(b, zeContextDestroy(c));
+}
+
+/// An image destroyed while a copy of it waits: the copy fails when it runs (a use after
+/// free on hardware, caught and counted here), nothing crashes, nothing leaks.
+fn image_destroyed_with_copies_pending(b: &Backend) {
+    use ze_image_format_layout_t as L;
+    use ze_image_format_type_t as T;
+    let c = b.context();
+    let desc = image_desc(
+        ze_image_type_t::ZE_IMAGE_TYPE_2D,
+        L::ZE_IMAGE_FORMAT_LAYOUT_32,
+        T::ZE_IMAGE_FORMAT_TYPE_FLOAT,
+        [64, 64, 1],
+        0,
+    );
+    let img = create_image(b, c, 0, &desc);
+    let data = pattern(64 * 64 * 4, 3);
+    let before = b.sanitizer().freed_memory_accesses;
+    let pool = b.event_pool(c, 2, 0);
+    let (gate, done) = (b.event(pool, 0), b.event(pool, 1));
+    let q = b.queue(c, 0);
+    let mut l = b.list(c, 0);
+    let mut w = gate;
+    ok!(
+        b,
+        zeCommandListAppendImageCopyFromMemory(
+            l,
+            img,
+            data.as_ptr().cast(),
+            null(),
+            done,
+            1,
+            &mut w
+        )
+    );
+    ok!(b, zeCommandListClose(l));
+    ok!(
+        b,
+        zeCommandQueueExecuteCommandLists(q, 1, &mut l, null_mut())
+    );
+    // The copy waits for the gate; the image goes first.
+    ok!(b, zeImageDestroy(img));
+    ok!(b, zeEventHostSignal(gate));
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeCommandQueueSynchronize(q, u64::MAX)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeEventHostSynchronize(done, u64::MAX)
+    );
+    assert_eq!(b.sanitizer().freed_memory_accesses, before + 1);
+    // Destroyed while many copies are queued or running: no crash either way.
+    let img = create_image(b, c, 0, &desc);
+    let imm = b.immediate(c, 0);
+    for _ in 0..16 {
+        ok!(
+            b,
+            zeCommandListAppendImageCopyFromMemory(
+                imm,
+                img,
+                data.as_ptr().cast(),
+                null(),
+                NULL_EVENT,
+                0,
+                NO_WAITS
+            )
+        );
+    }
+    ok!(b, zeImageDestroy(img));
+    let r = if b.has("zeCommandListHostSynchronize") {
+        ze!(b, zeCommandListHostSynchronize(imm, u64::MAX))
+    } else {
+        ze_result_t::ZE_RESULT_SUCCESS
+    };
+    assert!(
+        matches!(
+            r,
+            ze_result_t::ZE_RESULT_SUCCESS | ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+        ),
+        "{r:?}"
+    );
+    b.finish(c, imm);
+    ok!(b, zeCommandListDestroy(imm));
+    ok!(b, zeCommandListDestroy(l));
+    ok!(b, zeCommandQueueDestroy(q));
+    ok!(b, zeEventDestroy(gate));
+    ok!(b, zeEventDestroy(done));
+    ok!(b, zeEventPoolDestroy(pool));
+    ok!(b, zeContextDestroy(c));
+}
+
+fn samplers(b: &Backend) {
+    use ze_sampler_address_mode_t as A;
+    use ze_sampler_filter_mode_t as F;
+    let c = b.context();
+    let d = b.devices[0];
+    let live = b.live().samplers;
+    let mut made = Vec::new();
+    for address in 0..=4 {
+        for filter in 0..=1 {
+            for normalized in [0, 1] {
+                let desc = ze_sampler_desc_t {
+                    addressMode: A(address),
+                    filterMode: F(filter),
+                    isNormalized: normalized,
+                    ..Default::default()
+                };
+                let mut s = null_mut();
+                ok!(b, zeSamplerCreate(c, d, &desc, &mut s));
+                made.push(s);
+            }
+        }
+    }
+    assert_eq!(b.live().samplers, live + 20);
+    let mut s = null_mut();
+    for (address, filter) in [(5, 0), (0, 2)] {
+        let desc = ze_sampler_desc_t {
+            addressMode: A(address),
+            filterMode: F(filter),
+            ..Default::default()
+        };
+        fails!(
+            ZE_RESULT_ERROR_INVALID_ENUMERATION,
+            b,
+            zeSamplerCreate(c, d, &desc, &mut s)
+        );
+    }
+    let good = ze_sampler_desc_t::default();
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeSamplerCreate(c, d, null(), &mut s)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeSamplerCreate(c, d, &good, null_mut())
+    );
+    if b.direct_handles() {
+        fails!(
+            ZE_RESULT_ERROR_INVALID_NULL_HANDLE,
+            b,
+            zeSamplerDestroy(null_mut())
+        );
+    }
+    for s in made {
+        ok!(b, zeSamplerDestroy(s));
+    }
+    assert_eq!(b.live().samplers, live);
     ok!(b, zeContextDestroy(c));
 }
