@@ -10,6 +10,9 @@ use rspirv::dr::{self, Operand};
 use rspirv::spirv::{Op, StorageClass, Word};
 use std::collections::{HashMap, HashSet};
 
+mod builtin_access;
+use builtin_access::builtin_store;
+
 /// Most decoded instructions per kernel (after inlining).
 const MAX_INSTS: usize = 2_000_000;
 /// Deepest call nesting.
@@ -314,16 +317,15 @@ impl<'a, 'm> Dec<'a, 'm> {
             }
             let words = words.clone();
             V::Reg(self.consts(&words)?)
+        } else if let Some(&b) = self.md.builtins.get(&id) {
+            // Whatever its storage class (builtins.rs).
+            V::Builtin(b)
         } else if let Some(g) = self.md.globals.get(&id) {
             let GVar { class, pointee, .. } = g.clone();
             match class {
-                StorageClass::Input => V::Builtin(
-                    *self
-                        .md
-                        .builtins
-                        .get(&id)
-                        .ok_or_else(|| format!("Input variable %{id} is not a built-in"))?,
-                ),
+                StorageClass::Input => {
+                    return Err(format!("Input variable %{id} is not a built-in"));
+                }
                 StorageClass::Workgroup => {
                     let (size, align) = self.md.size_align(pointee, 0)?;
                     let a = align.clamp(1, 128);
@@ -862,52 +864,11 @@ impl<'a, 'm> Dec<'a, 'm> {
             | Op::PtrAccessChain
             | Op::InBoundsPtrAccessChain
             | Op::Bitcast
-            | Op::CopyObject => {
-                let base = op_id(i, 0)?;
-                let bv = inst
-                    .vals
-                    .get(&base)
-                    .copied()
-                    .or_else(|| md.builtins.get(&base).map(|b| V::Builtin(*b)));
-                if let Some(V::Builtin(b)) = bv {
-                    let v = match i.class.opcode {
-                        Op::Bitcast | Op::CopyObject => V::Builtin(b),
-                        Op::AccessChain | Op::InBoundsAccessChain => {
-                            let c = op_id(i, 1)
-                                .ok()
-                                .and_then(|c| md.consts.get(&c))
-                                .and_then(|v| v.first().copied());
-                            V::BuiltinComp(
-                                b,
-                                c.ok_or("unsupported dynamic index into a built-in variable")?
-                                    as u8,
-                            )
-                        }
-                        _ => {
-                            let first = op_id(i, 1)
-                                .ok()
-                                .and_then(|c| md.consts.get(&c))
-                                .and_then(|v| v.first().copied());
-                            if first != Some(0) {
-                                return Err(
-                                    "unsupported pointer arithmetic on a built-in variable".into(),
-                                );
-                            }
-                            match i.operands.get(2) {
-                                None => V::Builtin(b),
-                                Some(Operand::IdRef(c)) => {
-                                    let c = md.consts.get(c).and_then(|v| v.first().copied());
-                                    V::BuiltinComp(
-                                        b,
-                                        c.ok_or(
-                                            "unsupported dynamic index into a built-in variable",
-                                        )? as u8,
-                                    )
-                                }
-                                _ => return Err("invalid SPIR-V: malformed access chain".into()),
-                            }
-                        }
-                    };
+            | Op::CopyObject
+            | Op::PtrCastToGeneric
+            | Op::GenericCastToPtr
+            | Op::GenericCastToPtrExplicit => {
+                if let Some(v) = self.builtin_pointer(inst, i)? {
                     inst.vals.insert(r, v);
                     return Ok(());
                 }
@@ -1173,22 +1134,10 @@ impl<'a, 'm> Dec<'a, 'm> {
                     V::Builtin(_)
                         if i.result_id
                             .is_some_and(|r| inst.builtin_loads.contains_key(&r)) => {}
-                    V::Builtin(b) => {
-                        let n = self.comps(t)?;
-                        self.emit(Inst::Builtin {
-                            d: d()?,
-                            b,
-                            n,
-                            comp: None,
-                        })?
+                    v @ (V::Builtin(_) | V::BuiltinComp(..)) => {
+                        self.load_builtin(d()?, v, t, pid)?
                     }
                     V::Promoted(s, n) => self.copy(d()?, s, n)?,
-                    V::BuiltinComp(b, c) => self.emit(Inst::Builtin {
-                        d: d()?,
-                        b,
-                        n: 1,
-                        comp: Some(c),
-                    })?,
                     V::Reg(p) => {
                         let (sc, _) = self.ptr_info(pid)?;
                         self.load(d()?, p, t, space_of(sc)?)?;
@@ -1226,13 +1175,14 @@ impl<'a, 'm> Dec<'a, 'm> {
                         return self.copy(s, v, n);
                     }
                     V::Reg(p) => p,
-                    _ => return Err("unsupported store to a built-in variable".into()),
+                    other => return Err(builtin_store(md, pid, other)),
                 };
                 let vid = op_id(i, 1)?;
                 let v = self.slot(inst, vid)?;
                 let (sc, pointee) = self.ptr_info(pid)?;
                 self.store(p, v, pointee, space_of(sc)?)?;
             }
+            Op::CopyMemory | Op::CopyMemorySized if self.copies_builtin(inst, i)? => {}
             Op::CopyMemory | Op::CopyMemorySized => {
                 let (dp, sp) = (op_id(i, 0)?, op_id(i, 1)?);
                 let (dsc, dt) = self.ptr_info(dp)?;
@@ -1501,11 +1451,15 @@ impl<'a, 'm> Dec<'a, 'm> {
                     && let Some(&b) = inst.builtin_loads.get(&cid) =>
             {
                 let k = op_lit(i, 1)?;
+                let comp = match builtin_access::component(b, k)? {
+                    V::BuiltinComp(_, c) => Some(c),
+                    _ => None,
+                };
                 self.emit(Inst::Builtin {
                     d: d()?,
                     b,
                     n: 1,
-                    comp: Some(k.min(255) as u8),
+                    comp,
                 })?;
             }
             Op::CompositeExtract => {

@@ -24,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+mod builtins;
 mod check;
 mod decode;
 mod exec;
@@ -564,11 +565,15 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
     let mut total = 0u64;
     for &g in &md.global_order {
         let v = &md.globals[&g];
-        if matches!(
-            v.class,
-            rspirv::spirv::StorageClass::UniformConstant
-                | rspirv::spirv::StorageClass::CrossWorkgroup
-        ) {
+        // A built-in has no storage, whatever its storage class: its accesses read the
+        // built-in (see builtins.rs).
+        if !md.builtins.contains_key(&g)
+            && matches!(
+                v.class,
+                rspirv::spirv::StorageClass::UniformConstant
+                    | rspirv::spirv::StorageClass::CrossWorkgroup
+            )
+        {
             let (size, align) = md.size_align(v.pointee, 0)?;
             let a = align.clamp(1, 128);
             let off = total.div_ceil(a) * a;

@@ -130,30 +130,6 @@ pub(crate) fn result_type(i: &dr::Instruction) -> Res<Word> {
     })
 }
 
-fn builtin_of(b: spirv::BuiltIn) -> Res<Builtin> {
-    use spirv::BuiltIn as B;
-    Ok(match b {
-        B::GlobalInvocationId => Builtin::GlobalId,
-        B::LocalInvocationId => Builtin::LocalId,
-        B::WorkgroupId => Builtin::GroupId,
-        B::NumWorkgroups => Builtin::NumGroups,
-        B::WorkgroupSize => Builtin::LocalSize,
-        B::EnqueuedWorkgroupSize => Builtin::EnqueuedLocalSize,
-        B::GlobalSize => Builtin::GlobalSize,
-        B::GlobalOffset => Builtin::GlobalOffset,
-        B::GlobalLinearId => Builtin::GlobalLinearId,
-        B::LocalInvocationIndex => Builtin::LocalLinearId,
-        B::WorkDim => Builtin::WorkDim,
-        B::SubgroupSize => Builtin::SubgroupSize,
-        B::SubgroupMaxSize => Builtin::SubgroupMaxSize,
-        B::NumSubgroups => Builtin::NumSubgroups,
-        B::NumEnqueuedSubgroups => Builtin::NumEnqueuedSubgroups,
-        B::SubgroupId => Builtin::SubgroupId,
-        B::SubgroupLocalInvocationId => Builtin::SubgroupLocalId,
-        other => return Err(format!("unsupported built-in variable {other:?}")),
-    })
-}
-
 impl<'a> Mod<'a> {
     pub(crate) fn new(m: &'a dr::Module, spec: &[(u32, &[u8])]) -> Res<Mod<'a>> {
         let mut md = Mod {
@@ -197,6 +173,7 @@ impl<'a> Mod<'a> {
         }
         md.decorations()?;
         md.types_and_values(spec)?;
+        crate::builtins::check_targets(&md)?;
         for (n, f) in m.functions.iter().enumerate() {
             let def = f
                 .def
@@ -258,9 +235,7 @@ impl<'a> Mod<'a> {
             };
             match d {
                 Decoration::BuiltIn => {
-                    if let Some(Operand::BuiltIn(b)) = i.operands.get(2) {
-                        self.builtins.insert(t, builtin_of(*b)?);
-                    }
+                    self.builtins.insert(t, crate::builtins::decoration(t, i)?);
                 }
                 Decoration::FuncParamAttr => {
                     if let Some(Operand::FunctionParameterAttribute(
@@ -497,7 +472,10 @@ impl<'a> Mod<'a> {
                         Some(Operand::IdRef(c)) => Some(*c),
                         _ => None,
                     };
-                    match class {
+                    if let Some(&b) = self.builtins.get(&r) {
+                        crate::builtins::check_variable(self, r, b, class, pointee, init)?;
+                    } else {
+                        match class {
                         StorageClass::Input => {
                             if !self.builtins.contains_key(&r) {
                                 return Err(format!(
@@ -508,6 +486,7 @@ impl<'a> Mod<'a> {
                         StorageClass::UniformConstant | StorageClass::CrossWorkgroup | StorageClass::Workgroup => {}
                         other => {
                             return Err(format!("unsupported storage class {other:?} for a module-scope variable"));
+                        }
                         }
                     }
                     self.globals.insert(r, GVar { class, pointee, init });
