@@ -11,7 +11,9 @@ use rspirv::spirv::{Op, StorageClass, Word};
 use std::collections::{HashMap, HashSet};
 
 mod builtin_access;
+mod cross_module;
 use builtin_access::builtin_store;
+pub(crate) use cross_module::Ctx;
 
 /// Most decoded instructions per kernel (after inlining).
 const MAX_INSTS: usize = 2_000_000;
@@ -74,17 +76,29 @@ struct Dec<'a, 'm> {
     global_addr: &'a HashMap<Word, u64>,
     blocks: Vec<Option<Block>>,
     hints: Vec<Option<u32>>,
-    stack: Vec<Word>,
+    /// Functions being inlined: (module, function).
+    stack: Vec<(usize, Word)>,
     zero: Option<Slot>,
+    /// Every module the kernel may reach (one unless linked) and the current one.
+    mods: &'a [Ctx<'a, 'm>],
+    cur: usize,
+    /// The other modules' `mod_vals` while the current one is another.
+    stash: Vec<HashMap<Word, V>>,
+    /// Imports the kernel reaches that are not resolved (the kernel is unlinked).
+    unresolved: Vec<String>,
 }
 
-/// Decodes the kernel whose entry point function is `entry`.
-pub(crate) fn kernel(
-    md: &Mod<'_>,
+/// Decodes the kernel whose entry point function is `entry`, in module `cur` of `mods`.
+/// Also returns the imports it reaches that are not resolved: the code is not runnable
+/// unless that list is empty.
+pub(crate) fn kernel<'a, 'm>(
+    mods: &'a [Ctx<'a, 'm>],
+    cur: usize,
     entry: Word,
     name: &str,
-    global_addr: &HashMap<Word, u64>,
-) -> Res<(KernelInfo, Code)> {
+) -> Res<(KernelInfo, Code, Vec<String>)> {
+    let md = mods[cur].md;
+    let global_addr = mods[cur].global_addr;
     let fi = *md
         .funcs
         .get(&entry)
@@ -99,6 +113,10 @@ pub(crate) fn kernel(
         hints: Vec::new(),
         stack: Vec::new(),
         zero: None,
+        mods,
+        cur,
+        stash: vec![HashMap::new(); mods.len()],
+        unresolved: Vec::new(),
     };
     // Parameters.
     let mut args = Vec::new();
@@ -187,7 +205,8 @@ pub(crate) fn kernel(
         private_memory_size: u32::try_from(d.code.private_size).unwrap_or(u32::MAX),
         local_memory_size: u32::try_from(d.code.local_size).unwrap_or(u32::MAX),
     };
-    Ok((info, d.code))
+    d.unresolved.sort();
+    Ok((info, d.code, d.unresolved))
 }
 
 fn space_of(sc: StorageClass) -> Res<Space> {
@@ -335,13 +354,10 @@ impl<'a, 'm> Dec<'a, 'm> {
                     self.code.presets.push(Preset::Local { d: s, offset: off });
                     V::Reg(s)
                 }
-                _ => {
-                    let addr = *self
-                        .global_addr
-                        .get(&id)
-                        .ok_or_else(|| format!("module-scope variable %{id} has no storage"))?;
-                    V::Reg(self.const_u64(addr)?)
-                }
+                _ => match self.global_addr.get(&id) {
+                    Some(&addr) => V::Reg(self.const_u64(addr)?),
+                    None => self.imported_variable(id)?,
+                },
             }
         } else {
             return Err(format!("invalid SPIR-V: %{id} is used but not defined"));
@@ -385,7 +401,7 @@ impl<'a, 'm> Dec<'a, 'm> {
     ) -> Res<()> {
         let md = self.md;
         let fname = md.name(fid);
-        if self.stack.contains(&fid) {
+        if self.stack.contains(&(self.cur, fid)) {
             return Err(format!(
                 "recursive call to `{fname}` (recursion is not supported)"
             ));
@@ -398,9 +414,7 @@ impl<'a, 'm> Dec<'a, 'm> {
             .get(&fid)
             .ok_or_else(|| format!("call to an unknown function %{fid}"))?];
         if f.blocks.is_empty() {
-            return Err(format!(
-                "call to `{fname}`, which is declared but not defined in this module (linking is not supported)"
-            ));
+            return self.call_import(fid, entry, args, ret, cont);
         }
         if f.parameters.len() != args.len() {
             return Err(format!(
@@ -409,7 +423,7 @@ impl<'a, 'm> Dec<'a, 'm> {
                 f.parameters.len()
             ));
         }
-        self.stack.push(fid);
+        self.stack.push((self.cur, fid));
         let mut inst = Instance {
             vals: HashMap::new(),
             labels: HashMap::new(),

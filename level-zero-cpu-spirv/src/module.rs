@@ -82,7 +82,10 @@ pub(crate) struct Mod<'a> {
     /// Module-scope variables in declaration order.
     pub(crate) global_order: Vec<Word>,
     pub(crate) ext_set: Option<Word>,
+    /// `LinkageAttributes` `Export` (and `LinkOnceODR`) symbols.
     pub(crate) exports: HashMap<Word, String>,
+    /// `LinkageAttributes` `Import` symbols (resolved by `Program::link`).
+    pub(crate) imports: HashMap<Word, String>,
     pub(crate) local_size: HashMap<Word, [u32; 3]>,
     /// Decoration warnings for the build log.
     pub(crate) log: Vec<String>,
@@ -148,6 +151,7 @@ impl<'a> Mod<'a> {
             global_order: Vec::new(),
             ext_set: None,
             exports: HashMap::new(),
+            imports: HashMap::new(),
             local_size: HashMap::new(),
             log: Vec::new(),
         };
@@ -263,13 +267,7 @@ impl<'a> Mod<'a> {
                     self.packed.insert(t);
                 }
                 Decoration::LinkageAttributes => {
-                    if let (
-                        Some(Operand::LiteralString(name)),
-                        Some(Operand::LinkageType(spirv::LinkageType::Export)),
-                    ) = (i.operands.get(2), i.operands.get(3))
-                    {
-                        self.exports.insert(t, name.clone());
-                    }
+                    crate::linkage::decoration(self, t, i)?;
                 }
                 Decoration::SpecId => {}
                 _ => {}
