@@ -52,4 +52,5 @@ embedded! {
     p2p_off,
     three_devices,
     concurrent_threads,
+    module_dynamic_link,
 }
