@@ -24,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+mod annotations;
 mod builtins;
 mod check;
 mod decode;

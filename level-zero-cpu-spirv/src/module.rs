@@ -165,7 +165,9 @@ impl<'a> Mod<'a> {
                 md.names.insert(t, s.clone());
             }
         }
+        crate::annotations::check_annotations(m)?;
         for i in &m.execution_modes {
+            crate::annotations::check_mode(i)?;
             if let (Ok(f), Some(Operand::ExecutionMode(spirv::ExecutionMode::LocalSize))) =
                 (op_id(i, 0), i.operands.get(1))
             {
@@ -247,6 +249,8 @@ impl<'a> Mod<'a> {
                     )) = i.operands.get(2)
                     {
                         self.byval.insert(t);
+                    } else {
+                        crate::annotations::param_attr(i, t)?;
                     }
                 }
                 Decoration::SaturatedConversion => {
@@ -270,7 +274,7 @@ impl<'a> Mod<'a> {
                     crate::linkage::decoration(self, t, i)?;
                 }
                 Decoration::SpecId => {}
-                _ => {}
+                other => crate::annotations::other_decoration(*other, t)?,
             }
         }
         Ok(())
