@@ -10,6 +10,11 @@ use rspirv::dr::{self, Operand};
 use rspirv::spirv::{Op, StorageClass, Word};
 use std::collections::{HashMap, HashSet};
 
+mod builtin_access;
+mod cross_module;
+use builtin_access::builtin_store;
+pub(crate) use cross_module::Ctx;
+
 /// Most decoded instructions per kernel (after inlining).
 const MAX_INSTS: usize = 2_000_000;
 /// Deepest call nesting.
@@ -71,17 +76,29 @@ struct Dec<'a, 'm> {
     global_addr: &'a HashMap<Word, u64>,
     blocks: Vec<Option<Block>>,
     hints: Vec<Option<u32>>,
-    stack: Vec<Word>,
+    /// Functions being inlined: (module, function).
+    stack: Vec<(usize, Word)>,
     zero: Option<Slot>,
+    /// Every module the kernel may reach (one unless linked) and the current one.
+    mods: &'a [Ctx<'a, 'm>],
+    cur: usize,
+    /// The other modules' `mod_vals` while the current one is another.
+    stash: Vec<HashMap<Word, V>>,
+    /// Imports the kernel reaches that are not resolved (the kernel is unlinked).
+    unresolved: Vec<String>,
 }
 
-/// Decodes the kernel whose entry point function is `entry`.
-pub(crate) fn kernel(
-    md: &Mod<'_>,
+/// Decodes the kernel whose entry point function is `entry`, in module `cur` of `mods`.
+/// Also returns the imports it reaches that are not resolved: the code is not runnable
+/// unless that list is empty.
+pub(crate) fn kernel<'a, 'm>(
+    mods: &'a [Ctx<'a, 'm>],
+    cur: usize,
     entry: Word,
     name: &str,
-    global_addr: &HashMap<Word, u64>,
-) -> Res<(KernelInfo, Code)> {
+) -> Res<(KernelInfo, Code, Vec<String>)> {
+    let md = mods[cur].md;
+    let global_addr = mods[cur].global_addr;
     let fi = *md
         .funcs
         .get(&entry)
@@ -96,6 +113,10 @@ pub(crate) fn kernel(
         hints: Vec::new(),
         stack: Vec::new(),
         zero: None,
+        mods,
+        cur,
+        stash: vec![HashMap::new(); mods.len()],
+        unresolved: Vec::new(),
     };
     // Parameters.
     let mut args = Vec::new();
@@ -184,7 +205,8 @@ pub(crate) fn kernel(
         private_memory_size: u32::try_from(d.code.private_size).unwrap_or(u32::MAX),
         local_memory_size: u32::try_from(d.code.local_size).unwrap_or(u32::MAX),
     };
-    Ok((info, d.code))
+    d.unresolved.sort();
+    Ok((info, d.code, d.unresolved))
 }
 
 fn space_of(sc: StorageClass) -> Res<Space> {
@@ -314,16 +336,15 @@ impl<'a, 'm> Dec<'a, 'm> {
             }
             let words = words.clone();
             V::Reg(self.consts(&words)?)
+        } else if let Some(&b) = self.md.builtins.get(&id) {
+            // Whatever its storage class (builtins.rs).
+            V::Builtin(b)
         } else if let Some(g) = self.md.globals.get(&id) {
             let GVar { class, pointee, .. } = g.clone();
             match class {
-                StorageClass::Input => V::Builtin(
-                    *self
-                        .md
-                        .builtins
-                        .get(&id)
-                        .ok_or_else(|| format!("Input variable %{id} is not a built-in"))?,
-                ),
+                StorageClass::Input => {
+                    return Err(format!("Input variable %{id} is not a built-in"));
+                }
                 StorageClass::Workgroup => {
                     let (size, align) = self.md.size_align(pointee, 0)?;
                     let a = align.clamp(1, 128);
@@ -333,13 +354,10 @@ impl<'a, 'm> Dec<'a, 'm> {
                     self.code.presets.push(Preset::Local { d: s, offset: off });
                     V::Reg(s)
                 }
-                _ => {
-                    let addr = *self
-                        .global_addr
-                        .get(&id)
-                        .ok_or_else(|| format!("module-scope variable %{id} has no storage"))?;
-                    V::Reg(self.const_u64(addr)?)
-                }
+                _ => match self.global_addr.get(&id) {
+                    Some(&addr) => V::Reg(self.const_u64(addr)?),
+                    None => self.imported_variable(id)?,
+                },
             }
         } else {
             return Err(format!("invalid SPIR-V: %{id} is used but not defined"));
@@ -383,7 +401,7 @@ impl<'a, 'm> Dec<'a, 'm> {
     ) -> Res<()> {
         let md = self.md;
         let fname = md.name(fid);
-        if self.stack.contains(&fid) {
+        if self.stack.contains(&(self.cur, fid)) {
             return Err(format!(
                 "recursive call to `{fname}` (recursion is not supported)"
             ));
@@ -396,9 +414,7 @@ impl<'a, 'm> Dec<'a, 'm> {
             .get(&fid)
             .ok_or_else(|| format!("call to an unknown function %{fid}"))?];
         if f.blocks.is_empty() {
-            return Err(format!(
-                "call to `{fname}`, which is declared but not defined in this module (linking is not supported)"
-            ));
+            return self.call_import(fid, entry, args, ret, cont);
         }
         if f.parameters.len() != args.len() {
             return Err(format!(
@@ -407,7 +423,7 @@ impl<'a, 'm> Dec<'a, 'm> {
                 f.parameters.len()
             ));
         }
-        self.stack.push(fid);
+        self.stack.push((self.cur, fid));
         let mut inst = Instance {
             vals: HashMap::new(),
             labels: HashMap::new(),
@@ -862,52 +878,11 @@ impl<'a, 'm> Dec<'a, 'm> {
             | Op::PtrAccessChain
             | Op::InBoundsPtrAccessChain
             | Op::Bitcast
-            | Op::CopyObject => {
-                let base = op_id(i, 0)?;
-                let bv = inst
-                    .vals
-                    .get(&base)
-                    .copied()
-                    .or_else(|| md.builtins.get(&base).map(|b| V::Builtin(*b)));
-                if let Some(V::Builtin(b)) = bv {
-                    let v = match i.class.opcode {
-                        Op::Bitcast | Op::CopyObject => V::Builtin(b),
-                        Op::AccessChain | Op::InBoundsAccessChain => {
-                            let c = op_id(i, 1)
-                                .ok()
-                                .and_then(|c| md.consts.get(&c))
-                                .and_then(|v| v.first().copied());
-                            V::BuiltinComp(
-                                b,
-                                c.ok_or("unsupported dynamic index into a built-in variable")?
-                                    as u8,
-                            )
-                        }
-                        _ => {
-                            let first = op_id(i, 1)
-                                .ok()
-                                .and_then(|c| md.consts.get(&c))
-                                .and_then(|v| v.first().copied());
-                            if first != Some(0) {
-                                return Err(
-                                    "unsupported pointer arithmetic on a built-in variable".into(),
-                                );
-                            }
-                            match i.operands.get(2) {
-                                None => V::Builtin(b),
-                                Some(Operand::IdRef(c)) => {
-                                    let c = md.consts.get(c).and_then(|v| v.first().copied());
-                                    V::BuiltinComp(
-                                        b,
-                                        c.ok_or(
-                                            "unsupported dynamic index into a built-in variable",
-                                        )? as u8,
-                                    )
-                                }
-                                _ => return Err("invalid SPIR-V: malformed access chain".into()),
-                            }
-                        }
-                    };
+            | Op::CopyObject
+            | Op::PtrCastToGeneric
+            | Op::GenericCastToPtr
+            | Op::GenericCastToPtrExplicit => {
+                if let Some(v) = self.builtin_pointer(inst, i)? {
                     inst.vals.insert(r, v);
                     return Ok(());
                 }
@@ -1173,22 +1148,10 @@ impl<'a, 'm> Dec<'a, 'm> {
                     V::Builtin(_)
                         if i.result_id
                             .is_some_and(|r| inst.builtin_loads.contains_key(&r)) => {}
-                    V::Builtin(b) => {
-                        let n = self.comps(t)?;
-                        self.emit(Inst::Builtin {
-                            d: d()?,
-                            b,
-                            n,
-                            comp: None,
-                        })?
+                    v @ (V::Builtin(_) | V::BuiltinComp(..)) => {
+                        self.load_builtin(d()?, v, t, pid)?
                     }
                     V::Promoted(s, n) => self.copy(d()?, s, n)?,
-                    V::BuiltinComp(b, c) => self.emit(Inst::Builtin {
-                        d: d()?,
-                        b,
-                        n: 1,
-                        comp: Some(c),
-                    })?,
                     V::Reg(p) => {
                         let (sc, _) = self.ptr_info(pid)?;
                         self.load(d()?, p, t, space_of(sc)?)?;
@@ -1226,13 +1189,14 @@ impl<'a, 'm> Dec<'a, 'm> {
                         return self.copy(s, v, n);
                     }
                     V::Reg(p) => p,
-                    _ => return Err("unsupported store to a built-in variable".into()),
+                    other => return Err(builtin_store(md, pid, other)),
                 };
                 let vid = op_id(i, 1)?;
                 let v = self.slot(inst, vid)?;
                 let (sc, pointee) = self.ptr_info(pid)?;
                 self.store(p, v, pointee, space_of(sc)?)?;
             }
+            Op::CopyMemory | Op::CopyMemorySized if self.copies_builtin(inst, i)? => {}
             Op::CopyMemory | Op::CopyMemorySized => {
                 let (dp, sp) = (op_id(i, 0)?, op_id(i, 1)?);
                 let (dsc, dt) = self.ptr_info(dp)?;
@@ -1501,11 +1465,15 @@ impl<'a, 'm> Dec<'a, 'm> {
                     && let Some(&b) = inst.builtin_loads.get(&cid) =>
             {
                 let k = op_lit(i, 1)?;
+                let comp = match builtin_access::component(b, k)? {
+                    V::BuiltinComp(_, c) => Some(c),
+                    _ => None,
+                };
                 self.emit(Inst::Builtin {
                     d: d()?,
                     b,
                     n: 1,
-                    comp: Some(k.min(255) as u8),
+                    comp,
                 })?;
             }
             Op::CompositeExtract => {

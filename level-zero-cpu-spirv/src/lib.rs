@@ -24,10 +24,13 @@
 
 #![warn(missing_docs)]
 
+mod annotations;
+mod builtins;
 mod check;
 mod decode;
 mod exec;
 mod ir;
+mod linkage;
 mod mem;
 mod module;
 mod ops;
@@ -212,11 +215,32 @@ pub struct Program {
     kernels: Vec<KernelInfo>,
     globals: Vec<GlobalVariable>,
     log: String,
-    codes: Vec<ir::Code>,
-    /// Storage of the program-scope variables (kept alive, at a stable address).
-    _storage: mem::RawBuf,
+    /// Per kernel: its code, or `None` while it is unlinked.
+    codes: Vec<Option<ir::Code>>,
+    /// Per kernel: the imports it reaches that the build could not resolve.
+    unlinked: Vec<Vec<String>>,
+    /// Storage of the program-scope variables (kept alive, at a stable address; shared
+    /// with the programs linked against this one).
+    storage: std::sync::Arc<mem::RawBuf>,
     /// (start, end) of each program-scope variable, for the sanitizer.
     global_ranges: Vec<(u64, u64)>,
+    /// Variable id -> address of the program-scope variables.
+    global_addr: HashMap<u32, u64>,
+    /// The module and its specialization constants, decoded again by [`Program::link`].
+    words: Vec<u32>,
+    spec: Vec<(u32, Vec<u8>)>,
+    /// What the last successful [`Program::link`] made of the unlinked kernels.
+    linked: std::sync::RwLock<Option<Linked>>,
+}
+
+/// The unlinked kernels of a program once linked.
+struct Linked {
+    /// Per kernel (`None` for the kernels that needed no linking).
+    codes: Vec<Option<ir::Code>>,
+    /// The program's variables' ranges and those of every program linked with it.
+    ranges: Vec<(u64, u64)>,
+    /// The storage of the programs linked with it.
+    _keep: Vec<std::sync::Arc<mem::RawBuf>>,
 }
 
 impl fmt::Debug for Program {
@@ -259,6 +283,47 @@ impl Program {
     /// One kernel by name.
     pub fn kernel(&self, name: &str) -> Option<&KernelInfo> {
         self.kernels.iter().find(|k| k.name == name)
+    }
+
+    /// The imports (symbol names) that kernel `kernel` reaches and that are not resolved
+    /// yet: empty for a kernel that can run (its module imports nothing it needs, or it has
+    /// been linked with [`Program::link`]); `None` for an unknown kernel. Launching a kernel
+    /// with unresolved imports fails with [`ExecError::InvalidLaunch`] naming them.
+    pub fn unlinked(&self, kernel: &str) -> Option<Vec<String>> {
+        let idx = self.kernels.iter().position(|k| k.name == kernel)?;
+        if self.unlinked[idx].is_empty() {
+            return Some(Vec::new());
+        }
+        let linked = self.linked.read().unwrap_or_else(|e| e.into_inner());
+        let done = linked
+            .as_ref()
+            .is_some_and(|l| l.codes.get(idx).is_some_and(Option::is_some));
+        Some(if done {
+            Vec::new()
+        } else {
+            self.unlinked[idx].clone()
+        })
+    }
+
+    /// Links programs with each other (`zeModuleDynamicLink`): every `Import` of each
+    /// program (a function declared without a body, or a variable, with `LinkageAttributes
+    /// ... Import`) is resolved by name to the `Export` of exactly one other program, whose
+    /// type must be the same; then the kernels that were unlinked can run (calls to an
+    /// imported function run the exporter's function; an imported variable is the
+    /// exporter's variable). Built-in variables declared as imports need no export.
+    ///
+    /// On failure nothing changes and the error's log names every unresolved, ambiguous or
+    /// mismatched symbol. On success returns the link log. Linking again replaces the
+    /// previous link of these programs.
+    pub fn link(programs: &[&Program]) -> Result<String, BuildError> {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| link(programs)));
+        match r {
+            Ok(Ok(log)) => Ok(log),
+            Ok(Err(log)) => Err(BuildError { log }),
+            Err(_) => Err(BuildError {
+                log: "internal error: the SPIR-V engine failed to link these modules (a bug; please report it)".into(),
+            }),
+        }
     }
 
     /// The module's program-scope variables.
@@ -322,7 +387,21 @@ impl Program {
                 ExecError::InvalidLaunch(format!("no kernel `{}` in this program", launch.kernel))
             })?;
         let info = &self.kernels[idx];
-        let code = &self.codes[idx];
+        let linked = self.linked.read().unwrap_or_else(|e| e.into_inner());
+        let (code, global_ranges) = match (&self.codes[idx], linked.as_ref()) {
+            (Some(c), _) => (c, &self.global_ranges),
+            (None, Some(l)) if l.codes.get(idx).is_some_and(Option::is_some) => (
+                l.codes[idx].as_ref().unwrap_or_else(|| unreachable!()),
+                &l.ranges,
+            ),
+            (None, _) => {
+                return Err(ExecError::InvalidLaunch(format!(
+                    "kernel `{}` is unlinked: it imports {}, which no linked module exports (link its module first)",
+                    info.name,
+                    quoted(&self.unlinked[idx])
+                )));
+            }
+        };
         let invalid = |m: String| ExecError::InvalidLaunch(format!("kernel `{}`: {m}", info.name));
         if launch.args.len() != info.args.len() {
             return Err(invalid(format!(
@@ -406,7 +485,7 @@ impl Program {
             grid,
             args: launch.args,
             map: memory,
-            globals: &self.global_ranges,
+            globals: global_ranges,
             local_args,
             local_total,
         };
@@ -564,11 +643,16 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
     let mut total = 0u64;
     for &g in &md.global_order {
         let v = &md.globals[&g];
-        if matches!(
-            v.class,
-            rspirv::spirv::StorageClass::UniformConstant
-                | rspirv::spirv::StorageClass::CrossWorkgroup
-        ) {
+        // A built-in has no storage, whatever its storage class: its accesses read the
+        // built-in (see builtins.rs).
+        if !md.builtins.contains_key(&g)
+            && !md.imports.contains_key(&g)
+            && matches!(
+                v.class,
+                rspirv::spirv::StorageClass::UniformConstant
+                    | rspirv::spirv::StorageClass::CrossWorkgroup
+            )
+        {
             let (size, align) = md.size_align(v.pointee, 0)?;
             let a = align.clamp(1, 128);
             let off = total.div_ceil(a) * a;
@@ -590,7 +674,7 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
             )?;
         }
     }
-    let storage = mem::RawBuf::zeroed(total as usize);
+    let storage = std::sync::Arc::new(mem::RawBuf::zeroed(total as usize));
     storage.write_at(0, &bytes);
     let base = storage.addr();
     let mut addr = HashMap::new();
@@ -609,16 +693,25 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
     }
     let mut kernels = Vec::new();
     let mut codes = Vec::new();
+    let mut unlinked = Vec::new();
+    let ctx = [decode::Ctx {
+        md: &md,
+        global_addr: &addr,
+        links: HashMap::new(),
+    }];
     for ep in &m.entry_points {
-        let fid = module::op_id(ep, 1)?;
-        let name = match ep.operands.get(2) {
-            Some(rspirv::dr::Operand::LiteralString(s)) => s.clone(),
-            _ => return Err("invalid SPIR-V: entry point without a name".into()),
-        };
-        let (info, code) =
-            decode::kernel(&md, fid, &name, &addr).map_err(|e| format!("kernel `{name}`: {e}"))?;
+        let (fid, name) = entry_point(ep)?;
+        let (info, code, unresolved) =
+            decode::kernel(&ctx, 0, fid, &name).map_err(|e| format!("kernel `{name}`: {e}"))?;
+        if !unresolved.is_empty() {
+            log.push_str(&format!(
+                "note: kernel `{name}` is unlinked until its module is linked: it imports {}\n",
+                quoted(&unresolved)
+            ));
+        }
         kernels.push(info);
-        codes.push(code);
+        codes.push(unresolved.is_empty().then_some(code));
+        unlinked.push(unresolved);
     }
     for w in &md.log {
         log.push_str(w);
@@ -629,7 +722,120 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
         globals,
         log,
         codes,
-        _storage: storage,
+        unlinked,
+        storage,
         global_ranges,
+        global_addr: addr,
+        words,
+        spec: options
+            .spec_constants
+            .iter()
+            .map(|(i, v)| (*i, v.to_vec()))
+            .collect(),
+        linked: std::sync::RwLock::new(None),
     })
+}
+
+/// An entry point's function and name.
+fn entry_point(ep: &rspirv::dr::Instruction) -> Result<(u32, String), String> {
+    let fid = module::op_id(ep, 1)?;
+    match ep.operands.get(2) {
+        Some(rspirv::dr::Operand::LiteralString(s)) => Ok((fid, s.clone())),
+        _ => Err("invalid SPIR-V: entry point without a name".into()),
+    }
+}
+
+/// `a`, `b`, `c`.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Links programs (see [`Program::link`]); errors are link-log text.
+fn link(programs: &[&Program]) -> Result<String, String> {
+    let parsed: Vec<rspirv::dr::Module> = programs
+        .iter()
+        .map(|p| check::parse(&p.words))
+        .collect::<Result<_, _>>()?;
+    let specs: Vec<Vec<(u32, &[u8])>> = programs
+        .iter()
+        .map(|p| p.spec.iter().map(|(i, v)| (*i, v.as_slice())).collect())
+        .collect();
+    let mds: Vec<module::Mod<'_>> = parsed
+        .iter()
+        .zip(&specs)
+        .map(|(m, s)| module::Mod::new(m, s))
+        .collect::<Result<_, _>>()?;
+    let md_refs: Vec<&module::Mod<'_>> = mds.iter().collect();
+    let addr_refs: Vec<&HashMap<u32, u64>> = programs.iter().map(|p| &p.global_addr).collect();
+    let targets = linkage::resolve(&md_refs, &addr_refs)?;
+    // Each module's variable addresses with its imported variables, and its function links.
+    let mut addrs = Vec::new();
+    let mut links = Vec::new();
+    for (k, t) in targets.iter().enumerate() {
+        let mut a = programs[k].global_addr.clone();
+        let mut l = HashMap::new();
+        for (&id, target) in t {
+            match *target {
+                linkage::Target::Variable(at) => {
+                    a.insert(id, at);
+                }
+                linkage::Target::Function { module, fid } => {
+                    l.insert(id, (module, fid));
+                }
+            }
+        }
+        addrs.push(a);
+        links.push(l);
+    }
+    let ctx: Vec<decode::Ctx<'_, '_>> = mds
+        .iter()
+        .zip(&addrs)
+        .zip(links)
+        .map(|((md, a), links)| decode::Ctx {
+            md,
+            global_addr: a,
+            links,
+        })
+        .collect();
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    for p in programs {
+        ranges.extend(&p.global_ranges);
+    }
+    let mut results = Vec::new();
+    let mut log = String::new();
+    for (k, p) in programs.iter().enumerate() {
+        let mut codes = Vec::new();
+        for (n, ep) in parsed[k].entry_points.iter().enumerate() {
+            if p.unlinked.get(n).is_none_or(|u| u.is_empty()) {
+                codes.push(None);
+                continue;
+            }
+            let (fid, name) = entry_point(ep)?;
+            let (_, code, unresolved) = decode::kernel(&ctx, k, fid, &name)
+                .map_err(|e| format!("module {k}: kernel `{name}`: {e}"))?;
+            if !unresolved.is_empty() {
+                return Err(format!(
+                    "module {k}: kernel `{name}`: unresolved symbols {}",
+                    quoted(&unresolved)
+                ));
+            }
+            log.push_str(&format!("module {k}: kernel `{name}` linked\n"));
+            codes.push(Some(code));
+        }
+        results.push(codes);
+    }
+    for (p, codes) in programs.iter().zip(results) {
+        let keep = programs.iter().map(|q| q.storage.clone()).collect();
+        let linked = Linked {
+            codes,
+            ranges: ranges.clone(),
+            _keep: keep,
+        };
+        *p.linked.write().unwrap_or_else(|e| e.into_inner()) = Some(linked);
+    }
+    Ok(log)
 }

@@ -82,7 +82,10 @@ pub(crate) struct Mod<'a> {
     /// Module-scope variables in declaration order.
     pub(crate) global_order: Vec<Word>,
     pub(crate) ext_set: Option<Word>,
+    /// `LinkageAttributes` `Export` (and `LinkOnceODR`) symbols.
     pub(crate) exports: HashMap<Word, String>,
+    /// `LinkageAttributes` `Import` symbols (resolved by `Program::link`).
+    pub(crate) imports: HashMap<Word, String>,
     pub(crate) local_size: HashMap<Word, [u32; 3]>,
     /// Decoration warnings for the build log.
     pub(crate) log: Vec<String>,
@@ -130,30 +133,6 @@ pub(crate) fn result_type(i: &dr::Instruction) -> Res<Word> {
     })
 }
 
-fn builtin_of(b: spirv::BuiltIn) -> Res<Builtin> {
-    use spirv::BuiltIn as B;
-    Ok(match b {
-        B::GlobalInvocationId => Builtin::GlobalId,
-        B::LocalInvocationId => Builtin::LocalId,
-        B::WorkgroupId => Builtin::GroupId,
-        B::NumWorkgroups => Builtin::NumGroups,
-        B::WorkgroupSize => Builtin::LocalSize,
-        B::EnqueuedWorkgroupSize => Builtin::EnqueuedLocalSize,
-        B::GlobalSize => Builtin::GlobalSize,
-        B::GlobalOffset => Builtin::GlobalOffset,
-        B::GlobalLinearId => Builtin::GlobalLinearId,
-        B::LocalInvocationIndex => Builtin::LocalLinearId,
-        B::WorkDim => Builtin::WorkDim,
-        B::SubgroupSize => Builtin::SubgroupSize,
-        B::SubgroupMaxSize => Builtin::SubgroupMaxSize,
-        B::NumSubgroups => Builtin::NumSubgroups,
-        B::NumEnqueuedSubgroups => Builtin::NumEnqueuedSubgroups,
-        B::SubgroupId => Builtin::SubgroupId,
-        B::SubgroupLocalInvocationId => Builtin::SubgroupLocalId,
-        other => return Err(format!("unsupported built-in variable {other:?}")),
-    })
-}
-
 impl<'a> Mod<'a> {
     pub(crate) fn new(m: &'a dr::Module, spec: &[(u32, &[u8])]) -> Res<Mod<'a>> {
         let mut md = Mod {
@@ -172,6 +151,7 @@ impl<'a> Mod<'a> {
             global_order: Vec::new(),
             ext_set: None,
             exports: HashMap::new(),
+            imports: HashMap::new(),
             local_size: HashMap::new(),
             log: Vec::new(),
         };
@@ -185,7 +165,9 @@ impl<'a> Mod<'a> {
                 md.names.insert(t, s.clone());
             }
         }
+        crate::annotations::check_annotations(m)?;
         for i in &m.execution_modes {
+            crate::annotations::check_mode(i)?;
             if let (Ok(f), Some(Operand::ExecutionMode(spirv::ExecutionMode::LocalSize))) =
                 (op_id(i, 0), i.operands.get(1))
             {
@@ -197,6 +179,7 @@ impl<'a> Mod<'a> {
         }
         md.decorations()?;
         md.types_and_values(spec)?;
+        crate::builtins::check_targets(&md)?;
         for (n, f) in m.functions.iter().enumerate() {
             let def = f
                 .def
@@ -258,9 +241,7 @@ impl<'a> Mod<'a> {
             };
             match d {
                 Decoration::BuiltIn => {
-                    if let Some(Operand::BuiltIn(b)) = i.operands.get(2) {
-                        self.builtins.insert(t, builtin_of(*b)?);
-                    }
+                    self.builtins.insert(t, crate::builtins::decoration(t, i)?);
                 }
                 Decoration::FuncParamAttr => {
                     if let Some(Operand::FunctionParameterAttribute(
@@ -268,6 +249,8 @@ impl<'a> Mod<'a> {
                     )) = i.operands.get(2)
                     {
                         self.byval.insert(t);
+                    } else {
+                        crate::annotations::param_attr(i, t)?;
                     }
                 }
                 Decoration::SaturatedConversion => {
@@ -288,16 +271,10 @@ impl<'a> Mod<'a> {
                     self.packed.insert(t);
                 }
                 Decoration::LinkageAttributes => {
-                    if let (
-                        Some(Operand::LiteralString(name)),
-                        Some(Operand::LinkageType(spirv::LinkageType::Export)),
-                    ) = (i.operands.get(2), i.operands.get(3))
-                    {
-                        self.exports.insert(t, name.clone());
-                    }
+                    crate::linkage::decoration(self, t, i)?;
                 }
                 Decoration::SpecId => {}
-                _ => {}
+                other => crate::annotations::other_decoration(*other, t)?,
             }
         }
         Ok(())
@@ -497,7 +474,10 @@ impl<'a> Mod<'a> {
                         Some(Operand::IdRef(c)) => Some(*c),
                         _ => None,
                     };
-                    match class {
+                    if let Some(&b) = self.builtins.get(&r) {
+                        crate::builtins::check_variable(self, r, b, class, pointee, init)?;
+                    } else {
+                        match class {
                         StorageClass::Input => {
                             if !self.builtins.contains_key(&r) {
                                 return Err(format!(
@@ -508,6 +488,7 @@ impl<'a> Mod<'a> {
                         StorageClass::UniformConstant | StorageClass::CrossWorkgroup | StorageClass::Workgroup => {}
                         other => {
                             return Err(format!("unsupported storage class {other:?} for a module-scope variable"));
+                        }
                         }
                     }
                     self.globals.insert(r, GVar { class, pointee, init });

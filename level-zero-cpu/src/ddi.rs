@@ -207,6 +207,7 @@ getters! {
     zeGetModuleProcAddrTable: ze_module_dditable_t => ze_module_dditable_t {
         pfnCreate: Some(module::zeModuleCreate),
         pfnDestroy: Some(module::zeModuleDestroy),
+        pfnDynamicLink: Some(module::zeModuleDynamicLink),
         pfnGetGlobalPointer: Some(module::zeModuleGetGlobalPointer),
         pfnGetKernelNames: Some(module::zeModuleGetKernelNames),
         pfnGetProperties: Some(module::zeModuleGetProperties),

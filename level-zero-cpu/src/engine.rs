@@ -28,9 +28,24 @@ pub trait KernelProgram: Send + Sync {
         memory: &dyn MemoryMap,
         output: &mut (dyn Write + Send),
     ) -> Result<(), ExecError>;
+    /// The imports kernel `kernel` needs that are not resolved yet (empty: it can run).
+    fn unlinked(&self, _kernel: &str) -> Vec<String> {
+        Vec::new()
+    }
+    /// The engine's program, for `zeModuleDynamicLink` (`None`: another implementation,
+    /// which cannot be linked).
+    fn as_program(&self) -> Option<&Program> {
+        None
+    }
 }
 
 impl KernelProgram for Program {
+    fn unlinked(&self, kernel: &str) -> Vec<String> {
+        Program::unlinked(self, kernel).unwrap_or_default()
+    }
+    fn as_program(&self) -> Option<&Program> {
+        Some(self)
+    }
     fn build_log(&self) -> &str {
         Program::build_log(self)
     }

@@ -10,7 +10,7 @@ use level_zero_sys::*;
 use crate::context::Context;
 use crate::device::{MAX_GROUP_SIZE, MAX_TOTAL_GROUP_SIZE};
 use crate::driver::Instance;
-use crate::engine::{ArgKind, BuildOptions, KernelInfo, KernelProgram};
+use crate::engine::{ArgKind, BuildOptions, KernelInfo, KernelProgram, Program};
 use crate::exec::{ArgSlot, GroupCounts, LaunchCmd};
 use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef, Object};
@@ -307,6 +307,10 @@ entry_points! {
         let Some(info) = module.program.kernels().iter().find(|k| k.name == name).cloned() else {
             bail!(ZE_RESULT_ERROR_INVALID_KERNEL_NAME, "no kernel {name:?} in this module");
         };
+        let unlinked = module.program.unlinked(&name);
+        if !unlinked.is_empty() {
+            bail!(ZE_RESULT_ERROR_INVALID_MODULE_UNLINKED, "kernel {name:?} needs unresolved imports {unlinked:?}: link its module with zeModuleDynamicLink");
+        }
         let instance = module.instance;
         module.live_kernels.fetch_add(1, Ordering::AcqRel);
         let state = KernelState { args: vec![None; info.args.len()], ..Default::default() };
@@ -478,6 +482,43 @@ entry_points! {
         let kernel: Arc<Kernel> = handles::get(hKernel)?;
         // SAFETY: the caller's size and buffer.
         unsafe { copy_string(&kernel.name, pSize, pName) }
+    }
+
+    /// Resolves the `Import` symbols (functions and `__global`/`__constant` variables) of each
+    /// module to the `Export` of another of the modules (`Program::link`). On failure
+    /// (an unresolved, ambiguous or mistyped symbol) returns
+    /// `ZE_RESULT_ERROR_MODULE_LINK_FAILURE` and changes nothing; the link log names each
+    /// symbol. Until linked, `zeKernelCreate` of a kernel that needs an import returns
+    /// `ZE_RESULT_ERROR_INVALID_MODULE_UNLINKED`.
+    fn zeModuleDynamicLink(numModules: u32, phModules: *mut ze_module_handle_t, phLinkLog: *mut ze_module_build_log_handle_t) {
+        if !phLinkLog.is_null() {
+            // SAFETY: checked non-null; the caller's output.
+            unsafe { ffi::write(phLinkLog, std::ptr::null_mut())? };
+        }
+        if phModules.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phModules");
+        }
+        // SAFETY: `phModules` holds `numModules` handles (caller's contract).
+        let handles = unsafe { ffi::slice(phModules.cast_const(), numModules)? };
+        let modules: Vec<Arc<Module>> = handles.iter().map(|&h| handles::get(h)).collect::<ZeResult<_>>()?;
+        let Some(first) = modules.first() else {
+            bail!(ZE_RESULT_ERROR_INVALID_SIZE, "numModules is 0");
+        };
+        let instance = first.instance;
+        let mut programs = Vec::new();
+        for m in &modules {
+            let Some(p) = m.program.as_program() else {
+                bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "this module was not built by the SPIR-V engine and cannot be linked");
+            };
+            programs.push(p);
+        }
+        match Program::link(&programs) {
+            Ok(log) => build_log(instance, &log, phLinkLog),
+            Err(e) => {
+                build_log(instance, &e.log, phLinkLog)?;
+                bail!(ZE_RESULT_ERROR_MODULE_LINK_FAILURE, "{}", e.log);
+            }
+        }
     }
 }
 

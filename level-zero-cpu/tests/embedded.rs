@@ -65,4 +65,5 @@ embedded! {
     image_copy_checks,
     image_destroyed_with_copies_pending,
     samplers,
+    module_dynamic_link,
 }

@@ -25,6 +25,54 @@ pub fn program(name: &str, opt: &str) -> Program {
         .unwrap_or_else(|e| panic!("{name}.{opt} failed to build:\n{}", e.log))
 }
 
+/// Assembles SPIR-V assembly text with `spirv-as` (SPIR-V 1.0) and validates the result
+/// with `spirv-val --target-env <env>` (`None`: not validated, for modules that are invalid
+/// on purpose). Panics when the tools are missing: `spirv-tools` is a test dependency.
+pub fn assemble(text: &str, env: Option<&str>) -> Vec<u8> {
+    use std::process::Command;
+    let dir = std::env::temp_dir().join(format!(
+        "l0cpu-spvasm-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (src, out) = (dir.join("m.spvasm"), dir.join("m.spv"));
+    std::fs::write(&src, text).unwrap();
+    let r = Command::new("spirv-as")
+        .args(["--target-env", "spv1.0"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("spirv-as (Debian package spirv-tools) is needed by this test");
+    assert!(
+        r.status.success(),
+        "spirv-as failed:\n{}\n{text}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    if let Some(env) = env {
+        let r = Command::new("spirv-val")
+            .args(["--target-env", env])
+            .arg(&out)
+            .output()
+            .expect("spirv-val (Debian package spirv-tools) is needed by this test");
+        assert!(
+            r.status.success(),
+            "spirv-val rejected the module:\n{}\n{text}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+    }
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
+}
+
+/// `tests/spvasm/<name>.spvasm`.
+pub fn spvasm(name: &str) -> String {
+    let path = format!("{}/tests/spvasm/{name}.spvasm", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 include!("portable.rs");
 
 /// Buffers owned by the test.
