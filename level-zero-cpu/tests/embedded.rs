@@ -52,4 +52,5 @@ embedded! {
     p2p_off,
     three_devices,
     concurrent_threads,
+    null_by_value_kernel_argument,
 }

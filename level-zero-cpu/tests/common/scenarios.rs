@@ -60,6 +60,7 @@ scenarios! {
     p2p_off env &[("LEVEL_ZERO_CPU_P2P", "0")];
     three_devices env &[("LEVEL_ZERO_CPU_DEVICES", "3")];
     concurrent_threads;
+    null_by_value_kernel_argument;
 }
 
 fn cstr(bytes: &[i8]) -> String {
@@ -2290,5 +2291,112 @@ fn concurrent_threads(b: &Backend) {
             });
         }
     });
+    ok!(b, zeContextDestroy(c));
+}
+
+const OUT_OF_BOUNDS: &[u8] = include_bytes!("../../../kernels/spv/out_of_bounds.O2.spv");
+
+/// Builds a SPIR-V module with the driver's engine.
+fn module_of(b: &Backend, c: ze_context_handle_t, spirv: &[u8]) -> ze_module_handle_t {
+    let desc = ze_module_desc_t {
+        format: ze_module_format_t::ZE_MODULE_FORMAT_IL_SPIRV,
+        inputSize: spirv.len(),
+        pInputModule: spirv.as_ptr(),
+        ..Default::default()
+    };
+    let mut m = null_mut();
+    ok!(
+        b,
+        zeModuleCreate(c, b.devices[0], &desc, &mut m, null_mut())
+    );
+    m
+}
+
+fn kernel_of(b: &Backend, m: ze_module_handle_t, name: &std::ffi::CStr) -> ze_kernel_handle_t {
+    let desc = ze_kernel_desc_t {
+        pKernelName: name.as_ptr(),
+        ..Default::default()
+    };
+    let mut k = null_mut();
+    ok!(b, zeKernelCreate(m, &desc, &mut k));
+    k
+}
+
+/// `zeKernelSetArgumentValue` with a null `pArgValue` for a by-value argument: the value is
+/// zero bytes (the specification's "argument value is considered null"); a size other than
+/// the argument's is still refused.
+fn null_by_value_kernel_argument(b: &Backend) {
+    let c = b.context();
+    let m = module_of(b, c, OUT_OF_BOUNDS);
+    // write_past_end(global int *out, uint n, uint extra): out[i + (i == n - 1 ? extra : 0)] = i
+    let k = kernel_of(b, m, c"write_past_end");
+    let n = 16usize;
+    let out = b.alloc_shared(c, n * 4, 0);
+    // SAFETY: a shared allocation of n * 4 bytes, host accessible.
+    unsafe { std::ptr::write_bytes(out, 0xff, n * 4) };
+    ok!(b, zeKernelSetGroupSize(k, n as u32, 1, 1));
+    ok!(
+        b,
+        zeKernelSetArgumentValue(k, 0, 8, (&raw const out).cast())
+    );
+    let big: u32 = 1 << 20;
+    // The wrong size is refused, with a value or without one.
+    for v in [(&raw const big).cast::<c_void>(), null()] {
+        fails!(
+            ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE,
+            b,
+            zeKernelSetArgumentValue(k, 1, 8, v)
+        );
+        fails!(
+            ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE,
+            b,
+            zeKernelSetArgumentValue(k, 2, 0, v)
+        );
+    }
+    // n = 16, then `extra` first set to a huge value, then to null: zero, so the last
+    // work-item writes in bounds.
+    let nv = n as u32;
+    ok!(b, zeKernelSetArgumentValue(k, 1, 4, (&raw const nv).cast()));
+    ok!(
+        b,
+        zeKernelSetArgumentValue(k, 2, 4, (&raw const big).cast())
+    );
+    ok!(b, zeKernelSetArgumentValue(k, 2, 4, null()));
+    let groups = ze_group_count_t {
+        groupCountX: 1,
+        groupCountY: 1,
+        groupCountZ: 1,
+    };
+    let r = b.run(c, 0, |l| {
+        ok!(
+            b,
+            zeCommandListAppendLaunchKernel(l, k, &groups, NULL_EVENT, 0, NO_WAITS)
+        );
+    });
+    assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    // SAFETY: n initialised u32 values of the shared allocation, the launch finished.
+    let got = unsafe { std::slice::from_raw_parts(out.cast::<u32>(), n) }.to_vec();
+    assert_eq!(got, (0..n as u32).collect::<Vec<_>>());
+    // `n` null too: n - 1 wraps, so no work-item adds `extra` (set back to huge).
+    ok!(b, zeKernelSetArgumentValue(k, 1, 4, null()));
+    ok!(
+        b,
+        zeKernelSetArgumentValue(k, 2, 4, (&raw const big).cast())
+    );
+    // SAFETY: as above.
+    unsafe { std::ptr::write_bytes(out, 0xff, n * 4) };
+    let r = b.run(c, 0, |l| {
+        ok!(
+            b,
+            zeCommandListAppendLaunchKernel(l, k, &groups, NULL_EVENT, 0, NO_WAITS)
+        );
+    });
+    assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    // SAFETY: as above.
+    let got = unsafe { std::slice::from_raw_parts(out.cast::<u32>(), n) }.to_vec();
+    assert_eq!(got, (0..n as u32).collect::<Vec<_>>());
+    ok!(b, zeKernelDestroy(k));
+    ok!(b, zeModuleDestroy(m));
+    b.free(c, out);
     ok!(b, zeContextDestroy(c));
 }
