@@ -53,4 +53,5 @@ embedded! {
     three_devices,
     concurrent_threads,
     null_by_value_kernel_argument,
+    advertised_extensions_are_exactly_the_implemented_ones,
 }

@@ -61,6 +61,7 @@ scenarios! {
     three_devices env &[("LEVEL_ZERO_CPU_DEVICES", "3")];
     concurrent_threads;
     null_by_value_kernel_argument;
+    advertised_extensions_are_exactly_the_implemented_ones;
 }
 
 fn cstr(bytes: &[i8]) -> String {
@@ -2399,4 +2400,64 @@ fn null_by_value_kernel_argument(b: &Backend) {
     ok!(b, zeModuleDestroy(m));
     b.free(c, out);
     ok!(b, zeContextDestroy(c));
+}
+
+/// Every extension the driver implements, with the functions each brings: the driver must
+/// advertise exactly these (an extension added to the driver is added here).
+const IMPLEMENTED_EXTENSIONS: &[(&str, &[&str])] = &[
+    (
+        "ZE_extension_device_vector_sizes",
+        &["zeDeviceGetVectorWidthPropertiesExt"],
+    ),
+    ("ZE_experimental_relaxed_allocation_limits", &[]),
+    (
+        "ZE_experimental_global_offset",
+        &["zeKernelSetGlobalOffsetExp"],
+    ),
+    (
+        "ZEX_cpu_driver_testing",
+        &[
+            "zexCpuDriverGetLiveObjects",
+            "zexCpuDeviceGetResidency",
+            "zexCpuDriverGetSanitizerReport",
+        ],
+    ),
+];
+
+/// The advertised extensions are the implemented ones, no more, no fewer, and every function
+/// of each resolves to a non-null address through `zeDriverGetExtensionFunctionAddress`.
+fn advertised_extensions_are_exactly_the_implemented_ones(b: &Backend) {
+    let advertised = b.extensions();
+    for name in &advertised {
+        let Some((_, functions)) = IMPLEMENTED_EXTENSIONS.iter().find(|(e, _)| e == name) else {
+            panic!("{name} is advertised but not implemented (not in IMPLEMENTED_EXTENSIONS)");
+        };
+        for f in *functions {
+            let c = std::ffi::CString::new(*f).unwrap();
+            let address = b.extension_function(&c);
+            assert!(
+                address.is_ok_and(|a| !a.is_null()),
+                "{f} of {name}: {address:?}"
+            );
+        }
+    }
+    for (name, _) in IMPLEMENTED_EXTENSIONS {
+        assert!(
+            advertised.iter().any(|a| a == name),
+            "{name} is implemented but not advertised"
+        );
+    }
+    // Experimental functions are in the DDI tables too.
+    if b.kind == super::Kind::Embedded {
+        assert!(b.has("zeKernelSetGlobalOffsetExp"));
+    }
+    // The global offset function found by name is the one that works.
+    let f = b.extension_function(c"zeKernelSetGlobalOffsetExp").unwrap();
+    // SAFETY: the address of zeKernelSetGlobalOffsetExp, of this type.
+    let set: ze_pfnKernelSetGlobalOffsetExp_t = unsafe { std::mem::transmute(f) };
+    // SAFETY: a null handle, which the function must reject.
+    assert_eq!(
+        unsafe { set.unwrap()(null_mut(), 1, 2, 3) },
+        ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_HANDLE
+    );
 }
