@@ -181,10 +181,17 @@ const EXTENSIONS: &[(&CStr, u32)] = &[
         ze_global_offset_exp_version_t::ZE_GLOBAL_OFFSET_EXP_VERSION_1_0.0,
     ),
     (
+        IMMEDIATE_APPEND_EXT_NAME,
+        ze_immediate_command_list_append_exp_version_t::ZE_IMMEDIATE_COMMAND_LIST_APPEND_EXP_VERSION_1_0.0,
+    ),
+    (
         testing::ZEX_CPU_DRIVER_TESTING_EXT_NAME,
         testing::ZEX_CPU_DRIVER_TESTING_EXT_VERSION,
     ),
 ];
+
+/// `ZE_experimental_immediate_command_list_append`: `zeCommandListImmediateAppendCommandListsExp`.
+const IMMEDIATE_APPEND_EXT_NAME: &CStr = c"ZE_experimental_immediate_command_list_append";
 
 /// `ZE_experimental_global_offset`: `zeKernelSetGlobalOffsetExp`.
 const GLOBAL_OFFSET_EXT_NAME: &CStr = c"ZE_experimental_global_offset";
@@ -192,8 +199,13 @@ const GLOBAL_OFFSET_EXT_NAME: &CStr = c"ZE_experimental_global_offset";
 /// Functions `zeDriverGetExtensionFunctionAddress` resolves: name, extension, address. Every
 /// function of every advertised extension is here (experimental ones are also in the DDI
 /// tables, for the loader's own entry points).
-fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 5] {
+fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 6] {
     [
+        (
+            c"zeCommandListImmediateAppendCommandListsExp",
+            IMMEDIATE_APPEND_EXT_NAME,
+            crate::list::zeCommandListImmediateAppendCommandListsExp as *mut c_void,
+        ),
         (
             c"zeKernelSetGlobalOffsetExp",
             GLOBAL_OFFSET_EXT_NAME,

@@ -59,6 +59,25 @@ impl Event {
             .notify(|| *lock(&self.state) = State::default());
     }
 
+    /// Whether its pool was created with `ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP`.
+    pub(crate) fn has_kernel_timestamps(&self) -> bool {
+        self.pool.flags & ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0 != 0
+    }
+
+    /// The timestamps of the command that signalled it, if it is signalled.
+    pub(crate) fn kernel_timestamp(&self) -> Option<ze_kernel_timestamp_result_t> {
+        let s = *lock(&self.state);
+        let (start, end) = s.timestamps.filter(|_| s.signaled)?;
+        let data = ze_kernel_timestamp_data_t {
+            kernelStart: start,
+            kernelEnd: end,
+        };
+        Some(ze_kernel_timestamp_result_t {
+            global: data,
+            context: data,
+        })
+    }
+
     pub(crate) fn is_signaled(&self) -> bool {
         lock(&self.state).signaled
     }

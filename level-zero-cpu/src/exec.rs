@@ -119,6 +119,8 @@ pub(crate) enum Op {
         dst: Span,
     },
     Launch(Box<LaunchCmd>),
+    /// `zeCommandListAppendQueryKernelTimestamps`: each event's timestamps to its destination.
+    QueryTimestamps(Vec<(Arc<Event>, Span)>),
     /// Barriers and memory-ordering commands: in-order execution already provides them.
     Nop,
     Signal(Arc<Event>),
@@ -147,7 +149,7 @@ impl Command {
         match &self.op {
             Op::Copy { dst, .. } => dst.len <= INLINE_BYTES,
             Op::Fill { dst, .. } => dst.len <= INLINE_BYTES,
-            Op::CopyRegion { .. } => false,
+            Op::CopyRegion { .. } | Op::QueryTimestamps(_) => false,
             Op::Launch(l) => match l.counts {
                 GroupCounts::Direct(c) => {
                     let items: u64 = (0..3)
@@ -231,6 +233,20 @@ fn run_op(op: &Op, instance: &Instance, device: usize) -> Result<(), Failure> {
             copy(dst.addr, (&raw const t) as usize, 8);
         }
         Op::Launch(l) => launch(l, instance, device)?,
+        Op::QueryTimestamps(queries) => {
+            for (i, (event, dst)) in queries.iter().enumerate() {
+                let Some(t) = event.kernel_timestamp() else {
+                    return Err(Failure {
+                        code: ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                        message: format!(
+                            "kernel timestamp query: event {i} was not signalled when the query ran"
+                        ),
+                    });
+                };
+                let _d = hold(instance, dst, "kernel timestamp destination")?;
+                copy(dst.addr, (&raw const t) as usize, dst.len);
+            }
+        }
         Op::Nop | Op::Signal(_) | Op::Reset(_) => {}
     }
     Ok(())

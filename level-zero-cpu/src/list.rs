@@ -106,6 +106,32 @@ impl CommandList {
         }
     }
 
+    /// Submits commands of several lists as one job of an immediate list: what
+    /// `zeCommandListImmediateAppendCommandListsExp` does.
+    fn submit_immediate(&self, lists: Vec<Arc<[Command]>>) -> ZeResult {
+        let Kind::Immediate {
+            worker,
+            synchronous,
+        } = &self.kind
+        else {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "not an immediate command list"
+            );
+        };
+        self.device.check_alive()?;
+        let lose_device = self.device.count_submission();
+        let seq = worker.submit(Job {
+            lists,
+            fence: None,
+            lose_device,
+        })?;
+        if *synchronous {
+            worker.synchronize(Some(seq), u64::MAX)?;
+        }
+        Ok(())
+    }
+
     /// Builds and appends a command with its signal and wait events.
     fn push(
         &self,
@@ -318,6 +344,106 @@ entry_points! {
         let dst = list.check(dstptr, size, "copy destination")?;
         let src = list.check(srcptr, size, "copy source")?;
         list.push(Op::Copy { dst, src }, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// A copy whose source was allocated in another context of this driver (all of its
+    /// memory is host memory, so any context's allocation is reachable).
+    fn zeCommandListAppendMemoryCopyFromContext(
+        hCommandList: ze_command_list_handle_t,
+        dstptr: *mut c_void,
+        hContextSrc: ze_context_handle_t,
+        srcptr: *const c_void,
+        size: usize,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        let source: Arc<Context> = handles::get(hContextSrc)?;
+        if !std::ptr::eq(source.instance, list.instance) {
+            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "the source context belongs to another driver");
+        }
+        let dst = list.check(dstptr, size, "copy destination")?;
+        let src = list.check(srcptr, size, "copy source")?;
+        if let Some(a) = list.instance.memory.find(srcptr as usize)
+            && a.context != source.handle
+        {
+            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "the source {srcptr:?} is not an allocation of hContextSrc");
+        }
+        list.push(Op::Copy { dst, src }, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// Writes, when the command runs, each event's `ze_kernel_timestamp_result_t` to `dstptr`
+    /// (packed) or to `dstptr + pOffsets[i]`. The events must come from pools with
+    /// `ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP`, and be signalled when the command runs (else the
+    /// submission fails with `ZE_RESULT_ERROR_INVALID_ARGUMENT`).
+    fn zeCommandListAppendQueryKernelTimestamps(
+        hCommandList: ze_command_list_handle_t,
+        numEvents: u32,
+        phEvents: *mut ze_event_handle_t,
+        dstptr: *mut c_void,
+        pOffsets: *const usize,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        if phEvents.is_null() || dstptr.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phEvents or dstptr");
+        }
+        let events = list.events(numEvents, phEvents)?;
+        // SAFETY: a non-null offsets array has `numEvents` entries (caller's contract).
+        let offsets = if pOffsets.is_null() { None } else { Some(unsafe { ffi::slice(pOffsets, numEvents)? }) };
+        let size = std::mem::size_of::<ze_kernel_timestamp_result_t>();
+        let mut queries = Vec::with_capacity(events.len());
+        for (i, e) in events.into_iter().enumerate() {
+            if !e.has_kernel_timestamps() {
+                bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "event {i}: its pool was not created with ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP");
+            }
+            let offset = offsets.map_or(i * size, |o| o[i]);
+            let Some(addr) = (dstptr as usize).checked_add(offset) else {
+                bail!(ZE_RESULT_ERROR_INVALID_SIZE, "offset {offset} of event {i} wraps around");
+            };
+            let dst = list.check(addr as *const c_void, size, "kernel timestamp destination")?;
+            queries.push((e, dst));
+        }
+        list.push(Op::QueryTimestamps(queries), hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// Runs closed regular lists on an immediate list, as one submission, after the wait
+    /// events; the signal event is signalled once all of them ran.
+    fn zeCommandListImmediateAppendCommandListsExp(
+        hCommandListImmediate: ze_command_list_handle_t,
+        numCommandLists: u32,
+        phCommandLists: *mut ze_command_list_handle_t,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandListImmediate)?;
+        if !matches!(list.kind, Kind::Immediate { .. }) {
+            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "not an immediate command list");
+        }
+        if phCommandLists.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phCommandLists");
+        }
+        // SAFETY: the caller's array of `numCommandLists` handles.
+        let raws = unsafe { ffi::slice(phCommandLists.cast_const(), numCommandLists)? };
+        let waits = list.events(numWaitEvents, phWaitEvents)?;
+        let signal = if hSignalEvent.is_null() { None } else { Some(sync_event(hSignalEvent, list.instance)?) };
+        let mut lists: Vec<Arc<[Command]>> = vec![Arc::from(vec![Command { waits, op: Op::Nop, signal: None }])];
+        for &raw in raws {
+            let l: Arc<CommandList> = handles::get(raw)?;
+            if !std::ptr::eq(l.instance, list.instance) || l.device.index != list.device.index {
+                bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "a command list of another device");
+            }
+            if l.ordinal != list.ordinal {
+                bail!(ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE, "a command list of group {} on an immediate list of group {}", l.ordinal, list.ordinal);
+            }
+            lists.push(l.recorded()?);
+        }
+        lists.push(Arc::from(vec![Command { waits: Vec::new(), op: Op::Nop, signal }]));
+        list.submit_immediate(lists)
     }
 
     /// Regions of equal extent; `srcRegion.width` is in bytes. A slice pitch of 0 is allowed
