@@ -446,8 +446,11 @@ entry_points! {
         list.submit_immediate(lists)
     }
 
-    /// Regions of equal extent; `srcRegion.width` is in bytes. A slice pitch of 0 is allowed
-    /// for depth 1.
+    /// Regions of equal extent; `srcRegion.width` is in bytes. A depth of 0 is a 2-D copy (the
+    /// specification's "set this to 0 for 2D copy"), like a depth of 1; slice pitches are then
+    /// unused (0 is allowed). A width or height of 0 copies nothing (the command still orders
+    /// and signals, as a zero-size `zeCommandListAppendMemoryCopy` does); the pointers must
+    /// still be non-null.
     fn zeCommandListAppendMemoryCopyRegion(
         hCommandList: ze_command_list_handle_t,
         dstptr: *mut c_void,
@@ -468,10 +471,12 @@ entry_points! {
         }
         // SAFETY: non-null regions are the caller's.
         let (dr, sr) = unsafe { (ffi::read(dstRegion)?, ffi::read(srcRegion)?) };
-        if (dr.width, dr.height, dr.depth) != (sr.width, sr.height, sr.depth) {
+        // The specification: a depth of 0 is a 2-D copy, the same as a depth of 1.
+        let slices = |r: &ze_copy_region_t| r.depth.max(1);
+        if (dr.width, dr.height, slices(&dr)) != (sr.width, sr.height, slices(&sr)) {
             bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "source and destination regions differ in size");
         }
-        let extent = [sr.width as usize, sr.height as usize, sr.depth as usize];
+        let extent = [sr.width as usize, sr.height as usize, slices(&sr) as usize];
         let pitched = |base: usize, r: &ze_copy_region_t, pitch: u32, slice: u32| Pitched {
             base,
             origin: [r.originX as usize, r.originY as usize, r.originZ as usize],

@@ -58,4 +58,5 @@ embedded! {
     native_module_binaries,
     query_kernel_timestamps_and_copy_from_context,
     immediate_append_and_atomic_attributes,
+    copy_region_zero_extents,
 }

@@ -66,6 +66,7 @@ scenarios! {
     native_module_binaries;
     query_kernel_timestamps_and_copy_from_context;
     immediate_append_and_atomic_attributes;
+    copy_region_zero_extents;
 }
 
 fn cstr(bytes: &[i8]) -> String {
@@ -2975,5 +2976,112 @@ fn immediate_append_and_atomic_attributes(b: &Backend) {
         b.free(c, s);
         b.free(c, h);
     }
+    ok!(b, zeContextDestroy(c));
+}
+
+/// Region copies against the specification's zero extents: a depth of 0 is a 2-D copy (it
+/// copies its rows, like depth 1); a width or height of 0 copies nothing but still signals.
+fn copy_region_zero_extents(b: &Backend) {
+    let c = b.context();
+    let src_data = pattern(128, 21);
+    let d = b.alloc_device(c, 128, 0);
+    b.upload(c, d, &src_data);
+    let region = |x, y, w, h, depth| ze_copy_region_t {
+        originX: x,
+        originY: y,
+        originZ: 0,
+        width: w,
+        height: h,
+        depth,
+    };
+    let copy = |l, out: &mut [u8], dr: &ze_copy_region_t, sr: &ze_copy_region_t, signal| {
+        ze!(
+            b,
+            zeCommandListAppendMemoryCopyRegion(
+                l,
+                out.as_mut_ptr().cast(),
+                dr,
+                5,
+                0,
+                d.cast(),
+                sr,
+                16,
+                0,
+                signal,
+                0,
+                NO_WAITS
+            )
+        )
+    };
+    // Depth 0 on both sides, then 0 on one side and 1 on the other: rows 1..4, bytes 3..8.
+    for (dd, sd) in [(0, 0), (1, 0), (0, 1)] {
+        let mut out = vec![0u8; 15];
+        let r = b.run(c, 0, |l| {
+            let rc = copy(
+                l,
+                &mut out,
+                &region(0, 0, 5, 3, dd),
+                &region(3, 1, 5, 3, sd),
+                NULL_EVENT,
+            );
+            assert_eq!(rc, ze_result_t::ZE_RESULT_SUCCESS);
+        });
+        assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+        for y in 0..3 {
+            assert_eq!(
+                &out[y * 5..y * 5 + 5],
+                &src_data[(y + 1) * 16 + 3..(y + 1) * 16 + 8],
+                "depths {dd}/{sd}, row {y}"
+            );
+        }
+    }
+    // Width 0 or height 0: nothing copied, the signal event signalled.
+    let pool = b.event_pool(c, 1, 0);
+    let e = b.event(pool, 0);
+    for (w, h) in [(0, 3), (5, 0), (0, 0)] {
+        let mut out = vec![7u8; 15];
+        ok!(b, zeEventHostReset(e));
+        let r = b.run(c, 0, |l| {
+            let rc = copy(
+                l,
+                &mut out,
+                &region(0, 0, w, h, 1),
+                &region(3, 1, w, h, 1),
+                e,
+            );
+            assert_eq!(rc, ze_result_t::ZE_RESULT_SUCCESS);
+        });
+        assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+        ok!(b, zeEventQueryStatus(e));
+        assert!(out.iter().all(|&x| x == 7), "{w} x {h}");
+    }
+    let l = b.list(c, 0);
+    let mut out = vec![0u8; 15];
+    // A 2-D region still needs rows that fit their pitch (16-byte rows of a 5-byte pitch).
+    assert_eq!(
+        copy(
+            l,
+            &mut out,
+            &region(0, 0, 16, 2, 0),
+            &region(0, 0, 16, 2, 0),
+            NULL_EVENT
+        ),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    // Depth 0 against depth 2 differs.
+    assert_eq!(
+        copy(
+            l,
+            &mut out,
+            &region(0, 0, 5, 1, 2),
+            &region(0, 0, 5, 1, 0),
+            NULL_EVENT
+        ),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    ok!(b, zeCommandListDestroy(l));
+    ok!(b, zeEventDestroy(e));
+    ok!(b, zeEventPoolDestroy(pool));
+    b.free(c, d);
     ok!(b, zeContextDestroy(c));
 }
