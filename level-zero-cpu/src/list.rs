@@ -24,6 +24,10 @@ use crate::module::Kernel;
 use crate::queue::check_queue_desc;
 use crate::sync::lock;
 
+/// Every `ze_command_list_flag_t` bit of specification 1.17 (`ZE_COMMAND_LIST_FLAG_COPY_OFFLOAD_HINT`
+/// is `ZE_BIT(5)`).
+const COMMAND_LIST_FLAGS: u32 = 0x3f;
+
 struct Regular {
     commands: Vec<Command>,
     /// Set by `zeCommandListClose`: the commands, frozen.
@@ -243,7 +247,10 @@ entry_points! {
     ) {
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(desc)? };
-        if desc.flags > 0x1f {
+        // Specification 1.17: RELAXED_ORDERING 1, MAXIMIZE_THROUGHPUT 2, EXPLICIT_ONLY 4,
+        // IN_ORDER 8, EXP_CLONEABLE 16, COPY_OFFLOAD_HINT 32 (newer than the bindings' 1.12).
+        // Every list runs in order on one worker, so each is honoured as it is.
+        if desc.flags > COMMAND_LIST_FLAGS {
             bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "command list flags {:#x}", desc.flags);
         }
         create(hContext, hDevice, desc.commandQueueGroupOrdinal, None, phCommandList)

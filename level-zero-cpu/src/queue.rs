@@ -26,7 +26,9 @@ pub(crate) struct CommandQueue {
 
 /// Checks a command queue descriptor against the device's groups: `(ordinal, synchronous)`.
 pub(crate) fn check_queue_desc(desc: &ze_command_queue_desc_t) -> ZeResult<(u32, bool)> {
-    if desc.flags > 0x3 {
+    // Specification 1.17: EXPLICIT_ONLY 1, IN_ORDER 2, COPY_OFFLOAD_HINT 4 (newer than the
+    // bindings' 1.12). Queues run in order and copy on the same worker: each is honoured.
+    if desc.flags > 0x7 {
         bail!(
             ZE_RESULT_ERROR_INVALID_ENUMERATION,
             "command queue flags {:#x}",

@@ -59,4 +59,5 @@ embedded! {
     query_kernel_timestamps_and_copy_from_context,
     immediate_append_and_atomic_attributes,
     copy_region_zero_extents,
+    flags_and_enumerations,
 }

@@ -67,6 +67,7 @@ scenarios! {
     query_kernel_timestamps_and_copy_from_context;
     immediate_append_and_atomic_attributes;
     copy_region_zero_extents;
+    flags_and_enumerations;
 }
 
 fn cstr(bytes: &[i8]) -> String {
@@ -3083,5 +3084,255 @@ fn copy_region_zero_extents(b: &Backend) {
     ok!(b, zeEventDestroy(e));
     ok!(b, zeEventPoolDestroy(pool));
     b.free(c, d);
+    ok!(b, zeContextDestroy(c));
+}
+
+/// Checks one call against every value the specification (1.17) defines for a flag or
+/// enumeration argument, and against undefined ones: `call(value)` returns its result and
+/// cleans up what it created. Loader 1.8.12's validation layer knows only the values of its
+/// own version and refuses newer ones itself: there, a refusal of a defined value is allowed.
+fn check_values(
+    b: &Backend,
+    what: &str,
+    defined: &[u32],
+    undefined: &[u32],
+    call: &dyn Fn(u32) -> ze_result_t,
+) {
+    let validation = b.kind == super::Kind::Loader
+        && std::env::var("ZE_ENABLE_VALIDATION_LAYER").as_deref() == Ok("1");
+    for &v in defined {
+        let r = call(v);
+        let layer_refused = validation && r == ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION;
+        assert!(
+            r == ze_result_t::ZE_RESULT_SUCCESS || layer_refused,
+            "{what} {v:#x}: {r:?}"
+        );
+    }
+    for &v in undefined {
+        assert_eq!(
+            call(v),
+            ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION,
+            "{what} {v:#x}"
+        );
+    }
+}
+
+/// Every bit of a flag type with `n` defined bits, alone and all together.
+fn bits(n: u32) -> Vec<u32> {
+    let mut v: Vec<u32> = (0..n).map(|i| 1 << i).collect();
+    v.push(0);
+    v.push((1 << n) - 1);
+    v
+}
+
+/// Flags and enumerations of spec 1.17, call by call: every defined value accepted, an
+/// undefined bit or value refused with `ZE_RESULT_ERROR_INVALID_ENUMERATION`.
+fn flags_and_enumerations(b: &Backend) {
+    let c = b.context();
+    let dev = b.devices[0];
+    // Command lists: RELAXED_ORDERING, MAXIMIZE_THROUGHPUT, EXPLICIT_ONLY, IN_ORDER,
+    // EXP_CLONEABLE, COPY_OFFLOAD_HINT (ZE_BIT(5), spec 1.13+).
+    check_values(
+        b,
+        "command list flags",
+        &bits(6),
+        &[1 << 6, 1 << 31],
+        &|f| {
+            let desc = ze_command_list_desc_t {
+                flags: f,
+                ..Default::default()
+            };
+            let mut l = null_mut();
+            let r = ze!(b, zeCommandListCreate(c, dev, &desc, &mut l));
+            if r == ze_result_t::ZE_RESULT_SUCCESS {
+                ok!(b, zeCommandListDestroy(l));
+            }
+            r
+        },
+    );
+    // Queues and immediate lists: EXPLICIT_ONLY, IN_ORDER, COPY_OFFLOAD_HINT (ZE_BIT(2)); modes
+    // DEFAULT, SYNCHRONOUS, ASYNCHRONOUS; priorities NORMAL, LOW, HIGH.
+    let queue = |flags: u32, mode: u32, priority: u32, immediate: bool| {
+        let desc = ze_command_queue_desc_t {
+            flags,
+            mode: ze_command_queue_mode_t(mode as _),
+            priority: ze_command_queue_priority_t(priority as _),
+            ..Default::default()
+        };
+        if immediate {
+            let mut l = null_mut();
+            let r = ze!(b, zeCommandListCreateImmediate(c, dev, &desc, &mut l));
+            if r == ze_result_t::ZE_RESULT_SUCCESS {
+                ok!(b, zeCommandListDestroy(l));
+            }
+            r
+        } else {
+            let mut q = null_mut();
+            let r = ze!(b, zeCommandQueueCreate(c, dev, &desc, &mut q));
+            if r == ze_result_t::ZE_RESULT_SUCCESS {
+                ok!(b, zeCommandQueueDestroy(q));
+            }
+            r
+        }
+    };
+    for immediate in [false, true] {
+        check_values(b, "queue flags", &bits(3), &[1 << 3, 1 << 31], &|f| {
+            queue(f, 0, 0, immediate)
+        });
+        check_values(b, "queue mode", &[0, 1, 2], &[3, 0x7fff_fffe], &|m| {
+            queue(0, m, 0, immediate)
+        });
+        check_values(b, "queue priority", &[0, 1, 2], &[3], &|p| {
+            queue(0, 0, p, immediate)
+        });
+    }
+    // Event pools: HOST_VISIBLE, IPC, KERNEL_TIMESTAMP, KERNEL_MAPPED_TIMESTAMP.
+    check_values(b, "event pool flags", &bits(4), &[1 << 4], &|f| {
+        let desc = ze_event_pool_desc_t {
+            flags: f,
+            count: 1,
+            ..Default::default()
+        };
+        let mut p = null_mut();
+        let r = ze!(b, zeEventPoolCreate(c, &desc, 0, null_mut(), &mut p));
+        if r == ze_result_t::ZE_RESULT_SUCCESS {
+            ok!(b, zeEventPoolDestroy(p));
+        }
+        r
+    });
+    // Event scopes: SUBDEVICE, DEVICE, HOST (signal and wait).
+    let pool = b.event_pool(c, 1, 0);
+    for signal_side in [true, false] {
+        check_values(b, "event scope flags", &bits(3), &[1 << 3], &|f| {
+            let desc = ze_event_desc_t {
+                signal: if signal_side { f } else { 0 },
+                wait: if signal_side { 0 } else { f },
+                ..Default::default()
+            };
+            let mut e = null_mut();
+            let r = ze!(b, zeEventCreate(pool, &desc, &mut e));
+            if r == ze_result_t::ZE_RESULT_SUCCESS {
+                ok!(b, zeEventDestroy(e));
+            }
+            r
+        });
+    }
+    ok!(b, zeEventPoolDestroy(pool));
+    // Allocations: device BIAS_CACHED, BIAS_UNCACHED, BIAS_INITIAL_PLACEMENT; host the same
+    // and BIAS_WRITE_COMBINED.
+    check_values(b, "device allocation flags", &bits(3), &[1 << 3], &|f| {
+        let desc = ze_device_mem_alloc_desc_t {
+            flags: f,
+            ..Default::default()
+        };
+        let mut p = null_mut();
+        let r = ze!(b, zeMemAllocDevice(c, &desc, 64, 0, dev, &mut p));
+        if r == ze_result_t::ZE_RESULT_SUCCESS {
+            ok!(b, zeMemFree(c, p));
+        }
+        r
+    });
+    check_values(b, "host allocation flags", &bits(4), &[1 << 4], &|f| {
+        let desc = ze_host_mem_alloc_desc_t {
+            flags: f,
+            ..Default::default()
+        };
+        let mut p = null_mut();
+        let r = ze!(b, zeMemAllocHost(c, &desc, 64, 0, &mut p));
+        if r == ze_result_t::ZE_RESULT_SUCCESS {
+            ok!(b, zeMemFree(c, p));
+        }
+        r
+    });
+    check_values(
+        b,
+        "shared allocation host flags",
+        &bits(4),
+        &[1 << 4],
+        &|f| {
+            let (d, h) = (
+                ze_device_mem_alloc_desc_t::default(),
+                ze_host_mem_alloc_desc_t {
+                    flags: f,
+                    ..Default::default()
+                },
+            );
+            let mut p = null_mut();
+            let r = ze!(b, zeMemAllocShared(c, &d, &h, 64, 0, dev, &mut p));
+            if r == ze_result_t::ZE_RESULT_SUCCESS {
+                ok!(b, zeMemFree(c, p));
+            }
+            r
+        },
+    );
+    // Contexts: TBD; fences: SIGNALED.
+    check_values(b, "context flags", &bits(1), &[1 << 1], &|f| {
+        let desc = ze_context_desc_t {
+            flags: f,
+            ..Default::default()
+        };
+        let mut x = null_mut();
+        let r = ze!(b, zeContextCreate(b.driver, &desc, &mut x));
+        if r == ze_result_t::ZE_RESULT_SUCCESS {
+            ok!(b, zeContextDestroy(x));
+        }
+        r
+    });
+    let q = b.queue(c, 0);
+    check_values(b, "fence flags", &bits(1), &[1 << 1], &|f| {
+        let desc = ze_fence_desc_t {
+            flags: f,
+            ..Default::default()
+        };
+        let mut x = null_mut();
+        let r = ze!(b, zeFenceCreate(q, &desc, &mut x));
+        if r == ze_result_t::ZE_RESULT_SUCCESS {
+            ok!(b, zeFenceDestroy(x));
+        }
+        r
+    });
+    ok!(b, zeCommandQueueDestroy(q));
+    // Memory advice: READ_MOSTLY .. CLEAR_SYSTEM_MEMORY_PREFERRED_LOCATION (0..=9).
+    let l = b.list(c, 0);
+    let s = b.alloc_shared(c, 64, 0);
+    check_values(
+        b,
+        "memory advice",
+        &(0..10).collect::<Vec<_>>(),
+        &[10],
+        &|a| {
+            ze!(
+                b,
+                zeCommandListAppendMemAdvise(l, dev, s.cast(), 64, ze_memory_advice_t(a as _))
+            )
+        },
+    );
+    ok!(b, zeCommandListDestroy(l));
+    b.free(c, s);
+    // Kernels: create flags FORCE_RESIDENCY, EXPLICIT_RESIDENCY; cache config LARGE_SLM,
+    // LARGE_DATA; indirect access HOST, DEVICE, SHARED.
+    let m = module_of(b, c, OUT_OF_BOUNDS);
+    check_values(b, "kernel flags", &bits(2), &[1 << 2], &|f| {
+        let desc = ze_kernel_desc_t {
+            flags: f,
+            pKernelName: c"write_past_end".as_ptr(),
+            ..Default::default()
+        };
+        let mut k = null_mut();
+        let r = ze!(b, zeKernelCreate(m, &desc, &mut k));
+        if r == ze_result_t::ZE_RESULT_SUCCESS {
+            ok!(b, zeKernelDestroy(k));
+        }
+        r
+    });
+    let k = kernel_of(b, m, c"write_past_end");
+    check_values(b, "cache config flags", &bits(2), &[1 << 2], &|f| {
+        ze!(b, zeKernelSetCacheConfig(k, f))
+    });
+    check_values(b, "indirect access flags", &bits(3), &[1 << 3], &|f| {
+        ze!(b, zeKernelSetIndirectAccess(k, f))
+    });
+    ok!(b, zeKernelDestroy(k));
+    ok!(b, zeModuleDestroy(m));
     ok!(b, zeContextDestroy(c));
 }
