@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use level_zero_sys::*;
 
-use crate::context::Context;
+use crate::context::{Child, Context};
 use crate::driver::Instance;
 use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef, Object};
@@ -21,6 +21,7 @@ pub(crate) struct EventPool {
     /// The devices whose loss makes waits on these events fail.
     devices: Vec<usize>,
     live_events: AtomicU32,
+    child: Child,
 }
 
 /// An event's state.
@@ -166,6 +167,7 @@ entry_points! {
         let instance = context.instance;
         let pool = Arc::new(EventPool {
             instance,
+            child: Child::of(&context),
             context,
             count: desc.count,
             flags: desc.flags,
@@ -188,6 +190,7 @@ entry_points! {
         }
         let pool: Arc<EventPool> = handles::take(hEventPool)?;
         pool.instance.live.event_pools.fetch_sub(1, Ordering::Relaxed);
+        pool.child.release();
         Ok(())
     }
 

@@ -7,16 +7,16 @@
 //! it is `ZE_RESULT_ERROR_INVALID_SIZE` and nothing is recorded or touched.
 
 use std::ffi::c_void;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use level_zero_sys::*;
 
-use crate::context::Context;
+use crate::context::{Child, Context};
 use crate::device::{MAX_FILL_PATTERN, ORDINAL_COPY, QUEUES_PER_GROUP};
 use crate::driver::Instance;
 use crate::event::{Event, sync_event};
-use crate::exec::{Command, GroupCounts, Job, Op, Pitched, Worker, check_append};
+use crate::exec::{Command, GroupCounts, InUse, Job, Op, Pitched, Worker, check_append};
 use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef, Object};
 use crate::memory::Span;
@@ -46,6 +46,9 @@ pub(crate) struct CommandList {
     pub(crate) device: DeviceRef,
     pub(crate) ordinal: u32,
     kind: Kind,
+    /// Executions of this (regular) list in flight: see [`InUse`].
+    executions: Arc<AtomicU32>,
+    child: Child,
 }
 
 impl CommandList {
@@ -66,6 +69,24 @@ impl CommandList {
                 ),
             },
         }
+    }
+
+    /// A mark of one more execution in flight, for the job that runs this list.
+    pub(crate) fn mark_in_use(&self) -> InUse {
+        InUse::new(&self.executions)
+    }
+
+    /// `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while an execution of the list has not run its
+    /// last command.
+    fn check_idle(&self, what: &str) -> ZeResult {
+        let n = self.executions.load(Ordering::Acquire);
+        if n != 0 {
+            bail!(
+                ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+                "{what}: {n} executions of the command list are still in flight"
+            );
+        }
+        Ok(())
     }
 
     /// Records a command (regular list) or submits it (immediate list).
@@ -91,6 +112,7 @@ impl CommandList {
                 let inline = command.inline_ok();
                 let mut job = Job {
                     lists: vec![Arc::from(vec![command])],
+                    in_use: Vec::new(),
                     fence: None,
                     lose_device,
                 };
@@ -112,7 +134,7 @@ impl CommandList {
 
     /// Submits commands of several lists as one job of an immediate list: what
     /// `zeCommandListImmediateAppendCommandListsExp` does.
-    fn submit_immediate(&self, lists: Vec<Arc<[Command]>>) -> ZeResult {
+    fn submit_immediate(&self, lists: Vec<Arc<[Command]>>, in_use: Vec<Option<InUse>>) -> ZeResult {
         let Kind::Immediate {
             worker,
             synchronous,
@@ -127,6 +149,7 @@ impl CommandList {
         let lose_device = self.device.count_submission();
         let seq = worker.submit(Job {
             lists,
+            in_use,
             fence: None,
             lose_device,
         })?;
@@ -196,10 +219,12 @@ fn create(
     let handle = handles::reserve_for::<Arc<CommandList>>();
     let list = Arc::new(CommandList {
         instance,
+        child: Child::of(&context),
         context,
         device,
         ordinal,
         kind,
+        executions: Arc::new(AtomicU32::new(0)),
     });
     handles::register(handle, Object::CommandList(list));
     instance.live.command_lists.fetch_add(1, Ordering::Relaxed);
@@ -268,12 +293,17 @@ entry_points! {
         create(hContext, hDevice, ordinal, Some(synchronous), phCommandList)
     }
 
+    /// Refused with `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while an execution of the list (on
+    /// a queue, or appended to an immediate list) has not run its last command.
     fn zeCommandListDestroy(hCommandList: ze_command_list_handle_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        list.check_idle("zeCommandListDestroy")?;
         let list: Arc<CommandList> = handles::take(hCommandList)?;
         if let Kind::Immediate { worker, .. } = &list.kind {
             worker.shutdown();
         }
         list.instance.live.command_lists.fetch_sub(1, Ordering::Relaxed);
+        list.child.release();
         Ok(())
     }
 
@@ -289,9 +319,11 @@ entry_points! {
         Ok(())
     }
 
-    /// Executions in flight keep their own reference to the commands they run.
+    /// Refused with `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while an execution of the list is
+    /// in flight, as `zeCommandListDestroy`.
     fn zeCommandListReset(hCommandList: ze_command_list_handle_t) {
         let list: Arc<CommandList> = handles::get(hCommandList)?;
+        list.check_idle("zeCommandListReset")?;
         match &list.kind {
             Kind::Regular(r) => {
                 let mut r = lock(r);
@@ -439,6 +471,7 @@ entry_points! {
         let waits = list.events(numWaitEvents, phWaitEvents)?;
         let signal = if hSignalEvent.is_null() { None } else { Some(sync_event(hSignalEvent, list.instance)?) };
         let mut lists: Vec<Arc<[Command]>> = vec![Arc::from(vec![Command { waits, op: Op::Nop, signal: None }])];
+        let mut in_use = vec![None];
         for &raw in raws {
             let l: Arc<CommandList> = handles::get(raw)?;
             if !std::ptr::eq(l.instance, list.instance) || l.device.index != list.device.index {
@@ -448,9 +481,10 @@ entry_points! {
                 bail!(ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE, "a command list of group {} on an immediate list of group {}", l.ordinal, list.ordinal);
             }
             lists.push(l.recorded()?);
+            in_use.push(Some(l.mark_in_use()));
         }
         lists.push(Arc::from(vec![Command { waits: Vec::new(), op: Op::Nop, signal }]));
-        list.submit_immediate(lists)
+        list.submit_immediate(lists, in_use)
     }
 
     /// Regions of equal extent; `srcRegion.width` is in bytes. A depth of 0 is a 2-D copy (the

@@ -306,6 +306,15 @@ impl Memory {
         Snapshot { entries }
     }
 
+    /// How many allocations of a context are live.
+    pub(crate) fn count_for_context(&self, context: u64) -> usize {
+        lock_read(&self.table)
+            .by_base
+            .values()
+            .filter(|a| a.context == context)
+            .count()
+    }
+
     /// Bytes in use on a device.
     pub(crate) fn used(&self, device: usize) -> u64 {
         lock_read(&self.table)

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use level_zero_sys::*;
 
-use crate::context::Context;
+use crate::context::{Child, Context};
 use crate::device::{MAX_GROUP_SIZE, MAX_TOTAL_GROUP_SIZE};
 use crate::driver::Instance;
 use crate::engine::{ArgKind, BuildOptions, KernelInfo, KernelProgram};
@@ -30,6 +30,7 @@ pub(crate) struct Module {
     /// One byte per function `zeModuleGetFunctionPointer` knows (kernels, then exported
     /// functions): their opaque, stable, distinct addresses.
     function_slots: Box<[u8]>,
+    child: Child,
 }
 
 /// What a module is built from, and what its native binary carries.
@@ -508,6 +509,7 @@ entry_points! {
             source,
             scan,
             function_slots,
+            child: Child::of(&context),
         });
         handles::register(handle, Object::Module(module));
         instance.live.modules.fetch_add(1, Ordering::Relaxed);
@@ -524,6 +526,7 @@ entry_points! {
         }
         let module: Arc<Module> = handles::take(hModule)?;
         module.instance.live.modules.fetch_sub(1, Ordering::Relaxed);
+        module.child.release();
         Ok(())
     }
 

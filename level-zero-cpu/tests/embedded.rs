@@ -60,4 +60,5 @@ embedded! {
     immediate_append_and_atomic_attributes,
     copy_region_zero_extents,
     flags_and_enumerations,
+    objects_in_use,
 }

@@ -68,6 +68,7 @@ scenarios! {
     immediate_append_and_atomic_attributes;
     copy_region_zero_extents;
     flags_and_enumerations;
+    objects_in_use;
 }
 
 fn cstr(bytes: &[i8]) -> String {
@@ -3334,5 +3335,107 @@ fn flags_and_enumerations(b: &Backend) {
     });
     ok!(b, zeKernelDestroy(k));
     ok!(b, zeModuleDestroy(m));
+    ok!(b, zeContextDestroy(c));
+}
+
+/// The specification's "object in use" rules: each destroy (or reset) of an object still in
+/// use is `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` and changes nothing; once free, it succeeds.
+fn objects_in_use(b: &Backend) {
+    let c = b.context();
+    // A module with a live kernel.
+    let m = module_of(b, c, OUT_OF_BOUNDS);
+    let k = kernel_of(b, m, c"write_past_end");
+    fails!(ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE, b, zeModuleDestroy(m));
+    // An event pool with a live event.
+    let pool = b.event_pool(c, 2, 0);
+    let (gate, done) = (b.event(pool, 0), b.event(pool, 1));
+    // A regular list submitted and blocked on the gate: neither destroyed nor reset.
+    let data = pattern(64, 1);
+    let mut out = vec![0u8; 64];
+    let q = b.queue(c, 0);
+    let mut l = b.list(c, 0);
+    let mut waits = [gate];
+    ok!(
+        b,
+        zeCommandListAppendMemoryCopy(
+            l,
+            out.as_mut_ptr().cast(),
+            data.as_ptr().cast(),
+            64,
+            done,
+            1,
+            waits.as_mut_ptr()
+        )
+    );
+    ok!(b, zeCommandListClose(l));
+    ok!(
+        b,
+        zeCommandQueueExecuteCommandLists(q, 1, &mut l, null_mut())
+    );
+    fails!(
+        ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+        b,
+        zeCommandListDestroy(l)
+    );
+    fails!(
+        ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+        b,
+        zeCommandListReset(l)
+    );
+    fails!(
+        ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+        b,
+        zeEventPoolDestroy(pool)
+    );
+    // The context, with all of that (and an allocation) alive.
+    let a = b.alloc_device(c, 64, 0);
+    fails!(ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE, b, zeContextDestroy(c));
+    // Let the list run: once the event its last command signals is seen, it may go.
+    ok!(b, zeEventHostSignal(gate));
+    ok!(b, zeEventHostSynchronize(done, u64::MAX));
+    ok!(b, zeCommandListDestroy(l));
+    assert!(out == data);
+    ok!(b, zeCommandQueueSynchronize(q, u64::MAX));
+    // The same on an immediate list (where the table has the function).
+    if b.kind == super::Kind::Embedded || b.has("zeCommandListImmediateAppendCommandListsExp") {
+        ok!(b, zeEventHostReset(gate));
+        ok!(b, zeEventHostReset(done));
+        let mut r = b.list(c, 0);
+        ok!(b, zeCommandListAppendBarrier(r, done, 0, NO_WAITS));
+        ok!(b, zeCommandListClose(r));
+        let imm = b.immediate(c, 0);
+        ok!(
+            b,
+            zeCommandListImmediateAppendCommandListsExp(
+                imm,
+                1,
+                &mut r,
+                NULL_EVENT,
+                1,
+                waits.as_mut_ptr()
+            )
+        );
+        fails!(
+            ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+            b,
+            zeCommandListDestroy(r)
+        );
+        ok!(b, zeEventHostSignal(gate));
+        ok!(b, zeEventHostSynchronize(done, u64::MAX));
+        ok!(b, zeCommandListDestroy(r));
+        b.finish(c, imm);
+        ok!(b, zeCommandListDestroy(imm));
+    }
+    // Each remaining object keeps the context in use until it goes.
+    ok!(b, zeCommandQueueDestroy(q));
+    fails!(ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE, b, zeContextDestroy(c));
+    ok!(b, zeEventDestroy(gate));
+    ok!(b, zeEventDestroy(done));
+    ok!(b, zeEventPoolDestroy(pool));
+    fails!(ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE, b, zeContextDestroy(c));
+    ok!(b, zeKernelDestroy(k));
+    ok!(b, zeModuleDestroy(m));
+    fails!(ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE, b, zeContextDestroy(c));
+    b.free(c, a);
     ok!(b, zeContextDestroy(c));
 }
