@@ -2,7 +2,7 @@
 
 use std::ffi::c_void;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use level_zero_sys::*;
 
@@ -16,6 +16,26 @@ pub(crate) struct Context {
     pub(crate) handle: u64,
     /// Indices of its devices.
     pub(crate) devices: Vec<usize>,
+    /// Its live command queues, command lists, event pools and modules (allocations are
+    /// counted in the allocation table).
+    pub(crate) children: AtomicU32,
+}
+
+/// A context's count of one live object created in it: taken at creation, given back by the
+/// object's destroy call (not when its memory goes: work that ran keeps references a little
+/// longer, and the application's view is the handle's).
+pub(crate) struct Child(pub(crate) Arc<Context>);
+
+impl Child {
+    pub(crate) fn of(context: &Arc<Context>) -> Child {
+        context.children.fetch_add(1, Ordering::AcqRel);
+        Child(context.clone())
+    }
+
+    /// Gives the count back: once, from the object's destroy call (after its handle was taken).
+    pub(crate) fn release(&self) {
+        self.0.children.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Context {
@@ -79,6 +99,7 @@ fn create(
         instance,
         handle,
         devices,
+        children: AtomicU32::new(0),
     });
     handles::register(handle, Object::Context(context));
     instance.live.contexts.fetch_add(1, Ordering::Relaxed);
@@ -128,9 +149,18 @@ entry_points! {
         create(hDriver, desc, Some(list), phContext)
     }
 
-    /// Objects created in the context stay usable until destroyed themselves (the
-    /// specification requires destroying them first; live counts show what was not).
+    /// Refused with `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while objects created in the
+    /// context live: command queues, command lists, event pools, modules, allocations.
     fn zeContextDestroy(hContext: ze_context_handle_t) {
+        let context: Arc<Context> = handles::get(hContext)?;
+        let children = context.children.load(Ordering::Acquire);
+        let allocations = context.instance.memory.count_for_context(context.handle);
+        if children != 0 || allocations != 0 {
+            bail!(
+                ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+                "{children} queues, lists, event pools or modules and {allocations} allocations of this context are still alive"
+            );
+        }
         let context: Arc<Context> = handles::take(hContext)?;
         context.instance.live.contexts.fetch_sub(1, Ordering::Relaxed);
         Ok(())

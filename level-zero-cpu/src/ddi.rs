@@ -50,7 +50,10 @@ macro_rules! getters {
 }
 
 getters! {
-    zeGetCommandListExpProcAddrTable: ze_command_list_exp_dditable_t => Default::default();
+    zeGetCommandListExpProcAddrTable: ze_command_list_exp_dditable_t => ze_command_list_exp_dditable_t {
+        pfnImmediateAppendCommandListsExp: Some(list::zeCommandListImmediateAppendCommandListsExp),
+        ..Default::default()
+    };
     zeGetCommandListProcAddrTable: ze_command_list_dditable_t => ze_command_list_dditable_t {
         pfnCreate: Some(list::zeCommandListCreate),
         pfnCreateImmediate: Some(list::zeCommandListCreateImmediate),
@@ -82,6 +85,8 @@ getters! {
         pfnGetContextHandle: Some(list::zeCommandListGetContextHandle),
         pfnGetOrdinal: Some(list::zeCommandListGetOrdinal),
         pfnIsImmediate: Some(list::zeCommandListIsImmediate),
+        pfnAppendMemoryCopyFromContext: Some(list::zeCommandListAppendMemoryCopyFromContext),
+        pfnAppendQueryKernelTimestamps: Some(list::zeCommandListAppendQueryKernelTimestamps),
         ..Default::default()
     };
     zeGetCommandQueueProcAddrTable: ze_command_queue_dditable_t => ze_command_queue_dditable_t {
@@ -187,9 +192,14 @@ getters! {
         pfnGetIndirectAccess: Some(module::zeKernelGetIndirectAccess),
         pfnGetProperties: Some(module::zeKernelGetProperties),
         pfnGetName: Some(module::zeKernelGetName),
+        pfnGetSourceAttributes: Some(module::zeKernelGetSourceAttributes),
         ..Default::default()
     };
-    zeGetMemExpProcAddrTable: ze_mem_exp_dditable_t => Default::default();
+    zeGetMemExpProcAddrTable: ze_mem_exp_dditable_t => ze_mem_exp_dditable_t {
+        pfnSetAtomicAccessAttributeExp: Some(memory::zeMemSetAtomicAccessAttributeExp),
+        pfnGetAtomicAccessAttributeExp: Some(memory::zeMemGetAtomicAccessAttributeExp),
+        ..Default::default()
+    };
     zeGetMemProcAddrTable: ze_mem_dditable_t => ze_mem_dditable_t {
         pfnAllocShared: Some(memory::zeMemAllocShared),
         pfnAllocDevice: Some(memory::zeMemAllocDevice),
@@ -211,6 +221,8 @@ getters! {
         pfnGetGlobalPointer: Some(module::zeModuleGetGlobalPointer),
         pfnGetKernelNames: Some(module::zeModuleGetKernelNames),
         pfnGetProperties: Some(module::zeModuleGetProperties),
+        pfnGetNativeBinary: Some(module::zeModuleGetNativeBinary),
+        pfnGetFunctionPointer: Some(module::zeModuleGetFunctionPointer),
         ..Default::default()
     };
     zeGetPhysicalMemProcAddrTable: ze_physical_mem_dditable_t => Default::default();

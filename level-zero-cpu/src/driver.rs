@@ -185,6 +185,14 @@ const EXTENSIONS: &[(&CStr, u32)] = &[
         ze_relaxed_allocation_limits_exp_version_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_VERSION_1_0.0,
     ),
     (
+        GLOBAL_OFFSET_EXT_NAME,
+        ze_global_offset_exp_version_t::ZE_GLOBAL_OFFSET_EXP_VERSION_1_0.0,
+    ),
+    (
+        IMMEDIATE_APPEND_EXT_NAME,
+        ze_immediate_command_list_append_exp_version_t::ZE_IMMEDIATE_COMMAND_LIST_APPEND_EXP_VERSION_1_0.0,
+    ),
+    (
         testing::ZEX_CPU_DRIVER_TESTING_EXT_NAME,
         testing::ZEX_CPU_DRIVER_TESTING_EXT_VERSION,
     ),
@@ -203,9 +211,47 @@ const EXTENSIONS: &[(&CStr, u32)] = &[
     ),
 ];
 
-/// Functions `zeDriverGetExtensionFunctionAddress` resolves: name, extension, address.
-fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 4] {
+/// `ZE_experimental_immediate_command_list_append`: `zeCommandListImmediateAppendCommandListsExp`.
+const IMMEDIATE_APPEND_EXT_NAME: &CStr = c"ZE_experimental_immediate_command_list_append";
+
+/// `ZE_experimental_global_offset`: `zeKernelSetGlobalOffsetExp`.
+const GLOBAL_OFFSET_EXT_NAME: &CStr = c"ZE_experimental_global_offset";
+
+/// Functions `zeDriverGetExtensionFunctionAddress` resolves: name, extension, address. Every
+/// function of every advertised extension is here (experimental ones are also in the DDI
+/// tables, for the loader's own entry points).
+fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 10] {
     [
+        (
+            c"zeCommandListAppendImageCopyToMemoryExt",
+            c"ZE_extension_image_copy",
+            crate::image::zeCommandListAppendImageCopyToMemoryExt as *mut c_void,
+        ),
+        (
+            c"zeCommandListAppendImageCopyFromMemoryExt",
+            c"ZE_extension_image_copy",
+            crate::image::zeCommandListAppendImageCopyFromMemoryExt as *mut c_void,
+        ),
+        (
+            c"zeImageGetAllocPropertiesExt",
+            c"ZE_extension_image_query_alloc_properties",
+            crate::image::zeImageGetAllocPropertiesExt as *mut c_void,
+        ),
+        (
+            c"zeImageGetMemoryPropertiesExp",
+            c"ZE_experimental_image_memory_properties",
+            crate::image::zeImageGetMemoryPropertiesExp as *mut c_void,
+        ),
+        (
+            c"zeCommandListImmediateAppendCommandListsExp",
+            IMMEDIATE_APPEND_EXT_NAME,
+            crate::list::zeCommandListImmediateAppendCommandListsExp as *mut c_void,
+        ),
+        (
+            c"zeKernelSetGlobalOffsetExp",
+            GLOBAL_OFFSET_EXT_NAME,
+            crate::module::zeKernelSetGlobalOffsetExp as *mut c_void,
+        ),
         (
             ZE_DEVICE_GET_VECTOR_WIDTH_PROPERTIES_EXT_FN,
             ZE_DEVICE_VECTOR_SIZES_EXT_NAME,

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use level_zero_sys::*;
 
-use crate::context::Context;
+use crate::context::{Child, Context};
 use crate::driver::Instance;
 use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef, Object};
@@ -21,6 +21,7 @@ pub(crate) struct EventPool {
     /// The devices whose loss makes waits on these events fail.
     devices: Vec<usize>,
     live_events: AtomicU32,
+    child: Child,
 }
 
 /// An event's state.
@@ -57,6 +58,25 @@ impl Event {
         self.instance
             .signal
             .notify(|| *lock(&self.state) = State::default());
+    }
+
+    /// Whether its pool was created with `ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP`.
+    pub(crate) fn has_kernel_timestamps(&self) -> bool {
+        self.pool.flags & ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0 != 0
+    }
+
+    /// The timestamps of the command that signalled it, if it is signalled.
+    pub(crate) fn kernel_timestamp(&self) -> Option<ze_kernel_timestamp_result_t> {
+        let s = *lock(&self.state);
+        let (start, end) = s.timestamps.filter(|_| s.signaled)?;
+        let data = ze_kernel_timestamp_data_t {
+            kernelStart: start,
+            kernelEnd: end,
+        };
+        Some(ze_kernel_timestamp_result_t {
+            global: data,
+            context: data,
+        })
     }
 
     pub(crate) fn is_signaled(&self) -> bool {
@@ -147,6 +167,7 @@ entry_points! {
         let instance = context.instance;
         let pool = Arc::new(EventPool {
             instance,
+            child: Child::of(&context),
             context,
             count: desc.count,
             flags: desc.flags,
@@ -169,6 +190,7 @@ entry_points! {
         }
         let pool: Arc<EventPool> = handles::take(hEventPool)?;
         pool.instance.live.event_pools.fetch_sub(1, Ordering::Relaxed);
+        pool.child.release();
         Ok(())
     }
 

@@ -24,6 +24,7 @@
 //! no-ops, in order, each after its wait events (see `complete_as_noops`).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
@@ -121,6 +122,8 @@ pub(crate) enum Op {
     Launch(Box<LaunchCmd>),
     /// An image copy (see `image`).
     Image(Box<crate::image::ImageCopy>),
+    /// `zeCommandListAppendQueryKernelTimestamps`: each event's timestamps to its destination.
+    QueryTimestamps(Vec<(Arc<Event>, Span)>),
     /// Barriers and memory-ordering commands: in-order execution already provides them.
     Nop,
     Signal(Arc<Event>),
@@ -149,7 +152,7 @@ impl Command {
         match &self.op {
             Op::Copy { dst, .. } => dst.len <= INLINE_BYTES,
             Op::Fill { dst, .. } => dst.len <= INLINE_BYTES,
-            Op::CopyRegion { .. } | Op::Image(_) => false,
+            Op::CopyRegion { .. } | Op::Image(_) | Op::QueryTimestamps(_) => false,
             Op::Launch(l) => match l.counts {
                 GroupCounts::Direct(c) => {
                     let items: u64 = (0..3)
@@ -234,6 +237,20 @@ fn run_op(op: &Op, instance: &Instance, device: usize) -> Result<(), Failure> {
         }
         Op::Launch(l) => launch(l, instance, device)?,
         Op::Image(c) => c.run(instance)?,
+        Op::QueryTimestamps(queries) => {
+            for (i, (event, dst)) in queries.iter().enumerate() {
+                let Some(t) = event.kernel_timestamp() else {
+                    return Err(Failure {
+                        code: ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                        message: format!(
+                            "kernel timestamp query: event {i} was not signalled when the query ran"
+                        ),
+                    });
+                };
+                let _d = hold(instance, dst, "kernel timestamp destination")?;
+                copy(dst.addr, (&raw const t) as usize, dst.len);
+            }
+        }
         Op::Nop | Op::Signal(_) | Op::Reset(_) => {}
     }
     Ok(())
@@ -331,7 +348,11 @@ fn run_commands(
     device: DeviceRef,
     stop: &dyn Fn() -> bool,
     failure: &mut Option<Failure>,
+    release: &mut dyn FnMut(),
 ) -> Result<(), usize> {
+    if commands.is_empty() {
+        release();
+    }
     for (i, c) in commands.iter().enumerate() {
         for e in &c.waits {
             let ok = instance
@@ -359,6 +380,9 @@ fn run_commands(
             *failure = Some(f);
         }
         let end = now_ns();
+        if i + 1 == commands.len() {
+            release();
+        }
         let error = failure.as_ref().map(|f| f.code);
         match &c.op {
             Op::Signal(e) => e.signal(error, (start, end)),
@@ -401,9 +425,30 @@ fn complete_as_noops(commands: &[&Command], instance: &Instance, shutdown: &dyn 
     }
 }
 
+/// A regular list's mark of one execution in flight: counted while it lives (see
+/// [`Job::in_use`]); `zeCommandListDestroy` and `zeCommandListReset` refuse a list with any.
+pub(crate) struct InUse(Arc<AtomicU32>);
+
+impl InUse {
+    pub(crate) fn new(count: &Arc<AtomicU32>) -> InUse {
+        count.fetch_add(1, Ordering::AcqRel);
+        InUse(count.clone())
+    }
+}
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 /// One unit of submitted work.
 pub(crate) struct Job {
     pub(crate) lists: Vec<Arc<[Command]>>,
+    /// Per entry of `lists`, the in-use mark of the command list it came from: released once
+    /// the list's last command has run — before that command's events are signalled, so an
+    /// application that waited for them (or for the fence, or the queue) may destroy the list.
+    pub(crate) in_use: Vec<Option<InUse>>,
     pub(crate) fence: Option<Arc<Fence>>,
     /// This submission is the one that loses the device (fault injection).
     pub(crate) lose_device: bool,
@@ -494,7 +539,7 @@ impl Worker {
     ///
     /// Never with a configured command delay: the delay exists to make execution
     /// asynchronous.
-    pub(crate) fn try_run_inline(&self, job: Job) -> Result<ZeResult<u64>, Job> {
+    pub(crate) fn try_run_inline(&self, mut job: Job) -> Result<ZeResult<u64>, Job> {
         let s = &self.shared;
         if job.lose_device || job.fence.is_some() || s.instance.config.command_delay.is_some() {
             return Err(job);
@@ -522,7 +567,7 @@ impl Worker {
         // Keep later submissions of this list (same thread, so only after we return) and the
         // worker out until the job is done: the queue lock stays held.
         let keep_order = jobs;
-        run_job(s, seq, &job);
+        run_job(s, seq, &mut job);
         drop(keep_order);
         Ok(Ok(seq))
     }
@@ -623,8 +668,8 @@ fn worker_loop(s: &Shared) {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
             }
         };
-        let (seq, job) = next;
-        if !run_job(s, seq, &job) {
+        let (seq, mut job) = next;
+        if !run_job(s, seq, &mut job) {
             return;
         }
     }
@@ -633,7 +678,8 @@ fn worker_loop(s: &Shared) {
 /// Runs one job (counted on its device when it was accepted) and records its completion;
 /// the job is uncounted in the same step. Returns `false` when the worker must stop (the
 /// queue or list was destroyed while the job ran: the rest of it was abandoned).
-fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
+fn run_job(s: &Shared, seq: u64, job: &mut Job) -> bool {
+    let mut in_use = std::mem::take(&mut job.in_use);
     if job.lose_device {
         s.device.mark_lost();
     }
@@ -646,7 +692,15 @@ fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
         let stop = || lock(&s.progress).shutdown || s.device.is_lost();
         let body = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             for (l, list) in job.lists.iter().enumerate() {
-                if let Err(c) = run_commands(list, s.instance, s.device, &stop, &mut failure) {
+                let mut release = || drop(in_use.get_mut(l).and_then(Option::take));
+                if let Err(c) = run_commands(
+                    list,
+                    s.instance,
+                    s.device,
+                    &stop,
+                    &mut failure,
+                    &mut release,
+                ) {
                     stopped = Some((l, c));
                     break;
                 }
@@ -662,6 +716,8 @@ fn run_job(s: &Shared, seq: u64, job: &Job) -> bool {
             fence.signal(failure.as_ref().map(|f| f.code));
         }
     }
+    // Marks of lists not run to their end go now: the job no longer runs their commands.
+    drop(in_use);
     let finished = stopped.is_none();
     let go_on = s.instance.signal.notify(|| {
         if running {

@@ -7,22 +7,26 @@
 //! it is `ZE_RESULT_ERROR_INVALID_SIZE` and nothing is recorded or touched.
 
 use std::ffi::c_void;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use level_zero_sys::*;
 
-use crate::context::Context;
+use crate::context::{Child, Context};
 use crate::device::MAX_FILL_PATTERN;
 use crate::driver::Instance;
 use crate::event::{Event, sync_event};
-use crate::exec::{Command, GroupCounts, Job, Op, Pitched, Worker, check_append};
+use crate::exec::{Command, GroupCounts, InUse, Job, Op, Pitched, Worker, check_append};
 use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef, Object};
 use crate::memory::Span;
 use crate::module::Kernel;
 use crate::queue::check_queue_desc;
 use crate::sync::lock;
+
+/// Every `ze_command_list_flag_t` bit of specification 1.17 (`ZE_COMMAND_LIST_FLAG_COPY_OFFLOAD_HINT`
+/// is `ZE_BIT(5)`).
+const COMMAND_LIST_FLAGS: u32 = 0x3f;
 
 struct Regular {
     commands: Vec<Command>,
@@ -42,6 +46,9 @@ pub(crate) struct CommandList {
     pub(crate) device: DeviceRef,
     pub(crate) ordinal: u32,
     kind: Kind,
+    /// Executions of this (regular) list in flight: see [`InUse`].
+    executions: Arc<AtomicU32>,
+    child: Child,
 }
 
 impl CommandList {
@@ -62,6 +69,24 @@ impl CommandList {
                 ),
             },
         }
+    }
+
+    /// A mark of one more execution in flight, for the job that runs this list.
+    pub(crate) fn mark_in_use(&self) -> InUse {
+        InUse::new(&self.executions)
+    }
+
+    /// `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while an execution of the list has not run its
+    /// last command.
+    fn check_idle(&self, what: &str) -> ZeResult {
+        let n = self.executions.load(Ordering::Acquire);
+        if n != 0 {
+            bail!(
+                ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+                "{what}: {n} executions of the command list are still in flight"
+            );
+        }
+        Ok(())
     }
 
     /// Records a command (regular list) or submits it (immediate list).
@@ -87,6 +112,7 @@ impl CommandList {
                 let inline = command.inline_ok();
                 let mut job = Job {
                     lists: vec![Arc::from(vec![command])],
+                    in_use: Vec::new(),
                     fence: None,
                     lose_device,
                 };
@@ -104,6 +130,33 @@ impl CommandList {
                 Ok(())
             }
         }
+    }
+
+    /// Submits commands of several lists as one job of an immediate list: what
+    /// `zeCommandListImmediateAppendCommandListsExp` does.
+    fn submit_immediate(&self, lists: Vec<Arc<[Command]>>, in_use: Vec<Option<InUse>>) -> ZeResult {
+        let Kind::Immediate {
+            worker,
+            synchronous,
+        } = &self.kind
+        else {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "not an immediate command list"
+            );
+        };
+        self.device.check_alive()?;
+        let lose_device = self.device.count_submission();
+        let seq = worker.submit(Job {
+            lists,
+            in_use,
+            fence: None,
+            lose_device,
+        })?;
+        if *synchronous {
+            worker.synchronize(Some(seq), u64::MAX)?;
+        }
+        Ok(())
     }
 
     /// Builds and appends a command with its signal and wait events.
@@ -161,10 +214,12 @@ fn create(
     let handle = handles::reserve_for::<Arc<CommandList>>();
     let list = Arc::new(CommandList {
         instance,
+        child: Child::of(&context),
         context,
         device,
         ordinal,
         kind,
+        executions: Arc::new(AtomicU32::new(0)),
     });
     handles::register(handle, Object::CommandList(list));
     instance.live.command_lists.fetch_add(1, Ordering::Relaxed);
@@ -213,7 +268,10 @@ entry_points! {
     ) {
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(desc)? };
-        if desc.flags > 0x1f {
+        // Specification 1.17: RELAXED_ORDERING 1, MAXIMIZE_THROUGHPUT 2, EXPLICIT_ONLY 4,
+        // IN_ORDER 8, EXP_CLONEABLE 16, COPY_OFFLOAD_HINT 32 (newer than the bindings' 1.12).
+        // Every list runs in order on one worker, so each is honoured as it is.
+        if desc.flags > COMMAND_LIST_FLAGS {
             bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "command list flags {:#x}", desc.flags);
         }
         create(hContext, hDevice, desc.commandQueueGroupOrdinal, None, phCommandList)
@@ -232,12 +290,17 @@ entry_points! {
         create(hContext, hDevice, ordinal, Some(synchronous), phCommandList)
     }
 
+    /// Refused with `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while an execution of the list (on
+    /// a queue, or appended to an immediate list) has not run its last command.
     fn zeCommandListDestroy(hCommandList: ze_command_list_handle_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        list.check_idle("zeCommandListDestroy")?;
         let list: Arc<CommandList> = handles::take(hCommandList)?;
         if let Kind::Immediate { worker, .. } = &list.kind {
             worker.shutdown();
         }
         list.instance.live.command_lists.fetch_sub(1, Ordering::Relaxed);
+        list.child.release();
         Ok(())
     }
 
@@ -253,9 +316,11 @@ entry_points! {
         Ok(())
     }
 
-    /// Executions in flight keep their own reference to the commands they run.
+    /// Refused with `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while an execution of the list is
+    /// in flight, as `zeCommandListDestroy`.
     fn zeCommandListReset(hCommandList: ze_command_list_handle_t) {
         let list: Arc<CommandList> = handles::get(hCommandList)?;
+        list.check_idle("zeCommandListReset")?;
         match &list.kind {
             Kind::Regular(r) => {
                 let mut r = lock(r);
@@ -317,8 +382,113 @@ entry_points! {
         list.push(Op::Copy { dst, src }, hSignalEvent, numWaitEvents, phWaitEvents)
     }
 
-    /// Regions of equal extent; `srcRegion.width` is in bytes. A slice pitch of 0 is allowed
-    /// for depth 1.
+    /// A copy whose source was allocated in another context of this driver (all of its
+    /// memory is host memory, so any context's allocation is reachable).
+    fn zeCommandListAppendMemoryCopyFromContext(
+        hCommandList: ze_command_list_handle_t,
+        dstptr: *mut c_void,
+        hContextSrc: ze_context_handle_t,
+        srcptr: *const c_void,
+        size: usize,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        let source: Arc<Context> = handles::get(hContextSrc)?;
+        if !std::ptr::eq(source.instance, list.instance) {
+            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "the source context belongs to another driver");
+        }
+        let dst = list.check(dstptr, size, "copy destination")?;
+        let src = list.check(srcptr, size, "copy source")?;
+        if let Some(a) = list.instance.memory.find(srcptr as usize)
+            && a.context != source.handle
+        {
+            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "the source {srcptr:?} is not an allocation of hContextSrc");
+        }
+        list.push(Op::Copy { dst, src }, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// Writes, when the command runs, each event's `ze_kernel_timestamp_result_t` to `dstptr`
+    /// (packed) or to `dstptr + pOffsets[i]`. The events must come from pools with
+    /// `ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP`, and be signalled when the command runs (else the
+    /// submission fails with `ZE_RESULT_ERROR_INVALID_ARGUMENT`).
+    fn zeCommandListAppendQueryKernelTimestamps(
+        hCommandList: ze_command_list_handle_t,
+        numEvents: u32,
+        phEvents: *mut ze_event_handle_t,
+        dstptr: *mut c_void,
+        pOffsets: *const usize,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        if phEvents.is_null() || dstptr.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phEvents or dstptr");
+        }
+        let events = list.events(numEvents, phEvents)?;
+        // SAFETY: a non-null offsets array has `numEvents` entries (caller's contract).
+        let offsets = if pOffsets.is_null() { None } else { Some(unsafe { ffi::slice(pOffsets, numEvents)? }) };
+        let size = std::mem::size_of::<ze_kernel_timestamp_result_t>();
+        let mut queries = Vec::with_capacity(events.len());
+        for (i, e) in events.into_iter().enumerate() {
+            if !e.has_kernel_timestamps() {
+                bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "event {i}: its pool was not created with ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP");
+            }
+            let offset = offsets.map_or(i * size, |o| o[i]);
+            let Some(addr) = (dstptr as usize).checked_add(offset) else {
+                bail!(ZE_RESULT_ERROR_INVALID_SIZE, "offset {offset} of event {i} wraps around");
+            };
+            let dst = list.check(addr as *const c_void, size, "kernel timestamp destination")?;
+            queries.push((e, dst));
+        }
+        list.push(Op::QueryTimestamps(queries), hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// Runs closed regular lists on an immediate list, as one submission, after the wait
+    /// events; the signal event is signalled once all of them ran.
+    fn zeCommandListImmediateAppendCommandListsExp(
+        hCommandListImmediate: ze_command_list_handle_t,
+        numCommandLists: u32,
+        phCommandLists: *mut ze_command_list_handle_t,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandListImmediate)?;
+        if !matches!(list.kind, Kind::Immediate { .. }) {
+            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "not an immediate command list");
+        }
+        if phCommandLists.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phCommandLists");
+        }
+        // SAFETY: the caller's array of `numCommandLists` handles.
+        let raws = unsafe { ffi::slice(phCommandLists.cast_const(), numCommandLists)? };
+        let waits = list.events(numWaitEvents, phWaitEvents)?;
+        let signal = if hSignalEvent.is_null() { None } else { Some(sync_event(hSignalEvent, list.instance)?) };
+        let mut lists: Vec<Arc<[Command]>> = vec![Arc::from(vec![Command { waits, op: Op::Nop, signal: None }])];
+        let mut in_use = vec![None];
+        for &raw in raws {
+            let l: Arc<CommandList> = handles::get(raw)?;
+            if !std::ptr::eq(l.instance, list.instance) || l.device.index != list.device.index {
+                bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "a command list of another device");
+            }
+            if l.ordinal != list.ordinal {
+                bail!(ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE, "a command list of group {} on an immediate list of group {}", l.ordinal, list.ordinal);
+            }
+            lists.push(l.recorded()?);
+            in_use.push(Some(l.mark_in_use()));
+        }
+        lists.push(Arc::from(vec![Command { waits: Vec::new(), op: Op::Nop, signal }]));
+        list.submit_immediate(lists, in_use)
+    }
+
+    /// Regions of equal extent; `srcRegion.width` is in bytes. A depth of 0 is a 2-D copy (the
+    /// specification's "set this to 0 for 2D copy"), like a depth of 1; slice pitches are then
+    /// unused (0 is allowed). A width or height of 0 copies nothing (the command still orders
+    /// and signals, as a zero-size `zeCommandListAppendMemoryCopy` does); the pointers must
+    /// still be non-null.
     fn zeCommandListAppendMemoryCopyRegion(
         hCommandList: ze_command_list_handle_t,
         dstptr: *mut c_void,
@@ -339,10 +509,12 @@ entry_points! {
         }
         // SAFETY: non-null regions are the caller's.
         let (dr, sr) = unsafe { (ffi::read(dstRegion)?, ffi::read(srcRegion)?) };
-        if (dr.width, dr.height, dr.depth) != (sr.width, sr.height, sr.depth) {
+        // The specification: a depth of 0 is a 2-D copy, the same as a depth of 1.
+        let slices = |r: &ze_copy_region_t| r.depth.max(1);
+        if (dr.width, dr.height, slices(&dr)) != (sr.width, sr.height, slices(&sr)) {
             bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "source and destination regions differ in size");
         }
-        let extent = [sr.width as usize, sr.height as usize, sr.depth as usize];
+        let extent = [sr.width as usize, sr.height as usize, slices(&sr) as usize];
         let pitched = |base: usize, r: &ze_copy_region_t, pitch: u32, slice: u32| Pitched {
             base,
             origin: [r.originX as usize, r.originY as usize, r.originZ as usize],

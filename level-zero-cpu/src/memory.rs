@@ -142,6 +142,18 @@ struct Table {
 pub(crate) struct Memory {
     table: RwLock<Table>,
     next_id: AtomicU64,
+    /// `zeMemSetAtomicAccessAttributeExp` records by allocation id: range start, length,
+    /// device index, flags (the latest last).
+    atomic: std::sync::Mutex<std::collections::HashMap<u64, Vec<AtomicAttr>>>,
+}
+
+/// One recorded atomic access attribute.
+#[derive(Clone, Copy)]
+struct AtomicAttr {
+    start: usize,
+    len: usize,
+    device: usize,
+    flags: ze_memory_atomic_attr_exp_flags_t,
 }
 
 /// A range of memory a command uses, checked when the command was recorded.
@@ -187,6 +199,7 @@ impl Memory {
                 used: vec![0; devices],
             }),
             next_id: AtomicU64::new(1),
+            atomic: Default::default(),
         }
     }
 
@@ -317,6 +330,15 @@ impl Memory {
     /// A new allocation identifier (what `zeMemGetAllocProperties` reports as `id`).
     pub(crate) fn new_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// How many allocations of a context are live.
+    pub(crate) fn count_for_context(&self, context: u64) -> usize {
+        lock_read(&self.table)
+            .by_base
+            .values()
+            .filter(|a| a.context == context)
+            .count()
     }
 
     /// Bytes in use on a device.
@@ -502,6 +524,7 @@ fn free(context: &Context, ptr: *mut c_void) -> ZeResult {
         }
     }
     drop(t);
+    crate::sync::lock(&instance.memory.atomic).remove(&a.id);
     crate::device::forget_residency(instance, base, a.size);
     instance.live.allocations.fetch_sub(1, Ordering::Relaxed);
     instance
@@ -651,4 +674,96 @@ entry_points! {
         }
         Ok(())
     }
+
+    /// Records the atomic access attributes of a range of a shared allocation for a device.
+    /// Flags: the seven `ZE_MEMORY_ATOMIC_ATTR_EXP_FLAG_*` bits (others are
+    /// `ZE_RESULT_ERROR_INVALID_ENUMERATION`); a flag together with its negation (`NO_HOST_ATOMICS`
+    /// and `HOST_ATOMICS`, ...; `NO_ATOMICS` with any positive one) is
+    /// `ZE_RESULT_ERROR_INVALID_ARGUMENT`. Recorded only: every atomic works on host memory.
+    fn zeMemSetAtomicAccessAttributeExp(
+        hContext: ze_context_handle_t,
+        hDevice: ze_device_handle_t,
+        ptr: *const c_void,
+        size: usize,
+        attr: ze_memory_atomic_attr_exp_flags_t,
+    ) {
+        let context: Arc<Context> = handles::get(hContext)?;
+        let device = context.device(hDevice)?;
+        if attr > 0x7f {
+            bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "atomic access attribute flags {attr:#x}");
+        }
+        let (host, no_host, device_f, no_device, system, no_system, none) = (
+            attr & 0x4 != 0, attr & 0x2 != 0, attr & 0x10 != 0, attr & 0x8 != 0, attr & 0x40 != 0, attr & 0x20 != 0, attr & 0x1 != 0,
+        );
+        if (host && no_host) || (device_f && no_device) || (system && no_system) || (none && (host || device_f || system)) {
+            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "contradictory atomic access attribute flags {attr:#x}");
+        }
+        let a = atomic_range(&context, ptr, size)?;
+        let mut map = crate::sync::lock(&context.instance.memory.atomic);
+        let list = map.entry(a.id).or_default();
+        let start = ptr as usize;
+        list.retain(|x| !(x.start == start && x.len == size && x.device == device.index));
+        list.push(AtomicAttr { start, len: size, device: device.index, flags: attr });
+        Ok(())
+    }
+
+    /// The attributes last set for a range containing `[ptr, ptr + size)` on the device; 0
+    /// (no attribute: the default, every atomic works) when none was set.
+    fn zeMemGetAtomicAccessAttributeExp(
+        hContext: ze_context_handle_t,
+        hDevice: ze_device_handle_t,
+        ptr: *const c_void,
+        size: usize,
+        pAttr: *mut ze_memory_atomic_attr_exp_flags_t,
+    ) {
+        let context: Arc<Context> = handles::get(hContext)?;
+        let device = context.device(hDevice)?;
+        if pAttr.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null pAttr");
+        }
+        let a = atomic_range(&context, ptr, size)?;
+        let start = ptr as usize;
+        let flags = crate::sync::lock(&context.instance.memory.atomic)
+            .get(&a.id)
+            .and_then(|list| {
+                list.iter().rev().find(|x| {
+                    x.device == device.index && x.start <= start && start + size <= x.start + x.len
+                })
+            })
+            .map_or(0, |x| x.flags);
+        // SAFETY: checked non-null; the caller's output.
+        unsafe { ffi::write(pAttr, flags) }
+    }
+}
+
+/// The shared allocation of `context` that holds `[ptr, ptr + size)` (atomic attributes are
+/// for shared allocations only).
+fn atomic_range(context: &Context, ptr: *const c_void, size: usize) -> ZeResult<Allocation> {
+    if ptr.is_null() {
+        bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null ptr");
+    }
+    let p = ptr as usize;
+    let Some(a) = lookup(context, p) else {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "{p:#x} is not inside an allocation of this context"
+        );
+    };
+    if a.kind != Kind::Shared {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "atomic access attributes are for shared allocations; {p:#x} is {:?}",
+            a.kind
+        );
+    }
+    if size == 0
+        || p.checked_add(size)
+            .is_none_or(|end| end > a.base() + a.size)
+    {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_SIZE,
+            "{size} bytes at {p:#x}: not a non-empty range of its allocation"
+        );
+    }
+    Ok(a)
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use level_zero_sys::*;
 
-use crate::context::Context;
+use crate::context::{Child, Context};
 use crate::device::{MAX_GROUP_SIZE, MAX_TOTAL_GROUP_SIZE};
 use crate::driver::Instance;
 use crate::engine::{ArgKind, BuildOptions, KernelInfo, KernelProgram, Program};
@@ -23,6 +23,260 @@ pub(crate) struct Module {
     kernel_names: Vec<CString>,
     live_kernels: AtomicU32,
     uuid: [u8; 16],
+    /// What it was built from: the SPIR-V, build flags and specialization constants.
+    source: NativeSource,
+    /// What the SPIR-V says beyond what the engine reports (attributes, exported functions).
+    scan: SpirvScan,
+    /// One byte per function `zeModuleGetFunctionPointer` knows (kernels, then exported
+    /// functions): their opaque, stable, distinct addresses.
+    function_slots: Box<[u8]>,
+    child: Child,
+}
+
+/// What a module is built from, and what its native binary carries.
+#[derive(Clone, Debug, PartialEq)]
+struct NativeSource {
+    spirv: Vec<u8>,
+    flags: String,
+    constants: Vec<(u32, Vec<u8>)>,
+}
+
+/// The magic of this driver's native module binaries, and their format version.
+const NATIVE_MAGIC: &[u8; 8] = b"L0CPUNB\0";
+const NATIVE_VERSION: u32 = 1;
+
+/// 64-bit FNV-1a: the native binary's checksum.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+impl NativeSource {
+    /// The native binary: magic, format version, build flags, specialization constants,
+    /// SPIR-V (all lengths little-endian), then a checksum of everything before it.
+    fn encode(&self) -> Vec<u8> {
+        let mut out = NATIVE_MAGIC.to_vec();
+        out.extend(NATIVE_VERSION.to_le_bytes());
+        out.extend((self.flags.len() as u64).to_le_bytes());
+        out.extend(self.flags.as_bytes());
+        out.extend((self.constants.len() as u64).to_le_bytes());
+        for (id, value) in &self.constants {
+            out.extend(id.to_le_bytes());
+            out.extend((value.len() as u64).to_le_bytes());
+            out.extend(value);
+        }
+        out.extend((self.spirv.len() as u64).to_le_bytes());
+        out.extend(&self.spirv);
+        let sum = fnv1a(&out);
+        out.extend(sum.to_le_bytes());
+        out
+    }
+
+    /// Reads a native binary back; an error says what is wrong with it.
+    fn decode(bytes: &[u8]) -> Result<NativeSource, String> {
+        if bytes.len() < NATIVE_MAGIC.len() + 4 + 8 || &bytes[..8] != NATIVE_MAGIC {
+            return Err("not a native binary of level-zero-cpu (bad magic)".into());
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        if fnv1a(body).to_le_bytes() != sum {
+            return Err("corrupted native binary (checksum mismatch)".into());
+        }
+        let mut r = Reader { bytes: body, at: 8 };
+        let version = u32::from_le_bytes(r.array()?);
+        if version != NATIVE_VERSION {
+            return Err(format!(
+                "native binary format version {version}; this driver reads version {NATIVE_VERSION}"
+            ));
+        }
+        let n = r.len()?;
+        let flags = String::from_utf8(r.take(n)?.to_vec())
+            .map_err(|_| "native binary: build flags are not UTF-8".to_string())?;
+        let count = r.len()?;
+        let mut constants = Vec::new();
+        for _ in 0..count {
+            let id = u32::from_le_bytes(r.array()?);
+            let n = r.len()?;
+            constants.push((id, r.take(n)?.to_vec()));
+        }
+        let n = r.len()?;
+        let spirv = r.take(n)?.to_vec();
+        if r.at != body.len() {
+            return Err("native binary: trailing bytes".into());
+        }
+        Ok(NativeSource {
+            spirv,
+            flags,
+            constants,
+        })
+    }
+}
+
+/// What the driver reads from a module's SPIR-V itself: kernels' execution modes (for
+/// `zeKernelGetSourceAttributes`) and exported functions (for `zeModuleGetFunctionPointer`).
+#[derive(Default)]
+struct SpirvScan {
+    /// Entry point id and name.
+    entry_points: Vec<(u32, String)>,
+    /// `OpExecutionMode` per entry point id: mode and its literals.
+    modes: Vec<(u32, u32, Vec<u32>)>,
+    /// Names of functions with `LinkageAttributes ... Export`.
+    exports: Vec<String>,
+}
+
+/// A SPIR-V literal string starting at `words[0]`.
+fn spirv_string(words: &[u32]) -> String {
+    let bytes: Vec<u8> = words
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .take_while(|&b| b != 0)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Words a SPIR-V string literal starting at `words[0]` occupies.
+fn spirv_string_words(words: &[u32]) -> usize {
+    words
+        .iter()
+        .position(|w| w.to_le_bytes().contains(&0))
+        .map_or(words.len(), |i| i + 1)
+}
+
+impl SpirvScan {
+    /// Scans a module (one the engine built, so well formed; anything unreadable is skipped).
+    fn of(spirv: &[u8]) -> SpirvScan {
+        const OP_ENTRY_POINT: u32 = 15;
+        const OP_EXECUTION_MODE: u32 = 16;
+        const OP_FUNCTION: u32 = 54;
+        const OP_DECORATE: u32 = 71;
+        const DECORATION_LINKAGE_ATTRIBUTES: u32 = 41;
+        const LINKAGE_EXPORT: u32 = 0;
+        let mut scan = SpirvScan::default();
+        if spirv.len() < 20 || !spirv.len().is_multiple_of(4) {
+            return scan;
+        }
+        let mut words: Vec<u32> = spirv
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        if words[0] == 0x0723_0203u32.swap_bytes() {
+            words.iter_mut().for_each(|w| *w = w.swap_bytes());
+        }
+        let mut linkage = Vec::new(); // (target, name)
+        let mut functions = Vec::new();
+        let mut i = 5;
+        while i < words.len() {
+            let count = (words[i] >> 16) as usize;
+            let opcode = words[i] & 0xffff;
+            if count == 0 || i + count > words.len() {
+                break;
+            }
+            let ops = &words[i + 1..i + count];
+            match opcode {
+                OP_ENTRY_POINT if ops.len() >= 3 => {
+                    scan.entry_points.push((ops[1], spirv_string(&ops[2..])));
+                }
+                OP_EXECUTION_MODE if ops.len() >= 2 => {
+                    scan.modes.push((ops[0], ops[1], ops[2..].to_vec()));
+                }
+                OP_FUNCTION if ops.len() >= 2 => functions.push(ops[1]),
+                OP_DECORATE if ops.len() >= 3 && ops[1] == DECORATION_LINKAGE_ATTRIBUTES => {
+                    let name_words = spirv_string_words(&ops[2..]);
+                    if ops.get(2 + name_words) == Some(&LINKAGE_EXPORT) {
+                        linkage.push((ops[0], spirv_string(&ops[2..])));
+                    }
+                }
+                _ => {}
+            }
+            i += count;
+        }
+        scan.exports = linkage
+            .into_iter()
+            .filter(|(id, _)| functions.contains(id))
+            .map(|(_, name)| name)
+            .collect();
+        scan
+    }
+
+    /// A kernel's source attributes as OpenCL C spells them, space separated:
+    /// `reqd_work_group_size(X,Y,Z)`, `work_group_size_hint(X,Y,Z)`, `vec_type_hint(T)`,
+    /// `intel_reqd_sub_group_size(N)`, from the entry point's execution modes.
+    fn attributes(&self, kernel: &str) -> String {
+        const LOCAL_SIZE: u32 = 17;
+        const LOCAL_SIZE_HINT: u32 = 18;
+        const VEC_TYPE_HINT: u32 = 30;
+        const SUBGROUP_SIZE: u32 = 35;
+        let mut out = Vec::new();
+        for (id, _) in self.entry_points.iter().filter(|(_, n)| n == kernel) {
+            for (_, mode, lits) in self.modes.iter().filter(|(f, _, _)| f == id) {
+                match (*mode, lits.as_slice()) {
+                    (LOCAL_SIZE, [x, y, z]) => {
+                        out.push(format!("reqd_work_group_size({x},{y},{z})"))
+                    }
+                    (LOCAL_SIZE_HINT, [x, y, z]) => {
+                        out.push(format!("work_group_size_hint({x},{y},{z})"));
+                    }
+                    (VEC_TYPE_HINT, [hint]) => {
+                        out.push(format!("vec_type_hint({})", vec_type(*hint)))
+                    }
+                    (SUBGROUP_SIZE, [n]) => out.push(format!("intel_reqd_sub_group_size({n})")),
+                    _ => {}
+                }
+            }
+        }
+        out.join(" ")
+    }
+}
+
+/// The OpenCL C type a SPIR-V `VecTypeHint` literal names: the low 16 bits are the number of
+/// components, the high 16 bits the scalar type (0 char, 1 short, 2 int, 3 long, 4 half,
+/// 5 float, 6 double).
+fn vec_type(hint: u32) -> String {
+    let scalar = match hint >> 16 {
+        0 => "char",
+        1 => "short",
+        2 => "int",
+        3 => "long",
+        4 => "half",
+        5 => "float",
+        6 => "double",
+        _ => return format!("unknown_type_{hint:#x}"),
+    };
+    match hint & 0xffff {
+        0 | 1 => scalar.to_string(),
+        n => format!("{scalar}{n}"),
+    }
+}
+
+/// Reads a native binary's fields in order.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or("truncated native binary")?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let s = self.take(N)?;
+        let mut a = [0; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    fn len(&mut self) -> Result<usize, String> {
+        usize::try_from(u64::from_le_bytes(self.array()?))
+            .map_err(|_| "native binary: a length out of range".to_string())
+    }
 }
 
 /// A module's build log.
@@ -45,6 +299,8 @@ pub(crate) struct Kernel {
     module: Arc<Module>,
     info: KernelInfo,
     name: CString,
+    /// Its source attributes (`zeKernelGetSourceAttributes`).
+    attributes: CString,
     state: Mutex<KernelState>,
 }
 
@@ -166,8 +422,9 @@ unsafe fn copy_string(text: &CString, size: *mut usize, buffer: *mut c_char) -> 
 }
 
 entry_points! {
-    /// SPIR-V only: `ZE_MODULE_FORMAT_NATIVE` gives `ZE_RESULT_ERROR_INVALID_NATIVE_BINARY` (this
-    /// driver has no native binary format) with a build log saying so.
+    /// SPIR-V, or a native binary of this driver (from `zeModuleGetNativeBinary`): anything
+    /// else given as native — corrupted, truncated, of another format version or another
+    /// driver — is `ZE_RESULT_ERROR_INVALID_NATIVE_BINARY` with a build log saying why.
     fn zeModuleCreate(
         hContext: ze_context_handle_t,
         hDevice: ze_device_handle_t,
@@ -192,26 +449,36 @@ entry_points! {
         let instance = context.instance;
         // SAFETY: checked non-null; the caller's output.
         unsafe { ffi::write(phModule, std::ptr::null_mut())? };
-        if desc.format == ze_module_format_t::ZE_MODULE_FORMAT_NATIVE {
-            let log = "level-zero-cpu: native module binaries are not supported; pass SPIR-V (ZE_MODULE_FORMAT_IL_SPIRV)";
-            build_log(instance, log, phBuildLog)?;
-            bail!(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "{log}");
-        }
         // SAFETY: `pInputModule` holds `inputSize` bytes (caller's contract).
-        let spirv = unsafe { std::slice::from_raw_parts(desc.pInputModule, desc.inputSize) };
-        let flags = if desc.pBuildFlags.is_null() {
-            String::new()
+        let input = unsafe { std::slice::from_raw_parts(desc.pInputModule, desc.inputSize) };
+        let source = if desc.format == ze_module_format_t::ZE_MODULE_FORMAT_NATIVE {
+            // A native binary carries its own build flags and specialization constants: the
+            // descriptor's are not used.
+            match NativeSource::decode(input) {
+                Ok(source) => source,
+                Err(why) => {
+                    let log = format!("level-zero-cpu: {why}; native binaries come from zeModuleGetNativeBinary of this driver");
+                    build_log(instance, &log, phBuildLog)?;
+                    bail!(ZE_RESULT_ERROR_INVALID_NATIVE_BINARY, "{log}");
+                }
+            }
         } else {
-            // SAFETY: a non-null build flags string is NUL-terminated (caller's contract).
-            unsafe { ffi::c_str(desc.pBuildFlags)? }.to_string_lossy().into_owned()
+            let flags = if desc.pBuildFlags.is_null() {
+                String::new()
+            } else {
+                // SAFETY: a non-null build flags string is NUL-terminated (caller's contract).
+                unsafe { ffi::c_str(desc.pBuildFlags)? }.to_string_lossy().into_owned()
+            };
+            // SAFETY: the descriptor's constants (caller's contract).
+            let constants = unsafe { spec_constants(desc.pConstants, input)? };
+            NativeSource { spirv: input.to_vec(), flags, constants }
         };
-        // SAFETY: the descriptor's constants (caller's contract).
-        let constants = unsafe { spec_constants(desc.pConstants, spirv)? };
-        let refs: Vec<(u32, &[u8])> = constants.iter().map(|(id, v)| (*id, v.as_slice())).collect();
+        let (spirv, flags) = (source.spirv.as_slice(), source.flags.as_str());
+        let refs: Vec<(u32, &[u8])> = source.constants.iter().map(|(id, v)| (*id, v.as_slice())).collect();
         let built = if instance.config.fail_module_build {
             Err("level-zero-cpu: module build failure injected by LEVEL_ZERO_CPU_FAIL_MODULE_BUILD".to_string())
         } else {
-            (instance.builder)(spirv, &BuildOptions { flags: &flags, spec_constants: &refs })
+            (instance.builder)(spirv, &BuildOptions { flags, spec_constants: &refs })
                 .map_err(|e| e.log)
         };
         let program = match built {
@@ -230,7 +497,20 @@ entry_points! {
         let handle = handles::reserve_for::<Arc<Module>>();
         let mut uuid = [0u8; 16];
         uuid[..8].copy_from_slice(&handle.to_le_bytes());
-        let module = Arc::new(Module { instance, program, kernel_names, live_kernels: AtomicU32::new(0), uuid });
+        let scan = SpirvScan::of(spirv);
+        let functions = program.kernels().len() + scan.exports.len();
+        let function_slots = vec![0u8; functions.max(1)].into_boxed_slice();
+        let module = Arc::new(Module {
+            instance,
+            program,
+            kernel_names,
+            live_kernels: AtomicU32::new(0),
+            uuid,
+            source,
+            scan,
+            function_slots,
+            child: Child::of(&context),
+        });
         handles::register(handle, Object::Module(module));
         instance.live.modules.fetch_add(1, Ordering::Relaxed);
         // SAFETY: checked non-null; the caller's output.
@@ -246,6 +526,7 @@ entry_points! {
         }
         let module: Arc<Module> = handles::take(hModule)?;
         module.instance.live.modules.fetch_sub(1, Ordering::Relaxed);
+        module.child.release();
         Ok(())
     }
 
@@ -292,6 +573,93 @@ entry_points! {
         Ok(())
     }
 
+    /// The module's native binary: a versioned header, its build flags, specialization
+    /// constants and SPIR-V, and a checksum (see `NativeSource::encode`); `zeModuleCreate` with
+    /// `ZE_MODULE_FORMAT_NATIVE` builds the same module from it. With a null buffer, `*pSize`
+    /// receives the size; a buffer smaller than that is `ZE_RESULT_ERROR_INVALID_SIZE`.
+    fn zeModuleGetNativeBinary(hModule: ze_module_handle_t, pSize: *mut usize, pModuleNativeBinary: *mut u8) {
+        let module: Arc<Module> = handles::get(hModule)?;
+        let binary = module.source.encode();
+        if pModuleNativeBinary.is_null() {
+            // SAFETY: the caller's output.
+            return unsafe { ffi::write(pSize, binary.len()) };
+        }
+        // SAFETY: the caller's in/out size.
+        let room = unsafe { ffi::read(pSize)? };
+        if room < binary.len() {
+            bail!(ZE_RESULT_ERROR_INVALID_SIZE, "the native binary takes {} bytes; the buffer has {room}", binary.len());
+        }
+        // SAFETY: the buffer holds `room >= binary.len()` bytes (caller's contract); no overlap
+        // with the driver's vector.
+        unsafe {
+            std::ptr::copy_nonoverlapping(binary.as_ptr(), pModuleNativeBinary, binary.len());
+            ffi::write(pSize, binary.len())
+        }
+    }
+
+    /// The functions of a module are its kernels and its exported functions
+    /// (`LinkageAttributes ... Export`). The kernel engine has no function pointers yet: the
+    /// address is opaque — stable for the module's life, distinct per function, never null,
+    /// not callable — for clients that only compare or pass it. Any other name is
+    /// `ZE_RESULT_ERROR_INVALID_FUNCTION_NAME`.
+    fn zeModuleGetFunctionPointer(hModule: ze_module_handle_t, pFunctionName: *const c_char, pfnFunction: *mut *mut c_void) {
+        let module: Arc<Module> = handles::get(hModule)?;
+        // SAFETY: a non-null name is a C string (caller's contract).
+        let name = unsafe { ffi::c_str(pFunctionName)? }.to_string_lossy();
+        if pfnFunction.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null pfnFunction");
+        }
+        let index = module
+            .program
+            .kernels()
+            .iter()
+            .map(|k| k.name.as_str())
+            .chain(module.scan.exports.iter().map(String::as_str))
+            .position(|f| f == name);
+        let Some(index) = index else {
+            bail!(ZE_RESULT_ERROR_INVALID_FUNCTION_NAME, "no function {name:?} in this module");
+        };
+        let address = module.function_slots[index..].as_ptr() as *mut c_void;
+        // SAFETY: checked non-null; the caller's output.
+        unsafe { ffi::write(pfnFunction, address) }
+    }
+
+    /// The kernel's source attributes, space separated as OpenCL C spells them (see
+    /// `SpirvScan::attributes`; an empty string for none). The specification's two calls: with
+    /// a null `pString`, `*pSize` receives the size with the terminating NUL; else the string
+    /// is copied into the application's buffer `*pString` of `*pSize` bytes (truncated and
+    /// terminated if short). `pString` is `char**` by a typo the specification keeps; a
+    /// non-null `pString` holding NULL — which pocl passes, with `*pSize == 0` — receives a
+    /// pointer to the driver's own copy (valid while the kernel lives) and `*pSize` its size.
+    fn zeKernelGetSourceAttributes(hKernel: ze_kernel_handle_t, pSize: *mut u32, pString: *mut *mut c_char) {
+        let kernel: Arc<Kernel> = handles::get(hKernel)?;
+        let bytes = kernel.attributes.as_bytes_with_nul();
+        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        if pString.is_null() {
+            // SAFETY: the caller's output.
+            return unsafe { ffi::write(pSize, len) };
+        }
+        // SAFETY: the caller's in/out size and string pointer.
+        let (room, buffer) = unsafe { (ffi::read(pSize)?, pString.read_unaligned()) };
+        if buffer.is_null() {
+            // SAFETY: as above.
+            unsafe {
+                pString.write_unaligned(kernel.attributes.as_ptr().cast_mut());
+                return ffi::write(pSize, len);
+            }
+        }
+        if room == 0 {
+            bail!(ZE_RESULT_ERROR_INVALID_SIZE, "a zero-sized buffer for the source attributes");
+        }
+        let n = (room as usize).min(bytes.len());
+        // SAFETY: `buffer` holds `room >= n` bytes (caller's contract); no overlap.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr().cast::<c_char>(), buffer, n);
+            buffer.add(n - 1).write(0);
+            ffi::write(pSize, n as u32)
+        }
+    }
+
     fn zeKernelCreate(hModule: ze_module_handle_t, desc: *const ze_kernel_desc_t, phKernel: *mut ze_kernel_handle_t) {
         let module: Arc<Module> = handles::get(hModule)?;
         // SAFETY: a non-null descriptor is the caller's.
@@ -317,6 +685,7 @@ entry_points! {
         let kernel = Arc::new(Kernel {
             instance,
             name: CString::new(info.name.replace('\0', "")).unwrap_or_default(),
+            attributes: CString::new(module.scan.attributes(&info.name).replace('\0', "")).unwrap_or_default(),
             module,
             info,
             state: Mutex::new(state),
@@ -541,6 +910,54 @@ fn suggest(global: [u32; 3]) -> [u32; 3] {
 
 #[cfg(test)]
 mod tests {
+    fn inst(opcode: u32, ops: &[u32]) -> Vec<u32> {
+        let mut v = vec![((ops.len() as u32 + 1) << 16) | opcode];
+        v.extend_from_slice(ops);
+        v
+    }
+
+    #[test]
+    fn source_attributes_spell_every_execution_mode_as_opencl_c_does() {
+        let mut w = vec![0x0723_0203, 0x0001_0000, 0, 100, 0];
+        // OpEntryPoint Kernel %5 "k" ("k\0\0\0" in one word)
+        w.extend(inst(15, &[6, 5, u32::from(b'k')]));
+        w.extend(inst(16, &[5, 17, 8, 4, 1])); // LocalSize 8 4 1
+        w.extend(inst(16, &[5, 18, 2, 1, 1])); // LocalSizeHint 2 1 1
+        w.extend(inst(16, &[5, 30, (5 << 16) | 4])); // VecTypeHint float4
+        w.extend(inst(16, &[5, 35, 16])); // SubgroupSize 16
+        w.extend(inst(16, &[7, 17, 1, 1, 1])); // another function's mode
+        // OpDecorate %9 LinkageAttributes "f" Export; %9 = OpFunction
+        w.extend(inst(71, &[9, 41, u32::from(b'f'), 0]));
+        w.extend(inst(54, &[1, 9, 0, 2]));
+        let bytes: Vec<u8> = w.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let scan = super::SpirvScan::of(&bytes);
+        assert_eq!(
+            scan.attributes("k"),
+            "reqd_work_group_size(8,4,1) work_group_size_hint(2,1,1) vec_type_hint(float4) intel_reqd_sub_group_size(16)"
+        );
+        assert_eq!(scan.attributes("other"), "");
+        assert_eq!(scan.exports, vec!["f".to_string()]);
+        assert_eq!(super::vec_type(6 << 16), "double");
+        assert_eq!(super::vec_type((2 << 16) | 8), "int8");
+    }
+
+    #[test]
+    fn native_binaries_round_trip_and_refuse_other_versions() {
+        let source = super::NativeSource {
+            spirv: vec![1, 2, 3, 4],
+            flags: "-g".into(),
+            constants: vec![(7, vec![9, 9])],
+        };
+        let bytes = source.encode();
+        assert_eq!(super::NativeSource::decode(&bytes), Ok(source));
+        // Another format version, with a valid checksum: refused, naming the version.
+        let mut other = bytes[..bytes.len() - 8].to_vec();
+        other[8] = 2;
+        let sum = super::fnv1a(&other);
+        other.extend(sum.to_le_bytes());
+        let err = super::NativeSource::decode(&other).unwrap_err();
+        assert!(err.contains("version 2"), "{err}");
+    }
     #[test]
     fn suggested_group_sizes_divide_the_global_size() {
         assert_eq!(super::suggest([1024, 1, 1]), [256, 1, 1]);

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use level_zero_sys::*;
 
-use crate::context::Context;
+use crate::context::{Child, Context};
 use crate::driver::Instance;
 use crate::exec::{Job, Worker};
 use crate::fence::Fence;
@@ -21,13 +21,16 @@ pub(crate) struct CommandQueue {
     pub(crate) ordinal: u32,
     synchronous: bool,
     worker: Worker,
+    child: Child,
 }
 
 /// Checks a command queue descriptor's flags, mode and priority: `(ordinal, synchronous)`.
 /// The ordinal and index are checked against the device's groups by
 /// [`crate::device::check_queue`].
 pub(crate) fn check_queue_desc(desc: &ze_command_queue_desc_t) -> ZeResult<(u32, bool)> {
-    if desc.flags > 0x3 {
+    // Specification 1.17: EXPLICIT_ONLY 1, IN_ORDER 2, COPY_OFFLOAD_HINT 4 (newer than the
+    // bindings' 1.12). Queues run in order and copy on the same worker: each is honoured.
+    if desc.flags > 0x7 {
         bail!(
             ZE_RESULT_ERROR_INVALID_ENUMERATION,
             "command queue flags {:#x}",
@@ -71,7 +74,7 @@ entry_points! {
         let instance = context.instance;
         let handle = handles::reserve_for::<Arc<CommandQueue>>();
         let worker = Worker::start(device, &format!("l0cpu-queue-d{}", device.index))?;
-        let queue = Arc::new(CommandQueue { instance, handle, device, ordinal, synchronous, worker });
+        let queue = Arc::new(CommandQueue { instance, handle, device, ordinal, synchronous, worker, child: Child::of(&context) });
         handles::register(handle, Object::CommandQueue(queue));
         instance.live.command_queues.fetch_add(1, Ordering::Relaxed);
         // SAFETY: checked non-null; the caller's output.
@@ -84,6 +87,7 @@ entry_points! {
         let queue: Arc<CommandQueue> = handles::take(hCommandQueue)?;
         queue.worker.shutdown();
         queue.instance.live.command_queues.fetch_sub(1, Ordering::Relaxed);
+        queue.child.release();
         Ok(())
     }
 
@@ -103,6 +107,7 @@ entry_points! {
         // SAFETY: the caller's array of `numCommandLists` handles.
         let raws = unsafe { ffi::slice(phCommandLists.cast_const(), numCommandLists)? };
         let mut lists = Vec::with_capacity(raws.len());
+        let mut in_use = Vec::with_capacity(raws.len());
         for &raw in raws {
             let list: Arc<CommandList> = handles::get(raw)?;
             if list.device.index != queue.device.index || !std::ptr::eq(list.instance, queue.instance) {
@@ -117,6 +122,7 @@ entry_points! {
                 );
             }
             lists.push(list.recorded()?);
+            in_use.push(Some(list.mark_in_use()));
         }
         let fence = if hFence.is_null() {
             None
@@ -129,7 +135,7 @@ entry_points! {
         };
         queue.device.check_alive()?;
         let lose_device = queue.device.count_submission();
-        let seq = queue.worker.submit(Job { lists, fence, lose_device })?;
+        let seq = queue.worker.submit(Job { lists, in_use, fence, lose_device })?;
         if queue.synchronous {
             queue.worker.synchronize(Some(seq), u64::MAX)?;
         }

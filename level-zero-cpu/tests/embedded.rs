@@ -66,4 +66,13 @@ embedded! {
     image_destroyed_with_copies_pending,
     samplers,
     module_dynamic_link,
+    null_by_value_kernel_argument,
+    advertised_extensions_are_exactly_the_implemented_ones,
+    kernel_source_attributes_and_function_pointers,
+    native_module_binaries,
+    query_kernel_timestamps_and_copy_from_context,
+    immediate_append_and_atomic_attributes,
+    copy_region_zero_extents,
+    flags_and_enumerations,
+    objects_in_use,
 }

@@ -369,7 +369,8 @@ fn kernel_arguments_and_group_sizes_are_checked() {
         b,
         zeKernelSetArgumentValue(k, 0, 4, (&raw const v).cast())
     );
-    // A null value for a by-value argument is zero bytes (the specification).
+    // A null value for a by-value argument is zero bytes (the specification's "argument
+    // value is considered null"; see the `null_by_value_kernel_argument` scenario).
     ok!(b, zeKernelSetArgumentValue(k, 1, 4, null()));
     ok!(b, zeKernelSetArgumentValue(k, 0, 8, null()));
     let local = kernel_handle(&b, m, c"with_local");
