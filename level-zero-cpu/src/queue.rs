@@ -113,12 +113,19 @@ entry_points! {
             if list.device.index != queue.device.index || !std::ptr::eq(list.instance, queue.instance) {
                 bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "a command list of another device");
             }
-            if list.ordinal != queue.ordinal {
+            // The list's engine type must match the queue's: a compute list on a compute
+            // queue, a copy-only list on a copy-only queue of any copy group. Intel's driver
+            // checks exactly this (not the ordinal), and Unified Runtime relies on it: it
+            // records copies once and runs them on the main or a link copy engine.
+            let list_computes = crate::device::group_computes(&list.device, list.ordinal);
+            if list_computes != crate::device::group_computes(&queue.device, queue.ordinal) {
                 bail!(
                     ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE,
-                    "a command list of group {} on a queue of group {}",
+                    "a command list of group {} ({}) on a queue of group {} ({})",
                     list.ordinal,
-                    queue.ordinal
+                    if list_computes { "compute" } else { "copy-only" },
+                    queue.ordinal,
+                    if list_computes { "copy-only" } else { "compute" },
                 );
             }
             lists.push(list.recorded()?);

@@ -1493,6 +1493,40 @@ fn queues_and_lists(b: &Backend) {
     );
     ok!(b, zeCommandQueueSynchronize(copy_q, u64::MAX));
     assert!(b.download(c, d, n).iter().all(|&x| x == 1));
+    // A copy list of the main copy engine (ordinal 1) runs on a link copy queue (ordinal 2):
+    // engine types must match, not ordinals (as Intel's driver; Unified Runtime relies on it).
+    // A copy-only list on the compute queue is refused.
+    let main_copy_list = b.list_on(c, 0, 1);
+    let three = [3u8];
+    ok!(
+        b,
+        zeCommandListAppendMemoryFill(
+            main_copy_list,
+            d.cast(),
+            three.as_ptr().cast(),
+            1,
+            n,
+            NULL_EVENT,
+            0,
+            NO_WAITS
+        )
+    );
+    ok!(b, zeCommandListClose(main_copy_list));
+    let mut main_copy = [main_copy_list];
+    ok!(
+        b,
+        zeCommandQueueExecuteCommandLists(copy_q, 1, main_copy.as_mut_ptr(), null_mut())
+    );
+    ok!(b, zeCommandQueueSynchronize(copy_q, u64::MAX));
+    assert!(b.download(c, d, n).iter().all(|&x| x == 3));
+    let compute_q = b.queue(c, 0);
+    fails!(
+        ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE,
+        b,
+        zeCommandQueueExecuteCommandLists(compute_q, 1, main_copy.as_mut_ptr(), null_mut())
+    );
+    ok!(b, zeCommandQueueDestroy(compute_q));
+    ok!(b, zeCommandListDestroy(main_copy_list));
     ok!(b, zeCommandListReset(copy_list));
     let two = [2u8];
     ok!(
