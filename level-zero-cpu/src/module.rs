@@ -551,10 +551,17 @@ entry_points! {
     }
 
     /// Modules have no imports: no flags.
+    /// `ZE_MODULE_PROPERTY_FLAG_IMPORTS` while a kernel of the module reaches an import that
+    /// no `zeModuleDynamicLink` has resolved yet (the module must be linked before use).
     fn zeModuleGetProperties(hModule: ze_module_handle_t, pModuleProperties: *mut ze_module_properties_t) {
-        let _: Arc<Module> = handles::get(hModule)?;
+        let module: Arc<Module> = handles::get(hModule)?;
+        let unlinked = module.program.kernels().iter().any(|k| !module.program.unlinked(&k.name).is_empty());
+        let props = ze_module_properties_t {
+            flags: if unlinked { ze_module_property_flag_t::ZE_MODULE_PROPERTY_FLAG_IMPORTS.0 } else { 0 },
+            ..Default::default()
+        };
         // SAFETY: the caller's structure.
-        unsafe { ffi::fill(pModuleProperties, ze_module_properties_t::default()).map(drop) }
+        unsafe { ffi::fill(pModuleProperties, props).map(drop) }
     }
 
     /// A program-scope variable's address (a host address, valid as a device pointer).

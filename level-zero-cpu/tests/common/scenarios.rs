@@ -3742,6 +3742,15 @@ fn module_dynamic_link(b: &Backend) {
     let imp = create(&imp_spv);
     let (r, _) = kernel(imp, c"use_add_one");
     assert_eq!(r, ze_result_t::ZE_RESULT_ERROR_INVALID_MODULE_UNLINKED);
+    let imports = |m: ze_module_handle_t| {
+        let mut props = ze_module_properties_t::default();
+        ok!(b, zeModuleGetProperties(m, &mut props));
+        props.flags & ze_module_property_flag_t::ZE_MODULE_PROPERTY_FLAG_IMPORTS.0 != 0
+    };
+    assert!(
+        imports(imp),
+        "an unlinked module reports ZE_MODULE_PROPERTY_FLAG_IMPORTS"
+    );
     let (r, k) = kernel(imp, c"standalone");
     assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
     ok!(b, zeKernelDestroy(k));
@@ -3773,9 +3782,14 @@ fn module_dynamic_link(b: &Backend) {
     let exp = create(&exp_spv);
     let mut mods = [exp, imp];
     let mut log = null_mut();
+    assert!(!imports(exp));
     ok!(b, zeModuleDynamicLink(2, mods.as_mut_ptr(), &mut log));
     assert!(build_log_text(b, log).contains("use_add_one"));
     ok!(b, zeModuleBuildLogDestroy(log));
+    assert!(
+        !imports(imp),
+        "a linked module has no import left to resolve"
+    );
     let (r, k) = kernel(imp, c"use_add_one");
     assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
     let n = 64usize;
