@@ -88,7 +88,7 @@ entry_points! {
         let core = device_properties(&d, ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES.0);
         let props = zes_device_properties_t {
             core,
-            numSubdevices: 0,
+            numSubdevices: d.state().place.subdevices.len() as u32,
             serialNumber: c_field(&format!("l0cpu-{}-{}", d.instance.number, d.index)),
             boardNumber: c_field("unknown"),
             brandName: c_field("level-zero-cpu"),
@@ -117,7 +117,7 @@ entry_points! {
             onSubdevice: 0,
             subdeviceId: 0,
             location: zes_mem_loc_t::ZES_MEM_LOC_DEVICE,
-            physicalSize: d.instance.config.device_memory,
+            physicalSize: d.state().place.capacity,
             busWidth: 64,
             numChannels: -1,
             ..Default::default()
@@ -129,7 +129,7 @@ entry_points! {
     fn zesMemoryGetState(hMemory: zes_mem_handle_t, pState: *mut zes_mem_state_t) {
         let SysmanMemoryRef(d) = handles::get(hMemory)?;
         check(d.instance, true)?;
-        let size = d.instance.config.device_memory;
+        let size = d.state().place.capacity;
         let used = d.instance.memory.used(d.index).min(size);
         let state = zes_mem_state_t {
             health: zes_mem_health_t::ZES_MEM_HEALTH_OK,

@@ -156,3 +156,38 @@ fn an_embedded_instance_may_have_no_visible_device() {
     config.affinity_mask = Some(" ".into());
     assert_eq!(common::Backend::embedded_with(config).devices.len(), 2);
 }
+
+#[test]
+fn sysman_sees_tiles_and_their_memory() {
+    let b = common::Backend::embedded(&[
+        ("LEVEL_ZERO_CPU_SUBDEVICES", "2"),
+        ("LEVEL_ZERO_CPU_DEVICE_MEMORY", "64M"),
+        ("ZE_FLAT_DEVICE_HIERARCHY", "COMPOSITE"),
+    ]);
+    let physical = |d: ze_device_handle_t| {
+        let mut n = 1;
+        let mut mem = [null_mut()];
+        ok!(b, zesDeviceEnumMemoryModules(d, &mut n, mem.as_mut_ptr()));
+        let mut p = zes_mem_properties_t::default();
+        ok!(b, zesMemoryGetProperties(mem[0], &mut p));
+        let mut s = zes_mem_state_t::default();
+        ok!(b, zesMemoryGetState(mem[0], &mut s));
+        assert_eq!(s.size, p.physicalSize);
+        p.physicalSize
+    };
+    let card = b.devices[0];
+    let mut props = zes_device_properties_t::default();
+    ok!(b, zesDeviceGetProperties(card, &mut props));
+    assert_eq!(props.numSubdevices, 2);
+    assert_eq!(physical(card), 64 << 20);
+    let mut n = 0;
+    ok!(b, zeDeviceGetSubDevices(card, &mut n, null_mut()));
+    let mut tiles = vec![null_mut(); n as usize];
+    ok!(b, zeDeviceGetSubDevices(card, &mut n, tiles.as_mut_ptr()));
+    for t in tiles {
+        let mut props = zes_device_properties_t::default();
+        ok!(b, zesDeviceGetProperties(t, &mut props));
+        assert_eq!(props.numSubdevices, 0);
+        assert_eq!(physical(t), 32 << 20);
+    }
+}
