@@ -160,7 +160,9 @@ fn a_native_binary_round_trips_and_runs_the_same_kernel() {
     let (loaded, _log) =
         Module::from_native_with_log(&ctx, &dev, &binary, &BuildOptions::new()).unwrap();
     assert_eq!(loaded.kernel_names().unwrap(), ["vector_add"]);
-    let expected: Vec<f32> = (0..64).map(|i| i as f32 * 0.5 + 1000.0 - i as f32).collect();
+    let expected: Vec<f32> = (0..64)
+        .map(|i| i as f32 * 0.5 + 1000.0 - i as f32)
+        .collect();
     assert_eq!(vector_add(&ctx, &dev, &original), expected);
     assert_eq!(vector_add(&ctx, &dev, &loaded), expected);
     // A program cache: written to disk, read back in another context, run on another device
@@ -320,7 +322,11 @@ fn modules_linked_in_several_links_stay_alive_together_and_are_destroyed_togethe
     let out = run_on_iota(&ctx, &dev, &mut k, 16);
     assert_eq!(out, (0..16).map(|i| i + 101).collect::<Vec<u32>>());
     drop(k);
-    assert_eq!(t.live().modules, modules_before + 4, "`third` holds the group");
+    assert_eq!(
+        t.live().modules,
+        modules_before + 4,
+        "`third` holds the group"
+    );
     assert_eq!(
         vector_add(&ctx, &dev, &third)[1],
         0.5 + 999.0,
@@ -506,4 +512,71 @@ fn functions_missing_from_the_driver_are_errors_naming_them() {
     let mut k = k;
     let out = run_on_iota(&ctx, &dev, &mut k, 16);
     assert_eq!(out[5], 10);
+}
+
+type SourceAttributesFn = unsafe extern "C" fn(
+    level_zero::sys::ze_kernel_handle_t,
+    *mut u32,
+    *mut *mut std::ffi::c_char,
+) -> ze_result_t;
+
+/// The CPU driver's `zeKernelGetSourceAttributes`, for the wrappers below.
+static DRIVER_SOURCE_ATTRIBUTES: std::sync::OnceLock<SourceAttributesFn> =
+    std::sync::OnceLock::new();
+
+/// Like loader 1.8.12's validation layer: a null `pString` (the size query) is refused.
+unsafe extern "C" fn refuses_size_queries(
+    kernel: level_zero::sys::ze_kernel_handle_t,
+    size: *mut u32,
+    string: *mut *mut std::ffi::c_char,
+) -> ze_result_t {
+    if string.is_null() {
+        return ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER;
+    }
+    // SAFETY: forwarded unchanged to the driver's function.
+    unsafe { DRIVER_SOURCE_ATTRIBUTES.get().unwrap()(kernel, size, string) }
+}
+
+/// A driver that reports a size of 0 and must not be asked for the text.
+unsafe extern "C" fn reports_size_zero(
+    _kernel: level_zero::sys::ze_kernel_handle_t,
+    size: *mut u32,
+    string: *mut *mut std::ffi::c_char,
+) -> ze_result_t {
+    if !string.is_null() {
+        return ze_result_t::ZE_RESULT_ERROR_UNKNOWN;
+    }
+    // SAFETY: the caller's output.
+    unsafe { size.write(0) };
+    ze_result_t::ZE_RESULT_SUCCESS
+}
+
+#[test]
+fn source_attributes_survive_drivers_that_refuse_the_size_query_or_report_nothing() {
+    if common::system_backend() {
+        eprintln!("SKIPPED on the system backend: builds its own table");
+        return;
+    }
+    for (wrapper, expected) in [
+        (
+            refuses_size_queries as SourceAttributesFn,
+            "reqd_work_group_size(16,16,1)",
+        ),
+        (reports_size_zero as SourceAttributesFn, ""),
+    ] {
+        // SAFETY: the CPU driver's getters honour the DDI contract.
+        let (mut api, _) =
+            unsafe { level_zero::sys::Api::from_ddi(&level_zero_cpu::ddi_getters()) };
+        DRIVER_SOURCE_ATTRIBUTES.get_or_init(|| api.zeKernelGetSourceAttributes.unwrap());
+        api.zeKernelGetSourceAttributes = Some(wrapper);
+        // SAFETY: the pointers are the CPU driver's static functions and the wrappers above,
+        // which keep its contract.
+        let rt = unsafe { Runtime::from_api(api) }.unwrap();
+        let driver = &rt.drivers()[0];
+        let dev = driver.devices().unwrap().remove(0);
+        let ctx = Context::new(driver).unwrap();
+        let m = build(&ctx, &dev, &spv("matmul", "O2"));
+        let k = m.kernel("matmul_tiled").unwrap();
+        assert_eq!(k.source_attributes().unwrap(), expected);
+    }
 }

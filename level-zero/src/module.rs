@@ -229,7 +229,10 @@ impl Module {
         options: &BuildOptions,
     ) -> Result<(Module, String)> {
         if spirv.is_empty() {
-            return Err(Error::invalid("zeModuleCreate", "the SPIR-V module is empty"));
+            return Err(Error::invalid(
+                "zeModuleCreate",
+                "the SPIR-V module is empty",
+            ));
         }
         Self::create(
             ctx,
@@ -978,7 +981,11 @@ impl Kernel {
     /// Sets argument `index` to a function pointer ([`Module::function_pointer`]), passed as
     /// its 64-bit address. The function's module is kept alive by the kernel, and so by every
     /// launch of it. Refused for a function of another context.
-    pub fn set_arg_function_pointer(&mut self, index: u32, function: &FunctionPointer) -> Result<()> {
+    pub fn set_arg_function_pointer(
+        &mut self,
+        index: u32,
+        function: &FunctionPointer,
+    ) -> Result<()> {
         const CALL: &str = "zeKernelSetArgumentValue";
         self.check_index(index)?;
         if function.module.inner.ctx != self.inner.module.inner.ctx {
@@ -1009,20 +1016,46 @@ impl Kernel {
     /// driver spells them — for OpenCL C, e.g. `reqd_work_group_size(16,16,1)`, several
     /// separated by spaces; empty when the kernel has none (or the driver reports a size of
     /// 0). A driver without the function is [`Error::MissingFunction`].
+    ///
+    /// The specification's two calls are used: the size (null `pString`), then the text
+    /// into the crate's buffer (`*pString`). Loaders before spec 1.9 have a validation layer
+    /// that refuses a null `pString` (`ZE_RESULT_ERROR_INVALID_NULL_POINTER`); the size query
+    /// is then skipped, and the text read into a buffer that grows until it holds it.
     pub fn source_attributes(&self) -> Result<String> {
         let api = self.api();
         let mut size = 0u32;
         // SAFETY: valid kernel handle; a size query (null string).
-        unsafe {
-            ze!(
-                api,
-                zeKernelGetSourceAttributes(self.as_raw(), &mut size, std::ptr::null_mut())
-            )?
-        };
-        if size == 0 {
-            return Ok(String::new());
+        let r = unsafe {
+            api.zeKernelGetSourceAttributes(self.as_raw(), &mut size, std::ptr::null_mut())
+        }?;
+        match r {
+            sys::ze_result_t::ZE_RESULT_SUCCESS if size == 0 => return Ok(String::new()),
+            sys::ze_result_t::ZE_RESULT_SUCCESS => {
+                return self.source_attributes_into(size).map(|(s, _)| s);
+            }
+            sys::ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER => {}
+            code => {
+                return Err(Error::Call {
+                    call: "zeKernelGetSourceAttributes",
+                    code: ResultCode(code),
+                });
+            }
         }
-        // One byte more than asked, zeroed: the text is terminated whatever the driver writes.
+        let mut room = 256u32;
+        loop {
+            let (text, complete) = self.source_attributes_into(room)?;
+            if complete || room >= 1 << 20 {
+                return Ok(text);
+            }
+            room *= 4;
+        }
+    }
+
+    /// The source attributes read into a buffer of `size` bytes, and whether they fit (a
+    /// terminating NUL before the buffer's last byte, or a driver saying it wrote less).
+    fn source_attributes_into(&self, size: u32) -> Result<(String, bool)> {
+        // One byte more than announced, zeroed: the text is terminated whatever the driver
+        // writes.
         let mut buf = vec![0u8; size as usize + 1];
         let ours = buf.as_mut_ptr().cast::<std::ffi::c_char>();
         let mut string = ours;
@@ -1031,7 +1064,7 @@ impl Kernel {
         // `*pSize` bytes, which `buf` holds (plus one).
         unsafe {
             ze!(
-                api,
+                self.api(),
                 zeKernelGetSourceAttributes(self.as_raw(), &mut written, &mut string)
             )?
         };
@@ -1041,12 +1074,15 @@ impl Kernel {
             // A driver that pointed `*pString` at its own copy instead (what some do when
             // given a null `*pString`): `written` bytes, valid while the kernel lives.
             // SAFETY: the driver returned this string of `written` bytes; copied at once.
-            unsafe {
-                std::slice::from_raw_parts(string.cast::<u8>(), written.min(size) as usize)
-            }
+            unsafe { std::slice::from_raw_parts(string.cast::<u8>(), written.min(size) as usize) }
         };
-        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-        Ok(String::from_utf8_lossy(&bytes[..end]).into_owned())
+        let end = bytes.iter().position(|&b| b == 0);
+        let complete = end.is_some_and(|e| e + 1 < bytes.len()) || written < size;
+        let end = end.unwrap_or(bytes.len());
+        Ok((
+            String::from_utf8_lossy(&bytes[..end]).into_owned(),
+            complete,
+        ))
     }
 
     /// Sets argument `index`, a `__local` pointer, to `bytes` of local memory per group.
