@@ -527,9 +527,11 @@ impl Module {
     /// built in one context for one device ([`Error::InvalidArgument`] naming the module
     /// that differs). A module given twice counts once, so linking a module "with itself" is
     /// linking it alone (which succeeds when it imports nothing). Linking again — the same
-    /// modules or others — is defined: the specification lets a driver ignore a module's
-    /// second link (Intel's links once; the CPU driver relinks), and the crate keeps every
-    /// module of every link alive together.
+    /// modules or others — is defined: the specification links a module's imports once ("a
+    /// module can be used in multiple link calls if it has exports but its imports will not
+    /// be re-linked"; the CPU driver relinks them), and the crate keeps every module of
+    /// every link alive together. Links are serialised process-wide (the specification
+    /// forbids linking the same importing modules from several threads at once).
     ///
     /// **Keep-alive.** After linking, a kernel of one module may run code, or use
     /// variables, of another, and the specification does not promise that the driver keeps
