@@ -223,6 +223,16 @@ pub enum Error {
         log: String,
     },
 
+    /// Modules failed to link (`zeModuleDynamicLink`); `log` is the driver's link log, which
+    /// names the symbols that could not be resolved.
+    #[error("zeModuleDynamicLink failed with {code}; link log:\n{log}")]
+    ModuleLink {
+        /// What `zeModuleDynamicLink` returned.
+        code: ResultCode,
+        /// The link log.
+        log: String,
+    },
+
     /// An argument was rejected before any Level Zero call was made.
     #[error("invalid argument to {call}: {reason}")]
     InvalidArgument {
@@ -274,7 +284,9 @@ impl Error {
     /// The Level Zero result code behind this error, when there is one.
     pub fn code(&self) -> Option<ResultCode> {
         match self {
-            Error::Call { code, .. } | Error::ModuleBuild { code, .. } => Some(*code),
+            Error::Call { code, .. }
+            | Error::ModuleBuild { code, .. }
+            | Error::ModuleLink { code, .. } => Some(*code),
             Error::Timeout { .. } => Some(ResultCode(ze_result_t::ZE_RESULT_NOT_READY)),
             _ => None,
         }

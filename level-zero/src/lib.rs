@@ -161,7 +161,7 @@ pub use memory::{
     AllocOptions, AllocationKind, BufferSlice, DeviceBuffer, HostBuffer, HostSlice, HostSliceMut,
     Memory, SharedBuffer,
 };
-pub use module::{BuildOptions, IndirectAccess, Kernel, KernelProperties, Module};
+pub use module::{BuildOptions, FunctionPointer, IndirectAccess, Kernel, KernelProperties, Module};
 pub use peer::{PeerPath, PeerPolicy, copy_peer, copy_peer_with};
 pub use properties::*;
 pub use queue::{CommandQueue, Fence, Ordering, QueueDesc, QueueMode, QueuePriority};

@@ -3,7 +3,7 @@
 use std::cell::Cell;
 use std::ffi::{CString, c_void};
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytemuck::Pod;
 use level_zero_sys as sys;
@@ -72,23 +72,91 @@ impl BuildOptions {
     }
 }
 
-pub(crate) struct ModuleInner {
-    pub(crate) ctx: Context,
-    pub(crate) device: Device,
-    pub(crate) handle: Handle<sys::_ze_module_handle_t>,
+/// Owns a module's handle and destroys it when the last reference goes: the module's own
+/// [`ModuleInner`], and the [`LinkGroup`] of the modules it was linked with.
+struct ModuleHandle {
+    ctx: Context,
+    handle: Handle<sys::_ze_module_handle_t>,
 }
 
-impl Drop for ModuleInner {
+impl Drop for ModuleHandle {
     fn drop(&mut self) {
-        // SAFETY: every kernel of the module holds a reference to it, so all were
-        // destroyed; launches keep their kernel alive until they complete.
+        // SAFETY: every kernel of the module holds its `ModuleInner`, which holds this, so all
+        // were destroyed; launches keep their kernel alive until they complete. A linked
+        // module is held by its link group until every module of the group (and so every
+        // kernel that may call into this one) is gone.
         if let Err(e) = unsafe { ze!(self.ctx.api(), zeModuleDestroy(self.handle.0)) } {
             log::error!("level-zero: destroying a module failed: {e}");
         }
     }
 }
 
-/// A module: a SPIR-V program built for one device. Cheap to clone; `Send + Sync`.
+/// Modules linked with each other by [`Module::link`], transitively: a kernel of one may
+/// run code, or use variables, of any other (an importer calls its exporter, which may
+/// itself have been linked with a third module). The group owns every member's handle, and
+/// every member's [`ModuleInner`] holds the group, so no member is destroyed before all of
+/// them are unused (rule 13 of `docs/SOUNDNESS.md`).
+///
+/// Linking modules of different groups merges the groups: a new group takes over the members
+/// of the old ones, and each old group forwards to it (`merged_into`), so that members not
+/// part of that link, which still point to an old group, keep the merged group alive too.
+/// Forwarding always points to a newer group: there are no cycles.
+#[derive(Default)]
+struct LinkGroup {
+    state: Mutex<LinkGroupState>,
+}
+
+#[derive(Default)]
+struct LinkGroupState {
+    /// The members, while this group is the newest of its chain.
+    members: Vec<Arc<ModuleHandle>>,
+    /// The group this one was merged into.
+    merged_into: Option<Arc<LinkGroup>>,
+}
+
+impl LinkGroup {
+    /// The newest group of `group`'s chain.
+    fn root(group: &Arc<LinkGroup>) -> Arc<LinkGroup> {
+        let mut g = group.clone();
+        loop {
+            let next = lock(&g.state).merged_into.clone();
+            match next {
+                Some(n) => g = n,
+                None => return g,
+            }
+        }
+    }
+}
+
+/// Serialises linking: group merges, and `zeModuleDynamicLink` itself (rare calls, which
+/// may change several modules at once).
+static LINKING: Mutex<()> = Mutex::new(());
+
+/// Locks a mutex; the data behind the crate's own mutexes stays consistent across a panic.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) struct ModuleInner {
+    pub(crate) ctx: Context,
+    pub(crate) device: Device,
+    own: Arc<ModuleHandle>,
+    /// The modules this one was linked with (`None` until linked).
+    group: Mutex<Option<Arc<LinkGroup>>>,
+}
+
+impl ModuleInner {
+    fn handle(&self) -> sys::ze_module_handle_t {
+        self.own.handle.0
+    }
+}
+
+/// A module: a SPIR-V program (or a native binary) built for one device. Cheap to clone;
+/// `Send + Sync`.
+///
+/// A module lives as long as its last clone, kernel, [`FunctionPointer`], or — once
+/// [linked](Module::link) — as long as any module it was linked with: the driver is not
+/// required to keep an exporting module alive for its importers, so the crate does.
 #[derive(Clone)]
 pub struct Module {
     pub(crate) inner: Arc<ModuleInner>,
@@ -97,7 +165,7 @@ pub struct Module {
 impl std::fmt::Debug for Module {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Module")
-            .field("handle", &self.inner.handle.0)
+            .field("handle", &self.inner.handle())
             .finish()
     }
 }
@@ -160,11 +228,104 @@ impl Module {
         spirv: &[u8],
         options: &BuildOptions,
     ) -> Result<(Module, String)> {
+        if spirv.is_empty() {
+            return Err(Error::invalid(
+                "zeModuleCreate",
+                "the SPIR-V module is empty",
+            ));
+        }
+        Self::create(
+            ctx,
+            device,
+            sys::ze_module_format_t::ZE_MODULE_FORMAT_IL_SPIRV,
+            spirv,
+            options,
+        )
+    }
+
+    /// Builds a module from a native binary that [`Module::native_binary`] returned
+    /// (`ZE_MODULE_FORMAT_NATIVE`): no compilation, so programs can be cached on disk the way
+    /// SYCL's persistent cache does.
+    ///
+    /// A native binary is specific to the device model *and* the driver (its version, even
+    /// its build) that produced it; the specification lets a module be re-created from one
+    /// only "on other devices and contexts within the same driver instance". Key a cache by
+    /// at least the device's UUID and the driver's version
+    /// ([`DeviceProperties::uuid`](crate::DeviceProperties::uuid),
+    /// [`DriverProperties::driver_version`](crate::DriverProperties::driver_version)) and
+    /// rebuild from SPIR-V when loading fails: a binary the driver does not accept (another
+    /// driver's, a corrupted file) is [`Error::ModuleBuild`] with code
+    /// `ZE_RESULT_ERROR_INVALID_NATIVE_BINARY` (or the driver's build failure) and the driver's
+    /// log.
+    ///
+    /// The binary carries its own specialization constants: `options` may hold build flags
+    /// (passed on), but specialization constants are refused (the specification allows them
+    /// for SPIR-V only).
+    ///
+    /// ```no_run
+    /// # use level_zero::{BuildOptions, Context, Device, Module, Result};
+    /// fn cached(ctx: &Context, dev: &Device, spirv: &[u8], dir: &std::path::Path) -> Result<Module> {
+    ///     let key = format!(
+    ///         "{:?}-{:x}-{:016x}",
+    ///         dev.properties()?.uuid,
+    ///         dev.driver().properties()?.driver_version,
+    ///         spirv.iter().fold(0u64, |h, &b| h.wrapping_mul(31).wrapping_add(b.into())),
+    ///     );
+    ///     let path = dir.join(key);
+    ///     if let Ok(bytes) = std::fs::read(&path) {
+    ///         if let Ok(m) = Module::from_native(ctx, dev, &bytes, &BuildOptions::new()) {
+    ///             return Ok(m);
+    ///         }
+    ///     }
+    ///     let m = Module::from_spirv(ctx, dev, spirv, &BuildOptions::new())?;
+    ///     let _ = std::fs::write(&path, m.native_binary()?);
+    ///     Ok(m)
+    /// }
+    /// ```
+    pub fn from_native(
+        ctx: &Context,
+        device: &Device,
+        binary: &[u8],
+        options: &BuildOptions,
+    ) -> Result<Module> {
+        Self::from_native_with_log(ctx, device, binary, options).map(|(m, _)| m)
+    }
+
+    /// [`Module::from_native`], also returning the build log of a successful load.
+    pub fn from_native_with_log(
+        ctx: &Context,
+        device: &Device,
+        binary: &[u8],
+        options: &BuildOptions,
+    ) -> Result<(Module, String)> {
+        const CALL: &str = "zeModuleCreate";
+        if binary.is_empty() {
+            return Err(Error::invalid(CALL, "the native binary is empty"));
+        }
+        if !options.constants.is_empty() {
+            return Err(Error::invalid(
+                CALL,
+                "specialization constants apply to SPIR-V only: a native binary carries the values it was built with",
+            ));
+        }
+        Self::create(
+            ctx,
+            device,
+            sys::ze_module_format_t::ZE_MODULE_FORMAT_NATIVE,
+            binary,
+            options,
+        )
+    }
+
+    fn create(
+        ctx: &Context,
+        device: &Device,
+        format: sys::ze_module_format_t,
+        input: &[u8],
+        options: &BuildOptions,
+    ) -> Result<(Module, String)> {
         const CALL: &str = "zeModuleCreate";
         ctx.check_device(CALL, device)?;
-        if spirv.is_empty() {
-            return Err(Error::invalid(CALL, "the SPIR-V module is empty"));
-        }
         let flags = CString::new(options.flags_string())
             .map_err(|_| Error::invalid(CALL, "a build flag contains a NUL byte"))?;
         let ids: Vec<u32> = options.constants.iter().map(|(i, _)| *i).collect();
@@ -179,9 +340,9 @@ impl Module {
             pConstantValues: values.as_mut_ptr(),
         };
         let desc = sys::ze_module_desc_t {
-            format: sys::ze_module_format_t::ZE_MODULE_FORMAT_IL_SPIRV,
-            inputSize: spirv.len(),
-            pInputModule: spirv.as_ptr(),
+            format,
+            inputSize: input.len(),
+            pInputModule: input.as_ptr(),
             pBuildFlags: flags.as_ptr(),
             pConstants: if ids.is_empty() {
                 std::ptr::null()
@@ -213,7 +374,11 @@ impl Module {
                 inner: Arc::new(ModuleInner {
                     ctx: ctx.clone(),
                     device: device.clone(),
-                    handle: Handle(h),
+                    own: Arc::new(ModuleHandle {
+                        ctx: ctx.clone(),
+                        handle: Handle(h),
+                    }),
+                    group: Mutex::new(None),
                 }),
             },
             text,
@@ -222,7 +387,12 @@ impl Module {
 
     /// The raw handle. It stays owned by this object.
     pub fn as_raw(&self) -> sys::ze_module_handle_t {
-        self.inner.handle.0
+        self.inner.handle()
+    }
+
+    /// The context the module was built in.
+    pub fn context(&self) -> &Context {
+        &self.inner.ctx
     }
 
     /// The device the module was built for.
@@ -283,7 +453,229 @@ impl Module {
     pub fn kernel(&self, name: &str) -> Result<Kernel> {
         Kernel::new(self, name)
     }
+
+    /// The module's native binary (`zeModuleGetNativeBinary`): what
+    /// [`Module::from_native`] builds the same module from, without compiling. It is
+    /// specific to the device model and the driver that produced it (see
+    /// [`Module::from_native`] for caching it).
+    ///
+    /// A driver reporting a zero-byte binary is [`Error::Unsupported`]; a driver without the
+    /// function, [`Error::MissingFunction`].
+    pub fn native_binary(&self) -> Result<Vec<u8>> {
+        let api = self.inner.ctx.api();
+        let mut size = 0usize;
+        // SAFETY: valid module handle; a size query (null buffer).
+        unsafe {
+            ze!(
+                api,
+                zeModuleGetNativeBinary(self.as_raw(), &mut size, std::ptr::null_mut())
+            )?
+        };
+        if size == 0 {
+            return Err(Error::Unsupported {
+                what: "native module binaries",
+                why: "zeModuleGetNativeBinary reported a binary of 0 bytes".into(),
+            });
+        }
+        let mut binary = vec![0u8; size];
+        let mut written = size;
+        // SAFETY: `binary` holds `written` bytes.
+        unsafe {
+            ze!(
+                api,
+                zeModuleGetNativeBinary(self.as_raw(), &mut written, binary.as_mut_ptr())
+            )?
+        };
+        binary.truncate(written.min(size));
+        Ok(binary)
+    }
+
+    /// The device address of the function `name` of this module — a kernel, or a function
+    /// the module exports (`zeModuleGetFunctionPointer`). A name the module lacks is
+    /// `ZE_RESULT_ERROR_INVALID_FUNCTION_NAME`.
+    ///
+    /// The address is only meaningful to kernels, which may call through it: pass it with
+    /// [`Kernel::set_arg_function_pointer`] (which keeps this module alive for the launches
+    /// that use it), or store [`FunctionPointer::address`] in device memory. The host cannot
+    /// call it.
+    pub fn function_pointer(&self, name: &str) -> Result<FunctionPointer> {
+        const CALL: &str = "zeModuleGetFunctionPointer";
+        let cname =
+            CString::new(name).map_err(|_| Error::invalid(CALL, "the name contains a NUL byte"))?;
+        let mut address = std::ptr::null_mut();
+        // SAFETY: valid module handle, NUL-terminated name, valid output.
+        unsafe {
+            ze!(
+                self.inner.ctx.api(),
+                zeModuleGetFunctionPointer(self.as_raw(), cname.as_ptr(), &mut address)
+            )?
+        };
+        Ok(FunctionPointer {
+            module: self.clone(),
+            name: name.to_string(),
+            address: address as usize as u64,
+        })
+    }
+
+    /// Links modules with each other (`zeModuleDynamicLink`): every `Import` of each module
+    /// (a function or a variable with SPIR-V `LinkageAttributes ... Import`) is resolved to
+    /// the `Export` of another module of `modules`. Until then, creating a kernel that needs
+    /// an import fails with `ZE_RESULT_ERROR_INVALID_MODULE_UNLINKED`.
+    ///
+    /// A failure is [`Error::ModuleLink`] with the driver's link log (which names the
+    /// unresolved symbols). Checked before any call: `modules` is not empty and all were
+    /// built in one context for one device ([`Error::InvalidArgument`] naming the module
+    /// that differs). A module given twice counts once, so linking a module "with itself" is
+    /// linking it alone (which succeeds when it imports nothing). Linking again — the same
+    /// modules or others — is defined: the specification links a module's imports once ("a
+    /// module can be used in multiple link calls if it has exports but its imports will not
+    /// be re-linked"; the CPU driver relinks them), and the crate keeps every module of
+    /// every link alive together. Links are serialised process-wide (the specification
+    /// forbids linking the same importing modules from several threads at once).
+    ///
+    /// **Keep-alive.** After linking, a kernel of one module may run code, or use
+    /// variables, of another, and the specification does not promise that the driver keeps
+    /// an exporter alive for its importers. So the crate does: the modules of a link — and,
+    /// transitively, every module they were ever linked with — are destroyed only once all
+    /// of them are unused (no clone, kernel, function pointer or launch of any of them is
+    /// left). Dropping an exporter early from safe code therefore only drops a reference.
+    /// Whatever the link's outcome, the modules stay tied, since a failed link may have
+    /// changed some of them.
+    pub fn link(modules: &[&Module]) -> Result<()> {
+        Self::link_with_log(modules).map(drop)
+    }
+
+    /// [`Module::link`], also returning the link log of a successful link (often empty).
+    pub fn link_with_log(modules: &[&Module]) -> Result<String> {
+        const CALL: &str = "zeModuleDynamicLink";
+        let Some(first) = modules.first() else {
+            return Err(Error::invalid(CALL, "no modules to link"));
+        };
+        let mut unique: Vec<&Module> = Vec::with_capacity(modules.len());
+        for (i, m) in modules.iter().enumerate() {
+            if m.inner.ctx != first.inner.ctx {
+                return Err(Error::invalid(
+                    CALL,
+                    format!(
+                        "module {i} was built in another context than module 0: modules link only within one context"
+                    ),
+                ));
+            }
+            if m.inner.device != first.inner.device {
+                return Err(Error::invalid(
+                    CALL,
+                    format!(
+                        "module {i} was built for another device than module 0: modules link only with modules of the same device"
+                    ),
+                ));
+            }
+            if !unique.iter().any(|u| Arc::ptr_eq(&u.inner, &m.inner)) {
+                unique.push(m);
+            }
+        }
+        let _linking = lock(&LINKING);
+        Self::tie(&unique);
+        let mut handles: Vec<sys::ze_module_handle_t> = unique.iter().map(|m| m.as_raw()).collect();
+        let api = first.inner.ctx.api();
+        let mut log = std::ptr::null_mut();
+        // SAFETY: `handles` holds `handles.len()` valid module handles of one context and
+        // device; the log output is valid (never null: loader 1.8.12 crashes on a null one).
+        let r = unsafe {
+            api.zeModuleDynamicLink(handles.len() as u32, handles.as_mut_ptr(), &mut log)
+        }?;
+        let text = take_build_log(api, log);
+        if !r.is_success() {
+            return Err(Error::ModuleLink {
+                code: ResultCode(r),
+                log: text,
+            });
+        }
+        Ok(text)
+    }
+
+    /// Puts `modules` in one link group (merging the groups they were in). Called with
+    /// `LINKING` held.
+    fn tie(modules: &[&Module]) {
+        let mut roots: Vec<Arc<LinkGroup>> = Vec::new();
+        let mut members: Vec<Arc<ModuleHandle>> = Vec::new();
+        for m in modules {
+            let group = lock(&m.inner.group).clone();
+            match group {
+                Some(g) => {
+                    let root = LinkGroup::root(&g);
+                    if !roots.iter().any(|r| Arc::ptr_eq(r, &root)) {
+                        roots.push(root);
+                    }
+                }
+                None => members.push(m.inner.own.clone()),
+            }
+        }
+        if let ([root], []) = (roots.as_slice(), members.as_slice()) {
+            // Already one group (a repeated link): no new group needed.
+            for m in modules {
+                *lock(&m.inner.group) = Some(root.clone());
+            }
+            return;
+        }
+        let merged = Arc::new(LinkGroup::default());
+        for root in &roots {
+            let mut state = lock(&root.state);
+            members.append(&mut state.members);
+            state.merged_into = Some(merged.clone());
+        }
+        lock(&merged.state).members = members;
+        for m in modules {
+            *lock(&m.inner.group) = Some(merged.clone());
+        }
+    }
 }
+
+/// The device address of a function of a module ([`Module::function_pointer`]): a value
+/// for kernels to call through, never callable from the host. It keeps its module alive.
+/// `Send + Sync`.
+#[derive(Clone)]
+pub struct FunctionPointer {
+    module: Module,
+    name: String,
+    address: u64,
+}
+
+impl FunctionPointer {
+    /// The address, as a kernel receives it (to store in device memory, for instance). The
+    /// address stays valid while the module lives: kernels that reach it through memory must
+    /// be kept from running after the module — this object, or another of its clones,
+    /// kernels or links — is gone.
+    pub fn address(&self) -> u64 {
+        self.address
+    }
+
+    /// The function's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The module the function belongs to.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+}
+
+impl std::fmt::Debug for FunctionPointer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FunctionPointer")
+            .field("name", &self.name)
+            .field("address", &format_args!("{:#x}", self.address))
+            .finish()
+    }
+}
+
+impl PartialEq for FunctionPointer {
+    fn eq(&self, other: &Self) -> bool {
+        self.address == other.address && Arc::ptr_eq(&self.module.inner, &other.module.inner)
+    }
+}
+
+impl Eq for FunctionPointer {}
 
 bitflags::bitflags! {
     /// Memory a kernel may reach through pointers it was not given as arguments (pointers
@@ -336,6 +728,9 @@ enum ArgValue {
 struct KernelInner {
     module: Module,
     handle: Handle<sys::_ze_kernel_handle_t>,
+    /// Modules whose functions were passed as arguments: kept alive with the kernel (and so
+    /// by every launch of it).
+    callees: Mutex<Vec<Module>>,
 }
 
 impl Drop for KernelInner {
@@ -392,6 +787,7 @@ impl Kernel {
         let inner = Arc::new(KernelInner {
             module: module.clone(),
             handle: Handle(h),
+            callees: Mutex::new(Vec::new()),
         });
         let mut p = sys::ze_kernel_properties_t::default();
         // SAFETY: valid kernel and output.
@@ -582,6 +978,113 @@ impl Kernel {
         self.forget_buffer(index);
         self.args[index as usize] = Some(ArgValue::Value);
         Ok(())
+    }
+
+    /// Sets argument `index` to a function pointer ([`Module::function_pointer`]), passed as
+    /// its 64-bit address. The function's module is kept alive by the kernel, and so by every
+    /// launch of it. Refused for a function of another context.
+    pub fn set_arg_function_pointer(
+        &mut self,
+        index: u32,
+        function: &FunctionPointer,
+    ) -> Result<()> {
+        const CALL: &str = "zeKernelSetArgumentValue";
+        self.check_index(index)?;
+        if function.module.inner.ctx != self.inner.module.inner.ctx {
+            return Err(Error::invalid(
+                CALL,
+                format!(
+                    "function `{}` belongs to a module of another context than the kernel",
+                    function.name
+                ),
+            ));
+        }
+        let address = function.address;
+        self.set_raw(index, size_of::<u64>(), (&raw const address).cast())?;
+        self.forget_buffer(index);
+        let mut callees = lock(&self.inner.callees);
+        if !callees
+            .iter()
+            .any(|m| Arc::ptr_eq(&m.inner, &function.module.inner))
+        {
+            callees.push(function.module.clone());
+        }
+        drop(callees);
+        self.args[index as usize] = Some(ArgValue::Value);
+        Ok(())
+    }
+
+    /// The kernel's source-language attributes (`zeKernelGetSourceAttributes`), as the
+    /// driver spells them — for OpenCL C, e.g. `reqd_work_group_size(16,16,1)`, several
+    /// separated by spaces; empty when the kernel has none (or the driver reports a size of
+    /// 0). A driver without the function is [`Error::MissingFunction`].
+    ///
+    /// The specification's two calls are used: the size (null `pString`), then the text
+    /// into the crate's buffer (`*pString`). Loaders before spec 1.9 have a validation layer
+    /// that refuses a null `pString` (`ZE_RESULT_ERROR_INVALID_NULL_POINTER`); the size query
+    /// is then skipped, and the text read into a buffer that grows until it holds it.
+    pub fn source_attributes(&self) -> Result<String> {
+        let api = self.api();
+        let mut size = 0u32;
+        // SAFETY: valid kernel handle; a size query (null string).
+        let r = unsafe {
+            api.zeKernelGetSourceAttributes(self.as_raw(), &mut size, std::ptr::null_mut())
+        }?;
+        match r {
+            sys::ze_result_t::ZE_RESULT_SUCCESS if size == 0 => return Ok(String::new()),
+            sys::ze_result_t::ZE_RESULT_SUCCESS => {
+                return self.source_attributes_into(size).map(|(s, _)| s);
+            }
+            sys::ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER => {}
+            code => {
+                return Err(Error::Call {
+                    call: "zeKernelGetSourceAttributes",
+                    code: ResultCode(code),
+                });
+            }
+        }
+        let mut room = 256u32;
+        loop {
+            let (text, complete) = self.source_attributes_into(room)?;
+            if complete || room >= 1 << 20 {
+                return Ok(text);
+            }
+            room *= 4;
+        }
+    }
+
+    /// The source attributes read into a buffer of `size` bytes, and whether they fit (a
+    /// terminating NUL before the buffer's last byte, or a driver saying it wrote less).
+    fn source_attributes_into(&self, size: u32) -> Result<(String, bool)> {
+        // One byte more than announced, zeroed: the text is terminated whatever the driver
+        // writes.
+        let mut buf = vec![0u8; size as usize + 1];
+        let ours = buf.as_mut_ptr().cast::<std::ffi::c_char>();
+        let mut string = ours;
+        let mut written = size;
+        // SAFETY: the specification's second call: `*pString` is the caller's buffer of
+        // `*pSize` bytes, which `buf` holds (plus one).
+        unsafe {
+            ze!(
+                self.api(),
+                zeKernelGetSourceAttributes(self.as_raw(), &mut written, &mut string)
+            )?
+        };
+        let bytes: &[u8] = if string == ours || string.is_null() {
+            &buf[..size as usize]
+        } else {
+            // A driver that pointed `*pString` at its own copy instead (what some do when
+            // given a null `*pString`): `written` bytes, valid while the kernel lives.
+            // SAFETY: the driver returned this string of `written` bytes; copied at once.
+            unsafe { std::slice::from_raw_parts(string.cast::<u8>(), written.min(size) as usize) }
+        };
+        let end = bytes.iter().position(|&b| b == 0);
+        let complete = end.is_some_and(|e| e + 1 < bytes.len()) || written < size;
+        let end = end.unwrap_or(bytes.len());
+        Ok((
+            String::from_utf8_lossy(&bytes[..end]).into_owned(),
+            complete,
+        ))
     }
 
     /// Sets argument `index`, a `__local` pointer, to `bytes` of local memory per group.
