@@ -193,7 +193,6 @@ getters! {
         pfnGetProperties: Some(module::zeKernelGetProperties),
         pfnGetName: Some(module::zeKernelGetName),
         pfnGetSourceAttributes: Some(module::zeKernelGetSourceAttributes),
-        ..Default::default()
     };
     zeGetMemExpProcAddrTable: ze_mem_exp_dditable_t => ze_mem_exp_dditable_t {
         pfnSetAtomicAccessAttributeExp: Some(memory::zeMemSetAtomicAccessAttributeExp),
