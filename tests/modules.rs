@@ -242,6 +242,8 @@ fn linked_modules_run_the_exporters_code_and_unlinked_kernels_are_typed_errors()
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
     let (exp, imp) = exporter_and_importer(&ctx, &dev);
+    assert!(imp.has_unresolved_imports().unwrap());
+    assert!(!exp.has_unresolved_imports().unwrap());
     // Before linking: the kernel that needs imports cannot be created; the other can.
     let e = imp.kernel("use_add_one").unwrap_err();
     assert_eq!(
@@ -267,6 +269,7 @@ fn linked_modules_run_the_exporters_code_and_unlinked_kernels_are_typed_errors()
     // variable.
     let log = Module::link_with_log(&[&exp, &imp]).unwrap();
     assert!(log.contains("use_add_one"), "{log}");
+    assert!(!imp.has_unresolved_imports().unwrap());
     let mut k = imp.kernel("use_add_one").unwrap();
     let out = run_on_iota(&ctx, &dev, &mut k, 64);
     assert_eq!(out, (0..64).map(|i| i + 1 + 100).collect::<Vec<u32>>());

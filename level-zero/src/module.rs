@@ -400,6 +400,16 @@ impl Module {
         &self.inner.device
     }
 
+    /// Whether the module still has imports to resolve (`ZE_MODULE_PROPERTY_FLAG_IMPORTS`):
+    /// kernels that reach them cannot be created until [`Module::link`] resolves them.
+    pub fn has_unresolved_imports(&self) -> Result<bool> {
+        let api = self.inner.ctx.api();
+        let mut props = sys::ze_module_properties_t::default();
+        // SAFETY: a live module handle and a properties structure of the right type.
+        unsafe { ze!(api, zeModuleGetProperties(self.as_raw(), &mut props))? };
+        Ok(props.flags & sys::ze_module_property_flag_t::ZE_MODULE_PROPERTY_FLAG_IMPORTS.0 != 0)
+    }
+
     /// The names of the module's kernels.
     pub fn kernel_names(&self) -> Result<Vec<String>> {
         let api = self.inner.ctx.api();
