@@ -107,7 +107,12 @@ fn check(md: &Mod<'_>, i: &dr::Instruction) -> Res<()> {
 pub(crate) fn rounding_operand(name: &str, o: Option<&Operand>) -> Res<Rm> {
     let v = match o {
         Some(Operand::FPRoundingMode(r)) => *r as u32,
-        Some(Operand::LiteralExtInstInteger(r) | Operand::LiteralBit32(r)) => *r,
+        // rspirv parses an extended instruction's operands as ids, whatever their kind: the
+        // mode arrives as `IdRef(mode)` (the old decoder's fallback then rounded every
+        // `vstore_half_rtz`/`_rtp`/`_rtn` to nearest even).
+        Some(
+            Operand::IdRef(r) | Operand::LiteralExtInstInteger(r) | Operand::LiteralBit32(r),
+        ) => *r,
         other => {
             return Err(format!(
                 "invalid SPIR-V: OpenCL.std {name} without a rounding mode ({other:?})"
