@@ -1086,12 +1086,7 @@ impl<'a, 'm> Dec<'a, 'm> {
             }};
         }
         match op {
-            Op::Nop
-            | Op::Line
-            | Op::NoLine
-            | Op::LifetimeStart
-            | Op::LifetimeStop
-            | Op::Name => {}
+            Op::Nop | Op::Line | Op::NoLine | Op::LifetimeStart | Op::LifetimeStop | Op::Name => {}
             Op::Phi => {}
             Op::Variable => {
                 if let Some(Operand::IdRef(init)) = i.operands.get(1) {
@@ -1285,7 +1280,13 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let from = int_bits(operand_sc!(0));
                 let to = int_bits(sc_of(rt)?);
                 let r = result(i)?;
-                un!(crate::conversions::int_convert(md, r, op == Op::SConvert, from, to))
+                un!(crate::conversions::int_convert(
+                    md,
+                    r,
+                    op == Op::SConvert,
+                    from,
+                    to
+                ))
             }
             Op::SizeOf => {
                 let (_, pointee) = self.ptr_info(op_id(i, 0)?)?;

@@ -75,7 +75,8 @@ fn check(md: &Mod<'_>, i: &dr::Instruction) -> Res<()> {
     let op = i.class.opcode;
     match op {
         Op::Load | Op::Store | Op::CopyMemory | Op::CopyMemorySized => {
-            let honoured = MemoryAccess::VOLATILE | MemoryAccess::ALIGNED | MemoryAccess::NONTEMPORAL;
+            let honoured =
+                MemoryAccess::VOLATILE | MemoryAccess::ALIGNED | MemoryAccess::NONTEMPORAL;
             for o in &i.operands {
                 if let Operand::MemoryAccess(m) = o
                     && !honoured.contains(*m)
@@ -90,12 +91,12 @@ fn check(md: &Mod<'_>, i: &dr::Instruction) -> Res<()> {
         Op::ControlBarrier => {
             execution_scope(md, i, 0)?;
         }
-        Op::GroupAsyncCopy | Op::GroupWaitEvents => {
-            if execution_scope(md, i, 0)? != ExecScope::Workgroup {
-                return Err(format!(
-                    "unsupported execution scope Subgroup of Op{op:?} (only work-group copies are implemented)"
-                ));
-            }
+        Op::GroupAsyncCopy | Op::GroupWaitEvents
+            if execution_scope(md, i, 0)? != ExecScope::Workgroup =>
+        {
+            return Err(format!(
+                "unsupported execution scope Subgroup of Op{op:?} (only work-group copies are implemented)"
+            ));
         }
         _ => {}
     }
@@ -110,9 +111,9 @@ pub(crate) fn rounding_operand(name: &str, o: Option<&Operand>) -> Res<Rm> {
         // rspirv parses an extended instruction's operands as ids, whatever their kind: the
         // mode arrives as `IdRef(mode)` (the old decoder's fallback then rounded every
         // `vstore_half_rtz`/`_rtp`/`_rtn` to nearest even).
-        Some(
-            Operand::IdRef(r) | Operand::LiteralExtInstInteger(r) | Operand::LiteralBit32(r),
-        ) => *r,
+        Some(Operand::IdRef(r) | Operand::LiteralExtInstInteger(r) | Operand::LiteralBit32(r)) => {
+            *r
+        }
         other => {
             return Err(format!(
                 "invalid SPIR-V: OpenCL.std {name} without a rounding mode ({other:?})"

@@ -467,16 +467,31 @@ mod tests {
     #[test]
     fn length_modifiers_narrow_integers() {
         // C99: the argument is converted to the modifier's type before printing.
-        assert_eq!(f("%hhd %hhu", &[Arg::Int(300, 32), Arg::Int(300, 32)]), "44 44");
+        assert_eq!(
+            f("%hhd %hhu", &[Arg::Int(300, 32), Arg::Int(300, 32)]),
+            "44 44"
+        );
         assert_eq!(f("%hhd", &[Arg::Int(0xff, 32)]), "-1");
-        assert_eq!(f("%hd %hx", &[Arg::Int(0x1_8000, 32), Arg::Int(0x12345, 32)]), "-32768 2345");
+        assert_eq!(
+            f("%hd %hx", &[Arg::Int(0x1_8000, 32), Arg::Int(0x12345, 32)]),
+            "-32768 2345"
+        );
         assert_eq!(f("%ld", &[Arg::Int(u64::MAX, 64)]), "-1");
         assert_eq!(
-            f("%v2hld", &[Arg::Vector(vec![Arg::Int(1, 32), Arg::Int(0xffff_ffff, 32)])]),
+            f(
+                "%v2hld",
+                &[Arg::Vector(vec![
+                    Arg::Int(1, 32),
+                    Arg::Int(0xffff_ffff, 32)
+                ])]
+            ),
             "1,-1"
         );
         assert_eq!(
-            f("%v2hhx", &[Arg::Vector(vec![Arg::Int(0x1ff, 32), Arg::Int(2, 32)])]),
+            f(
+                "%v2hhx",
+                &[Arg::Vector(vec![Arg::Int(0x1ff, 32), Arg::Int(2, 32)])]
+            ),
             "ff,2"
         );
         assert!(err("%lld", &[Arg::Int(1, 64)]).contains("`ll`"));

@@ -53,7 +53,10 @@ fn build(p: Parts<'_>, env: Option<&str>) -> Result<Program, String> {
 /// The module must fail to build, its log naming every word of `words`.
 fn refused(p: Parts<'_>, env: Option<&str>, words: &[&str]) {
     match build(p, env) {
-        Ok(_) => panic!("built, but should have been refused ({words:?}):\n{}", text(p)),
+        Ok(_) => panic!(
+            "built, but should have been refused ({words:?}):\n{}",
+            text(p)
+        ),
         Err(log) => {
             for w in words {
                 assert!(log.contains(w), "log {log:?} does not name {w:?}");
@@ -76,6 +79,14 @@ fn run(p: &Program) -> Vec<u64> {
     run_n(p, 1, 0xdead).unwrap_or_else(|e| panic!("{e}")).0
 }
 
+/// The error of what must fail.
+fn must_fail<T, E>(r: Result<T, E>) -> E {
+    match r {
+        Ok(_) => panic!("succeeded, but should have failed"),
+        Err(e) => e,
+    }
+}
+
 const OCL: Option<&str> = Some("opencl1.2");
 
 #[test]
@@ -95,7 +106,10 @@ fn saturated_integer_conversions_clamp() {
           %a64 = OpUConvert %ulong %a\n %b64 = OpUConvert %ulong %b\n\
           %c64 = OpUConvert %ulong %c\n %d64 = OpUConvert %ulong %d\n %e64 = OpUConvert %ulong %e\n",
     );
-    for (k, v) in ["%a64", "%b64", "%c64", "%d64", "%e64", "%w"].iter().enumerate() {
+    for (k, v) in ["%a64", "%b64", "%c64", "%d64", "%e64", "%w"]
+        .iter()
+        .enumerate()
+    {
         body += &put(k as u32, v);
     }
     let p = build(
@@ -270,7 +284,12 @@ fn a_vstore_half_r_rounding_mode_out_of_range_is_refused() {
                 %r = OpExtInst %void %std vstore_half_r %f1 %c0 %hp @RM@\n";
     // The mode is honoured (every mode used to round to nearest even); mode 9 does not
     // exist.
-    for (rm, half) in [("RTE", 0x3c01), ("RTZ", 0x3c00), ("RTP", 0x3c01), ("RTN", 0x3c00)] {
+    for (rm, half) in [
+        ("RTE", 0x3c01),
+        ("RTZ", 0x3c00),
+        ("RTP", 0x3c01),
+        ("RTN", 0x3c00),
+    ] {
         let p = build(
             Parts {
                 globals,
@@ -300,8 +319,11 @@ fn a_vstore_half_r_rounding_mode_out_of_range_is_refused() {
         .expect("the vstore_half_r instruction");
     words[at + 8] = 9;
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let log = build_with(&bytes, &[]).err().expect("refused");
-    assert!(log.contains("rounding mode 9") && log.contains("vstore_half_r"), "{log}");
+    let log = must_fail(build_with(&bytes, &[]));
+    assert!(
+        log.contains("rounding mode 9") && log.contains("vstore_half_r"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -343,7 +365,7 @@ fn a_float_encoding_other_than_ieee_is_refused() {
     words[at] = 4 << 16 | 22;
     words.insert(at + 3, 0); // BFloat16KHR
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let log = build_with(&bytes, &[]).err().expect("refused");
+    let log = must_fail(build_with(&bytes, &[]));
     assert!(
         log.contains("floating-point encoding") && log.contains("OpTypeFloat"),
         "{log}"
@@ -538,7 +560,7 @@ fn unreachable_blocks_are_checked_and_never_run() {
         None,
     )
     .unwrap();
-    let e = run_n(&p, 1, 0).err().expect("the launch fails");
+    let e = must_fail(run_n(&p, 1, 0));
     assert!(e.to_string().contains("OpUnreachable"), "{e}");
 }
 
@@ -605,8 +627,10 @@ fn printf_honours_length_modifiers_and_refuses_bad_vector_specifiers() {
     assert_eq!(text, "44|1,-1\n");
     // A `%v4` specifier for a 2-component vector fails the launch, naming it (it used to
     // print 2 components).
-    let bad = globals
-        .replace("%ch50 = OpConstant %uchar 50", "%ch50 = OpConstant %uchar 52");
+    let bad = globals.replace(
+        "%ch50 = OpConstant %uchar 50",
+        "%ch50 = OpConstant %uchar 52",
+    );
     let p = build(
         Parts {
             globals: &bad,
@@ -616,6 +640,6 @@ fn printf_honours_length_modifiers_and_refuses_bad_vector_specifiers() {
         OCL,
     )
     .unwrap();
-    let e = run_n(&p, 1, 0).err().expect("the launch fails");
+    let e = must_fail(run_n(&p, 1, 0));
     assert!(e.to_string().contains("%v4"), "{e}");
 }
