@@ -539,14 +539,11 @@ impl<'a, 'm> Dec<'a, 'm> {
                         start = self.code.insts.len() as u32;
                     }
                     Op::ControlBarrier => {
-                        let scope = self
-                            .md
-                            .consts
-                            .get(&op_id(i, 0)?)
-                            .and_then(|v| v.first().copied());
-                        // Scope 2 = Workgroup. A sub-group is one work-item here, so a
-                        // sub-group barrier is only a fence.
-                        if scope == Some(2) || scope == Some(1) || scope == Some(0) {
+                        // A sub-group is one work-item here, so a sub-group barrier is only
+                        // a fence; other scopes are refused (operands.rs).
+                        if crate::operands::execution_scope(self.md, i, 0)?
+                            == crate::operands::ExecScope::Workgroup
+                        {
                             let next = self.new_block();
                             self.finish(cur, start, Term::Barrier(next))?;
                             self.code.has_barrier = true;
@@ -1089,13 +1086,7 @@ impl<'a, 'm> Dec<'a, 'm> {
             }};
         }
         match op {
-            Op::Nop
-            | Op::Line
-            | Op::NoLine
-            | Op::LifetimeStart
-            | Op::LifetimeStop
-            | Op::Name
-            | Op::MemoryNamedBarrier => {}
+            Op::Nop | Op::Line | Op::NoLine | Op::LifetimeStart | Op::LifetimeStop | Op::Name => {}
             Op::Phi => {}
             Op::Variable => {
                 if let Some(Operand::IdRef(init)) = i.operands.get(1) {
@@ -1285,14 +1276,23 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let w = int_bits(sc_of(rt)?);
                 un!(UnOp::Mask(mask(w)))
             }
-            Op::UConvert => {
-                let w = int_bits(sc_of(rt)?);
-                un!(UnOp::Mask(mask(w)))
-            }
-            Op::SConvert => {
+            Op::UConvert | Op::SConvert => {
                 let from = int_bits(operand_sc!(0));
                 let to = int_bits(sc_of(rt)?);
-                un!(UnOp::Sext(from, to))
+                let r = result(i)?;
+                un!(crate::conversions::int_convert(
+                    md,
+                    r,
+                    op == Op::SConvert,
+                    from,
+                    to
+                ))
+            }
+            Op::SizeOf => {
+                let (_, pointee) = self.ptr_info(op_id(i, 0)?)?;
+                let size = md.size_align(pointee, 0)?.0;
+                let c = self.const_u64(size & mask(int_bits(sc_of(rt)?)))?;
+                self.copy(d()?, c, 1)?;
             }
             Op::FConvert => {
                 let from = fk_of(operand_sc!(0))?;
@@ -2050,23 +2050,7 @@ impl<'a, 'm> Dec<'a, 'm> {
                 let site = self.site();
                 if half {
                     let rm = if name.ends_with("_r") {
-                        match i.operands.get(5) {
-                            Some(Operand::FPRoundingMode(r)) => match r {
-                                rspirv::spirv::FPRoundingMode::RTE => Rm::Rte,
-                                rspirv::spirv::FPRoundingMode::RTZ => Rm::Rtz,
-                                rspirv::spirv::FPRoundingMode::RTP => Rm::Rtp,
-                                rspirv::spirv::FPRoundingMode::RTN => Rm::Rtn,
-                            },
-                            Some(Operand::LiteralExtInstInteger(r) | Operand::LiteralBit32(r)) => {
-                                match r {
-                                    1 => Rm::Rtz,
-                                    2 => Rm::Rtp,
-                                    3 => Rm::Rtn,
-                                    _ => Rm::Rte,
-                                }
-                            }
-                            _ => Rm::Rte,
-                        }
+                        crate::operands::rounding_operand(name, i.operands.get(5))?
                     } else {
                         Rm::Rte
                     };
@@ -2473,7 +2457,14 @@ fn validate(code: &Code) -> Res<()> {
                     return Err(bad());
                 }
             }
-            Inst::Builtin { d, n, comp, .. } => slot(d, if comp.is_some() { 1 } else { n.into() })?,
+            Inst::Builtin { d, n, comp, .. } => {
+                // Built-ins have at most 3 components (decode refuses others, naming them);
+                // the interpreter relies on it.
+                if n > 3 || comp.is_some_and(|c| c >= 3) {
+                    return Err(bad());
+                }
+                slot(d, if comp.is_some() { 1 } else { n.into() })?
+            }
             Inst::ExtractDyn { d, v, idx, n } => {
                 slot(d, 1)?;
                 slot(v, n.into())?;

@@ -27,12 +27,14 @@
 mod annotations;
 mod builtins;
 mod check;
+mod conversions;
 mod decode;
 mod exec;
 mod ir;
 mod linkage;
 mod mem;
 mod module;
+mod operands;
 mod ops;
 mod printf;
 

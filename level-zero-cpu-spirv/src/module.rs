@@ -199,6 +199,8 @@ impl<'a> Mod<'a> {
                 }
             }
         }
+        crate::conversions::check_targets(&md)?;
+        crate::operands::check_module(&md)?;
         Ok(md)
     }
 
@@ -313,6 +315,10 @@ impl<'a> Mod<'a> {
                     self.types.insert(result(i)?, Ty::Int(w as u8));
                 }
                 Op::TypeFloat => {
+                    if let Some(e) = i.operands.get(1) {
+                        // SPV_KHR_bfloat16 and friends: not IEEE 754 binary16/32/64.
+                        return Err(format!("unsupported floating-point encoding {e} of OpTypeFloat"));
+                    }
                     let k = match op_lit(i, 0)? {
                         16 => Fk::H,
                         32 => Fk::S,
@@ -474,6 +480,17 @@ impl<'a> Mod<'a> {
                         Some(Operand::IdRef(c)) => Some(*c),
                         _ => None,
                     };
+                    if class == StorageClass::Workgroup
+                        && let Some(c) = init
+                        && self.consts.get(&c).is_none_or(|v| v.iter().any(|&x| x != 0))
+                    {
+                        // The work-group's local memory starts zeroed: a zero initializer
+                        // (OpConstantNull) is what it holds anyway; any other is refused.
+                        return Err(format!(
+                            "unsupported initializer of Workgroup variable {} (only a zero initializer is implemented)",
+                            self.name(r)
+                        ));
+                    }
                     if let Some(&b) = self.builtins.get(&r) {
                         crate::builtins::check_variable(self, r, b, class, pointee, init)?;
                     } else {

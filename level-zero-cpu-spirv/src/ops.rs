@@ -618,6 +618,11 @@ pub(crate) enum UnOp {
     /// OpSatConvertSToU (from, to) and OpSatConvertUToS (from, to).
     SatSToU(u8, u8),
     SatUToS(u8, u8),
+    /// OpSConvert decorated `SaturatedConversion`: signed (from bits) to signed (to bits),
+    /// clamped to the result's range.
+    SatSToS(u8, u8),
+    /// OpUConvert decorated `SaturatedConversion`: unsigned to unsigned (to bits), clamped.
+    SatUToU(u8),
     IsNan(Fk),
     IsInf(Fk),
     IsFinite(Fk),
@@ -807,6 +812,8 @@ pub(crate) fn un(op: UnOp, a: u64) -> u64 {
             if v < 0 { 0 } else { (v as u64).min(mask(to)) }
         }
         UnOp::SatUToS(_from, to) => a.min(mask(to) >> 1),
+        UnOp::SatSToS(from, to) => sat_s(i128::from(sext(a, from)), to),
+        UnOp::SatUToU(to) => a.min(mask(to)),
         UnOp::IsNan(k) => u64::from(to_f64_any(k, a).is_nan()),
         UnOp::IsInf(k) => u64::from(to_f64_any(k, a).is_infinite()),
         UnOp::IsFinite(k) => u64::from(to_f64_any(k, a).is_finite()),

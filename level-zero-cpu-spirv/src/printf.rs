@@ -24,6 +24,8 @@ struct Spec {
     width: Option<usize>,
     prec: Option<usize>,
     vec: Option<usize>,
+    /// The length modifier's integer width (`hh` 8, `h` 16, `hl` 32, `l` 64).
+    len: Option<u8>,
     conv: u8,
 }
 
@@ -59,6 +61,7 @@ pub(crate) fn format(
             width: None,
             prec: None,
             vec: None,
+            len: None,
             conv: 0,
         };
         while let Some(&f) = fmt.get(i) {
@@ -90,14 +93,25 @@ pub(crate) fn format(
             i += 1;
             s.vec = num(&mut i);
         }
-        // Length modifiers: hh, h, hl, l, ll — the argument's own width is what counts.
-        while let Some(&m) = fmt.get(i) {
-            if m == b'h' || m == b'l' {
-                i += 1;
-            } else {
-                break;
-            }
+        // Length modifiers: an integer argument is converted to the modifier's width before
+        // it is printed (C99: `%hhd` of 300 prints 44); floats keep their own type.
+        let start = i;
+        while fmt.get(i).is_some_and(|&m| m == b'h' || m == b'l') {
+            i += 1;
         }
+        s.len = match &fmt[start..i] {
+            b"" => None,
+            b"hh" => Some(8),
+            b"h" => Some(16),
+            b"hl" => Some(32),
+            b"l" => Some(64),
+            other => {
+                return Err(format!(
+                    "printf: unknown length modifier `{}`",
+                    String::from_utf8_lossy(other)
+                ));
+            }
+        };
         s.conv = *fmt
             .get(i)
             .ok_or("printf: incomplete conversion at the end of the format")?;
@@ -106,6 +120,21 @@ pub(crate) fn format(
             .next()
             .ok_or("printf: fewer arguments than conversions")?;
         match (s.vec, a) {
+            (Some(n), Arg::Vector(parts)) if n != parts.len() => {
+                return Err(format!(
+                    "printf: `%v{n}` conversion of a {}-component vector",
+                    parts.len()
+                ));
+            }
+            (Some(n), Arg::Int(..) | Arg::Float(_) | Arg::Ptr(_)) => {
+                return Err(format!("printf: `%v{n}` conversion of a scalar"));
+            }
+            (None, Arg::Vector(parts)) => {
+                return Err(format!(
+                    "printf: a {}-component vector for a conversion without a vector specifier",
+                    parts.len()
+                ));
+            }
             (Some(_), Arg::Vector(parts)) => {
                 for (k, p) in parts.iter().enumerate() {
                     if k > 0 {
@@ -177,7 +206,12 @@ fn one(
     match s.conv {
         b'd' | b'i' | b'u' | b'x' | b'X' | b'o' | b'c' => {
             let (v, bits) = match a {
-                Arg::Int(v, b) => (*v, *b),
+                // Narrowed to the length modifier's width (wider modifiers than the
+                // argument are undefined in C: the argument's own width is printed).
+                Arg::Int(v, b) => match s.len {
+                    Some(l) if l < *b => (*v & crate::ops::mask(l), l),
+                    _ => (*v, *b),
+                },
                 Arg::Ptr(p) => (*p, 64),
                 Arg::Float(f) => (*f as i64 as u64, 64),
                 Arg::Vector(_) => {
@@ -240,7 +274,7 @@ fn one(
         b'p' => {
             let p = match a {
                 Arg::Ptr(p) | Arg::Int(p, _) => *p,
-                _ => 0,
+                _ => return Err("printf: %p needs a pointer".into()),
             };
             pad(s, format!("{p:#x}"), false, out);
         }
@@ -421,5 +455,56 @@ mod tests {
             "1,2,3,4"
         );
         assert_eq!(f("%a", &[Arg::Float(1.0)]), "0x1p+0");
+    }
+
+    fn err(fmt: &str, args: &[Arg]) -> String {
+        match format(fmt.as_bytes(), args, &mut |_| Some(b"str".to_vec())) {
+            Ok(t) => panic!("`{fmt}` formatted as {:?}", String::from_utf8_lossy(&t)),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn length_modifiers_narrow_integers() {
+        // C99: the argument is converted to the modifier's type before printing.
+        assert_eq!(
+            f("%hhd %hhu", &[Arg::Int(300, 32), Arg::Int(300, 32)]),
+            "44 44"
+        );
+        assert_eq!(f("%hhd", &[Arg::Int(0xff, 32)]), "-1");
+        assert_eq!(
+            f("%hd %hx", &[Arg::Int(0x1_8000, 32), Arg::Int(0x12345, 32)]),
+            "-32768 2345"
+        );
+        assert_eq!(f("%ld", &[Arg::Int(u64::MAX, 64)]), "-1");
+        assert_eq!(
+            f(
+                "%v2hld",
+                &[Arg::Vector(vec![
+                    Arg::Int(1, 32),
+                    Arg::Int(0xffff_ffff, 32)
+                ])]
+            ),
+            "1,-1"
+        );
+        assert_eq!(
+            f(
+                "%v2hhx",
+                &[Arg::Vector(vec![Arg::Int(0x1ff, 32), Arg::Int(2, 32)])]
+            ),
+            "ff,2"
+        );
+        assert!(err("%lld", &[Arg::Int(1, 64)]).contains("`ll`"));
+    }
+
+    #[test]
+    fn mismatched_vector_specifiers_and_pointers_are_errors() {
+        let v2 = Arg::Vector(vec![Arg::Int(1, 32), Arg::Int(2, 32)]);
+        assert!(err("%v4hld", std::slice::from_ref(&v2)).contains("%v4"));
+        assert!(err("%v2d", &[Arg::Int(1, 32)]).contains("scalar"));
+        assert!(err("%d", std::slice::from_ref(&v2)).contains("vector"));
+        assert!(err("%f", std::slice::from_ref(&v2)).contains("vector"));
+        assert!(err("%p", &[Arg::Float(1.0)]).contains("%p"));
+        assert!(err("%q", &[Arg::Int(1, 32)]).contains("%q"));
     }
 }

@@ -29,6 +29,11 @@ pub fn program(name: &str, opt: &str) -> Program {
 /// with `spirv-val --target-env <env>` (`None`: not validated, for modules that are invalid
 /// on purpose). Panics when the tools are missing: `spirv-tools` is a test dependency.
 pub fn assemble(text: &str, env: Option<&str>) -> Vec<u8> {
+    assemble_for("spv1.0", text, env)
+}
+
+/// [`assemble`] for another SPIR-V version (`spv1.1`, ...).
+pub fn assemble_for(version: &str, text: &str, env: Option<&str>) -> Vec<u8> {
     use std::process::Command;
     let dir = std::env::temp_dir().join(format!(
         "l0cpu-spvasm-{}-{:?}",
@@ -39,7 +44,7 @@ pub fn assemble(text: &str, env: Option<&str>) -> Vec<u8> {
     let (src, out) = (dir.join("m.spvasm"), dir.join("m.spv"));
     std::fs::write(&src, text).unwrap();
     let r = Command::new("spirv-as")
-        .args(["--target-env", "spv1.0"])
+        .args(["--target-env", version])
         .arg(&src)
         .arg("-o")
         .arg(&out)
