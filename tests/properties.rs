@@ -85,7 +85,10 @@ fn device_properties_are_complete_and_consistent() {
     // Images exist as memory objects (with copies); kernels take no image argument yet.
     let images = a.image_properties().unwrap();
     assert!(images.supported());
-    assert_eq!((images.max_read_image_args, images.max_write_image_args), (0, 0));
+    assert_eq!(
+        (images.max_read_image_args, images.max_write_image_args),
+        (0, 0)
+    );
     a.external_memory_properties().unwrap();
     assert!(matches!(a.pci_properties(), Err(Error::Unsupported { .. })));
 

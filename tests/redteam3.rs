@@ -7,7 +7,19 @@
 //!
 //! Tests marked `#[ignore = "finding N: ..."]` fail today: each says what should happen.
 //! The others are attacks that failed, kept as regression tests. Every test ends with its
-//! `TestDriver`'s leak check (declared first, it is dropped last).
+//! `TestDriver`'s leak check (declared first, it is dropped last). The findings:
+//!
+//! 1. a crash: dropping a long chain of merged link groups overflows the stack
+//!    (`a_long_chain_of_link_groups_drops_without_overflowing_the_stack`, run in a child
+//!    process so that the abort is reported as a failure);
+//! 2. a missing check: a function pointer of another device's module is accepted as a
+//!    kernel argument (`a_function_pointer_of_another_devices_module_is_refused`);
+//! 3. retention: replaced function-pointer arguments keep their modules alive for the
+//!    kernel's whole life (`replacing_a_function_pointer_argument_releases_the_old_module`);
+//! 4. silently different data: a launch appended before a relink computes with the later
+//!    link's exporter (`a_launch_issued_before_a_relink_keeps_the_link_it_was_issued_under`);
+//! 5. a legal program refused: the sub-devices of a context's devices are not part of the
+//!    context (`the_tiles_of_a_contexts_cards_belong_to_the_context`).
 //!
 //! The linking tests assemble SPIR-V with `spirv-as` (Debian package `spirv-tools`).
 
