@@ -206,7 +206,6 @@ fn is_child() -> bool {
 /// — members can be found through a `Weak<ModuleInner>` list kept in the group — so that no
 /// group ever forwards to another).
 #[test]
-#[ignore = "finding 1: a long link-group forwarding chain overflows the stack when dropped"]
 fn a_long_chain_of_link_groups_drops_without_overflowing_the_stack() {
     if !is_child() {
         let (ok, out) =
@@ -253,7 +252,6 @@ fn a_long_chain_of_link_groups_drops_without_overflowing_the_stack() {
 /// Should: `Error::InvalidArgument` naming the other device (as for links), unless the
 /// function's device is the kernel's or one of its sub-devices/root.
 #[test]
-#[ignore = "finding 2: a function pointer of another device's module is accepted as a kernel argument"]
 fn a_function_pointer_of_another_devices_module_is_refused() {
     let t = TestDriver::new();
     let ctx = t.context();
@@ -279,7 +277,6 @@ fn a_function_pointer_of_another_devices_module_is_refused() {
 /// the argument holds it — replacing it releases the old module once those launches are
 /// seen complete.
 #[test]
-#[ignore = "finding 3: replaced function-pointer arguments keep their modules alive for the kernel's life"]
 fn replacing_a_function_pointer_argument_releases_the_old_module() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());

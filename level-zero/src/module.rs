@@ -128,6 +128,27 @@ impl LinkGroup {
     }
 }
 
+impl Drop for LinkGroup {
+    /// Unwinds the forwarding chain in a loop: dropping the oldest group of a chain of
+    /// thousands of merges must not recurse once per group (a stack overflow).
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        let mut next = state.merged_into.take();
+        while let Some(group) = next {
+            match Arc::try_unwrap(group) {
+                // The last reference: take its successor before it drops (its own drop
+                // then finds nothing to follow).
+                Ok(mut g) => {
+                    let state = g.state.get_mut().unwrap_or_else(|e| e.into_inner());
+                    next = state.merged_into.take();
+                }
+                // Someone else still holds it (and so the rest of the chain).
+                Err(_) => break,
+            }
+        }
+    }
+}
+
 /// Serialises linking: group merges, and `zeModuleDynamicLink` itself (rare calls, which
 /// may change several modules at once).
 static LINKING: Mutex<()> = Mutex::new(());
@@ -640,6 +661,17 @@ impl Module {
     }
 }
 
+/// Whether a module built for `theirs` may run on `ours`: `ours` is a sub-device of `theirs`
+/// (the specification lets a module serve its device's sub-devices). A driver that cannot
+/// tell (no `zeDeviceGetRootDevice`) gets the strict answer: no.
+fn related_devices(theirs: &Device, ours: &Device) -> Result<bool> {
+    match ours.root_device() {
+        Ok(root) => Ok(root.as_ref() == Some(theirs)),
+        Err(Error::MissingFunction { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// The device address of a function of a module ([`Module::function_pointer`]): a value
 /// for kernels to call through, never callable from the host. It keeps its module alive.
 /// `Send + Sync`.
@@ -738,9 +770,13 @@ enum ArgValue {
 struct KernelInner {
     module: Module,
     handle: Handle<sys::_ze_kernel_handle_t>,
-    /// Modules whose functions were passed as arguments: kept alive with the kernel (and so
-    /// by every launch of it).
-    callees: Mutex<Vec<Module>>,
+}
+
+/// What a launch of a kernel whose arguments hold function pointers keeps alive: the kernel,
+/// and the modules of those functions as the arguments were when the launch was issued.
+struct LaunchKeepAlive {
+    _kernel: Arc<KernelInner>,
+    _callees: Vec<Module>,
 }
 
 impl Drop for KernelInner {
@@ -767,6 +803,9 @@ pub struct Kernel {
     /// The buffers set as arguments (and their argument indices), what a launch keeps alive.
     mem_uses: Vec<Use>,
     mem_index: Vec<u32>,
+    /// The modules of the functions set as arguments (and their argument indices): a launch
+    /// keeps those of its issue alive.
+    callees: Vec<(u32, Module)>,
     group_size: Option<[u32; 3]>,
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -797,7 +836,6 @@ impl Kernel {
         let inner = Arc::new(KernelInner {
             module: module.clone(),
             handle: Handle(h),
-            callees: Mutex::new(Vec::new()),
         });
         let mut p = sys::ze_kernel_properties_t::default();
         // SAFETY: valid kernel and output.
@@ -825,6 +863,7 @@ impl Kernel {
             args: vec![None; props.num_args as usize],
             mem_uses: Vec::new(),
             mem_index: Vec::new(),
+            callees: Vec::new(),
             props,
             group_size,
             _not_sync: PhantomData,
@@ -968,6 +1007,7 @@ impl Kernel {
         }
         let ptr = r.ptr();
         self.set_raw(index, size_of::<*mut c_void>(), (&raw const ptr).cast())?;
+        self.callees.retain(|(i, _)| *i != index);
         // The kernel may write anything it is given.
         let u = r.use_(true);
         match self.mem_index.iter().position(|&i| i == index) {
@@ -1009,17 +1049,25 @@ impl Kernel {
                 ),
             ));
         }
+        // A module's code runs on its device (and that device's sub-devices, or its root's
+        // other tiles' root): a function of another device's module is unreachable code.
+        let (theirs, ours) = (
+            &function.module.inner.device,
+            &self.inner.module.inner.device,
+        );
+        if theirs != ours && !related_devices(theirs, ours)? {
+            return Err(Error::invalid(
+                CALL,
+                format!(
+                    "function `{}` belongs to a module built for another device than the kernel's",
+                    function.name
+                ),
+            ));
+        }
         let address = function.address;
         self.set_raw(index, size_of::<u64>(), (&raw const address).cast())?;
         self.forget_buffer(index);
-        let mut callees = lock(&self.inner.callees);
-        if !callees
-            .iter()
-            .any(|m| Arc::ptr_eq(&m.inner, &function.module.inner))
-        {
-            callees.push(function.module.clone());
-        }
-        drop(callees);
+        self.callees.push((index, function.module.clone()));
         self.args[index as usize] = Some(ArgValue::Value);
         Ok(())
     }
@@ -1112,12 +1160,13 @@ impl Kernel {
         Ok(())
     }
 
-    /// Argument `index` no longer holds a buffer.
+    /// Argument `index` no longer holds a buffer or a function pointer.
     fn forget_buffer(&mut self, index: u32) {
         if let Some(k) = self.mem_index.iter().position(|&i| i == index) {
             self.mem_index.swap_remove(k);
             self.mem_uses.swap_remove(k);
         }
+        self.callees.retain(|(i, _)| *i != index);
     }
 
     /// Checks the kernel is ready to launch and returns what a launch must keep alive: the
@@ -1138,7 +1187,15 @@ impl Kernel {
                 format!("the group size of kernel `{}` is not set", self.name),
             ));
         }
-        Ok((&self.mem_uses, self.inner.clone()))
+        let keep: Arc<dyn std::any::Any + Send + Sync> = if self.callees.is_empty() {
+            self.inner.clone()
+        } else {
+            Arc::new(LaunchKeepAlive {
+                _kernel: self.inner.clone(),
+                _callees: self.callees.iter().map(|(_, m)| m.clone()).collect(),
+            })
+        };
+        Ok((&self.mem_uses, keep))
     }
 
     pub(crate) fn context(&self) -> &Context {
