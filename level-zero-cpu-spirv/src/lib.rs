@@ -315,8 +315,13 @@ impl Program {
     /// exporter's variable). Built-in variables declared as imports need no export.
     ///
     /// On failure nothing changes and the error's log names every unresolved, ambiguous or
-    /// mismatched symbol. On success returns the link log. Linking again replaces the
-    /// previous link of these programs.
+    /// mismatched symbol. On success returns the link log.
+    ///
+    /// Imports are linked once (the specification: a module may take part in several link
+    /// calls for its exports, but its imports are not re-linked): a program linked by an
+    /// earlier call keeps that link, and serves only as an exporter. A kernel of a program
+    /// linked now that reaches, through such an exporter, an import of the exporter's own
+    /// is refused naming the symbol (link a chain of modules in one call).
     pub fn link(programs: &[&Program]) -> Result<String, BuildError> {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| link(programs)));
         match r {
@@ -773,7 +778,12 @@ fn link(programs: &[&Program]) -> Result<String, String> {
         .collect::<Result<_, _>>()?;
     let md_refs: Vec<&module::Mod<'_>> = mds.iter().collect();
     let addr_refs: Vec<&HashMap<u32, u64>> = programs.iter().map(|p| &p.global_addr).collect();
-    let targets = linkage::resolve(&md_refs, &addr_refs)?;
+    // Programs linked by an earlier call: their imports are not linked again.
+    let done: Vec<bool> = programs
+        .iter()
+        .map(|p| p.linked.read().unwrap_or_else(|e| e.into_inner()).is_some())
+        .collect();
+    let targets = linkage::resolve(&md_refs, &addr_refs, &done)?;
     // Each module's variable addresses with its imported variables, and its function links.
     let mut addrs = Vec::new();
     let mut links = Vec::new();
@@ -811,6 +821,13 @@ fn link(programs: &[&Program]) -> Result<String, String> {
     let mut log = String::new();
     for (k, p) in programs.iter().enumerate() {
         let mut codes = Vec::new();
+        if done[k] {
+            log.push_str(&format!(
+                "module {k}: linked by an earlier call: its imports are not linked again\n"
+            ));
+            results.push(codes);
+            continue;
+        }
         for (n, ep) in parsed[k].entry_points.iter().enumerate() {
             if p.unlinked.get(n).is_none_or(|u| u.is_empty()) {
                 codes.push(None);
@@ -821,8 +838,13 @@ fn link(programs: &[&Program]) -> Result<String, String> {
                 .map_err(|e| format!("module {k}: kernel `{name}`: {e}"))?;
             if !unresolved.is_empty() {
                 return Err(format!(
-                    "module {k}: kernel `{name}`: unresolved symbols {}",
-                    quoted(&unresolved)
+                    "module {k}: kernel `{name}`: unresolved symbols {}{}",
+                    quoted(&unresolved),
+                    if done.contains(&true) {
+                        " (imports of a module linked by an earlier call are not linked again: link a chain of modules in one call)"
+                    } else {
+                        ""
+                    }
                 ));
             }
             log.push_str(&format!("module {k}: kernel `{name}` linked\n"));
@@ -830,7 +852,10 @@ fn link(programs: &[&Program]) -> Result<String, String> {
         }
         results.push(codes);
     }
-    for (p, codes) in programs.iter().zip(results) {
+    for ((p, codes), done) in programs.iter().zip(results).zip(&done) {
+        if *done {
+            continue;
+        }
         let keep = programs.iter().map(|q| q.storage.clone()).collect();
         let linked = Linked {
             codes,

@@ -94,11 +94,17 @@ pub(crate) enum Target {
 pub(crate) fn resolve(
     mods: &[&Mod<'_>],
     addr: &[&std::collections::HashMap<Word, u64>],
+    linked_before: &[bool],
 ) -> Result<Vec<std::collections::HashMap<Word, Target>>, String> {
     let mut errors = Vec::new();
     let mut out = Vec::new();
     for (k, md) in mods.iter().enumerate() {
         let mut targets = std::collections::HashMap::new();
+        if linked_before[k] {
+            // Its imports were linked by an earlier call and are not linked again.
+            out.push(targets);
+            continue;
+        }
         let mut imports: Vec<(&Word, &String)> = md.imports.iter().collect();
         imports.sort_by(|a, b| a.1.cmp(b.1).then(a.0.cmp(b.0)));
         for (&id, name) in imports {

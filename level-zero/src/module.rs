@@ -560,7 +560,8 @@ impl Module {
     /// linking it alone (which succeeds when it imports nothing). Linking again — the same
     /// modules or others — is defined: the specification links a module's imports once ("a
     /// module can be used in multiple link calls if it has exports but its imports will not
-    /// be re-linked"; the CPU driver relinks them), and the crate keeps every module of
+    /// be re-linked", and the CPU driver does so: work already submitted never changes
+    /// meaning), and the crate keeps every module of
     /// every link alive together. Links are serialised process-wide (the specification
     /// forbids linking the same importing modules from several threads at once).
     ///
