@@ -675,3 +675,608 @@ fn buffer_images_and_one_dimensional_regions() {
     ok!(b, zeContextDestroy(c));
     b.assert_no_leaks();
 }
+
+const OUT_OF_BOUNDS: &[u8] = include_bytes!("../../kernels/spv/out_of_bounds.O2.spv");
+const MATMUL: &[u8] = include_bytes!("../../kernels/spv/matmul.O2.spv");
+
+fn module_desc(format: ze_module_format_t, bytes: &[u8]) -> ze_module_desc_t {
+    ze_module_desc_t {
+        format,
+        inputSize: bytes.len(),
+        pInputModule: bytes.as_ptr(),
+        ..Default::default()
+    }
+}
+
+/// `zeModuleCreate`: its result, the module, and the build log's text (the log destroyed).
+fn try_module(
+    b: &Backend,
+    c: ze_context_handle_t,
+    format: ze_module_format_t,
+    bytes: &[u8],
+) -> (ze_result_t, ze_module_handle_t, String) {
+    let desc = module_desc(format, bytes);
+    let (mut m, mut log) = (null_mut(), null_mut());
+    let r = ze!(b, zeModuleCreate(c, b.devices[0], &desc, &mut m, &mut log));
+    let mut text = String::new();
+    if !log.is_null() {
+        let mut size = 0usize;
+        ok!(b, zeModuleBuildLogGetString(log, &mut size, null_mut()));
+        let mut buf = vec![0 as c_char; size];
+        ok!(
+            b,
+            zeModuleBuildLogGetString(log, &mut size, buf.as_mut_ptr())
+        );
+        // SAFETY: the driver NUL-terminated the text.
+        text = unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        ok!(b, zeModuleBuildLogDestroy(log));
+    }
+    (r, m, text)
+}
+
+fn native_of(b: &Backend, m: ze_module_handle_t) -> Vec<u8> {
+    let mut size = 0usize;
+    ok!(b, zeModuleGetNativeBinary(m, &mut size, null_mut()));
+    let mut out = vec![0u8; size];
+    ok!(b, zeModuleGetNativeBinary(m, &mut size, out.as_mut_ptr()));
+    out
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// A native binary laid out as the driver writes them, with a valid checksum over whatever
+/// body the test gives.
+fn sealed(body: &[u8]) -> Vec<u8> {
+    let mut out = body.to_vec();
+    out.extend(fnv1a(body).to_le_bytes());
+    out
+}
+
+/// The body of a native binary: magic, version, flags, constants, SPIR-V; lengths as given.
+struct Native<'a> {
+    version: u32,
+    flags: (u64, &'a [u8]),
+    constants: (u64, Vec<(u32, u64, &'a [u8])>),
+    spirv: (u64, &'a [u8]),
+}
+
+impl Native<'_> {
+    fn body(&self) -> Vec<u8> {
+        let mut out = b"L0CPUNB\0".to_vec();
+        out.extend(self.version.to_le_bytes());
+        out.extend(self.flags.0.to_le_bytes());
+        out.extend(self.flags.1);
+        out.extend(self.constants.0.to_le_bytes());
+        for (id, len, value) in &self.constants.1 {
+            out.extend(id.to_le_bytes());
+            out.extend(len.to_le_bytes());
+            out.extend(*value);
+        }
+        out.extend(self.spirv.0.to_le_bytes());
+        out.extend(self.spirv.1);
+        out
+    }
+}
+
+fn honest(spirv: &[u8]) -> Native<'_> {
+    Native {
+        version: 1,
+        flags: (0, b""),
+        constants: (0, Vec::new()),
+        spirv: (spirv.len() as u64, spirv),
+    }
+}
+
+#[test]
+fn lying_native_binaries_are_refused_quickly_without_huge_allocations() {
+    let b = embedded();
+    let c = b.context();
+    let native = ze_module_format_t::ZE_MODULE_FORMAT_NATIVE;
+    // The layout the test assumes is the driver's: an honest binary builds.
+    let (r, m, _) = try_module(&b, c, native, &sealed(&honest(OUT_OF_BOUNDS).body()));
+    assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    assert_eq!(native_of(&b, m), sealed(&honest(OUT_OF_BOUNDS).body()));
+    ok!(b, zeModuleDestroy(m));
+    let huge = [u64::MAX, 1 << 62, 1 << 40, u64::from(u32::MAX) + 1];
+    let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
+    for n in huge {
+        let mut x = honest(OUT_OF_BOUNDS);
+        x.flags.0 = n;
+        cases.push((format!("flags length {n}"), sealed(&x.body())));
+        let mut x = honest(OUT_OF_BOUNDS);
+        x.constants.0 = n;
+        cases.push((format!("constant count {n}"), sealed(&x.body())));
+        let mut x = honest(OUT_OF_BOUNDS);
+        x.constants = (1, vec![(3, n, b"abcd")]);
+        cases.push((format!("constant length {n}"), sealed(&x.body())));
+        let mut x = honest(OUT_OF_BOUNDS);
+        x.spirv.0 = n;
+        cases.push((format!("SPIR-V length {n}"), sealed(&x.body())));
+    }
+    for v in [0, 2, u32::MAX, 1 << 24] {
+        let mut x = honest(OUT_OF_BOUNDS);
+        x.version = v;
+        cases.push((format!("version {v}"), sealed(&x.body())));
+    }
+    let mut x = honest(OUT_OF_BOUNDS);
+    x.flags = (2, &[0xff, 0xfe]);
+    cases.push(("flags not UTF-8".into(), sealed(&x.body())));
+    let mut trailing = honest(OUT_OF_BOUNDS).body();
+    trailing.push(0);
+    cases.push(("trailing byte".into(), sealed(&trailing)));
+    let mut magic = honest(OUT_OF_BOUNDS).body();
+    magic[7] = b'X';
+    cases.push(("magic".into(), sealed(&magic)));
+    // Lengths one short and one long of the truth.
+    let mut x = honest(OUT_OF_BOUNDS);
+    x.spirv.0 -= 1;
+    cases.push(("SPIR-V length short".into(), sealed(&x.body())));
+    let mut x = honest(OUT_OF_BOUNDS);
+    x.spirv.0 += 1;
+    cases.push(("SPIR-V length long".into(), sealed(&x.body())));
+    // Only a header, and less.
+    for n in [1, 8, 12, 19, 20, 27, 28] {
+        let body = honest(OUT_OF_BOUNDS).body();
+        cases.push((format!("{n}-byte prefix"), body[..n].to_vec()));
+        cases.push((format!("{n}-byte sealed prefix"), sealed(&body[..n])));
+    }
+    for (what, bytes) in &cases {
+        let t = std::time::Instant::now();
+        let (r, m, log) = try_module(&b, c, native, bytes);
+        assert_eq!(
+            r,
+            ze_result_t::ZE_RESULT_ERROR_INVALID_NATIVE_BINARY,
+            "{what}: {log}"
+        );
+        assert!(m.is_null(), "{what}");
+        assert!(log.contains("native"), "{what}: {log}");
+        assert!(t.elapsed().as_secs() < 2, "{what} took {:?}", t.elapsed());
+    }
+    // Checksum-valid binaries whose content the engine refuses: a build failure with a log,
+    // never a crash. Build flags and constants come from the binary, not the descriptor.
+    let garbage = [0x07u8, 0x23, 0x02, 0x03, 1, 2, 3, 4];
+    for (what, x) in [
+        ("garbage SPIR-V", honest(&garbage)),
+        ("empty SPIR-V", honest(b"")),
+        (
+            "a constant of an undeclared id",
+            Native {
+                constants: (1, vec![(77, 3, b"abc")]),
+                ..honest(OUT_OF_BOUNDS)
+            },
+        ),
+        (
+            "odd flags",
+            Native {
+                flags: (9, b"-cl-fast\0"),
+                ..honest(OUT_OF_BOUNDS)
+            },
+        ),
+    ] {
+        let (r, m, log) = try_module(&b, c, native, &sealed(&x.body()));
+        if r == ze_result_t::ZE_RESULT_SUCCESS {
+            ok!(b, zeModuleDestroy(m));
+        } else {
+            assert!(
+                r == ze_result_t::ZE_RESULT_ERROR_MODULE_BUILD_FAILURE
+                    || r == ze_result_t::ZE_RESULT_ERROR_INVALID_NATIVE_BINARY,
+                "{what}: {r:?}"
+            );
+            assert!(m.is_null());
+            assert!(!log.is_empty(), "{what}");
+        }
+    }
+    // Size queries and short buffers of zeModuleGetNativeBinary.
+    let (_, m, _) = try_module(
+        &b,
+        c,
+        ze_module_format_t::ZE_MODULE_FORMAT_IL_SPIRV,
+        OUT_OF_BOUNDS,
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeModuleGetNativeBinary(m, null_mut(), null_mut())
+    );
+    let mut buf = [0u8; 4];
+    let mut size = 0usize;
+    fails!(
+        ZE_RESULT_ERROR_INVALID_SIZE,
+        b,
+        zeModuleGetNativeBinary(m, &mut size, buf.as_mut_ptr())
+    );
+    assert_eq!(buf, [0; 4], "nothing written into a short buffer");
+    ok!(b, zeModuleDestroy(m));
+    assert_eq!(b.live().build_logs, 0);
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+}
+
+/// Flips every bit of the header and a spread of bits elsewhere: each is refused (the
+/// checksum catches it), none crashes.
+#[test]
+fn bit_flipped_native_binaries_are_refused() {
+    let b = embedded();
+    let c = b.context();
+    let (r, m, _) = try_module(&b, c, ze_module_format_t::ZE_MODULE_FORMAT_IL_SPIRV, MATMUL);
+    assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    let native = native_of(&b, m);
+    ok!(b, zeModuleDestroy(m));
+    let bits = native.len() * 8;
+    let positions: Vec<usize> = (0..64 * 8).chain((0..bits).step_by(bits / 97)).collect();
+    for bit in positions {
+        let mut bad = native.clone();
+        bad[bit / 8] ^= 1 << (bit % 8);
+        let (r, m, _) = try_module(&b, c, ze_module_format_t::ZE_MODULE_FORMAT_NATIVE, &bad);
+        assert_eq!(
+            r,
+            ze_result_t::ZE_RESULT_ERROR_INVALID_NATIVE_BINARY,
+            "bit {bit}"
+        );
+        assert!(m.is_null());
+    }
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+}
+
+fn assembled(name: &str) -> Vec<u8> {
+    let src = format!(
+        "{}/../level-zero-cpu-spirv/tests/spvasm/{name}.spvasm",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = std::env::temp_dir().join(format!(
+        "l0cpu-adv-{name}-{}-{:?}.spv",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let r = std::process::Command::new("spirv-as")
+        .args(["--target-env", "spv1.0", &src, "-o"])
+        .arg(&out)
+        .output()
+        .expect("spirv-as (Debian package spirv-tools) is needed by this test");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    bytes
+}
+
+fn module(b: &Backend, c: ze_context_handle_t, spirv: &[u8]) -> ze_module_handle_t {
+    let (r, m, log) = try_module(b, c, ze_module_format_t::ZE_MODULE_FORMAT_IL_SPIRV, spirv);
+    assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS, "{log}");
+    m
+}
+
+fn try_kernel(
+    b: &Backend,
+    m: ze_module_handle_t,
+    name: &CStr,
+) -> (ze_result_t, ze_kernel_handle_t) {
+    let desc = ze_kernel_desc_t {
+        pKernelName: name.as_ptr(),
+        ..Default::default()
+    };
+    let mut k = null_mut();
+    let r = ze!(b, zeKernelCreate(m, &desc, &mut k));
+    (r, k)
+}
+
+fn kernel(b: &Backend, m: ze_module_handle_t, name: &CStr) -> ze_kernel_handle_t {
+    let (r, k) = try_kernel(b, m, name);
+    assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS, "{name:?}");
+    k
+}
+
+fn link(b: &Backend, modules: &[ze_module_handle_t]) -> (ze_result_t, String) {
+    let mut mods = modules.to_vec();
+    let mut log = null_mut();
+    let r = ze!(
+        b,
+        zeModuleDynamicLink(mods.len() as u32, mods.as_mut_ptr(), &mut log)
+    );
+    let mut text = String::new();
+    if !log.is_null() {
+        let mut size = 0usize;
+        ok!(b, zeModuleBuildLogGetString(log, &mut size, null_mut()));
+        let mut buf = vec![0 as c_char; size];
+        ok!(
+            b,
+            zeModuleBuildLogGetString(log, &mut size, buf.as_mut_ptr())
+        );
+        // SAFETY: NUL-terminated by the driver.
+        text = unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        ok!(b, zeModuleBuildLogDestroy(log));
+    }
+    (r, text)
+}
+
+/// Runs `kernel(buf)` over `n` work-items of a 16-wide group on device 0; the result code.
+fn run_on_buffer(
+    b: &Backend,
+    c: ze_context_handle_t,
+    k: ze_kernel_handle_t,
+    buf: *mut u32,
+    n: usize,
+) -> ze_result_t {
+    ok!(b, zeKernelSetGroupSize(k, 16, 1, 1));
+    let arg = buf as u64;
+    ok!(
+        b,
+        zeKernelSetArgumentValue(k, 0, 8, (&raw const arg).cast())
+    );
+    let counts = ze_group_count_t {
+        groupCountX: (n / 16) as u32,
+        groupCountY: 1,
+        groupCountZ: 1,
+    };
+    b.run(c, 0, |l| {
+        ok!(
+            b,
+            zeCommandListAppendLaunchKernel(l, k, &counts, NULL_EVENT, 0, NO_WAITS)
+        );
+    })
+}
+
+fn shared_counting(b: &Backend, c: ze_context_handle_t, n: usize) -> *mut u32 {
+    let buf = b.alloc_shared(c, n * 4, 0).cast::<u32>();
+    for i in 0..n {
+        // SAFETY: a shared allocation of n u32s, not in use by the device.
+        unsafe { buf.add(i).write(i as u32) };
+    }
+    buf
+}
+
+fn read_u32s(buf: *mut u32, n: usize) -> Vec<u32> {
+    // SAFETY: n u32s of a shared allocation, no launch running.
+    unsafe { std::slice::from_raw_parts(buf, n) }.to_vec()
+}
+
+#[test]
+fn dynamic_link_with_odd_module_sets() {
+    let b = embedded();
+    let c = b.context();
+    let (imp_spv, exp_spv) = (assembled("link_imports"), assembled("link_exports"));
+    let imp = module(&b, c, &imp_spv);
+    let exp = module(&b, c, &exp_spv);
+    // Null arrays, empty sets, null and stale handles.
+    let mut log = null_mut();
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeModuleDynamicLink(2, null_mut(), &mut log)
+    );
+    assert!(log.is_null());
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeModuleDynamicLink(2, null_mut(), null_mut())
+    );
+    let mut none: [ze_module_handle_t; 0] = [];
+    let r = ze!(b, zeModuleDynamicLink(0, none.as_mut_ptr(), &mut log));
+    assert_ne!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    assert!(log.is_null());
+    let mut with_null = [exp, null_mut()];
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_HANDLE,
+        b,
+        zeModuleDynamicLink(2, with_null.as_mut_ptr(), null_mut())
+    );
+    let stale = module(&b, c, &exp_spv);
+    ok!(b, zeModuleDestroy(stale));
+    let mut with_stale = [stale, imp];
+    let r = ze!(
+        b,
+        zeModuleDynamicLink(2, with_stale.as_mut_ptr(), null_mut())
+    );
+    assert_ne!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    // The kernel stays unlinked after those failures.
+    assert_eq!(
+        try_kernel(&b, imp, c"use_add_one").0,
+        ze_result_t::ZE_RESULT_ERROR_INVALID_MODULE_UNLINKED
+    );
+    // A kernel created before linking keeps working after it.
+    let standalone = kernel(&b, imp, c"standalone");
+    // A module listed twice is one module: its exports are not ambiguous with themselves.
+    let (r, text) = link(&b, &[exp, imp, imp]);
+    assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS, "{text}");
+    let (r2, text2) = link(&b, &[exp, exp, imp]);
+    assert_eq!(r2, ze_result_t::ZE_RESULT_SUCCESS, "{text2}");
+    let (r3, text3) = link(&b, &[imp, exp]);
+    assert_eq!(r3, ze_result_t::ZE_RESULT_SUCCESS, "{text3}");
+    // Linking again (the same set) is harmless.
+    let (r4, text4) = link(&b, &[exp, imp]);
+    assert_eq!(r4, ze_result_t::ZE_RESULT_SUCCESS, "{text4}");
+    let k = kernel(&b, imp, c"use_add_one");
+    let n = 64;
+    let buf = shared_counting(&b, c, n);
+    assert_eq!(
+        run_on_buffer(&b, c, standalone, buf, n),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    assert_eq!(
+        read_u32s(buf, n),
+        (0..n as u32).map(|i| i * 2).collect::<Vec<_>>()
+    );
+    // The exporter destroyed: the importer's kernel still runs its function and reads its
+    // variable (the driver keeps what the link needs alive).
+    ok!(b, zeModuleDestroy(exp));
+    assert_eq!(
+        run_on_buffer(&b, c, k, buf, n),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    assert_eq!(
+        read_u32s(buf, n),
+        (0..n as u32).map(|i| i * 2 + 101).collect::<Vec<_>>()
+    );
+    b.free(c, buf.cast());
+    ok!(b, zeKernelDestroy(k));
+    ok!(b, zeKernelDestroy(standalone));
+    ok!(b, zeModuleDestroy(imp));
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+}
+
+#[test]
+fn dynamic_link_across_contexts_and_drivers_then_exporter_gone() {
+    let b = embedded();
+    let other = embedded();
+    let (c, c2, c3) = (b.context(), b.context(), other.context());
+    let (imp_spv, exp_spv) = (assembled("link_imports"), assembled("link_exports"));
+    let n = 32;
+    for (exporter_backend, ctx) in [(&b, c2), (&other, c3)] {
+        let imp = module(&b, c, &imp_spv);
+        let exp = module(exporter_backend, ctx, &exp_spv);
+        // Modules of another context, or of another driver instance, link: all memory is
+        // host memory. What matters is that the importer keeps working after the exporter
+        // (and its driver's objects) are gone.
+        let (r, text) = link(&b, &[imp, exp]);
+        assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS, "{text}");
+        {
+            let k = kernel(&b, imp, c"use_add_one");
+            ok!(exporter_backend, zeModuleDestroy(exp));
+            let buf = shared_counting(&b, c, n);
+            assert_eq!(
+                run_on_buffer(&b, c, k, buf, n),
+                ze_result_t::ZE_RESULT_SUCCESS
+            );
+            assert_eq!(
+                read_u32s(buf, n),
+                (0..n as u32).map(|i| i + 101).collect::<Vec<_>>()
+            );
+            b.free(c, buf.cast());
+            ok!(b, zeKernelDestroy(k));
+        }
+        ok!(b, zeModuleDestroy(imp));
+    }
+    ok!(b, zeContextDestroy(c));
+    ok!(b, zeContextDestroy(c2));
+    ok!(other, zeContextDestroy(c3));
+    b.assert_no_leaks();
+    other.assert_no_leaks();
+}
+
+/// Relinking while the importer's kernel runs on another thread: every launch sees a whole
+/// link (the right result), never a torn one.
+#[test]
+fn relinking_while_launching() {
+    let b = embedded();
+    let c = b.context();
+    let (imp_spv, exp_spv) = (assembled("link_imports"), assembled("link_exports"));
+    let imp = module(&b, c, &imp_spv);
+    let exp = module(&b, c, &exp_spv);
+    assert_eq!(link(&b, &[imp, exp]).0, ze_result_t::ZE_RESULT_SUCCESS);
+    let k = kernel(&b, imp, c"use_add_one");
+    let n = 256;
+    let buf = shared_counting(&b, c, n);
+    let (imp_u, exp_u, buf_u) = (imp as usize, exp as usize, buf as usize);
+    std::thread::scope(|s| {
+        let bb = &b;
+        s.spawn(move || {
+            for _ in 0..20 {
+                let r = link(
+                    bb,
+                    &[imp_u as ze_module_handle_t, exp_u as ze_module_handle_t],
+                );
+                assert_eq!(r.0, ze_result_t::ZE_RESULT_SUCCESS, "{}", r.1);
+            }
+        });
+        for round in 0..10u32 {
+            assert_eq!(
+                run_on_buffer(&b, c, k, buf_u as *mut u32, n),
+                ze_result_t::ZE_RESULT_SUCCESS
+            );
+            let got = read_u32s(buf_u as *mut u32, n);
+            assert_eq!(got[5], 5 + (round + 1) * 101, "round {round}");
+        }
+    });
+    b.free(c, buf.cast());
+    ok!(b, zeKernelDestroy(k));
+    ok!(b, zeModuleDestroy(exp));
+    ok!(b, zeModuleDestroy(imp));
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+}
+
+#[test]
+fn source_attributes_and_function_pointers_with_sloppy_arguments() {
+    let b = embedded();
+    let c = b.context();
+    let m = module(&b, c, MATMUL);
+    let tiled = kernel(&b, m, c"matmul_tiled");
+    let full = "reqd_work_group_size(16,16,1)";
+    // pSize null, with either convention.
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeKernelGetSourceAttributes(tiled, null_mut(), null_mut())
+    );
+    let mut own: *mut c_char = null_mut();
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeKernelGetSourceAttributes(tiled, null_mut(), &mut own)
+    );
+    // Buffers of 1, 2 and exactly the size: always terminated, never overrun (the guard
+    // bytes after the announced size stay untouched).
+    for room in [1u32, 2, full.len() as u32, full.len() as u32 + 1, 1000] {
+        let mut buf = vec![0x55 as c_char; room as usize + 8];
+        let mut p = buf.as_mut_ptr();
+        let mut size = room;
+        ok!(b, zeKernelGetSourceAttributes(tiled, &mut size, &mut p));
+        assert_eq!(p, buf.as_mut_ptr());
+        let text = (room as usize - 1).min(full.len());
+        assert_eq!(size as usize, text + 1, "room {room}");
+        // SAFETY: terminated within the buffer (checked below).
+        let got = unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(got, full[..text], "room {room}");
+        assert!(
+            buf[room as usize..].iter().all(|&x| x == 0x55),
+            "room {room}"
+        );
+    }
+    // A zero-sized buffer.
+    let mut buf = [0x55 as c_char; 4];
+    let mut p = buf.as_mut_ptr();
+    let mut size = 0u32;
+    let r = ze!(b, zeKernelGetSourceAttributes(tiled, &mut size, &mut p));
+    assert_ne!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    assert_eq!(buf, [0x55; 4]);
+    // Function pointers: null names and outputs, names that only prefix a kernel, non-UTF-8.
+    let mut f = null_mut::<c_void>();
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeModuleGetFunctionPointer(m, null(), &mut f)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeModuleGetFunctionPointer(m, c"matmul_tiled".as_ptr(), null_mut())
+    );
+    for name in [
+        c"",
+        c"matmul",
+        c"matmul_tiled ",
+        c"\xff\xfe",
+        c"MATMUL_TILED",
+    ] {
+        fails!(
+            ZE_RESULT_ERROR_INVALID_FUNCTION_NAME,
+            b,
+            zeModuleGetFunctionPointer(m, name.as_ptr(), &mut f)
+        );
+    }
+    ok!(b, zeKernelDestroy(tiled));
+    ok!(b, zeModuleDestroy(m));
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+}
