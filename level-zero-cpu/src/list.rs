@@ -474,8 +474,11 @@ entry_points! {
             if !std::ptr::eq(l.instance, list.instance) || l.device.index != list.device.index {
                 bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "a command list of another device");
             }
-            if l.ordinal != list.ordinal {
-                bail!(ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE, "a command list of group {} on an immediate list of group {}", l.ordinal, list.ordinal);
+            // The engine type must match (compute, or copy-only of any copy group), as for
+            // zeCommandQueueExecuteCommandLists: the ordinal need not.
+            let computes = crate::device::group_computes(&l.device, l.ordinal);
+            if computes != crate::device::group_computes(&list.device, list.ordinal) {
+                bail!(ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE, "a command list of group {} ({}) on an immediate list of group {} ({})", l.ordinal, if computes { "compute" } else { "copy-only" }, list.ordinal, if computes { "copy-only" } else { "compute" });
             }
             lists.push(l.recorded()?);
             in_use.push(Some(l.mark_in_use()));
