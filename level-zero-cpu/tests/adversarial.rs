@@ -1280,3 +1280,495 @@ fn source_attributes_and_function_pointers_with_sloppy_arguments() {
     ok!(b, zeContextDestroy(c));
     b.assert_no_leaks();
 }
+
+#[test]
+fn kernel_timestamp_queries_with_bad_events_and_destinations() {
+    let b = embedded();
+    let c = b.context();
+    let ts = b.event_pool(
+        c,
+        2,
+        ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0,
+    );
+    let plain = b.event_pool(c, 1, 0);
+    let (e0, e1, p0) = (b.event(ts, 0), b.event(ts, 1), b.event(plain, 0));
+    let results = b.alloc_host(c, 64);
+    let size = std::mem::size_of::<ze_kernel_timestamp_result_t>();
+    let list = b.list(c, 0);
+    let append = |events: &mut [ze_event_handle_t], dst: *mut u8, offsets: *const usize| {
+        ze!(
+            b,
+            zeCommandListAppendQueryKernelTimestamps(
+                list,
+                events.len() as u32,
+                events.as_mut_ptr(),
+                dst.cast(),
+                offsets,
+                NULL_EVENT,
+                0,
+                NO_WAITS
+            )
+        )
+    };
+    // Not a timestamp pool; null arrays; a destination past its allocation (packed or at an
+    // offset); an offset that wraps around the address space.
+    assert_eq!(
+        append(&mut [e0, p0], results, null()),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeCommandListAppendQueryKernelTimestamps(
+            list,
+            1,
+            null_mut(),
+            results.cast(),
+            null(),
+            NULL_EVENT,
+            0,
+            NO_WAITS
+        )
+    );
+    assert_eq!(
+        append(&mut [e0], null_mut(), null()),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER
+    );
+    let two = 2 * size;
+    assert!(two <= 64);
+    // SAFETY: an address inside the allocation, so that two results overrun it.
+    let near_end = unsafe { results.add(64 - size - 1) };
+    assert_eq!(
+        append(&mut [e0, e1], near_end, null()),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE
+    );
+    let offsets = [0usize, 64];
+    assert_eq!(
+        append(&mut [e0, e1], results, offsets.as_ptr()),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE
+    );
+    let offsets = [0usize, usize::MAX - 8];
+    assert_eq!(
+        append(&mut [e0, e1], results, offsets.as_ptr()),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE
+    );
+    // Unsignalled events when the query runs: the submission fails, nothing crashes, and the
+    // list can run again once the events are signalled.
+    let offsets = [size, 0usize];
+    assert_eq!(
+        append(&mut [e0, e1], results, offsets.as_ptr()),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    ok!(b, zeCommandListClose(list));
+    let q = b.queue(c, 0);
+    let mut lists = [list];
+    ok!(
+        b,
+        zeCommandQueueExecuteCommandLists(q, 1, lists.as_mut_ptr(), null_mut())
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeCommandQueueSynchronize(q, u64::MAX)
+    );
+    ok!(b, zeEventHostSignal(e0));
+    ok!(b, zeEventHostSignal(e1));
+    ok!(
+        b,
+        zeCommandQueueExecuteCommandLists(q, 1, lists.as_mut_ptr(), null_mut())
+    );
+    ok!(b, zeCommandQueueSynchronize(q, u64::MAX));
+    // An event destroyed after the query was recorded: the recorded query still runs safely.
+    ok!(b, zeEventDestroy(e1));
+    ok!(
+        b,
+        zeCommandQueueExecuteCommandLists(q, 1, lists.as_mut_ptr(), null_mut())
+    );
+    let _ = ze!(b, zeCommandQueueSynchronize(q, u64::MAX));
+    ok!(b, zeCommandQueueDestroy(q));
+    ok!(b, zeCommandListDestroy(list));
+    b.free(c, results);
+    ok!(b, zeEventDestroy(e0));
+    ok!(b, zeEventDestroy(p0));
+    ok!(b, zeEventPoolDestroy(ts));
+    ok!(b, zeEventPoolDestroy(plain));
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+}
+
+#[test]
+fn copies_from_other_contexts_with_sloppy_arguments() {
+    let b = embedded();
+    let other = embedded();
+    let (c, c2, c3) = (b.context(), b.context(), b.context());
+    let data = pattern(256, 9);
+    let src = b.alloc_host(c2, 256);
+    // SAFETY: a host allocation of 256 bytes.
+    unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), src, 256) };
+    let dst = b.alloc_host(c, 256);
+    let imm = b.immediate(c, 0);
+    let copy = |dst: *mut u8, ctx: ze_context_handle_t, src: *const u8, n: usize| {
+        let r = ze!(
+            b,
+            zeCommandListAppendMemoryCopyFromContext(
+                imm,
+                dst.cast(),
+                ctx,
+                src.cast(),
+                n,
+                NULL_EVENT,
+                0,
+                NO_WAITS
+            )
+        );
+        if r == ze_result_t::ZE_RESULT_SUCCESS {
+            b.finish(c, imm);
+        }
+        r
+    };
+    // The allocation belongs to c2, not c3.
+    assert_eq!(
+        copy(dst, c3, src, 256),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    // Overrunning the source allocation.
+    assert_eq!(
+        copy(dst, c2, src, 257),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE
+    );
+    // A context of another driver instance.
+    let oc = other.context();
+    assert_eq!(
+        copy(dst, oc, src, 256),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    ok!(other, zeContextDestroy(oc));
+    // A destroyed source context: its handle is stale.
+    ok!(b, zeContextDestroy(c3));
+    let r = copy(dst, c3, src, 256);
+    assert_ne!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    assert_eq!(
+        copy(dst, null_mut(), src, 256),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_HANDLE
+    );
+    // Host memory outside every allocation is the application's: copied.
+    let host_src = pattern(64, 1);
+    let mut host_dst = vec![0u8; 64];
+    assert_eq!(
+        copy(host_dst.as_mut_ptr(), c2, host_src.as_ptr(), 64),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    assert_eq!(host_dst, host_src);
+    assert_eq!(copy(dst, c2, src, 256), ze_result_t::ZE_RESULT_SUCCESS);
+    // SAFETY: 256 bytes of a host allocation, the copy finished.
+    assert_eq!(unsafe { std::slice::from_raw_parts(dst, 256) }, &data[..]);
+    // The source freed before a queued copy runs: the copy fails, nothing is read.
+    let pool = b.event_pool(c, 1, 0);
+    let gate = b.event(pool, 0);
+    let mut waits = [gate];
+    ok!(
+        b,
+        zeCommandListAppendMemoryCopyFromContext(
+            imm,
+            dst.cast(),
+            c2,
+            src.cast(),
+            256,
+            NULL_EVENT,
+            1,
+            waits.as_mut_ptr()
+        )
+    );
+    b.free(c2, src);
+    ok!(b, zeEventHostSignal(gate));
+    let r = ze!(b, zeCommandListHostSynchronize(imm, u64::MAX));
+    assert_eq!(r, ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT);
+    ok!(b, zeCommandListDestroy(imm));
+    ok!(b, zeEventDestroy(gate));
+    ok!(b, zeEventPoolDestroy(pool));
+    b.free(c, dst);
+    ok!(b, zeContextDestroy(c2));
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+    other.assert_no_leaks();
+}
+
+/// The ordinals of the device's queue groups that compute, and that only copy.
+fn groups(b: &Backend, device: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut n = 0;
+    ok!(
+        b,
+        zeDeviceGetCommandQueueGroupProperties(b.devices[device], &mut n, null_mut())
+    );
+    let mut props = vec![ze_command_queue_group_properties_t::default(); n as usize];
+    ok!(
+        b,
+        zeDeviceGetCommandQueueGroupProperties(b.devices[device], &mut n, props.as_mut_ptr())
+    );
+    let compute =
+        ze_command_queue_group_property_flag_t::ZE_COMMAND_QUEUE_GROUP_PROPERTY_FLAG_COMPUTE.0;
+    let (mut c, mut k) = (Vec::new(), Vec::new());
+    for (i, p) in props.iter().enumerate() {
+        if p.flags & compute != 0 {
+            c.push(i as u32);
+        } else {
+            k.push(i as u32);
+        }
+    }
+    (c, k)
+}
+
+fn immediate_on(
+    b: &Backend,
+    c: ze_context_handle_t,
+    device: usize,
+    ordinal: u32,
+) -> ze_command_list_handle_t {
+    let desc = Backend::queue_desc(
+        ordinal,
+        0,
+        ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS,
+    );
+    let mut l = null_mut();
+    ok!(
+        b,
+        zeCommandListCreateImmediate(c, b.devices[device], &desc, &mut l)
+    );
+    l
+}
+
+#[test]
+fn immediate_append_of_odd_lists() {
+    let b = embedded();
+    let c = b.context();
+    let (compute, copy) = groups(&b, 0);
+    assert!(!copy.is_empty());
+    let imm = b.immediate(c, 0);
+    let data = pattern(128, 4);
+    let dst = b.alloc_host(c, 128);
+    let record_copy = |ordinal: u32, device: usize| {
+        let l = b.list_on(c, device, ordinal);
+        ok!(
+            b,
+            zeCommandListAppendMemoryCopy(
+                l,
+                dst.cast(),
+                data.as_ptr().cast(),
+                128,
+                NULL_EVENT,
+                0,
+                NO_WAITS
+            )
+        );
+        ok!(b, zeCommandListClose(l));
+        l
+    };
+    let append = |imm: ze_command_list_handle_t, lists: &mut [ze_command_list_handle_t]| {
+        ze!(
+            b,
+            zeCommandListImmediateAppendCommandListsExp(
+                imm,
+                lists.len() as u32,
+                lists.as_mut_ptr(),
+                NULL_EVENT,
+                0,
+                NO_WAITS
+            )
+        )
+    };
+    let on_compute = record_copy(compute[0], 0);
+    // The same list twice in one call, and an empty call: fine.
+    assert_eq!(
+        append(imm, &mut [on_compute, on_compute]),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    assert_eq!(append(imm, &mut []), ze_result_t::ZE_RESULT_SUCCESS);
+    b.finish(c, imm);
+    // SAFETY: 128 bytes of a host allocation, the copies finished.
+    assert_eq!(unsafe { std::slice::from_raw_parts(dst, 128) }, &data[..]);
+    // A list of the other device; the immediate list itself; null entries and arrays.
+    let on_other = record_copy(compute[0], 1);
+    assert_eq!(
+        append(imm, &mut [on_other]),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        append(imm, &mut [imm]),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        append(imm, &mut [on_compute, null_mut()]),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_HANDLE
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeCommandListImmediateAppendCommandListsExp(imm, 1, null_mut(), NULL_EVENT, 0, NO_WAITS)
+    );
+    // Engine types: a compute list on a copy-only immediate list is refused; a copy-only list
+    // runs on any copy-only immediate list (its engine type), as on queues.
+    let copy_imm = immediate_on(&b, c, 0, copy[0]);
+    assert_eq!(
+        append(copy_imm, &mut [on_compute]),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE
+    );
+    let on_copy = record_copy(copy[0], 0);
+    for &ordinal in &copy {
+        let other_copy = immediate_on(&b, c, 0, ordinal);
+        assert_eq!(
+            append(other_copy, &mut [on_copy]),
+            ze_result_t::ZE_RESULT_SUCCESS,
+            "a list of copy group {} on an immediate list of copy group {ordinal}",
+            copy[0]
+        );
+        b.finish(c, other_copy);
+        ok!(b, zeCommandListDestroy(other_copy));
+    }
+    // A list in flight (its submission waits on an event) cannot be destroyed or reset; it
+    // can once its execution finished.
+    let pool = b.event_pool(c, 1, 0);
+    let gate = b.event(pool, 0);
+    let mut waits = [gate];
+    let mut lists = [on_compute];
+    ok!(
+        b,
+        zeCommandListImmediateAppendCommandListsExp(
+            imm,
+            1,
+            lists.as_mut_ptr(),
+            NULL_EVENT,
+            1,
+            waits.as_mut_ptr()
+        )
+    );
+    fails!(
+        ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+        b,
+        zeCommandListDestroy(on_compute)
+    );
+    fails!(
+        ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+        b,
+        zeCommandListReset(on_compute)
+    );
+    ok!(b, zeEventHostSignal(gate));
+    b.finish(c, imm);
+    ok!(b, zeCommandListDestroy(on_compute));
+    for l in [on_other, on_copy, copy_imm, imm] {
+        ok!(b, zeCommandListDestroy(l));
+    }
+    ok!(b, zeEventDestroy(gate));
+    ok!(b, zeEventPoolDestroy(pool));
+    b.free(c, dst);
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+}
+
+#[test]
+fn atomic_access_attributes_on_wrong_memory() {
+    let b = embedded();
+    let (c, c2) = (b.context(), b.context());
+    let dev = b.devices[0];
+    let shared = b.alloc_shared(c, 4096, 0);
+    let shared2 = b.alloc_shared(c, 4096, 0);
+    let host = b.alloc_host(c, 4096);
+    let device = b.alloc_device(c, 4096, 0);
+    let set = |ctx: ze_context_handle_t, p: *const u8, n: usize, attr: u32| {
+        ze!(
+            b,
+            zeMemSetAtomicAccessAttributeExp(ctx, dev, p.cast(), n, attr)
+        )
+    };
+    let get = |ctx: ze_context_handle_t, p: *const u8, n: usize| {
+        let mut attr = 0xdead;
+        let r = ze!(
+            b,
+            zeMemGetAtomicAccessAttributeExp(ctx, dev, p.cast(), n, &mut attr)
+        );
+        (r, attr)
+    };
+    let device_atomics = 0x10;
+    assert_eq!(
+        set(c, host, 16, device_atomics),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        set(c, device, 16, device_atomics),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    let stack = [0u8; 16];
+    assert_eq!(
+        set(c, stack.as_ptr(), 16, device_atomics),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        set(c2, shared, 16, device_atomics),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        set(c, null(), 16, device_atomics),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER
+    );
+    // Ranges crossing the end of the allocation, empty, or wrapping around.
+    // SAFETY: address computations inside the allocation.
+    let near_end = unsafe { shared.add(4090) };
+    assert_eq!(
+        set(c, near_end, 16, device_atomics),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE
+    );
+    assert_eq!(
+        set(c, shared, 0, device_atomics),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE
+    );
+    assert_eq!(
+        set(c, shared, usize::MAX, device_atomics),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE
+    );
+    assert_eq!(
+        set(c, shared, 8192, device_atomics),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE
+    );
+    let (r, _) = get(c, near_end, usize::MAX);
+    assert_eq!(r, ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE);
+    // Flags out of range or contradictory.
+    assert_eq!(
+        set(c, shared, 16, 0x80),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION
+    );
+    assert_eq!(
+        set(c, shared, 16, 0x18),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    // Set, then freed: the attribute goes with the allocation (a new allocation, perhaps at
+    // the same address, starts without one); the freed pointer is refused.
+    assert_eq!(
+        set(c, shared, 4096, device_atomics),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    assert_eq!(
+        get(c, shared, 16),
+        (ze_result_t::ZE_RESULT_SUCCESS, device_atomics)
+    );
+    b.free(c, shared);
+    assert_eq!(
+        set(c, shared, 16, device_atomics),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    assert_eq!(
+        get(c, shared, 16).0,
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    let again = b.alloc_shared(c, 4096, 0);
+    assert_eq!(get(c, again, 16), (ze_result_t::ZE_RESULT_SUCCESS, 0));
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        b,
+        zeMemGetAtomicAccessAttributeExp(c, dev, again.cast(), 16, null_mut())
+    );
+    for p in [again, shared2, host, device] {
+        b.free(c, p);
+    }
+    ok!(b, zeContextDestroy(c));
+    ok!(b, zeContextDestroy(c2));
+    b.assert_no_leaks();
+}
