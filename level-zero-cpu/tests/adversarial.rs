@@ -738,11 +738,14 @@ fn sealed(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A specialization constant of a native binary: id, claimed length, bytes.
+type Constant<'a> = (u32, u64, &'a [u8]);
+
 /// The body of a native binary: magic, version, flags, constants, SPIR-V; lengths as given.
 struct Native<'a> {
     version: u32,
     flags: (u64, &'a [u8]),
-    constants: (u64, Vec<(u32, u64, &'a [u8])>),
+    constants: (u64, Vec<Constant<'a>>),
     spirv: (u64, &'a [u8]),
 }
 
@@ -1770,5 +1773,270 @@ fn atomic_access_attributes_on_wrong_memory() {
     }
     ok!(b, zeContextDestroy(c));
     ok!(b, zeContextDestroy(c2));
+    b.assert_no_leaks();
+}
+
+/// A second thread destroys (or tries to) what the first is using: the destroy is refused
+/// while the object is in use, the user sees a clean error once it is gone, nothing crashes.
+#[test]
+fn destroying_from_another_thread_while_in_use() {
+    let b = embedded();
+    let c = b.context();
+    let data = pattern(4096, 2);
+    let dst = b.alloc_host(c, 4096);
+    let list = b.list(c, 0);
+    ok!(
+        b,
+        zeCommandListAppendMemoryCopy(
+            list,
+            dst.cast(),
+            data.as_ptr().cast(),
+            4096,
+            NULL_EVENT,
+            0,
+            NO_WAITS
+        )
+    );
+    ok!(b, zeCommandListClose(list));
+    let q = b.queue(c, 0);
+    // The context cannot go while a thread keeps creating and destroying objects in it and
+    // the list lives; the list cannot go while an execution waits.
+    let pool = b.event_pool(c, 1, 0);
+    let gate = b.event(pool, 0);
+    let blocked = b.immediate(c, 0);
+    let mut waits = [gate];
+    let mut lists = [list];
+    ok!(
+        b,
+        zeCommandListImmediateAppendCommandListsExp(
+            blocked,
+            1,
+            lists.as_mut_ptr(),
+            NULL_EVENT,
+            1,
+            waits.as_mut_ptr()
+        )
+    );
+    let (c_u, list_u, q_u) = (c as usize, list as usize, q as usize);
+    std::thread::scope(|s| {
+        let bb = &b;
+        let churn = s.spawn(move || {
+            let c = c_u as ze_context_handle_t;
+            for _ in 0..200 {
+                let p = bb.event_pool(c, 1, 0);
+                let img = image(
+                    bb,
+                    c,
+                    &image_desc(
+                        I::ZE_IMAGE_TYPE_1D,
+                        L::ZE_IMAGE_FORMAT_LAYOUT_8,
+                        [16, 0, 0],
+                        0,
+                    ),
+                );
+                ok!(bb, zeImageDestroy(img));
+                ok!(bb, zeEventPoolDestroy(p));
+            }
+        });
+        for _ in 0..200 {
+            fails!(
+                ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+                bb,
+                zeContextDestroy(c_u as ze_context_handle_t)
+            );
+            fails!(
+                ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+                bb,
+                zeCommandListDestroy(list_u as ze_command_list_handle_t)
+            );
+        }
+        churn.join().unwrap();
+    });
+    ok!(b, zeEventHostSignal(gate));
+    b.finish(c, blocked);
+    // Now a thread executes the list again and again while another destroys it as soon as
+    // the driver allows: executions after the destroy fail with a handle error.
+    std::thread::scope(|s| {
+        let bb = &b;
+        let runner = s.spawn(move || {
+            let mut lists = [list_u as ze_command_list_handle_t];
+            let q = q_u as ze_command_queue_handle_t;
+            let mut ran = 0;
+            loop {
+                let r = ze!(
+                    bb,
+                    zeCommandQueueExecuteCommandLists(q, 1, lists.as_mut_ptr(), null_mut())
+                );
+                if r != ze_result_t::ZE_RESULT_SUCCESS {
+                    assert!(
+                        r == ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_HANDLE
+                            || r == ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+                            || r == ze_result_t::ZE_RESULT_ERROR_UNINITIALIZED,
+                        "{r:?}"
+                    );
+                    break;
+                }
+                ran += 1;
+                let _ = ze!(bb, zeCommandQueueSynchronize(q, u64::MAX));
+            }
+            ran
+        });
+        loop {
+            let r = ze!(bb, zeCommandListDestroy(list_u as ze_command_list_handle_t));
+            if r == ze_result_t::ZE_RESULT_SUCCESS {
+                break;
+            }
+            assert_eq!(r, ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE);
+            std::thread::yield_now();
+        }
+        runner.join().unwrap();
+    });
+    ok!(b, zeCommandQueueSynchronize(q, u64::MAX));
+    ok!(b, zeCommandQueueDestroy(q));
+    ok!(b, zeCommandListDestroy(blocked));
+    ok!(b, zeEventDestroy(gate));
+    ok!(b, zeEventPoolDestroy(pool));
+    b.free(c, dst);
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+}
+
+fn config(vars: &[(&str, &str)]) -> (level_zero_cpu::Config, Vec<level_zero_cpu::ConfigError>) {
+    level_zero_cpu::Config::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+}
+
+fn device_count(config: level_zero_cpu::Config) -> usize {
+    let b = Backend::embedded_with(config);
+    let n = b.devices.len();
+    b.assert_no_leaks();
+    n
+}
+
+#[test]
+fn malformed_topology_variables() {
+    let long = "0,".repeat(100_000);
+    let long_tiles = "0.1,".repeat(50_000);
+    let junk = "\u{1F600}".repeat(10_000);
+    // Malformed values of the driver's own variables: reported, the default kept.
+    for (name, value) in [
+        ("LEVEL_ZERO_CPU_SUBDEVICES", "-2"),
+        ("LEVEL_ZERO_CPU_SUBDEVICES", "1"),
+        ("LEVEL_ZERO_CPU_SUBDEVICES", "17"),
+        ("LEVEL_ZERO_CPU_SUBDEVICES", "4294967298"),
+        ("LEVEL_ZERO_CPU_SUBDEVICES", "99999999999999999999999"),
+        ("LEVEL_ZERO_CPU_SUBDEVICES", ""),
+        ("LEVEL_ZERO_CPU_SUBDEVICES", junk.as_str()),
+        ("ZE_FLAT_DEVICE_HIERARCHY", "flat "),
+        ("ZE_FLAT_DEVICE_HIERARCHY", junk.as_str()),
+        ("LEVEL_ZERO_CPU_DEVICES", "-1"),
+        ("LEVEL_ZERO_CPU_DEVICE_MEMORY", "99999999999T"),
+    ] {
+        let (c, errors) = config(&[(name, value)]);
+        assert_eq!(errors.len(), 1, "{name}={value:.40}");
+        assert_eq!(c.subdevices, 0);
+        assert_eq!(device_count(c), 2, "{name}={value:.40}");
+    }
+    // Affinity masks: entries that name no device are ignored; what remains shows.
+    for (tiles, hierarchy, mask, expect) in [
+        ("0", "FLAT", "99999999999999999999999", 0),
+        ("0", "FLAT", "-1", 0),
+        ("0", "FLAT", "1,1,1,1", 1),
+        ("0", "FLAT", long.as_str(), 1),
+        ("0", "FLAT", " ,0,, ,", 1),
+        ("0", "FLAT", "0.0", 0),
+        ("0", "FLAT", junk.as_str(), 0),
+        ("2", "FLAT", "3,3,0,18446744073709551615", 2),
+        ("2", "FLAT", "4", 0),
+        (
+            "2",
+            "COMPOSITE",
+            "0.1,0.1,0.5,5.0,0.18446744073709551616,1.",
+            1,
+        ),
+        ("2", "COMPOSITE", long_tiles.as_str(), 1),
+        ("2", "COMPOSITE", "0.0.0,0..1,.,0.-1", 0),
+        ("2", "COMPOSITE", "0,0.1", 1),
+        ("4", "COMBINED", "0,1,2,3,4,5,6,7,8", 8),
+    ] {
+        let (c, errors) = config(&[
+            ("LEVEL_ZERO_CPU_SUBDEVICES", tiles),
+            ("ZE_FLAT_DEVICE_HIERARCHY", hierarchy),
+            ("ZE_AFFINITY_MASK", mask),
+        ]);
+        assert!(errors.is_empty(), "{errors:?}");
+        let t = std::time::Instant::now();
+        assert_eq!(device_count(c), expect, "{tiles} {hierarchy} {mask:.40}");
+        assert!(t.elapsed().as_secs() < 5);
+    }
+}
+
+#[test]
+fn sub_device_memory_and_peer_access_between_tiles() {
+    let (c, errors) = config(&[
+        ("LEVEL_ZERO_CPU_SUBDEVICES", "2"),
+        ("ZE_FLAT_DEVICE_HIERARCHY", "COMPOSITE"),
+        ("LEVEL_ZERO_CPU_DEVICE_MEMORY", "64M"),
+        ("LEVEL_ZERO_CPU_MAX_ALLOC", "32M"),
+    ]);
+    assert!(errors.is_empty());
+    let b = Backend::embedded_with(c);
+    let root = b.devices[0];
+    let mut n = 0;
+    ok!(b, zeDeviceGetSubDevices(root, &mut n, null_mut()));
+    assert_eq!(n, 2);
+    let mut tiles = vec![null_mut(); 2];
+    ok!(b, zeDeviceGetSubDevices(root, &mut n, tiles.as_mut_ptr()));
+    let ctx = b.context();
+    let alloc = |d: ze_device_handle_t, size: usize| {
+        let desc = ze_device_mem_alloc_desc_t::default();
+        let mut p = null_mut();
+        let r = ze!(b, zeMemAllocDevice(ctx, &desc, size, 0, d, &mut p));
+        (r, p.cast::<u8>())
+    };
+    // Each tile has half the card: a tile's full share fits, one byte more does not.
+    let (r, t0) = alloc(tiles[0], 32 << 20);
+    assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    let (r, p) = alloc(tiles[0], 1);
+    assert_eq!(r, ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY);
+    assert!(p.is_null());
+    let (r, t1) = alloc(tiles[1], 16 << 20);
+    assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    // The card has 64M in all: 48M are used by its tiles.
+    let (r, p) = alloc(root, 32 << 20);
+    assert_eq!(
+        r,
+        ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
+        "the card is shared"
+    );
+    assert!(p.is_null());
+    let (r, on_root) = alloc(root, 16 << 20);
+    assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    // Peer access between the tiles, and a copy from one tile's memory to the other's.
+    let mut can = 0;
+    ok!(b, zeDeviceCanAccessPeer(tiles[0], tiles[1], &mut can));
+    assert_eq!(can, 1);
+    let data = pattern(4096, 8);
+    b.upload(ctx, t0, &data);
+    let desc = Backend::queue_desc(
+        0,
+        0,
+        ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS,
+    );
+    let mut l = null_mut();
+    ok!(
+        b,
+        zeCommandListCreateImmediate(ctx, tiles[1], &desc, &mut l)
+    );
+    ok!(
+        b,
+        zeCommandListAppendMemoryCopy(l, t1.cast(), t0.cast(), 4096, NULL_EVENT, 0, NO_WAITS)
+    );
+    b.finish(ctx, l);
+    ok!(b, zeCommandListDestroy(l));
+    assert_eq!(b.download(ctx, t1, 4096), data);
+    for p in [t0, t1, on_root] {
+        b.free(ctx, p);
+    }
+    ok!(b, zeContextDestroy(ctx));
     b.assert_no_leaks();
 }
