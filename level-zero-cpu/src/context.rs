@@ -16,8 +16,8 @@ pub(crate) struct Context {
     pub(crate) handle: u64,
     /// Indices of its devices.
     pub(crate) devices: Vec<usize>,
-    /// Its live command queues, command lists, event pools and modules (allocations are
-    /// counted in the allocation table).
+    /// Its live command queues, command lists, event pools, modules, images and samplers
+    /// (allocations are counted in the allocation table).
     pub(crate) children: AtomicU32,
 }
 
@@ -150,7 +150,8 @@ entry_points! {
     }
 
     /// Refused with `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while objects created in the
-    /// context live: command queues, command lists, event pools, modules, allocations.
+    /// context live: command queues, command lists, event pools, modules, images, samplers,
+    /// allocations.
     fn zeContextDestroy(hContext: ze_context_handle_t) {
         let context: Arc<Context> = handles::get(hContext)?;
         let children = context.children.load(Ordering::Acquire);
@@ -158,7 +159,7 @@ entry_points! {
         if children != 0 || allocations != 0 {
             bail!(
                 ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
-                "{children} queues, lists, event pools or modules and {allocations} allocations of this context are still alive"
+                "{children} queues, lists, event pools, modules, images or samplers and {allocations} allocations of this context are still alive"
             );
         }
         let context: Arc<Context> = handles::take(hContext)?;

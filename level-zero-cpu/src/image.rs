@@ -29,7 +29,7 @@ use std::sync::{Arc, Weak};
 
 use level_zero_sys::*;
 
-use crate::context::Context;
+use crate::context::{Child, Context};
 use crate::driver::Instance;
 use crate::exec::{Failure, Op, check_append};
 use crate::ffi::{self, ZeResult, bail, entry_points};
@@ -472,6 +472,8 @@ pub(crate) struct Image {
     storage: Arc<Storage>,
     /// Its allocation identifier (`zeImageGetAllocPropertiesExt`).
     id: u64,
+    /// Keeps the context from being destroyed while the image lives.
+    child: Child,
 }
 
 impl Image {
@@ -919,6 +921,7 @@ entry_points! {
             layout,
             storage: Arc::new(Storage { block, live: AtomicBool::new(true) }),
             id: instance.memory.new_id(),
+            child: Child::of(&context),
         });
         handles::register(handle, Object::Image(image));
         instance.live.images.fetch_add(1, Ordering::Relaxed);
@@ -933,6 +936,7 @@ entry_points! {
         let instance = image.instance;
         instance.memory.uncharge(image.device.index, image.layout.size as u64);
         instance.live.images.fetch_sub(1, Ordering::Relaxed);
+        image.child.release();
         Ok(())
     }
 

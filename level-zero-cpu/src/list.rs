@@ -431,6 +431,9 @@ entry_points! {
         // SAFETY: a non-null offsets array has `numEvents` entries (caller's contract).
         let offsets = if pOffsets.is_null() { None } else { Some(unsafe { ffi::slice(pOffsets, numEvents)? }) };
         let size = std::mem::size_of::<ze_kernel_timestamp_result_t>();
+        // Destinations in an allocation stay in it: one just past its end would otherwise pass
+        // for the application's own host memory.
+        let base = list.instance.memory.find(dstptr as usize);
         let mut queries = Vec::with_capacity(events.len());
         for (i, e) in events.into_iter().enumerate() {
             if !e.has_kernel_timestamps() {
@@ -440,6 +443,11 @@ entry_points! {
             let Some(addr) = (dstptr as usize).checked_add(offset) else {
                 bail!(ZE_RESULT_ERROR_INVALID_SIZE, "offset {offset} of event {i} wraps around");
             };
+            if let Some(a) = &base
+                && (addr < a.base() || addr.saturating_add(size) > a.base() + a.size)
+            {
+                bail!(ZE_RESULT_ERROR_INVALID_SIZE, "the result of event {i} at offset {offset} lies outside the destination allocation of {} bytes", a.size);
+            }
             let dst = list.check(addr as *const c_void, size, "kernel timestamp destination")?;
             queries.push((e, dst));
         }
@@ -474,8 +482,11 @@ entry_points! {
             if !std::ptr::eq(l.instance, list.instance) || l.device.index != list.device.index {
                 bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "a command list of another device");
             }
-            if l.ordinal != list.ordinal {
-                bail!(ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE, "a command list of group {} on an immediate list of group {}", l.ordinal, list.ordinal);
+            // The engine type must match (compute, or copy-only of any copy group), as for
+            // zeCommandQueueExecuteCommandLists: the ordinal need not.
+            let computes = crate::device::group_computes(&l.device, l.ordinal);
+            if computes != crate::device::group_computes(&list.device, list.ordinal) {
+                bail!(ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE, "a command list of group {} ({}) on an immediate list of group {} ({})", l.ordinal, if computes { "compute" } else { "copy-only" }, list.ordinal, if computes { "copy-only" } else { "compute" });
             }
             lists.push(l.recorded()?);
             in_use.push(Some(l.mark_in_use()));

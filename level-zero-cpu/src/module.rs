@@ -876,7 +876,16 @@ entry_points! {
         }
         // SAFETY: `phModules` holds `numModules` handles (caller's contract).
         let handles = unsafe { ffi::slice(phModules.cast_const(), numModules)? };
-        let modules: Vec<Arc<Module>> = handles.iter().map(|&h| handles::get(h)).collect::<ZeResult<_>>()?;
+        let mut modules: Vec<Arc<Module>> = handles.iter().map(|&h| handles::get(h)).collect::<ZeResult<_>>()?;
+        // A module listed twice is one module (its exports are not ambiguous with themselves).
+        let mut seen = Vec::new();
+        modules.retain(|m| {
+            let fresh = !seen.iter().any(|s| Arc::ptr_eq(s, m));
+            if fresh {
+                seen.push(m.clone());
+            }
+            fresh
+        });
         let Some(first) = modules.first() else {
             bail!(ZE_RESULT_ERROR_INVALID_SIZE, "numModules is 0");
         };

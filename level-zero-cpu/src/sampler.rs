@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use level_zero_sys::*;
 
-use crate::context::Context;
+use crate::context::{Child, Context};
 use crate::driver::Instance;
 use crate::ffi::{self, bail, entry_points};
 use crate::handles::{self, DeviceRef, Object};
@@ -50,6 +50,8 @@ pub(crate) struct Sampler {
     pub(crate) filter_mode: FilterMode,
     /// Whether coordinates are normalised (`[0, 1]` across the image).
     pub(crate) normalized: bool,
+    /// Keeps the context from being destroyed while the sampler lives.
+    child: Child,
 }
 
 entry_points! {
@@ -93,6 +95,7 @@ entry_points! {
             address_mode,
             filter_mode,
             normalized: desc.isNormalized != 0,
+            child: Child::of(&context),
         });
         handles::register(handle, Object::Sampler(sampler));
         instance.live.samplers.fetch_add(1, Ordering::Relaxed);
@@ -103,6 +106,7 @@ entry_points! {
     fn zeSamplerDestroy(hSampler: ze_sampler_handle_t) {
         let sampler: Arc<Sampler> = handles::take(hSampler)?;
         sampler.instance.live.samplers.fetch_sub(1, Ordering::Relaxed);
+        sampler.child.release();
         Ok(())
     }
 }
