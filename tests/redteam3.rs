@@ -6,7 +6,7 @@
 //! the launch contract: the kernel touches only its buffer arguments).
 //!
 //! Tests marked `#[ignore = "finding N: ..."]` fail today: each says what should happen.
-//! The others are attacks that failed, kept as regression tests (findings 1 to 4 are fixed:
+//! The others are attacks that failed, kept as regression tests (all five findings are fixed:
 //! their tests run). Every test ends with its
 //! `TestDriver`'s leak check (declared first, it is dropped last). The findings:
 //!
@@ -746,7 +746,7 @@ fn native_binaries_cross_driver_instances_devices_and_contexts() {
         c.devices = 1;
         c.subdevices = 2;
         c.hierarchy = level_zero::cpu::Hierarchy::Composite;
-        c.device_type = level_zero_cpu::DeviceType::Gpu;
+        c.device_type = level_zero::cpu::DeviceType::Gpu;
         c.queue_groups = level_zero::cpu::QueueGroups::Simple;
     }) else {
         return;
@@ -865,7 +865,6 @@ fn tiles_driver(
 /// card's tiles. The bookkeeping keyed by the context's device index (residency, hazard
 /// timelines) must then map a tile to its own entry, not its card's.
 #[test]
-#[ignore = "finding 5: sub-devices of a context's devices are refused by the context checks"]
 fn the_tiles_of_a_contexts_cards_belong_to_the_context() {
     use level_zero::cpu::Hierarchy;
     let Some(t) = tiles_driver(Hierarchy::Composite, |_| {}) else {

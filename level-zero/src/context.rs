@@ -14,6 +14,10 @@ pub(crate) struct ContextInner {
     pub(crate) driver: Driver,
     pub(crate) handle: Handle<sys::_ze_context_handle_t>,
     pub(crate) devices: Vec<Device>,
+    /// `devices`, then the sub-devices of each (transitively): every device the context
+    /// may be used with (`zeContextCreateEx`: the context "has visibility to the devices
+    /// and any sub-devices of the devices"). Indices into it identify a device.
+    pub(crate) members: Vec<Device>,
     /// Whether commands of different lists and queues that use one allocation are ordered
     /// automatically (see [`crate::hazard`]).
     hazard_tracking: AtomicBool,
@@ -67,11 +71,13 @@ impl Context {
                 zeContextCreate(driver.as_raw(), &desc, &mut h)
             )?
         };
+        let devices = driver.devices()?;
         Ok(Context {
             inner: Arc::new(ContextInner {
                 driver: driver.clone(),
                 handle: Handle(h),
-                devices: driver.devices()?,
+                members: with_sub_devices(&devices)?,
+                devices,
                 hazard_tracking: AtomicBool::new(true),
             }),
         })
@@ -133,6 +139,7 @@ impl Context {
             inner: Arc::new(ContextInner {
                 driver,
                 handle: Handle(h),
+                members: with_sub_devices(devices)?,
                 devices: devices.to_vec(),
                 hazard_tracking: AtomicBool::new(true),
             }),
@@ -180,14 +187,16 @@ impl Context {
         &self.inner.driver
     }
 
-    /// The devices of this context.
+    /// The devices this context was created with (its sub-devices belong to it too: see
+    /// [`Context::contains`]).
     pub fn devices(&self) -> &[Device] {
         &self.inner.devices
     }
 
-    /// Whether `device` belongs to this context.
+    /// Whether `device` belongs to this context: one of [`Context::devices`], or a
+    /// sub-device of one.
     pub fn contains(&self, device: &Device) -> bool {
-        self.inner.devices.contains(device)
+        self.inner.members.contains(device)
     }
 
     pub(crate) fn api(&self) -> &sys::Api {
@@ -272,12 +281,33 @@ impl Context {
         self.device_index(call, device).map(drop)
     }
 
-    /// The position of `device` in [`Context::devices`].
+    /// The position of `device` among the context's devices and their sub-devices.
     pub(crate) fn device_index(&self, call: &'static str, device: &Device) -> Result<usize> {
         self.inner
-            .devices
+            .members
             .iter()
             .position(|d| d == device)
             .ok_or_else(|| Error::invalid(call, "the device does not belong to this context"))
     }
+}
+
+/// `devices`, then the sub-devices of each, transitively, each once.
+fn with_sub_devices(devices: &[Device]) -> Result<Vec<Device>> {
+    let mut all: Vec<Device> = devices.to_vec();
+    let mut next = 0;
+    while next < all.len() {
+        let subs = match all[next].sub_devices() {
+            Ok(subs) => subs,
+            // A driver without sub-device queries has none to add.
+            Err(Error::MissingFunction { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        for d in subs {
+            if !all.contains(&d) {
+                all.push(d);
+            }
+        }
+        next += 1;
+    }
+    Ok(all)
 }

@@ -29,7 +29,7 @@ pub use level_zero_cpu::testing::{
     zex_cpu_live_objects_t as LiveObjects, zex_cpu_residency_t as Residency,
     zex_cpu_sanitizer_report_t as SanitizerReport,
 };
-pub use level_zero_cpu::{Config, Hierarchy, QueueGroups, Sysman};
+pub use level_zero_cpu::{Config, DeviceType, Hierarchy, QueueGroups, Sysman};
 
 /// A new, independent instance of the embedded CPU driver. Instances live for the rest of
 /// the process (like any loaded driver).

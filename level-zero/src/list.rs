@@ -453,10 +453,14 @@ macro_rules! commands {
             wait: &[&Event],
         ) -> Result<()> {
             const CALL: &str = "zeCommandListAppendLaunchKernel";
-            if kernel.context() != &self.core().ctx || kernel.device() != &self.core().device {
+            // A module serves its device and that device's sub-devices (`zeModuleCreate`).
+            if kernel.context() != &self.core().ctx
+                || (kernel.device() != &self.core().device
+                    && !crate::module::related_devices(kernel.device(), &self.core().device)?)
+            {
                 return Err(Error::invalid(
                     CALL,
-                    "the kernel's module was built for another context or device than the list's",
+                    "the kernel's module was built for another context or device than the list's (or its root device)",
                 ));
             }
             if groups.contains(&0) {

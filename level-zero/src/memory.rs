@@ -177,7 +177,7 @@ impl Drop for Allocation {
 impl Allocation {
     /// The device the memory belongs to (none for host memory).
     pub(crate) fn device(&self) -> Option<&Device> {
-        self.device_index.map(|i| &self.ctx.inner.devices[i])
+        self.device_index.map(|i| &self.ctx.inner.members[i])
     }
 
     /// The accounting counter of this allocation's kind and device.

@@ -665,7 +665,7 @@ impl Module {
 /// Whether a module built for `theirs` may run on `ours`: `ours` is a sub-device of `theirs`
 /// (the specification lets a module serve its device's sub-devices). A driver that cannot
 /// tell (no `zeDeviceGetRootDevice`) gets the strict answer: no.
-fn related_devices(theirs: &Device, ours: &Device) -> Result<bool> {
+pub(crate) fn related_devices(theirs: &Device, ours: &Device) -> Result<bool> {
     match ours.root_device() {
         Ok(root) => Ok(root.as_ref() == Some(theirs)),
         Err(Error::MissingFunction { .. }) => Ok(false),
