@@ -194,8 +194,8 @@ fn memory_operands_outside_the_opencl_model_are_refused() {
     )
     .unwrap();
     assert_eq!(&run(&p)[..2], &[5, 6]);
-    // The Vulkan memory model's bits (and the Intel aliasing masks) change what an access
-    // means: refused by name.
+    // The Vulkan memory model's bits change what an access means: refused by name. (The
+    // Intel aliasing masks are hints: tests/hints.rs.)
     refused(
         Parts {
             body: " OpStore %out_x %c5 NonPrivatePointer\n",
