@@ -1805,6 +1805,7 @@ impl<'a, 'm> Dec<'a, 'm> {
             "fmod" => Some(FBin::Rem),
             "fdim" => Some(FBin::Fdim),
             "copysign" => Some(FBin::Copysign),
+            "nextafter" => Some(FBin::Nextafter),
             "maxmag" => Some(FBin::Maxmag),
             "minmag" => Some(FBin::Minmag),
             "step" => Some(FBin::Step),
