@@ -83,7 +83,7 @@ fn main() {
     }
     println!("\n{built} of {total} modules build\nrefusals (first line of the build log):");
     let mut r: Vec<_> = reasons.into_iter().collect();
-    r.sort_by(|a, b| b.1.cmp(&a.1));
+    r.sort_by_key(|x| std::cmp::Reverse(x.1));
     for (reason, n) in r {
         println!("{n:>6}  {reason}");
     }

@@ -648,8 +648,10 @@ fn printf_honours_length_modifiers_and_refuses_bad_vector_specifiers() {
 /// type toward y, in that type's representation (a half computed in f32 would round back).
 #[test]
 fn nextafter_steps_one_value_in_its_own_type() {
-    // (type, bits type, bit width, cases (x, y, expected bits))
-    let cases: [(&str, &str, u32, [(&str, &str, u64); 8]); 3] = [
+    /// (x, y, the expected result's bits)
+    type Case = (&'static str, &'static str, u64);
+    // (type, bits type, bit width, cases)
+    let cases: [(&str, &str, u32, [Case; 8]); 3] = [
         (
             "float",
             "uint",
