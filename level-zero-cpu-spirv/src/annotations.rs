@@ -37,6 +37,11 @@ const HINTS: &[Decoration] = &[
     Decoration::Uniform,
     Decoration::UniformId,
     Decoration::UserSemantic,
+    // `SPV_INTEL_memory_access_aliasing` (on calls and atomics; their id must name an
+    // `OpAliasScopeListDeclINTEL`, checked in operands.rs): promises that accesses do not
+    // alias, which only permit reordering; the engine performs every access in order.
+    Decoration::AliasScopeINTEL,
+    Decoration::NoAliasINTEL,
 ];
 
 /// `FuncParamAttr` values that are hints (ByVal is implemented).

@@ -22,6 +22,16 @@ const CAPABILITIES: &[Capability] = &[
     Capability::Int8,
     Capability::Int16,
     Capability::GenericPointer,
+    // Hints (the engine runs every access in order, computes exactly and never optimises):
+    // `OpExpectKHR` is its value, `OpAssumeTrueKHR` does nothing (decode.rs);
+    Capability::ExpectAssumeKHR,
+    // aliasing scopes and their memory operands and decorations (operands.rs);
+    Capability::MemoryAccessAliasingINTEL,
+    // the `FPFastMathMode` decoration's `AllowContractFastINTEL`/`AllowReassocINTEL` bits
+    // (the decoration is a hint: annotations.rs);
+    Capability::FPFastMathModeINTEL,
+    // the `OptNoneINTEL` function control bit (operands.rs).
+    Capability::OptNoneEXT,
 ];
 
 /// Extensions that do not change what the engine must do.
@@ -31,6 +41,9 @@ const EXTENSIONS: &[&str] = &[
     "SPV_KHR_expect_assume",
     "SPV_KHR_linkonce_odr",
     "SPV_INTEL_fp_fast_math_mode",
+    "SPV_INTEL_memory_access_aliasing",
+    "SPV_INTEL_optnone",
+    "SPV_EXT_optnone",
 ];
 
 /// Splits the bytes into words (either endianness) and checks the framing of every
@@ -141,13 +154,68 @@ pub(crate) fn op_name(opcode: u32) -> String {
     }
 }
 
+/// Whether `op` is one of `SPV_INTEL_memory_access_aliasing`'s module-scope declarations
+/// (`OpAliasDomainDeclINTEL`, `OpAliasScopeDeclINTEL`, `OpAliasScopeListDeclINTEL`).
+pub(crate) fn is_alias_decl(op: Op) -> bool {
+    matches!(
+        op,
+        Op::AliasDomainDeclINTEL | Op::AliasScopeDeclINTEL | Op::AliasScopeListDeclINTEL
+    )
+}
+
+/// rspirv's loader with one addition: it files `SPV_INTEL_memory_access_aliasing`'s
+/// declarations, which the extension places at module scope (before the annotations), with
+/// the module's types and global values. rspirv parses their operands (and the aliasing
+/// memory operands' ids) but its loader only accepts instructions it can classify outside a
+/// function, and it cannot classify these.
+struct Loader {
+    inner: dr::Loader,
+    in_function: bool,
+    decls: Vec<dr::Instruction>,
+}
+
+impl rspirv::binary::Consumer for Loader {
+    fn initialize(&mut self) -> rspirv::binary::ParseAction {
+        self.inner.initialize()
+    }
+    fn finalize(&mut self) -> rspirv::binary::ParseAction {
+        self.inner.finalize()
+    }
+    fn consume_header(&mut self, header: dr::ModuleHeader) -> rspirv::binary::ParseAction {
+        self.inner.consume_header(header)
+    }
+    fn consume_instruction(&mut self, inst: dr::Instruction) -> rspirv::binary::ParseAction {
+        match inst.class.opcode {
+            Op::Function => self.in_function = true,
+            Op::FunctionEnd => self.in_function = false,
+            op if is_alias_decl(op) && !self.in_function => {
+                self.decls.push(inst);
+                return rspirv::binary::ParseAction::Continue;
+            }
+            _ => {}
+        }
+        self.inner.consume_instruction(inst)
+    }
+}
+
+fn load(words: &[u32]) -> Result<dr::Module, String> {
+    let mut loader = Loader {
+        inner: dr::Loader::new(),
+        in_function: false,
+        decls: Vec::new(),
+    };
+    rspirv::binary::parse_words(words, &mut loader).map_err(|e| format!("invalid SPIR-V: {e}"))?;
+    let mut m = loader.inner.module();
+    m.types_global_values.extend(loader.decls);
+    Ok(m)
+}
+
 /// Parses the words with rspirv. The framing has been checked; a panic inside the parser
 /// (it has a few on malformed input) is turned into an error.
 pub(crate) fn parse(words: &[u32]) -> Result<dr::Module, String> {
-    let result = std::panic::catch_unwind(|| dr::load_words(words));
+    let result = std::panic::catch_unwind(|| load(words));
     match result {
-        Ok(Ok(m)) => Ok(m),
-        Ok(Err(e)) => Err(format!("invalid SPIR-V: {e}")),
+        Ok(r) => r,
         Err(_) => {
             Err("invalid SPIR-V: the parser rejected the module (malformed instruction)".into())
         }
@@ -160,7 +228,7 @@ pub(crate) fn module(m: &dr::Module) -> Result<(), String> {
         if let Some(dr::Operand::Capability(cap)) = c.operands.first() {
             if !CAPABILITIES.contains(cap) {
                 return Err(format!(
-                    "unsupported capability {cap:?} (this engine runs OpenCL kernels: Kernel, Addresses, Int8/16/64, Float16, Float64, Int64Atomics, GenericPointer)"
+                    "unsupported capability {cap:?} (this engine runs OpenCL kernels: Kernel, Addresses, Int8/16/64, Float16, Float64, Int64Atomics, GenericPointer, and the hints ExpectAssumeKHR, MemoryAccessAliasingINTEL, FPFastMathModeINTEL, OptNoneINTEL)"
                 ));
             }
         } else {

@@ -640,7 +640,7 @@ impl<'a, 'm> Dec<'a, 'm> {
 
     /// Copy propagation: a result that is an unchanged copy of (part of) an SSA value
     /// (`OpCompositeExtract`, widening `OpUConvert`, same-shape `OpBitcast`, pointer casts,
-    /// `OpCopyObject`) shares the value's slots instead of copying them.
+    /// `OpCopyObject`, `OpExpectKHR`) shares the value's slots instead of copying them.
     ///
     /// This is sound in SSA form: the source's slots are only rewritten when its definition
     /// runs again (for a phi, on the edge into its block), and a use that the copy dominates
@@ -694,6 +694,7 @@ impl<'a, 'm> Dec<'a, 'm> {
                             _ => continue,
                         },
                         Op::CopyObject
+                        | Op::ExpectKHR
                         | Op::ConvertUToPtr
                         | Op::PtrCastToGeneric
                         | Op::GenericCastToPtr
@@ -1087,6 +1088,9 @@ impl<'a, 'm> Dec<'a, 'm> {
         }
         match op {
             Op::Nop | Op::Line | Op::NoLine | Op::LifetimeStart | Op::LifetimeStop | Op::Name => {}
+            // SPV_KHR_expect_assume: a promise that the condition holds (undefined behaviour
+            // if not), which only permits optimisation; nothing to run.
+            Op::AssumeTrueKHR => {}
             Op::Phi => {}
             Op::Variable => {
                 if let Some(Operand::IdRef(init)) = i.operands.get(1) {
@@ -1271,6 +1275,13 @@ impl<'a, 'm> Dec<'a, 'm> {
             Op::ConvertUToPtr => {
                 let s = a!(0);
                 self.copy(d()?, s, 1)?;
+            }
+            // SPV_KHR_expect_assume: the result is Value (operand 0); ExpectedValue (operand
+            // 1) is a branch-prediction hint. Usually shares Value's slots (copy propagation).
+            Op::ExpectKHR => {
+                let n = self.comps(result_type(i)?)?;
+                let s = a!(0);
+                self.copy(d()?, s, n)?;
             }
             Op::ConvertPtrToU => {
                 let w = int_bits(sc_of(rt)?);
@@ -1794,6 +1805,7 @@ impl<'a, 'm> Dec<'a, 'm> {
             "fmod" => Some(FBin::Rem),
             "fdim" => Some(FBin::Fdim),
             "copysign" => Some(FBin::Copysign),
+            "nextafter" => Some(FBin::Nextafter),
             "maxmag" => Some(FBin::Maxmag),
             "minmag" => Some(FBin::Minmag),
             "step" => Some(FBin::Step),

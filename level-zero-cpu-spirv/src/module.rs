@@ -89,6 +89,10 @@ pub(crate) struct Mod<'a> {
     pub(crate) local_size: HashMap<Word, [u32; 3]>,
     /// Decoration warnings for the build log.
     pub(crate) log: Vec<String>,
+    /// `SPV_INTEL_memory_access_aliasing` declarations: result id -> which declaration
+    /// (`OpAliasDomainDeclINTEL`, `OpAliasScopeDeclINTEL`, `OpAliasScopeListDeclINTEL`).
+    /// Hints only (see operands.rs): recorded so that the ids that use them are checked.
+    pub(crate) alias_decls: HashMap<Word, Op>,
 }
 
 fn id(o: Option<&Operand>) -> Res<Word> {
@@ -154,6 +158,7 @@ impl<'a> Mod<'a> {
             imports: HashMap::new(),
             local_size: HashMap::new(),
             log: Vec::new(),
+            alias_decls: HashMap::new(),
         };
         for i in &m.ext_inst_imports {
             md.ext_set = Some(result(i)?);
@@ -513,6 +518,9 @@ impl<'a> Mod<'a> {
                     self.ty_of.insert(r, t);
                 }
                 Op::Line | Op::NoLine | Op::String => {}
+                Op::AliasDomainDeclINTEL | Op::AliasScopeDeclINTEL | Op::AliasScopeListDeclINTEL => {
+                    crate::operands::alias_decl(self, i)?;
+                }
                 Op::ConstantSampler => return Err("unsupported instruction OpConstantSampler (samplers and images are not supported)".into()),
                 Op::TypeForwardPointer => return Err("unsupported instruction OpTypeForwardPointer".into()),
                 Op::TypeImage | Op::TypeSampler | Op::TypeSampledImage | Op::TypePipe | Op::TypeQueue | Op::TypeDeviceEvent | Op::TypeReserveId | Op::TypePipeStorage => {

@@ -4,8 +4,15 @@
 //!
 //! - memory-access masks (`OpLoad`, `OpStore`, `OpCopyMemory[Sized]`): `Volatile` (every
 //!   access is performed, in program order per work-item), `Aligned` and `Nontemporal`
-//!   (hints) are honoured; the Vulkan memory model's availability and visibility bits and
-//!   the Intel aliasing masks are refused;
+//!   (hints) are honoured, and so are `SPV_INTEL_memory_access_aliasing`'s
+//!   `AliasScopeINTELMask` and `NoAliasINTELMask` (promises that accesses do not alias,
+//!   which only permit reordering: the engine performs every access in order), whose id
+//!   operands must name an `OpAliasScopeListDeclINTEL`; the Vulkan memory model's
+//!   availability and visibility bits are refused;
+//! - `SPV_INTEL_memory_access_aliasing`'s declarations (at module scope only) and
+//!   decorations (`AliasScopeINTEL`, `NoAliasINTEL`: their id must name a scope list);
+//! - function controls: `Inline`, `DontInline`, `Pure`, `Const` and `OptNoneINTEL` are
+//!   hints (the engine neither inlines nor optimises across calls), any other bit is refused;
 //! - execution scopes: `OpControlBarrier` at `Workgroup` (a barrier) or `Subgroup` (a sub-group
 //!   is one work-item here: a fence); `OpGroupAsyncCopy` and `OpGroupWaitEvents` at
 //!   `Workgroup`; anything else, or a scope that is not a constant, is refused;
@@ -18,7 +25,7 @@
 use crate::module::{Mod, Res, op_id};
 use crate::ops::Rm;
 use rspirv::dr::{self, Operand};
-use rspirv::spirv::{FPRoundingMode, MemoryAccess, Op};
+use rspirv::spirv::{Decoration, FPRoundingMode, FunctionControl, MemoryAccess, Op};
 
 /// What an execution scope means here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,9 +66,101 @@ pub(crate) fn execution_scope(md: &Mod<'_>, i: &dr::Instruction, k: usize) -> Re
     }
 }
 
+/// Records one of `SPV_INTEL_memory_access_aliasing`'s module-scope declarations after
+/// checking its operands: a domain has an optional name; a scope names a declared domain
+/// (and an optional name); a list names declared scopes.
+pub(crate) fn alias_decl(md: &mut Mod<'_>, i: &dr::Instruction) -> Res<()> {
+    let op = i.class.opcode;
+    let r = crate::module::result(i)?;
+    let refs = |from: usize, want: Op| -> Res<()> {
+        for k in from..i.operands.len() {
+            let id = op_id(i, k)?;
+            if md.alias_decls.get(&id) != Some(&want) {
+                return Err(format!(
+                    "invalid SPIR-V: operand {k} (%{id}) of Op{op:?} %{r} is not the result of an Op{want:?}"
+                ));
+            }
+        }
+        Ok(())
+    };
+    match op {
+        // Optional <id> Name: any id (it only makes the domain unique across modules).
+        Op::AliasDomainDeclINTEL if i.operands.len() <= 1 => {}
+        Op::AliasScopeDeclINTEL if (1..=2).contains(&i.operands.len()) => {
+            // AliasDomain, then the optional Name.
+            let d = op_id(i, 0)?;
+            if md.alias_decls.get(&d) != Some(&Op::AliasDomainDeclINTEL) {
+                return Err(format!(
+                    "invalid SPIR-V: the domain %{d} of OpAliasScopeDeclINTEL %{r} is not the result of an OpAliasDomainDeclINTEL"
+                ));
+            }
+        }
+        Op::AliasScopeListDeclINTEL => refs(0, Op::AliasScopeDeclINTEL)?,
+        _ => {
+            return Err(format!(
+                "invalid SPIR-V: Op{op:?} %{r} with {} operands",
+                i.operands.len()
+            ));
+        }
+    }
+    if md.alias_decls.insert(r, op).is_some() {
+        return Err(format!("invalid SPIR-V: %{r} is declared twice"));
+    }
+    Ok(())
+}
+
+/// An aliasing-scope-list id operand (of a memory operand or a decoration): must be the
+/// result of an `OpAliasScopeListDeclINTEL`.
+fn alias_list(md: &Mod<'_>, id: u32, what: &str) -> Res<()> {
+    if md.alias_decls.get(&id) == Some(&Op::AliasScopeListDeclINTEL) {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid SPIR-V: the aliasing scope list %{id} of {what} is not the result of an OpAliasScopeListDeclINTEL"
+        ))
+    }
+}
+
+/// Function controls that are hints: the engine neither inlines (every call runs as a call
+/// of the function as written) nor optimises, so `OptNoneINTEL` (`SPV_INTEL_optnone`,
+/// `SPV_EXT_optnone`) holds too; `Pure` and `Const` are promises a correct program keeps.
+const FUNCTION_CONTROL_HINTS: FunctionControl = FunctionControl::INLINE
+    .union(FunctionControl::DONT_INLINE)
+    .union(FunctionControl::PURE)
+    .union(FunctionControl::CONST)
+    .union(FunctionControl::OPT_NONE_EXT);
+
 /// Checks the operands above in every function of the module.
 pub(crate) fn check_module(md: &Mod<'_>) -> Res<()> {
+    for i in &md.m.annotations {
+        let at = match i.class.opcode {
+            Op::Decorate | Op::DecorateId => 1,
+            Op::MemberDecorate => 2,
+            _ => continue,
+        };
+        if let Some(Operand::Decoration(
+            d @ (Decoration::AliasScopeINTEL | Decoration::NoAliasINTEL),
+        )) = i.operands.get(at)
+        {
+            let t = op_id(i, 0)?;
+            let list = op_id(i, at + 1)?;
+            alias_list(md, list, &format!("decoration {d:?} on %{t}"))?;
+        }
+    }
     for f in &md.m.functions {
+        if let Some(def) = &f.def {
+            match def.operands.first() {
+                Some(Operand::FunctionControl(c)) if FUNCTION_CONTROL_HINTS.contains(*c) => {}
+                Some(Operand::FunctionControl(c)) => {
+                    return Err(format!(
+                        "unsupported function control {:?} of OpFunction %{}",
+                        c.difference(FUNCTION_CONTROL_HINTS),
+                        def.result_id.unwrap_or(0)
+                    ));
+                }
+                _ => return Err("invalid SPIR-V: malformed OpFunction".into()),
+            }
+        }
         for b in &f.blocks {
             for i in &b.instructions {
                 check(md, i)?;
@@ -75,18 +174,34 @@ fn check(md: &Mod<'_>, i: &dr::Instruction) -> Res<()> {
     let op = i.class.opcode;
     match op {
         Op::Load | Op::Store | Op::CopyMemory | Op::CopyMemorySized => {
-            let honoured =
-                MemoryAccess::VOLATILE | MemoryAccess::ALIGNED | MemoryAccess::NONTEMPORAL;
+            let honoured = MemoryAccess::VOLATILE
+                | MemoryAccess::ALIGNED
+                | MemoryAccess::NONTEMPORAL
+                | MemoryAccess::ALIAS_SCOPE_INTEL_MASK
+                | MemoryAccess::NO_ALIAS_INTEL_MASK;
+            let mut masks = false;
             for o in &i.operands {
-                if let Operand::MemoryAccess(m) = o
-                    && !honoured.contains(*m)
-                {
-                    return Err(format!(
-                        "unsupported memory operand {:?} of Op{op:?}",
-                        m.difference(honoured)
-                    ));
+                match o {
+                    Operand::MemoryAccess(m) if !honoured.contains(*m) => {
+                        return Err(format!(
+                            "unsupported memory operand {:?} of Op{op:?}",
+                            m.difference(honoured)
+                        ));
+                    }
+                    Operand::MemoryAccess(_) => masks = true,
+                    // After the first mask, the only <id> operands of the honoured bits are
+                    // the aliasing masks' scope lists (`Aligned` takes a literal).
+                    Operand::IdRef(id) if masks => {
+                        alias_list(md, *id, &format!("a memory operand of Op{op:?}"))?
+                    }
+                    _ => {}
                 }
             }
+        }
+        Op::AliasDomainDeclINTEL | Op::AliasScopeDeclINTEL | Op::AliasScopeListDeclINTEL => {
+            return Err(format!(
+                "invalid SPIR-V: Op{op:?} inside a function (SPV_INTEL_memory_access_aliasing declares it at module scope)"
+            ));
         }
         Op::ControlBarrier => {
             execution_scope(md, i, 0)?;

@@ -214,6 +214,20 @@ macro_rules! float_impl {
                         }
                     }
                     FBin::Copysign => x.copysign(y),
+                    // The next representable value after x toward y (C99 nextafter).
+                    FBin::Nextafter => {
+                        if x.is_nan() || y.is_nan() {
+                            x + y
+                        } else if x == y {
+                            y
+                        } else if x == 0.0 {
+                            <$t>::from_bits(1).copysign(y)
+                        } else if (x < y) == (x > 0.0) {
+                            <$t>::from_bits(x.to_bits() + 1)
+                        } else {
+                            <$t>::from_bits(x.to_bits() - 1)
+                        }
+                    }
                     FBin::Maxmag => {
                         if x.abs() > y.abs() {
                             x
@@ -292,6 +306,20 @@ impl Fl for H {
         H(self.0.un(f))
     }
     fn bin(self, o: Self, f: FBin) -> Self {
+        if f == FBin::Nextafter {
+            // In half's own representation: f32's next value would round back to x.
+            let (x, y) = (self.0, o.0);
+            return H(if x.is_nan() || y.is_nan() {
+                x + y
+            } else if x == y {
+                y
+            } else if x == 0.0 {
+                f16::from_bits(1).to_f32().copysign(y)
+            } else {
+                let b = f16::from_f32(x).to_bits();
+                f16::from_bits(if (x < y) == (x > 0.0) { b + 1 } else { b - 1 }).to_f32()
+            });
+        }
         H(self.0.bin(o.0, f))
     }
     fn is_nan(self) -> bool {
@@ -365,6 +393,7 @@ pub(crate) enum FBin {
     Hypot,
     Fdim,
     Copysign,
+    Nextafter,
     Maxmag,
     Minmag,
     Step,

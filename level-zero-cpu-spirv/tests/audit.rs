@@ -194,8 +194,8 @@ fn memory_operands_outside_the_opencl_model_are_refused() {
     )
     .unwrap();
     assert_eq!(&run(&p)[..2], &[5, 6]);
-    // The Vulkan memory model's bits (and the Intel aliasing masks) change what an access
-    // means: refused by name.
+    // The Vulkan memory model's bits change what an access means: refused by name. (The
+    // Intel aliasing masks are hints: tests/hints.rs.)
     refused(
         Parts {
             body: " OpStore %out_x %c5 NonPrivatePointer\n",
@@ -642,4 +642,93 @@ fn printf_honours_length_modifiers_and_refuses_bad_vector_specifiers() {
     .unwrap();
     let e = must_fail(run_n(&p, 1, 0));
     assert!(e.to_string().contains("%v4"), "{e}");
+}
+
+/// OpenCL.std `nextafter` (dpnp.tensor's `nextafter` kernel uses it): the next value of x's
+/// type toward y, in that type's representation (a half computed in f32 would round back).
+#[test]
+fn nextafter_steps_one_value_in_its_own_type() {
+    /// (x, y, the expected result's bits)
+    type Case = (&'static str, &'static str, u64);
+    // (type, bits type, bit width, cases)
+    let cases: [(&str, &str, u32, [Case; 8]); 3] = [
+        (
+            "float",
+            "uint",
+            32,
+            [
+                ("1.0", "2.0", 0x3f80_0001),
+                ("1.0", "0.0", 0x3f7f_ffff),
+                ("0.0", "-1.0", 0x8000_0001),
+                ("-0.0", "1.0", 0x0000_0001),
+                ("-1.0", "-2.0", 0xbf80_0001),
+                ("0x1.fffffep+127", "0x1p+128", 0x7f80_0000),
+                ("2.0", "2.0", 0x4000_0000),
+                ("0x1p-149", "0.0", 0),
+            ],
+        ),
+        (
+            "double",
+            "ulong",
+            64,
+            [
+                ("1.0", "2.0", 0x3ff0_0000_0000_0001),
+                ("1.0", "0.0", 0x3fef_ffff_ffff_ffff),
+                ("0.0", "-1.0", 0x8000_0000_0000_0001),
+                ("-0.0", "1.0", 1),
+                ("-1.0", "0.0", 0xbfef_ffff_ffff_ffff),
+                (
+                    "0x1.fffffffffffffp+1023",
+                    "0x1p+1024",
+                    0x7ff0_0000_0000_0000,
+                ),
+                ("-3.0", "-3.0", 0xc008_0000_0000_0000),
+                ("0x1p-1022", "0.0", 0x000f_ffff_ffff_ffff),
+            ],
+        ),
+        (
+            "half",
+            "ushort",
+            16,
+            [
+                ("1.0", "2.0", 0x3c01),
+                ("1.0", "0.0", 0x3bff),
+                ("0.0", "-1.0", 0x8001),
+                ("-0.0", "1.0", 0x0001),
+                ("-1.0", "0.0", 0xbbff),
+                ("0x1.ffcp+15", "0x1p+16", 0x7c00),
+                ("1.0", "1.0", 0x3c00),
+                ("0x1p-24", "0.0", 0),
+            ],
+        ),
+    ];
+    for (ty, bits, w, list) in cases {
+        let mut globals = String::new();
+        let mut body = String::new();
+        for (k, (x, y, _)) in list.iter().enumerate() {
+            globals += &format!(" %x{k} = OpConstant %{ty} {x}\n %y{k} = OpConstant %{ty} {y}\n");
+            body += &format!(
+                " %r{k} = OpExtInst %{ty} %std nextafter %x{k} %y{k}\n %b{k} = OpBitcast %{bits} %r{k}\n"
+            );
+            let v = if w == 64 {
+                format!("%b{k}")
+            } else {
+                body += &format!(" %u{k} = OpUConvert %ulong %b{k}\n");
+                format!("%u{k}")
+            };
+            body += &put(k as u32, &v);
+        }
+        let p = build(
+            Parts {
+                caps: " OpCapability Float16\n",
+                globals: &globals,
+                body: &body,
+                ..Parts::default()
+            },
+            None,
+        )
+        .unwrap_or_else(|log| panic!("{ty}: {log}"));
+        let want: Vec<u64> = list.iter().map(|c| c.2).collect();
+        assert_eq!(run(&p), want, "nextafter on {ty}");
+    }
 }
