@@ -72,7 +72,10 @@ pub struct Config {
     /// `zeFenceHostSynchronize`/`QueryStatus` of the device's queues and lists) return
     /// `ZE_RESULT_ERROR_DEVICE_LOST` only once no command of the device can touch memory any
     /// more; before that they keep waiting (`ZE_RESULT_NOT_READY` when their timeout
-    /// expires). `zeEventHostSynchronize`/`QueryStatus` on an event that is not signalled
+    /// expires). The commands a lost device never ran complete as no-ops, in order, each
+    /// after its wait events, signalling their events with the loss — also when their queue
+    /// or list is destroyed first (a thread of their own then finishes them), so work of
+    /// other devices waiting for those events never hangs. `zeEventHostSynchronize`/`QueryStatus` on an event that is not signalled
     /// return it once a device of the event's pool is lost and no device of the pool has work
     /// in flight (a device that is not lost may still signal the event). Callers may thus free
     /// the memory of the lost work as soon as they see the error. The other devices are not

@@ -402,26 +402,62 @@ fn run_commands(
 /// therefore end, and in the order the program set: an event of a command that waited for
 /// another device's work is signalled only after that work. Runs after the job stopped
 /// counting as work that may touch memory.
-fn complete_as_noops(commands: &[&Command], instance: &Instance, shutdown: &dyn Fn() -> bool) {
+fn complete_as_noops(
+    lists: &[Arc<[Command]>],
+    from: At,
+    instance: &Instance,
+    shutdown: &dyn Fn() -> bool,
+) -> Option<At> {
     let lost = Some(ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST);
-    for c in commands {
-        for e in &c.waits {
-            let ok = instance
-                .signal
-                .wait(u64::MAX, || (e.is_signaled() || shutdown()).then_some(()));
-            if ok.is_none() || shutdown() {
-                return;
+    let (l0, c0) = from;
+    for (l, list) in lists.iter().enumerate().skip(l0) {
+        let first = if l == l0 { c0 } else { 0 };
+        for (c, cmd) in list.iter().enumerate().skip(first) {
+            for e in &cmd.waits {
+                let ok = instance
+                    .signal
+                    .wait(u64::MAX, || (e.is_signaled() || shutdown()).then_some(()));
+                if ok.is_none() || shutdown() {
+                    return Some((l, c));
+                }
+            }
+            let t = now_ns();
+            match &cmd.op {
+                Op::Signal(e) => e.signal(lost, (t, t)),
+                Op::Reset(e) => e.reset(),
+                _ => {}
+            }
+            if let Some(e) = &cmd.signal {
+                e.signal(lost, (t, t));
             }
         }
-        let t = now_ns();
-        match &c.op {
-            Op::Signal(e) => e.signal(lost, (t, t)),
-            Op::Reset(e) => e.reset(),
-            _ => {}
-        }
-        if let Some(e) = &c.signal {
-            e.signal(lost, (t, t));
-        }
+    }
+    None
+}
+
+/// A position in a job's lists: (list, command).
+type At = (usize, usize);
+
+/// What a destroyed queue or list of a lost device still owes: its unrun commands, to
+/// complete as no-ops in order (their events signalled with the loss, each after its wait
+/// events), from a thread of their own. Dropping them instead would leave their events
+/// unsignalled for ever, and commands of other devices (or the host) waiting for them hung:
+/// a lost device's work never touches memory, but its events still order the program.
+fn complete_detached(work: Vec<(Vec<Arc<[Command]>>, At)>, instance: &'static Instance) {
+    if work.is_empty() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("l0cpu-lost-noops".into())
+        .spawn(move || {
+            for (lists, from) in &work {
+                complete_as_noops(lists, *from, instance, &|| false);
+            }
+        });
+    if let Err(e) = spawned {
+        log::error!(
+            "level-zero-cpu: no thread to complete a destroyed lost device's work as no-ops ({e}): its events stay unsignalled"
+        );
     }
 }
 
@@ -473,6 +509,9 @@ struct Shared {
     jobs_cv: Condvar,
     /// Changed only under the instance's signal.
     progress: Mutex<Progress>,
+    /// A lost device's job whose no-op completion the destruction interrupted: where it
+    /// stopped (completed by `Exit`).
+    leftover: Mutex<Option<(Vec<Arc<[Command]>>, At)>>,
 }
 
 /// A worker thread running jobs in submission order.
@@ -489,6 +528,7 @@ impl Worker {
             jobs: Mutex::new(VecDeque::new()),
             jobs_cv: Condvar::new(),
             progress: Mutex::new(Progress::default()),
+            leftover: Mutex::new(None),
         });
         let s = shared.clone();
         let thread = std::thread::Builder::new()
@@ -646,7 +686,16 @@ impl Drop for Exit<'_> {
             p.exited = true;
         });
         drop(jobs);
-        drop(left);
+        // A lost device's work left behind (the rest of an interrupted no-op completion,
+        // then the jobs never started) still signals its events, in order.
+        if s.device.is_lost() {
+            let mut work: Vec<(Vec<Arc<[Command]>>, At)> =
+                lock(&s.leftover).take().into_iter().collect();
+            work.extend(left.into_iter().map(|(_, job)| (job.lists, (0, 0))));
+            complete_detached(work, s.instance);
+        } else {
+            drop(left);
+        }
     }
 }
 
@@ -734,17 +783,24 @@ fn run_job(s: &Shared, seq: u64, job: &mut Job) -> bool {
         }
         true
     });
-    if go_on
+    if !go_on
+        && let Some(at) = stopped
+        && s.device.is_lost()
+    {
+        // Destroyed while the job ran: the rest completes off this worker (see `Exit`).
+        *lock(&s.leftover) = Some((job.lists.clone(), at));
+    } else if go_on
         && let Some((l, c)) = stopped
         && s.device.is_lost()
     {
         // Nothing of the job touches memory any more (it no longer counts as work in flight,
         // so the loss is reported); what it did not run completes as no-ops, in order.
-        let rest: Vec<&Command> = job.lists[l][c..]
-            .iter()
-            .chain(job.lists[l + 1..].iter().flat_map(|list| list.iter()))
-            .collect();
-        complete_as_noops(&rest, s.instance, &|| lock(&s.progress).shutdown);
+        if let Some(at) = complete_as_noops(&job.lists, (l, c), s.instance, &|| {
+            lock(&s.progress).shutdown
+        }) {
+            // Destroyed meanwhile: the rest completes off this worker (see `Exit`).
+            *lock(&s.leftover) = Some((job.lists.clone(), at));
+        }
     }
     go_on
 }

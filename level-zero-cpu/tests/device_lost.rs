@@ -640,3 +640,59 @@ fn a_queue_destroyed_under_a_waiter_reports_it_only_once_its_worker_stopped() {
     ok!(b, zeContextDestroy(c));
     b.assert_no_leaks();
 }
+
+/// A list of a lost device destroyed while its unrun work still waits for an event: that
+/// work still completes as no-ops once the event comes, signalling its events in order, so
+/// another device's command waiting for them runs (before the fix, destroying the list
+/// dropped the work: its events were never signalled and the other device hung for ever).
+#[test]
+fn a_destroyed_lost_devices_unrun_work_still_signals_its_events() {
+    let gate = Arc::new(Gate::default());
+    let _open = OpenOnDrop(gate.clone());
+    // Each device accepts one submission; its second loses it.
+    let b = backend(1, &gate);
+    let c = b.context();
+    let pool = b.event_pool(c, 3, 0);
+    let (e0, e1, e2) = (b.event(pool, 0), b.event(pool, 1), b.event(pool, 2));
+    let l1 = b.immediate(c, 1);
+    // Device 1: submission 1 runs; submission 2 (waiting for e0, signalling e1) loses the
+    // device and is completed as a no-op once e0 is signalled.
+    ok!(b, zeCommandListAppendBarrier(l1, NULL_EVENT, 0, NO_WAITS));
+    let mut w0 = [e0];
+    ok!(b, zeCommandListAppendBarrier(l1, e1, 1, w0.as_mut_ptr()));
+    // Device 0 (not lost): waits for e1, then signals e2.
+    let l0 = b.immediate(c, 0);
+    let mut w1 = [e1];
+    ok!(b, zeCommandListAppendBarrier(l0, e2, 1, w1.as_mut_ptr()));
+    let t = Instant::now();
+    while ze!(b, zeDeviceGetStatus(b.devices[1])) != ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "device 1 was never lost"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Nothing of device 1 touches memory: its list reports the loss, and is destroyed.
+    assert_eq!(
+        ze!(b, zeCommandListHostSynchronize(l1, 5_000_000_000)),
+        ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST
+    );
+    ok!(b, zeCommandListDestroy(l1));
+    ok!(b, zeEventHostSignal(e0));
+    assert_eq!(
+        ze!(b, zeEventHostSynchronize(e2, 10_000_000_000)),
+        ze_result_t::ZE_RESULT_SUCCESS,
+        "device 0's command never ran: the destroyed list's no-op never signalled e1"
+    );
+    assert_eq!(
+        ze!(b, zeDeviceGetStatus(b.devices[0])),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    ok!(b, zeCommandListHostSynchronize(l0, u64::MAX));
+    ok!(b, zeCommandListDestroy(l0));
+    for e in [e0, e1, e2] {
+        ok!(b, zeEventDestroy(e));
+    }
+    ok!(b, zeEventPoolDestroy(pool));
+    ok!(b, zeContextDestroy(c));
+}
