@@ -438,12 +438,15 @@ fn complete_as_noops(
 /// A position in a job's lists: (list, command).
 type At = (usize, usize);
 
+/// Commands of a lost device still to complete as no-ops: a job's lists, from a position.
+type Owed = (Vec<Arc<[Command]>>, At);
+
 /// What a destroyed queue or list of a lost device still owes: its unrun commands, to
 /// complete as no-ops in order (their events signalled with the loss, each after its wait
 /// events), from a thread of their own. Dropping them instead would leave their events
 /// unsignalled for ever, and commands of other devices (or the host) waiting for them hung:
 /// a lost device's work never touches memory, but its events still order the program.
-fn complete_detached(work: Vec<(Vec<Arc<[Command]>>, At)>, instance: &'static Instance) {
+fn complete_detached(work: Vec<Owed>, instance: &'static Instance) {
     if work.is_empty() {
         return;
     }
@@ -511,7 +514,7 @@ struct Shared {
     progress: Mutex<Progress>,
     /// A lost device's job whose no-op completion the destruction interrupted: where it
     /// stopped (completed by `Exit`).
-    leftover: Mutex<Option<(Vec<Arc<[Command]>>, At)>>,
+    leftover: Mutex<Option<Owed>>,
 }
 
 /// A worker thread running jobs in submission order.
