@@ -75,9 +75,11 @@ pub struct Config {
     /// expires). The commands a lost device never ran complete as no-ops, in order, each
     /// after its wait events, signalling their events with the loss — also when their queue
     /// or list is destroyed first (a thread of their own then finishes them), so work of
-    /// other devices waiting for those events never hangs. `zeEventHostSynchronize`/`QueryStatus` on an event that is not signalled
-    /// return it once a device of the event's pool is lost and no device of the pool has work
-    /// in flight (a device that is not lost may still signal the event). Callers may thus free
+    /// other devices waiting for those events never hangs. `zeEventHostSynchronize` and
+    /// `zeEventQueryStatus` on an event that is not signalled return it once a device of the
+    /// event's pool is lost, the lost devices of the pool run no job, and the others have no
+    /// job queued or running (a job a device that is not lost accepted may still signal the
+    /// event, even before it starts). Callers may thus free
     /// the memory of the lost work as soon as they see the error. The other devices are not
     /// affected.
     pub device_lost_after: Option<u64>,

@@ -66,6 +66,10 @@ pub(crate) struct Device {
     /// `Signal::wait` (see [`DeviceRef::begin_job`]), so that a waiter that sees it at zero on
     /// a lost device knows that no command of the device touches memory any more.
     jobs_in_flight: AtomicU64,
+    /// Jobs of this device accepted and not yet over (queued or running). Changed only
+    /// inside the instance's `Signal::notify`: a waiter that sees it at zero on a device that
+    /// is not lost knows that nothing submitted to the device will signal an event any more.
+    jobs_pending: AtomicU64,
     /// Memory made resident on this device: base address -> size.
     pub(crate) resident: Mutex<HashMap<usize, usize>>,
     pub(crate) make_resident_calls: AtomicU64,
@@ -258,6 +262,7 @@ impl Device {
             lost: AtomicBool::new(false),
             submissions: AtomicU64::new(0),
             jobs_in_flight: AtomicU64::new(0),
+            jobs_pending: AtomicU64::new(0),
             resident: Mutex::new(HashMap::new()),
             make_resident_calls: AtomicU64::new(0),
             evict_calls: AtomicU64::new(0),
@@ -326,6 +331,25 @@ impl DeviceRef {
     pub(crate) fn end_job(&self) {
         let previous = self.state().jobs_in_flight.fetch_sub(1, Ordering::Relaxed);
         debug_assert!(previous > 0, "a job ended that was never counted");
+    }
+
+    /// Counts a job accepted for this device (queued or run inline). Inside the instance's
+    /// `Signal::notify`.
+    pub(crate) fn accept_job(&self) {
+        self.state().jobs_pending.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Uncounts a job counted by [`DeviceRef::accept_job`]: it completed, stopped, or was
+    /// dropped. Inside the instance's `Signal::notify`.
+    pub(crate) fn retire_job(&self) {
+        let previous = self.state().jobs_pending.fetch_sub(1, Ordering::Relaxed);
+        debug_assert!(previous > 0, "a job retired that was never accepted");
+    }
+
+    /// Whether nothing submitted to this device is queued or running any more: nothing it
+    /// was given will signal an event. Read under the instance's signal mutex.
+    pub(crate) fn idle(&self) -> bool {
+        self.state().jobs_pending.load(Ordering::Relaxed) == 0
     }
 
     /// Whether no job of the device is running its commands. Read under the instance's

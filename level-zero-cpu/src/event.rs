@@ -83,17 +83,19 @@ impl Event {
         lock(&self.state).signaled
     }
 
-    /// Whether a device of the pool is lost and no device of the pool has a job in flight:
-    /// then nothing will signal the event, and no work that could have been waiting for it or
-    /// signalling it touches memory any more. (A device of the pool that is not lost may still
-    /// run the work that signals the event: the wait goes on while it has jobs in flight.)
-    /// Under the instance's signal mutex.
+    /// Whether a device of the pool is lost and nothing of the pool's devices may still
+    /// signal the event: the lost ones run no job (what they had queued never runs), and the
+    /// others have nothing queued or running — a job a device that is not lost has accepted
+    /// will run, and may signal the event, even if it has not started yet. Then no work that
+    /// could have been waiting for the event or signalling it touches memory any more. Under
+    /// the instance's signal mutex.
     fn device_lost(&self) -> bool {
         let mut devices = self.pool.devices.iter().map(|&index| DeviceRef {
             instance: self.instance,
             index,
         });
-        devices.clone().any(|d| d.is_lost()) && devices.all(|d| d.quiescent())
+        devices.clone().any(|d| d.is_lost())
+            && devices.all(|d| if d.is_lost() { d.quiescent() } else { d.idle() })
     }
 
     /// Waits for the event: `Ok` once signalled by work that succeeded, the work's error if it

@@ -568,6 +568,7 @@ impl Worker {
             }
             s.device.check_alive()?;
             p.submitted += 1;
+            s.device.accept_job();
             Ok(p.submitted)
         })?;
         jobs.push_back((seq, job));
@@ -600,6 +601,7 @@ impl Worker {
             }
             s.device.check_alive()?;
             p.submitted += 1;
+            s.device.accept_job();
             Ok(Some(p.submitted))
         });
         let seq = match seq {
@@ -687,6 +689,10 @@ impl Drop for Exit<'_> {
             let mut p = lock(&s.progress);
             p.shutdown = true;
             p.exited = true;
+            // The jobs left behind never run.
+            for _ in &left {
+                s.device.retire_job();
+            }
         });
         drop(jobs);
         // A lost device's work left behind (the rest of an interrupted no-op completion,
@@ -775,6 +781,9 @@ fn run_job(s: &Shared, seq: u64, job: &mut Job) -> bool {
         if running {
             s.device.end_job();
         }
+        // Over: it runs no further command (what a lost device did not run completes as
+        // no-ops below, touching nothing).
+        s.device.retire_job();
         let mut p = lock(&s.progress);
         if !finished && p.shutdown {
             // Destroyed while this job ran: it never completes.
