@@ -9,44 +9,12 @@
 
 mod common;
 
-use common::TestDriver;
+use common::{TestDriver, assemble, spv};
 use level_zero::sys::ze_result_t;
 use level_zero::{
     BuildOptions, Context, Device, Error, ImmediateCommandList, Kernel, Module, Runtime,
     SharedBuffer,
 };
-
-/// `kernels/spv/<name>.<opt>.spv`.
-fn spv(name: &str, opt: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/kernels/spv/{name}.{opt}.spv",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// SPIR-V assembled from text by `spirv-as`.
-fn assemble(name: &str, text: &str) -> Vec<u8> {
-    let stem = std::env::temp_dir().join(format!(
-        "l0-modules-{name}-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let (src, out) = (stem.with_extension("spvasm"), stem.with_extension("spv"));
-    std::fs::write(&src, text).unwrap();
-    let r = std::process::Command::new("spirv-as")
-        .args(["--target-env", "spv1.0"])
-        .arg(&src)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .expect("spirv-as (Debian package spirv-tools) is needed by this test");
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let bytes = std::fs::read(&out).unwrap();
-    let _ = std::fs::remove_file(&src);
-    let _ = std::fs::remove_file(&out);
-    bytes
-}
 
 /// The engine's linkage test modules, `link_exports` or `link_imports`.
 fn linkage(name: &str) -> Vec<u8> {

@@ -928,27 +928,6 @@ fn bit_flipped_native_binaries_are_refused() {
     b.assert_no_leaks();
 }
 
-fn assembled(name: &str) -> Vec<u8> {
-    let src = format!(
-        "{}/../level-zero-cpu-spirv/tests/spvasm/{name}.spvasm",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let out = std::env::temp_dir().join(format!(
-        "l0cpu-adv-{name}-{}-{:?}.spv",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let r = std::process::Command::new("spirv-as")
-        .args(["--target-env", "spv1.0", &src, "-o"])
-        .arg(&out)
-        .output()
-        .expect("spirv-as (Debian package spirv-tools) is needed by this test");
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let bytes = std::fs::read(&out).unwrap();
-    let _ = std::fs::remove_file(&out);
-    bytes
-}
-
 fn module(b: &Backend, c: ze_context_handle_t, spirv: &[u8]) -> ze_module_handle_t {
     let (r, m, log) = try_module(b, c, ze_module_format_t::ZE_MODULE_FORMAT_IL_SPIRV, spirv);
     assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS, "{log}");

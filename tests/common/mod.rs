@@ -109,3 +109,35 @@ impl Drop for TestDriver {
         );
     }
 }
+
+/// `kernels/spv/<name>.<opt>.spv`.
+pub fn spv(name: &str, opt: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/kernels/spv/{name}.{opt}.spv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// SPIR-V assembled from text by `spirv-as`.
+pub fn assemble(name: &str, text: &str) -> Vec<u8> {
+    let stem = std::env::temp_dir().join(format!(
+        "l0-test-{name}-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let (src, out) = (stem.with_extension("spvasm"), stem.with_extension("spv"));
+    std::fs::write(&src, text).unwrap();
+    let r = std::process::Command::new("spirv-as")
+        .args(["--target-env", "spv1.0"])
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .expect("spirv-as (Debian package spirv-tools) is needed by this test");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_file(&src);
+    let _ = std::fs::remove_file(&out);
+    bytes
+}

@@ -500,3 +500,26 @@ pub fn run_embedded(name: &str) {
 pub const NULL_EVENT: ze_event_handle_t = null_mut();
 pub const NO_WAITS: *mut ze_event_handle_t = null_mut();
 pub const NULL_CONST: *const c_void = null();
+
+/// Assembles `level-zero-cpu-spirv/tests/spvasm/<name>.spvasm` with `spirv-as` (Debian's
+/// spirv-tools, a test dependency).
+pub fn assembled(name: &str) -> Vec<u8> {
+    let src = format!(
+        "{}/../level-zero-cpu-spirv/tests/spvasm/{name}.spvasm",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let out = std::env::temp_dir().join(format!(
+        "l0cpu-{name}-{}-{:?}.spv",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let r = std::process::Command::new("spirv-as")
+        .args(["--target-env", "spv1.0", &src, "-o"])
+        .arg(&out)
+        .output()
+        .expect("spirv-as (Debian package spirv-tools) is needed by this test");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    bytes
+}

@@ -9,7 +9,7 @@ use level_zero_cpu::testing::*;
 use level_zero_sys::ext::*;
 use level_zero_sys::*;
 
-use super::{Backend, NO_WAITS, NULL_EVENT, Scenario, pattern};
+use super::{Backend, NO_WAITS, NULL_EVENT, Scenario, assembled, pattern};
 use crate::{fails, ok, ze};
 
 const GPU_LIKE_MEMORY: &[(&str, &str)] = &[
@@ -3689,29 +3689,6 @@ fn samplers(b: &Backend) {
     }
     assert_eq!(b.live().samplers, live);
     ok!(b, zeContextDestroy(c));
-}
-
-/// Assembles `level-zero-cpu-spirv/tests/spvasm/<name>.spvasm` with `spirv-as` (Debian's
-/// spirv-tools, a test dependency).
-fn assembled(name: &str) -> Vec<u8> {
-    let src = format!(
-        "{}/../level-zero-cpu-spirv/tests/spvasm/{name}.spvasm",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let out = std::env::temp_dir().join(format!(
-        "l0cpu-{name}-{}-{:?}.spv",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let r = std::process::Command::new("spirv-as")
-        .args(["--target-env", "spv1.0", &src, "-o"])
-        .arg(&out)
-        .output()
-        .expect("spirv-as (Debian package spirv-tools) is needed by this test");
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let bytes = std::fs::read(&out).unwrap();
-    let _ = std::fs::remove_file(&out);
-    bytes
 }
 
 fn module_dynamic_link(b: &Backend) {
