@@ -52,6 +52,37 @@ pub(crate) struct CommandList {
 }
 
 impl CommandList {
+    /// Checks that this list may run on `target` (a queue, or an immediate list: `what`) of
+    /// `device` whose group is `ordinal`: the same device, and the same engine type —
+    /// compute, or copy-only of any copy group. Intel's driver checks exactly this (not the
+    /// ordinal the specification asks for), and Unified Runtime relies on it: it records
+    /// copies once and runs them on the main or a link copy engine.
+    pub(crate) fn check_runs_on(
+        &self,
+        instance: &Instance,
+        device: &DeviceRef,
+        ordinal: u32,
+        what: &str,
+    ) -> ZeResult {
+        if !std::ptr::eq(self.instance, instance) || self.device.index != device.index {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "a command list of another device"
+            );
+        }
+        let computes = crate::device::group_computes(&self.device, self.ordinal);
+        if computes != crate::device::group_computes(device, ordinal) {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE,
+                "a command list of group {} ({}) on {what} of group {ordinal} ({})",
+                self.ordinal,
+                if computes { "compute" } else { "copy-only" },
+                if computes { "copy-only" } else { "compute" },
+            );
+        }
+        Ok(())
+    }
+
     /// The frozen commands of a closed regular list, for execution.
     pub(crate) fn recorded(&self) -> ZeResult<Arc<[Command]>> {
         match &self.kind {
@@ -479,15 +510,7 @@ entry_points! {
         let mut in_use = vec![None];
         for &raw in raws {
             let l: Arc<CommandList> = handles::get(raw)?;
-            if !std::ptr::eq(l.instance, list.instance) || l.device.index != list.device.index {
-                bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "a command list of another device");
-            }
-            // The engine type must match (compute, or copy-only of any copy group), as for
-            // zeCommandQueueExecuteCommandLists: the ordinal need not.
-            let computes = crate::device::group_computes(&l.device, l.ordinal);
-            if computes != crate::device::group_computes(&list.device, list.ordinal) {
-                bail!(ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE, "a command list of group {} ({}) on an immediate list of group {} ({})", l.ordinal, if computes { "compute" } else { "copy-only" }, list.ordinal, if computes { "copy-only" } else { "compute" });
-            }
+            l.check_runs_on(list.instance, &list.device, list.ordinal, "an immediate list")?;
             lists.push(l.recorded()?);
             in_use.push(Some(l.mark_in_use()));
         }

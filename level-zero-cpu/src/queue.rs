@@ -110,24 +110,7 @@ entry_points! {
         let mut in_use = Vec::with_capacity(raws.len());
         for &raw in raws {
             let list: Arc<CommandList> = handles::get(raw)?;
-            if list.device.index != queue.device.index || !std::ptr::eq(list.instance, queue.instance) {
-                bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "a command list of another device");
-            }
-            // The list's engine type must match the queue's: a compute list on a compute
-            // queue, a copy-only list on a copy-only queue of any copy group. Intel's driver
-            // checks exactly this (not the ordinal), and Unified Runtime relies on it: it
-            // records copies once and runs them on the main or a link copy engine.
-            let list_computes = crate::device::group_computes(&list.device, list.ordinal);
-            if list_computes != crate::device::group_computes(&queue.device, queue.ordinal) {
-                bail!(
-                    ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE,
-                    "a command list of group {} ({}) on a queue of group {} ({})",
-                    list.ordinal,
-                    if list_computes { "compute" } else { "copy-only" },
-                    queue.ordinal,
-                    if list_computes { "copy-only" } else { "compute" },
-                );
-            }
+            list.check_runs_on(queue.instance, &queue.device, queue.ordinal, "a queue")?;
             lists.push(list.recorded()?);
             in_use.push(Some(list.mark_in_use()));
         }
