@@ -42,6 +42,10 @@ sys.modules["dpnp"] = _pkg
 
 import dpnp.tensor as dpt  # noqa: E402
 
+# The queue every array here is allocated on and every operation runs on (dpnp.tensor's
+# cached default queue; `d` checks that it stays the same).
+_QUEUE = dpt.empty(1).sycl_queue
+
 _GROUPS = "unsupported capability Groups"
 _FLOAT_ATOMICS = "unsupported capability AtomicFloat32AddEXT"
 
@@ -86,7 +90,9 @@ F64I = rng.integers(-100, 100, N).astype(np.float64)
 
 
 def d(a):
-    return dpt.asarray(a)
+    x = dpt.asarray(a)
+    assert x.sycl_queue == _QUEUE, "dpnp.tensor's default queue changed"
+    return x
 
 
 def h(x):
@@ -370,6 +376,16 @@ def run(name):
         want, x = f()
         got = h(x) if isinstance(x, dpt.usm_ndarray) else np.asarray(x)
     except Exception as e:  # noqa: BLE001 (every failure is classified and reported)
+        # Let the failed operation's queued work finish while its arrays are still alive.
+        # dpnp.tensor's `_dot` (matmul, tensordot, vecdot) submits a zero-fill of its output
+        # and then the kernel; when the kernel cannot be built it raises without handing the
+        # fill's event to the order manager, and the output's USM block goes back to Unified
+        # Runtime's pool (a pool free: no driver call) as soon as the exception is dropped —
+        # with the fill still pending. The next operation's input then got that block, and
+        # the stale fill zeroed 32 rows of `matmul_i32`'s input about once in 15 runs (with
+        # copy engines on, where the input's copy and the fill run on different engines).
+        # The traceback holds the failed call's frames, so its arrays live until this wait.
+        _QUEUE.wait()
         reason = reason_of(e)
         if expected is not None and expected in reason:
             return "xfail", reason
