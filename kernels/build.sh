@@ -24,11 +24,30 @@ cl_std() {
   echo "${std:-CL1.2}"
 }
 
+# Extra clang flags of a source: its line `// clang: FLAGS` (extensions, `-cl-ext=...`).
+cl_flags() {
+  sed -n 's|^// clang: \(.*\)|\1|p' "$1" | head -n 1
+}
+
+# The SPIR-V version a source is translated to: 1.0 unless it has a line `// spirv: 1.3`
+# (the khr sub-group extensions' instructions, `OpGroupNonUniform*`, need SPIR-V 1.3).
+spv_version() {
+  local v
+  v=$(sed -n 's|^// spirv: \([0-9.]*\).*|\1|p' "$1" | head -n 1)
+  echo "${v:-1.0}"
+}
+
+# The SPIR-V extensions llvm-spirv may use for a source: its line `// spirv-ext: +A,+B`.
+spv_ext() {
+  sed -n 's|^// spirv-ext: \(.*\)|\1|p' "$1" | head -n 1
+}
+
 validate() {
   local spv=$1 base env
   base=$(basename "$spv" .spv)
-  case $(cl_std "${base%.*}.cl") in
-    CL2.0) env=opencl2.0 ;;
+  case $(spv_version "${base%.*}.cl")/$(cl_std "${base%.*}.cl") in
+    1.3/*) env=spv1.3 ;; # no OpenCL environment of spirv-val takes SPIR-V 1.3
+    */CL2.0) env=opencl2.0 ;;
     *) env=opencl1.2 ;;
   esac
   for skip in $NOVALIDATE; do
@@ -54,8 +73,12 @@ for cl in *.cl; do
     flags=("-cl-std=$(cl_std "$cl")" -target spir64 "-$opt" -emit-llvm -c)
     # The -O2 vectorizers emit LLVM `freeze`, which llvm-spirv-15 cannot translate.
     [ "$opt" = O2 ] && flags+=(-fno-vectorize -fno-slp-vectorize)
-    "$CLANG" "${flags[@]}" "$cl" -o "$tmp/$name.$opt.bc"
-    "$LLVM_SPIRV" --spirv-max-version=1.0 "$tmp/$name.$opt.bc" -o "spv/$name.$opt.spv"
+    read -r -a extra <<<"$(cl_flags "$cl")"
+    spv_flags=("--spirv-max-version=$(spv_version "$cl")")
+    ext=$(spv_ext "$cl")
+    [ -n "$ext" ] && spv_flags+=("--spirv-ext=$ext")
+    "$CLANG" "${flags[@]}" "${extra[@]}" "$cl" -o "$tmp/$name.$opt.bc"
+    "$LLVM_SPIRV" "${spv_flags[@]}" "$tmp/$name.$opt.bc" -o "spv/$name.$opt.spv"
     validate "spv/$name.$opt.spv"
   done
 done
