@@ -6,9 +6,15 @@ mod common;
 const NOT_YET: &[(&str, &str)] = &[
     ("groups", "unsupported capability Groups"),
     ("subgroups", "unsupported capability Groups"),
-    ("subgroups_intel", "unsupported capability SubgroupShuffleINTEL"),
+    (
+        "subgroups_intel",
+        "unsupported capability SubgroupShuffleINTEL",
+    ),
     ("subgroups_khr", "unsupported capability GroupNonUniform"),
-    ("float_atomics", "unsupported capability AtomicFloat32MinMaxEXT"),
+    (
+        "float_atomics",
+        "unsupported capability AtomicFloat32MinMaxEXT",
+    ),
 ];
 
 #[test]
@@ -22,7 +28,10 @@ fn every_committed_module_builds() {
         let name = path.file_name().unwrap().to_str().unwrap();
         let module = name.split('.').next().unwrap();
         let refused = NOT_YET.iter().find(|(m, _)| *m == module);
-        match (level_zero_cpu_spirv::Program::build(&bytes, &Default::default()), refused) {
+        match (
+            level_zero_cpu_spirv::Program::build(&bytes, &Default::default()),
+            refused,
+        ) {
             (Ok(p), None) => assert!(!p.kernels().is_empty(), "{}", path.display()),
             (Err(e), None) => failures.push(format!("{}: {}", path.display(), e.log)),
             (Err(e), Some((_, why))) if e.log.contains(why) => {}
