@@ -23,7 +23,7 @@ const CAPABILITIES: &[Capability] = &[
     Capability::Int16,
     Capability::GenericPointer,
     // Hints (the engine runs every access in order, computes exactly and never optimises):
-    // `OpExpectKHR` is its value, `OpAssumeTrueKHR` does nothing (decode.rs);
+    // `OpExpectKHR` is its value, `OpAssumeTrueKHR` does nothing (decode/expect_assume.rs);
     Capability::ExpectAssumeKHR,
     // aliasing scopes and their memory operands and decorations (operands.rs);
     Capability::MemoryAccessAliasingINTEL,

@@ -141,8 +141,8 @@ fn fint<F: Fl>(x: u64, n: u64, op: FIntOp, bits: u8) -> u64 {
     F::of64(r).put()
 }
 
-/// One lane of a binary operation. Hot operations are matched by [`crate::exec`] before the
-/// lane loop; this is the general (slower) path.
+/// One lane of a binary operation. Hot operations are matched by [`crate::exec`]
+/// (`arithmetic.rs`) before the lane loop; this is the general (slower) path.
 #[inline(always)]
 pub(crate) fn bin(op: BinOp, a: u64, b: u64) -> u64 {
     match op {
