@@ -8,7 +8,9 @@ use rspirv::spirv::{self, Capability, Op};
 /// The SPIR-V magic number.
 const MAGIC: u32 = 0x0723_0203;
 
-/// Capabilities the engine implements.
+/// Capabilities the engine implements. Where each one's instructions are decoded and run:
+/// the table of `decode/mod.rs` (the same file names in `exec/`); `Int8`, `Int16`, `Int64`,
+/// `Float16`, `Float64` and `Vector16` only enable types.
 const CAPABILITIES: &[Capability] = &[
     Capability::Addresses,
     Capability::Linkage,
