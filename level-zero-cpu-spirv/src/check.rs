@@ -8,7 +8,9 @@ use rspirv::spirv::{self, Capability, Op};
 /// The SPIR-V magic number.
 const MAGIC: u32 = 0x0723_0203;
 
-/// Capabilities the engine implements.
+/// Capabilities the engine implements. Where each one's instructions are decoded and run:
+/// the table of `decode/mod.rs` (the same file names in `exec/`); `Int8`, `Int16`, `Int64`,
+/// `Float16`, `Float64` and `Vector16` only enable types.
 const CAPABILITIES: &[Capability] = &[
     Capability::Addresses,
     Capability::Linkage,
@@ -23,7 +25,7 @@ const CAPABILITIES: &[Capability] = &[
     Capability::Int16,
     Capability::GenericPointer,
     // Hints (the engine runs every access in order, computes exactly and never optimises):
-    // `OpExpectKHR` is its value, `OpAssumeTrueKHR` does nothing (decode.rs);
+    // `OpExpectKHR` is its value, `OpAssumeTrueKHR` does nothing (decode/expect_assume.rs);
     Capability::ExpectAssumeKHR,
     // aliasing scopes and their memory operands and decorations (operands.rs);
     Capability::MemoryAccessAliasingINTEL,

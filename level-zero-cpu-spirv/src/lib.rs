@@ -40,8 +40,6 @@ mod printf;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What `zeModuleCreate` passes on.
 #[derive(Clone, Debug, Default)]
@@ -500,135 +498,7 @@ impl Program {
             .iter()
             .try_fold(1u64, |t, &x| t.checked_mul(u64::from(x)))
             .ok_or_else(|| invalid(format!("group count {gc:?} is too large")))?;
-        let items = total.saturating_mul(lanes);
-        let cores = cores();
-        let workers = if items < PARALLEL_MIN_ITEMS {
-            1
-        } else {
-            cores.min(total)
-        } as usize;
-        let next = AtomicU64::new(0);
-        let stop = AtomicBool::new(false);
-        let error: Mutex<Option<ExecError>> = Mutex::new(None);
-        let out = Mutex::new(output);
-        let name = info.name.as_str();
-        let work = || {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                worker(&sh, name, &next, total, &stop, &error, &out)
-            }));
-            if r.is_err() {
-                record(
-                    &error,
-                    &stop,
-                    ExecError::Failed(format!(
-                        "kernel `{name}`: internal error in the engine (a bug)"
-                    )),
-                );
-            }
-        };
-        if workers <= 1 {
-            work();
-        } else {
-            std::thread::scope(|s| {
-                for _ in 1..workers {
-                    s.spawn(work);
-                }
-                work();
-            });
-        }
-        let e = error.into_inner().unwrap_or_else(|p| p.into_inner());
-        match e {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Launches of fewer work-items run on the calling thread alone: handing them to worker
-/// threads would cost more than it saves. Under Miri (`.ci/miri`), whose launches are a few
-/// work-groups, the threshold is low so that the worker threads, and the concurrent raw
-/// accesses that Miri's data-race detector checks, run there too.
-const PARALLEL_MIN_ITEMS: u64 = if cfg!(miri) { 64 } else { 8192 };
-
-/// The number of worker threads (cached: `available_parallelism` reads cgroup files).
-fn cores() -> u64 {
-    static CORES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get() as u64)
-            .unwrap_or(1)
-    })
-}
-
-fn record(error: &Mutex<Option<ExecError>>, stop: &AtomicBool, e: ExecError) {
-    stop.store(true, Ordering::SeqCst);
-    let mut g = error.lock().unwrap_or_else(|p| p.into_inner());
-    if g.is_none() {
-        *g = Some(e);
-    }
-}
-
-fn worker(
-    sh: &exec::Shared<'_>,
-    name: &str,
-    next: &AtomicU64,
-    total: u64,
-    stop: &AtomicBool,
-    error: &Mutex<Option<ExecError>>,
-    out: &Mutex<&mut (dyn std::io::Write + Send)>,
-) {
-    let mut ex = match exec::Exec::new(sh) {
-        Ok(e) => e,
-        Err(m) => {
-            return record(
-                error,
-                stop,
-                ExecError::Failed(format!("kernel `{name}`: {m}")),
-            );
-        }
-    };
-    let [cx, cy, _] = sh.grid.count.map(u64::from);
-    // Work-groups are claimed in runs of consecutive ones, so that each worker walks
-    // memory mostly sequentially (hardware prefetchers), while there are still enough runs
-    // to balance the load.
-    let run = (total / (cores() * 64)).clamp(1, 16);
-    let (mut g, mut end) = (0u64, 0u64);
-    loop {
-        if stop.load(Ordering::Relaxed) {
-            return;
-        }
-        if g >= end {
-            g = next.fetch_add(run, Ordering::Relaxed);
-            end = g.saturating_add(run).min(total);
-        }
-        if g >= total {
-            return;
-        }
-        let gid = [
-            (g % cx) as u32,
-            ((g / cx) % cy) as u32,
-            (g / (cx * cy)) as u32,
-        ];
-        g += 1;
-        let r = ex.run_group(gid);
-        if !ex.out.is_empty() {
-            let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
-            let _ = o.write_all(&ex.out);
-            ex.out.clear();
-        }
-        if let Err(e) = r {
-            let e = match e {
-                exec::Stop::Oob { lane, fault, write } => ExecError::OutOfBounds {
-                    kernel: name.to_string(),
-                    address: fault.address,
-                    size: fault.size,
-                    write,
-                    global_id: ex.global_id(lane),
-                },
-                exec::Stop::Failed(m) => ExecError::Failed(format!("kernel `{name}`: {m}")),
-            };
-            return record(error, stop, e);
-        }
+        exec::launch::run(&sh, info.name.as_str(), total, lanes, output)
     }
 }
 
