@@ -67,6 +67,9 @@ fn create(
     let instance: &'static Instance = handles::get(hDriver)?;
     // SAFETY: a non-null descriptor is the caller's.
     let desc = unsafe { ffi::read(desc)? };
+    // SAFETY: the descriptor's chain (caller's contract). No extension of contexts is
+    // implemented (the power-saving hint among them).
+    unsafe { crate::chain::input(&desc, &[])? };
     if desc.flags > 0x1 {
         bail!(
             ZE_RESULT_ERROR_INVALID_ENUMERATION,

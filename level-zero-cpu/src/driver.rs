@@ -185,6 +185,10 @@ const EXTENSIONS: &[(&CStr, u32)] = &[
         ze_relaxed_allocation_limits_exp_version_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_VERSION_1_0.0,
     ),
     (
+        crate::module::KERNEL_MAX_GROUP_SIZE_EXT_NAME,
+        ze_kernel_max_group_size_properties_ext_version_t::ZE_KERNEL_MAX_GROUP_SIZE_PROPERTIES_EXT_VERSION_1_0.0,
+    ),
+    (
         GLOBAL_OFFSET_EXT_NAME,
         ze_global_offset_exp_version_t::ZE_GLOBAL_OFFSET_EXP_VERSION_1_0.0,
     ),
@@ -320,6 +324,8 @@ entry_points! {
     ) {
         // SAFETY: a non-null `desc` is the caller's descriptor.
         let desc = unsafe { ffi::read(desc.cast_const())? };
+        // SAFETY: the descriptor's chain (caller's contract); no extension is implemented.
+        unsafe { crate::chain::input(&desc, &[])? };
         let wanted = desc.flags & ze_init_driver_type_flag_t::ZE_INIT_DRIVER_TYPE_FLAG_GPU.0 != 0;
         let drivers: Vec<ze_driver_handle_t> = if wanted {
             vec![handles::raw(init_default()?.handle)]

@@ -148,6 +148,9 @@ entry_points! {
         let context: Arc<Context> = handles::get(hContext)?;
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(desc)? };
+        // SAFETY: the descriptor's chain (caller's contract). Counter-based pools and
+        // drivers' own event extensions are not implemented.
+        unsafe { crate::chain::input(&desc, &[])? };
         if phEventPool.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phEventPool");
         }
@@ -206,6 +209,8 @@ entry_points! {
         let pool: Arc<EventPool> = handles::get(hEventPool)?;
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(desc)? };
+        // SAFETY: the descriptor's chain (caller's contract); it honours no extension.
+        unsafe { crate::chain::input(&desc, &[])? };
         if phEvent.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phEvent");
         }

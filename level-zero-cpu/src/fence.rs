@@ -66,6 +66,8 @@ entry_points! {
         let queue: Arc<CommandQueue> = handles::get(hCommandQueue)?;
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(desc)? };
+        // SAFETY: the descriptor's chain (caller's contract); it honours no extension.
+        unsafe { crate::chain::input(&desc, &[])? };
         if phFence.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phFence");
         }

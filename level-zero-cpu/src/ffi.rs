@@ -6,17 +6,24 @@
 //! (a wild pointer, or an array shorter than its count). Those are the application's
 //! responsibility, as with every Level Zero driver; everything else is checked here.
 
-use std::cell::RefCell;
-use std::ffi::{CStr, CString, c_char, c_void};
+use std::cell::{Cell, RefCell};
+use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use level_zero_sys::{Structure, ze_base_desc_t, ze_base_properties_t, ze_result_t};
+use level_zero_sys::{Structure, ze_base_properties_t, ze_result_t};
 
 /// What every internal function returns: success, or the code the application sees.
 pub(crate) type ZeResult<T = ()> = Result<T, ze_result_t>;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// The entry point running on this thread (for messages that are not failures).
+    static CURRENT_CALL: Cell<&'static str> = const { Cell::new("level-zero-cpu") };
+}
+
+/// The name of the entry point running on this thread.
+pub(crate) fn current_call() -> &'static str {
+    CURRENT_CALL.with(Cell::get)
 }
 
 /// Records `message` as this thread's last error description and returns `code`.
@@ -54,7 +61,10 @@ fn last_error_text() -> String {
 /// `ZE_RESULT_ERROR_UNKNOWN` (with its message as the last error description) instead of
 /// unwinding into C.
 pub(crate) fn guard(name: &'static str, body: impl FnOnce() -> ZeResult) -> ze_result_t {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    let outer = CURRENT_CALL.with(|c| c.replace(name));
+    let result = catch_unwind(AssertUnwindSafe(body));
+    CURRENT_CALL.with(|c| c.set(outer));
+    match result {
         Ok(Ok(())) => ze_result_t::ZE_RESULT_SUCCESS,
         Ok(Err(code)) => {
             crate::log::failed(name, code, &last_error_text());
@@ -137,13 +147,31 @@ pub(crate) unsafe fn read<T: Copy>(ptr: *const T) -> ZeResult<T> {
 
 /// Fills a properties structure that the application passed: writes `value`, keeping the
 /// application's `stype` and `pNext` (only those two fields of `*ptr` are read: the rest may be
-/// uninitialised). Returns the application's `stype` value.
+/// uninitialised). Returns the application's `stype` value. The structures chained to it are
+/// checked first by [`crate::chain::output`] (none is filled here: one refused fails the call
+/// before anything is written).
 ///
 /// # Safety
 ///
 /// A non-null `ptr` must be valid for reads and writes of `T`, with initialised `stype` and
-/// `pNext` fields. `T` must be a Level Zero structure, which starts with `stype` and `pNext`.
+/// `pNext` fields, and a chain of valid Level Zero structures. `T` must be a Level Zero
+/// structure, which starts with `stype` and `pNext`.
 pub(crate) unsafe fn fill<T: Structure>(ptr: *mut T, value: T) -> ZeResult<u32> {
+    // SAFETY: forwarded to the caller.
+    unsafe { fill_extended(ptr, value, &[]) }.map(|header| header.stype.0)
+}
+
+/// [`fill`], for a caller that fills the chained structures of types `filled` itself (with
+/// [`crate::chain::fill_chained`], from the returned header's `pNext`).
+///
+/// # Safety
+///
+/// As [`fill`].
+pub(crate) unsafe fn fill_extended<T: Structure>(
+    ptr: *mut T,
+    value: T,
+    filled: &[u32],
+) -> ZeResult<ze_base_properties_t> {
     if ptr.is_null() {
         bail!(
             ZE_RESULT_ERROR_INVALID_NULL_POINTER,
@@ -155,12 +183,14 @@ pub(crate) unsafe fn fill<T: Structure>(ptr: *mut T, value: T) -> ZeResult<u32> 
     // `ze_base_properties_t` (`Structure` is only implemented for those); the caller
     // guarantees they are initialised and `ptr` is valid for `T`, which is at least as large.
     let header = unsafe { base.read_unaligned() };
+    // SAFETY: the chain is made of valid Level Zero structures (caller's contract).
+    unsafe { crate::chain::output::<T>(header.pNext.cast_const(), filled)? };
     // SAFETY: `ptr` is valid for a write of `T`; the header is then put back the same way.
     unsafe {
         ptr.write_unaligned(value);
         base.write_unaligned(header);
     }
-    Ok(header.stype.0)
+    Ok(header)
 }
 
 /// Fills `*count` entries of a property array (or reports the number of entries), following
@@ -250,27 +280,6 @@ pub(crate) unsafe fn slice<'a, T>(ptr: *const T, count: u32) -> ZeResult<&'a [T]
     }
     // SAFETY: non-null, and `count` initialised values by the caller's contract.
     Ok(unsafe { std::slice::from_raw_parts(ptr, count as usize) })
-}
-
-/// Finds an extension structure of type `stype` in a descriptor's `pNext` chain.
-///
-/// # Safety
-///
-/// Every element of the chain must be a valid Level Zero structure (starting with `stype` and
-/// `pNext`). Cycles are cut after 64 links.
-pub(crate) unsafe fn find_in_chain(mut next: *const c_void, stype: u32) -> Option<*const c_void> {
-    for _ in 0..64 {
-        if next.is_null() {
-            return None;
-        }
-        // SAFETY: a non-null chain element is a Level Zero structure (caller's contract).
-        let base = unsafe { next.cast::<ze_base_desc_t>().read_unaligned() };
-        if base.stype.0 == stype {
-            return Some(next);
-        }
-        next = base.pNext;
-    }
-    None
 }
 
 /// Copies `text` into a fixed-size C string field (truncating, always NUL-terminated).

@@ -336,8 +336,9 @@ unsafe fn check_desc(desc: &ze_image_desc_t, instance: &Instance) -> ZeResult<La
     }
     let ty = ImageType::parse(desc.type_)?;
     let format = Format::parse(&desc.format)?;
-    // SAFETY: forwarded to the caller.
-    unsafe { refuse_chain(desc.pNext, "image descriptor")? };
+    // SAFETY: forwarded to the caller. No extension of images is implemented: an external
+    // memory import, a bindless or pitched image, an image view, compression hints.
+    unsafe { crate::chain::input(desc, &[])? };
     if desc.miplevels > 1 {
         bail!(
             ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
@@ -423,26 +424,6 @@ unsafe fn check_desc(desc: &ze_image_desc_t, instance: &Instance) -> ZeResult<La
         slice_pitch,
         size,
     })
-}
-
-/// Refuses any extension structure chained to a descriptor: none is implemented, and
-/// ignoring one (an external memory import, a bindless or pitched image) would give the
-/// application something it did not ask for.
-///
-/// # Safety
-///
-/// The chain must be made of valid Level Zero structures.
-pub(crate) unsafe fn refuse_chain(next: *const c_void, what: &str) -> ZeResult {
-    if next.is_null() {
-        return Ok(());
-    }
-    // SAFETY: a non-null chain element is a Level Zero structure (caller's contract).
-    let base = unsafe { next.cast::<ze_base_desc_t>().read_unaligned() };
-    bail!(
-        ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
-        "{what}: the chained structure of type {:#x} is not supported by level-zero-cpu",
-        base.stype.0
-    )
 }
 
 /// An image's memory. `live` is cleared when the image is destroyed: commands recorded
@@ -876,6 +857,8 @@ entry_points! {
         let _: DeviceRef = handles::get(hDevice)?;
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(desc)? };
+        // SAFETY: the descriptor's chain (caller's contract); no extension is implemented.
+        unsafe { crate::chain::input(&desc, &[])? };
         if pImageProperties.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null pImageProperties");
         }

@@ -47,6 +47,7 @@
 #![allow(non_snake_case)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod chain;
 mod config;
 mod context;
 mod ddi;

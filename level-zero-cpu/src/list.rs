@@ -299,6 +299,9 @@ entry_points! {
     ) {
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(desc)? };
+        // SAFETY: the descriptor's chain (caller's contract). No extension of command lists is
+        // implemented (mutable command lists among them).
+        unsafe { crate::chain::input(&desc, &[])? };
         // Specification 1.17: RELAXED_ORDERING 1, MAXIMIZE_THROUGHPUT 2, EXPLICIT_ONLY 4,
         // IN_ORDER 8, EXP_CLONEABLE 16, COPY_OFFLOAD_HINT 32 (newer than the bindings' 1.12).
         // Every list runs in order on one worker, so each is honoured as it is.
@@ -316,7 +319,8 @@ entry_points! {
     ) {
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(altdesc)? };
-        let (ordinal, synchronous) = check_queue_desc(&desc)?;
+        // SAFETY: the descriptor's chain (caller's contract).
+        let (ordinal, synchronous) = unsafe { check_queue_desc(&desc)? };
         crate::device::check_queue(&handles::get(hDevice)?, ordinal, desc.index)?;
         create(hContext, hDevice, ordinal, Some(synchronous), phCommandList)
     }

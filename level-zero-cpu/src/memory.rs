@@ -372,26 +372,37 @@ unsafe impl MemoryMap for Snapshot {
     }
 }
 
-/// Whether a `pNext` chain carries the relaxed-allocation-limits descriptor with the
-/// `MAX_SIZE` flag.
+/// Checks an allocation descriptor's `pNext` chain, and tells whether it carries the
+/// relaxed-allocation-limits descriptor with the `MAX_SIZE` flag: the one extension structure
+/// allocation descriptors honour, while `ZE_experimental_relaxed_allocation_limits` is
+/// advertised. Any other (external memory import or export, compression hints, ray-tracing
+/// allocations) is refused.
 ///
 /// # Safety
 ///
-/// The chain must be made of valid Level Zero structures.
-unsafe fn relaxed(chain: *const c_void) -> bool {
-    let stype = ze_structure_type_t::ZE_STRUCTURE_TYPE_RELAXED_ALLOCATION_LIMITS_EXP_DESC.0;
+/// The descriptor's chain must be made of valid Level Zero structures.
+unsafe fn relaxed<T: Structure>(instance: &Instance, desc: &T) -> ZeResult<bool> {
+    let honoured: &[ze_structure_type_t] =
+        if instance.has_extension("ZE_experimental_relaxed_allocation_limits") {
+            &[ze_structure_type_t::ZE_STRUCTURE_TYPE_RELAXED_ALLOCATION_LIMITS_EXP_DESC]
+        } else {
+            &[]
+        };
     // SAFETY: forwarded to the caller.
-    let Some(p) = (unsafe { ffi::find_in_chain(chain, stype) }) else {
-        return false;
+    let chain = unsafe { crate::chain::input(desc, honoured)? };
+    let Some(limits) = chain.get::<ze_relaxed_allocation_limits_exp_desc_t>() else {
+        return Ok(false);
     };
-    // SAFETY: the element's stype says it is this structure.
-    let desc = unsafe {
-        p.cast::<ze_relaxed_allocation_limits_exp_desc_t>()
-            .read_unaligned()
-    };
-    desc.flags
-        & ze_relaxed_allocation_limits_exp_flag_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_FLAG_MAX_SIZE.0
-        != 0
+    let max_size =
+        ze_relaxed_allocation_limits_exp_flag_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_FLAG_MAX_SIZE.0;
+    if limits.flags & !max_size != 0 {
+        bail!(
+            ZE_RESULT_ERROR_INVALID_ENUMERATION,
+            "ze_relaxed_allocation_limits_exp_desc_t flags {:#x}",
+            limits.flags
+        );
+    }
+    Ok(limits.flags & max_size != 0)
 }
 
 struct Request<'a> {
@@ -430,9 +441,7 @@ fn allocate(r: Request<'_>, pptr: *mut *mut c_void) -> ZeResult {
         );
     }
     let max = instance.config.max_alloc_size();
-    let relaxed_ok =
-        r.relaxed && instance.has_extension("ZE_experimental_relaxed_allocation_limits");
-    if r.size as u64 > max && !relaxed_ok {
+    if r.size as u64 > max && !r.relaxed {
         bail!(
             ZE_RESULT_ERROR_UNSUPPORTED_SIZE,
             "{} bytes exceed maxMemAllocSize ({max}); chain ze_relaxed_allocation_limits_exp_desc_t to allow it",
@@ -560,7 +569,7 @@ entry_points! {
             bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "device allocation flags {:#x}", desc.flags);
         }
         // SAFETY: the descriptor's chain (caller's contract).
-        let relaxed = unsafe { relaxed(desc.pNext) };
+        let relaxed = unsafe { relaxed(context.instance, &desc)? };
         allocate(Request { context: &context, kind: Kind::Device, size, alignment, device: Some(device), relaxed }, pptr)
     }
 
@@ -578,7 +587,7 @@ entry_points! {
             bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "host allocation flags {:#x}", desc.flags);
         }
         // SAFETY: the descriptor's chain (caller's contract).
-        let relaxed = unsafe { relaxed(desc.pNext) };
+        let relaxed = unsafe { relaxed(context.instance, &desc)? };
         allocate(Request { context: &context, kind: Kind::Host, size, alignment, device: None, relaxed }, pptr)
     }
 
@@ -601,7 +610,7 @@ entry_points! {
             bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "allocation flags {:#x}/{:#x}", ddesc.flags, hdesc.flags);
         }
         // SAFETY: the descriptors' chains (caller's contract).
-        let relaxed = unsafe { relaxed(ddesc.pNext) || relaxed(hdesc.pNext) };
+        let relaxed = unsafe { relaxed(context.instance, &ddesc)? | relaxed(context.instance, &hdesc)? };
         allocate(Request { context: &context, kind: Kind::Shared, size, alignment, device, relaxed }, pptr)
     }
 
@@ -615,6 +624,8 @@ entry_points! {
         let context: Arc<Context> = handles::get(hContext)?;
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(pMemFreeDesc)? };
+        // SAFETY: the descriptor's chain (caller's contract); no extension is implemented.
+        unsafe { crate::chain::input(&desc, &[])? };
         if desc.freePolicy > 0x3 {
             bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "free policy {:#x}", desc.freePolicy);
         }

@@ -16,6 +16,11 @@ use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef, Object};
 use crate::sync::lock;
 
+/// `ZE_extension_kernel_max_group_size_properties`: `ze_kernel_max_group_size_properties_ext_t`
+/// chained to `zeKernelGetProperties`'s structure is filled.
+pub(crate) const KERNEL_MAX_GROUP_SIZE_EXT_NAME: &std::ffi::CStr =
+    c"ZE_extension_kernel_max_group_size_properties";
+
 /// A built module.
 pub(crate) struct Module {
     pub(crate) instance: &'static Instance,
@@ -436,6 +441,9 @@ entry_points! {
         let device: DeviceRef = context.device(hDevice)?;
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(desc)? };
+        // SAFETY: the descriptor's chain (caller's contract). `ZE_experimental_module_program`
+        // (several inputs in one module) is not implemented.
+        unsafe { crate::chain::input(&desc, &[])? };
         if phModule.is_null() || desc.pInputModule.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phModule or pInputModule");
         }
@@ -671,6 +679,8 @@ entry_points! {
         let module: Arc<Module> = handles::get(hModule)?;
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(desc)? };
+        // SAFETY: the descriptor's chain (caller's contract); it honours no extension.
+        unsafe { crate::chain::input(&desc, &[])? };
         if phKernel.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phKernel");
         }
@@ -850,8 +860,22 @@ entry_points! {
             uuid: ze_kernel_uuid_t { kid, mid: kernel.module.uuid },
             ..Default::default()
         };
-        // SAFETY: the caller's structure.
-        unsafe { ffi::fill(pKernelProperties, props).map(drop) }
+        // `ZE_extension_kernel_max_group_size_properties`: the largest group the kernel runs
+        // with, what zeKernelSetGroupSize accepts: its required size if it has one.
+        let max_group = ze_structure_type_t::ZE_STRUCTURE_TYPE_KERNEL_MAX_GROUP_SIZE_EXT_PROPERTIES.0;
+        let extended = kernel.instance.has_extension(&KERNEL_MAX_GROUP_SIZE_EXT_NAME.to_string_lossy());
+        let filled: &[u32] = if extended { &[max_group] } else { &[] };
+        // SAFETY: the caller's structure and its chain.
+        let header = unsafe { ffi::fill_extended(pKernelProperties, props, filled)? };
+        if extended {
+            let max = ze_kernel_max_group_size_properties_ext_t {
+                maxGroupSize: info.required_group_size.map_or(MAX_TOTAL_GROUP_SIZE, |r| r.iter().product()),
+                ..Default::default()
+            };
+            // SAFETY: the caller's chain, checked by `fill_extended`.
+            unsafe { crate::chain::fill_chained(header.pNext, max) };
+        }
+        Ok(())
     }
 
     fn zeKernelGetName(hKernel: ze_kernel_handle_t, pSize: *mut usize, pName: *mut c_char) {

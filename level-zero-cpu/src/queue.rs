@@ -27,7 +27,13 @@ pub(crate) struct CommandQueue {
 /// Checks a command queue descriptor's flags, mode and priority: `(ordinal, synchronous)`.
 /// The ordinal and index are checked against the device's groups by
 /// [`crate::device::check_queue`].
-pub(crate) fn check_queue_desc(desc: &ze_command_queue_desc_t) -> ZeResult<(u32, bool)> {
+///
+/// # Safety
+///
+/// The descriptor's `pNext` chain must be made of valid Level Zero structures.
+pub(crate) unsafe fn check_queue_desc(desc: &ze_command_queue_desc_t) -> ZeResult<(u32, bool)> {
+    // SAFETY: forwarded to the caller. No extension of command queues is implemented.
+    unsafe { crate::chain::input(desc, &[])? };
     // Specification 1.17: EXPLICIT_ONLY 1, IN_ORDER 2, COPY_OFFLOAD_HINT 4 (newer than the
     // bindings' 1.12). Queues run in order and copy on the same worker: each is honoured.
     if desc.flags > 0x7 {
@@ -69,7 +75,8 @@ entry_points! {
         if phCommandQueue.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phCommandQueue");
         }
-        let (ordinal, synchronous) = check_queue_desc(&desc)?;
+        // SAFETY: the descriptor's chain (caller's contract).
+        let (ordinal, synchronous) = unsafe { check_queue_desc(&desc)? };
         crate::device::check_queue(&device, ordinal, desc.index)?;
         let instance = context.instance;
         let handle = handles::reserve_for::<Arc<CommandQueue>>();

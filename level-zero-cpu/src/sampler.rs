@@ -65,6 +65,8 @@ entry_points! {
         let device = context.device(hDevice)?;
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(desc)? };
+        // SAFETY: the descriptor's chain (caller's contract); it honours no extension.
+        unsafe { crate::chain::input(&desc, &[])? };
         if phSampler.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phSampler");
         }
@@ -83,8 +85,6 @@ entry_points! {
             F::ZE_SAMPLER_FILTER_MODE_LINEAR => FilterMode::Linear,
             other => bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "sampler filter mode {}", other.0),
         };
-        // SAFETY: the descriptor's chain (caller's contract).
-        unsafe { crate::image::refuse_chain(desc.pNext, "sampler descriptor")? };
         device.check_alive()?;
         let instance = context.instance;
         let handle = handles::reserve_for::<Arc<Sampler>>();

@@ -85,7 +85,23 @@ entry_points! {
     fn zesDeviceGetProperties(hDevice: zes_device_handle_t, pProperties: *mut zes_device_properties_t) {
         let d: DeviceRef = handles::get(hDevice)?;
         check(d.instance, false)?;
-        let core = device_properties(&d, ze_structure_type_t::ZE_STRUCTURE_TYPE_DEVICE_PROPERTIES.0);
+        if pProperties.is_null() {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null pProperties");
+        }
+        // The nested core structure is the application's too: its `stype` (1.2 timer units or
+        // not) and `pNext` are kept, and its chain is checked like any properties chain.
+        // SAFETY: non-null; the caller's structure, whose nested `stype` and `pNext` are
+        // initialised like every Level Zero structure's.
+        let nested = unsafe {
+            std::ptr::addr_of!((*pProperties).core).cast::<ze_base_properties_t>().read_unaligned()
+        };
+        // SAFETY: the nested structure's chain (caller's contract).
+        unsafe { crate::chain::output::<ze_device_properties_t>(nested.pNext.cast_const(), &[])? };
+        let core = ze_device_properties_t {
+            stype: nested.stype,
+            pNext: nested.pNext,
+            ..device_properties(&d, nested.stype.0)
+        };
         let props = zes_device_properties_t {
             core,
             numSubdevices: d.state().place.subdevices.len() as u32,

@@ -3920,6 +3920,7 @@ const IMPLEMENTED_EXTENSIONS: &[(&str, &[&str])] = &[
         &["zeDeviceGetVectorWidthPropertiesExt"],
     ),
     ("ZE_experimental_relaxed_allocation_limits", &[]),
+    ("ZE_extension_kernel_max_group_size_properties", &[]),
     (
         "ZE_experimental_global_offset",
         &["zeKernelSetGlobalOffsetExp"],
