@@ -12,3 +12,4 @@ mod kernel_harness;
 use kernel_harness::*;
 
 include!("../level-zero-cpu-spirv/tests/kernel_cases.rs");
+include!("../level-zero-cpu-spirv/tests/cases/groups.rs");

@@ -115,7 +115,9 @@ pub(crate) fn check_annotations(m: &dr::Module) -> Res<()> {
 /// Execution modes: `LocalSize` is implemented, the hints are accepted, others refused.
 pub(crate) fn check_mode(i: &dr::Instruction) -> Res<()> {
     match i.operands.get(1) {
-        Some(Operand::ExecutionMode(ExecutionMode::LocalSize)) => Ok(()),
+        Some(Operand::ExecutionMode(ExecutionMode::LocalSize | ExecutionMode::SubgroupSize)) => {
+            Ok(())
+        }
         Some(Operand::ExecutionMode(m)) if MODE_HINTS.contains(m) => Ok(()),
         Some(Operand::ExecutionMode(m)) => Err(format!("unsupported execution mode {m:?}")),
         _ => Err("invalid SPIR-V: malformed OpExecutionMode".into()),

@@ -34,6 +34,23 @@ const CAPABILITIES: &[Capability] = &[
     Capability::FPFastMathModeINTEL,
     // the `OptNoneINTEL` function control bit (operands.rs).
     Capability::OptNoneEXT,
+    // Collectives (decode/groups.rs, decode/subgroups.rs; run by exec/groups.rs).
+    Capability::Groups,
+    Capability::GroupUniformArithmeticKHR,
+    Capability::GroupNonUniform,
+    Capability::GroupNonUniformVote,
+    Capability::GroupNonUniformArithmetic,
+    Capability::GroupNonUniformBallot,
+    Capability::GroupNonUniformShuffle,
+    Capability::GroupNonUniformShuffleRelative,
+    Capability::GroupNonUniformClustered,
+    Capability::SubgroupShuffleINTEL,
+    Capability::SubgroupBufferBlockIOINTEL,
+    // Float atomics on 4- and 8-byte floats (decode/atomics.rs).
+    Capability::AtomicFloat32AddEXT,
+    Capability::AtomicFloat64AddEXT,
+    Capability::AtomicFloat32MinMaxEXT,
+    Capability::AtomicFloat64MinMaxEXT,
 ];
 
 /// Extensions that do not change what the engine must do.
@@ -46,6 +63,10 @@ const EXTENSIONS: &[&str] = &[
     "SPV_INTEL_memory_access_aliasing",
     "SPV_INTEL_optnone",
     "SPV_EXT_optnone",
+    "SPV_INTEL_subgroups",
+    "SPV_KHR_uniform_group_instructions",
+    "SPV_EXT_shader_atomic_float_add",
+    "SPV_EXT_shader_atomic_float_min_max",
 ];
 
 /// Splits the bytes into words (either endianness) and checks the framing of every
@@ -230,7 +251,7 @@ pub(crate) fn module(m: &dr::Module) -> Result<(), String> {
         if let Some(dr::Operand::Capability(cap)) = c.operands.first() {
             if !CAPABILITIES.contains(cap) {
                 return Err(format!(
-                    "unsupported capability {cap:?} (this engine runs OpenCL kernels: Kernel, Addresses, Int8/16/64, Float16, Float64, Int64Atomics, GenericPointer, and the hints ExpectAssumeKHR, MemoryAccessAliasingINTEL, FPFastMathModeINTEL, OptNoneINTEL)"
+                    "unsupported capability {cap:?} (this engine runs OpenCL kernels: Kernel, Addresses, Int8/16/64, Float16, Float64, Int64Atomics, GenericPointer, Groups, GroupNonUniform*, GroupUniformArithmeticKHR, SubgroupShuffleINTEL, SubgroupBufferBlockIOINTEL, AtomicFloat32/64AddEXT, AtomicFloat32/64MinMaxEXT, and the hints ExpectAssumeKHR, MemoryAccessAliasingINTEL, FPFastMathModeINTEL, OptNoneINTEL)"
                 ));
             }
         } else {

@@ -246,8 +246,111 @@ pub(crate) enum Inst {
         sspace: Space,
         site: u32,
     },
-    /// A memory fence (OpMemoryBarrier, sub-group barriers).
+    /// A memory fence (OpMemoryBarrier, OpGroupWaitEvents).
     Fence,
+    /// A work-group or sub-group collective (`Groups`, `GroupUniformArithmeticKHR`,
+    /// `GroupNonUniform*`, `SubgroupShuffleINTEL`): computed across the lanes of `act`.
+    Group(Box<Collective>),
+}
+
+/// Which work-items a collective spans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GroupScope {
+    Workgroup,
+    Subgroup,
+}
+
+/// A collective instruction (`Inst::Group`): `d = kind(a, b, c)` over the lanes of each
+/// group, `n` components each.
+#[derive(Clone, Debug)]
+pub(crate) struct Collective {
+    pub(crate) kind: GroupKind,
+    pub(crate) scope: GroupScope,
+    /// Every work-item of the group must reach it (the `Groups`-capability and Intel
+    /// sub-group instructions): the decoder made the lanes wait for each other before it,
+    /// and the interpreter checks that none is missing. Otherwise (`GroupNonUniform*`) it
+    /// spans the group's lanes that reach it together (the active ones).
+    pub(crate) uniform: bool,
+    pub(crate) d: Slot,
+    pub(crate) a: Slot,
+    pub(crate) b: Slot,
+    pub(crate) c: Slot,
+    /// Components of the value operand `a` (and of the result, except ballots).
+    pub(crate) n: u16,
+    /// Components of `b` where it is a local id (a work-group broadcast's 1 to 3).
+    pub(crate) nb: u16,
+    /// The SPIR-V opcode, for error messages.
+    pub(crate) name: &'static str,
+}
+
+/// What a collective computes, for a lane of a group whose members (in order of sub-group
+/// local id, or local linear id for a work-group) hold values `v`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum GroupKind {
+    /// `op` over every member (`id`: the identity of `op`).
+    Reduce {
+        op: crate::ops::BinOp,
+        id: u64,
+    },
+    /// `op` over the members up to and including this one.
+    InclusiveScan {
+        op: crate::ops::BinOp,
+        id: u64,
+    },
+    /// `op` over the members before this one (`id` for the first).
+    ExclusiveScan {
+        op: crate::ops::BinOp,
+        id: u64,
+    },
+    /// `op` over the members of this one's cluster (`b`: the cluster size, a power of two).
+    ClusteredReduce {
+        op: crate::ops::BinOp,
+        id: u64,
+    },
+    /// Whether `a` is true for every / any member.
+    All,
+    Any,
+    /// Whether every member's `a` equals this one's (`eq`: the equality of `a`'s type).
+    AllEqual {
+        eq: crate::ops::BinOp,
+    },
+    /// `a` of the member whose id is `b` (a local id of `nb` components for a work-group).
+    Broadcast,
+    /// `a` of the first member.
+    BroadcastFirst,
+    /// Whether this is the first member.
+    Elect,
+    /// A 4 x 32-bit mask of the members whose `a` is true, by sub-group local id.
+    Ballot,
+    /// Bit (this member's id) of the mask `a`.
+    InverseBallot,
+    /// Bit `b` of the mask `a`.
+    BallotBitExtract,
+    /// Set bits of the mask `a` among the sub-group's ids: all of them, up to and including
+    /// this member's, or before it.
+    BallotBitCount(ScanKind),
+    /// The lowest / highest set bit of the mask `a`.
+    BallotFindLsb,
+    BallotFindMsb,
+    /// `a` of the member whose id is `b`, this id xor `b`, this id minus `b`, plus `b`.
+    Shuffle,
+    ShuffleXor,
+    ShuffleUp,
+    ShuffleDown,
+    /// `intel_sub_group_shuffle_down(a, b, c)`: `a` of member id + `c` if below the
+    /// sub-group size, else `b` of member id + `c` - size.
+    IntelShuffleDown,
+    /// `intel_sub_group_shuffle_up(a, b, c)`: `b` of member id - `c` if not negative, else
+    /// `a` of member id - `c` + size.
+    IntelShuffleUp,
+}
+
+/// The group operation of a ballot bit count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ScanKind {
+    Reduce,
+    Inclusive,
+    Exclusive,
 }
 
 /// A printf call: the format string pointer and typed arguments.
@@ -307,6 +410,11 @@ pub(crate) enum Term {
     Return,
     /// Wait for the whole work-group, then continue at the block.
     Barrier(u32),
+    /// Wait until no lane of the work-group can run any more, then continue at the block
+    /// (before the lanes at work-group barriers are released): a sub-group barrier, and the
+    /// meeting point before a sub-group collective every work-item of the sub-group must
+    /// reach.
+    SubgroupSync(u32),
     /// OpUnreachable was reached.
     Trap,
 }
@@ -371,4 +479,6 @@ pub(crate) struct Code {
     pub(crate) sites: u32,
     /// Whether the kernel contains a barrier.
     pub(crate) has_barrier: bool,
+    /// The sub-group size the kernel runs with (see `crate::SUBGROUP_SIZES`).
+    pub(crate) subgroup_size: u32,
 }

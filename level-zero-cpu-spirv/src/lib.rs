@@ -48,6 +48,10 @@ pub struct BuildOptions<'a> {
     pub flags: &'a str,
     /// Specialization constants: `(SpecId, value bytes)`.
     pub spec_constants: &'a [(u32, &'a [u8])],
+    /// The sub-group size of kernels that do not require one (`SubgroupSize` execution mode,
+    /// `intel_reqd_sub_group_size`): one of [`SUBGROUP_SIZES`]; `None` for
+    /// [`DEFAULT_SUBGROUP_SIZE`].
+    pub subgroup_size: Option<u32>,
 }
 
 /// A module that failed to build. `log` is the build log handed to the application: it names
@@ -99,6 +103,10 @@ pub struct KernelInfo {
     pub args: Vec<ArgInfo>,
     /// `reqd_work_group_size`, when the kernel declares one.
     pub required_group_size: Option<[u32; 3]>,
+    /// The sub-group size the kernel runs with (one of [`SUBGROUP_SIZES`]).
+    pub subgroup_size: u32,
+    /// The sub-group size the kernel requires (`SubgroupSize` execution mode), if any.
+    pub required_subgroup_size: Option<u32>,
     /// Bytes of private memory per work-item.
     pub private_memory_size: u32,
     /// Bytes of statically declared `__local` memory per work-group.
@@ -206,9 +214,15 @@ impl std::error::Error for ExecError {}
 /// The largest work-group (work-items) a launch may use.
 pub const MAX_GROUP_SIZE: u32 = 1024;
 
-/// The sub-group size of every kernel: a sub-group is one work-item (sub-group built-ins
-/// report 1, sub-group barriers are fences). For `maxSubgroupSize`-style properties.
-pub const SUBGROUP_SIZE: u32 = 1;
+/// The sub-group sizes kernels can run with, as an Intel GPU reports them
+/// (`ze_device_compute_properties_t::subGroupSizes`). Sub-groups are consecutive local
+/// linear ids (dimension 0 fastest), the last one of a work-group partial when its size is
+/// not a multiple (OpenCL's `cl_khr_subgroups` rules).
+pub const SUBGROUP_SIZES: [u32; 3] = [8, 16, 32];
+
+/// The sub-group size of a kernel that requires none, unless [`BuildOptions::subgroup_size`]
+/// says otherwise.
+pub const DEFAULT_SUBGROUP_SIZE: u32 = 16;
 
 /// A built SPIR-V module.
 pub struct Program {
@@ -217,6 +231,8 @@ pub struct Program {
     log: String,
     /// Per kernel: its code, or `None` while it is unlinked.
     codes: Vec<Option<ir::Code>>,
+    /// The sub-group size of its kernels that require none (the build options').
+    default_subgroup_size: u32,
     /// Per kernel: the imports it reaches that the build could not resolve.
     unlinked: Vec<Vec<String>>,
     /// Storage of the program-scope variables (kept alive, at a stable address; shared
@@ -507,7 +523,15 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
     let words = check::words(spirv)?;
     let m = check::parse(&words)?;
     check::module(&m)?;
-    let md = module::Mod::new(&m, options.spec_constants)?;
+    let mut md = module::Mod::new(&m, options.spec_constants)?;
+    if let Some(n) = options.subgroup_size {
+        if !SUBGROUP_SIZES.contains(&n) {
+            return Err(format!(
+                "unsupported sub-group size {n} in the build options (this engine runs sub-groups of {SUBGROUP_SIZES:?} work-items)"
+            ));
+        }
+        md.default_subgroup_size = n;
+    }
     let mut log = String::new();
     if !options.flags.trim().is_empty() {
         log.push_str(&format!(
@@ -599,6 +623,7 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
         globals,
         log,
         codes,
+        default_subgroup_size: md.default_subgroup_size,
         unlinked,
         storage,
         global_ranges,
@@ -641,11 +666,14 @@ fn link(programs: &[&Program]) -> Result<String, String> {
         .iter()
         .map(|p| p.spec.iter().map(|(i, v)| (*i, v.as_slice())).collect())
         .collect();
-    let mds: Vec<module::Mod<'_>> = parsed
+    let mut mds: Vec<module::Mod<'_>> = parsed
         .iter()
         .zip(&specs)
         .map(|(m, s)| module::Mod::new(m, s))
         .collect::<Result<_, _>>()?;
+    for (md, p) in mds.iter_mut().zip(programs) {
+        md.default_subgroup_size = p.default_subgroup_size;
+    }
     let md_refs: Vec<&module::Mod<'_>> = mds.iter().collect();
     let addr_refs: Vec<&HashMap<u32, u64>> = programs.iter().map(|p| &p.global_addr).collect();
     // Programs linked by an earlier call: their imports are not linked again.

@@ -469,6 +469,11 @@ pub(crate) enum AtomicOp {
     And,
     Or,
     Xor,
+    /// Float add, min and max (`AtomicFloat*EXT`) on the location's float (4 bytes: `f32`,
+    /// 8: `f64`): a compare-and-swap loop.
+    FAdd,
+    FMin,
+    FMax,
 }
 
 /// Performs a real host atomic on a 4- or 8-byte location and returns the old value.
@@ -491,7 +496,7 @@ pub(crate) fn atomic(c: Checked, op: AtomicOp, v: u64, cmp: u64) -> Result<u64, 
 }
 
 macro_rules! atomic_impl {
-    ($name:ident, $at:ty, $t:ty, $s:ty) => {
+    ($name:ident, $at:ty, $t:ty, $s:ty, $f:ty) => {
         fn $name(a: &$at, op: AtomicOp, v: $t, cmp: $t) -> $t {
             const O: Ordering = Ordering::SeqCst;
             match op {
@@ -517,9 +522,26 @@ macro_rules! atomic_impl {
                 AtomicOp::And => a.fetch_and(v, O),
                 AtomicOp::Or => a.fetch_or(v, O),
                 AtomicOp::Xor => a.fetch_xor(v, O),
+                AtomicOp::FAdd | AtomicOp::FMin | AtomicOp::FMax => {
+                    let f = <$f>::from_bits(v);
+                    a.fetch_update(O, O, |x| {
+                        let x = <$f>::from_bits(x);
+                        Some(
+                            match op {
+                                AtomicOp::FAdd => x + f,
+                                // IEEE minNum/maxNum, like OpenCL's fmin/fmax: a NaN operand
+                                // gives the other one.
+                                AtomicOp::FMin => x.min(f),
+                                _ => x.max(f),
+                            }
+                            .to_bits(),
+                        )
+                    })
+                    .unwrap_or_else(|x| x)
+                }
             }
         }
     };
 }
-atomic_impl!(atomic32, AtomicU32, u32, i32);
-atomic_impl!(atomic64, AtomicU64, u64, i64);
+atomic_impl!(atomic32, AtomicU32, u32, i32, f32);
+atomic_impl!(atomic64, AtomicU64, u64, i64, f64);

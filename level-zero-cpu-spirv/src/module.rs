@@ -87,6 +87,11 @@ pub(crate) struct Mod<'a> {
     /// `LinkageAttributes` `Import` symbols (resolved by `Program::link`).
     pub(crate) imports: HashMap<Word, String>,
     pub(crate) local_size: HashMap<Word, [u32; 3]>,
+    /// Per entry point: the sub-group size its `SubgroupSize` execution mode requires
+    /// (`intel_reqd_sub_group_size`).
+    pub(crate) subgroup_size: HashMap<Word, u32>,
+    /// The sub-group size of kernels that require none (`BuildOptions::subgroup_size`).
+    pub(crate) default_subgroup_size: u32,
     /// Decoration warnings for the build log.
     pub(crate) log: Vec<String>,
     /// `SPV_INTEL_memory_access_aliasing` declarations: result id -> which declaration
@@ -157,6 +162,8 @@ impl<'a> Mod<'a> {
             exports: HashMap::new(),
             imports: HashMap::new(),
             local_size: HashMap::new(),
+            subgroup_size: HashMap::new(),
+            default_subgroup_size: crate::DEFAULT_SUBGROUP_SIZE,
             log: Vec::new(),
             alias_decls: HashMap::new(),
         };
@@ -180,6 +187,18 @@ impl<'a> Mod<'a> {
                 let y = op_lit(i, 3)? as u32;
                 let z = op_lit(i, 4)? as u32;
                 md.local_size.insert(f, [x, y, z]);
+            }
+            if let (Ok(f), Some(Operand::ExecutionMode(spirv::ExecutionMode::SubgroupSize))) =
+                (op_id(i, 0), i.operands.get(1))
+            {
+                let n = op_lit(i, 2)? as u32;
+                if !crate::SUBGROUP_SIZES.contains(&n) {
+                    return Err(format!(
+                        "unsupported sub-group size {n} required by execution mode SubgroupSize of %{f} (this engine runs sub-groups of {:?} work-items)",
+                        crate::SUBGROUP_SIZES
+                    ));
+                }
+                md.subgroup_size.insert(f, n);
             }
         }
         md.decorations()?;

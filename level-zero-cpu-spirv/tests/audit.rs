@@ -40,6 +40,7 @@ fn build_with(bytes: &[u8], spec: &[(u32, &[u8])]) -> Result<Program, String> {
         &BuildOptions {
             flags: "",
             spec_constants: spec,
+            ..Default::default()
         },
     )
     .map_err(|e| e.log)

@@ -3,19 +3,7 @@ mod common;
 
 /// Modules of issue 13's features the engine does not implement yet, with the capability
 /// the build failure must name (removed as each is implemented).
-const NOT_YET: &[(&str, &str)] = &[
-    ("groups", "unsupported capability Groups"),
-    ("subgroups", "unsupported capability Groups"),
-    (
-        "subgroups_intel",
-        "unsupported capability SubgroupShuffleINTEL",
-    ),
-    ("subgroups_khr", "unsupported capability GroupNonUniform"),
-    (
-        "float_atomics",
-        "unsupported capability AtomicFloat32MinMaxEXT",
-    ),
-];
+const NOT_YET: &[(&str, &str)] = &[];
 
 #[test]
 fn every_committed_module_builds() {

@@ -434,6 +434,7 @@ fn spec_constants_must_have_the_right_size() {
         &BuildOptions {
             flags: "-ze-opt-disable",
             spec_constants: &[(3, &[1, 0, 0, 0])],
+            ..Default::default()
         },
     )
     .unwrap();
@@ -476,6 +477,7 @@ fn specialization_constants() {
             &BuildOptions {
                 flags: "",
                 spec_constants: spec,
+                ..Default::default()
             },
         )
         .map_err(|e| e.log)?;

@@ -10,3 +10,4 @@ mod common;
 use common::*;
 
 include!("kernel_cases.rs");
+include!("cases/groups.rs");

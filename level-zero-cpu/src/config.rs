@@ -130,6 +130,12 @@ pub struct Config {
     /// `debug`; default: nothing). The setting is process-wide: the most verbose level any
     /// instance asked for applies. Independently of it, messages also go to the `log` crate.
     pub log: Option<log::Level>,
+    /// The sub-group size of kernels that do not require one
+    /// (`LEVEL_ZERO_CPU_SUBGROUP_SIZE=8`, `16` or `32`; default 16). The devices report the
+    /// three sizes an Intel GPU reports (`subGroupSizes`); which one a kernel runs with is
+    /// the compiler's choice on a GPU, and this setting's here (`zeKernelGetProperties`'s
+    /// `maxSubgroupSize` tells). A kernel's `intel_reqd_sub_group_size` always wins.
+    pub subgroup_size: u32,
     /// How modules are built from SPIR-V: `None` uses the kernel engine
     /// (`level_zero_cpu_spirv::Program::build`). Tests may plug in another engine here.
     pub program_builder: Option<ProgramBuilder>,
@@ -155,6 +161,7 @@ impl Default for Config {
             affinity_mask: None,
             queue_groups: QueueGroups::Gpu,
             log: None,
+            subgroup_size: level_zero_cpu_spirv::DEFAULT_SUBGROUP_SIZE,
             program_builder: None,
         }
     }
@@ -180,6 +187,7 @@ impl fmt::Debug for Config {
             .field("affinity_mask", &self.affinity_mask)
             .field("queue_groups", &self.queue_groups)
             .field("log", &self.log)
+            .field("subgroup_size", &self.subgroup_size)
             .field(
                 "program_builder",
                 &self.program_builder.as_ref().map(|_| "custom"),
@@ -365,6 +373,13 @@ impl Config {
                 }
             }
             "LOG" => self.log = crate::log::parse_level(value)?,
+            "SUBGROUP_SIZE" => {
+                let n = parse_u64(value)?;
+                if !level_zero_cpu_spirv::SUBGROUP_SIZES.contains(&(n as u32)) || n > 32 {
+                    return Err("expected 8, 16 or 32".into());
+                }
+                self.subgroup_size = n as u32;
+            }
             _ => return Err("unknown level-zero-cpu variable".into()),
         }
         Ok(())

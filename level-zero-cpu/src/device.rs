@@ -640,7 +640,8 @@ entry_points! {
     fn zeDeviceGetComputeProperties(hDevice: ze_device_handle_t, pProps: *mut ze_device_compute_properties_t) {
         let _: DeviceRef = handles::get(hDevice)?;
         let mut sizes = [0u32; 8];
-        sizes[0] = 1;
+        let reported = level_zero_cpu_spirv::SUBGROUP_SIZES;
+        sizes[..reported.len()].copy_from_slice(&reported);
         let props = ze_device_compute_properties_t {
             maxTotalGroupSize: MAX_TOTAL_GROUP_SIZE,
             maxGroupSizeX: MAX_GROUP_SIZE[0],
@@ -650,7 +651,7 @@ entry_points! {
             maxGroupCountY: u32::MAX,
             maxGroupCountZ: u32::MAX,
             maxSharedLocalMemory: MAX_SHARED_LOCAL_MEMORY,
-            numSubGroupSizes: 1,
+            numSubGroupSizes: reported.len() as u32,
             subGroupSizes: sizes,
             ..Default::default()
         };

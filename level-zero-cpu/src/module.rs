@@ -486,7 +486,12 @@ entry_points! {
         let built = if instance.config.fail_module_build {
             Err("level-zero-cpu: module build failure injected by LEVEL_ZERO_CPU_FAIL_MODULE_BUILD".to_string())
         } else {
-            (instance.builder)(spirv, &BuildOptions { flags, spec_constants: &refs })
+            let options = BuildOptions {
+                flags,
+                spec_constants: &refs,
+                subgroup_size: Some(instance.config.subgroup_size),
+            };
+            (instance.builder)(spirv, &options)
                 .map_err(|e| e.log)
         };
         let program = match built {
@@ -851,9 +856,9 @@ entry_points! {
             requiredGroupSizeY: req[1],
             requiredGroupSizeZ: req[2],
             requiredNumSubGroups: 0,
-            requiredSubgroupSize: 0,
-            maxSubgroupSize: 1,
-            maxNumSubgroups: MAX_TOTAL_GROUP_SIZE,
+            requiredSubgroupSize: info.required_subgroup_size.unwrap_or(0),
+            maxSubgroupSize: info.subgroup_size,
+            maxNumSubgroups: MAX_TOTAL_GROUP_SIZE.div_ceil(info.subgroup_size.max(1)),
             localMemSize: info.local_memory_size,
             privateMemSize: info.private_memory_size,
             spillMemSize: 0,

@@ -122,6 +122,8 @@ fn backend(lost_after: u64, gate: &Arc<Gate>) -> Backend {
                 size: 8,
             }],
             required_group_size: None,
+            subgroup_size: 16,
+            required_subgroup_size: None,
             private_memory_size: 0,
             local_memory_size: 0,
         }];

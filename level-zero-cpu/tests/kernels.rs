@@ -34,6 +34,8 @@ fn kernel(name: &str, args: Vec<ArgInfo>, required: Option<[u32; 3]>) -> KernelI
         name: name.into(),
         args,
         required_group_size: required,
+        subgroup_size: 16,
+        required_subgroup_size: None,
         private_memory_size: 16,
         local_memory_size: 32,
     }

@@ -26,6 +26,12 @@ use crate::common::TestDriver;
 
 include!("../../level-zero-cpu-spirv/tests/common/portable.rs");
 
+/// Whether programs can be built for a chosen sub-group size: on an embedded driver
+/// (configured per test), not on the system loader's (configured by the environment).
+pub fn harness_sets_subgroup_size() -> bool {
+    !crate::common::system_backend()
+}
+
 /// Bytes of guard before and after the part of every buffer a kernel gets.
 pub const GUARD: usize = 256;
 /// The value guard bytes hold.
@@ -48,7 +54,10 @@ pub fn stack() -> Rc<Stack> {
         if let Some(s) = current.borrow().upgrade() {
             return s;
         }
-        let driver = TestDriver::new();
+        let driver = match subgroup_size_asked() {
+            Some(size) => TestDriver::with(|c| c.subgroup_size = size).expect("embedded driver"),
+            None => TestDriver::new(),
+        };
         let s = Rc::new(Stack {
             ctx: driver.context(),
             device: driver.device(),

@@ -3,7 +3,10 @@
 //! `OpAtomicS/UMin`, `OpAtomicS/UMax`, `OpAtomicAnd/Or/Xor`, on 4-byte integers and, with
 //! `Int64Atomics`, 8-byte ones: `Inst::Atomic`. Scope and semantics are not needed: every
 //! atomic is sequentially consistent and device-wide (`operands.rs`). Float atomics
-//! (`AtomicFloat32AddEXT`, ...) belong here.
+//! (`AtomicFloat32AddEXT`, `AtomicFloat64AddEXT`, `AtomicFloat32MinMaxEXT`,
+//! `AtomicFloat64MinMaxEXT`: `OpAtomicFAddEXT`, `OpAtomicFMinEXT`, `OpAtomicFMaxEXT`) on
+//! 4- and 8-byte floats, by compare-and-swap (`mem::atomic`). Half-float atomics are refused
+//! (their capabilities are not accepted).
 
 use super::{Dec, Instance, space_of};
 use crate::ir::{Inst, Slot};
@@ -43,13 +46,32 @@ impl Dec<'_, '_> {
             | Op::AtomicUMax
             | Op::AtomicAnd
             | Op::AtomicOr
-            | Op::AtomicXor => {
+            | Op::AtomicXor
+            | Op::AtomicFAddEXT
+            | Op::AtomicFMinEXT
+            | Op::AtomicFMaxEXT => {
                 let pid = op_id(i, 0)?;
                 let p = a!(0);
                 let (sc, pointee) = self.ptr_info(pid)?;
-                let size = md.scalar(pointee)?.bytes();
+                let elem = md.scalar(pointee)?;
+                let size = elem.bytes();
                 if size != 4 && size != 8 {
                     return Err(format!("unsupported {}-byte atomic", size));
+                }
+                let float_op = matches!(
+                    op,
+                    Op::AtomicFAddEXT | Op::AtomicFMinEXT | Op::AtomicFMaxEXT
+                );
+                let any_type = matches!(
+                    op,
+                    Op::AtomicLoad
+                        | Op::AtomicStore
+                        | Op::AtomicExchange
+                        | Op::AtomicCompareExchange
+                        | Op::AtomicCompareExchangeWeak
+                );
+                if !any_type && float_op != matches!(elem, crate::module::Sc::Float(_)) {
+                    return Err(format!("invalid SPIR-V: Op{op:?} on a pointer to {elem:?}"));
                 }
                 let zero = self.zero()?;
                 let (aop, v, cmp) = match op {
@@ -69,6 +91,9 @@ impl Dec<'_, '_> {
                     Op::AtomicUMax => (AtomicOp::UMax, a!(3), zero),
                     Op::AtomicAnd => (AtomicOp::And, a!(3), zero),
                     Op::AtomicOr => (AtomicOp::Or, a!(3), zero),
+                    Op::AtomicFAddEXT => (AtomicOp::FAdd, a!(3), zero),
+                    Op::AtomicFMinEXT => (AtomicOp::FMin, a!(3), zero),
+                    Op::AtomicFMaxEXT => (AtomicOp::FMax, a!(3), zero),
                     _ => (AtomicOp::Xor, a!(3), zero),
                 };
                 let dd = match res {

@@ -189,7 +189,7 @@ impl Dec<'_, '_> {
                     v.extend(cases.iter().map(|(_, e)| e.to));
                     v
                 }
-                Term::Barrier(next) => vec![*next],
+                Term::Barrier(next) | Term::SubgroupSync(next) => vec![*next],
                 Term::Return | Term::Trap => vec![],
             }
         };
@@ -267,7 +267,7 @@ impl Dec<'_, '_> {
                         fix(e);
                     }
                 }
-                Term::Barrier(next) => *next = new_index[*next as usize],
+                Term::Barrier(next) | Term::SubgroupSync(next) => *next = new_index[*next as usize],
                 Term::Return | Term::Trap => {}
             }
             out.push(blk);

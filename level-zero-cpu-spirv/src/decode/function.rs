@@ -170,7 +170,12 @@ impl Dec<'_, '_> {
                     _ if i.result_id.is_some_and(|r| {
                         inst.aliased.contains(&r) || inst.fused.contains_key(&r)
                     }) => {}
-                    _ => self.instruction(&mut inst, i)?,
+                    _ => {
+                        if let Some(scope) = self.group_sync(i)? {
+                            self.meet(scope, &mut at)?;
+                        }
+                        self.instruction(&mut inst, i)?
+                    }
                 }
             }
             if !at.terminated {

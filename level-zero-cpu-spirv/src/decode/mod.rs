@@ -55,6 +55,7 @@ mod memory;
 mod misc;
 mod passes;
 mod printf;
+mod subgroups;
 mod validate;
 mod vector_data;
 
@@ -248,6 +249,11 @@ pub(crate) fn kernel<'a, 'm>(
             }
         }
     }
+    d.code.subgroup_size = md
+        .subgroup_size
+        .get(&entry)
+        .copied()
+        .unwrap_or(md.default_subgroup_size);
     let entry_block = d.new_block();
     d.inline(entry, entry_block, &vals, None, None)?;
     d.code.entry = entry_block;
@@ -257,6 +263,8 @@ pub(crate) fn kernel<'a, 'm>(
         name: name.to_string(),
         args,
         required_group_size: md.local_size.get(&entry).copied(),
+        subgroup_size: d.code.subgroup_size,
+        required_subgroup_size: md.subgroup_size.get(&entry).copied(),
         private_memory_size: u32::try_from(d.code.private_size).unwrap_or(u32::MAX),
         local_memory_size: u32::try_from(d.code.local_size).unwrap_or(u32::MAX),
     };
@@ -482,6 +490,7 @@ impl<'a, 'm> Dec<'a, 'm> {
                     || self.composites(inst, i, res)?
                     || self.atomics(inst, i, res)?
                     || self.groups(inst, i, res)?
+                    || self.subgroups(inst, i, res)?
             }
         };
         if decoded {

@@ -223,6 +223,28 @@ pub(super) fn validate(code: &Code) -> Res<()> {
                 slot(b, nb.into())?;
             }
             Inst::Fence => {}
+            Inst::Group(ref g) => {
+                let n = u32::from(g.n);
+                let (na, nd, nbc) = match g.kind {
+                    GroupKind::Ballot => (1, 4, 1),
+                    GroupKind::InverseBallot
+                    | GroupKind::BallotBitExtract
+                    | GroupKind::BallotBitCount(_)
+                    | GroupKind::BallotFindLsb
+                    | GroupKind::BallotFindMsb => (4, 1, 1),
+                    GroupKind::AllEqual { .. } => (n, 1, 1),
+                    GroupKind::IntelShuffleDown | GroupKind::IntelShuffleUp => (n, n, n),
+                    GroupKind::Broadcast => (n, n, u32::from(g.nb)),
+                    _ => (n, n, 1),
+                };
+                if matches!(g.kind, GroupKind::Ballot) && n != 4 {
+                    return Err(bad());
+                }
+                slot(g.d, nd)?;
+                slot(g.a, na)?;
+                slot(g.b, nbc)?;
+                slot(g.c, 1)?;
+            }
         }
     }
     let nb = code.blocks.len() as u32;
@@ -258,7 +280,7 @@ pub(super) fn validate(code: &Code) -> Res<()> {
                     edge(e)?;
                 }
             }
-            Term::Barrier(next) => {
+            Term::Barrier(next) | Term::SubgroupSync(next) => {
                 if *next >= nb {
                     return Err(bad());
                 }

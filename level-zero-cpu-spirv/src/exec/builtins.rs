@@ -1,7 +1,8 @@
 //! Built-in variables (the `BuiltIn` decoration; how they are read is decided at decode
 //! time, `decode/builtin_access.rs`): `Inst::Builtin`. `GlobalId` and `LocalId` with every
 //! lane active are written a dimension at a time from the structure-of-arrays local ids; the
-//! others lane by lane. A sub-group is one work-item (`SubgroupSize` is 1).
+//! others lane by lane. Sub-groups are consecutive local linear ids of the kernel's
+//! sub-group size (`Code::subgroup_size`), the last one partial.
 
 use super::Exec;
 use super::lanes::s;
@@ -92,17 +93,22 @@ impl Exec<'_> {
                     .wrapping_mul(gs[0])
                     .wrapping_add(rel[0])
             }
-            Builtin::LocalLinearId
-            | Builtin::SubgroupId
-            | Builtin::NumSubgroups
-            | Builtin::NumEnqueuedSubgroups => match b {
-                Builtin::LocalLinearId | Builtin::SubgroupId => lane as u64,
-                _ => self.lanes as u64,
-            },
+            Builtin::LocalLinearId => lane as u64,
             Builtin::WorkDim => u64::from(g.work_dim),
-            // A sub-group is one work-item.
-            Builtin::SubgroupSize | Builtin::SubgroupMaxSize => 1,
-            Builtin::SubgroupLocalId => 0,
+            // Sub-groups: consecutive local linear ids (a lane is its local linear id), the
+            // last one partial.
+            Builtin::SubgroupId => (lane / self.subgroup()) as u64,
+            Builtin::SubgroupLocalId => (lane % self.subgroup()) as u64,
+            Builtin::SubgroupMaxSize => self.subgroup() as u64,
+            Builtin::SubgroupSize => {
+                let s = self.subgroup();
+                s.min(self.lanes - lane / s * s) as u64
+            }
+            // Every work-group has the enqueued size (Level Zero launches have no
+            // remainder groups).
+            Builtin::NumSubgroups | Builtin::NumEnqueuedSubgroups => {
+                self.lanes.div_ceil(self.subgroup()) as u64
+            }
         }
     }
 }

@@ -5,7 +5,10 @@
 //!
 //! Every lane has a current block; the executor keeps one lane list per block and always
 //! runs the lowest-numbered block that has lanes, for all of them at once. Lanes at a barrier
-//! wait until no lane can run, then all continue.
+//! wait until no lane can run, then all continue. Lanes at a sub-group meeting point
+//! (`Term::SubgroupSync`: a sub-group barrier, or before a collective every member of the
+//! sub-group must reach) wait the same way but continue first, before the lanes at
+//! work-group barriers: a sub-group that meets never lets a work-group barrier open early.
 
 use super::lanes::copy;
 use super::{Exec, Stop};
@@ -55,6 +58,9 @@ impl Exec<'_> {
         }
         self.bits.fill(0);
         self.waiting.clear();
+        self.meeting.clear();
+        self.done.fill(false);
+        self.done_count = 0;
         let all = std::mem::take(&mut self.all);
         self.push(code.entry, &all);
         self.all = all;
@@ -62,17 +68,22 @@ impl Exec<'_> {
             let b = match self.first_block() {
                 Some(b) => b,
                 None => {
-                    if self.waiting.is_empty() {
+                    // No lane can run: lanes at sub-group meeting points continue first
+                    // (their sub-groups are complete: every other lane waits or is done);
+                    // lanes at work-group barriers only once every live lane is at one.
+                    let queue = if !self.meeting.is_empty() {
+                        &mut self.meeting
+                    } else if !self.waiting.is_empty() {
+                        &mut self.waiting
+                    } else {
                         return Ok(());
-                    }
-                    // Everyone is at a barrier (or done): release them.
-                    let waiting = std::mem::take(&mut self.waiting);
-                    for &lane in &waiting {
+                    };
+                    let released = std::mem::take(queue);
+                    for &lane in &released {
                         let nb = self.wait_next[lane as usize];
                         self.push(nb, &[lane]);
                     }
-                    self.waiting = waiting;
-                    self.waiting.clear();
+                    self.recycle(released);
                     continue;
                 }
             };
@@ -159,12 +170,25 @@ impl Exec<'_> {
                 }
                 self.recycle(act);
             }
-            Term::Return => self.recycle(act),
+            Term::Return => {
+                for &lane in &act {
+                    self.done[lane as usize] = true;
+                }
+                self.done_count += act.len();
+                self.recycle(act);
+            }
             Term::Barrier(next) => {
                 for &lane in &act {
                     self.wait_next[lane as usize] = *next;
                 }
                 self.waiting.extend_from_slice(&act);
+                self.recycle(act);
+            }
+            Term::SubgroupSync(next) => {
+                for &lane in &act {
+                    self.wait_next[lane as usize] = *next;
+                }
+                self.meeting.extend_from_slice(&act);
                 self.recycle(act);
             }
             Term::Trap => return Err(Stop::Failed("a work-item reached OpUnreachable".into())),

@@ -26,8 +26,8 @@
 //! | `conversions.rs` | `OpBitcast` between element sizes | `Bitcast` |
 //! | `extended_instructions.rs` | OpenCL.std geometric functions, `shuffle`, core `OpDot`/`OpAny`/`OpAll` | `Reduce`, `Cross`, `Normalize`, `Shuffle` |
 //! | `printf.rs` | OpenCL.std `printf` | `Printf` |
-//! | `groups.rs` | group instructions (`OpGroupAsyncCopy`; `Groups` to come) | `AsyncCopy` |
-//! | this file | `OpMemoryBarrier`, sub-group barriers, `OpGroupWaitEvents` | `Fence` |
+//! | `groups.rs` | group instructions (`OpGroupAsyncCopy`), `Groups`, `GroupUniformArithmeticKHR`, `GroupNonUniform*`, `SubgroupShuffleINTEL` | `AsyncCopy`, `Group` |
+//! | this file | `OpMemoryBarrier`, `OpGroupWaitEvents` | `Fence` |
 //!
 //! `lanes.rs` has the lane loops they share; `launch.rs` spreads a launch's work-groups over
 //! worker threads, one [`Exec`] each.
@@ -106,7 +106,12 @@ pub(crate) struct Exec<'a> {
     lists: Vec<Vec<u32>>,
     bits: Vec<u64>,
     waiting: Vec<u32>,
+    /// Lanes at sub-group meeting points (`Term::SubgroupSync`).
+    meeting: Vec<u32>,
     wait_next: Vec<u32>,
+    /// Lanes that have returned, and how many.
+    done: Vec<bool>,
+    done_count: usize,
     spare: Vec<Vec<u32>>,
     group: [u32; 3],
     /// printf output of the current group.
@@ -208,11 +213,20 @@ impl<'a> Exec<'a> {
             lists: vec![Vec::new(); nb],
             bits: vec![0; nb.div_ceil(64)],
             waiting: Vec::new(),
+            meeting: Vec::new(),
             wait_next: vec![0; lanes],
+            done: vec![false; lanes],
+            done_count: 0,
             spare: Vec::new(),
             group: [0; 3],
             out: Vec::new(),
         })
+    }
+
+    /// The kernel's sub-group size.
+    #[inline(always)]
+    pub(crate) fn subgroup(&self) -> usize {
+        self.sh.code.subgroup_size.max(1) as usize
     }
 
     /// The global id of a lane in the current group.
@@ -375,8 +389,9 @@ impl<'a> Exec<'a> {
                 nb,
                 n,
             } => self.shuffle(d, a, b, mask, na, nb, n, act),
-            // OpMemoryBarrier, a sub-group OpControlBarrier, OpGroupWaitEvents.
+            // OpMemoryBarrier, OpGroupWaitEvents.
             Inst::Fence => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
+            Inst::Group(ref g) => self.collective(g, act)?,
         }
         Ok(())
     }

@@ -93,7 +93,7 @@ fn check_wg_ops<T: Elem>(kernel: &str, opt: &str) {
             let v = r.i32(-1000, 1000) as i64;
             // Unsigned types get large values, so that their adds wrap.
             T::from_i64(if T::bottom() == T::zero() {
-                v.wrapping_mul(0x7654_3210_f)
+                v.wrapping_mul(0x0007_6543_210f)
             } else {
                 v
             })
@@ -224,7 +224,7 @@ both!(wg_loop, |opt| {
 });
 
 /// The sub-group size a kernel ran with: one of the sizes the driver reports, the same for
-/// every work-item.
+/// every work-item, and the one the case asked for where the harness can ask.
 fn sub_group_size(reported: impl IntoIterator<Item = u32>) -> usize {
     let mut it = reported.into_iter();
     let s = it.next().expect("at least one work-item");
@@ -233,7 +233,21 @@ fn sub_group_size(reported: impl IntoIterator<Item = u32>) -> usize {
         it.all(|v| v == s),
         "every work-item sees sub-group size {s}"
     );
+    if let Some(asked) = subgroup_size_asked() {
+        assert_eq!(s, asked, "the kernel runs with the sub-group size asked for");
+    }
     s as usize
+}
+
+/// `both!`, with the body run for each sub-group size a driver reports (8, 16, 32).
+macro_rules! sizes {
+    ($name:ident, $body:expr) => {
+        both!($name, |opt| {
+            for size in [8, 16, 32] {
+                with_subgroup_size(size, || ($body)(opt));
+            }
+        });
+    };
 }
 
 /// For local linear id `l` of a work-group of `w` work-items with sub-group size `s`:
@@ -243,7 +257,7 @@ fn sub_group_of(l: usize, w: usize, s: usize) -> (usize, usize, usize, usize) {
     (id, l % s, s.min(w - id * s), w.div_ceil(s))
 }
 
-both!(sg_info, |opt| {
+sizes!(sg_info, |opt| {
     let p = program("subgroups", opt);
     let (size, count) = ([7usize, 3], [2usize, 2]);
     let n = size[0] * size[1] * count[0] * count[1];
@@ -332,10 +346,10 @@ fn check_sg_ops<T: Elem>(kernel: &str, opt: &str) {
     }
 }
 
-both!(sg_int, |opt| check_sg_ops::<i32>("sg_int", opt));
-both!(sg_double, |opt| check_sg_ops::<f64>("sg_double", opt));
+sizes!(sg_int, |opt| check_sg_ops::<i32>("sg_int", opt));
+sizes!(sg_double, |opt| check_sg_ops::<f64>("sg_double", opt));
 
-both!(sg_loop, |opt| {
+sizes!(sg_loop, |opt| {
     let p = program("subgroups", opt);
     let (size, groups) = (40usize, 2usize);
     let mut r = Rng(9);
@@ -375,7 +389,7 @@ both!(sg_loop, |opt| {
     }
 });
 
-both!(sg_shuffle, |opt| {
+sizes!(sg_shuffle, |opt| {
     let p = program("subgroups_intel", opt);
     let n = 128usize;
     let mut r = Rng(12);
@@ -417,7 +431,7 @@ both!(sg_shuffle, |opt| {
     }
 });
 
-both!(sg_block_io, |opt| {
+sizes!(sg_block_io, |opt| {
     let p = program("subgroups_intel", opt);
     let n = 96usize;
     let mut r = Rng(3);
@@ -457,7 +471,7 @@ both!(sg_block_io, |opt| {
     }
 });
 
-both!(sg_non_uniform, |opt| {
+sizes!(sg_non_uniform, |opt| {
     let p = program("subgroups_khr", opt);
     let n = 128usize;
     let mut r = Rng(21);

@@ -19,10 +19,20 @@ pub fn spv(name: &str, opt: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Builds `kernels/spv/<name>.<opt>.spv`.
+/// Builds `kernels/spv/<name>.<opt>.spv` (for the sub-group size a case asked for:
+/// `portable.rs`'s `with_subgroup_size`).
 pub fn program(name: &str, opt: &str) -> Program {
-    Program::build(&spv(name, opt), &BuildOptions::default())
+    let options = BuildOptions {
+        subgroup_size: subgroup_size_asked(),
+        ..Default::default()
+    };
+    Program::build(&spv(name, opt), &options)
         .unwrap_or_else(|e| panic!("{name}.{opt} failed to build:\n{}", e.log))
+}
+
+/// The engine's build options take a sub-group size.
+pub fn harness_sets_subgroup_size() -> bool {
+    true
 }
 
 /// Assembles SPIR-V assembly text with `spirv-as` (SPIR-V 1.0) and validates the result

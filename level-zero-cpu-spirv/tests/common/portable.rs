@@ -5,13 +5,43 @@
 // comments here; the including module must have `bytemuck::Pod` in scope.
 //
 // The API a harness provides to the cases:
-// - `program(name, opt)`: `kernels/spv/<name>.<opt>.spv`, built (panics on a build failure);
+// - `program(name, opt)`: `kernels/spv/<name>.<opt>.spv`, built (panics on a build failure),
+//   for the sub-group size `with_subgroup_size` asked for (`harness_sets_subgroup_size()`
+//   says whether the harness can);
 // - `Mem::default()`: the test's buffers, with `add(&[T]) -> usize`, `zeros::<T>(n) -> usize`,
 //   `get::<T>(i) -> Vec<T>` and `guards_intact(i)` (the bytes around buffer `i` are intact);
 // - `Mem::launch(&program, kernel, &[A], group_size, group_count, global_offset)` and
 //   `Mem::run1(&program, kernel, &[A], n, g)` (1-D, `n / g` groups): run the kernel to
 //   completion and return `Result<String, E>` (`E: Debug`): the printf output where the
 //   harness captures it, the empty string where it does not (a driver prints to stdout).
+
+std::thread_local! {
+    /// The sub-group size the current case asks kernels to run with (see
+    /// [`with_subgroup_size`]); `None`: the driver's default.
+    static SUBGROUP_SIZE: std::cell::Cell<Option<u32>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with programs built for sub-group size `size` (kernels without a required
+/// size). The harness honours it where it can (the engine's build options, a configured
+/// embedded driver); on the system loader's driver, configured by the environment, it
+/// cannot, and [`subgroup_size_asked`] is `None` inside `f`.
+pub fn with_subgroup_size(size: u32, f: impl FnOnce()) {
+    let honoured = harness_sets_subgroup_size();
+    SUBGROUP_SIZE.with(|c| c.set(honoured.then_some(size)));
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            SUBGROUP_SIZE.with(|c| c.set(None));
+        }
+    }
+    let _reset = Reset;
+    f();
+}
+
+/// The sub-group size the current case asked for, when the harness honours it.
+pub fn subgroup_size_asked() -> Option<u32> {
+    SUBGROUP_SIZE.with(|c| c.get())
+}
 
 /// A kernel argument for [`Mem::launch`].
 pub enum A {
