@@ -1423,3 +1423,69 @@ both!(shuffles, |opt| {
         assert_eq!(out2[i], want2, "item {i}");
     }
 });
+
+both!(special_functions, |opt| {
+    // Reference values of the mathematical functions (independent of any implementation):
+    // erf, erfc, tgamma (Γ(5) = 24, Γ(1/2) = √π) and lgamma (ln 9! = ln 362880).
+    let cases: [(f64, [f64; 4]); 4] = [
+        (
+            0.5,
+            [
+                0.520_499_877_813_046_5,
+                0.479_500_122_186_953_5,
+                1.772_453_850_905_516,
+                0.572_364_942_924_700_1,
+            ],
+        ),
+        (
+            1.0,
+            [0.842_700_792_949_714_9, 0.157_299_207_050_285_13, 1.0, 0.0],
+        ),
+        (
+            2.0,
+            [0.995_322_265_018_952_7, 0.004_677_734_981_047_266, 1.0, 0.0],
+        ),
+        (
+            5.0,
+            [
+                0.999_999_999_998_462_5,
+                1.537_459_794_428_034_8e-12,
+                24.0,
+                3.178_053_830_347_945_6,
+            ],
+        ),
+    ];
+    let p = program("special", opt);
+    let xs: Vec<f64> = cases.iter().map(|c| c.0).collect();
+    let n = xs.len();
+    let mut m = Mem::default();
+    let (i_in, i_f, i_d) = (m.add(&xs), m.zeros::<f32>(n * 4), m.zeros::<f64>(n * 4));
+    m.run1(
+        &p,
+        "special",
+        &[A::Buf(i_in), A::Buf(i_f), A::Buf(i_d)],
+        n as u32,
+        1,
+    )
+    .unwrap();
+    let (f, d): (Vec<f32>, Vec<f64>) = (m.get(i_f), m.get(i_d));
+    let names = ["erf", "erfc", "tgamma", "lgamma"];
+    for (i, (x, want)) in cases.iter().enumerate() {
+        for k in 0..4 {
+            // OpenCL allows 16 ulp for these in both precisions; lgamma(1), lgamma(2) are 0.
+            let (gf, gd, w) = (f64::from(f[i * 4 + k]), d[i * 4 + k], want[k]);
+            let close =
+                |g: f64, ulp: f64| (g - w).abs() <= 16.0 * ulp * w.abs().max(f64::MIN_POSITIVE);
+            assert!(
+                close(gf, f64::from(f32::EPSILON)) || (w == 0.0 && gf.abs() < 1e-6),
+                "float {}({x}) = {gf}, want {w}",
+                names[k]
+            );
+            assert!(
+                close(gd, f64::EPSILON) || (w == 0.0 && gd.abs() < 1e-15),
+                "double {}({x}) = {gd}, want {w}",
+                names[k]
+            );
+        }
+    }
+});

@@ -87,6 +87,10 @@ impl Dec<'_, '_> {
             "radians" => Some(FUn::Radians),
             "recip" => Some(FUn::Recip),
             "logb" => Some(FUn::Logb),
+            "erf" => Some(FUn::Erf),
+            "erfc" => Some(FUn::Erfc),
+            "tgamma" => Some(FUn::Tgamma),
+            "lgamma" => Some(FUn::Lgamma),
             _ => None,
         };
         if let Some(f) = fun {

@@ -112,6 +112,10 @@ macro_rules! float_impl {
                     FUn::Degrees => x * (180.0 / std::f64::consts::PI) as $t,
                     FUn::Radians => x * (std::f64::consts::PI / 180.0) as $t,
                     FUn::Recip => 1.0 / x,
+                    FUn::Erf => libm::erf(x as f64) as $t,
+                    FUn::Erfc => libm::erfc(x as f64) as $t,
+                    FUn::Tgamma => libm::tgamma(x as f64) as $t,
+                    FUn::Lgamma => libm::lgamma(x as f64) as $t,
                     FUn::Fract => (x - x.floor()).min(<$t>::from_bits(<$t>::to_bits(1.0) - 1)),
                     FUn::ModfFrac => {
                         if x.is_infinite() {
@@ -333,6 +337,12 @@ pub(crate) enum FUn {
     Radians,
     Recip,
     Logb,
+    /// OpenCL.std `erf`, `erfc`, `tgamma`, `lgamma` (the `libm` crate's, computed in double
+    /// precision and rounded for `float` and `half`).
+    Erf,
+    Erfc,
+    Tgamma,
+    Lgamma,
     /// fract's result: `min(x - floor(x), largest below 1)`.
     Fract,
     /// modf's result: the fractional part with x's sign.

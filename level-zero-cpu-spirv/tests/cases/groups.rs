@@ -234,7 +234,10 @@ fn sub_group_size(reported: impl IntoIterator<Item = u32>) -> usize {
         "every work-item sees sub-group size {s}"
     );
     if let Some(asked) = subgroup_size_asked() {
-        assert_eq!(s, asked, "the kernel runs with the sub-group size asked for");
+        assert_eq!(
+            s, asked,
+            "the kernel runs with the sub-group size asked for"
+        );
     }
     s as usize
 }
