@@ -145,11 +145,11 @@ fn truncated_spirv_fails_the_build_with_a_log() {
 fn an_unsupported_capability_is_named_in_the_log() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
-    // vector_add with `OpCapability ImageBasic` (13) added after the header.
+    // vector_add with `OpCapability Pipes` (17) added after the header.
     let mut m = spv("vector_add", "O2");
-    m.splice(20..20, words(&[op(17, 2), 13]));
+    m.splice(20..20, words(&[op(17, 2), 17]));
     let log = build_failure(&ctx, &dev, &m);
-    assert!(log.contains("capability ImageBasic"), "{log}");
+    assert!(log.contains("capability Pipes"), "{log}");
 }
 
 #[test]

@@ -82,12 +82,12 @@ fn device_properties_are_complete_and_consistent() {
     let access = a.memory_access_properties().unwrap();
     assert!(access.device.contains(level_zero::MemoryAccessCaps::RW));
     assert!(!a.cache_properties().unwrap().is_empty());
-    // Images exist as memory objects (with copies); kernels take no image argument yet.
+    // Images exist as memory objects (with copies) and kernel arguments.
     let images = a.image_properties().unwrap();
     assert!(images.supported());
     assert_eq!(
         (images.max_read_image_args, images.max_write_image_args),
-        (0, 0)
+        (128, 128)
     );
     a.external_memory_properties().unwrap();
     assert!(matches!(a.pci_properties(), Err(Error::Unsupported { .. })));

@@ -51,6 +51,14 @@ const CAPABILITIES: &[Capability] = &[
     Capability::AtomicFloat64AddEXT,
     Capability::AtomicFloat32MinMaxEXT,
     Capability::AtomicFloat64MinMaxEXT,
+    // Images and samplers (decode/images.rs, OpConstantSampler in module.rs).
+    Capability::ImageBasic,
+    Capability::ImageReadWrite,
+    Capability::LiteralSampler,
+    Capability::Sampled1D,
+    Capability::Image1D,
+    Capability::SampledBuffer,
+    Capability::ImageBuffer,
 ];
 
 /// Extensions that do not change what the engine must do.
@@ -251,7 +259,7 @@ pub(crate) fn module(m: &dr::Module) -> Result<(), String> {
         if let Some(dr::Operand::Capability(cap)) = c.operands.first() {
             if !CAPABILITIES.contains(cap) {
                 return Err(format!(
-                    "unsupported capability {cap:?} (this engine runs OpenCL kernels: Kernel, Addresses, Int8/16/64, Float16, Float64, Int64Atomics, GenericPointer, Groups, GroupNonUniform*, GroupUniformArithmeticKHR, SubgroupShuffleINTEL, SubgroupBufferBlockIOINTEL, AtomicFloat32/64AddEXT, AtomicFloat32/64MinMaxEXT, and the hints ExpectAssumeKHR, MemoryAccessAliasingINTEL, FPFastMathModeINTEL, OptNoneINTEL)"
+                    "unsupported capability {cap:?} (this engine runs OpenCL kernels: Kernel, Addresses, Int8/16/64, Float16, Float64, Int64Atomics, GenericPointer, Groups, GroupNonUniform*, GroupUniformArithmeticKHR, SubgroupShuffleINTEL, SubgroupBufferBlockIOINTEL, AtomicFloat32/64AddEXT, AtomicFloat32/64MinMaxEXT, ImageBasic, ImageReadWrite, LiteralSampler, Sampled1D, Image1D, SampledBuffer, ImageBuffer, and the hints ExpectAssumeKHR, MemoryAccessAliasingINTEL, FPFastMathModeINTEL, OptNoneINTEL)"
                 ));
             }
         } else {

@@ -248,9 +248,63 @@ pub(crate) enum Inst {
     },
     /// A memory fence (OpMemoryBarrier, OpGroupWaitEvents).
     Fence,
+    /// An image instruction (`ImageBasic`, exec/images.rs).
+    Image(Box<ImageInst>),
     /// A work-group or sub-group collective (`Groups`, `GroupUniformArithmeticKHR`,
     /// `GroupNonUniform*`, `SubgroupShuffleINTEL`): computed across the lanes of `act`.
     Group(Box<Collective>),
+}
+
+/// What an image instruction does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ImageOp {
+    /// `OpSampledImage`: `d` = the image (`img`) with the sampler (`coord`).
+    Sampled,
+    /// `OpImageRead`: the texel at integer coordinates.
+    Read,
+    /// `OpImageWrite`: `texel` to the texel at integer coordinates.
+    Write,
+    /// `OpImageSampleExplicitLod` (level 0): the sampled image `img` at `coord`.
+    Sample,
+    /// `OpImageQuerySize[Lod]`: width, height, depth or layers (`n` components).
+    QuerySize,
+    /// `OpImageQueryFormat`: the SPIR-V `ImageChannelDataType`.
+    QueryFormat,
+    /// `OpImageQueryOrder`: the SPIR-V `ImageChannelOrder`.
+    QueryOrder,
+}
+
+/// The components of a texel a read gives or a write takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TexelKind {
+    Float(Fk),
+    /// Integers of this width (sign- or zero-extended from the channels by their type).
+    Int(u8),
+}
+
+/// An image instruction (`Inst::Image`).
+#[derive(Clone, Debug)]
+pub(crate) struct ImageInst {
+    pub(crate) op: ImageOp,
+    pub(crate) d: Slot,
+    /// The image, or the sampled image (`Sample`): a register holding the image argument's
+    /// index (and, for a sampled image, the sampler's bits above bit 32).
+    pub(crate) img: Slot,
+    /// The coordinates (`ncoord` components, integers of `coord_int` bits or floats when
+    /// `None`); the sampler for `Sampled`.
+    pub(crate) coord: Slot,
+    pub(crate) ncoord: u16,
+    pub(crate) coord_int: Option<u8>,
+    /// The texel a `Write` stores.
+    pub(crate) texel: Slot,
+    /// The texel's components (reads, samples, writes), or the query result's integers.
+    pub(crate) kind: TexelKind,
+    /// Components of the result (a texel: 4).
+    pub(crate) n: u16,
+    /// The image type's shape.
+    pub(crate) dim: rspirv::spirv::Dim,
+    pub(crate) arrayed: bool,
+    pub(crate) site: u32,
 }
 
 /// Which work-items a collective spans.
@@ -445,6 +499,11 @@ pub(crate) enum Param {
     Value { d: Slot, layout: u32 },
     /// A `__local` pointer: the argument's size is allocated after the static locals.
     Local { d: Slot },
+    /// An image: the register holds the parameter's index (its `ArgValue::Image` is found
+    /// in the launch's arguments).
+    Image { d: Slot },
+    /// A sampler: the register holds the sampler's bits (`module::sampler_bits`).
+    Sampler { d: Slot },
     /// A by-value struct: its bytes are copied into each work-item's private memory at
     /// `offset` before the group starts; the register holds that address.
     ByVal { d: Slot, offset: u64, size: u64 },

@@ -82,6 +82,10 @@ pub enum ArgKind {
     LocalPointer,
     /// A value (scalar, vector or struct passed by value) of `size` bytes.
     Value,
+    /// An image (`image1d_t` ... `image3d_t`, arrays, buffers): given as [`ArgValue::Image`].
+    Image,
+    /// A sampler (`sampler_t`): given as [`ArgValue::Sampler`].
+    Sampler,
 }
 
 /// One kernel argument.
@@ -132,6 +136,122 @@ pub enum ArgValue<'a> {
     Bytes(&'a [u8]),
     /// A local pointer: the number of bytes of local memory to allocate.
     Local(usize),
+    /// An image: where its texels are and how to read them.
+    Image(ImageArg),
+    /// A sampler.
+    Sampler(SamplerArg),
+}
+
+/// An image argument. Its texels lie at `base` in the layout below, and that memory must be
+/// in the launch's [`MemoryMap`] (the engine checks every texel access against it, as any
+/// global access): texel `(x, y, z)` starts at `base + z * slice_pitch + y * row_pitch + x *
+/// texel size`, its channels in memory order, each little-endian.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageArg {
+    /// The address of texel (0, 0, 0).
+    pub base: u64,
+    /// Its shape.
+    pub dim: ImageDim,
+    /// Texels along x, y, z; array layers are the last coordinate (a 1-D array's `y`, a 2-D
+    /// array's `z`); 1 along unused coordinates.
+    pub extent: [u32; 3],
+    /// Bytes from one row to the next.
+    pub row_pitch: u64,
+    /// Bytes from one slice (or 2-D array layer) to the next.
+    pub slice_pitch: u64,
+    /// Its texel format.
+    pub format: ImageFormat,
+}
+
+/// The shape of an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageDim {
+    /// 1-D.
+    D1,
+    /// 1-D array.
+    D1Array,
+    /// 2-D.
+    D2,
+    /// 2-D array.
+    D2Array,
+    /// 3-D.
+    D3,
+    /// A 1-D image over a buffer.
+    Buffer,
+}
+
+/// How texels are stored: `channels` channels of `channel_bytes` bytes each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImageFormat {
+    /// 1 to 4.
+    pub channels: u8,
+    /// 1, 2 or 4.
+    pub channel_bytes: u8,
+    /// How a channel's bits are read.
+    pub channel_type: ChannelType,
+    /// What a read returns in x, y, z, w (and where a write's components go).
+    pub swizzle: [Swizzle; 4],
+}
+
+/// How a channel's bits are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelType {
+    /// Unsigned integer.
+    Uint,
+    /// Signed integer.
+    Sint,
+    /// `v / (2^bits - 1)`.
+    Unorm,
+    /// `max(v / (2^(bits-1) - 1), -1)`.
+    Snorm,
+    /// binary16 (2-byte channels) or binary32 (4-byte channels).
+    Float,
+}
+
+/// One component of a read: a channel, or a constant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Swizzle {
+    /// Channel 0 to 3.
+    Channel(u8),
+    /// 0.
+    Zero,
+    /// 1 (1.0 for float reads).
+    One,
+}
+
+/// A sampler argument (or a kernel's constant sampler).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SamplerArg {
+    /// What a coordinate outside the image reads.
+    pub address: AddressMode,
+    /// How texels are combined.
+    pub filter: FilterMode,
+    /// Coordinates in `[0, 1]` across the image.
+    pub normalized: bool,
+}
+
+/// What a coordinate outside the image reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressMode {
+    /// The kernel promises to stay inside (the engine clamps to the edge).
+    None,
+    /// Clamps to the edge texel.
+    ClampToEdge,
+    /// Outside: the border colour (0, and 1 in alpha for formats without alpha).
+    Clamp,
+    /// Wraps around (normalised coordinates only).
+    Repeat,
+    /// Mirrors at every edge (normalised coordinates only).
+    Mirror,
+}
+
+/// How texels are combined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FilterMode {
+    /// The nearest texel.
+    Nearest,
+    /// The weighted average of the 2, 4 or 8 nearest texels (float reads only).
+    Linear,
 }
 
 /// Where a kernel may read and write: the driver's allocation table at launch time.
@@ -441,6 +561,21 @@ impl Program {
                 }
                 (_, ArgValue::Local(_)) => {
                     return Err(invalid(format!("argument {k} is not a __local pointer")));
+                }
+                (ArgKind::Image, ArgValue::Image(_)) | (ArgKind::Sampler, ArgValue::Sampler(_)) => {
+                }
+                (ArgKind::Image, _) => {
+                    return Err(invalid(format!("argument {k} is an image: give an image")));
+                }
+                (ArgKind::Sampler, _) => {
+                    return Err(invalid(format!(
+                        "argument {k} is a sampler: give a sampler"
+                    )));
+                }
+                (_, ArgValue::Image(_) | ArgValue::Sampler(_)) => {
+                    return Err(invalid(format!(
+                        "argument {k} is neither an image nor a sampler"
+                    )));
                 }
                 (_, ArgValue::Bytes(b)) if b.len() != ai.size => {
                     return Err(invalid(format!(

@@ -31,6 +31,69 @@ pub(crate) enum Ty {
     Func(Word, Vec<Word>),
     /// event_t, opaque structs, ...: can be passed around as pointers only.
     Opaque(String),
+    /// An image, a sampler or a sampled image (`ImageBasic`, decode/images.rs): an opaque
+    /// 8-byte value (a kernel parameter's index, packed sampler bits, or both).
+    Handle(Handle),
+}
+
+/// The opaque handle types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Handle {
+    Image(ImageTy),
+    Sampler,
+    /// A sampled image of the image type.
+    SampledImage(Word),
+}
+
+/// An image type's shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ImageTy {
+    pub(crate) dim: spirv::Dim,
+    pub(crate) arrayed: bool,
+}
+
+impl ImageTy {
+    /// How many coordinates address a texel (array layers included).
+    pub(crate) fn coords(self) -> usize {
+        let base = match self.dim {
+            spirv::Dim::Dim2D => 2,
+            spirv::Dim::Dim3D => 3,
+            _ => 1,
+        };
+        base + usize::from(self.arrayed)
+    }
+}
+
+/// The bits of a sampler value: bit 0 normalised coordinates, bits 1..4 the addressing mode
+/// (`crate::AddressMode` in declaration order), bit 4 linear filtering.
+pub(crate) fn sampler_bits(s: crate::SamplerArg) -> u64 {
+    let a = match s.address {
+        crate::AddressMode::None => 0,
+        crate::AddressMode::ClampToEdge => 1,
+        crate::AddressMode::Clamp => 2,
+        crate::AddressMode::Repeat => 3,
+        crate::AddressMode::Mirror => 4,
+    };
+    u64::from(s.normalized) | a << 1 | u64::from(s.filter == crate::FilterMode::Linear) << 4
+}
+
+/// The sampler a value's bits describe (see [`sampler_bits`]).
+pub(crate) fn sampler_of(bits: u64) -> crate::SamplerArg {
+    crate::SamplerArg {
+        normalized: bits & 1 != 0,
+        address: match (bits >> 1) & 7 {
+            1 => crate::AddressMode::ClampToEdge,
+            2 => crate::AddressMode::Clamp,
+            3 => crate::AddressMode::Repeat,
+            4 => crate::AddressMode::Mirror,
+            _ => crate::AddressMode::None,
+        },
+        filter: if bits & 16 != 0 {
+            crate::FilterMode::Linear
+        } else {
+            crate::FilterMode::Nearest
+        },
+    }
 }
 
 /// A scalar as stored in memory and registers.
@@ -341,7 +404,9 @@ impl<'a> Mod<'a> {
                 Op::TypeFloat => {
                     if let Some(e) = i.operands.get(1) {
                         // SPV_KHR_bfloat16 and friends: not IEEE 754 binary16/32/64.
-                        return Err(format!("unsupported floating-point encoding {e} of OpTypeFloat"));
+                        return Err(format!(
+                            "unsupported floating-point encoding {e} of OpTypeFloat"
+                        ));
                     }
                     let k = match op_lit(i, 0)? {
                         16 => Fk::H,
@@ -423,9 +488,13 @@ impl<'a> Mod<'a> {
                     let t = result_type(i)?;
                     let r = result(i)?;
                     let mut v = match (self.types.get(&t), i.operands.first()) {
-                        (Some(Ty::Int(w)), Some(Operand::LiteralBit32(x))) => u64::from(*x) & mask(*w),
+                        (Some(Ty::Int(w)), Some(Operand::LiteralBit32(x))) => {
+                            u64::from(*x) & mask(*w)
+                        }
                         (Some(Ty::Int(_)), Some(Operand::LiteralBit64(x))) => *x,
-                        (Some(Ty::Float(Fk::H)), Some(Operand::LiteralBit32(x))) => u64::from(*x) & 0xffff,
+                        (Some(Ty::Float(Fk::H)), Some(Operand::LiteralBit32(x))) => {
+                            u64::from(*x) & 0xffff
+                        }
                         (Some(Ty::Float(Fk::S)), Some(Operand::LiteralBit32(x))) => u64::from(*x),
                         (Some(Ty::Float(Fk::D)), Some(Operand::LiteralBit64(x))) => *x,
                         _ => return Err("invalid SPIR-V: malformed OpConstant".into()),
@@ -448,7 +517,10 @@ impl<'a> Mod<'a> {
                     self.consts.insert(r, vec![v]);
                     self.ty_of.insert(r, t);
                 }
-                Op::ConstantTrue | Op::ConstantFalse | Op::SpecConstantTrue | Op::SpecConstantFalse => {
+                Op::ConstantTrue
+                | Op::ConstantFalse
+                | Op::SpecConstantTrue
+                | Op::SpecConstantFalse => {
                     let r = result(i)?;
                     let mut v = u64::from(matches!(op, Op::ConstantTrue | Op::SpecConstantTrue));
                     if matches!(op, Op::SpecConstantTrue | Op::SpecConstantFalse)
@@ -481,7 +553,9 @@ impl<'a> Mod<'a> {
                         v.extend_from_slice(part);
                     }
                     if v.len() != self.leaf_count(t, MAX_CONST_LEAVES)? {
-                        return Err("invalid SPIR-V: composite constant does not match its type".into());
+                        return Err(
+                            "invalid SPIR-V: composite constant does not match its type".into()
+                        );
                     }
                     self.consts.insert(result(i)?, v);
                     self.ty_of.insert(result(i)?, t);
@@ -491,7 +565,9 @@ impl<'a> Mod<'a> {
                         Some(Operand::LiteralSpecConstantOpInteger(o)) => format!("Op{o:?}"),
                         _ => "?".into(),
                     };
-                    return Err(format!("unsupported instruction OpSpecConstantOp ({inner})"));
+                    return Err(format!(
+                        "unsupported instruction OpSpecConstantOp ({inner})"
+                    ));
                 }
                 Op::Variable => {
                     let r = result(i)?;
@@ -506,7 +582,10 @@ impl<'a> Mod<'a> {
                     };
                     if class == StorageClass::Workgroup
                         && let Some(c) = init
-                        && self.consts.get(&c).is_none_or(|v| v.iter().any(|&x| x != 0))
+                        && self
+                            .consts
+                            .get(&c)
+                            .is_none_or(|v| v.iter().any(|&x| x != 0))
                     {
                         // The work-group's local memory starts zeroed: a zero initializer
                         // (OpConstantNull) is what it holds anyway; any other is refused.
@@ -519,34 +598,138 @@ impl<'a> Mod<'a> {
                         crate::builtins::check_variable(self, r, b, class, pointee, init)?;
                     } else {
                         match class {
-                        StorageClass::Input => {
-                            if !self.builtins.contains_key(&r) {
+                            StorageClass::Input => {
+                                if !self.builtins.contains_key(&r) {
+                                    return Err(format!(
+                                        "unsupported Input variable %{r} without a BuiltIn decoration"
+                                    ));
+                                }
+                            }
+                            StorageClass::UniformConstant
+                            | StorageClass::CrossWorkgroup
+                            | StorageClass::Workgroup => {}
+                            other => {
                                 return Err(format!(
-                                    "unsupported Input variable %{r} without a BuiltIn decoration"
+                                    "unsupported storage class {other:?} for a module-scope variable"
                                 ));
                             }
                         }
-                        StorageClass::UniformConstant | StorageClass::CrossWorkgroup | StorageClass::Workgroup => {}
-                        other => {
-                            return Err(format!("unsupported storage class {other:?} for a module-scope variable"));
-                        }
-                        }
                     }
-                    self.globals.insert(r, GVar { class, pointee, init });
+                    self.globals.insert(
+                        r,
+                        GVar {
+                            class,
+                            pointee,
+                            init,
+                        },
+                    );
                     self.global_order.push(r);
                     self.ty_of.insert(r, t);
                 }
                 Op::Line | Op::NoLine | Op::String => {}
-                Op::AliasDomainDeclINTEL | Op::AliasScopeDeclINTEL | Op::AliasScopeListDeclINTEL => {
+                Op::AliasDomainDeclINTEL
+                | Op::AliasScopeDeclINTEL
+                | Op::AliasScopeListDeclINTEL => {
                     crate::operands::alias_decl(self, i)?;
                 }
-                Op::ConstantSampler => return Err("unsupported instruction OpConstantSampler (samplers and images are not supported)".into()),
-                Op::TypeForwardPointer => return Err("unsupported instruction OpTypeForwardPointer".into()),
-                Op::TypeImage | Op::TypeSampler | Op::TypeSampledImage | Op::TypePipe | Op::TypeQueue | Op::TypeDeviceEvent | Op::TypeReserveId | Op::TypePipeStorage => {
-                    return Err(format!("unsupported type Op{op:?} (images, samplers, pipes and device-side enqueue are not supported)"));
+                Op::ConstantSampler => {
+                    // LiteralSampler: addressing mode, normalised (0/1), filter mode.
+                    let address = match i.operands.first() {
+                        Some(Operand::SamplerAddressingMode(m)) => match m {
+                            spirv::SamplerAddressingMode::None => crate::AddressMode::None,
+                            spirv::SamplerAddressingMode::ClampToEdge => {
+                                crate::AddressMode::ClampToEdge
+                            }
+                            spirv::SamplerAddressingMode::Clamp => crate::AddressMode::Clamp,
+                            spirv::SamplerAddressingMode::Repeat => crate::AddressMode::Repeat,
+                            spirv::SamplerAddressingMode::RepeatMirrored => {
+                                crate::AddressMode::Mirror
+                            }
+                        },
+                        _ => return Err("invalid SPIR-V: malformed OpConstantSampler".into()),
+                    };
+                    let normalized = op_lit(i, 1)? != 0;
+                    let filter = match i.operands.get(2) {
+                        Some(Operand::SamplerFilterMode(spirv::SamplerFilterMode::Nearest)) => {
+                            crate::FilterMode::Nearest
+                        }
+                        Some(Operand::SamplerFilterMode(spirv::SamplerFilterMode::Linear)) => {
+                            crate::FilterMode::Linear
+                        }
+                        _ => return Err("invalid SPIR-V: malformed OpConstantSampler".into()),
+                    };
+                    let r = result(i)?;
+                    self.consts.insert(
+                        r,
+                        vec![sampler_bits(crate::SamplerArg {
+                            address,
+                            filter,
+                            normalized,
+                        })],
+                    );
+                    self.ty_of.insert(r, result_type(i)?);
+                }
+                Op::TypeImage => {
+                    // Sampled type, Dim, Depth, Arrayed, MS, Sampled, Image Format[, access].
+                    let dim = match i.operands.get(1) {
+                        Some(Operand::Dim(d)) => *d,
+                        _ => return Err("invalid SPIR-V: malformed OpTypeImage".into()),
+                    };
+                    if !matches!(
+                        dim,
+                        spirv::Dim::Dim1D
+                            | spirv::Dim::Dim2D
+                            | spirv::Dim::Dim3D
+                            | spirv::Dim::DimBuffer
+                    ) {
+                        return Err(format!("unsupported image dimension {dim:?}"));
+                    }
+                    if op_lit(i, 2)? != 0 {
+                        return Err(
+                            "unsupported depth image (image2d_depth_t, cl_khr_depth_images)".into(),
+                        );
+                    }
+                    if op_lit(i, 4)? != 0 {
+                        return Err(
+                            "unsupported multisampled image (cl_khr_gl_msaa_sharing)".into()
+                        );
+                    }
+                    let arrayed = op_lit(i, 3)? != 0;
+                    if arrayed && !matches!(dim, spirv::Dim::Dim1D | spirv::Dim::Dim2D) {
+                        return Err(format!("unsupported arrayed image of dimension {dim:?}"));
+                    }
+                    self.types.insert(
+                        result(i)?,
+                        Ty::Handle(Handle::Image(ImageTy { dim, arrayed })),
+                    );
+                }
+                Op::TypeSampler => {
+                    self.types.insert(result(i)?, Ty::Handle(Handle::Sampler));
+                }
+                Op::TypeSampledImage => {
+                    let image = op_id(i, 0)?;
+                    if !matches!(self.types.get(&image), Some(Ty::Handle(Handle::Image(_)))) {
+                        return Err("invalid SPIR-V: OpTypeSampledImage of a non-image type".into());
+                    }
+                    self.types
+                        .insert(result(i)?, Ty::Handle(Handle::SampledImage(image)));
+                }
+                Op::TypeForwardPointer => {
+                    return Err("unsupported instruction OpTypeForwardPointer".into());
+                }
+                Op::TypePipe
+                | Op::TypeQueue
+                | Op::TypeDeviceEvent
+                | Op::TypeReserveId
+                | Op::TypePipeStorage => {
+                    return Err(format!(
+                        "unsupported type Op{op:?} (pipes and device-side enqueue are not supported)"
+                    ));
                 }
                 other => {
-                    return Err(format!("unsupported instruction Op{other:?} at module scope"));
+                    return Err(format!(
+                        "unsupported instruction Op{other:?} at module scope"
+                    ));
                 }
             }
         }
@@ -581,7 +764,7 @@ impl<'a> Mod<'a> {
                 let s = u64::from(Sc::Float(*k).bytes());
                 (s, s)
             }
-            Ty::Ptr(..) => (8, 8),
+            Ty::Ptr(..) | Ty::Handle(_) => (8, 8),
             Ty::Vector(e, n) => {
                 let (es, _) = self.size_align(*e, depth + 1)?;
                 let n = if *n == 3 { 4 } else { u64::from(*n) };
@@ -662,7 +845,7 @@ impl<'a> Mod<'a> {
             Ty::Bool => out.push((base, Sc::Bool)),
             Ty::Int(w) => out.push((base, Sc::Int(*w))),
             Ty::Float(k) => out.push((base, Sc::Float(*k))),
-            Ty::Ptr(..) => out.push((base, Sc::Ptr)),
+            Ty::Ptr(..) | Ty::Handle(_) => out.push((base, Sc::Ptr)),
             Ty::Vector(e, n) => {
                 let (es, _) = self.size_align(*e, depth + 1)?;
                 for k in 0..u64::from(*n) {
@@ -710,7 +893,7 @@ impl<'a> Mod<'a> {
             return Err("type nesting too deep".into());
         }
         let n = match self.ty(t)? {
-            Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..) => 1,
+            Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..) | Ty::Handle(_) => 1,
             Ty::Vector(_, n) => *n as usize,
             Ty::Array(e, len) => self
                 .leaf_count_depth(*e, limit, depth + 1)?
@@ -738,7 +921,7 @@ impl<'a> Mod<'a> {
             Ty::Bool => Ok(Sc::Bool),
             Ty::Int(w) => Ok(Sc::Int(*w)),
             Ty::Float(k) => Ok(Sc::Float(*k)),
-            Ty::Ptr(..) => Ok(Sc::Ptr),
+            Ty::Ptr(..) | Ty::Handle(_) => Ok(Sc::Ptr),
             Ty::Vector(e, _) => self.scalar(*e),
             other => Err(format!("expected a scalar or vector type, found {other:?}")),
         }

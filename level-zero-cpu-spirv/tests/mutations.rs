@@ -87,6 +87,8 @@ fn launch_all(p: Program, round: usize) {
                     ArgKind::LocalPointer => A::Local(64),
                     ArgKind::GlobalPointer | ArgKind::ConstantPointer => A::Buf(buf),
                     ArgKind::Value => A::Val(vec![1; a.size]),
+                    // Not given: the launch is refused (the mutation still had to build).
+                    ArgKind::Image | ArgKind::Sampler => A::Val(vec![0; 8]),
                 })
                 .collect();
             let gs = k.required_group_size.unwrap_or([4, 2, 1]);

@@ -40,10 +40,12 @@ use crate::memory::{Hold, Span};
 use crate::sync::{lock, now_ns};
 
 /// A kernel argument as set by `zeKernelSetArgumentValue`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) enum ArgSlot {
     Bytes(Vec<u8>),
     Local(usize),
+    Image(crate::image::KernelImage),
+    Sampler(level_zero_cpu_spirv::SamplerArg),
 }
 
 /// Work-group counts: given directly, or read from memory when the command runs.
@@ -306,17 +308,46 @@ fn launch(l: &LaunchCmd, instance: &Instance, device: usize) -> Result<(), Failu
             c
         }
     };
+    // Image arguments: their storage, held for the launch (an image destroyed since the
+    // argument was set fails the launch, as freed memory does).
+    let mut images = Vec::new();
+    for (k, a) in l.args.iter().enumerate() {
+        if let ArgSlot::Image(img) = a {
+            match img.storage.upgrade().filter(|s| s.is_live()) {
+                Some(s) => images.push(s),
+                None => {
+                    instance.sanitizer.count_freed_memory_access();
+                    return Err(Failure {
+                        code: ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                        message: format!(
+                            "kernel `{}`: argument {k} is an image that was destroyed",
+                            l.kernel
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    let mut next_image = images.iter();
     let args: Vec<ArgValue<'_>> = l
         .args
         .iter()
         .map(|a| match a {
             ArgSlot::Bytes(b) => ArgValue::Bytes(b),
             ArgSlot::Local(n) => ArgValue::Local(*n),
+            ArgSlot::Image(img) => {
+                let storage = next_image.next().expect("one storage per image argument");
+                ArgValue::Image(level_zero_cpu_spirv::ImageArg {
+                    base: storage.addr() as u64,
+                    ..img.arg
+                })
+            }
+            ArgSlot::Sampler(smp) => ArgValue::Sampler(*smp),
         })
         .collect();
     let memory = instance
         .memory
-        .snapshot_for(instance, device, &l.args, l.indirect);
+        .snapshot_for(instance, device, &l.args, l.indirect, &images);
     let mut out = std::io::stdout();
     l.program
         .launch(

@@ -58,11 +58,10 @@ pub(crate) fn device_image_properties() -> ze_device_image_properties_t {
         maxImageBufferSize: MAX_IMAGE_BUFFER_SIZE,
         maxImageArraySlices: MAX_IMAGE_ARRAY_SLICES,
         maxSamplers: crate::sampler::MAX_SAMPLERS,
-        // The kernel engine has no image instructions yet (it refuses modules that use
-        // them, naming the instruction): no kernel takes an image argument, so none is
-        // advertised. Images exist as memory objects with copies.
-        maxReadImageArgs: 0,
-        maxWriteImageArgs: 0,
+        // The kernel engine reads, writes and samples images (level-zero-cpu-spirv's
+        // exec/images.rs); as many image arguments as an Intel GPU takes.
+        maxReadImageArgs: 128,
+        maxWriteImageArgs: 128,
         ..Default::default()
     }
 }
@@ -311,15 +310,6 @@ pub(crate) struct Layout {
     pub(crate) size: usize,
 }
 
-impl Layout {
-    /// The byte offset of texel `(x, y, z)` (which must be inside the image).
-    #[allow(dead_code)] // The engine's image instructions (the next issue) read through it.
-    pub(crate) fn offset(&self, x: usize, y: usize, z: usize) -> usize {
-        debug_assert!(x < self.extent[0] && y < self.extent[1] && z < self.extent[2]);
-        z * self.slice_pitch + y * self.row_pitch + x * self.texel_size
-    }
-}
-
 /// Checks a descriptor against the specification and the device's limits, and gives the
 /// layout of the image it describes.
 ///
@@ -438,6 +428,76 @@ impl Storage {
     pub(crate) fn addr(&self) -> usize {
         self.block.addr()
     }
+
+    /// Bytes of storage.
+    pub(crate) fn len(&self) -> usize {
+        self.block.len()
+    }
+
+    /// Whether the image still exists (`zeImageDestroy` clears it).
+    pub(crate) fn is_live(&self) -> bool {
+        self.live.load(Ordering::Acquire)
+    }
+}
+
+/// An image as a kernel argument (`zeKernelSetArgumentValue` with the image's handle): the
+/// storage, held weakly like the memory of a recorded copy (an image destroyed before the
+/// launch runs makes it fail), and how the engine reads it.
+#[derive(Clone)]
+pub(crate) struct KernelImage {
+    pub(crate) storage: Weak<Storage>,
+    /// The engine's description; `base` is filled in when the launch runs.
+    pub(crate) arg: level_zero_cpu_spirv::ImageArg,
+}
+
+impl Image {
+    /// This image as a kernel argument.
+    pub(crate) fn kernel_arg(&self) -> KernelImage {
+        use level_zero_cpu_spirv as e;
+        let l = &self.layout;
+        let f = l.format;
+        let swizzle = f.swizzle.map(|s| {
+            use ze_image_format_swizzle_t as S;
+            match s {
+                S::ZE_IMAGE_FORMAT_SWIZZLE_R => e::Swizzle::Channel(0),
+                S::ZE_IMAGE_FORMAT_SWIZZLE_G => e::Swizzle::Channel(1),
+                S::ZE_IMAGE_FORMAT_SWIZZLE_B => e::Swizzle::Channel(2),
+                S::ZE_IMAGE_FORMAT_SWIZZLE_A => e::Swizzle::Channel(3),
+                S::ZE_IMAGE_FORMAT_SWIZZLE_1 => e::Swizzle::One,
+                // 0, and X (undefined: reads 0).
+                _ => e::Swizzle::Zero,
+            }
+        });
+        KernelImage {
+            storage: Arc::downgrade(&self.storage),
+            arg: e::ImageArg {
+                base: 0,
+                dim: match l.ty {
+                    ImageType::D1 => e::ImageDim::D1,
+                    ImageType::D1Array => e::ImageDim::D1Array,
+                    ImageType::D2 => e::ImageDim::D2,
+                    ImageType::D2Array => e::ImageDim::D2Array,
+                    ImageType::D3 => e::ImageDim::D3,
+                    ImageType::Buffer => e::ImageDim::Buffer,
+                },
+                extent: l.extent.map(|x| x as u32),
+                row_pitch: l.row_pitch as u64,
+                slice_pitch: l.slice_pitch as u64,
+                format: e::ImageFormat {
+                    channels: f.channels as u8,
+                    channel_bytes: f.channel_bytes as u8,
+                    channel_type: match f.channel_type {
+                        ChannelType::Uint => e::ChannelType::Uint,
+                        ChannelType::Sint => e::ChannelType::Sint,
+                        ChannelType::Unorm => e::ChannelType::Unorm,
+                        ChannelType::Snorm => e::ChannelType::Snorm,
+                        ChannelType::Float => e::ChannelType::Float,
+                    },
+                    swizzle,
+                },
+            },
+        }
+    }
 }
 
 /// An image.
@@ -446,8 +506,9 @@ pub(crate) struct Image {
     /// The context's handle.
     pub(crate) context: u64,
     pub(crate) device: DeviceRef,
-    /// `ze_image_flags_t` as created (`KERNEL_WRITE`: kernels may write it).
-    #[allow(dead_code)] // For the engine's image instructions (the next issue).
+    /// `ze_image_flags_t` as created (`KERNEL_WRITE`: kernels may write it). Kept for
+    /// queries; a kernel may write an image created without the flag (as on Intel's driver).
+    #[allow(dead_code)]
     pub(crate) flags: ze_image_flags_t,
     pub(crate) layout: Layout,
     storage: Arc<Storage>,
@@ -458,13 +519,6 @@ pub(crate) struct Image {
 }
 
 impl Image {
-    /// The storage, for work that uses the image: hold the `Arc` while reading or writing
-    /// texels at `storage.addr() + layout.offset(..)`.
-    #[allow(dead_code)] // For the engine's image instructions (the next issue).
-    pub(crate) fn storage(&self) -> &Arc<Storage> {
-        &self.storage
-    }
-
     /// `ZE_RESULT_ERROR_INVALID_ARGUMENT` unless the image may be used by `list`.
     fn check_for(&self, list: &CommandList, what: &str) -> ZeResult {
         if !std::ptr::eq(self.instance, list.instance)
@@ -480,8 +534,7 @@ impl Image {
     }
 }
 
-/// Looks an image handle up (for kernel arguments, in the next issue's engine work).
-#[allow(dead_code)]
+/// Looks an image handle up (kernel arguments).
 pub(crate) fn lookup(raw: ze_image_handle_t) -> ZeResult<Arc<Image>> {
     handles::get(raw)
 }
@@ -1126,6 +1179,5 @@ mod tests {
         let l = unsafe { check_desc(&desc, instance) }.unwrap();
         assert_eq!(l.extent, [5, 3, 4]);
         assert_eq!((l.row_pitch, l.slice_pitch, l.size), (20, 60, 240));
-        assert_eq!(l.offset(4, 2, 3), 3 * 60 + 2 * 20 + 4 * 4);
     }
 }

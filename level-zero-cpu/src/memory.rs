@@ -95,6 +95,11 @@ impl Block {
         })
     }
 
+    /// Bytes of the block.
+    pub(crate) fn len(&self) -> usize {
+        self.size
+    }
+
     pub(crate) fn addr(&self) -> usize {
         self.ptr.as_ptr() as usize
     }
@@ -265,6 +270,7 @@ impl Memory {
         device: usize,
         args: &[crate::exec::ArgSlot],
         indirect: ze_kernel_indirect_access_flags_t,
+        images: &[Arc<crate::image::Storage>],
     ) -> Snapshot {
         let t = lock_read(&self.table);
         // Every argument of pointer size may be a pointer: the allocations those values point
@@ -301,8 +307,15 @@ impl Memory {
                         ),
                     }
                 })
-                .map(|a| (a.base() as u64, a.size as u64, a.block.clone()))
-                .collect();
+                .map(|a| (a.base() as u64, a.size as u64, Keep::Block(a.block.clone())))
+                .chain(
+                    images
+                        .iter()
+                        .map(|s| (s.addr() as u64, s.len() as u64, Keep::Image(s.clone()))),
+                )
+                .collect::<Vec<_>>();
+        let mut entries = entries;
+        entries.sort_by_key(|e| e.0);
         Snapshot { entries }
     }
 
@@ -358,12 +371,21 @@ fn find_in(map: &BTreeMap<usize, Allocation>, addr: usize) -> Option<&Allocation
 
 /// The allocations a kernel may use, for the engine ([`MemoryMap`]).
 pub(crate) struct Snapshot {
-    entries: Vec<(u64, u64, Arc<Block>)>,
+    /// (base, size, what keeps it mapped), sorted by base.
+    entries: Vec<(u64, u64, Keep)>,
 }
 
-// SAFETY: every range the snapshot reports is a `Block` it holds a reference to, so the
-// memory stays mapped (and readable and writable from any thread) for as long as the
-// snapshot lives, which is the whole launch.
+/// What keeps a snapshot's range mapped: an allocation's block, or an image argument's
+/// storage.
+#[allow(dead_code)] // Held, never read.
+enum Keep {
+    Block(Arc<Block>),
+    Image(Arc<crate::image::Storage>),
+}
+
+// SAFETY: every range the snapshot reports is a `Block` or an image's storage (itself a
+// `Block`) it holds a reference to, so the memory stays mapped (and readable and writable
+// from any thread) for as long as the snapshot lives, which is the whole launch.
 unsafe impl MemoryMap for Snapshot {
     fn find(&self, address: u64) -> Option<(u64, u64)> {
         let i = self.entries.partition_point(|e| e.0 <= address);

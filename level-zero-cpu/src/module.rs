@@ -786,6 +786,33 @@ entry_points! {
         };
         let slot = match arg.kind {
             ArgKind::LocalPointer => ArgSlot::Local(argSize),
+            ArgKind::Image | ArgKind::Sampler => {
+                // The specification: the value is the image's or sampler's handle.
+                let handle_size = std::mem::size_of::<ze_image_handle_t>();
+                if argSize != handle_size {
+                    bail!(
+                        ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE,
+                        "argument {argIndex} of kernel `{}` is an {}: it takes a handle ({handle_size} bytes), not {argSize} bytes",
+                        kernel.info.name,
+                        if arg.kind == ArgKind::Image { "image" } else { "sampler" }
+                    );
+                }
+                // SAFETY: a non-null value holds a handle (caller's contract).
+                let raw = unsafe { ffi::read(pArgValue.cast::<*mut c_void>())? };
+                if arg.kind == ArgKind::Image {
+                    let image = crate::image::lookup(raw.cast())?;
+                    if !std::ptr::eq(image.instance, kernel.instance) || image.context != kernel.module.child.0.handle {
+                        bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "argument {argIndex} of kernel `{}`: an image of another context", kernel.info.name);
+                    }
+                    ArgSlot::Image(image.kernel_arg())
+                } else {
+                    let sampler: Arc<crate::sampler::Sampler> = handles::get(raw.cast::<_ze_sampler_handle_t>())?;
+                    if !std::ptr::eq(sampler.instance, kernel.instance) || sampler.context != kernel.module.child.0.handle {
+                        bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "argument {argIndex} of kernel `{}`: a sampler of another context", kernel.info.name);
+                    }
+                    ArgSlot::Sampler(sampler.kernel_arg())
+                }
+            }
             ArgKind::GlobalPointer | ArgKind::ConstantPointer | ArgKind::Value => {
                 let expected = if arg.kind == ArgKind::Value { arg.size } else { 8 };
                 if argSize != expected {

@@ -16,7 +16,6 @@ use crate::handles::{self, DeviceRef, Object};
 pub(crate) const MAX_SAMPLERS: u32 = 16;
 
 /// What a coordinate outside the image reads.
-#[allow(dead_code)] // Read by the engine's sampling instructions (the next issue).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum AddressMode {
     /// No handling: the coordinates must be inside the image.
@@ -32,7 +31,6 @@ pub(crate) enum AddressMode {
 }
 
 /// How texels are combined.
-#[allow(dead_code)] // Read by the engine's sampling instructions (the next issue).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FilterMode {
     Nearest,
@@ -40,7 +38,7 @@ pub(crate) enum FilterMode {
 }
 
 /// A sampler.
-#[allow(dead_code)] // Fields read by the engine's sampling instructions (the next issue).
+#[allow(dead_code)] // `device`: kept with the sampler, not read.
 pub(crate) struct Sampler {
     pub(crate) instance: &'static Instance,
     /// The context's handle.
@@ -52,6 +50,27 @@ pub(crate) struct Sampler {
     pub(crate) normalized: bool,
     /// Keeps the context from being destroyed while the sampler lives.
     child: Child,
+}
+
+impl Sampler {
+    /// This sampler as a kernel argument.
+    pub(crate) fn kernel_arg(&self) -> level_zero_cpu_spirv::SamplerArg {
+        use level_zero_cpu_spirv as e;
+        e::SamplerArg {
+            address: match self.address_mode {
+                AddressMode::None => e::AddressMode::None,
+                AddressMode::Repeat => e::AddressMode::Repeat,
+                AddressMode::Clamp => e::AddressMode::ClampToEdge,
+                AddressMode::ClampToBorder => e::AddressMode::Clamp,
+                AddressMode::Mirror => e::AddressMode::Mirror,
+            },
+            filter: match self.filter_mode {
+                FilterMode::Nearest => e::FilterMode::Nearest,
+                FilterMode::Linear => e::FilterMode::Linear,
+            },
+            normalized: self.normalized,
+        }
+    }
 }
 
 entry_points! {

@@ -182,7 +182,7 @@ impl Dec<'_, '_> {
     pub(super) fn load(&mut self, d: Slot, p: Slot, t: Word, space: Space) -> Res<()> {
         let site = self.site();
         match self.md.ty(t)? {
-            Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..) | Ty::Vector(..) => {
+            Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..) | Ty::Handle(_) | Ty::Vector(..) => {
                 let sc = self.md.scalar(t)?;
                 let size = sc.bytes();
                 let n = self.md.width(t)?;
@@ -212,7 +212,7 @@ impl Dec<'_, '_> {
     pub(super) fn store(&mut self, p: Slot, v: Slot, t: Word, space: Space) -> Res<()> {
         let site = self.site();
         match self.md.ty(t)? {
-            Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..) | Ty::Vector(..) => {
+            Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..) | Ty::Handle(_) | Ty::Vector(..) => {
                 let sc = self.md.scalar(t)?;
                 let size = sc.bytes();
                 let n = self.md.width(t)?;

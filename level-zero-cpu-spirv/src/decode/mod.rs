@@ -51,6 +51,7 @@ mod expect_assume;
 mod extended_instructions;
 mod function;
 mod groups;
+mod images;
 mod memory;
 mod misc;
 mod passes;
@@ -61,7 +62,7 @@ mod vector_data;
 
 use crate::ir::*;
 use crate::mem::Space;
-use crate::module::{GVar, MAX_VALUE_LEAVES, Mod, Res, Sc, Ty, result, result_type};
+use crate::module::{GVar, Handle, MAX_VALUE_LEAVES, Mod, Res, Sc, Ty, result, result_type};
 use crate::ops::Fk;
 use crate::{ArgInfo, ArgKind, KernelInfo};
 use rspirv::dr;
@@ -223,6 +224,23 @@ pub(crate) fn kernel<'a, 'm>(
                             md.name(pid)
                         ));
                     }
+                }
+            }
+            Ty::Handle(h @ (Handle::Image(_) | Handle::Sampler)) => {
+                let s = d.alloc(1)?;
+                vals.push(V::Reg(s));
+                if matches!(h, Handle::Image(_)) {
+                    args.push(ArgInfo {
+                        kind: ArgKind::Image,
+                        size: 8,
+                    });
+                    d.code.params.push(Param::Image { d: s });
+                } else {
+                    args.push(ArgInfo {
+                        kind: ArgKind::Sampler,
+                        size: 8,
+                    });
+                    d.code.params.push(Param::Sampler { d: s });
                 }
             }
             Ty::Bool
@@ -491,6 +509,7 @@ impl<'a, 'm> Dec<'a, 'm> {
                     || self.atomics(inst, i, res)?
                     || self.groups(inst, i, res)?
                     || self.subgroups(inst, i, res)?
+                    || self.images(inst, i, res)?
             }
         };
         if decoded {

@@ -223,6 +223,12 @@ pub(super) fn validate(code: &Code) -> Res<()> {
                 slot(b, nb.into())?;
             }
             Inst::Fence => {}
+            Inst::Image(ref x) => {
+                slot(x.d, u32::from(x.n))?;
+                slot(x.img, 1)?;
+                slot(x.coord, u32::from(x.ncoord))?;
+                slot(x.texel, if x.op == ImageOp::Write { 4 } else { 1 })?;
+            }
             Inst::Group(ref g) => {
                 let n = u32::from(g.n);
                 let (na, nd, nbc) = match g.kind {
@@ -305,7 +311,10 @@ pub(super) fn validate(code: &Code) -> Res<()> {
     for p in &code.params {
         match *p {
             Param::Value { d, layout: k } => slot(d, layout(k)?)?,
-            Param::Local { d } | Param::ByVal { d, .. } => slot(d, 1)?,
+            Param::Local { d }
+            | Param::ByVal { d, .. }
+            | Param::Image { d }
+            | Param::Sampler { d } => slot(d, 1)?,
         }
     }
     Ok(())

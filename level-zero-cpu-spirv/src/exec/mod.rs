@@ -27,6 +27,7 @@
 //! | `extended_instructions.rs` | OpenCL.std geometric functions, `shuffle`, core `OpDot`/`OpAny`/`OpAll` | `Reduce`, `Cross`, `Normalize`, `Shuffle` |
 //! | `printf.rs` | OpenCL.std `printf` | `Printf` |
 //! | `groups.rs` | group instructions (`OpGroupAsyncCopy`), `Groups`, `GroupUniformArithmeticKHR`, `GroupNonUniform*`, `SubgroupShuffleINTEL` | `AsyncCopy`, `Group` |
+//! | `images.rs` | `ImageBasic`: image reads, writes, sampling, queries | `Image` |
 //! | this file | `OpMemoryBarrier`, `OpGroupWaitEvents` | `Fence` |
 //!
 //! `lanes.rs` has the lane loops they share; `launch.rs` spreads a launch's work-groups over
@@ -40,6 +41,7 @@ mod control_flow;
 mod conversions;
 mod extended_instructions;
 mod groups;
+mod images;
 mod lanes;
 pub(crate) mod launch;
 mod memory;
@@ -190,6 +192,13 @@ impl<'a> Exec<'a> {
                     }
                 }
                 Param::Local { d } => bcast(&mut regs, *d, local.addr() + sh.local_args[k]),
+                Param::Image { d } => bcast(&mut regs, *d, k as u64),
+                Param::Sampler { d } => match sh.args.get(k) {
+                    Some(ArgValue::Sampler(smp)) => {
+                        bcast(&mut regs, *d, crate::module::sampler_bits(*smp))
+                    }
+                    _ => return Err(format!("argument {k} must be a sampler")),
+                },
                 Param::ByVal { d, offset, .. } => {
                     let s = *d as usize * l;
                     for (lane, r) in regs[s..s + l].iter_mut().enumerate() {
@@ -392,6 +401,7 @@ impl<'a> Exec<'a> {
             // OpMemoryBarrier, OpGroupWaitEvents.
             Inst::Fence => std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst),
             Inst::Group(ref g) => self.collective(g, act)?,
+            Inst::Image(ref x) => self.image(x, act)?,
         }
         Ok(())
     }

@@ -90,6 +90,23 @@ pub fn spvasm(name: &str) -> String {
 
 include!("portable.rs");
 
+/// An image over one of a [`Mem`]'s buffers (tightly packed texels).
+#[derive(Clone, Copy, Debug)]
+pub struct Img {
+    pub dim: level_zero_cpu_spirv::ImageDim,
+    pub extent: [u32; 3],
+    pub format: level_zero_cpu_spirv::ImageFormat,
+}
+
+/// An argument of [`Mem::launch_with`]: a buffer's address, a value, an image over a buffer,
+/// a sampler.
+pub enum EArg {
+    Buf(usize),
+    Val(Vec<u8>),
+    Image(usize, Img),
+    Sampler(level_zero_cpu_spirv::SamplerArg),
+}
+
 /// Buffers owned by the test.
 #[derive(Default)]
 pub struct Mem {
@@ -190,6 +207,65 @@ impl Mem {
                 group_size,
                 group_count,
                 global_offset,
+            },
+            &map,
+            &mut out,
+        )?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Launches `kernel` with engine-only arguments (images and samplers): see [`EArg`].
+    pub fn launch_with(
+        &mut self,
+        p: &Program,
+        kernel: &str,
+        args: &[EArg],
+        group_size: [u32; 3],
+        group_count: [u32; 3],
+    ) -> Result<String, ExecError> {
+        let bytes: Vec<Vec<u8>> = args
+            .iter()
+            .map(|a| match a {
+                EArg::Buf(i) => self.addr(*i).to_le_bytes().to_vec(),
+                EArg::Val(v) => v.clone(),
+                _ => vec![],
+            })
+            .collect();
+        let values: Vec<ArgValue<'_>> = args
+            .iter()
+            .zip(&bytes)
+            .map(|(a, b)| match a {
+                EArg::Image(i, img) => {
+                    let f = img.format;
+                    let texel = u64::from(f.channels) * u64::from(f.channel_bytes);
+                    let row = texel * u64::from(img.extent[0]);
+                    ArgValue::Image(level_zero_cpu_spirv::ImageArg {
+                        base: self.addr(*i),
+                        dim: img.dim,
+                        extent: img.extent,
+                        row_pitch: row,
+                        slice_pitch: row * u64::from(img.extent[1]),
+                        format: f,
+                    })
+                }
+                EArg::Sampler(s) => ArgValue::Sampler(*s),
+                _ => ArgValue::Bytes(b),
+            })
+            .collect();
+        let map = Map(self
+            .bufs
+            .iter()
+            .enumerate()
+            .map(|(i, (_, len))| (self.addr(i), *len as u64))
+            .collect());
+        let mut out: Vec<u8> = Vec::new();
+        p.launch(
+            &Launch {
+                kernel,
+                args: &values,
+                group_size,
+                group_count,
+                global_offset: [0; 3],
             },
             &map,
             &mut out,

@@ -249,14 +249,14 @@ fn device_properties(b: &Backend) {
             ..Default::default()
         };
         ok!(b, zeDeviceGetImageProperties(d, &mut img));
-        // Images are memory objects with copies (limits as zeImageCreate enforces them);
-        // kernels cannot take image arguments yet.
+        // Limits as zeImageCreate enforces them; kernels take image arguments (the
+        // engine's image instructions).
         assert_eq!(
             (img.maxImageDims1D, img.maxImageDims2D, img.maxImageDims3D),
             (16384, 16384, 2048)
         );
         assert!(img.maxSamplers > 0 && img.maxImageArraySlices > 0);
-        assert_eq!((img.maxReadImageArgs, img.maxWriteImageArgs), (0, 0));
+        assert_eq!((img.maxReadImageArgs, img.maxWriteImageArgs), (128, 128));
 
         let mut ext = ze_device_external_memory_properties_t::default();
         ok!(b, zeDeviceGetExternalMemoryProperties(d, &mut ext));
