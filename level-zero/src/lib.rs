@@ -33,25 +33,28 @@
 //! does not matter.
 //!
 //! Asynchronous work is sound by *keep-alive tracking*: every command keeps what it uses
-//! (buffers, events, fill patterns, kernels) alive until its list or queue has seen it
-//! complete, so dropping a buffer never frees memory the device may still use. Host access
+//! (buffers, images, events, fill patterns, kernels, samplers) alive until its list or queue
+//! has seen it complete, so dropping a buffer or an image never frees memory the device may
+//! still use. Host access
 //! to host and shared buffers goes through guards that refuse to coexist with device work
 //! that may touch the same memory (see [`memory`]). Borrowed host slices are only used by
 //! the copies that wait for completion before returning
-//! ([`ImmediateCommandList::copy_from_slice`], [`ImmediateCommandList::copy_to_slice`]).
+//! ([`ImmediateCommandList::copy_from_slice`], [`ImmediateCommandList::copy_to_slice`], and
+//! for images [`ImmediateCommandList::copy_slice_to_image`],
+//! [`ImmediateCommandList::copy_image_to_slice`]).
 //! What counts as "complete", and what a drop does with work that never completes, is decided
 //! in one place: [`completion`].
 //!
-//! Commands of different lists and queues of a context that use the same buffer run in the
-//! order the host issued them ([`hazard`]: read after write, write after read, write after
-//! write), as a program reads: a copy on one list sees what another list wrote before it,
-//! synchronised or not. Work that stays on one list pays (almost) nothing for it. The
-//! rules, and the tests that pin each one, are listed in `docs/SOUNDNESS.md`.
+//! Commands of different lists and queues of a context that use the same buffer or image
+//! run in the order the host issued them ([`hazard`]: read after write, write after read,
+//! write after write), as a program reads: a copy on one list sees what another list wrote
+//! before it, synchronised or not. Work that stays on one list pays (almost) nothing for it.
+//! The rules, and the tests that pin each one, are listed in `docs/SOUNDNESS.md`.
 //!
 //! # Threads
 //!
-//! Following the Level Zero threading rules: drivers, devices, contexts, buffers, events,
-//! event pools and fences are `Send + Sync`; command lists and queues are `Send` but not
+//! Following the Level Zero threading rules: drivers, devices, contexts, buffers, images,
+//! samplers, events, event pools and fences are `Send + Sync`; command lists and queues are `Send` but not
 //! `Sync`, and take `&mut self` to record or submit (Level Zero forbids doing that to one
 //! list or queue from several threads at once):
 //!
@@ -139,6 +142,7 @@ pub mod error;
 pub mod event;
 mod handle;
 pub mod hazard;
+pub mod image;
 pub mod list;
 pub mod memory;
 pub mod module;
@@ -146,6 +150,7 @@ pub mod peer;
 pub mod properties;
 pub mod queue;
 pub mod runtime;
+pub mod sampler;
 pub mod select;
 pub mod stats;
 pub mod sysman;
@@ -156,6 +161,10 @@ pub use device::Device;
 pub use driver::{Driver, ExtensionFunction};
 pub use error::{Error, Result, ResultCode};
 pub use event::{Event, EventPool, EventPoolFlags, EventScope, KernelTimestamp};
+pub use image::{
+    ChannelType, Image, ImageDesc, ImageFlags, ImageFormat, ImageFormatSupport,
+    ImageMemoryProperties, ImageRegion, ImageType, SamplerFilters,
+};
 pub use list::{CommandList, ImmediateCommandList};
 pub use memory::{
     AllocOptions, AllocationKind, BufferSlice, DeviceBuffer, HostBuffer, HostSlice, HostSliceMut,
@@ -166,6 +175,7 @@ pub use peer::{PeerPath, PeerPolicy, copy_peer, copy_peer_with};
 pub use properties::*;
 pub use queue::{CommandQueue, Fence, Ordering, QueueDesc, QueueMode, QueuePriority};
 pub use runtime::{Backend, BackendKind, Runtime};
+pub use sampler::{AddressMode, FilterMode, Sampler, SamplerDesc};
 pub use select::DeviceFilter;
 pub use stats::{AllocationStats, DeviceMemoryStats, MemoryStats, memory_stats};
 pub use sysman::{MemorySource, MemoryState, MemoryUsage, SysmanUnavailable};

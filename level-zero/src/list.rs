@@ -130,11 +130,11 @@ impl ListCore {
         self.leaked = true;
     }
 
-    fn api(&self) -> &sys::Api {
+    pub(crate) fn api(&self) -> &sys::Api {
         self.ctx.api()
     }
 
-    fn raw(&self) -> sys::ze_command_list_handle_t {
+    pub(crate) fn raw(&self) -> sys::ze_command_list_handle_t {
         self.handle.0
     }
 
@@ -161,7 +161,7 @@ impl ListCore {
     }
 
     /// Checks that memory a command uses can be reached by this list's device.
-    fn check_memory(
+    pub(crate) fn check_memory(
         &self,
         call: &'static str,
         what: &str,
@@ -198,11 +198,11 @@ pub(crate) struct SyncArgs {
 }
 
 impl SyncArgs {
-    fn count(&self) -> u32 {
+    pub(crate) fn count(&self) -> u32 {
         self.waits.len() as u32
     }
 
-    fn waits_ptr(&mut self) -> *mut sys::ze_event_handle_t {
+    pub(crate) fn waits_ptr(&mut self) -> *mut sys::ze_event_handle_t {
         if self.waits.is_empty() {
             std::ptr::null_mut()
         } else {
@@ -230,7 +230,7 @@ pub(crate) struct Cmd<'a, U> {
 }
 
 impl<'a, U> Cmd<'a, U> {
-    fn new(call: &'static str, uses: U) -> Self {
+    pub(crate) fn new(call: &'static str, uses: U) -> Self {
         Cmd {
             call,
             uses,
@@ -248,7 +248,7 @@ impl<'a, U> Cmd<'a, U> {
 }
 
 /// What the append helpers need from a list of either kind.
-trait Recorder {
+pub(crate) trait Recorder {
     fn core(&self) -> &ListCore;
     /// Appends one command: `append` makes the Level Zero call with the synchronisation
     /// arguments it is given.
@@ -1010,24 +1010,7 @@ impl ImmediateCommandList {
         if m.bytes == 0 {
             return Ok(());
         }
-        // Without a way to wait, the borrowed host memory could be used after return.
-        let api = self.core.api();
-        if api.zeCommandListHostSynchronize.is_none() {
-            for (present, name) in [
-                (
-                    api.zeCommandListAppendBarrier.is_some(),
-                    "zeCommandListAppendBarrier",
-                ),
-                (
-                    api.zeEventHostSynchronize.is_some(),
-                    "zeEventHostSynchronize",
-                ),
-            ] {
-                if !present {
-                    return Err(sys::MissingFunction { name }.into());
-                }
-            }
-        }
+        self.check_can_wait()?;
         let (mp, n) = (m.ptr(), m.bytes);
         let (dp, sp) = if to_host { (host, mp) } else { (mp, host) };
         self.record(Cmd::new(call, [m.use_(!to_host)]), &mut |core, sync| {
@@ -1049,8 +1032,37 @@ impl ImmediateCommandList {
                 )
             }
         })?;
-        // The borrow of the host memory ends only once the copy finished (or its device was
-        // lost): see `crate::completion`.
+        self.end_borrow(call)
+    }
+
+    /// Fails unless the list can wait for its commands, which a command that borrows host
+    /// memory needs before it is appended: without a way to wait, the borrowed memory could
+    /// be used after return.
+    pub(crate) fn check_can_wait(&self) -> Result<()> {
+        let api = self.core.api();
+        if api.zeCommandListHostSynchronize.is_none() {
+            for (present, name) in [
+                (
+                    api.zeCommandListAppendBarrier.is_some(),
+                    "zeCommandListAppendBarrier",
+                ),
+                (
+                    api.zeEventHostSynchronize.is_some(),
+                    "zeEventHostSynchronize",
+                ),
+            ] {
+                if !present {
+                    return Err(sys::MissingFunction { name }.into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// After appending a command that borrows host memory: returns once the borrow may end,
+    /// the command having finished (or its device having been lost): see
+    /// `crate::completion`.
+    pub(crate) fn end_borrow(&mut self, call: &'static str) -> Result<()> {
         completion::wait_for_borrow(call, || self.synchronize_timeout(None))
     }
 }

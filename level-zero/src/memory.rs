@@ -145,6 +145,9 @@ pub(crate) struct Allocation {
     pub(crate) hazards: std::sync::Mutex<crate::hazard::Marks>,
     /// Whether the allocation is counted in the accounting (empty ones are not).
     counted: bool,
+    /// The driver object the allocation stands for, when it is not memory (an image: see
+    /// [`Allocation::for_object`]); destroyed with the allocation.
+    _object: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 // SAFETY: the pointer is an address of memory owned by the driver; the host reaches it only
@@ -157,6 +160,8 @@ unsafe impl Sync for Allocation {}
 impl Drop for Allocation {
     fn drop(&mut self) {
         if self.ptr.is_null() {
+            // Nothing allocated (empty buffers), or a driver object that `_object` owns and
+            // destroys when the field is dropped, right after this.
             return;
         }
         if self.counted {
@@ -315,11 +320,37 @@ impl Allocation {
             access: Access::default(),
             hazards: Default::default(),
             counted: bytes > 0,
+            _object: None,
         });
         if alloc.counted {
             alloc.counter().add(bytes as u64);
         }
         Ok(alloc)
+    }
+}
+
+impl Allocation {
+    /// An allocation that stands for a driver object other than memory (an image) of the
+    /// context's device `device_index`: no address, no bytes, no host access, not counted in
+    /// the memory accounting. It owns `object`, destroyed with the last reference; so the
+    /// uses commands register for it keep the object alive until they are seen complete, and
+    /// hazard tracking orders them by its marks, exactly as for memory.
+    pub(crate) fn for_object(
+        ctx: &Context,
+        device_index: usize,
+        object: Box<dyn std::any::Any + Send + Sync>,
+    ) -> Arc<Allocation> {
+        Arc::new(Allocation {
+            ctx: ctx.clone(),
+            ptr: std::ptr::null_mut(),
+            bytes: 0,
+            kind: AllocationKind::Device,
+            device_index: Some(device_index),
+            access: Access::default(),
+            hazards: Default::default(),
+            counted: false,
+            _object: Some(object),
+        })
     }
 }
 

@@ -773,11 +773,16 @@ struct KernelInner {
     handle: Handle<sys::_ze_kernel_handle_t>,
 }
 
-/// What a launch of a kernel whose arguments hold function pointers keeps alive: the kernel,
-/// and the modules of those functions as the arguments were when the launch was issued.
+/// Something a kernel argument holds alive that is not memory: the module of a function
+/// pointer, a sampler.
+type Held = Arc<dyn std::any::Any + Send + Sync>;
+
+/// What a launch of a kernel whose arguments hold function pointers or samplers keeps alive:
+/// the kernel, and what those arguments held when the launch was issued (the functions'
+/// modules, the samplers).
 struct LaunchKeepAlive {
     _kernel: Arc<KernelInner>,
-    _callees: Vec<Module>,
+    _held: Vec<Held>,
 }
 
 impl Drop for KernelInner {
@@ -801,12 +806,13 @@ pub struct Kernel {
     name: String,
     props: KernelProperties,
     args: Vec<Option<ArgValue>>,
-    /// The buffers set as arguments (and their argument indices), what a launch keeps alive.
+    /// The buffers and images set as arguments (and their argument indices), what a launch
+    /// keeps alive and orders with other commands that use them.
     mem_uses: Vec<Use>,
     mem_index: Vec<u32>,
-    /// The modules of the functions set as arguments (and their argument indices): a launch
-    /// keeps those of its issue alive.
-    callees: Vec<(u32, Module)>,
+    /// What the other arguments hold alive (and their argument indices): the modules of the
+    /// functions set as arguments, the samplers. A launch keeps those of its issue alive.
+    held: Vec<(u32, Held)>,
     group_size: Option<[u32; 3]>,
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -864,7 +870,7 @@ impl Kernel {
             args: vec![None; props.num_args as usize],
             mem_uses: Vec::new(),
             mem_index: Vec::new(),
-            callees: Vec::new(),
+            held: Vec::new(),
             props,
             group_size,
             _not_sync: PhantomData,
@@ -971,7 +977,7 @@ impl Kernel {
         Ok(s)
     }
 
-    fn check_index(&self, index: u32) -> Result<()> {
+    pub(crate) fn check_index(&self, index: u32) -> Result<()> {
         if index >= self.props.num_args {
             return Err(Error::invalid(
                 "zeKernelSetArgumentValue",
@@ -1006,11 +1012,16 @@ impl Kernel {
                 "the buffer belongs to another context than the kernel",
             ));
         }
-        let ptr = r.ptr();
-        self.set_raw(index, size_of::<*mut c_void>(), (&raw const ptr).cast())?;
-        self.callees.retain(|(i, _)| *i != index);
         // The kernel may write anything it is given.
-        let u = r.use_(true);
+        self.set_arg_use(index, &r.ptr(), r.use_(true))
+    }
+
+    /// Sets argument `index` (checked in range) to `value`, an argument through which the
+    /// kernel uses the memory (or image) of `u`: every launch that uses this setting keeps it
+    /// alive and is ordered with other commands that use it.
+    pub(crate) fn set_arg_use<V: Copy>(&mut self, index: u32, value: &V, u: Use) -> Result<()> {
+        self.set_raw(index, size_of::<V>(), (value as *const V).cast())?;
+        self.held.retain(|(i, _)| *i != index);
         match self.mem_index.iter().position(|&i| i == index) {
             Some(k) => self.mem_uses[k] = u,
             None => {
@@ -1019,6 +1030,21 @@ impl Kernel {
             }
         }
         self.args[index as usize] = Some(ArgValue::Memory);
+        Ok(())
+    }
+
+    /// Sets argument `index` (checked in range) to `value`, an argument that needs `held`
+    /// alive (a sampler): every launch that uses this setting keeps it alive.
+    pub(crate) fn set_arg_holding<V: Copy>(
+        &mut self,
+        index: u32,
+        value: &V,
+        held: Held,
+    ) -> Result<()> {
+        self.set_raw(index, size_of::<V>(), (value as *const V).cast())?;
+        self.forget_buffer(index);
+        self.held.push((index, held));
+        self.args[index as usize] = Some(ArgValue::Value);
         Ok(())
     }
 
@@ -1066,11 +1092,7 @@ impl Kernel {
             ));
         }
         let address = function.address;
-        self.set_raw(index, size_of::<u64>(), (&raw const address).cast())?;
-        self.forget_buffer(index);
-        self.callees.push((index, function.module.clone()));
-        self.args[index as usize] = Some(ArgValue::Value);
-        Ok(())
+        self.set_arg_holding(index, &address, Arc::new(function.module.clone()))
     }
 
     /// The kernel's source-language attributes (`zeKernelGetSourceAttributes`), as the
@@ -1161,13 +1183,13 @@ impl Kernel {
         Ok(())
     }
 
-    /// Argument `index` no longer holds a buffer or a function pointer.
+    /// Argument `index` no longer holds a buffer, an image, a function pointer or a sampler.
     fn forget_buffer(&mut self, index: u32) {
         if let Some(k) = self.mem_index.iter().position(|&i| i == index) {
             self.mem_index.swap_remove(k);
             self.mem_uses.swap_remove(k);
         }
-        self.callees.retain(|(i, _)| *i != index);
+        self.held.retain(|(i, _)| *i != index);
     }
 
     /// Checks the kernel is ready to launch and returns what a launch must keep alive: the
@@ -1188,12 +1210,12 @@ impl Kernel {
                 format!("the group size of kernel `{}` is not set", self.name),
             ));
         }
-        let keep: Arc<dyn std::any::Any + Send + Sync> = if self.callees.is_empty() {
+        let keep: Arc<dyn std::any::Any + Send + Sync> = if self.held.is_empty() {
             self.inner.clone()
         } else {
             Arc::new(LaunchKeepAlive {
                 _kernel: self.inner.clone(),
-                _callees: self.callees.iter().map(|(_, m)| m.clone()).collect(),
+                _held: self.held.iter().map(|(_, h)| h.clone()).collect(),
             })
         };
         Ok((&self.mem_uses, keep))
