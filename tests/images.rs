@@ -909,7 +909,7 @@ const IMAGE_KERNELS: &str = r#"
 "#;
 
 #[test]
-#[ignore = "needs engine image support (issue 13)"]
+
 fn kernels_read_write_and_sample_images_and_their_launches_keep_them_alive() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());

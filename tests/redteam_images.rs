@@ -508,7 +508,7 @@ fn an_image_of_a_tile_or_of_another_card_is_refused() {
 /// lets it through, as the specification allows it; the CPU driver refuses it
 /// (`ZE_RESULT_ERROR_INVALID_ARGUMENT`: its image commands compare device indices exactly).
 #[test]
-#[ignore = "driver finding: level-zero-cpu refuses an image of a card on its tile's list"]
+
 fn an_image_of_a_card_serves_its_tiles() {
     let Some(t) = tiled_driver() else {
         return;

@@ -521,8 +521,16 @@ pub(crate) struct Image {
 impl Image {
     /// `ZE_RESULT_ERROR_INVALID_ARGUMENT` unless the image may be used by `list`.
     fn check_for(&self, list: &CommandList, what: &str) -> ZeResult {
+        // The specification: an image is for its device "or its sub-devices".
+        let serves = self.device.index == list.device.index
+            || self
+                .device
+                .state()
+                .place
+                .subdevices
+                .contains(&list.device.index);
         if !std::ptr::eq(self.instance, list.instance)
-            || self.device.index != list.device.index
+            || !serves
             || self.context != list.context.handle
         {
             bail!(
@@ -874,6 +882,16 @@ fn copy_images(
             d_extent[0],
             d_extent[1],
             d_extent[2]
+        );
+    }
+    // The specification: the regions of a copy within one image "cannot be overlapping".
+    let overlaps = (0..3).all(|k| {
+        d_origin[k] < s_origin[k] + s_extent[k] && s_origin[k] < d_origin[k] + d_extent[k]
+    });
+    if Arc::ptr_eq(&dst, &src) && !s_extent.contains(&0) && overlaps {
+        bail!(
+            ZE_RESULT_ERROR_OVERLAPPING_REGIONS,
+            "image copy within one image: the source region at {s_origin:?} and the destination region at {d_origin:?} (extent {s_extent:?}) overlap"
         );
     }
     let copy = (!s_extent.contains(&0)).then(|| ImageCopy {

@@ -353,7 +353,7 @@ fn image_regions_near_u32_max_are_refused() {
 }
 
 #[test]
-fn overlapping_regions_of_one_image_copy_as_if_staged() {
+fn overlapping_regions_of_one_image_are_refused() {
     let b = embedded();
     let c = b.context();
     let l = L::ZE_IMAGE_FORMAT_LAYOUT_32;
@@ -365,14 +365,31 @@ fn overlapping_regions_of_one_image_copy_as_if_staged() {
     );
     let data: Vec<u8> = (0..(w * h) as u32).flat_map(|v| v.to_le_bytes()).collect();
     fill_image(&b, c, img, &data);
-    // Shift columns 0..12 right by 3 in rows 1..4 (source and destination overlap), and rows
-    // 0..3 down by one at the same time (overlap along y too).
-    let src = region([0, 0, 0], [12, 3, 1]);
-    let dst = region([3, 1, 0], [12, 3, 1]);
+    // The specification: "the src and dst regions cannot be overlapping"
+    // (ZE_RESULT_ERROR_OVERLAPPING_REGIONS). Regions sharing one texel (4, 1) overlap;
+    // regions side by side do not, and copy.
     let list = b.immediate(c, 0);
+    for dst in [region([3, 1, 0], [12, 3, 1]), region([4, 1, 0], [5, 2, 1])] {
+        let src = region([0, 0, 0], [dst.width, dst.height, 1]);
+        fails!(
+            ZE_RESULT_ERROR_OVERLAPPING_REGIONS,
+            b,
+            zeCommandListAppendImageCopyRegion(list, img, img, &dst, &src, NULL_EVENT, 0, NO_WAITS)
+        );
+    }
+    fails!(
+        ZE_RESULT_ERROR_OVERLAPPING_REGIONS,
+        b,
+        zeCommandListAppendImageCopy(list, img, img, NULL_EVENT, 0, NO_WAITS)
+    );
+    // Side by side: columns 0..8 to 8..16.
+    let (left, right) = (
+        region([0, 0, 0], [8, h as u32, 1]),
+        region([8, 0, 0], [8, h as u32, 1]),
+    );
     ok!(
         b,
-        zeCommandListAppendImageCopyRegion(list, img, img, &dst, &src, NULL_EVENT, 0, NO_WAITS)
+        zeCommandListAppendImageCopyRegion(list, img, img, &right, &left, NULL_EVENT, 0, NO_WAITS)
     );
     b.finish(c, list);
     ok!(b, zeCommandListDestroy(list));
@@ -382,11 +399,7 @@ fn overlapping_regions_of_one_image_copy_as_if_staged() {
     };
     for y in 0..h {
         for x in 0..w {
-            let expect = if (1..4).contains(&y) && (3..15).contains(&x) {
-                texel(&data, x - 3, y - 1)
-            } else {
-                texel(&data, x, y)
-            };
+            let expect = texel(&data, x % 8, y);
             assert_eq!(texel(&got, x, y), expect, "texel ({x}, {y})");
         }
     }
@@ -587,7 +600,8 @@ fn an_image_destroyed_while_its_copies_wait_or_run_never_crashes() {
         let gate = b.event(pool, 0);
         let imm = b.immediate(c, 0);
         let mut waits = [gate];
-        // Waiting copies: to and from the image, and image to itself.
+        // Waiting copies: to and from the image, and image to image (half to the other
+        // half: the regions of a copy within one image must not overlap).
         ok!(
             b,
             zeCommandListAppendImageCopyFromMemory(
@@ -600,7 +614,18 @@ fn an_image_destroyed_while_its_copies_wait_or_run_never_crashes() {
                 waits.as_mut_ptr()
             )
         );
+        let (top, bottom) = (
+            region([0, 0, 0], [512, 256, 1]),
+            region([0, 256, 0], [512, 256, 1]),
+        );
         ok!(
+            b,
+            zeCommandListAppendImageCopyRegion(
+                imm, img, img, &bottom, &top, NULL_EVENT, 0, NO_WAITS
+            )
+        );
+        fails!(
+            ZE_RESULT_ERROR_OVERLAPPING_REGIONS,
             b,
             zeCommandListAppendImageCopy(imm, img, img, NULL_EVENT, 0, NO_WAITS)
         );
