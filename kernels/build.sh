@@ -46,9 +46,10 @@ validate() {
   local spv=$1 base env
   base=$(basename "$spv" .spv)
   case $(spv_version "${base%.*}.cl")/$(cl_std "${base%.*}.cl") in
-    1.3/*) env=spv1.3 ;; # no OpenCL environment of spirv-val takes SPIR-V 1.3
-    */CL2.0) env=opencl2.0 ;;
-    *) env=opencl1.2 ;;
+    1.0/*CL2.0) env=opencl2.0 ;;
+    1.0/*) env=opencl1.2 ;;
+    # No OpenCL environment of spirv-val takes SPIR-V 1.1 to 1.3 modules of OpenCL C 2.0.
+    *) env=spv$(spv_version "${base%.*}.cl") ;;
   esac
   for skip in $NOVALIDATE; do
     if [ "$skip" = "$base" ]; then

@@ -44,6 +44,9 @@ const CAPABILITIES: &[Capability] = &[
     Capability::GroupNonUniformShuffle,
     Capability::GroupNonUniformShuffleRelative,
     Capability::GroupNonUniformClustered,
+    // Only for the `SubgroupSize` execution mode (`intel_reqd_sub_group_size`, module.rs);
+    // its instructions (`OpGetKernelMaxNumSubgroups`, ...) are refused as unknown opcodes.
+    Capability::SubgroupDispatch,
     Capability::SubgroupShuffleINTEL,
     Capability::SubgroupBufferBlockIOINTEL,
     // Float atomics on 4- and 8-byte floats (decode/atomics.rs).

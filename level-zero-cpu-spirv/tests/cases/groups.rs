@@ -601,3 +601,25 @@ both!(float_atomics, |opt| {
     let last = chain[n - 1];
     assert_eq!(last.0 + last.1, sum);
 });
+
+// `intel_reqd_sub_group_size(8)`: the kernel runs with sub-groups of 8 whatever the
+// harness's default.
+both!(sg_required, |opt| {
+    for size in [8, 16, 32] {
+        with_subgroup_size(size, || {
+            let p = program("subgroups_required", opt);
+            let n = 64usize;
+            let mut m = Mem::default();
+            let out = m.zeros::<u32>(n * 2);
+            m.run1(&p, "sg_required", &[A::Buf(out)], n as u32, 32).unwrap();
+            let got: Vec<u32> = m.get(out);
+            for g in 0..n {
+                assert_eq!(
+                    [got[g * 2], got[g * 2 + 1]],
+                    [8, (g % 8) as u32],
+                    "work-item {g}, default size {size}"
+                );
+            }
+        });
+    }
+});
