@@ -4,7 +4,8 @@
 //!
 //! Implemented elsewhere: `BuiltIn` (builtins.rs), `FuncParamAttr ByVal`,
 //! `SaturatedConversion`, `FPRoundingMode`, `CPacked`, `SpecId` (module.rs),
-//! `LinkageAttributes` (linkage.rs); the `LocalSize` execution mode.
+//! `LinkageAttributes` (linkage.rs), `ReferencedIndirectlyINTEL` (module.rs: the function's
+//! address may be taken); the `LocalSize`, `LocalSizeId` and `SubgroupSize` execution modes.
 
 use crate::module::{Res, op_id};
 use rspirv::dr::{self, Operand};
@@ -112,12 +113,13 @@ pub(crate) fn check_annotations(m: &dr::Module) -> Res<()> {
     Ok(())
 }
 
-/// Execution modes: `LocalSize` is implemented, the hints are accepted, others refused.
+/// Execution modes: `LocalSize`, `LocalSizeId` and `SubgroupSize` are implemented, the hints
+/// are accepted, others refused.
 pub(crate) fn check_mode(i: &dr::Instruction) -> Res<()> {
     match i.operands.get(1) {
-        Some(Operand::ExecutionMode(ExecutionMode::LocalSize | ExecutionMode::SubgroupSize)) => {
-            Ok(())
-        }
+        Some(Operand::ExecutionMode(
+            ExecutionMode::LocalSize | ExecutionMode::LocalSizeId | ExecutionMode::SubgroupSize,
+        )) => Ok(()),
         Some(Operand::ExecutionMode(m)) if MODE_HINTS.contains(m) => Ok(()),
         Some(Operand::ExecutionMode(m)) => Err(format!("unsupported execution mode {m:?}")),
         _ => Err("invalid SPIR-V: malformed OpExecutionMode".into()),

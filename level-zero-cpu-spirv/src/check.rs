@@ -3,7 +3,7 @@
 //! text and never panics, whatever the bytes.
 
 use rspirv::dr;
-use rspirv::spirv::{self, Capability, Op};
+use rspirv::spirv::{self, Capability, Op, Word};
 
 /// The SPIR-V magic number.
 const MAGIC: u32 = 0x0723_0203;
@@ -62,6 +62,18 @@ const CAPABILITIES: &[Capability] = &[
     Capability::Image1D,
     Capability::SampledBuffer,
     Capability::ImageBuffer,
+    // The float controls of the execution modes the engine accepts (SPIR-V 1.4 core,
+    // SPV_KHR_float_controls): the engine preserves denormals, signed zeros, infinities and
+    // NaNs and rounds to nearest even (annotations.rs).
+    Capability::DenormPreserve,
+    Capability::SignedZeroInfNanPreserve,
+    Capability::RoundingModeRTE,
+    // Integers of any width from 1 to 64 bits (module.rs, `int_bytes`: their memory size).
+    Capability::ArbitraryPrecisionIntegersINTEL,
+    // Function pointers: `OpConstantFunctionPointerINTEL`, `OpFunctionPointerCallINTEL`
+    // (decode/function_pointers.rs), the `ReferencedIndirectlyINTEL` decoration.
+    Capability::FunctionPointersINTEL,
+    Capability::IndirectReferencesINTEL,
 ];
 
 /// Extensions that do not change what the engine must do.
@@ -78,6 +90,9 @@ const EXTENSIONS: &[&str] = &[
     "SPV_KHR_uniform_group_instructions",
     "SPV_EXT_shader_atomic_float_add",
     "SPV_EXT_shader_atomic_float_min_max",
+    "SPV_INTEL_arbitrary_precision_integers",
+    "SPV_ALTERA_arbitrary_precision_integers",
+    "SPV_INTEL_function_pointers",
 ];
 
 /// Splits the bytes into words (either endianness) and checks the framing of every
@@ -118,9 +133,18 @@ pub(crate) fn words(bytes: &[u8]) -> Result<Vec<u32>, String> {
         .collect();
     let version = words[1];
     let (major, minor) = ((version >> 16) & 0xff, (version >> 8) & 0xff);
-    if major != 1 || minor > 6 || version & 0xff00_00ff != 0 {
+    if version & 0xff00_00ff != 0 {
         return Err(format!(
-            "unsupported SPIR-V version word {version:#010x} (supported: 1.0 to 1.6)"
+            "invalid SPIR-V: malformed version word {version:#010x}"
+        ));
+    }
+    // 1.1 to 1.4 add what an OpenCL kernel may use (implemented or refused by name); 1.5 and
+    // 1.6 add instructions, capabilities and relaxed rules but change the meaning of nothing
+    // an older module holds, so whatever of theirs the engine does not implement is refused
+    // by name like any other instruction or capability (docs/ARCHITECTURE.md).
+    if major != 1 || minor > 6 {
+        return Err(format!(
+            "unsupported SPIR-V version {major}.{minor} (supported: 1.0 to 1.6)"
         ));
     }
     if words[3] > 4_000_000 {
@@ -151,6 +175,14 @@ pub(crate) fn words(bytes: &[u8]) -> Result<Vec<u32>, String> {
         // malformed one (which a fuzzer built with panic=abort would see as a crash).
         if opcode == Op::SpecConstantOp as u32 {
             return Err("unsupported instruction OpSpecConstantOp".into());
+        }
+        if opcode == Op::TypeInt as u32 && count >= 3 {
+            let width = words[at + 2];
+            if !(1..=64).contains(&width) {
+                return Err(format!(
+                    "unsupported integer width {width} of OpTypeInt (the engine's integers have 1 to 64 bits)"
+                ));
+            }
         }
         if opcode == Op::ExtInstImport as u32 {
             let name = literal_string(words.get(at + 2..at + count).unwrap_or(&[]));
@@ -197,15 +229,21 @@ pub(crate) fn is_alias_decl(op: Op) -> bool {
     )
 }
 
-/// rspirv's loader with one addition: it files `SPV_INTEL_memory_access_aliasing`'s
-/// declarations, which the extension places at module scope (before the annotations), with
-/// the module's types and global values. rspirv parses their operands (and the aliasing
-/// memory operands' ids) but its loader only accepts instructions it can classify outside a
-/// function, and it cannot classify these.
+/// rspirv's loader with three additions for instructions it cannot classify:
+/// - `SPV_INTEL_memory_access_aliasing`'s declarations, which the extension places at module
+///   scope (before the annotations), are filed with the module's types and global values;
+/// - `OpConstantFunctionPointerINTEL` (`SPV_INTEL_function_pointers`) at module scope is
+///   filed with the types and global values in its place (other constants may use it): it
+///   goes in as an `OpUndef` of its result type and id, its own class restored afterwards;
+/// - `OpExecutionModeId` (SPIR-V 1.2) is filed with the execution modes.
+///
+/// rspirv parses all of them (and the aliasing memory operands' ids).
 struct Loader {
     inner: dr::Loader,
     in_function: bool,
     decls: Vec<dr::Instruction>,
+    modes: Vec<dr::Instruction>,
+    function_pointers: Vec<Word>,
 }
 
 impl rspirv::binary::Consumer for Loader {
@@ -218,7 +256,7 @@ impl rspirv::binary::Consumer for Loader {
     fn consume_header(&mut self, header: dr::ModuleHeader) -> rspirv::binary::ParseAction {
         self.inner.consume_header(header)
     }
-    fn consume_instruction(&mut self, inst: dr::Instruction) -> rspirv::binary::ParseAction {
+    fn consume_instruction(&mut self, mut inst: dr::Instruction) -> rspirv::binary::ParseAction {
         match inst.class.opcode {
             Op::Function => self.in_function = true,
             Op::FunctionEnd => self.in_function = false,
@@ -226,21 +264,75 @@ impl rspirv::binary::Consumer for Loader {
                 self.decls.push(inst);
                 return rspirv::binary::ParseAction::Continue;
             }
+            Op::ExecutionModeId => {
+                self.modes.push(inst);
+                return rspirv::binary::ParseAction::Continue;
+            }
+            Op::ConstantFunctionPointerINTEL if !self.in_function => {
+                if let Some(id) = inst.result_id {
+                    self.function_pointers.push(id);
+                    inst.class = rspirv::grammar::INSTRUCTION_TABLE.get(Op::Undef);
+                }
+            }
             _ => {}
         }
         self.inner.consume_instruction(inst)
     }
 }
 
+/// Integer widths rspirv's parser cannot read literals of (it knows 8, 16, 32 and 64 bits):
+/// the module's words with each such `OpTypeInt` widened to the next of those widths (the
+/// literals of a type of up to 32 bits take one word, of up to 64 two, either way), and the
+/// true widths by result id, restored once parsed.
+fn standard_int_widths(words: &[u32]) -> (std::borrow::Cow<'_, [u32]>, Vec<(Word, u32)>) {
+    let mut out = std::borrow::Cow::Borrowed(words);
+    let mut widths = Vec::new();
+    let mut at = 5;
+    while at < words.len() {
+        let count = ((words[at] >> 16) as usize).max(1);
+        if words[at] & 0xffff == Op::TypeInt as u32 && count >= 3 && at + 2 < words.len() {
+            let width = words[at + 2];
+            let standard = match width {
+                0..=8 => 8,
+                9..=16 => 16,
+                17..=32 => 32,
+                _ => 64,
+            };
+            if width != standard {
+                widths.push((words[at + 1], width));
+                out.to_mut()[at + 2] = standard;
+            }
+        }
+        at += count;
+    }
+    (out, widths)
+}
+
 fn load(words: &[u32]) -> Result<dr::Module, String> {
+    let (words, widths) = standard_int_widths(words);
     let mut loader = Loader {
         inner: dr::Loader::new(),
         in_function: false,
         decls: Vec::new(),
+        modes: Vec::new(),
+        function_pointers: Vec::new(),
     };
-    rspirv::binary::parse_words(words, &mut loader).map_err(|e| format!("invalid SPIR-V: {e}"))?;
+    rspirv::binary::parse_words(&words, &mut loader).map_err(|e| format!("invalid SPIR-V: {e}"))?;
     let mut m = loader.inner.module();
     m.types_global_values.extend(loader.decls);
+    m.execution_modes.extend(loader.modes);
+    for i in &mut m.types_global_values {
+        let Some(id) = i.result_id else { continue };
+        if i.class.opcode == Op::Undef && loader.function_pointers.contains(&id) {
+            i.class = rspirv::grammar::INSTRUCTION_TABLE.get(Op::ConstantFunctionPointerINTEL);
+        }
+        if i.class.opcode == Op::TypeInt
+            && let Some(&(_, w)) = widths.iter().find(|(t, _)| *t == id)
+            && let Some(o) = i.operands.get_mut(0)
+        {
+            *o = dr::Operand::LiteralBit32(w);
+        }
+    }
     Ok(m)
 }
 
@@ -262,7 +354,7 @@ pub(crate) fn module(m: &dr::Module) -> Result<(), String> {
         if let Some(dr::Operand::Capability(cap)) = c.operands.first() {
             if !CAPABILITIES.contains(cap) {
                 return Err(format!(
-                    "unsupported capability {cap:?} (this engine runs OpenCL kernels: Kernel, Addresses, Int8/16/64, Float16, Float64, Int64Atomics, GenericPointer, Groups, GroupNonUniform*, GroupUniformArithmeticKHR, SubgroupShuffleINTEL, SubgroupBufferBlockIOINTEL, AtomicFloat32/64AddEXT, AtomicFloat32/64MinMaxEXT, ImageBasic, ImageReadWrite, LiteralSampler, Sampled1D, Image1D, SampledBuffer, ImageBuffer, and the hints ExpectAssumeKHR, MemoryAccessAliasingINTEL, FPFastMathModeINTEL, OptNoneINTEL)"
+                    "unsupported capability {cap:?} (this engine runs OpenCL kernels: Kernel, Addresses, Int8/16/64, Float16, Float64, Int64Atomics, GenericPointer, Groups, GroupNonUniform*, GroupUniformArithmeticKHR, SubgroupShuffleINTEL, SubgroupBufferBlockIOINTEL, AtomicFloat32/64AddEXT, AtomicFloat32/64MinMaxEXT, ImageBasic, ImageReadWrite, LiteralSampler, Sampled1D, Image1D, SampledBuffer, ImageBuffer, ArbitraryPrecisionIntegersINTEL, FunctionPointersINTEL, IndirectReferencesINTEL, the float controls DenormPreserve, SignedZeroInfNanPreserve, RoundingModeRTE, and the hints ExpectAssumeKHR, MemoryAccessAliasingINTEL, FPFastMathModeINTEL, OptNoneINTEL)"
                 ));
             }
         } else {

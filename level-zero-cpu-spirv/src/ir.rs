@@ -471,6 +471,13 @@ pub(crate) enum Term {
     SubgroupSync(u32),
     /// OpUnreachable was reached.
     Trap,
+    /// The work-item cannot go on (a call through a function pointer that is no function it
+    /// can reach): the launch fails with `msg`, followed by the value of slot `value` of the
+    /// first such work-item when there is one.
+    Fail {
+        msg: String,
+        value: Option<Slot>,
+    },
 }
 
 /// A basic block: `Code::insts[start..end]` then its terminator.

@@ -362,6 +362,12 @@ pub struct Program {
     global_ranges: Vec<(u64, u64)>,
     /// Variable id -> address of the program-scope variables.
     global_addr: HashMap<u32, u64>,
+    /// One byte per function of the module, kept at a stable address: function `n`'s
+    /// address is `fn_base + n` (never 0; not callable from the host).
+    functions: std::sync::Arc<mem::RawBuf>,
+    fn_base: u64,
+    /// The names [`Program::function_pointer`] knows, with their functions' addresses.
+    function_names: Vec<(String, u64)>,
     /// The module and its specialization constants, decoded again by [`Program::link`].
     words: Vec<u32>,
     spec: Vec<(u32, Vec<u8>)>,
@@ -375,7 +381,8 @@ struct Linked {
     codes: Vec<Option<ir::Code>>,
     /// The program's variables' ranges and those of every program linked with it.
     ranges: Vec<(u64, u64)>,
-    /// The storage of the programs linked with it.
+    /// The storage and function slots of the programs linked with it (their function
+    /// addresses stay distinct from any other's while its kernels may hold them).
     _keep: Vec<std::sync::Arc<mem::RawBuf>>,
 }
 
@@ -470,6 +477,20 @@ impl Program {
     /// The module's program-scope variables.
     pub fn globals(&self) -> &[GlobalVariable] {
         &self.globals
+    }
+
+    /// The address of function `name` (`zeModuleGetFunctionPointer`): a kernel, a function
+    /// exported with `LinkageAttributes ... Export` (by that name), or a function decorated
+    /// `ReferencedIndirectlyINTEL` (by its `OpName`); `None` if the module has none of that
+    /// name. The address is stable for the program's life, distinct per function, never 0,
+    /// and the one `OpConstantFunctionPointerINTEL` gives the same function in device code:
+    /// a kernel that receives it (as an argument, or in memory) and calls through it with
+    /// `OpFunctionPointerCallINTEL` runs that function. It is not callable from the host.
+    pub fn function_pointer(&self, name: &str) -> Option<u64> {
+        self.function_names
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, a)| a)
     }
 
     /// A work-group size for `kernel` over a grid of `global_size` work-items
@@ -658,7 +679,10 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
     let words = check::words(spirv)?;
     let m = check::parse(&words)?;
     check::module(&m)?;
-    let mut md = module::Mod::new(&m, options.spec_constants)?;
+    // Function addresses: one byte of the program's own per function.
+    let functions = std::sync::Arc::new(mem::RawBuf::zeroed(m.functions.len()));
+    let fn_base = functions.addr();
+    let mut md = module::Mod::new(&m, options.spec_constants, fn_base)?;
     if let Some(n) = options.subgroup_size {
         if !SUBGROUP_SIZES.contains(&n) {
             return Err(format!(
@@ -727,6 +751,30 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
             });
         }
     }
+    let mut function_names = Vec::new();
+    for ep in &m.entry_points {
+        let (fid, name) = entry_point(ep)?;
+        if let Some(a) = md.fn_addr(fid) {
+            function_names.push((name, a));
+        }
+    }
+    let mut named: Vec<(String, u64)> = Vec::new();
+    for f in &m.functions {
+        let Some(fid) = f.def.as_ref().and_then(|d| d.result_id) else {
+            continue;
+        };
+        let Some(a) = md.fn_addr(fid).filter(|_| !f.blocks.is_empty()) else {
+            continue;
+        };
+        if let Some(n) = md.exports.get(&fid) {
+            named.push((n.clone(), a));
+        } else if md.indirect.contains(&fid)
+            && let Some(n) = md.names.get(&fid)
+        {
+            named.push((n.clone(), a));
+        }
+    }
+    function_names.extend(named);
     let mut kernels = Vec::new();
     let mut codes = Vec::new();
     let mut unlinked = Vec::new();
@@ -763,6 +811,9 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
         storage,
         global_ranges,
         global_addr: addr,
+        functions,
+        fn_base,
+        function_names,
         words,
         spec: options
             .spec_constants
@@ -804,7 +855,8 @@ fn link(programs: &[&Program]) -> Result<String, String> {
     let mut mds: Vec<module::Mod<'_>> = parsed
         .iter()
         .zip(&specs)
-        .map(|(m, s)| module::Mod::new(m, s))
+        .zip(programs)
+        .map(|((m, s), p)| module::Mod::new(m, s, p.fn_base))
         .collect::<Result<_, _>>()?;
     for (md, p) in mds.iter_mut().zip(programs) {
         md.default_subgroup_size = p.default_subgroup_size;
@@ -889,7 +941,10 @@ fn link(programs: &[&Program]) -> Result<String, String> {
         if *done {
             continue;
         }
-        let keep = programs.iter().map(|q| q.storage.clone()).collect();
+        let keep = programs
+            .iter()
+            .flat_map(|q| [q.storage.clone(), q.functions.clone()])
+            .collect();
         let linked = Linked {
             codes,
             ranges: ranges.clone(),

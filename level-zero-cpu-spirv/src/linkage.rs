@@ -49,15 +49,32 @@ pub(crate) fn function_type(md: &Mod<'_>, f: Word) -> Res<Word> {
 
 /// Whether type `a` of module `ma` and type `b` of module `mb` are the same type.
 pub(crate) fn same_type(ma: &Mod<'_>, a: Word, mb: &Mod<'_>, b: Word, depth: u32) -> Res<bool> {
+    same_type_in(ma, a, mb, b, depth, &mut Vec::new())
+}
+
+/// [`same_type`], `pointees` holding the pointee pairs being compared: a recursive type
+/// (a struct holding a pointer to itself, `OpTypeForwardPointer`) meets them again, and they
+/// are then the same unless something else differs.
+fn same_type_in(
+    ma: &Mod<'_>,
+    a: Word,
+    mb: &Mod<'_>,
+    b: Word,
+    depth: u32,
+    pointees: &mut Vec<(Word, Word)>,
+) -> Res<bool> {
     if depth > 64 {
         return Err("type nesting too deep".into());
     }
-    let all = |xs: &[Word], ys: &[Word]| -> Res<bool> {
+    if pointees.contains(&(a, b)) {
+        return Ok(true);
+    }
+    let all = |xs: &[Word], ys: &[Word], pointees: &mut Vec<(Word, Word)>| -> Res<bool> {
         if xs.len() != ys.len() {
             return Ok(false);
         }
         for (x, y) in xs.iter().zip(ys) {
-            if !same_type(ma, *x, mb, *y, depth + 1)? {
+            if !same_type_in(ma, *x, mb, *y, depth + 1, pointees)? {
                 return Ok(false);
             }
         }
@@ -67,13 +84,24 @@ pub(crate) fn same_type(ma: &Mod<'_>, a: Word, mb: &Mod<'_>, b: Word, depth: u32
         (Ty::Void, Ty::Void) | (Ty::Bool, Ty::Bool) => true,
         (Ty::Int(x), Ty::Int(y)) => x == y,
         (Ty::Float(x), Ty::Float(y)) => x == y,
-        (Ty::Vector(x, n), Ty::Vector(y, m)) => n == m && same_type(ma, *x, mb, *y, depth + 1)?,
-        (Ty::Array(x, n), Ty::Array(y, m)) => n == m && same_type(ma, *x, mb, *y, depth + 1)?,
-        (Ty::Struct(xs), Ty::Struct(ys)) => {
-            ma.size_align(a, 0)? == mb.size_align(b, 0)? && all(xs, ys)?
+        (Ty::Vector(x, n), Ty::Vector(y, m)) => {
+            n == m && same_type_in(ma, *x, mb, *y, depth + 1, pointees)?
         }
-        (Ty::Ptr(c, x), Ty::Ptr(d, y)) => c == d && same_type(ma, *x, mb, *y, depth + 1)?,
-        (Ty::Func(r, ps), Ty::Func(s, qs)) => same_type(ma, *r, mb, *s, depth + 1)? && all(ps, qs)?,
+        (Ty::Array(x, n), Ty::Array(y, m)) => {
+            n == m && same_type_in(ma, *x, mb, *y, depth + 1, pointees)?
+        }
+        (Ty::Struct(xs), Ty::Struct(ys)) => {
+            ma.size_align(a, 0)? == mb.size_align(b, 0)? && all(xs, ys, pointees)?
+        }
+        (Ty::Ptr(c, x), Ty::Ptr(d, y)) => {
+            pointees.push((*x, *y));
+            let same = c == d && same_type_in(ma, *x, mb, *y, depth + 1, pointees)?;
+            pointees.pop();
+            same
+        }
+        (Ty::Func(r, ps), Ty::Func(s, qs)) => {
+            same_type_in(ma, *r, mb, *s, depth + 1, pointees)? && all(ps, qs, pointees)?
+        }
         (Ty::Opaque(x), Ty::Opaque(y)) => x == y,
         _ => false,
     })

@@ -105,11 +105,40 @@ pub(crate) enum Sc {
     Ptr,
 }
 
+/// The bytes an integer of `w` bits (1 to 64) occupies in memory, its size and alignment:
+/// the smallest of 1, 2, 4 and 8 bytes that holds it. This is LLVM's allocation size and ABI
+/// alignment of `iN` on `spir64` (clang's `sizeof(_BitInt(N))`), which the producer's address
+/// arithmetic and layouts assume. A load reads these bytes and keeps the low `w` bits; a
+/// store writes them, the value zero-extended (the padding bits are 0).
+pub(crate) fn int_bytes(w: u8) -> u8 {
+    match w {
+        0..=8 => 1,
+        9..=16 => 2,
+        17..=32 => 4,
+        _ => 8,
+    }
+}
+
+/// Whether an integer width is one of the standard 8, 16, 32, 64 (others need
+/// `ArbitraryPrecisionIntegersINTEL`, and a mask after loads).
+pub(crate) fn standard_width(w: u8) -> bool {
+    matches!(w, 8 | 16 | 32 | 64)
+}
+
 impl Sc {
+    /// The bits of its value (an integer's width; a boolean's byte).
+    pub(crate) fn bits(self) -> u32 {
+        match self {
+            Sc::Int(w) => u32::from(w),
+            other => u32::from(other.bytes()) * 8,
+        }
+    }
+
+    /// The bytes the scalar occupies in memory.
     pub(crate) fn bytes(self) -> u8 {
         match self {
             Sc::Bool => 1,
-            Sc::Int(w) => w / 8,
+            Sc::Int(w) => int_bytes(w),
             Sc::Float(Fk::H) => 2,
             Sc::Float(Fk::S) => 4,
             Sc::Float(Fk::D) => 8,
@@ -157,6 +186,15 @@ pub(crate) struct Mod<'a> {
     pub(crate) default_subgroup_size: u32,
     /// Decoration warnings for the build log.
     pub(crate) log: Vec<String>,
+    /// `OpConstantFunctionPointerINTEL`s: constant id -> the function it points to. The
+    /// pointer's value is the function's address ([`Mod::fn_addr`]); an imported function's
+    /// is the exporter's, known once linked (the decoder's `function_pointers.rs`).
+    pub(crate) fn_ptrs: HashMap<Word, Word>,
+    /// Functions decorated `ReferencedIndirectlyINTEL` (their address may be taken).
+    pub(crate) indirect: HashSet<Word>,
+    /// The address of function 0 (a function's address is this plus its index in the
+    /// module): the program's function slots, never 0.
+    pub(crate) fn_base: u64,
     /// `SPV_INTEL_memory_access_aliasing` declarations: result id -> which declaration
     /// (`OpAliasDomainDeclINTEL`, `OpAliasScopeDeclINTEL`, `OpAliasScopeListDeclINTEL`).
     /// Hints only (see operands.rs): recorded so that the ids that use them are checked.
@@ -206,7 +244,9 @@ pub(crate) fn result_type(i: &dr::Instruction) -> Res<Word> {
 }
 
 impl<'a> Mod<'a> {
-    pub(crate) fn new(m: &'a dr::Module, spec: &[(u32, &[u8])]) -> Res<Mod<'a>> {
+    /// The facts of module `m` with specialization constants `spec`; its functions' addresses
+    /// start at `fn_base` (not 0: see [`Mod::fn_addr`]).
+    pub(crate) fn new(m: &'a dr::Module, spec: &[(u32, &[u8])], fn_base: u64) -> Res<Mod<'a>> {
         let mut md = Mod {
             m,
             types: HashMap::new(),
@@ -228,8 +268,17 @@ impl<'a> Mod<'a> {
             subgroup_size: HashMap::new(),
             default_subgroup_size: crate::DEFAULT_SUBGROUP_SIZE,
             log: Vec::new(),
+            fn_ptrs: HashMap::new(),
+            indirect: HashSet::new(),
+            fn_base,
             alias_decls: HashMap::new(),
         };
+        // Function indices first: function pointer constants are their addresses.
+        for (n, f) in m.functions.iter().enumerate() {
+            if let Some(fid) = f.def.as_ref().and_then(|d| d.result_id) {
+                md.funcs.insert(fid, n);
+            }
+        }
         for i in &m.ext_inst_imports {
             md.ext_set = Some(result(i)?);
         }
@@ -266,6 +315,7 @@ impl<'a> Mod<'a> {
         }
         md.decorations()?;
         md.types_and_values(spec)?;
+        md.local_size_ids()?;
         crate::builtins::check_targets(&md)?;
         for (n, f) in m.functions.iter().enumerate() {
             let def = f
@@ -363,6 +413,9 @@ impl<'a> Mod<'a> {
                     crate::linkage::decoration(self, t, i)?;
                 }
                 Decoration::SpecId => {}
+                Decoration::ReferencedIndirectlyINTEL => {
+                    self.indirect.insert(t);
+                }
                 other => crate::annotations::other_decoration(*other, t)?,
             }
         }
@@ -385,6 +438,8 @@ impl<'a> Mod<'a> {
     fn types_and_values(&mut self, spec: &[(u32, &[u8])]) -> Res<()> {
         let spec_ids = self.spec_ids();
         let m = self.m;
+        // OpTypeForwardPointer ids not declared yet, and their storage classes.
+        let mut forward: HashMap<Word, StorageClass> = HashMap::new();
         for i in &m.types_global_values {
             let op = i.class.opcode;
             match op {
@@ -396,8 +451,15 @@ impl<'a> Mod<'a> {
                 }
                 Op::TypeInt => {
                     let w = op_lit(i, 0)?;
-                    if ![8, 16, 32, 64].contains(&w) {
-                        return Err(format!("unsupported integer width {w}"));
+                    if !(1..=64).contains(&w) {
+                        return Err(format!("unsupported integer width {w} (at most 64 bits)"));
+                    }
+                    if !standard_width(w as u8)
+                        && !self.has_capability(spirv::Capability::ArbitraryPrecisionIntegersINTEL)
+                    {
+                        return Err(format!(
+                            "invalid SPIR-V: integer width {w} without the ArbitraryPrecisionIntegersINTEL capability"
+                        ));
                     }
                     self.types.insert(result(i)?, Ty::Int(w as u8));
                 }
@@ -463,18 +525,48 @@ impl<'a> Mod<'a> {
                     // event_t (async copies complete at once): an opaque 64-bit value.
                     self.types.insert(result(i)?, Ty::Int(64));
                 }
+                Op::TypeForwardPointer => {
+                    // A pointer type used before it is declared (a struct with a pointer
+                    // to itself). Pointers are 8 bytes whatever they point to, so until its
+                    // OpTypePointer comes it stands as a pointer to nothing (%0).
+                    let p = op_id(i, 0)?;
+                    let sc = match i.operands.get(1) {
+                        Some(Operand::StorageClass(s)) => *s,
+                        _ => return Err("invalid SPIR-V: malformed OpTypeForwardPointer".into()),
+                    };
+                    if self.types.contains_key(&p) {
+                        return Err(format!(
+                            "invalid SPIR-V: OpTypeForwardPointer of %{p}, which is already declared"
+                        ));
+                    }
+                    forward.insert(p, sc);
+                    self.types.insert(p, Ty::Ptr(sc, 0));
+                }
                 Op::TypePointer => {
                     let sc = match i.operands.first() {
                         Some(Operand::StorageClass(s)) => *s,
                         _ => return Err("invalid SPIR-V: malformed OpTypePointer".into()),
                     };
-                    // The pointee may be declared later only with OpTypeForwardPointer,
-                    // which is rejected; so it must exist.
+                    // The pointee comes first (a pointer used before it is the one of an
+                    // OpTypeForwardPointer).
                     let p = op_id(i, 1)?;
                     if !self.types.contains_key(&p) {
                         return Err("invalid SPIR-V: pointer to an undefined type".into());
                     }
-                    self.types.insert(result(i)?, Ty::Ptr(sc, p));
+                    let r = result(i)?;
+                    match forward.remove(&r) {
+                        Some(fsc) if fsc != sc => {
+                            return Err(format!(
+                                "invalid SPIR-V: pointer type %{r} forward-declared in storage class {fsc:?}, declared in {sc:?}"
+                            ));
+                        }
+                        Some(_) => {}
+                        None if self.types.contains_key(&r) => {
+                            return Err(format!("invalid SPIR-V: type %{r} declared twice"));
+                        }
+                        None => {}
+                    }
+                    self.types.insert(r, Ty::Ptr(sc, p));
                 }
                 Op::TypeFunction => {
                     let r = op_id(i, 0)?;
@@ -491,7 +583,8 @@ impl<'a> Mod<'a> {
                         (Some(Ty::Int(w)), Some(Operand::LiteralBit32(x))) => {
                             u64::from(*x) & mask(*w)
                         }
-                        (Some(Ty::Int(_)), Some(Operand::LiteralBit64(x))) => *x,
+                        // A signed type's literal may be sign-extended to the words.
+                        (Some(Ty::Int(w)), Some(Operand::LiteralBit64(x))) => *x & mask(*w),
                         (Some(Ty::Float(Fk::H)), Some(Operand::LiteralBit32(x))) => {
                             u64::from(*x) & 0xffff
                         }
@@ -513,6 +606,11 @@ impl<'a> Mod<'a> {
                         let mut b = [0u8; 8];
                         b[..size].copy_from_slice(&bytes[..size]);
                         v = u64::from_le_bytes(b);
+                        if let Some(Ty::Int(w)) = self.types.get(&t) {
+                            // The bytes of an integer of another width hold it zero- or
+                            // sign-extended: its value is the low bits.
+                            v &= mask(*w);
+                        }
                     }
                     self.consts.insert(r, vec![v]);
                     self.ty_of.insert(r, t);
@@ -543,10 +641,21 @@ impl<'a> Mod<'a> {
                     let mut v = Vec::new();
                     for n in 0..i.operands.len() {
                         let c = op_id(i, n)?;
-                        let part = self
-                            .consts
-                            .get(&c)
-                            .ok_or("invalid SPIR-V: composite constant of a non-constant")?;
+                        let part = match self.consts.get(&c) {
+                            Some(part) => part,
+                            None if self.fn_ptrs.contains_key(&c) => {
+                                return Err(format!(
+                                    "unsupported constant %{} holding a pointer to the imported function `{}` (its address is known only once linked)",
+                                    result(i)?,
+                                    self.name(self.fn_ptrs[&c])
+                                ));
+                            }
+                            None => {
+                                return Err(
+                                    "invalid SPIR-V: composite constant of a non-constant".into()
+                                );
+                            }
+                        };
                         if v.len() + part.len() > MAX_CONST_LEAVES {
                             return Err("constant too large".into());
                         }
@@ -714,8 +823,25 @@ impl<'a> Mod<'a> {
                     self.types
                         .insert(result(i)?, Ty::Handle(Handle::SampledImage(image)));
                 }
-                Op::TypeForwardPointer => {
-                    return Err("unsupported instruction OpTypeForwardPointer".into());
+                Op::ConstantFunctionPointerINTEL => {
+                    let r = result(i)?;
+                    let t = result_type(i)?;
+                    let f = op_id(i, 0)?;
+                    let Some(&n) = self.funcs.get(&f) else {
+                        return Err(format!(
+                            "invalid SPIR-V: OpConstantFunctionPointerINTEL %{r} of %{f}, which is no function"
+                        ));
+                    };
+                    if !matches!(self.types.get(&t), Some(Ty::Ptr(..))) {
+                        return Err(format!(
+                            "invalid SPIR-V: OpConstantFunctionPointerINTEL %{r} of a non-pointer type"
+                        ));
+                    }
+                    self.fn_ptrs.insert(r, f);
+                    self.ty_of.insert(r, t);
+                    if !m.functions[n].blocks.is_empty() {
+                        self.consts.insert(r, vec![self.fn_base + n as u64]);
+                    }
                 }
                 Op::TypePipe
                 | Op::TypeQueue
@@ -733,7 +859,50 @@ impl<'a> Mod<'a> {
                 }
             }
         }
+        if let Some(p) = forward.keys().min() {
+            return Err(format!(
+                "invalid SPIR-V: OpTypeForwardPointer %{p} without its OpTypePointer"
+            ));
+        }
         Ok(())
+    }
+
+    /// `OpExecutionModeId ... LocalSizeId` (SPIR-V 1.2): `reqd_work_group_size` given by
+    /// constant ids (read once the constants are known).
+    fn local_size_ids(&mut self) -> Res<()> {
+        for i in &self.m.execution_modes {
+            if let (Ok(f), Some(Operand::ExecutionMode(spirv::ExecutionMode::LocalSizeId))) =
+                (op_id(i, 0), i.operands.get(1))
+            {
+                let mut size = [0u32; 3];
+                for (k, s) in size.iter_mut().enumerate() {
+                    let c = op_id(i, 2 + k)?;
+                    let v = self
+                        .consts
+                        .get(&c)
+                        .filter(|_| matches!(self.ty_of.get(&c).and_then(|t| self.types.get(t)), Some(Ty::Int(_))))
+                        .and_then(|v| v.first())
+                        .ok_or_else(|| format!("invalid SPIR-V: LocalSizeId of %{f}: %{c} is not an integer constant"))?;
+                    *s = u32::try_from(*v)
+                        .map_err(|_| format!("LocalSizeId of %{f}: {v} is too large"))?;
+                }
+                self.local_size.insert(f, size);
+            }
+        }
+        Ok(())
+    }
+
+    fn has_capability(&self, c: spirv::Capability) -> bool {
+        self.m
+            .capabilities
+            .iter()
+            .any(|i| matches!(i.operands.first(), Some(Operand::Capability(x)) if *x == c))
+    }
+
+    /// The address of function `fid` of this module (whose pointer is `fn_base` plus its
+    /// index: stable for the program's life, distinct per function, never 0).
+    pub(crate) fn fn_addr(&self, fid: Word) -> Option<u64> {
+        self.funcs.get(&fid).map(|&n| self.fn_base + n as u64)
     }
 
     pub(crate) fn ty(&self, t: Word) -> Res<&Ty> {
@@ -759,7 +928,7 @@ impl<'a> Mod<'a> {
         let r = match self.ty(t)? {
             Ty::Void | Ty::Func(..) | Ty::Opaque(_) => (0, 1),
             Ty::Bool => (1, 1),
-            Ty::Int(w) => (u64::from(*w / 8), u64::from(*w / 8)),
+            Ty::Int(w) => (u64::from(int_bytes(*w)), u64::from(int_bytes(*w))),
             Ty::Float(k) => {
                 let s = u64::from(Sc::Float(*k).bytes());
                 (s, s)

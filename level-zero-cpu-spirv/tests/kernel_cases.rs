@@ -1489,3 +1489,7 @@ both!(special_functions, |opt| {
         }
     }
 });
+
+// The cases of issue 13's SPIR-V items (1.1 to 1.4 as producers emit them, forward pointers,
+// function pointers, arbitrary-width integers).
+include!("cases/spirv14.rs");

@@ -11,7 +11,7 @@
 use super::{Dec, Instance, space_of};
 use crate::ir::{Inst, Slot};
 use crate::mem::AtomicOp;
-use crate::module::{Res, op_id};
+use crate::module::{Res, Sc, op_id};
 use rspirv::dr;
 use rspirv::spirv::Op;
 
@@ -55,6 +55,11 @@ impl Dec<'_, '_> {
                 let (sc, pointee) = self.ptr_info(pid)?;
                 let elem = md.scalar(pointee)?;
                 let size = elem.bytes();
+                if let Sc::Int(w) = elem
+                    && !crate::module::standard_width(w)
+                {
+                    return Err(format!("unsupported Op{op:?} on a {w}-bit integer"));
+                }
                 if size != 4 && size != 8 {
                     return Err(format!("unsupported {}-byte atomic", size));
                 }

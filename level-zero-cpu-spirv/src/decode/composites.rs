@@ -1,6 +1,7 @@
 //! Composite instructions: `OpCompositeExtract` (of a built-in load too: one component
 //! read), `OpCompositeInsert`, `OpCompositeConstruct`, `OpVectorShuffle`,
-//! `OpVectorExtractDynamic`, `OpVectorInsertDynamic`, `OpCopyObject`.
+//! `OpVectorExtractDynamic`, `OpVectorInsertDynamic`, `OpCopyObject`, `OpCopyLogical`
+//! (SPIR-V 1.4: between composite types that differ only in their layout decorations).
 //!
 //! Values are component slots, so most are register copies (`Inst::Copy`) or share their
 //! source's slots (`passes.rs`); the dynamic ones are `Inst::ExtractDyn`/`InsertDyn`.
@@ -131,6 +132,30 @@ impl Dec<'_, '_> {
                     return Ok(true);
                 }
                 let n = self.comps(result_type(i)?)?;
+                let s = a!(0);
+                self.copy(d()?, s, n)?;
+            }
+            Op::CopyLogical => {
+                // A value is its scalar leaves, whatever the layout of its type: the types
+                // match logically when their leaves are the same scalars in the same order.
+                let (t, ot) = (result_type(i)?, self.ty_of(op_id(i, 0)?)?);
+                let leaves = |t| -> Res<Vec<_>> {
+                    Ok(md
+                        .leaves(t, MAX_VALUE_LEAVES)?
+                        .into_iter()
+                        .map(|(_, sc)| sc)
+                        .collect())
+                };
+                if leaves(t)? != leaves(ot)? {
+                    return Err(format!(
+                        "invalid SPIR-V: OpCopyLogical %{} between types that do not match logically",
+                        i.result_id.unwrap_or(0)
+                    ));
+                }
+                if res.is_none() {
+                    return Ok(true);
+                }
+                let n = self.comps(t)?;
                 let s = a!(0);
                 self.copy(d()?, s, n)?;
             }

@@ -190,7 +190,7 @@ impl Dec<'_, '_> {
                     v
                 }
                 Term::Barrier(next) | Term::SubgroupSync(next) => vec![*next],
-                Term::Return | Term::Trap => vec![],
+                Term::Return | Term::Trap | Term::Fail { .. } => vec![],
             }
         };
         let succs: Vec<Vec<u32>> = blocks.iter().map(succ).collect();
@@ -268,7 +268,7 @@ impl Dec<'_, '_> {
                     }
                 }
                 Term::Barrier(next) | Term::SubgroupSync(next) => *next = new_index[*next as usize],
-                Term::Return | Term::Trap => {}
+                Term::Return | Term::Trap | Term::Fail { .. } => {}
             }
             out.push(blk);
         }

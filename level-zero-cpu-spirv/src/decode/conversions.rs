@@ -63,12 +63,23 @@ impl Dec<'_, '_> {
                 let s = a!(0);
                 let from_t = self.ty_of(op_id(i, 0)?)?;
                 let to_t = result_type(i)?;
-                let (fs, nf) = (md.scalar(from_t)?.bytes(), md.width(from_t)?);
-                let (ts, nt) = (md.scalar(to_t)?.bytes(), md.width(to_t)?);
-                if u32::from(fs) * u32::from(nf) != u32::from(ts) * u32::from(nt) {
+                let (fsc, nf) = (md.scalar(from_t)?, md.width(from_t)?);
+                let (tsc, nt) = (md.scalar(to_t)?, md.width(to_t)?);
+                if fsc.bits() * u32::from(nf) != tsc.bits() * u32::from(nt) {
                     return Err("invalid SPIR-V: OpBitcast between types of different sizes".into());
                 }
-                if fs == ts {
+                let (fs, ts) = (fsc.bytes(), tsc.bytes());
+                let odd = |sc: Sc| matches!(sc, Sc::Int(w) if !crate::module::standard_width(w));
+                if (odd(fsc) || odd(tsc)) && fsc.bits() != tsc.bits() {
+                    // Registers hold such an integer in a 64-bit word, memory in
+                    // `int_bytes` bytes: a reinterpretation would split its bits.
+                    return Err(format!(
+                        "unsupported OpBitcast from {}-bit to {}-bit elements (integers of a width other than 8, 16, 32, 64 are only reinterpreted as a type of their own width)",
+                        fsc.bits(),
+                        tsc.bits()
+                    ));
+                }
+                if fsc.bits() == tsc.bits() {
                     self.copy(d()?, s, nt)?;
                 } else {
                     self.emit(Inst::Bitcast {

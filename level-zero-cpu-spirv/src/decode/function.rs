@@ -4,7 +4,8 @@
 //! `OpVariable` its private memory, or registers when its address never escapes; `OpPhi` its
 //! slots), pass 2 decodes the instructions, block by block, by family
 //! ([`Dec::instruction`], `control_flow.rs`, `barriers.rs`). A call to a function without a
-//! body is an import (`cross_module.rs`).
+//! body is an import (`cross_module.rs`); a call through a function pointer is a dispatch
+//! over inlined candidates (`function_pointers.rs`).
 
 use super::control_flow::Cursor;
 use super::{Dec, Instance, MAX_CALL_DEPTH, Phi, V};
@@ -165,6 +166,7 @@ impl Dec<'_, '_> {
                         at.cur = next;
                         at.start = self.code.insts.len() as u32;
                     }
+                    Op::FunctionPointerCallINTEL => self.indirect_call(&inst, i, &mut at)?,
                     Op::ControlBarrier => self.control_barrier(i, &mut at)?,
                     _ if self.control_flow(&inst, i, label, &mut at)? => {}
                     _ if i.result_id.is_some_and(|r| {

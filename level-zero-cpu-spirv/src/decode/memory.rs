@@ -1,7 +1,8 @@
 //! Memory instructions: `OpVariable` (its initializer; slots and private memory are given
 //! in `function.rs`), `OpLoad`, `OpStore`, `OpCopyMemory`, `OpCopyMemorySized`
 //! (`Addresses`), `OpAccessChain`, `OpInBoundsAccessChain`, `OpPtrAccessChain` and
-//! `OpInBoundsPtrAccessChain` (`Addresses`), `OpLifetimeStart`/`OpLifetimeStop` (`Kernel`).
+//! `OpInBoundsPtrAccessChain` (`Addresses`), `OpLifetimeStart`/`OpLifetimeStop` (`Kernel`),
+//! and SPIR-V 1.4's `OpPtrEqual`, `OpPtrNotEqual`, `OpPtrDiff`.
 //!
 //! Loads and stores become `Inst::Load`/`Store` (scalars and vectors) or
 //! `Inst::LoadAgg`/`StoreAgg` (aggregates), or the fused `Inst::LoadIdx`/`StoreIdx` when an
@@ -12,7 +13,8 @@ use super::builtin_access::builtin_store;
 use super::{Dec, Instance, V, int_bits, space_of};
 use crate::ir::{Inst, Slot};
 use crate::mem::Space;
-use crate::module::{Res, Ty, op_id, result_type};
+use crate::module::{MAX_VALUE_LEAVES, Res, Sc, Ty, op_id, result_type, standard_width};
+use crate::ops::{BinOp, UnOp, mask};
 use rspirv::dr::{self, Operand};
 use rspirv::spirv::{Op, Word};
 
@@ -74,6 +76,7 @@ impl Dec<'_, '_> {
                         space: space_of(sc)?,
                         site,
                     })?;
+                    self.mask_loaded(d()?, t)?;
                     return Ok(true);
                 }
                 match self.val(inst, pid)? {
@@ -173,6 +176,66 @@ impl Dec<'_, '_> {
                     len,
                 })?;
             }
+            // SPIR-V 1.4: pointer comparisons and differences.
+            Op::PtrEqual | Op::PtrNotEqual => {
+                let (x, y) = (a!(0), a!(1));
+                let n = md.width(result_type(i)?)?;
+                let op = if op == Op::PtrEqual {
+                    BinOp::IEq
+                } else {
+                    BinOp::INe
+                };
+                self.emit(Inst::Bin {
+                    op,
+                    d: d()?,
+                    a: x,
+                    b: y,
+                    n,
+                })?;
+            }
+            Op::PtrDiff => {
+                // In elements of the pointee: the Element operand of an OpPtrAccessChain
+                // from operand 2 to operand 1 (a signed count, exact when both point into
+                // one array).
+                let (x, y) = (a!(0), a!(1));
+                let rt = result_type(i)?;
+                let n = md.width(rt)?;
+                let w = int_bits(md.scalar(rt)?);
+                let (_, pointee) = self.ptr_info(op_id(i, 0)?)?;
+                let stride = md.stride(pointee)?;
+                if stride == 0 {
+                    return Err("invalid SPIR-V: OpPtrDiff of pointers to a type of no size".into());
+                }
+                let bytes = self.alloc(usize::from(n))?;
+                self.emit(Inst::Bin {
+                    op: BinOp::ISub(!0),
+                    d: bytes,
+                    a: x,
+                    b: y,
+                    n,
+                })?;
+                let st = self.consts(&vec![stride; usize::from(n)])?;
+                let q = if w == 64 {
+                    d()?
+                } else {
+                    self.alloc(usize::from(n))?
+                };
+                self.emit(Inst::Bin {
+                    op: BinOp::SDiv(64),
+                    d: q,
+                    a: bytes,
+                    b: st,
+                    n,
+                })?;
+                if w != 64 {
+                    self.emit(Inst::Un {
+                        op: UnOp::Mask(mask(w)),
+                        d: d()?,
+                        a: q,
+                        n,
+                    })?;
+                }
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -180,6 +243,52 @@ impl Dec<'_, '_> {
 
     /// Emits a load of type `t` from pointer slot `p`.
     pub(super) fn load(&mut self, d: Slot, p: Slot, t: Word, space: Space) -> Res<()> {
+        self.load_bytes(d, p, t, space)?;
+        self.mask_loaded(d, t)
+    }
+
+    /// After a load of type `t` into `d`: each integer of a width other than 8, 16, 32 and 64
+    /// keeps its low bits (memory holds it in `int_bytes` bytes, whose padding bits are no
+    /// part of the value; registers hold integers zero-extended to their width).
+    pub(super) fn mask_loaded(&mut self, d: Slot, t: Word) -> Res<()> {
+        let md = self.md;
+        let odd = |sc: Sc| match sc {
+            Sc::Int(w) if !standard_width(w) => Some(w),
+            _ => None,
+        };
+        // Scalars and vectors: one mask over their components.
+        if let Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..) | Ty::Vector(..) = md.ty(t)? {
+            if let Some(w) = odd(md.scalar(t)?) {
+                let n = md.width(t)?;
+                self.emit(Inst::Un {
+                    op: UnOp::Mask(mask(w)),
+                    d,
+                    a: d,
+                    n,
+                })?;
+            }
+            return Ok(());
+        }
+        let leaves: Vec<Option<u8>> = md
+            .leaves(t, MAX_VALUE_LEAVES)?
+            .into_iter()
+            .map(|(_, sc)| odd(sc))
+            .collect();
+        for (k, w) in leaves.into_iter().enumerate() {
+            if let Some(w) = w {
+                let s = d + k as Slot;
+                self.emit(Inst::Un {
+                    op: UnOp::Mask(mask(w)),
+                    d: s,
+                    a: s,
+                    n: 1,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn load_bytes(&mut self, d: Slot, p: Slot, t: Word, space: Space) -> Res<()> {
         let site = self.site();
         match self.md.ty(t)? {
             Ty::Bool | Ty::Int(_) | Ty::Float(_) | Ty::Ptr(..) | Ty::Handle(_) | Ty::Vector(..) => {

@@ -25,6 +25,7 @@
 //! | `printf.rs` | OpenCL.std `printf` |
 //! | `builtin_access.rs` | the `BuiltIn` decoration: every way to read a built-in variable |
 //! | `cross_module.rs` | `Linkage`: calls to imported functions, imported variables |
+//! | `function_pointers.rs` | `FunctionPointersINTEL`: `OpConstantFunctionPointerINTEL`, `OpFunctionPointerCallINTEL` (a switch over inlined candidates) |
 //!
 //! The type-only capabilities (`Int8`, `Int16`, `Int64`, `Float16`, `Float64`,
 //! `Vector16`) add no instructions: widths come from the types (`crate::module`) and the
@@ -50,6 +51,7 @@ mod cross_module;
 mod expect_assume;
 mod extended_instructions;
 mod function;
+mod function_pointers;
 mod groups;
 mod images;
 mod memory;
@@ -178,6 +180,9 @@ pub(crate) fn kernel<'a, 'm>(
     // Parameters.
     let mut args = Vec::new();
     let mut vals = Vec::new();
+    // Value parameters holding integers of a width other than 8, 16, 32, 64: their bytes
+    // are masked to the width on entry.
+    let mut odd = Vec::new();
     for p in &f.parameters {
         let pid = result(p)?;
         let t = result_type(p)?;
@@ -252,6 +257,13 @@ pub(crate) fn kernel<'a, 'm>(
                 let n = md.leaf_count(t, MAX_VALUE_LEAVES)?;
                 let s = d.alloc(n)?;
                 vals.push(V::Reg(s));
+                if md
+                    .leaves(t, MAX_VALUE_LEAVES)?
+                    .iter()
+                    .any(|(_, sc)| matches!(sc, Sc::Int(w) if !crate::module::standard_width(*w)))
+                {
+                    odd.push((s, t));
+                }
                 let size = md.size_align(t, 0)?.0;
                 args.push(ArgInfo {
                     kind: ArgKind::Value,
@@ -273,8 +285,21 @@ pub(crate) fn kernel<'a, 'm>(
         .copied()
         .unwrap_or(md.default_subgroup_size);
     let entry_block = d.new_block();
-    d.inline(entry, entry_block, &vals, None, None)?;
     d.code.entry = entry_block;
+    if !odd.is_empty() {
+        let pre = d.new_block();
+        let start = d.code.insts.len() as u32;
+        for (s, t) in odd {
+            d.mask_loaded(s, t)?;
+        }
+        let to = Edge {
+            to: entry_block,
+            moves: vec![],
+        };
+        d.finish(pre, start, Term::Jump(to))?;
+        d.code.entry = pre;
+    }
+    d.inline(entry, entry_block, &vals, None, None)?;
     d.order()?;
     validate(&d.code)?;
     let info = KernelInfo {
@@ -440,6 +465,8 @@ impl<'a, 'm> Dec<'a, 'm> {
                     None => self.imported_variable(id)?,
                 },
             }
+        } else if let Some(v) = self.imported_function_pointer(id)? {
+            v
         } else {
             return Err(format!("invalid SPIR-V: %{id} is used but not defined"));
         };
@@ -510,6 +537,7 @@ impl<'a, 'm> Dec<'a, 'm> {
                     || self.groups(inst, i, res)?
                     || self.subgroups(inst, i, res)?
                     || self.images(inst, i, res)?
+                    || self.function_pointers(inst, i, res)?
             }
         };
         if decoded {

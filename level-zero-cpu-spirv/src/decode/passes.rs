@@ -53,7 +53,7 @@ impl Dec<'_, '_> {
                             };
                             match (md.scalar(st), md.scalar(rt), md.width(st), md.width(rt)) {
                                 (Ok(a), Ok(b), Ok(na), Ok(nb))
-                                    if a.bytes() == b.bytes() && na == nb =>
+                                    if a.bits() == b.bits() && na == nb =>
                                 {
                                     0
                                 }

@@ -208,7 +208,10 @@ impl Dec<'_, '_> {
         let (class, _) = self.ptr_info(pid)?;
         let space = space_of(class)?;
         let size = sc.bytes();
-        if !matches!(size, 1 | 2 | 4 | 8) || matches!(sc, Sc::Bool | Sc::Ptr) {
+        if !matches!(size, 1 | 2 | 4 | 8)
+            || matches!(sc, Sc::Bool | Sc::Ptr)
+            || matches!(sc, Sc::Int(w) if !crate::module::standard_width(w))
+        {
             return Err(format!(
                 "unsupported element type {sc:?} of a sub-group block {}",
                 if write { "write" } else { "read" }

@@ -292,6 +292,11 @@ pub(super) fn validate(code: &Code) -> Res<()> {
                 }
             }
             Term::Return | Term::Trap => {}
+            Term::Fail { value, .. } => {
+                if let Some(v) = value {
+                    slot(*v, 1)?;
+                }
+            }
         }
     }
     if code.entry >= nb {

@@ -84,7 +84,8 @@ impl Dec<'_, '_> {
                 stride: u16::from(esize),
                 space,
                 site,
-            })
+            })?;
+            self.mask_loaded(d()?, rt.ok_or("missing result type")?)
         }
     }
 

@@ -192,6 +192,15 @@ impl Exec<'_> {
                 self.recycle(act);
             }
             Term::Trap => return Err(Stop::Failed("a work-item reached OpUnreachable".into())),
+            Term::Fail { msg, value } => {
+                return Err(Stop::Failed(match (value, act.first()) {
+                    (Some(v), Some(&lane)) => {
+                        let x = self.regs[*v as usize * self.lanes + lane as usize];
+                        format!("{msg}: {x:#x}")
+                    }
+                    _ => msg.clone(),
+                }));
+            }
         }
         Ok(())
     }
