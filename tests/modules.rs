@@ -551,3 +551,29 @@ fn source_attributes_survive_drivers_that_refuse_the_size_query_or_report_nothin
         assert_eq!(k.source_attributes().unwrap(), expected);
     }
 }
+
+/// A function pointer from `Module::function_pointer` (the driver's
+/// `zeModuleGetFunctionPointer`) calls that function in a kernel
+/// (`OpFunctionPointerCallINTEL`); the driver hands out the engine's own addresses.
+#[test]
+fn a_function_pointer_from_the_host_is_called_by_a_kernel() {
+    let t = TestDriver::new();
+    let (ctx, dev) = (t.context(), t.device());
+    let m = build(&ctx, &dev, &common::spv("function_pointers", "O2"));
+    let fp = m.function_pointer("twice_plus").unwrap();
+    let mut k = m.kernel("call_arg").unwrap();
+    let x: Vec<i32> = (0..16).map(|i| i * 3 - 20).collect();
+    let mut xs = SharedBuffer::<i32>::new(&ctx, &dev, x.len()).unwrap();
+    xs.as_mut_slice().unwrap().copy_from_slice(&x);
+    let out = SharedBuffer::<i32>::new(&ctx, &dev, x.len()).unwrap();
+    k.set_arg_function_pointer(0, &fp).unwrap();
+    k.set_arg_buffer(1, &xs).unwrap();
+    k.set_arg_buffer(2, &out).unwrap();
+    k.set_group_size([16, 1, 1]).unwrap();
+    let mut list = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    // SAFETY: the kernel reads x[i] and writes out[i] for i < 16.
+    unsafe { list.launch(&k, [1, 1, 1]) }.unwrap();
+    list.synchronize().unwrap();
+    let want: Vec<i32> = x.iter().map(|v| 2 * v + 7).collect();
+    assert_eq!(&out.as_slice().unwrap()[..], &want[..]);
+}

@@ -629,6 +629,14 @@ entry_points! {
         if pfnFunction.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null pfnFunction");
         }
+        // The engine's own addresses: what kernels compare and call through
+        // (`OpFunctionPointerCallINTEL`), so a pointer passed back as an argument calls this
+        // function. Kernels, exported functions and `ReferencedIndirectlyINTEL` ones.
+        if let Some(address) = module.program.as_program().and_then(|p| p.function_pointer(&name)) {
+            // SAFETY: checked non-null; the caller's output.
+            return unsafe { ffi::write(pfnFunction, address as *mut c_void) };
+        }
+        // Another engine (tests plug in their own): opaque, stable, distinct addresses.
         let index = module
             .program
             .kernels()
