@@ -384,6 +384,8 @@ struct Linked {
     /// The storage and function slots of the programs linked with it (their function
     /// addresses stay distinct from any other's while its kernels may hold them).
     _keep: Vec<std::sync::Arc<mem::RawBuf>>,
+    /// The program-scope variables it imports, at the exporters' addresses.
+    imported: Vec<GlobalVariable>,
 }
 
 impl fmt::Debug for Program {
@@ -477,6 +479,18 @@ impl Program {
     /// The module's program-scope variables.
     pub fn globals(&self) -> &[GlobalVariable] {
         &self.globals
+    }
+
+    /// A program-scope variable this program imports, once linked ([`Program::link`]): its
+    /// name, the exporter's address and its size. `None` before linking or for another name.
+    pub fn imported_global(&self, name: &str) -> Option<GlobalVariable> {
+        let linked = self.linked.read().unwrap_or_else(|e| e.into_inner());
+        linked
+            .as_ref()?
+            .imported
+            .iter()
+            .find(|g| g.name == name)
+            .cloned()
     }
 
     /// The address of function `name` (`zeModuleGetFunctionPointer`): a kernel, a function
@@ -872,13 +886,25 @@ fn link(programs: &[&Program]) -> Result<String, String> {
     // Each module's variable addresses with its imported variables, and its function links.
     let mut addrs = Vec::new();
     let mut links = Vec::new();
+    let mut imported: Vec<Vec<GlobalVariable>> = Vec::new();
     for (k, t) in targets.iter().enumerate() {
         let mut a = programs[k].global_addr.clone();
         let mut l = HashMap::new();
+        let mut vars = Vec::new();
         for (&id, target) in t {
             match *target {
                 linkage::Target::Variable(at) => {
                     a.insert(id, at);
+                    if let (Some(name), Some(g)) =
+                        (mds[k].imports.get(&id), mds[k].globals.get(&id))
+                    {
+                        let (size, _) = mds[k].size_align(g.pointee, 0)?;
+                        vars.push(GlobalVariable {
+                            name: name.clone(),
+                            address: at,
+                            size: size as usize,
+                        });
+                    }
                 }
                 linkage::Target::Function { module, fid } => {
                     l.insert(id, (module, fid));
@@ -887,6 +913,7 @@ fn link(programs: &[&Program]) -> Result<String, String> {
         }
         addrs.push(a);
         links.push(l);
+        imported.push(vars);
     }
     let ctx: Vec<decode::Ctx<'_, '_>> = mds
         .iter()
@@ -937,7 +964,7 @@ fn link(programs: &[&Program]) -> Result<String, String> {
         }
         results.push(codes);
     }
-    for ((p, codes), done) in programs.iter().zip(results).zip(&done) {
+    for (((p, codes), done), imported) in programs.iter().zip(results).zip(&done).zip(imported) {
         if *done {
             continue;
         }
@@ -949,6 +976,7 @@ fn link(programs: &[&Program]) -> Result<String, String> {
             codes,
             ranges: ranges.clone(),
             _keep: keep,
+            imported,
         };
         *p.linked.write().unwrap_or_else(|e| e.into_inner()) = Some(linked);
     }

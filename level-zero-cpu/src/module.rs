@@ -582,8 +582,10 @@ entry_points! {
         let module: Arc<Module> = handles::get(hModule)?;
         // SAFETY: a non-null name is a C string (caller's contract).
         let name = unsafe { ffi::c_str(pGlobalName)? }.to_string_lossy();
-        let Some(g) = module.program.globals().iter().find(|g| g.name == name) else {
-            bail!(ZE_RESULT_ERROR_INVALID_GLOBAL_NAME, "no global variable {name:?} in this module");
+        // Its own variables, or (the specification) one it imports, once dynamically linked.
+        let imported = || module.program.as_program().and_then(|p| p.imported_global(&name));
+        let Some(g) = module.program.globals().iter().find(|g| g.name == name).cloned().or_else(imported) else {
+            bail!(ZE_RESULT_ERROR_INVALID_GLOBAL_NAME, "no global variable {name:?} in this module (nor one it imports from a module it was linked with)");
         };
         // SAFETY: optional outputs of the caller's.
         unsafe {

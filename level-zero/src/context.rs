@@ -242,13 +242,21 @@ impl Context {
     }
 
     /// Evicts `memory` from `device` (`zeContextEvictMemory`), undoing
-    /// [`make_resident`](Self::make_resident).
+    /// [`make_resident`](Self::make_resident). [`Error::Busy`] while submitted device work
+    /// may still use it (the specification forbids evicting memory the device references).
     pub fn evict<T: bytemuck::Pod>(
         &self,
         device: &Device,
         memory: &impl crate::Memory<T>,
     ) -> Result<()> {
         const CALL: &str = "zeContextEvictMemory";
+        // The specification: "the device is not currently referencing the memory".
+        if memory.region().alloc.device_busy() {
+            return Err(Error::Busy {
+                what: "eviction of memory",
+                why: "submitted device work may still use it; synchronize the list or queue first",
+            });
+        }
         let r = self.residency_range(CALL, device, memory)?;
         let Some((ptr, size)) = r else { return Ok(()) };
         // SAFETY: valid context and device of it; a range of a live allocation of it.

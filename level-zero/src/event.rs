@@ -44,6 +44,8 @@ pub(crate) struct PoolInner {
     handle: Handle<sys::_ze_event_pool_handle_t>,
     count: u32,
     flags: EventPoolFlags,
+    /// The devices the pool was made for (empty: every device of the context).
+    pub(crate) devices: Vec<Device>,
     taken: Mutex<Vec<bool>>,
 }
 
@@ -136,6 +138,7 @@ impl EventPool {
                 handle: Handle(h),
                 count,
                 flags,
+                devices: devices.to_vec(),
                 taken: Mutex::new(vec![false; count as usize]),
             }),
         })
@@ -209,7 +212,7 @@ impl EventPool {
 }
 
 pub(crate) struct EventInner {
-    pool: Arc<PoolInner>,
+    pub(crate) pool: Arc<PoolInner>,
     pub(crate) handle: Handle<sys::_ze_event_handle_t>,
     index: u32,
 }
@@ -324,6 +327,20 @@ impl Event {
     /// The kernel timestamp the event recorded (pool created with
     /// [`EventPoolFlags::KERNEL_TIMESTAMP`]); the event must be signalled.
     pub fn kernel_timestamp(&self) -> Result<KernelTimestamp> {
+        // The specification: the event's pool must have been created with
+        // `ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP` (its events have no timestamp layout
+        // otherwise; a mapped-timestamp pool's are read with another call).
+        if !self
+            .inner
+            .pool
+            .flags
+            .contains(EventPoolFlags::KERNEL_TIMESTAMP)
+        {
+            return Err(Error::invalid(
+                "zeEventQueryKernelTimestamp",
+                "the event's pool was not created with EventPoolFlags::KERNEL_TIMESTAMP",
+            ));
+        }
         let mut t = sys::ze_kernel_timestamp_result_t::default();
         // SAFETY: valid handle and output.
         unsafe {

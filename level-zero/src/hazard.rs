@@ -582,6 +582,14 @@ impl Needs {
 }
 
 impl Marks {
+    /// Whether a use of the allocation may still be unfinished.
+    pub(crate) fn pending(&self) -> bool {
+        self.writes
+            .iter()
+            .chain(&self.reads)
+            .any(|m| !m.timeline.is_finished(m.seq))
+    }
+
     /// Adds what command `seq` of `me` must wait for to `write` (or read) this allocation in
     /// program order, then records the command's use.
     fn plan(&mut self, me: &Arc<Timeline>, seq: u64, write: bool, needs: &mut Needs) {

@@ -160,6 +160,42 @@ impl ListCore {
         Ok(())
     }
 
+    /// Checks the events a command takes (signal, waits, the one it signals or resets):
+    /// of this list's context, and of a pool made for this list's device (or a device it
+    /// is a sub-device or root of) when the pool names devices. The specification: "the
+    /// command list and events were created on the same context", "the events are
+    /// accessible by the device on which the command list was created", and a pool's events
+    /// are for the devices it was created for "or their sub-devices". An event of another
+    /// driver is of another context.
+    pub(crate) fn check_events<U>(&self, cmd: &Cmd<'_, U>) -> Result<()> {
+        let events = cmd
+            .signal
+            .into_iter()
+            .chain(cmd.waits.iter().copied())
+            .chain(cmd.other_event);
+        for e in events {
+            let pool = &e.inner.pool;
+            if pool.ctx != self.ctx {
+                return Err(Error::invalid(
+                    cmd.call,
+                    "an event of another context (or driver) than the command list's",
+                ));
+            }
+            if !pool.devices.is_empty()
+                && !pool.devices.iter().any(|d| {
+                    d == &self.device
+                        || crate::module::related_devices(d, &self.device).unwrap_or(false)
+                })
+            {
+                return Err(Error::invalid(
+                    cmd.call,
+                    "an event of a pool made for other devices than the command list's",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks that memory a command uses can be reached by this list's device.
     pub(crate) fn check_memory(
         &self,
@@ -227,6 +263,9 @@ pub(crate) struct Cmd<'a, U> {
     /// Whether it is a kernel launch (whose failure a list may need to learn from its
     /// signal event).
     pub(crate) launch: bool,
+    /// An event the command signals or resets other than through its signal parameter
+    /// (`zeCommandListAppendSignalEvent`, `zeCommandListAppendEventReset`).
+    pub(crate) other_event: Option<&'a Event>,
 }
 
 impl<'a, U> Cmd<'a, U> {
@@ -238,6 +277,7 @@ impl<'a, U> Cmd<'a, U> {
             signal: None,
             waits: &[],
             launch: false,
+            other_event: None,
         }
     }
 
@@ -394,7 +434,8 @@ macro_rules! commands {
         pub fn signal_event(&mut self, event: &Event) -> Result<()> {
             const CALL: &str = "zeCommandListAppendSignalEvent";
             let h = event.as_raw();
-            self.record(Cmd::new(CALL, []).keep(Arc::new(event.clone())), &mut |core, _| {
+            let cmd = Cmd { other_event: Some(event), ..Cmd::new(CALL, []).keep(Arc::new(event.clone())) };
+            self.record(cmd, &mut |core, _| {
                 // SAFETY: valid list and event handles; the event is kept alive.
                 unsafe { ze!(core.api(), zeCommandListAppendSignalEvent(core.raw(), h)) }
             })
@@ -473,6 +514,15 @@ macro_rules! commands {
                 ));
             }
             let (uses, kernel_keep) = kernel.launch_uses(CALL)?;
+            // Rule 11, as for copies: the list's device must reach every argument's memory.
+            for u in uses {
+                self.core().check_memory(
+                    CALL,
+                    &format!("memory of a kernel argument of `{}`", kernel.name()),
+                    &u.alloc.ctx,
+                    u.alloc.device(),
+                )?;
+            }
             let keep: Keep = if signal.is_none() && wait.is_empty() {
                 kernel_keep
             } else {
@@ -505,7 +555,8 @@ macro_rules! commands {
         pub fn reset_event(&mut self, event: &Event) -> Result<()> {
             const CALL: &str = "zeCommandListAppendEventReset";
             let h = event.as_raw();
-            self.record(Cmd::new(CALL, []).keep(Arc::new(event.clone())), &mut |core, _| {
+            let cmd = Cmd { other_event: Some(event), ..Cmd::new(CALL, []).keep(Arc::new(event.clone())) };
+            self.record(cmd, &mut |core, _| {
                 // SAFETY: valid list and event handles; the event is kept alive.
                 unsafe { ze!(core.api(), zeCommandListAppendEventReset(core.raw(), h)) }
             })
@@ -654,6 +705,7 @@ impl Recorder for CommandList {
         append: &mut dyn FnMut(&ListCore, &mut SyncArgs) -> Result<()>,
     ) -> Result<()> {
         let s = self.state_mut(cmd.call)?;
+        s.core.check_events(&cmd)?;
         if s.closed {
             return Err(Error::invalid(
                 cmd.call,
@@ -849,43 +901,54 @@ impl ImmediateCommandList {
                 Err(e) => return (Err(e), none),
             }
         }
-        let point = match self.sync_event.as_ref().and_then(|(_, p)| *p) {
-            Some(p) => p,
-            None => {
-                // A barrier that signals: the event is signalled once everything before it
-                // completed, whatever the list's ordering.
-                let _appending = self.hazards.timeline.append_lock();
-                let point = self.sync_point();
-                let (event, _) = self.sync_event.as_ref().expect("created above");
-                // SAFETY: valid list and event handles; the event lives in the list.
-                let r = unsafe {
-                    ze!(
-                        self.core.api(),
-                        zeCommandListAppendBarrier(
-                            self.core.raw(),
-                            event.as_raw(),
-                            0,
-                            std::ptr::null_mut()
+        // A barrier an earlier synchronisation appended and then stopped waiting for (it
+        // timed out) covers only what was appended before it, not what came since (catch-up
+        // barriers other lists appended to this one included): once it completes, this
+        // synchronisation appends a fresh one and waits for that too, so that it covers
+        // everything appended before it started (what `Drop` relies on).
+        let mut stale = self.sync_event.as_ref().is_some_and(|(_, p)| p.is_some());
+        loop {
+            let point = match self.sync_event.as_ref().and_then(|(_, p)| *p) {
+                Some(p) => p,
+                None => {
+                    // A barrier that signals: the event is signalled once everything before it
+                    // completed, whatever the list's ordering.
+                    let _appending = self.hazards.timeline.append_lock();
+                    let point = self.sync_point();
+                    let (event, _) = self.sync_event.as_ref().expect("created above");
+                    // SAFETY: valid list and event handles; the event lives in the list.
+                    let r = unsafe {
+                        ze!(
+                            self.core.api(),
+                            zeCommandListAppendBarrier(
+                                self.core.raw(),
+                                event.as_raw(),
+                                0,
+                                std::ptr::null_mut()
+                            )
                         )
-                    )
-                };
-                if let Err(e) = r {
-                    return (Err(e), none);
+                    };
+                    if let Err(e) = r {
+                        return (Err(e), none);
+                    }
+                    self.sync_event.as_mut().expect("created above").1 = Some(point);
+                    point
                 }
-                self.sync_event.as_mut().expect("created above").1 = Some(point);
-                point
+            };
+            let (event, _) = self.sync_event.as_ref().expect("created above");
+            match event.host_synchronize_timeout(timeout) {
+                Ok(true) => {}
+                other => return (other, point),
             }
-        };
-        let (event, _) = self.sync_event.as_ref().expect("created above");
-        match event.host_synchronize_timeout(timeout) {
-            Ok(true) => {}
-            other => return (other, point),
+            if let Err(e) = event.host_reset() {
+                return (Err(e), none);
+            }
+            self.sync_event.as_mut().expect("created above").1 = None;
+            if std::mem::take(&mut stale) {
+                continue;
+            }
+            return (self.launch_outcome(), point);
         }
-        if let Err(e) = event.host_reset() {
-            return (Err(e), none);
-        }
-        self.sync_event.as_mut().expect("created above").1 = None;
-        (self.launch_outcome(), point)
     }
 
     /// Whether synchronisation goes through [`Self::synchronize_by_event`].
@@ -1077,6 +1140,7 @@ impl Recorder for ImmediateCommandList {
         cmd: Cmd<'_, U>,
         append: &mut dyn FnMut(&ListCore, &mut SyncArgs) -> Result<()>,
     ) -> Result<()> {
+        self.core().check_events(&cmd)?;
         // A launch on a loader without zeCommandListHostSynchronize signals an event (the
         // caller's, or one of the list's own) from which the list learns its outcome.
         let own = if cmd.launch && cmd.signal.is_none() && self.synchronizes_by_event() {

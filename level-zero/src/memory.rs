@@ -129,6 +129,11 @@ impl Access {
             s & (DEVICE_READERS | DEVICE_WRITERS) == 0
         })
     }
+
+    /// Whether submitted device work may use the memory.
+    fn device_busy(&self) -> bool {
+        self.0.load(AtomicOrdering::Acquire) & (DEVICE_READERS | DEVICE_WRITERS) != 0
+    }
 }
 
 /// One allocation. Freed when the last reference (buffer, command, list) goes.
@@ -180,6 +185,17 @@ impl Drop for Allocation {
 }
 
 impl Allocation {
+    /// Whether submitted device work may still use the allocation: registered device uses
+    /// (host-visible memory), or unfinished uses hazard tracking knows of (any memory).
+    pub(crate) fn device_busy(&self) -> bool {
+        self.access.device_busy()
+            || self
+                .hazards
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pending()
+    }
+
     /// The device the memory belongs to (none for host memory).
     pub(crate) fn device(&self) -> Option<&Device> {
         self.device_index.map(|i| &self.ctx.inner.members[i])
@@ -441,13 +457,14 @@ pub struct Region<'a> {
 }
 
 impl Region<'_> {
+    /// The address of the region's first byte: the allocation's address plus the offset,
+    /// also for an empty region (an empty slice at the end of a buffer is one past its last
+    /// element, as a kernel comparing `first != last` expects). `offset` is within the
+    /// allocation or at its end (checked when the region was made); a wrapping addition keeps
+    /// this free of undefined behaviour whatever the pointer (a zero-sized buffer's may be
+    /// null, with offset 0).
     pub(crate) fn ptr(&self) -> *mut c_void {
-        if self.bytes == 0 {
-            return self.alloc.ptr;
-        }
-        // SAFETY: offset + bytes lies within the allocation (checked when the region was
-        // made), so the result stays inside it.
-        unsafe { self.alloc.ptr.cast::<u8>().add(self.offset).cast() }
+        self.alloc.ptr.cast::<u8>().wrapping_add(self.offset).cast()
     }
 
     pub(crate) fn use_(&self, write: bool) -> Use {
