@@ -6,7 +6,8 @@
 //! launches, which are `unsafe` by design: each launch here keeps the documented contract
 //! (the kernel touches only the buffers set as its arguments, in their bounds).
 //!
-//! The findings' tests failed before their fixes (all fixed; each asserts what should
+//! The findings' tests failed before their fixes (1 to 7 fixed; 8 reduced from about one
+//! hang in 50 programs to one in 1,200, still open and ignored; each asserts what should
 //! happen). The others are attacks that held, kept because nothing covered them before. Every test ends
 //! with its `TestDriver`'s leak check (declared first, it is dropped last). The findings:
 //!
@@ -35,7 +36,10 @@
 //!    (`threads_using_cards_and_tiles_with_kernels_keep_program_order`) also runs on the system
 //!    backend, where it finds the same hang through Debian's loader:
 //!    `LEVEL_ZERO_BACKEND=system ZE_ENABLE_ALT_DRIVERS=$PWD/target/debug/liblevel_zero_cpu.so
-//!    LEVEL_ZERO_CPU_COMMAND_DELAY_US=0 RT4_SEEDS=300 cargo test --test redteam4 -- --test-threads=1`.
+//!    LEVEL_ZERO_CPU_COMMAND_DELAY_US=0 RT4_SEEDS=300 cargo test --test redteam4 -- --test-threads=1`;
+//! 8. a hang under device loss: a synchronous list's command can be made to wait for its own
+//!    event through another device's abandoned hazard waits
+//!    (`device_loss_among_four_devices_with_synchronous_lists_and_queues_never_hangs`).
 //!
 //! The linking tests assemble SPIR-V with `spirv-as` (Debian package `spirv-tools`).
 
@@ -680,6 +684,136 @@ fn threads_keep_program_order_on_a_loader_without_host_synchronize() {
             }
         },
     );
+}
+
+/// One program of finding 8: four devices, each driven by a thread with an immediate list,
+/// a synchronous immediate list and a queue, over a buffer of device 0, one of device 3 and
+/// host memory; every device is lost after `lost_after` submissions. Returns the errors seen.
+fn four_devices_losing(lost_after: u64) -> Vec<String> {
+    let Some(mut t) = TestDriver::with(|c| {
+        c.devices = 4;
+        c.device_lost_after = Some(lost_after);
+        c.command_delay = Some(Duration::from_micros(50));
+    }) else {
+        return Vec::new();
+    };
+    t.allow_deliberate_leaks();
+    let devs = t.devices();
+    let ctx = t.context();
+    const N: usize = 1024;
+    let x = Arc::new(DeviceBuffer::<u32>::new(&ctx, &devs[0], N).unwrap());
+    let y = Arc::new(DeviceBuffer::<u32>::new(&ctx, &devs[3], N).unwrap());
+    let h = Arc::new(HostBuffer::<u32>::new(&ctx, N).unwrap());
+    let spirv = assemble("copy_add", COPY_ADD);
+    let go = Arc::new(Barrier::new(devs.len()));
+    let mut hs = Vec::new();
+    for (k, d) in devs.iter().cloned().enumerate() {
+        let m = build(&ctx, &d, &spirv);
+        let (ctx, x, y, h, go) = (ctx.clone(), x.clone(), y.clone(), h.clone(), go.clone());
+        hs.push(std::thread::spawn(move || {
+            let mut errs = Vec::new();
+            let mut note = |r: level_zero::Result<()>| {
+                if let Err(e) = r {
+                    errs.push(e.to_string());
+                }
+            };
+            let sync = QueueDesc {
+                mode: QueueMode::Synchronous,
+                ..QueueDesc::compute(&d).unwrap()
+            };
+            let mut a = ImmediateCommandList::compute(&ctx, &d).unwrap();
+            a.set_drop_timeout(Duration::from_secs(5));
+            let mut s = ImmediateCommandList::new(&ctx, &d, &sync).unwrap();
+            s.set_drop_timeout(Duration::from_secs(5));
+            let mut q = CommandQueue::compute(&ctx, &d).unwrap();
+            q.set_drop_timeout(Duration::from_secs(5));
+            let mut kern = m.kernel("copy_add").unwrap();
+            kern.set_group_size([16, 1, 1]).unwrap();
+            go.wait();
+            for round in 0..3u32 {
+                let v = round * 10 + k as u32;
+                note(a.fill(&*x, v));
+                kern.set_arg_buffer(0, &*y).unwrap();
+                kern.set_arg_buffer(1, &*x).unwrap();
+                kern.set_arg(2, &v).unwrap();
+                // SAFETY: copy_add touches element i < N of its two N-element arguments.
+                note(unsafe { a.launch(&kern, [(N / 16) as u32, 1, 1]) });
+                note(s.copy(&*y, &*x));
+                let mut l = CommandList::compute(&ctx, &d).unwrap();
+                note(l.copy(&*h, &*y));
+                note(l.close());
+                note(q.execute(&[&l]));
+                let mut out = vec![0u32; N];
+                note(a.copy_to_slice(&mut out, &*x));
+                if round == 1 {
+                    let fresh = ImmediateCommandList::compute(&ctx, &d).unwrap();
+                    drop(std::mem::replace(&mut a, fresh));
+                    a.set_drop_timeout(Duration::from_secs(5));
+                    let _ = q.synchronize();
+                }
+            }
+            let _ = a.synchronize();
+            let _ = q.synchronize();
+            drop((a, s, q, kern));
+            errs
+        }));
+    }
+    let mut errs = Vec::new();
+    for hd in hs {
+        errs.extend(hd.join().unwrap());
+    }
+    errs
+}
+
+/// Finding 8: with device loss on four devices working on shared buffers through immediate
+/// lists, synchronous immediate lists and queues, the program hangs in about one run in
+/// fifty: a synchronous list of a device that is not lost waits for good inside its append
+/// — its command waits for the very event it is to signal.
+///
+/// How: a synchronous timeline publishes its command's event `E` before planning
+/// (`Issuer::issue`). Its command S needs a mark of a list Y on another device. Before S's
+/// catch-up on Y runs, Y's owner issues a command Y2 that needs S's mark: it waits for `E`.
+/// Y's device is lost (or Y2's append fails): Y2's hazard waits, `E` among them, become Y's
+/// abandoned waits (`Timeline::abandon`, `Timeline::lost`, `level-zero/src/hazard.rs`). Then
+/// S's catch-up on Y fails with the loss and returns `CatchUp::Lost(self.lost())` — every
+/// abandoned wait of Y, `E` included — and S is appended waiting for `E`, which only S
+/// signals. The rule "every later user of the timeline waits for its abandoned waits" is
+/// applied to a user that came *before* the abandoned command in program order. (With `E`
+/// filtered out of S's waits, 300 programs pass, and the filter fires a few times.) The
+/// same program with two devices (`tests/redteam2.rs`), or without the synchronous lists,
+/// has not hung in hundreds of runs.
+///
+/// Should: never hang; every error a device loss.
+#[test]
+#[ignore = "open (finding 8): two self-waits are fixed (a hang in ~1 of 50 programs before), but a longer cycle of abandoned waits through a third timeline still hangs about once in 1,200 programs; run with --ignored"]
+fn device_loss_among_four_devices_with_synchronous_lists_and_queues_never_hangs() {
+    let programs: u64 = std::env::var("RT4_PROGRAMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    for p in 0..programs {
+        let lost_after = 16 + p % 16;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(four_devices_losing(lost_after));
+        });
+        match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(errs) => {
+                for e in errs {
+                    assert!(
+                        e.contains("DEVICE_LOST") || e.contains("usy"),
+                        "program {p} (lost after {lost_after}): unexpected error {e}"
+                    );
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("HANG: program {p} (devices lost after {lost_after} submissions)")
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("program {p} (lost after {lost_after}) panicked")
+            }
+        }
+    }
 }
 
 // =======================================================================================

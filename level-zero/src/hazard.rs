@@ -376,7 +376,16 @@ impl Timeline {
         // leave their waiters waiting for good; signal them once what their commands waited
         // for is signalled (the CPU driver does the same on the device).
         for (_, e) in &ev.published {
-            signal_after(e.clone(), ev.abandoned.clone());
+            // Never after itself: another list's command that waited for this publication
+            // may have left it among the abandoned waits (a hang the fourth red-team round
+            // found).
+            let before: Vec<Event> = ev
+                .abandoned
+                .iter()
+                .filter(|w| w.as_raw() != e.as_raw())
+                .cloned()
+                .collect();
+            signal_after(e.clone(), before);
         }
         ev.abandoned.clone()
     }
@@ -800,10 +809,18 @@ impl Issuer {
             for m in needs.catch_up {
                 if let Err(e) = m.timeline.catch_up(m.seq, &mut waits) {
                     if let Some(sig) = signal.take() {
+                        waits.retain(|w| w.as_raw() != sig.as_raw());
                         signal_after(sig, waits.clone());
                     }
                     return Err(give_up(&self.timeline, waits, e));
                 }
+            }
+            // A command never waits for its own signal. A synchronous timeline publishes the
+            // command's event before planning it; another list's command may have waited for
+            // that event, had its device lost, and left its waits as abandoned waits, which a
+            // later catch-up (or `Needs::add`) hands back here.
+            if let Some(sig) = &signal {
+                waits.retain(|w| w.as_raw() != sig.as_raw());
             }
         }
         let waits = (!waits.is_empty()).then(|| {
