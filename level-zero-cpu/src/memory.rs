@@ -315,7 +315,10 @@ impl Memory {
                 )
                 .collect::<Vec<_>>();
         let mut entries = entries;
-        entries.sort_by_key(|e| e.0);
+        // The allocations come sorted (a map by base); image storage is appended after them.
+        if !images.is_empty() {
+            entries.sort_by_key(|e| e.0);
+        }
         Snapshot { entries }
     }
 

@@ -516,6 +516,13 @@ macro_rules! commands {
             let (uses, kernel_keep) = kernel.launch_uses(CALL)?;
             // Rule 11, as for copies: the list's device must reach every argument's memory.
             for u in uses {
+                // The common case (memory of the list's context and device, or host memory)
+                // needs no check, and no message.
+                if u.alloc.ctx == self.core().ctx
+                    && u.alloc.device().is_none_or(|d| d == &self.core().device)
+                {
+                    continue;
+                }
                 self.core().check_memory(
                     CALL,
                     &format!("memory of a kernel argument of `{}`", kernel.name()),

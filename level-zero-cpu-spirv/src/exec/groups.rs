@@ -131,8 +131,9 @@ impl Exec<'_> {
         Ok(())
     }
 
-    /// Component `c` of operand `x` of `lane`; 0 for a lane outside the work-group.
-    fn reg(&self, x: Slot, c: u16, lane: usize) -> u64 {
+    /// Component `c` of operand `x` of `lane`; 0 for a lane outside the work-group. (Also
+    /// what `images.rs` reads its operands with.)
+    pub(super) fn reg(&self, x: Slot, c: u16, lane: usize) -> u64 {
         if lane >= self.lanes {
             return 0;
         }

@@ -17,6 +17,7 @@
 
 use half::f16;
 
+use super::lanes::s;
 use super::{Exec, Stop};
 use crate::ArgValue;
 use crate::ir::{ImageInst, ImageOp, Slot, TexelKind};
@@ -33,12 +34,9 @@ enum Texel {
 }
 
 impl Exec<'_> {
-    fn reg1(&self, x: Slot, c: u16, lane: usize) -> u64 {
-        self.regs[(x as usize + usize::from(c)) * self.lanes + lane]
-    }
-
+    /// Sets component `c` of result `x` of `lane` (operands are read with `Exec::reg`).
     fn set1(&mut self, x: Slot, c: u16, lane: usize, v: u64) {
-        self.regs[(x as usize + usize::from(c)) * self.lanes + lane] = v;
+        self.regs[s(x + u32::from(c), self.lanes) + lane] = v;
     }
 
     /// The image argument an image value names.
@@ -56,9 +54,9 @@ impl Exec<'_> {
     pub(super) fn image(&mut self, x: &ImageInst, act: &[u32]) -> Result<(), Stop> {
         for &lane in act {
             let lane = lane as usize;
-            let v = self.reg1(x.img, 0, lane);
+            let v = self.reg(x.img, 0, lane);
             if x.op == ImageOp::Sampled {
-                let smp = self.reg1(x.coord, 0, lane);
+                let smp = self.reg(x.coord, 0, lane);
                 self.set1(x.d, 0, lane, (v & 0xffff_ffff) | (smp << 32));
                 continue;
             }
@@ -126,7 +124,7 @@ impl Exec<'_> {
         let mut xyz = [0u64; 3];
         let mut given = Vec::new();
         for (c, slot) in xyz.iter_mut().enumerate().take(n) {
-            let v = sext(self.reg1(x.coord, c as u16, lane), w);
+            let v = sext(self.reg(x.coord, c as u16, lane), w);
             given.push(v);
             if v < 0 || v >= i64::from(ia.extent[c]) {
                 let id = self.global_id(lane);
@@ -234,7 +232,7 @@ impl Exec<'_> {
                 .iter()
                 .position(|s| *s == Swizzle::Channel(c))
                 .unwrap_or(usize::from(c)) as u16;
-            let v = self.reg1(x.texel, comp, lane);
+            let v = self.reg(x.texel, comp, lane);
             let raw = match x.kind {
                 TexelKind::Float(k) => {
                     let fv = match k {
@@ -272,7 +270,7 @@ impl Exec<'_> {
         let layered = matches!(ia.dim, ImageDim::D1Array | ImageDim::D2Array);
         let spatial = if layered { n - 1 } else { n };
         let coord = |c: usize| -> f32 {
-            let v = self.reg1(x.coord, c as u16, lane);
+            let v = self.reg(x.coord, c as u16, lane);
             match x.coord_int {
                 Some(w) => sext(v, w) as f32,
                 None => f32::from_bits(v as u32),
