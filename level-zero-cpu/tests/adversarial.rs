@@ -70,46 +70,6 @@ fn region(origin: [u32; 3], extent: [u32; 3]) -> ze_image_region_t {
     }
 }
 
-/// Uploads `data` into the whole image through an immediate list.
-fn fill_image(b: &Backend, c: ze_context_handle_t, img: ze_image_handle_t, data: &[u8]) {
-    let l = b.immediate(c, 0);
-    ok!(
-        b,
-        zeCommandListAppendImageCopyFromMemory(
-            l,
-            img,
-            data.as_ptr().cast(),
-            null(),
-            NULL_EVENT,
-            0,
-            NO_WAITS
-        )
-    );
-    b.finish(c, l);
-    ok!(b, zeCommandListDestroy(l));
-}
-
-/// Reads the whole image back.
-fn read_image(b: &Backend, c: ze_context_handle_t, img: ze_image_handle_t, len: usize) -> Vec<u8> {
-    let mut out = vec![0u8; len];
-    let l = b.immediate(c, 0);
-    ok!(
-        b,
-        zeCommandListAppendImageCopyToMemory(
-            l,
-            out.as_mut_ptr().cast(),
-            img,
-            null(),
-            NULL_EVENT,
-            0,
-            NO_WAITS
-        )
-    );
-    b.finish(c, l);
-    ok!(b, zeCommandListDestroy(l));
-    out
-}
-
 #[test]
 fn images_with_huge_or_overflowing_dimensions_are_refused_without_allocating() {
     let b = Backend::embedded(&[("LEVEL_ZERO_CPU_DEVICE_MEMORY", "64M")]);
@@ -364,7 +324,7 @@ fn overlapping_regions_of_one_image_are_refused() {
         &image_desc(I::ZE_IMAGE_TYPE_2D, l, [w as u64, h as u64, 0], 0),
     );
     let data: Vec<u8> = (0..(w * h) as u32).flat_map(|v| v.to_le_bytes()).collect();
-    fill_image(&b, c, img, &data);
+    b.upload_image(c, img, &data);
     // The specification: "the src and dst regions cannot be overlapping"
     // (ZE_RESULT_ERROR_OVERLAPPING_REGIONS). Regions sharing one texel (4, 1) overlap;
     // regions side by side do not, and copy.
@@ -393,7 +353,7 @@ fn overlapping_regions_of_one_image_are_refused() {
     );
     b.finish(c, list);
     ok!(b, zeCommandListDestroy(list));
-    let got = read_image(&b, c, img, data.len());
+    let got = b.download_image(c, img, data.len());
     let texel = |v: &[u8], x: usize, y: usize| {
         u32::from_le_bytes(v[(y * w + x) * 4..][..4].try_into().unwrap())
     };
@@ -669,8 +629,8 @@ fn buffer_images_and_one_dimensional_regions() {
     ok!(b, zeImageGetMemoryPropertiesExp(img, &mut props));
     assert_eq!(props.size, 64);
     let data = pattern(64, 3);
-    fill_image(&b, c, img, &data);
-    assert_eq!(read_image(&b, c, img, 64), data);
+    b.upload_image(c, img, &data);
+    assert_eq!(b.download_image(c, img, 64), data);
     // 16 texels of 4 bytes: a region of texel 15 of width 2 is outside; the unused y and z
     // must be 0 or within the single row.
     let list = b.list(c, 0);

@@ -10,7 +10,7 @@
 mod common;
 
 use std::ffi::CString;
-use std::ptr::{null, null_mut};
+use std::ptr::null_mut;
 
 use common::{Backend, NO_WAITS, NULL_EVENT};
 use level_zero_sys::*;
@@ -51,44 +51,6 @@ fn image(
     let mut img = null_mut();
     ok!(b, zeImageCreate(c, b.devices[0], &desc, &mut img));
     img
-}
-
-fn upload(b: &Backend, c: ze_context_handle_t, img: ze_image_handle_t, data: &[u8]) {
-    let l = b.immediate(c, 0);
-    ok!(
-        b,
-        zeCommandListAppendImageCopyFromMemory(
-            l,
-            img,
-            data.as_ptr().cast(),
-            null(),
-            NULL_EVENT,
-            0,
-            NO_WAITS
-        )
-    );
-    b.finish(c, l);
-    ok!(b, zeCommandListDestroy(l));
-}
-
-fn download(b: &Backend, c: ze_context_handle_t, img: ze_image_handle_t, len: usize) -> Vec<u8> {
-    let mut out = vec![0u8; len];
-    let l = b.immediate(c, 0);
-    ok!(
-        b,
-        zeCommandListAppendImageCopyToMemory(
-            l,
-            out.as_mut_ptr().cast(),
-            img,
-            null(),
-            NULL_EVENT,
-            0,
-            NO_WAITS
-        )
-    );
-    b.finish(c, l);
-    ok!(b, zeCommandListDestroy(l));
-    out
 }
 
 fn kernel(
@@ -189,7 +151,7 @@ fn a_kernel_reads_and_writes_images_given_by_handle() {
         h,
         true,
     );
-    upload(&b, c, src, &src_data);
+    b.upload_image(c, src, &src_data);
     let (m, k) = kernel(&b, c, "img_scale");
     assert_eq!(set_handle(&b, k, 0, src), ze_result_t::ZE_RESULT_SUCCESS);
     assert_eq!(set_handle(&b, k, 1, dst), ze_result_t::ZE_RESULT_SUCCESS);
@@ -201,7 +163,7 @@ fn a_kernel_reads_and_writes_images_given_by_handle() {
         .iter()
         .map(|&v| (2 * u32::from(v)).min(255) as u8)
         .collect();
-    assert_eq!(download(&b, c, dst, want.len()), want);
+    assert_eq!(b.download_image(c, dst, want.len()), want);
 
     // A wrong size is refused.
     let handle = src;
@@ -235,7 +197,7 @@ fn a_kernel_samples_with_a_sampler_given_by_handle() {
         2,
         false,
     );
-    upload(&b, c, img, &[0, 255, 255, 0]);
+    b.upload_image(c, img, &[0, 255, 255, 0]);
     let sd = ze_sampler_desc_t {
         addressMode: ze_sampler_address_mode_t::ZE_SAMPLER_ADDRESS_MODE_CLAMP,
         filterMode: ze_sampler_filter_mode_t::ZE_SAMPLER_FILTER_MODE_LINEAR,

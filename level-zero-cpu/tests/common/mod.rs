@@ -394,6 +394,51 @@ impl Backend {
         r
     }
 
+    /// Uploads `data` into the whole image through an immediate list.
+    pub fn upload_image(&self, c: ze_context_handle_t, img: ze_image_handle_t, data: &[u8]) {
+        let l = self.immediate(c, 0);
+        ok!(
+            self,
+            zeCommandListAppendImageCopyFromMemory(
+                l,
+                img,
+                data.as_ptr().cast(),
+                std::ptr::null(),
+                NULL_EVENT,
+                0,
+                NO_WAITS
+            )
+        );
+        self.finish(c, l);
+        ok!(self, zeCommandListDestroy(l));
+    }
+
+    /// Reads the whole image back (`len` bytes).
+    pub fn download_image(
+        &self,
+        c: ze_context_handle_t,
+        img: ze_image_handle_t,
+        len: usize,
+    ) -> Vec<u8> {
+        let mut out = vec![0u8; len];
+        let l = self.immediate(c, 0);
+        ok!(
+            self,
+            zeCommandListAppendImageCopyToMemory(
+                l,
+                out.as_mut_ptr().cast(),
+                img,
+                std::ptr::null(),
+                NULL_EVENT,
+                0,
+                NO_WAITS
+            )
+        );
+        self.finish(c, l);
+        ok!(self, zeCommandListDestroy(l));
+        out
+    }
+
     /// `host -> dst` through a regular list.
     pub fn upload(&self, ctx: ze_context_handle_t, dst: *mut u8, data: &[u8]) {
         let r = self.run(ctx, 0, |l| {
