@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fetches the Level Zero headers the bindings are generated from: Debian trixie's libze-dev
-# (1.20.6, API version 1.12), through a temporary apt source list that reuses this machine's
-# Debian mirror with the suite changed to trixie. Nothing is installed: the package is
+# Fetches the Level Zero headers the bindings are generated from: Debian sid's libze-dev
+# (1.32.0, API version 1.17), through a temporary apt source list that reuses this machine's
+# Debian mirror with the suite changed to sid. Nothing is installed: the package is
 # downloaded and unpacked with `dpkg -x`.
 #
 #   xtask/fetch-headers.sh [DEST]     (default: target/level-zero-headers)
@@ -11,9 +11,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-$root/target/level-zero-headers}
-version=1.20.6-1
+version=1.32.0-1
 
-if [ -f "$dest/usr/include/level_zero/ze_api.h" ]; then
+if grep -qs "ZE_API_VERSION_1_17" "$dest/usr/include/level_zero/ze_api.h"; then
   echo "$dest/usr/include/level_zero"
   exit 0
 fi
@@ -27,10 +27,10 @@ mirror=${mirror:-http://deb.debian.org/debian}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/sources"
-cat > "$work/sources/trixie.sources" <<SRC
+cat > "$work/sources/sid.sources" <<SRC
 Types: deb
 URIs: $mirror
-Suites: trixie
+Suites: sid
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
@@ -40,9 +40,10 @@ opts=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$work/source
 apt-get "${opts[@]}" -q update >&2
 cd "$work"
 if ! apt-get "${opts[@]}" -q download "libze-dev=$version" >&2; then
-  echo "libze-dev $version is no longer in trixie; taking trixie's current libze-dev" >&2
+  echo "libze-dev $version is no longer in sid; taking sid's current libze-dev" >&2
   apt-get "${opts[@]}" -q download libze-dev >&2
 fi
+rm -rf "$dest"
 mkdir -p "$dest"
 dpkg -x ./libze-dev_*.deb "$dest"
 echo "unpacked $(ls libze-dev_*.deb) into $dest" >&2

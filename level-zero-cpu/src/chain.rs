@@ -52,8 +52,8 @@ use std::ffi::c_void;
 use std::sync::Mutex;
 
 use level_zero_sys::{
-    STRUCTURES, Structure, ext, ze_base_desc_t, ze_base_properties_t, ze_result_t,
-    ze_structure_type_t, zes_structure_type_t,
+    STRUCTURES, Structure, ze_base_desc_t, ze_base_properties_t, ze_result_t, ze_structure_type_t,
+    zes_structure_type_t,
 };
 
 use crate::ffi::{self, ZeResult, fail};
@@ -93,23 +93,16 @@ fn family<T>() -> Family {
     }
 }
 
-/// The constant name of a structure type value, from the generated bindings (and the
-/// hand-declared [`level_zero_sys::ext`]).
+/// The constant name of a structure type value, from the generated bindings.
 fn stype_name(family: Family, stype: u32) -> Option<&'static str> {
     match family {
-        Family::Ze => ze_structure_type_t(stype).name().or_else(|| {
-            (stype == ext::ZE_STRUCTURE_TYPE_DEVICE_VECTOR_WIDTH_PROPERTIES_EXT.0)
-                .then_some("ZE_STRUCTURE_TYPE_DEVICE_VECTOR_WIDTH_PROPERTIES_EXT")
-        }),
+        Family::Ze => ze_structure_type_t(stype).name(),
         Family::Zes => zes_structure_type_t(stype).name(),
     }
 }
 
 /// The C type that carries a structure type constant, from the generated table.
 fn struct_name(constant: &str) -> Option<&'static str> {
-    if constant == "ZE_STRUCTURE_TYPE_DEVICE_VECTOR_WIDTH_PROPERTIES_EXT" {
-        return Some(c_type::<ext::ze_device_vector_width_properties_ext_t>());
-    }
     STRUCTURES
         .iter()
         .find(|(_, c)| *c == constant)

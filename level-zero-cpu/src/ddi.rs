@@ -126,6 +126,7 @@ getters! {
         pfnGetStatus: Some(device::zeDeviceGetStatus),
         pfnGetGlobalTimestamps: Some(device::zeDeviceGetGlobalTimestamps),
         pfnGetRootDevice: Some(device::zeDeviceGetRootDevice),
+        pfnGetVectorWidthPropertiesExt: Some(device::zeDeviceGetVectorWidthPropertiesExt),
         ..Default::default()
     };
     zeGetDriverExpProcAddrTable: ze_driver_exp_dditable_t => Default::default();
@@ -137,8 +138,10 @@ getters! {
         pfnGetExtensionProperties: Some(driver::zeDriverGetExtensionProperties),
         pfnGetExtensionFunctionAddress: Some(driver::zeDriverGetExtensionFunctionAddress),
         pfnGetLastErrorDescription: Some(driver::zeDriverGetLastErrorDescription),
+        ..Default::default()
     };
     zeGetEventExpProcAddrTable: ze_event_exp_dditable_t => Default::default();
+    zeGetExecutableGraphProcAddrTable: ze_executable_graph_dditable_t => Default::default();
     zeGetEventPoolProcAddrTable: ze_event_pool_dditable_t => ze_event_pool_dditable_t {
         pfnCreate: Some(event::zeEventPoolCreate),
         pfnDestroy: Some(event::zeEventPoolDestroy),
@@ -165,6 +168,7 @@ getters! {
         pfnReset: Some(fence::zeFenceReset),
     };
     zeGetGlobalProcAddrTable: ze_global_dditable_t => ze_global_dditable_t { pfnInit: Some(driver::zeInit), pfnInitDrivers: Some(driver::zeInitDrivers) };
+    zeGetGraphProcAddrTable: ze_graph_dditable_t => Default::default();
     zeGetImageExpProcAddrTable: ze_image_exp_dditable_t => ze_image_exp_dditable_t {
         pfnGetMemoryPropertiesExp: Some(image::zeImageGetMemoryPropertiesExp),
         ..Default::default()
@@ -226,7 +230,9 @@ getters! {
     };
     zeGetPhysicalMemProcAddrTable: ze_physical_mem_dditable_t => Default::default();
     zeGetRTASBuilderExpProcAddrTable: ze_rtas_builder_exp_dditable_t => Default::default();
+    zeGetRTASBuilderProcAddrTable: ze_rtas_builder_dditable_t => Default::default();
     zeGetRTASParallelOperationExpProcAddrTable: ze_rtas_parallel_operation_exp_dditable_t => Default::default();
+    zeGetRTASParallelOperationProcAddrTable: ze_rtas_parallel_operation_dditable_t => Default::default();
     zeGetSamplerProcAddrTable: ze_sampler_dditable_t => ze_sampler_dditable_t {
         pfnCreate: Some(sampler::zeSamplerCreate),
         pfnDestroy: Some(sampler::zeSamplerDestroy),
@@ -270,6 +276,7 @@ getters! {
     zesGetStandbyProcAddrTable: zes_standby_dditable_t => Default::default();
     zesGetTemperatureProcAddrTable: zes_temperature_dditable_t => Default::default();
     zesGetVFManagementExpProcAddrTable: zes_vf_management_exp_dditable_t => Default::default();
+    zetGetCommandListExpProcAddrTable: zet_command_list_exp_dditable_t => Default::default();
     zetGetCommandListProcAddrTable: zet_command_list_dditable_t => Default::default();
     zetGetContextProcAddrTable: zet_context_dditable_t => Default::default();
     zetGetDebugProcAddrTable: zet_debug_dditable_t => Default::default();
@@ -288,4 +295,5 @@ getters! {
     zetGetMetricTracerExpProcAddrTable: zet_metric_tracer_exp_dditable_t => Default::default();
     zetGetModuleProcAddrTable: zet_module_dditable_t => Default::default();
     zetGetTracerExpProcAddrTable: zet_tracer_exp_dditable_t => Default::default();
+    zerGetGlobalProcAddrTable: zer_global_dditable_t => Default::default();
 }

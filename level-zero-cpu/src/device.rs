@@ -36,7 +36,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use level_zero_sys::ext::ze_device_vector_width_properties_ext_t;
 use level_zero_sys::*;
 
 use crate::config::{Config, DeviceType, Hierarchy, QueueGroups};

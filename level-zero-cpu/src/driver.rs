@@ -11,9 +11,6 @@ use std::ffi::{CStr, c_char, c_void};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use level_zero_sys::ext::{
-    ZE_DEVICE_GET_VECTOR_WIDTH_PROPERTIES_EXT_FN, ZE_DEVICE_VECTOR_SIZES_EXT_NAME,
-};
 use level_zero_sys::*;
 
 use crate::config::Config;
@@ -179,7 +176,10 @@ pub fn default_driver() -> ze_driver_handle_t {
 
 /// The extensions this driver implements: name and version.
 const EXTENSIONS: &[(&CStr, u32)] = &[
-    (ZE_DEVICE_VECTOR_SIZES_EXT_NAME, make_version(1, 0).0),
+    (
+        c_name(ZE_DEVICE_VECTOR_SIZES_EXT_NAME),
+        ze_device_vector_sizes_ext_version_t::ZE_DEVICE_VECTOR_SIZES_EXT_VERSION_1_0.0,
+    ),
     (
         c"ZE_experimental_relaxed_allocation_limits",
         ze_relaxed_allocation_limits_exp_version_t::ZE_RELAXED_ALLOCATION_LIMITS_EXP_VERSION_1_0.0,
@@ -257,8 +257,8 @@ fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 10] {
             crate::module::zeKernelSetGlobalOffsetExp as *mut c_void,
         ),
         (
-            ZE_DEVICE_GET_VECTOR_WIDTH_PROPERTIES_EXT_FN,
-            ZE_DEVICE_VECTOR_SIZES_EXT_NAME,
+            c"zeDeviceGetVectorWidthPropertiesExt",
+            c_name(ZE_DEVICE_VECTOR_SIZES_EXT_NAME),
             crate::device::zeDeviceGetVectorWidthPropertiesExt as *mut c_void,
         ),
         (

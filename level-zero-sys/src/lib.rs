@@ -37,8 +37,8 @@
 //! - Every structure with an `stype` field implements [`Structure`] (its structure-type
 //!   value, taken from the headers) and a `Default` that presets `stype` and zeroes the rest.
 //!   No hand-written code types an `stype` number.
-//! - [`ext`] declares, by hand and from the specification, extensions newer than the headers
-//!   that users need (`ZE_extension_device_vector_sizes`).
+//! - String constants of the headers (extension names) are NUL-terminated byte arrays;
+//!   [`c_name`] turns one into a `&CStr` in a `const`.
 //! - [`ddi`] helps drivers serve their DDI tables to loaders of any 1.x version without
 //!   writing past the end of an older loader's table.
 //!
@@ -70,7 +70,6 @@ mod generated {
 }
 
 pub mod ddi;
-pub mod ext;
 mod load;
 mod result;
 
@@ -81,8 +80,7 @@ pub use load::LoadError;
 
 /// A structure with a structure-type (`stype`) field and a value of its own for it.
 ///
-/// Implemented by the generator for every such structure of the headers (and by [`ext`] for
-/// the hand-declared extension structures). Each implementor's `Default` presets `stype` to
+/// Implemented by the generator for every such structure of the headers. Each implementor's `Default` presets `stype` to
 /// [`Structure::STYPE`] and zeroes every other field.
 pub trait Structure: Copy + Default {
     /// The enum type of the `stype` field (`ze_structure_type_t`, `zes_structure_type_t`,
@@ -101,6 +99,9 @@ pub enum Family {
     Zes,
     /// Tools: metrics, debug, tracing (`zet*`, `zet_api.h`).
     Zet,
+    /// The runtime API (`zer*`, `zer_api.h`, since 1.14): last error description, device
+    /// identifiers, the default context.
+    Zer,
     /// The loader's own functions (`zel*`, `loader/ze_loader.h`).
     Zel,
     /// The tracing layer's functions (`zelTracer*`, `layers/zel_tracing_api.h`).
@@ -222,6 +223,25 @@ impl std::fmt::Debug for Api {
     }
 }
 
+/// A NUL-terminated string constant of the headers (`ZE_*_EXT_NAME`, generated as a byte
+/// array) as a `&CStr`, usable in a `const`.
+///
+/// ```
+/// const NAME: &core::ffi::CStr = level_zero_sys::c_name(level_zero_sys::ZE_DEVICE_VECTOR_SIZES_EXT_NAME);
+/// assert_eq!(NAME, c"ZE_extension_device_vector_sizes");
+/// ```
+///
+/// # Panics
+///
+/// If `bytes` is not NUL-terminated or holds an interior NUL (never for the headers'
+/// constants; in a `const` this is a compile-time error).
+pub const fn c_name(bytes: &'static [u8]) -> &'static core::ffi::CStr {
+    match core::ffi::CStr::from_bytes_with_nul(bytes) {
+        Ok(s) => s,
+        Err(_) => panic!("not a NUL-terminated string constant"),
+    }
+}
+
 // Sizes and alignments the whole ABI rests on (bindgen's layout checks cover every field too).
 static_assertions::assert_eq_size!(ze_result_t, u32);
 static_assertions::assert_eq_align!(ze_result_t, u32);
@@ -238,5 +258,5 @@ static_assertions::const_assert_eq!(core::mem::size_of::<ze_device_uuid_t>(), 16
 static_assertions::const_assert_eq!(core::mem::size_of::<ze_device_mem_alloc_desc_t>(), 24);
 static_assertions::const_assert_eq!(core::mem::size_of::<ze_group_count_t>(), 12);
 static_assertions::const_assert_eq!(core::mem::size_of::<ze_global_dditable_t>(), 16);
-static_assertions::const_assert_eq!(core::mem::size_of::<ze_mem_dditable_t>(), 96);
+static_assertions::const_assert_eq!(core::mem::size_of::<ze_mem_dditable_t>(), 104);
 static_assertions::assert_eq_size!(ze_pfnInit_t, *mut core::ffi::c_void);

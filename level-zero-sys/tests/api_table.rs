@@ -24,19 +24,21 @@ fn function_of_pfn(pfn: &str) -> String {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "matches 417 names (safe code): minutes under Miri")]
+#[cfg_attr(miri, ignore = "matches 494 names (safe code): minutes under Miri")]
 fn every_function_of_the_headers_has_a_field() {
     let count = |fam| FUNCTIONS.iter().filter(|f| f.family == fam).count();
-    assert_eq!(count(Family::Ze), 192);
-    assert_eq!(count(Family::Zes), 149);
-    assert_eq!(count(Family::Zet), 66);
-    assert_eq!(count(Family::Zel), 5);
+    // Spec 1.17 (Debian sid's libze-dev 1.32.0): 478 functions of the API proper.
+    assert_eq!(count(Family::Ze), 248);
+    assert_eq!(count(Family::Zes), 157);
+    assert_eq!(count(Family::Zet), 69);
+    assert_eq!(count(Family::Zer), 4);
+    assert_eq!(count(Family::Zel), 11);
     assert_eq!(count(Family::Tracing), 5);
-    assert_eq!(FUNCTIONS.len(), 417);
+    assert_eq!(FUNCTIONS.len(), 494);
 
     // Every pfn typedef names a function of the table (none left out)...
     let pfns = pfn_typedefs();
-    assert_eq!(pfns.len(), 192 + 149 + 66);
+    assert_eq!(pfns.len(), 248 + 157 + 69 + 4);
     let api = Api::empty();
     for pfn in &pfns {
         let f = function_of_pfn(pfn);
@@ -51,7 +53,7 @@ fn every_function_of_the_headers_has_a_field() {
     // ...and every ze/zes/zet function of the table has one (none invented).
     for f in FUNCTIONS {
         match f.family {
-            Family::Ze | Family::Zes | Family::Zet => {
+            Family::Ze | Family::Zes | Family::Zet | Family::Zer => {
                 let pfn = f
                     .pfn_type
                     .unwrap_or_else(|| panic!("{} has no pfn typedef", f.name));
@@ -67,7 +69,7 @@ fn every_function_of_the_headers_has_a_field() {
 }
 
 #[test]
-#[cfg_attr(miri, ignore = "matches 417 names (safe code): slow under Miri")]
+#[cfg_attr(miri, ignore = "matches 494 names (safe code): slow under Miri")]
 fn a_missing_function_is_an_error_naming_it_not_a_call() {
     let api = Api::empty();
     // SAFETY: the table is empty, so nothing is called.
@@ -188,12 +190,81 @@ fn enum_values_have_names_and_unknown_ones_do_not_break() {
 }
 
 #[test]
-fn vector_width_extension_is_declared_as_specified() {
-    let p = ext::ze_device_vector_width_properties_ext_t::default();
+fn vector_width_extension_is_generated_from_the_headers() {
+    // Spec 1.13 added it; the 1.17 headers declare it, so nothing is hand-declared any more.
+    let p = ze_device_vector_width_properties_ext_t::default();
     assert_eq!(p.stype.0, 0x0002_0029);
     assert_eq!(
-        ext::ZE_DEVICE_VECTOR_SIZES_EXT_NAME.to_str().unwrap(),
+        c_name(ZE_DEVICE_VECTOR_SIZES_EXT_NAME).to_str().unwrap(),
         "ZE_extension_device_vector_sizes"
     );
-    assert_eq!(HEADER_API_VERSION, make_version(1, 12));
+    assert_eq!(HEADER_API_VERSION, make_version(1, 17));
+    let info = FUNCTIONS
+        .iter()
+        .find(|f| f.name == "zeDeviceGetVectorWidthPropertiesExt")
+        .unwrap();
+    assert_eq!(info.ddi_field, Some("pfnGetVectorWidthPropertiesExt"));
+}
+
+/// The functions the API headers themselves declare (`ZE_APIEXPORT`/`ZE_DLLEXPORT` followed
+/// by a name on the next line), DDI getters left out: read from the header files, not from
+/// anything generated. The headers are `LEVEL_ZERO_HEADERS` (CI sets it after
+/// `xtask/fetch-headers.sh`; then they must exist) or the default download directory.
+#[test]
+#[cfg_attr(miri, ignore = "reads files")]
+fn the_table_has_exactly_the_functions_the_headers_declare() {
+    let dir = match std::env::var_os("LEVEL_ZERO_HEADERS") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => {
+            let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/level-zero-headers/usr/include/level_zero");
+            if !d.join("ze_api.h").is_file() {
+                eprintln!(
+                    "skipped: no headers at {} (run xtask/fetch-headers.sh)",
+                    d.display()
+                );
+                return;
+            }
+            d
+        }
+    };
+    let mut declared = BTreeSet::new();
+    for (header, family) in [
+        ("ze_api.h", Family::Ze),
+        ("zes_api.h", Family::Zes),
+        ("zet_api.h", Family::Zet),
+        ("zer_api.h", Family::Zer),
+    ] {
+        let text = std::fs::read_to_string(dir.join(header))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.join(header).display()));
+        let lines: Vec<&str> = text.lines().collect();
+        let mut n = 0;
+        for w in lines.windows(2) {
+            let export = w[0].starts_with("ZE_APIEXPORT") || w[0].starts_with("ZE_DLLEXPORT");
+            let Some(name) = w[1].trim().strip_suffix('(') else {
+                continue;
+            };
+            if export && !name.ends_with("ProcAddrTable") {
+                declared.insert((name.to_owned(), family));
+                n += 1;
+            }
+        }
+        let table = FUNCTIONS.iter().filter(|f| f.family == family).count();
+        assert_eq!(
+            n, table,
+            "{header} declares {n} functions, the table has {table}"
+        );
+    }
+    for f in FUNCTIONS.iter().filter(|f| {
+        matches!(
+            f.family,
+            Family::Ze | Family::Zes | Family::Zet | Family::Zer
+        )
+    }) {
+        assert!(
+            declared.contains(&(f.name.to_owned(), f.family)),
+            "{} is in the table but no header declares it",
+            f.name
+        );
+    }
 }

@@ -507,9 +507,11 @@ impl Device {
     }
 
     fn query_vector_widths(&self) -> Result<Vec<VectorWidth>, DefaultReason> {
-        use sys::ext::*;
+        use sys::ze_device_vector_width_properties_ext_t;
         const FUNCTION: &str = "zeDeviceGetVectorWidthPropertiesExt";
-        let ext = ZE_DEVICE_VECTOR_SIZES_EXT_NAME.to_str().unwrap_or_default();
+        let ext = sys::c_name(sys::ZE_DEVICE_VECTOR_SIZES_EXT_NAME)
+            .to_str()
+            .unwrap_or_default();
         if !self.driver().has_extension(ext) {
             return Err(DefaultReason::ExtensionNotAdvertised(
                 "ZE_extension_device_vector_sizes",
@@ -521,7 +523,7 @@ impl Device {
         };
         let f = match self
             .driver()
-            .extension_function(ZE_DEVICE_GET_VECTOR_WIDTH_PROPERTIES_EXT_FN)
+            .extension_function(c"zeDeviceGetVectorWidthPropertiesExt")
         {
             Ok(ExtensionFunction::Found(p)) => p,
             Ok(ExtensionFunction::Unavailable { code }) => return Err(unavailable(code)),

@@ -175,6 +175,42 @@ fn describe(r: ze_result_t) -> &'static str {
             "the operation succeeded but the application must act (see the function's documentation)"
         }
         ze_result_t::ZE_RESULT_ERROR_INVALID_KERNEL_HANDLE => "the kernel handle is invalid",
+        ze_result_t::ZE_RESULT_EXT_RTAS_BUILD_RETRY => {
+            "the ray-tracing acceleration structure build needs a larger buffer; retry"
+        }
+        ze_result_t::ZE_RESULT_EXT_RTAS_BUILD_DEFERRED => {
+            "the ray-tracing acceleration structure build will finish in a parallel operation"
+        }
+        ze_result_t::ZE_RESULT_EXT_ERROR_OPERANDS_INCOMPATIBLE => {
+            "the compared operands are not compatible"
+        }
+        ze_result_t::ZE_RESULT_ERROR_SURVIVABILITY_MODE_DETECTED => {
+            "the device runs in survivability mode; its firmware must be updated"
+        }
+        ze_result_t::ZE_RESULT_ERROR_ADDRESS_NOT_FOUND => {
+            "the address lies in no allocation of the context"
+        }
+        ze_result_t::ZE_RESULT_QUERY_TRUE => "the query's answer is yes",
+        ze_result_t::ZE_RESULT_QUERY_FALSE => "the query's answer is no",
+        ze_result_t::ZE_RESULT_ERROR_INVALID_GRAPH => "the graph is invalid (or not yet complete)",
+        ze_result_t::ZE_RESULT_ERROR_GRAPH_CAPTURE_UNSUPPORTED => {
+            "this operation cannot be recorded into a graph"
+        }
+        ze_result_t::ZE_RESULT_ERROR_GRAPH_CAPTURE_INVALIDATED => {
+            "an earlier failure invalidated the graph being captured"
+        }
+        ze_result_t::ZE_RESULT_ERROR_GRAPH_CAPTURE_MERGE_ATTEMPT => {
+            "the operation would join two separate graph captures"
+        }
+        ze_result_t::ZE_RESULT_ERROR_COMMAND_LIST_NOT_CAPTURING => {
+            "the command list is not capturing a graph"
+        }
+        ze_result_t::ZE_RESULT_ERROR_GRAPH_UNJOINED_FORKS => {
+            "the captured graph forks into work that never joins back"
+        }
+        ze_result_t::ZE_RESULT_ERROR_GRAPH_INTERNAL_EVENT => {
+            "the event belongs to a graph's internals and cannot be used here"
+        }
         ze_result_t::ZE_RESULT_ERROR_UNKNOWN => "the driver failed for a reason it did not name",
         _ => "a result code these bindings do not know",
     }

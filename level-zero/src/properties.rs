@@ -668,7 +668,7 @@ impl VectorWidth {
         native: [16, 8, 4, 1, 1, 1, 8],
     };
 
-    pub(crate) fn from_raw(p: &sys::ext::ze_device_vector_width_properties_ext_t) -> Self {
+    pub(crate) fn from_raw(p: &sys::ze_device_vector_width_properties_ext_t) -> Self {
         VectorWidth {
             vector_width_size: p.vector_width_size,
             preferred: [

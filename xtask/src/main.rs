@@ -1,7 +1,7 @@
 //! Workspace tasks.
 //!
 //! `cargo xtask bindings --headers DIR [--check]` regenerates `level-zero-sys/src/generated/`
-//! from a Level Zero headers directory (the `usr/include/level_zero` folder of Debian trixie's
+//! from a Level Zero headers directory (the `usr/include/level_zero` folder of Debian sid's
 //! `libze-dev` package; `xtask/fetch-headers.sh` downloads it). With `--check` nothing is
 //! written: the command fails if the committed files differ from what the headers produce.
 
@@ -13,7 +13,7 @@ use std::process::ExitCode;
 fn usage() -> ExitCode {
     eprintln!(
         "usage:\n  cargo xtask bindings --headers <dir containing ze_api.h> [--check]\n\n\
-         The headers come from Debian trixie's libze-dev; `xtask/fetch-headers.sh` fetches them."
+         The headers come from Debian sid's libze-dev; `xtask/fetch-headers.sh` fetches them."
     );
     ExitCode::from(2)
 }
