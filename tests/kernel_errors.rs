@@ -89,7 +89,7 @@ fn download<T: bytemuck::Pod>(list: &mut ImmediateCommandList, b: &DeviceBuffer<
 
 fn call_code(e: &Error) -> (&'static str, ze_result_t) {
     match e {
-        Error::Call { call, code } => (call, code.0),
+        Error::Call { call, code, .. } => (call, code.0),
         other => panic!("expected Error::Call, got {other:?}"),
     }
 }

@@ -57,7 +57,7 @@ fn run_on_iota(ctx: &Context, dev: &Device, kernel: &mut Kernel, n: u32) -> Vec<
 
 fn call_code(e: &Error) -> (&'static str, ze_result_t) {
     match e {
-        Error::Call { call, code } => (call, code.0),
+        Error::Call { call, code, .. } => (call, code.0),
         other => panic!("expected Error::Call, got {other:?}"),
     }
 }

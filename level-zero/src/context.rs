@@ -21,10 +21,16 @@ pub(crate) struct ContextInner {
     /// Whether commands of different lists and queues that use one allocation are ordered
     /// automatically (see [`crate::hazard`]).
     hazard_tracking: AtomicBool,
+    /// Whether this object destroys the handle (not the driver's default context, which
+    /// the driver owns).
+    owned: bool,
 }
 
 impl Drop for ContextInner {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         // SAFETY: every object created in this context holds a reference to it, so this
         // runs after all of them were destroyed; the handle is destroyed exactly once.
         if let Err(e) = unsafe { ze!(self.driver.api(), zeContextDestroy(self.handle.0)) } {
@@ -59,7 +65,62 @@ impl PartialEq for Context {
 }
 impl Eq for Context {}
 
+/// The default context of each driver handle, made once (see [`Context::default_of`]).
+static DEFAULT_CONTEXTS: std::sync::Mutex<Vec<(usize, Context)>> =
+    std::sync::Mutex::new(Vec::new());
+
 impl Context {
+    /// The driver's default context: one context of all its devices, shared by every caller
+    /// in the process (`zeDriverGetDefaultContext`, spec 1.14, which the driver owns and
+    /// never destroys). On a driver without it, a context of all the driver's devices made
+    /// on first use and kept for the rest of the process. The same [`Context`] (equal, with
+    /// the same hazard tracking) every time.
+    ///
+    /// ```
+    /// # fn main() -> level_zero::Result<()> {
+    /// # let rt = level_zero::Runtime::init()?;
+    /// let driver = &rt.drivers()[0];
+    /// let a = driver.default_context()?;
+    /// assert_eq!(a, driver.default_context()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn default_of(driver: &Driver) -> Result<Context> {
+        let key = driver.as_raw() as usize;
+        let mut cache = DEFAULT_CONTEXTS.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, c)) = cache
+            .iter()
+            .find(|(k, c)| *k == key && c.driver() == driver)
+        {
+            return Ok(c.clone());
+        }
+        let ctx = match driver.api().zeDriverGetDefaultContext {
+            Some(f) => {
+                // SAFETY: a valid driver handle; the function returns a handle or null.
+                let h = unsafe { f(driver.as_raw()) };
+                if h.is_null() {
+                    return Err(Error::invalid(
+                        "zeDriverGetDefaultContext",
+                        "the driver returned no default context",
+                    ));
+                }
+                let devices = driver.devices()?;
+                Context {
+                    inner: Arc::new(ContextInner {
+                        driver: driver.clone(),
+                        handle: Handle(h),
+                        members: with_sub_devices(&devices)?,
+                        devices,
+                        hazard_tracking: AtomicBool::new(true),
+                        owned: false,
+                    }),
+                }
+            }
+            None => Context::new(driver)?,
+        };
+        cache.push((key, ctx.clone()));
+        Ok(ctx)
+    }
+
     /// A context for every device of `driver`.
     pub fn new(driver: &Driver) -> Result<Context> {
         let desc = sys::ze_context_desc_t::default();
@@ -79,6 +140,7 @@ impl Context {
                 members: with_sub_devices(&devices)?,
                 devices,
                 hazard_tracking: AtomicBool::new(true),
+                owned: true,
             }),
         })
     }
@@ -142,6 +204,7 @@ impl Context {
                 members: with_sub_devices(devices)?,
                 devices: devices.to_vec(),
                 hazard_tracking: AtomicBool::new(true),
+                owned: true,
             }),
         })
     }

@@ -53,6 +53,7 @@ fn testing_function(driver: &Driver, name: &'static CStr) -> Result<*mut std::ff
         ExtensionFunction::Unavailable { code } => Err(Error::Call {
             call: "zeDriverGetExtensionFunctionAddress",
             code,
+            detail: None,
         }),
     }
 }
@@ -75,6 +76,7 @@ pub fn live_objects(driver: &Driver) -> Result<LiveObjects> {
         return Err(Error::Call {
             call: "zexCpuDriverGetLiveObjects",
             code: ResultCode(r),
+            detail: None,
         });
     }
     Ok(out)
@@ -107,6 +109,7 @@ pub fn sanitizer_report(driver: &Driver) -> Result<SanitizerReport> {
         return Err(Error::Call {
             call: "zexCpuDriverGetSanitizerReport",
             code: ResultCode(r),
+            detail: None,
         });
     }
     Ok(out)
@@ -129,6 +132,7 @@ pub fn residency(device: &Device) -> Result<Residency> {
         return Err(Error::Call {
             call: "zexCpuDeviceGetResidency",
             code: ResultCode(r),
+            detail: None,
         });
     }
     Ok(out)

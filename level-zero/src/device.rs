@@ -126,6 +126,7 @@ impl Device {
             Err(code) => Err(Error::Call {
                 call: "zeDeviceGetProperties",
                 code: *code,
+                detail: None,
             }),
         }
     }
@@ -456,6 +457,17 @@ impl Device {
     pub fn status(&self) -> Result<()> {
         // SAFETY: valid handle.
         unsafe { ze!(self.api(), zeDeviceGetStatus(self.as_raw())) }
+    }
+
+    /// Waits until all work submitted to the device so far — every queue and immediate
+    /// list of every context — has completed (`zeDeviceSynchronize`, spec 1.14).
+    ///
+    /// A driver older than the function gives [`Error::MissingFunction`] naming it; wait
+    /// for the lists and queues instead. Buffers' host access still waits for (or asks)
+    /// the lists that used them: this call does not mark their work complete.
+    pub fn synchronize(&self) -> Result<()> {
+        // SAFETY: a valid device handle.
+        unsafe { ze!(self.api(), zeDeviceSynchronize(self.as_raw())) }
     }
 
     /// The host and device clocks, read together: `(host, device)` timestamps.

@@ -73,6 +73,11 @@ impl Driver {
         Ok(Runtime::init()?.drivers())
     }
 
+    /// The driver's default context (see [`Context::default_of`](crate::Context::default_of)).
+    pub fn default_context(&self) -> Result<crate::Context> {
+        crate::Context::default_of(self)
+    }
+
     /// The runtime this driver belongs to.
     pub fn runtime(&self) -> &Runtime {
         &self.inner.rt
@@ -125,6 +130,7 @@ impl Driver {
             Err(code) => Err(Error::Call {
                 call: "zeDriverGetExtensionProperties",
                 code: *code,
+                detail: None,
             }),
         }
     }

@@ -221,12 +221,16 @@ fn describe(r: ze_result_t) -> &'static str {
 #[non_exhaustive]
 pub enum Error {
     /// A Level Zero call returned an error.
-    #[error("{call} failed with {code}")]
+    #[error("{call} failed with {code}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Call {
         /// The Level Zero function that failed.
         call: &'static str,
         /// What it returned.
         code: ResultCode,
+        /// The driver's own description of the failure, when it gives one
+        /// (`zerGetLastErrorDescription`, spec 1.14, read right after the failing call on
+        /// the same thread).
+        detail: Option<String>,
     },
 
     /// A Level Zero function the loader or driver does not provide.
@@ -357,17 +361,54 @@ pub(crate) fn check(
         Ok(code) => Err(Error::Call {
             call,
             code: ResultCode(code),
+            detail: None,
         }),
         Err(m) => Err(Error::MissingFunction(m)),
     }
 }
 
+/// [`check`], and on a failure code the driver's description of it: what
+/// `zerGetLastErrorDescription` says right after the call, on the same thread (nothing when
+/// the loader or driver lacks the function or has no text).
+pub(crate) fn check_described(
+    api: &level_zero_sys::Api,
+    call: &'static str,
+    r: std::result::Result<ze_result_t, MissingFunction>,
+) -> Result<()> {
+    let mut e = check(call, r);
+    if let Err(Error::Call { detail, .. }) = &mut e {
+        *detail = last_error_description(api);
+    }
+    e
+}
+
+/// The calling thread's last error description from the driver, if any.
+pub(crate) fn last_error_description(api: &level_zero_sys::Api) -> Option<String> {
+    api.zerGetLastErrorDescription?;
+    let mut p: *const std::ffi::c_char = std::ptr::null();
+    // SAFETY: the function writes a pointer to a NUL-terminated string it owns (valid until
+    // the thread's next error), or leaves it null.
+    let r = unsafe { api.zerGetLastErrorDescription(&mut p) };
+    if r != Ok(ze_result_t::ZE_RESULT_SUCCESS) || p.is_null() {
+        return None;
+    }
+    // SAFETY: non-null, NUL-terminated and valid until the thread's next Level Zero error;
+    // copied at once.
+    let text = unsafe { std::ffi::CStr::from_ptr(p) }
+        .to_string_lossy()
+        .trim()
+        .to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
 /// Calls a Level Zero function through the runtime's table, turning a missing function or a
-/// failure code into an [`Error`] that names the call. Must be used inside `unsafe`.
+/// failure code into an [`Error`] that names the call (and carries the driver's description
+/// of the failure, when it gives one). Must be used inside `unsafe`.
 macro_rules! ze {
-    ($api:expr, $f:ident ( $($arg:expr),* $(,)? )) => {
-        $crate::error::check(stringify!($f), $api.$f($($arg),*))
-    };
+    ($api:expr, $f:ident ( $($arg:expr),* $(,)? )) => {{
+        let api: &level_zero_sys::Api = $api;
+        $crate::error::check_described(api, stringify!($f), api.$f($($arg),*))
+    }};
 }
 pub(crate) use ze;
 

@@ -27,6 +27,23 @@ bitflags! {
 }
 
 bitflags! {
+    /// How a counter-based event ([`Event::counter_based`]) behaves
+    /// (`ze_event_counter_based_flags_t`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct CounterEventFlags: u32 {
+        /// Signalled by immediate command lists (the driver's default when no list kind is
+        /// given).
+        const IMMEDIATE = sys::ze_event_counter_based_flag_t::ZE_EVENT_COUNTER_BASED_FLAG_IMMEDIATE.0;
+        /// Signalled by regular command lists.
+        const NON_IMMEDIATE = sys::ze_event_counter_based_flag_t::ZE_EVENT_COUNTER_BASED_FLAG_NON_IMMEDIATE.0;
+        /// The host can wait on and query the event.
+        const HOST_VISIBLE = sys::ze_event_counter_based_flag_t::ZE_EVENT_COUNTER_BASED_FLAG_HOST_VISIBLE.0;
+        /// The event records kernel timestamps in the device's clock.
+        const DEVICE_TIMESTAMP = sys::ze_event_counter_based_flag_t::ZE_EVENT_COUNTER_BASED_FLAG_DEVICE_TIMESTAMP.0;
+    }
+}
+
+bitflags! {
     /// Which caches an event's signal flushes, or its wait invalidates.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
     pub struct EventScope: u32 {
@@ -201,30 +218,56 @@ impl EventPool {
             )?
         };
         taken[index as usize] = true;
+        let flags = self.inner.flags;
         Ok(Event {
             inner: Arc::new(EventInner {
-                pool: self.inner.clone(),
+                ctx: self.inner.ctx.clone(),
+                devices: self.inner.devices.clone(),
+                pool: Some((self.inner.clone(), index)),
                 handle: Handle(h),
-                index,
+                kind: EventKind::Regular,
+                host_visible: flags.contains(EventPoolFlags::HOST_VISIBLE),
+                timestamps: flags.contains(EventPoolFlags::KERNEL_TIMESTAMP),
             }),
         })
     }
 }
 
+/// What kind of event an [`Event`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EventKind {
+    /// An event of a pool: signalled once until reset.
+    Regular,
+    /// A counter-based event of the driver (`zeEventCounterBasedCreate`): each command that
+    /// signals it re-arms it; signalled only by lists the driver orders.
+    Counter,
+    /// A counter-based event on a driver without them: an event of a private pool, which
+    /// every command that signals it resets first (in order), so it behaves the same.
+    EmulatedCounter,
+}
+
 pub(crate) struct EventInner {
-    pub(crate) pool: Arc<PoolInner>,
+    pub(crate) ctx: Context,
+    /// The devices whose lists may use the event (every device of the context when empty).
+    pub(crate) devices: Vec<Device>,
+    /// The pool and index of a pool event (kept alive by the event).
+    pool: Option<(Arc<PoolInner>, u32)>,
     pub(crate) handle: Handle<sys::_ze_event_handle_t>,
-    index: u32,
+    pub(crate) kind: EventKind,
+    host_visible: bool,
+    timestamps: bool,
 }
 
 impl Drop for EventInner {
     fn drop(&mut self) {
         // SAFETY: commands that use the event hold a reference to it, so none is pending.
-        if let Err(e) = unsafe { ze!(self.pool.ctx.api(), zeEventDestroy(self.handle.0)) } {
+        if let Err(e) = unsafe { ze!(self.ctx.api(), zeEventDestroy(self.handle.0)) } {
             log::error!("level-zero: destroying an event failed: {e}");
         }
-        let mut taken = self.pool.taken.lock().unwrap_or_else(|p| p.into_inner());
-        taken[self.index as usize] = false;
+        if let Some((pool, index)) = &self.pool {
+            let mut taken = pool.taken.lock().unwrap_or_else(|p| p.into_inner());
+            taken[*index as usize] = false;
+        }
     }
 }
 
@@ -249,7 +292,8 @@ pub struct Event {
 impl std::fmt::Debug for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Event")
-            .field("index", &self.inner.index)
+            .field("kind", &self.inner.kind)
+            .field("index", &self.index())
             .finish()
     }
 }
@@ -260,7 +304,121 @@ pub(crate) fn timeout_ns(t: Option<Duration>) -> u64 {
 
 impl Event {
     fn api(&self) -> &sys::Api {
-        self.inner.pool.ctx.api()
+        self.inner.ctx.api()
+    }
+
+    /// A counter-based event for `device`'s lists: the cheapest completion signal of current
+    /// drivers (`zeEventCounterBasedCreate`, spec 1.15). No pool, no reset: each command that
+    /// signals it makes it stand for that command's completion, and a wait appended later
+    /// waits for the completion it stood for then.
+    ///
+    /// Only in-order lists whose driver orders them ([`is_ordered_by_driver`]) may signal
+    /// it (the specification's rule); any list may wait for it. The host may not signal or
+    /// reset it.
+    ///
+    /// On a driver without counter-based events the event is a regular one of a private
+    /// pool that every signalling command resets first (in order), which behaves the same
+    /// for waits and host queries; [`is_counter_based`](Event::is_counter_based) tells which.
+    ///
+    /// [`is_ordered_by_driver`]: crate::ImmediateCommandList::is_ordered_by_driver
+    ///
+    /// ```
+    /// # fn main() -> level_zero::Result<()> {
+    /// # let rt = level_zero::Runtime::init()?;
+    /// # let driver = &rt.drivers()[0];
+    /// # let device = &driver.devices()?[0];
+    /// # let ctx = level_zero::Context::new(driver)?;
+    /// use level_zero::{CounterEventFlags, Event, ImmediateCommandList, QueueDesc};
+    /// let done = Event::counter_based(&ctx, device, CounterEventFlags::HOST_VISIBLE)?;
+    /// let mut list = ImmediateCommandList::new(&ctx, device, &QueueDesc::compute(device)?)?;
+    /// let buf = level_zero::DeviceBuffer::<u32>::new(&ctx, device, 1024)?;
+    /// list.fill_with(&buf, 7, Some(&done), &[])?;
+    /// done.host_synchronize()?;
+    /// list.fill_with(&buf, 8, Some(&done), &[])?; // no reset: it re-arms
+    /// done.host_synchronize()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn counter_based(
+        ctx: &Context,
+        device: &Device,
+        flags: CounterEventFlags,
+    ) -> Result<Event> {
+        const CALL: &str = "zeEventCounterBasedCreate";
+        ctx.check_device(CALL, device)?;
+        let flags =
+            if flags.intersects(CounterEventFlags::IMMEDIATE | CounterEventFlags::NON_IMMEDIATE) {
+                flags
+            } else {
+                flags | CounterEventFlags::IMMEDIATE
+            };
+        if ctx.api().zeEventCounterBasedCreate.is_none() {
+            return Self::emulated_counter(ctx, device, flags);
+        }
+        let desc = sys::ze_event_counter_based_desc_t {
+            flags: flags.bits(),
+            signal: EventScope::HOST.bits(),
+            wait: EventScope::HOST.bits(),
+            ..Default::default()
+        };
+        let mut h = std::ptr::null_mut();
+        // SAFETY: valid context, a device of it, descriptor and output.
+        unsafe {
+            ze!(
+                ctx.api(),
+                zeEventCounterBasedCreate(ctx.as_raw(), device.as_raw(), &desc, &mut h)
+            )?
+        };
+        Ok(Event {
+            inner: Arc::new(EventInner {
+                ctx: ctx.clone(),
+                devices: vec![device.clone()],
+                pool: None,
+                handle: Handle(h),
+                kind: EventKind::Counter,
+                host_visible: flags.contains(CounterEventFlags::HOST_VISIBLE),
+                timestamps: flags.contains(CounterEventFlags::DEVICE_TIMESTAMP),
+            }),
+        })
+    }
+
+    fn emulated_counter(ctx: &Context, device: &Device, flags: CounterEventFlags) -> Result<Event> {
+        let mut pool_flags = EventPoolFlags::empty();
+        if flags.contains(CounterEventFlags::HOST_VISIBLE) {
+            pool_flags |= EventPoolFlags::HOST_VISIBLE;
+        }
+        if flags.contains(CounterEventFlags::DEVICE_TIMESTAMP) {
+            pool_flags |= EventPoolFlags::KERNEL_TIMESTAMP;
+        }
+        let pool = EventPool::for_devices(ctx, 1, pool_flags, std::slice::from_ref(device))?;
+        let e = pool.event(0)?;
+        let mut inner = Arc::into_inner(e.inner).expect("a new event has one owner");
+        inner.kind = EventKind::EmulatedCounter;
+        Ok(Event {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Whether this is a counter-based event of the driver (`false` for pool events, and
+    /// for [`counter_based`](Event::counter_based) events emulated on older drivers).
+    pub fn is_counter_based(&self) -> bool {
+        self.inner.kind == EventKind::Counter
+    }
+
+    /// Whether commands that signal the event re-arm it (a counter-based event, of the
+    /// driver or emulated).
+    pub(crate) fn rearms(&self) -> bool {
+        self.inner.kind != EventKind::Regular
+    }
+
+    fn refuse_counter(&self, call: &'static str) -> Result<()> {
+        if self.rearms() {
+            return Err(Error::invalid(
+                call,
+                "a counter-based event is signalled and re-armed only by the commands that \
+                 signal it; the host may not signal or reset it",
+            ));
+        }
+        Ok(())
     }
 
     /// The raw handle. It stays owned by this object.
@@ -268,9 +426,9 @@ impl Event {
         self.inner.handle.0
     }
 
-    /// The index of the event in its pool.
+    /// The index of the event in its pool (0 for a counter-based event, which has none).
     pub fn index(&self) -> u32 {
-        self.inner.index
+        self.inner.pool.as_ref().map_or(0, |(_, i)| *i)
     }
 
     /// Whether another clone of this event exists (a command or list still holds it).
@@ -281,11 +439,12 @@ impl Event {
     /// Whether the host may wait on and query the event (its pool is
     /// [`EventPoolFlags::HOST_VISIBLE`]).
     pub(crate) fn host_visible(&self) -> bool {
-        self.inner.pool.flags.contains(EventPoolFlags::HOST_VISIBLE)
+        self.inner.host_visible
     }
 
-    /// Signals the event from the host.
+    /// Signals the event from the host (not a counter-based event).
     pub fn host_signal(&self) -> Result<()> {
+        self.refuse_counter("zeEventHostSignal")?;
         // SAFETY: valid handle.
         unsafe { ze!(self.api(), zeEventHostSignal(self.as_raw())) }
     }
@@ -318,27 +477,25 @@ impl Event {
         not_ready_is_false("zeEventQueryStatus", r)
     }
 
-    /// Resets the event to not signalled, from the host.
+    /// Resets the event to not signalled, from the host (not a counter-based event).
     pub fn host_reset(&self) -> Result<()> {
+        self.refuse_counter("zeEventHostReset")?;
         // SAFETY: valid handle.
         unsafe { ze!(self.api(), zeEventHostReset(self.as_raw())) }
     }
 
     /// The kernel timestamp the event recorded (pool created with
-    /// [`EventPoolFlags::KERNEL_TIMESTAMP`]); the event must be signalled.
+    /// [`EventPoolFlags::KERNEL_TIMESTAMP`], or a counter-based event with
+    /// [`CounterEventFlags::DEVICE_TIMESTAMP`]); the event must be signalled.
     pub fn kernel_timestamp(&self) -> Result<KernelTimestamp> {
         // The specification: the event's pool must have been created with
         // `ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP` (its events have no timestamp layout
         // otherwise; a mapped-timestamp pool's are read with another call).
-        if !self
-            .inner
-            .pool
-            .flags
-            .contains(EventPoolFlags::KERNEL_TIMESTAMP)
-        {
+        if !self.inner.timestamps {
             return Err(Error::invalid(
                 "zeEventQueryKernelTimestamp",
-                "the event's pool was not created with EventPoolFlags::KERNEL_TIMESTAMP",
+                "the event's pool was not created with EventPoolFlags::KERNEL_TIMESTAMP \
+                 (nor the counter-based event with CounterEventFlags::DEVICE_TIMESTAMP)",
             ));
         }
         let mut t = sys::ze_kernel_timestamp_result_t::default();

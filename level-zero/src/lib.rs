@@ -160,7 +160,7 @@ pub use context::Context;
 pub use device::Device;
 pub use driver::{Driver, ExtensionFunction};
 pub use error::{Error, Result, ResultCode};
-pub use event::{Event, EventPool, EventPoolFlags, EventScope, KernelTimestamp};
+pub use event::{CounterEventFlags, Event, EventPool, EventPoolFlags, EventScope, KernelTimestamp};
 pub use image::{
     ChannelType, Image, ImageDesc, ImageFlags, ImageFormat, ImageFormatSupport,
     ImageMemoryProperties, ImageRegion, ImageType, SamplerFilters,

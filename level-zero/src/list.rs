@@ -38,6 +38,9 @@ pub(crate) struct ListCore {
     max_fill_pattern: usize,
     compute: bool,
     in_order: bool,
+    /// Whether the driver orders the commands itself (`ZE_COMMAND_LIST_FLAG_IN_ORDER` /
+    /// `ZE_COMMAND_QUEUE_FLAG_IN_ORDER` accepted): then no barrier goes between commands.
+    driver_in_order: bool,
     /// Whether a command was appended since creation or the last reset.
     appended: bool,
     /// Set when the list's work may still run as it is dropped: the handle is then never
@@ -61,6 +64,30 @@ impl Drop for ListCore {
     }
 }
 
+/// Whether a list creation failed because the driver does not know a flag bit (an older
+/// driver: the specification makes unknown bits `INVALID_ENUMERATION`).
+fn refused_flag(e: &Error) -> bool {
+    use sys::ze_result_t as R;
+    matches!(
+        e.code().map(|c| c.0),
+        Some(
+            R::ZE_RESULT_ERROR_INVALID_ENUMERATION
+                | R::ZE_RESULT_ERROR_UNSUPPORTED_ENUMERATION
+                | R::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE
+        )
+    )
+}
+
+fn log_in_order_fallback(call: &str, e: &Error) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        log::info!(
+            "level-zero: {call}: the driver refused the in-order flag ({e}); in-order lists \
+             order their commands with a barrier before each one"
+        );
+    });
+}
+
 impl ListCore {
     fn new(ctx: &Context, device: &Device, desc: &QueueDesc, immediate: bool) -> Result<ListCore> {
         let call = if immediate {
@@ -80,7 +107,12 @@ impl ListCore {
                 ),
             ));
         };
+        let in_order = desc.ordering == crate::queue::Ordering::InOrder;
         let mut h = std::ptr::null_mut();
+        // In-order lists ask the driver to order the commands; a driver older than the flag
+        // refuses it (an unknown flag bit is `INVALID_ENUMERATION`), and the list then
+        // orders its commands with a barrier before each one, which every driver honours.
+        let mut driver_in_order = in_order;
         if immediate {
             if desc.index >= group.num_queues {
                 return Err(Error::invalid(
@@ -91,26 +123,62 @@ impl ListCore {
                     ),
                 ));
             }
-            let qdesc = desc.raw();
-            // SAFETY: valid context and device of it, valid descriptor, checked ordinal.
-            unsafe {
-                ze!(
-                    ctx.api(),
-                    zeCommandListCreateImmediate(ctx.as_raw(), device.as_raw(), &qdesc, &mut h)
-                )?
+            let mut qdesc = desc.raw();
+            let create = |qdesc: &sys::ze_command_queue_desc_t, h: &mut _| {
+                // SAFETY: valid context and device of it, valid descriptor, checked ordinal.
+                unsafe {
+                    ze!(
+                        ctx.api(),
+                        zeCommandListCreateImmediate(ctx.as_raw(), device.as_raw(), qdesc, h)
+                    )
+                }
             };
+            if in_order {
+                qdesc.flags |= sys::ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_IN_ORDER.0;
+                match create(&qdesc, &mut h) {
+                    Ok(()) => {}
+                    Err(e) if refused_flag(&e) => {
+                        log_in_order_fallback(call, &e);
+                        driver_in_order = false;
+                        qdesc.flags &=
+                            !sys::ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_IN_ORDER.0;
+                        create(&qdesc, &mut h)?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                create(&qdesc, &mut h)?;
+            }
         } else {
-            let ldesc = sys::ze_command_list_desc_t {
+            let mut ldesc = sys::ze_command_list_desc_t {
                 commandQueueGroupOrdinal: desc.ordinal,
                 ..Default::default()
             };
-            // SAFETY: valid context and device of it, valid descriptor, checked ordinal.
-            unsafe {
-                ze!(
-                    ctx.api(),
-                    zeCommandListCreate(ctx.as_raw(), device.as_raw(), &ldesc, &mut h)
-                )?
+            let create = |ldesc: &sys::ze_command_list_desc_t, h: &mut _| {
+                // SAFETY: valid context and device of it, valid descriptor, checked ordinal.
+                unsafe {
+                    ze!(
+                        ctx.api(),
+                        zeCommandListCreate(ctx.as_raw(), device.as_raw(), ldesc, h)
+                    )
+                }
             };
+            if in_order {
+                ldesc.flags |= sys::ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_IN_ORDER.0;
+                match create(&ldesc, &mut h) {
+                    Ok(()) => {}
+                    Err(e) if refused_flag(&e) => {
+                        log_in_order_fallback(call, &e);
+                        driver_in_order = false;
+                        ldesc.flags &=
+                            !sys::ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_IN_ORDER.0;
+                        create(&ldesc, &mut h)?;
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                create(&ldesc, &mut h)?;
+            }
         }
         Ok(ListCore {
             ctx: ctx.clone(),
@@ -119,7 +187,8 @@ impl ListCore {
             ordinal: desc.ordinal,
             max_fill_pattern: group.max_memory_fill_pattern_size,
             compute: group.flags.contains(QueueGroupFlags::COMPUTE),
-            in_order: desc.ordering == crate::queue::Ordering::InOrder,
+            in_order,
+            driver_in_order,
             appended: false,
             leaked: false,
         })
@@ -139,10 +208,17 @@ impl ListCore {
     }
 
     /// For in-order lists, the barrier that makes the next command wait for the previous
-    /// ones: between the commands of an immediate list, and before every command of a
-    /// regular list (the first one orders the execution after earlier executions).
+    /// ones. When the driver orders the list's commands itself, only a regular list's first
+    /// command gets one (it orders the execution after earlier executions on the queue);
+    /// otherwise every command after the first of an immediate list, and every command of a
+    /// regular list, gets one.
     fn order(&mut self, regular: bool) -> Result<()> {
-        if self.in_order && (regular || self.appended) {
+        let needed = if self.driver_in_order {
+            regular && !self.appended
+        } else {
+            self.in_order && (regular || self.appended)
+        };
+        if needed {
             // SAFETY: valid list handle; a barrier with no events.
             unsafe {
                 ze!(
@@ -160,6 +236,24 @@ impl ListCore {
         Ok(())
     }
 
+    /// Before a command that signals an emulated counter-based event: resets it, in order,
+    /// so that it stands for this command (see [`Event::counter_based`]).
+    fn rearm(&self, signal: Option<&Event>) -> Result<()> {
+        if let Some(e) = signal
+            && e.inner.kind == crate::event::EventKind::EmulatedCounter
+        {
+            // SAFETY: valid list and event handles; the command that follows keeps the
+            // event alive until it completes.
+            unsafe {
+                ze!(
+                    self.api(),
+                    zeCommandListAppendEventReset(self.raw(), e.as_raw())
+                )?
+            };
+        }
+        Ok(())
+    }
+
     /// Checks the events a command takes (signal, waits, the one it signals or resets):
     /// of this list's context, and of a pool made for this list's device (or a device it
     /// is a sub-device or root of) when the pool names devices. The specification: "the
@@ -173,16 +267,33 @@ impl ListCore {
             .into_iter()
             .chain(cmd.waits.iter().copied())
             .chain(cmd.other_event);
+        if let Some(e) = cmd.signal
+            && e.rearms()
+        {
+            let ordered = if e.is_counter_based() {
+                self.driver_in_order
+            } else {
+                self.in_order
+            };
+            if !ordered {
+                return Err(Error::invalid(
+                    cmd.call,
+                    "a counter-based event is signalled only by an in-order list (one the \
+                     driver orders, for the driver's counter-based events: see \
+                     is_ordered_by_driver)",
+                ));
+            }
+        }
         for e in events {
-            let pool = &e.inner.pool;
-            if pool.ctx != self.ctx {
+            let inner = &e.inner;
+            if inner.ctx != self.ctx {
                 return Err(Error::invalid(
                     cmd.call,
                     "an event of another context (or driver) than the command list's",
                 ));
             }
-            if !pool.devices.is_empty()
-                && !pool.devices.iter().any(|d| {
+            if !inner.devices.is_empty()
+                && !inner.devices.iter().any(|d| {
                     d == &self.device
                         || crate::module::related_devices(d, &self.device).unwrap_or(false)
                 })
@@ -329,6 +440,15 @@ macro_rules! commands {
             self.core().raw()
         }
 
+        /// Whether the driver orders this in-order list's commands itself
+        /// (`ZE_COMMAND_LIST_FLAG_IN_ORDER` / `ZE_COMMAND_QUEUE_FLAG_IN_ORDER`, which drivers
+        /// of recent specifications accept): then no barrier goes between commands. `false`
+        /// for [`Ordering::Relaxed`](crate::Ordering::Relaxed) lists and on older drivers,
+        /// where an in-order list appends a barrier before each command instead.
+        pub fn is_ordered_by_driver(&self) -> bool {
+            self.core().driver_in_order
+        }
+
         /// Copies `src` into `dst` (any kinds of memory of this list's context: device,
         /// host or shared, whole buffers or slices). Both must have the same length.
         ///
@@ -430,9 +550,13 @@ macro_rules! commands {
             })
         }
 
-        /// Signals `event` once the commands before it complete.
+        /// Signals `event` once the commands before it complete (a counter-based event is
+        /// signalled by a barrier, which re-arms it).
         pub fn signal_event(&mut self, event: &Event) -> Result<()> {
             const CALL: &str = "zeCommandListAppendSignalEvent";
+            if event.rearms() {
+                return self.barrier_with(Some(event), &[]);
+            }
             let h = event.as_raw();
             let cmd = Cmd { other_event: Some(event), ..Cmd::new(CALL, []).keep(Arc::new(event.clone())) };
             self.record(cmd, &mut |core, _| {
@@ -558,9 +682,16 @@ macro_rules! commands {
             })
         }
 
-        /// Resets `event` to not signalled when the command executes.
+        /// Resets `event` to not signalled when the command executes (not a counter-based
+        /// event: the commands that signal one re-arm it).
         pub fn reset_event(&mut self, event: &Event) -> Result<()> {
             const CALL: &str = "zeCommandListAppendEventReset";
+            if event.rearms() {
+                return Err(Error::invalid(
+                    CALL,
+                    "a counter-based event is never reset: the commands that signal it re-arm it",
+                ));
+            }
             let h = event.as_raw();
             let cmd = Cmd { other_event: Some(event), ..Cmd::new(CALL, []).keep(Arc::new(event.clone())) };
             self.record(cmd, &mut |core, _| {
@@ -725,6 +856,7 @@ impl Recorder for CommandList {
             waits: event_handles(cmd.waits),
         };
         s.core.order(true)?;
+        s.core.rearm(cmd.signal)?;
         append(&s.core, &mut sync)?;
         s.has_waits |= !cmd.waits.is_empty();
         s.uses.extend(cmd.uses);
@@ -1235,7 +1367,9 @@ impl Recorder for ImmediateCommandList {
             } else {
                 core.order(false)
             };
-            let done = ordered.and_then(|()| append(core, &mut sync));
+            let done = ordered
+                .and_then(|()| core.rearm(cmd.signal))
+                .and_then(|()| append(core, &mut sync));
             if let (Ok(()), Some(e)) = (&done, &after)
                 && let Err(err) = barrier(core, e, &[])
             {

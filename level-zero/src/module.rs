@@ -1121,6 +1121,7 @@ impl Kernel {
                 return Err(Error::Call {
                     call: "zeKernelGetSourceAttributes",
                     code: ResultCode(code),
+                    detail: None,
                 });
             }
         }

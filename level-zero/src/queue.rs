@@ -48,8 +48,11 @@ pub enum QueuePriority {
 ///
 /// Level Zero itself lets the commands of a list overlap unless barriers or events order
 /// them. This crate's lists are in order by default, like a CUDA stream or an in-order SYCL
-/// queue: each command starts after the previous one completed (the list appends a barrier
-/// between commands, which works on every driver version). `Relaxed` gives Level Zero's own
+/// queue: each command starts after the previous one completed. The list asks the driver
+/// for that (`ZE_COMMAND_LIST_FLAG_IN_ORDER`, `ZE_COMMAND_QUEUE_FLAG_IN_ORDER`: no extra
+/// command); a driver that refuses the flag gets a barrier before each command instead,
+/// which every driver version honours (see `is_ordered_by_driver` on the lists). `Relaxed`
+/// gives Level Zero's own
 /// behaviour, for code that orders its commands with [`barrier`](crate::ImmediateCommandList::barrier)
 /// and events to let independent work overlap.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
