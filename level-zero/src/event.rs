@@ -332,9 +332,11 @@ impl Event {
     /// let done = Event::counter_based(&ctx, device, CounterEventFlags::HOST_VISIBLE)?;
     /// let mut list = ImmediateCommandList::new(&ctx, device, &QueueDesc::compute(device)?)?;
     /// let buf = level_zero::DeviceBuffer::<u32>::new(&ctx, device, 1024)?;
-    /// list.fill_with(&buf, 7, Some(&done), &[])?;
+    /// list.fill(&buf, 7u32)?;
+    /// list.barrier_with(Some(&done), &[])?;
     /// done.host_synchronize()?;
-    /// list.fill_with(&buf, 8, Some(&done), &[])?; // no reset: it re-arms
+    /// list.fill(&buf, 8u32)?;
+    /// list.barrier_with(Some(&done), &[])?; // no reset: it re-arms
     /// done.host_synchronize()?;
     /// # Ok(()) }
     /// ```

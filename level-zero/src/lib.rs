@@ -142,6 +142,7 @@ pub mod error;
 pub mod event;
 mod handle;
 pub mod hazard;
+pub mod host_function;
 pub mod image;
 pub mod list;
 pub mod memory;

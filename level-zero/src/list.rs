@@ -22,6 +22,7 @@ use crate::error::{Error, Result, ze};
 use crate::event::{Event, not_ready_is_false, timeout_ns};
 use crate::handle::Handle;
 use crate::hazard::{self, Issuer, Publisher, Timeline};
+use crate::host_function::{self, HostFn};
 use crate::memory::{Memory, Registered, Use};
 use crate::properties::QueueGroupFlags;
 use crate::queue::QueueDesc;
@@ -764,7 +765,45 @@ impl std::fmt::Debug for CommandList {
     }
 }
 
+/// Appends a host function through the driver (`zeCommandListAppendHostFunction`); the
+/// command keeps the closure alive until the list has seen it complete.
+fn append_host_fn<R: Recorder>(r: &mut R, h: Arc<HostFn>) -> Result<()> {
+    const CALL: &str = "zeCommandListAppendHostFunction";
+    let user = h.user_data();
+    let cmd = Cmd::new(CALL, []).keep(h);
+    r.record(cmd, &mut |core, sync| {
+        // SAFETY: valid list and event handles; `user` is the address of a `HostFn` that
+        // the command keeps alive until the list has seen it complete, as `trampoline`
+        // requires; no extension structures.
+        unsafe {
+            ze!(
+                core.api(),
+                zeCommandListAppendHostFunction(
+                    core.raw(),
+                    Some(host_function::trampoline),
+                    user,
+                    std::ptr::null(),
+                    sync.signal,
+                    sync.count(),
+                    sync.waits_ptr()
+                )
+            )
+        }
+    })
+}
+
 impl CommandList {
+    /// Appends `f`, run on the host each time an execution of the list reaches this point,
+    /// after the commands before it and before those after it (on an in-order list); see
+    /// [`crate::host_function`]. `f` must not call Level Zero (such calls fail) and should
+    /// be short: the device may wait for it.
+    ///
+    /// Needs a driver with `zeCommandListAppendHostFunction` (spec 1.17): otherwise
+    /// [`Error::MissingFunction`] (immediate lists emulate it; regular lists cannot).
+    pub fn host_fn<F: FnMut() + Send + 'static>(&mut self, f: F) -> Result<()> {
+        append_host_fn(self, Arc::new(HostFn::many(f)))
+    }
+
     /// A regular list for `device`, for queues of the group `desc.ordinal` (the queue
     /// index of `desc` is not used).
     pub fn new(ctx: &Context, device: &Device, desc: &QueueDesc) -> Result<CommandList> {
@@ -931,6 +970,86 @@ impl std::fmt::Debug for ImmediateCommandList {
 }
 
 impl ImmediateCommandList {
+    /// Appends `f`, run once on the host when the list reaches this point: after the
+    /// commands before it and before those after it (on an in-order list), like CUDA's
+    /// `cuLaunchHostFunc`. `f` must not call Level Zero (such calls fail) and should be
+    /// short: the device may wait for it. A panic in `f` is caught and logged. If the list's
+    /// work never reaches it (device lost), `f` is dropped without running.
+    ///
+    /// Uses `zeCommandListAppendHostFunction` (spec 1.17); on older drivers a barrier
+    /// signals an event that a host thread waits for, runs `f`, and signals the event the
+    /// list then waits for (see [`crate::host_function`]).
+    ///
+    /// ```
+    /// # fn main() -> level_zero::Result<()> {
+    /// # let rt = level_zero::Runtime::init()?;
+    /// # let driver = &rt.drivers()[0];
+    /// # let device = &driver.devices()?[0];
+    /// # let ctx = level_zero::Context::new(driver)?;
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    /// let mut list = level_zero::ImmediateCommandList::new(&ctx, device, &level_zero::QueueDesc::compute(device)?)?;
+    /// let ran = Arc::new(AtomicU32::new(0));
+    /// let r = ran.clone();
+    /// list.host_fn(move || { r.fetch_add(1, Ordering::SeqCst); })?;
+    /// list.synchronize()?;
+    /// assert_eq!(ran.load(Ordering::SeqCst), 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn host_fn<F: FnOnce() + Send + 'static>(&mut self, f: F) -> Result<()> {
+        let h = Arc::new(HostFn::once(f));
+        if self.core.api().zeCommandListAppendHostFunction.is_some() {
+            return append_host_fn(self, h);
+        }
+        self.emulate_host_fn(h)
+    }
+
+    fn emulate_host_fn(&mut self, h: Arc<HostFn>) -> Result<()> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let pool = crate::event::EventPool::for_devices(
+            &self.core.ctx,
+            2,
+            crate::event::EventPoolFlags::HOST_VISIBLE,
+            std::slice::from_ref(&self.core.device),
+        )?;
+        let (reached, done) = (pool.event(0)?, pool.event(1)?);
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let (r, d, c) = (reached.clone(), done.clone(), cancelled.clone());
+        let device = self.core.device.clone();
+        std::thread::Builder::new()
+            .name("level-zero host function".into())
+            .spawn(move || {
+                loop {
+                    match r.host_synchronize_timeout(Some(Duration::from_millis(50))) {
+                        Ok(true) => break,
+                        Ok(false) if !c.load(Ordering::Acquire) && device.status().is_ok() => {}
+                        Ok(false) => return,
+                        Err(e) => {
+                            log::error!("level-zero: an emulated host function's wait failed: {e}");
+                            return;
+                        }
+                    }
+                }
+                h.run();
+                if let Err(e) = d.host_signal() {
+                    log::error!(
+                        "level-zero: signalling an emulated host function's end failed: {e}"
+                    );
+                }
+            })
+            .map_err(|e| {
+                Error::invalid(
+                    "zeCommandListAppendHostFunction",
+                    format!("no host thread for the emulation: {e}"),
+                )
+            })?;
+        if let Err(e) = self.barrier_with(Some(&reached), &[]) {
+            cancelled.store(true, Ordering::Release);
+            return Err(e);
+        }
+        self.wait_events(&[&done])
+    }
+
     /// An immediate list on queue `desc.index` of group `desc.ordinal` of `device`.
     pub fn new(ctx: &Context, device: &Device, desc: &QueueDesc) -> Result<Self> {
         let core = ListCore::new(ctx, device, desc, true)?;

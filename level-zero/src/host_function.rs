@@ -1,0 +1,146 @@
+//! Host functions: closures a command list runs on the host when its execution reaches
+//! them, in order with its other commands (`zeCommandListAppendHostFunction`, spec 1.17; the
+//! counterpart of CUDA's `cuLaunchHostFunc`).
+//!
+//! The rules, each enforced here:
+//! - The closure lives in an `Arc` that the command keeps alive (the list's keep-alives)
+//!   until the list has seen the command complete, so the driver never calls into freed
+//!   memory; the driver gets only the `Arc`'s address.
+//! - It runs at most once per execution: an immediate list's `FnOnce` is taken out of its
+//!   slot by the first call; a regular list's `FnMut` runs at each execution, one at a time.
+//! - A panic is caught at the boundary (it must not unwind into the driver), logged, and
+//!   counted; the list goes on.
+//! - The specification forbids Level Zero calls from a host function (a driver may run it
+//!   on the thread that would have to answer them, and hang): every call this crate makes
+//!   from inside one fails with an error naming the call instead (checked in one place,
+//!   `ze!`).
+//!
+//! On a driver without the function, immediate lists emulate it with two events and a host
+//! thread: a barrier signals the first when the list reaches the point, the thread runs the
+//! closure and signals the second, which the list waits for before its next command.
+
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+thread_local! {
+    static INSIDE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the calling thread is running a host function (then no Level Zero call may be
+/// made).
+pub(crate) fn inside() -> bool {
+    INSIDE.with(Cell::get)
+}
+
+enum Slot {
+    Once(Option<Box<dyn FnOnce() + Send>>),
+    Many(Box<dyn FnMut() + Send>),
+}
+
+/// One appended host function.
+pub(crate) struct HostFn {
+    slot: Mutex<Slot>,
+    runs: AtomicU64,
+    panics: AtomicU64,
+}
+
+impl HostFn {
+    pub(crate) fn once(f: impl FnOnce() + Send + 'static) -> HostFn {
+        HostFn::new(Slot::Once(Some(Box::new(f))))
+    }
+
+    pub(crate) fn many(f: impl FnMut() + Send + 'static) -> HostFn {
+        HostFn::new(Slot::Many(Box::new(f)))
+    }
+
+    fn new(slot: Slot) -> HostFn {
+        HostFn {
+            slot: Mutex::new(slot),
+            runs: AtomicU64::new(0),
+            panics: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs the closure (once for a `FnOnce`), with Level Zero calls refused, a panic
+    /// caught and logged. Never unwinds.
+    pub(crate) fn run(&self) {
+        let outer = INSIDE.with(|c| c.replace(true));
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+            match &mut *slot {
+                Slot::Once(f) => {
+                    if let Some(f) = f.take() {
+                        f();
+                    }
+                }
+                Slot::Many(f) => f(),
+            }
+        }));
+        INSIDE.with(|c| c.set(outer));
+        self.runs.fetch_add(1, Ordering::Relaxed);
+        if result.is_err() {
+            self.panics.fetch_add(1, Ordering::Relaxed);
+            log::error!("level-zero: a host function panicked; the panic was caught");
+        }
+    }
+
+    /// The address handed to the driver as the callback's user data.
+    pub(crate) fn user_data(self: &std::sync::Arc<Self>) -> *mut c_void {
+        std::sync::Arc::as_ptr(self).cast_mut().cast()
+    }
+
+    /// How many times it ran, and how many of those panicked.
+    #[cfg(test)]
+    pub(crate) fn counts(&self) -> (u64, u64) {
+        (
+            self.runs.load(Ordering::Relaxed),
+            self.panics.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The callback the driver calls: `user` is a [`HostFn`] kept alive by the command.
+///
+/// # Safety
+///
+/// `user` must be the [`HostFn::user_data`] of a live `HostFn`.
+pub(crate) unsafe extern "C" fn trampoline(user: *mut c_void) {
+    if user.is_null() {
+        return;
+    }
+    // SAFETY: the caller's contract: the command that carries this address keeps the
+    // `HostFn` alive until the list has seen it complete. `run` never unwinds.
+    let f = unsafe { &*user.cast::<HostFn>() };
+    f.run();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_once_closure_runs_once_and_a_panic_is_caught() {
+        let hits = Arc::new(AtomicU64::new(0));
+        let h = hits.clone();
+        let f = Arc::new(HostFn::once(move || {
+            h.fetch_add(1, Ordering::Relaxed);
+        }));
+        // SAFETY: a live HostFn's user data.
+        unsafe {
+            trampoline(f.user_data());
+            trampoline(f.user_data());
+        }
+        assert_eq!(hits.load(Ordering::Relaxed), 1);
+        assert_eq!(f.counts(), (2, 0));
+
+        let p = Arc::new(HostFn::many(|| panic!("boom")));
+        // SAFETY: a live HostFn's user data.
+        unsafe { trampoline(p.user_data()) };
+        assert_eq!(p.counts(), (1, 1));
+        assert!(!inside());
+    }
+}
