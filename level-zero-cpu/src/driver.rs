@@ -224,7 +224,7 @@ const GLOBAL_OFFSET_EXT_NAME: &CStr = c"ZE_experimental_global_offset";
 /// Functions `zeDriverGetExtensionFunctionAddress` resolves: name, extension, address. Every
 /// function of every advertised extension is here (experimental ones are also in the DDI
 /// tables, for the loader's own entry points).
-fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 10] {
+fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 11] {
     [
         (
             c"zeCommandListAppendImageCopyToMemoryExt",
@@ -260,6 +260,11 @@ fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 10] {
             c"zeDeviceGetVectorWidthPropertiesExt",
             c_name(ZE_DEVICE_VECTOR_SIZES_EXT_NAME),
             crate::device::zeDeviceGetVectorWidthPropertiesExt as *mut c_void,
+        ),
+        (
+            testing::ZEX_CPU_THREAD_GET_CALL_COUNT_FN,
+            testing::ZEX_CPU_DRIVER_TESTING_EXT_NAME,
+            testing::zexCpuThreadGetCallCount as *mut c_void,
         ),
         (
             testing::ZEX_CPU_DRIVER_GET_LIVE_OBJECTS_FN,

@@ -19,6 +19,17 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
     /// The entry point running on this thread (for messages that are not failures).
     static CURRENT_CALL: Cell<&'static str> = const { Cell::new("level-zero-cpu") };
+    /// Entry points called on this thread (what `zexCpuThreadGetCallCount` reports).
+    static CALLS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many entry points of this driver ran on this thread so far, this one not included:
+/// the call is taken back out of the count, so that reading the count never changes it.
+pub(crate) fn uncounted_calls_on_this_thread() -> u64 {
+    CALLS.with(|c| {
+        c.set(c.get().saturating_sub(1));
+        c.get()
+    })
 }
 
 /// The name of the entry point running on this thread.
@@ -61,6 +72,7 @@ fn last_error_text() -> String {
 /// `ZE_RESULT_ERROR_UNKNOWN` (with its message as the last error description) instead of
 /// unwinding into C.
 pub(crate) fn guard(name: &'static str, body: impl FnOnce() -> ZeResult) -> ze_result_t {
+    CALLS.with(|c| c.set(c.get() + 1));
     let outer = CURRENT_CALL.with(|c| c.replace(name));
     let result = catch_unwind(AssertUnwindSafe(body));
     CURRENT_CALL.with(|c| c.set(outer));

@@ -41,9 +41,9 @@ use crate::sync::lock;
 
 /// The extension's name, as `zeDriverGetExtensionProperties` lists it.
 pub const ZEX_CPU_DRIVER_TESTING_EXT_NAME: &CStr = c"ZEX_cpu_driver_testing";
-/// The extension's version: 1.2 (1.0 had no sanitizer report, 1.1 no image and sampler
-/// counts).
-pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 2).0;
+/// The extension's version: 1.3 (1.0 had no sanitizer report, 1.1 no image and sampler
+/// counts, 1.2 no per-thread call count).
+pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 3).0;
 /// The name under which `zeDriverGetExtensionFunctionAddress` resolves
 /// [`zex_pfnCpuDriverGetLiveObjects_t`].
 pub const ZEX_CPU_DRIVER_GET_LIVE_OBJECTS_FN: &CStr = c"zexCpuDriverGetLiveObjects";
@@ -133,6 +133,15 @@ impl zex_cpu_sanitizer_report_t {
         *self == zex_cpu_sanitizer_report_t::default()
     }
 }
+
+/// `zexCpuThreadGetCallCount(pCount)` (extension version 1.3): how many of this driver's
+/// entry points the calling thread called, count queries not included — what the overhead benchmark
+/// counts driver calls per operation with.
+pub const ZEX_CPU_THREAD_GET_CALL_COUNT_FN: &CStr = c"zexCpuThreadGetCallCount";
+
+/// `zexCpuThreadGetCallCount(pCount)`: writes the count to `*pCount`.
+pub type zex_pfnCpuThreadGetCallCount_t =
+    Option<unsafe extern "C" fn(pCount: *mut u64) -> ze_result_t>;
 
 /// `zexCpuDriverGetLiveObjects(hDriver, pLive)`: fills `*pLive` with the instance's counts.
 pub type zex_pfnCpuDriverGetLiveObjects_t = Option<
@@ -242,6 +251,13 @@ pub fn sanitizer_report(driver: ze_driver_handle_t) -> Option<zex_cpu_sanitizer_
 }
 
 entry_points! {
+    fn zexCpuThreadGetCallCount(pCount: *mut u64) {
+        // This call is not counted (nor any earlier count query).
+        let n = ffi::uncounted_calls_on_this_thread();
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pCount, n) }
+    }
+
     fn zexCpuDriverGetSanitizerReport(hDriver: ze_driver_handle_t, pReport: *mut zex_cpu_sanitizer_report_t) {
         let instance: &'static Instance = handles::get(hDriver)?;
         // SAFETY: the caller's output.

@@ -115,6 +115,37 @@ pub fn sanitizer_report(driver: &Driver) -> Result<SanitizerReport> {
     Ok(out)
 }
 
+/// Counts the CPU driver's entry-point calls made by the calling thread (through the loader
+/// or embedded), read with the `ZEX_cpu_driver_testing` extension (version 1.3 or later):
+/// the difference of [`calls`](CallCounter::calls) around a safe operation is the number of
+/// driver calls it made, what `benches/overhead.rs` reports. The function is looked up once,
+/// so reading the count costs no counted call.
+#[derive(Clone, Copy, Debug)]
+pub struct CallCounter {
+    f: unsafe extern "C" fn(*mut u64) -> level_zero_sys::ze_result_t,
+}
+
+impl CallCounter {
+    /// The counter of `driver` (an error if it is not the CPU driver, or too old).
+    pub fn new(driver: &Driver) -> Result<CallCounter> {
+        let f = testing_function(driver, testing::ZEX_CPU_THREAD_GET_CALL_COUNT_FN)?;
+        // SAFETY: as for `live_objects`, with `zex_pfnCpuThreadGetCallCount_t`.
+        let f = unsafe { std::mem::transmute::<*mut std::ffi::c_void, CallCountFn>(f) };
+        Ok(CallCounter { f })
+    }
+
+    /// The driver calls this thread made so far (0 if the query fails, which it cannot
+    /// for a valid output).
+    pub fn calls(&self) -> u64 {
+        let mut n = 0u64;
+        // SAFETY: a valid output; the function takes nothing else.
+        let r = unsafe { (self.f)(&mut n) };
+        if r.is_success() { n } else { 0 }
+    }
+}
+
+type CallCountFn = unsafe extern "C" fn(*mut u64) -> level_zero_sys::ze_result_t;
+
 /// What the CPU driver recorded about memory residency on `device` (calls to
 /// `zeContextMakeMemoryResident`/`zeContextEvictMemory` that reached it, and what is resident).
 pub fn residency(device: &Device) -> Result<Residency> {
