@@ -670,17 +670,43 @@ macro_rules! commands {
                 groupCountZ: groups[2],
             };
             let kh = kernel.as_raw();
+            // Changed arguments go with the launch in one call where the driver can.
+            let mut args = kernel.launch_args(CALL)?;
             let cmd = Cmd { signal, waits: wait, launch: true, ..Cmd::new(CALL, uses.iter().cloned()).keep(keep) };
-            self.record(cmd, &mut |core, sync| {
+            let one_call = matches!(args, crate::module::LaunchArgs::WithArguments(..));
+            let r = self.record(cmd, &mut |core, sync| match &mut args {
                 // SAFETY: valid list, kernel and event handles kept alive by the list; the
                 // kernel's memory is the caller's responsibility (see the safety section).
-                unsafe {
+                crate::module::LaunchArgs::InKernel => unsafe {
                     ze!(
                         core.api(),
                         zeCommandListAppendLaunchKernel(core.raw(), kh, &count, sync.signal, sync.count(), sync.waits_ptr())
                     )
+                },
+                crate::module::LaunchArgs::WithArguments(values, g) => {
+                    let size = sys::ze_group_size_t { groupSizeX: g[0], groupSizeY: g[1], groupSizeZ: g[2] };
+                    // SAFETY: as above; `values` holds one pointer per argument of the
+                    // kernel, each to that argument's bytes, alive and unchanged during
+                    // the call (the kernel is borrowed); no extension structures.
+                    unsafe {
+                        ze!(
+                            core.api(),
+                            zeCommandListAppendLaunchKernelWithArguments(
+                                core.raw(), kh, count, size, values.as_mut_ptr(), std::ptr::null(),
+                                sync.signal, sync.count(), sync.waits_ptr()
+                            )
+                        )
+                    }
                 }
-            })
+            });
+            match r {
+                Ok(()) => {
+                    kernel.arguments_given();
+                    Ok(())
+                }
+                Err(e) if one_call => Err(kernel.diagnose_arguments(e)),
+                Err(e) => Err(e),
+            }
         }
 
         /// Resets `event` to not signalled when the command executes (not a counter-based

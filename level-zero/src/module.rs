@@ -801,6 +801,13 @@ impl Drop for KernelInner {
 /// from several threads at once); `Send`, not `Sync`. Every argument must be set before a
 /// launch; the argument count is checked before any call, and a wrong size is reported as
 /// the driver's `ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE`.
+///
+/// On a driver with `zeCommandListAppendLaunchKernelWithArguments` (spec 1.14) argument
+/// values are kept here and reach the driver with the next launch, in the launch's one call
+/// (a size the driver refuses is then reported by that launch, naming the argument); on
+/// older drivers each `set_arg*` is a `zeKernelSetArgumentValue` call. Either way a launch
+/// uses the values set before it. Code that launches the raw handle itself must not rely on
+/// values set through this object since its last launch.
 pub struct Kernel {
     inner: Arc<KernelInner>,
     name: String,
@@ -814,7 +821,37 @@ pub struct Kernel {
     /// functions set as arguments, the samplers. A launch keeps those of its issue alive.
     held: Vec<(u32, Held)>,
     group_size: Option<[u32; 3]>,
+    /// On a driver with `zeCommandListAppendLaunchKernelWithArguments` (spec 1.14): the
+    /// argument values, given to the driver by the next launch in one call with it.
+    deferred: Option<std::cell::RefCell<Deferred>>,
     _not_sync: PhantomData<Cell<()>>,
+}
+
+/// Argument values kept for one-call launches.
+#[derive(Default)]
+struct Deferred {
+    /// Each argument's value as set last (empty: not set, or local memory).
+    values: Vec<Vec<u8>>,
+    /// The value size the driver accepted for each argument (0: none yet). A value of
+    /// another size is given to the driver at once, so a wrong size is refused by the
+    /// `set_arg*` call itself.
+    sizes: Vec<usize>,
+    /// Whether an argument changed since the driver last saw the values.
+    dirty: bool,
+    /// A local-memory argument was set (its size is not a value a pointer array can carry):
+    /// launches then set changed arguments one call each.
+    has_local: bool,
+    /// The arguments changed since the driver last saw them (for `has_local` launches).
+    pending: Vec<u32>,
+}
+
+/// How a launch gives the kernel's arguments to the driver.
+pub(crate) enum LaunchArgs {
+    /// They are the kernel's state already: `zeCommandListAppendLaunchKernel`.
+    InKernel,
+    /// `zeCommandListAppendLaunchKernelWithArguments` with these value pointers (into the
+    /// kernel's `Deferred`, unchanged until the next `&mut` call) and this group size.
+    WithArguments(Vec<*mut c_void>, [u32; 3]),
 }
 
 impl std::fmt::Debug for Kernel {
@@ -873,8 +910,109 @@ impl Kernel {
             held: Vec::new(),
             props,
             group_size,
+            deferred: api
+                .zeCommandListAppendLaunchKernelWithArguments
+                .is_some()
+                .then(|| {
+                    std::cell::RefCell::new(Deferred {
+                        values: vec![Vec::new(); props_num_args(&p)],
+                        sizes: vec![0; props_num_args(&p)],
+                        ..Deferred::default()
+                    })
+                }),
             _not_sync: PhantomData,
         })
+    }
+
+    /// How the next launch passes the arguments: in one call with the launch when the
+    /// driver can (and some changed), else set one call each first (on a driver without
+    /// one-call launches they were set as they were given).
+    pub(crate) fn launch_args(&self, call: &'static str) -> Result<LaunchArgs> {
+        let Some(d) = &self.deferred else {
+            return Ok(LaunchArgs::InKernel);
+        };
+        let mut d = d.borrow_mut();
+        if !d.dirty {
+            return Ok(LaunchArgs::InKernel);
+        }
+        if d.has_local {
+            for i in std::mem::take(&mut d.pending) {
+                let v = &d.values[i as usize];
+                if v.is_empty() {
+                    continue;
+                }
+                // SAFETY: valid kernel handle (exclusive: `Kernel` is not `Sync` and the
+                // caller holds it for the launch), `v` holds the value's bytes.
+                unsafe {
+                    ze!(
+                        self.api(),
+                        zeKernelSetArgumentValue(self.as_raw(), i, v.len(), v.as_ptr().cast())
+                    )
+                }
+                .map_err(|e| self.argument_error(i, v.len(), e))?;
+            }
+            d.dirty = false;
+            return Ok(LaunchArgs::InKernel);
+        }
+        let Some(group) = self.group_size else {
+            return Err(Error::invalid(
+                call,
+                format!("the group size of kernel `{}` is not set", self.name),
+            ));
+        };
+        let ptrs = d
+            .values
+            .iter()
+            .map(|v| v.as_ptr().cast_mut().cast())
+            .collect();
+        Ok(LaunchArgs::WithArguments(ptrs, group))
+    }
+
+    /// After a launch that passed the arguments: the driver has them.
+    pub(crate) fn arguments_given(&self) {
+        if let Some(d) = &self.deferred {
+            let mut d = d.borrow_mut();
+            d.dirty = false;
+            d.pending.clear();
+        }
+    }
+
+    /// After a one-call launch failed: sets the arguments one by one to find the one the
+    /// driver refuses, and returns an error naming it (or `e` when each is accepted).
+    pub(crate) fn diagnose_arguments(&self, e: Error) -> Error {
+        let Some(d) = &self.deferred else { return e };
+        let d = d.borrow();
+        for (i, v) in d.values.iter().enumerate() {
+            if v.is_empty() {
+                continue;
+            }
+            // SAFETY: valid kernel handle, exclusive; `v` holds the value's bytes.
+            let r = unsafe {
+                ze!(
+                    self.api(),
+                    zeKernelSetArgumentValue(self.as_raw(), i as u32, v.len(), v.as_ptr().cast())
+                )
+            };
+            if let Err(err) = r {
+                return self.argument_error(i as u32, v.len(), err);
+            }
+        }
+        e
+    }
+
+    fn argument_error(&self, index: u32, size: usize, e: Error) -> Error {
+        match e.code() {
+            Some(c) if c.0 == sys::ze_result_t::ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE => {
+                Error::invalid(
+                    "zeKernelSetArgumentValue",
+                    format!(
+                        "argument {index} of kernel `{}`: the driver refuses a value of {size} bytes ({e})",
+                        self.name
+                    ),
+                )
+            }
+            _ => e,
+        }
     }
 
     fn api(&self) -> &sys::Api {
@@ -991,6 +1129,54 @@ impl Kernel {
     }
 
     fn set_raw(&mut self, index: u32, size: usize, value: *const c_void) -> Result<()> {
+        if let Some(d) = &self.deferred {
+            let mut d = d.borrow_mut();
+            let d = &mut *d;
+            if !value.is_null() && d.sizes[index as usize] != size {
+                // A size the driver has not accepted for this argument yet: it checks it now.
+                // SAFETY: valid kernel handle, exclusive access, `value` points to `size`
+                // bytes.
+                unsafe {
+                    ze!(
+                        self.api(),
+                        zeKernelSetArgumentValue(self.as_raw(), index, size, value)
+                    )?
+                };
+                d.sizes[index as usize] = size;
+                // SAFETY: as above.
+                let bytes = unsafe { std::slice::from_raw_parts(value.cast::<u8>(), size) };
+                let slot = &mut d.values[index as usize];
+                slot.clear();
+                slot.extend_from_slice(bytes);
+                return Ok(());
+            }
+            d.dirty = true;
+            if !d.pending.contains(&index) {
+                d.pending.push(index);
+            }
+            if value.is_null() {
+                // Local memory: set now; launches set arguments one call each from now on.
+                d.has_local = true;
+                d.values[index as usize].clear();
+                d.sizes[index as usize] = 0;
+            } else {
+                if size == 0 {
+                    return Err(Error::invalid(
+                        "zeKernelSetArgumentValue",
+                        format!(
+                            "argument {index} of kernel `{}`: a zero-sized value",
+                            self.name
+                        ),
+                    ));
+                }
+                // SAFETY: the callers pass `value` pointing to `size` readable bytes.
+                let bytes = unsafe { std::slice::from_raw_parts(value.cast::<u8>(), size) };
+                let slot = &mut d.values[index as usize];
+                slot.clear();
+                slot.extend_from_slice(bytes);
+                return Ok(());
+            }
+        }
         // SAFETY: valid kernel handle, exclusive access, `value` points to `size` bytes (or
         // is null for local memory).
         unsafe {
@@ -1251,4 +1437,8 @@ mod tests {
             ]
         );
     }
+}
+
+fn props_num_args(p: &sys::ze_kernel_properties_t) -> usize {
+    p.numKernelArgs as usize
 }
