@@ -140,6 +140,7 @@ pub mod device;
 pub mod driver;
 pub mod error;
 pub mod event;
+pub mod graph;
 mod handle;
 pub mod hazard;
 pub mod host_function;
@@ -162,6 +163,7 @@ pub use device::Device;
 pub use driver::{Driver, ExtensionFunction};
 pub use error::{Error, Result, ResultCode};
 pub use event::{CounterEventFlags, Event, EventPool, EventPoolFlags, EventScope, KernelTimestamp};
+pub use graph::{Capture, ExecutableGraph, Graph};
 pub use image::{
     ChannelType, Image, ImageDesc, ImageFlags, ImageFormat, ImageFormatSupport,
     ImageMemoryProperties, ImageRegion, ImageType, SamplerFilters,

@@ -36,12 +36,14 @@ pub(crate) struct ListCore {
     pub(crate) device: Device,
     pub(crate) handle: Handle<sys::_ze_command_list_handle_t>,
     pub(crate) ordinal: u32,
-    max_fill_pattern: usize,
-    compute: bool,
+    pub(crate) max_fill_pattern: usize,
+    pub(crate) compute: bool,
     in_order: bool,
     /// Whether the driver orders the commands itself (`ZE_COMMAND_LIST_FLAG_IN_ORDER` /
     /// `ZE_COMMAND_QUEUE_FLAG_IN_ORDER` accepted): then no barrier goes between commands.
-    driver_in_order: bool,
+    pub(crate) driver_in_order: bool,
+    /// Whether the list was created synchronous (`QueueMode::Synchronous`).
+    pub(crate) synchronous: bool,
     /// Whether a command was appended since creation or the last reset.
     appended: bool,
     /// Set when the list's work may still run as it is dropped: the handle is then never
@@ -190,6 +192,7 @@ impl ListCore {
             compute: group.flags.contains(QueueGroupFlags::COMPUTE),
             in_order,
             driver_in_order,
+            synchronous: desc.mode == crate::queue::QueueMode::Synchronous,
             appended: false,
             leaked: false,
         })
@@ -393,7 +396,7 @@ impl<'a, U> Cmd<'a, U> {
         }
     }
 
-    fn keep(mut self, keep: Keep) -> Self {
+    pub(crate) fn keep(mut self, keep: Keep) -> Self {
         self.keep = Some(keep);
         self
     }
@@ -418,7 +421,7 @@ fn event_handles(events: &[&Event]) -> Vec<sys::ze_event_handle_t> {
     events.iter().map(|e| e.as_raw()).collect()
 }
 
-/// The commands both list kinds record, written once.
+/// The commands both list kinds (and a graph capture) record, written once.
 macro_rules! commands {
     () => {
         /// The context the list belongs to.
@@ -728,6 +731,7 @@ macro_rules! commands {
         }
     };
 }
+pub(crate) use commands;
 
 /// The state behind a regular command list, shared with the queues executing it.
 pub(crate) struct ListState {
@@ -793,7 +797,7 @@ impl std::fmt::Debug for CommandList {
 
 /// Appends a host function through the driver (`zeCommandListAppendHostFunction`); the
 /// command keeps the closure alive until the list has seen it complete.
-fn append_host_fn<R: Recorder>(r: &mut R, h: Arc<HostFn>) -> Result<()> {
+pub(crate) fn append_host_fn<R: Recorder>(r: &mut R, h: Arc<HostFn>) -> Result<()> {
     const CALL: &str = "zeCommandListAppendHostFunction";
     let user = h.user_data();
     let cmd = Cmd::new(CALL, []).keep(h);
@@ -965,7 +969,7 @@ struct SyncPoint {
 /// # Ok(()) }
 /// ```
 pub struct ImmediateCommandList {
-    core: ListCore,
+    pub(crate) core: ListCore,
     pending: Registered,
     pending_keep: Vec<Keep>,
     /// For loaders without `zeCommandListHostSynchronize` (before API 1.6 support, such as
