@@ -41,9 +41,9 @@ use crate::sync::lock;
 
 /// The extension's name, as `zeDriverGetExtensionProperties` lists it.
 pub const ZEX_CPU_DRIVER_TESTING_EXT_NAME: &CStr = c"ZEX_cpu_driver_testing";
-/// The extension's version: 1.2 (1.0 had no sanitizer report, 1.1 no image and sampler
-/// counts).
-pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 2).0;
+/// The extension's version: 1.3 (1.0 had no sanitizer report, 1.1 no image and sampler
+/// counts, 1.2 no graph counts).
+pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 3).0;
 /// The name under which `zeDriverGetExtensionFunctionAddress` resolves
 /// [`zex_pfnCpuDriverGetLiveObjects_t`].
 pub const ZEX_CPU_DRIVER_GET_LIVE_OBJECTS_FN: &CStr = c"zexCpuDriverGetLiveObjects";
@@ -84,6 +84,10 @@ pub struct zex_cpu_live_objects_t {
     pub images: u64,
     /// Samplers (since version 1.2 of the extension).
     pub samplers: u64,
+    /// Graphs of `ZE_extension_record_replay_graph`, created or captured (since version 1.3).
+    pub graphs: u64,
+    /// Executable graphs (since version 1.3).
+    pub executable_graphs: u64,
 }
 
 impl zex_cpu_live_objects_t {
@@ -204,6 +208,8 @@ pub(crate) struct Live {
     pub(crate) build_logs: AtomicU64,
     pub(crate) images: AtomicU64,
     pub(crate) samplers: AtomicU64,
+    pub(crate) graphs: AtomicU64,
+    pub(crate) executable_graphs: AtomicU64,
 }
 
 impl Live {
@@ -223,6 +229,8 @@ impl Live {
             build_logs: l(&self.build_logs),
             images: l(&self.images),
             samplers: l(&self.samplers),
+            graphs: l(&self.graphs),
+            executable_graphs: l(&self.executable_graphs),
         }
     }
 }
