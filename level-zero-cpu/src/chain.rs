@@ -228,13 +228,27 @@ pub(crate) unsafe fn input<T: Structure>(
     desc: &T,
     honoured: &[ze_structure_type_t],
 ) -> ZeResult<Chain> {
-    let owner = c_type::<T>();
     // SAFETY: `T` is a Level Zero structure, which begins with `stype` and `pNext`.
     let head = unsafe { (desc as *const T).cast::<ze_base_desc_t>().read_unaligned() };
+    // SAFETY: forwarded to the caller.
+    unsafe { input_next(c_type::<T>(), head.pNext, honoured) }
+}
+
+/// [`input`] for an entry point that takes a bare `pNext` argument (the graph functions):
+/// `owner` names it in messages (`zeGraphCreateExt(pNext)`).
+///
+/// # Safety
+///
+/// `next` must be null or the start of a chain of valid Level Zero structures.
+pub(crate) unsafe fn input_next(
+    owner: &str,
+    next: *const c_void,
+    honoured: &[ze_structure_type_t],
+) -> ZeResult<Chain> {
     let mut found = Vec::new();
     // SAFETY: forwarded to the caller.
     unsafe {
-        walk(owner, Family::Ze, head.pNext, |stype, ptr| {
+        walk(owner, Family::Ze, next, |stype, ptr| {
             if honoured.iter().any(|h| h.0 == stype) {
                 crate::log::emit(
                     ::log::Level::Debug,

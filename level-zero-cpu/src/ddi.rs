@@ -13,7 +13,8 @@
 use level_zero_sys::*;
 
 use crate::{
-    context, device, driver, event, fence, ffi, image, list, memory, module, queue, sampler, sysman,
+    context, device, driver, event, fence, ffi, graph, image, list, memory, module, queue, sampler,
+    sysman,
 };
 
 macro_rules! getters {
@@ -87,6 +88,12 @@ getters! {
         pfnIsImmediate: Some(list::zeCommandListIsImmediate),
         pfnAppendMemoryCopyFromContext: Some(list::zeCommandListAppendMemoryCopyFromContext),
         pfnAppendQueryKernelTimestamps: Some(list::zeCommandListAppendQueryKernelTimestamps),
+        pfnBeginGraphCaptureExt: Some(graph::zeCommandListBeginGraphCaptureExt),
+        pfnBeginCaptureIntoGraphExt: Some(graph::zeCommandListBeginCaptureIntoGraphExt),
+        pfnIsGraphCaptureEnabledExt: Some(graph::zeCommandListIsGraphCaptureEnabledExt),
+        pfnEndGraphCaptureExt: Some(graph::zeCommandListEndGraphCaptureExt),
+        pfnGetGraphExt: Some(graph::zeCommandListGetGraphExt),
+        pfnAppendGraphExt: Some(graph::zeCommandListAppendGraphExt),
         ..Default::default()
     };
     zeGetCommandQueueProcAddrTable: ze_command_queue_dditable_t => ze_command_queue_dditable_t {
@@ -141,7 +148,10 @@ getters! {
         ..Default::default()
     };
     zeGetEventExpProcAddrTable: ze_event_exp_dditable_t => Default::default();
-    zeGetExecutableGraphProcAddrTable: ze_executable_graph_dditable_t => Default::default();
+    zeGetExecutableGraphProcAddrTable: ze_executable_graph_dditable_t => ze_executable_graph_dditable_t {
+        pfnGetSourceGraphExt: Some(graph::zeExecutableGraphGetSourceGraphExt),
+        pfnDestroyExt: Some(graph::zeExecutableGraphDestroyExt),
+    };
     zeGetEventPoolProcAddrTable: ze_event_pool_dditable_t => ze_event_pool_dditable_t {
         pfnCreate: Some(event::zeEventPoolCreate),
         pfnDestroy: Some(event::zeEventPoolDestroy),
@@ -168,7 +178,15 @@ getters! {
         pfnReset: Some(fence::zeFenceReset),
     };
     zeGetGlobalProcAddrTable: ze_global_dditable_t => ze_global_dditable_t { pfnInit: Some(driver::zeInit), pfnInitDrivers: Some(driver::zeInitDrivers) };
-    zeGetGraphProcAddrTable: ze_graph_dditable_t => Default::default();
+    zeGetGraphProcAddrTable: ze_graph_dditable_t => ze_graph_dditable_t {
+        pfnCreateExt: Some(graph::zeGraphCreateExt),
+        pfnGetPrimaryCommandListExt: Some(graph::zeGraphGetPrimaryCommandListExt),
+        pfnSetDestructionCallbackExt: Some(graph::zeGraphSetDestructionCallbackExt),
+        pfnInstantiateExt: Some(graph::zeGraphInstantiateExt),
+        pfnIsEmptyExt: Some(graph::zeGraphIsEmptyExt),
+        pfnDumpContentsExt: Some(graph::zeGraphDumpContentsExt),
+        pfnDestroyExt: Some(graph::zeGraphDestroyExt),
+    };
     zeGetImageExpProcAddrTable: ze_image_exp_dditable_t => ze_image_exp_dditable_t {
         pfnGetMemoryPropertiesExp: Some(image::zeImageGetMemoryPropertiesExp),
         ..Default::default()

@@ -632,8 +632,12 @@ entry_points! {
         }
         // SAFETY: non-null; the caller's structure, whose stype is initialised.
         let stype = unsafe { pDeviceProperties.cast::<ze_base_properties_t>().read_unaligned().stype.0 };
-        // SAFETY: the caller's structure.
-        unsafe { ffi::fill(pDeviceProperties, device_properties(&d, stype)).map(drop) }
+        let filled = crate::graph::device_properties_filled(d.instance);
+        // SAFETY: the caller's structure and its chain.
+        let header = unsafe { ffi::fill_extended(pDeviceProperties, device_properties(&d, stype), filled)? };
+        // SAFETY: the caller's chain, checked by `fill_extended`.
+        unsafe { crate::graph::fill_device_properties(d.instance, header.pNext) };
+        Ok(())
     }
 
     fn zeDeviceGetComputeProperties(hDevice: ze_device_handle_t, pProps: *mut ze_device_compute_properties_t) {

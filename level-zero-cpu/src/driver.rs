@@ -200,6 +200,8 @@ const EXTENSIONS: &[(&CStr, u32)] = &[
         testing::ZEX_CPU_DRIVER_TESTING_EXT_NAME,
         testing::ZEX_CPU_DRIVER_TESTING_EXT_VERSION,
     ),
+    // Graph capture and replay (see `graph`).
+    (crate::graph::EXT_NAME, crate::graph::EXT_VERSION),
     // Images (see `image`).
     (
         c"ZE_extension_image_copy",
@@ -404,6 +406,7 @@ entry_points! {
         let text = name.to_string_lossy();
         let found = extension_functions()
             .into_iter()
+            .chain(crate::graph::extension_functions())
             .find(|(f, ext, _)| *f == name && instance.has_extension(&ext.to_string_lossy()));
         let forced_null = instance.config.null_extension_functions.iter().any(|n| *n == text);
         let address = match found {

@@ -253,6 +253,7 @@ entry_points! {
     /// `timeout` in nanoseconds: `u64::MAX` waits forever, 0 polls.
     fn zeEventHostSynchronize(hEvent: ze_event_handle_t, timeout: u64) {
         let event: Arc<Event> = handles::get(hEvent)?;
+        crate::graph::refuse_event_host_sync(&event)?;
         event.host_wait(timeout)
     }
 

@@ -1,7 +1,7 @@
 //! Handles: every handle this driver gives out is a key into one registry of live objects,
 //! never a pointer that the driver dereferences.
 //!
-//! A handle's value is `serial << 4 | kind`, with a serial that is never reused, so a stale
+//! A handle's value is `serial << 5 | kind`, with a serial that is never reused, so a stale
 //! handle (its object destroyed) is never mistaken for a newer object; a wrong-type handle is
 //! caught by the kind stored with the object. Looking a handle up clones an `Arc` to the
 //! object under a read lock, so an object destroyed concurrently stays alive until the call
@@ -23,6 +23,7 @@ use crate::driver::Instance;
 use crate::event::{Event, EventPool};
 use crate::fence::Fence;
 use crate::ffi::{ZeResult, fail};
+use crate::graph::{ExecutableGraph, Graph};
 use crate::image::Image;
 use crate::list::CommandList;
 use crate::module::{BuildLog, Kernel, Module};
@@ -55,6 +56,8 @@ pub(crate) enum Object {
     SysmanMemory(SysmanMemoryRef),
     Image(Arc<Image>),
     Sampler(Arc<Sampler>),
+    Graph(Arc<Graph>),
+    ExecutableGraph(Arc<ExecutableGraph>),
 }
 
 impl Object {
@@ -74,6 +77,8 @@ impl Object {
             Object::SysmanMemory(_) => 12,
             Object::Image(_) => 13,
             Object::Sampler(_) => 14,
+            Object::Graph(_) => 15,
+            Object::ExecutableGraph(_) => 16,
         }
     }
 
@@ -93,6 +98,8 @@ impl Object {
             Object::SysmanMemory(_) => "sysman memory module",
             Object::Image(_) => "image",
             Object::Sampler(_) => "sampler",
+            Object::Graph(_) => "graph",
+            Object::ExecutableGraph(_) => "executable graph",
         }
     }
 }
@@ -102,7 +109,7 @@ static REGISTRY: LazyLock<RwLock<HashMap<u64, Object>>> =
 static SERIAL: AtomicU64 = AtomicU64::new(0x100);
 
 fn reserve_kind(kind: u64) -> u64 {
-    (SERIAL.fetch_add(1, Ordering::Relaxed) << 4) | kind
+    (SERIAL.fetch_add(1, Ordering::Relaxed) << 5) | kind
 }
 
 /// Reserves a handle value for objects of the kind of `T`.
@@ -112,7 +119,7 @@ pub(crate) fn reserve_for<T: Handle>() -> u64 {
 
 /// Makes `handle` designate `object`.
 pub(crate) fn register(handle: u64, object: Object) {
-    debug_assert_eq!(handle & 0xf, object.kind());
+    debug_assert_eq!(handle & 0x1f, object.kind());
     crate::sync::lock_write(&REGISTRY).insert(handle, object);
 }
 
@@ -161,6 +168,8 @@ handle_types! {
     SysmanMemoryRef => SysmanMemory, 12, "sysman memory module";
     Arc<Image> => Image, 13, "image";
     Arc<Sampler> => Sampler, 14, "sampler";
+    Arc<Graph> => Graph, 15, "graph";
+    Arc<ExecutableGraph> => ExecutableGraph, 16, "executable graph";
 }
 
 /// Looks a raw handle up: `ZE_RESULT_ERROR_INVALID_NULL_HANDLE` for null,

@@ -58,6 +58,7 @@ mod event;
 mod exec;
 mod fence;
 mod ffi;
+mod graph;
 mod handles;
 mod image;
 mod list;

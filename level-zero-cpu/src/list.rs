@@ -49,6 +49,8 @@ pub(crate) struct CommandList {
     /// Executions of this (regular) list in flight: see [`InUse`].
     executions: Arc<AtomicU32>,
     child: Child,
+    /// Its graph capture (see `graph`).
+    pub(crate) capture: crate::graph::CaptureSlot,
 }
 
 impl CommandList {
@@ -139,6 +141,10 @@ impl CommandList {
                 synchronous,
             } => {
                 self.device.check_alive()?;
+                // While capturing a graph, recorded instead (see `graph`).
+                let Some(command) = crate::graph::divert(self, command)? else {
+                    return Ok(());
+                };
                 let lose_device = self.device.count_submission();
                 let inline = command.inline_ok();
                 let mut job = Job {
@@ -163,9 +169,21 @@ impl CommandList {
         }
     }
 
+    /// `Some(synchronous)` for an immediate list, `None` for a regular one.
+    pub(crate) fn synchronous(&self) -> Option<bool> {
+        match &self.kind {
+            Kind::Immediate { synchronous, .. } => Some(*synchronous),
+            Kind::Regular(_) => None,
+        }
+    }
+
     /// Submits commands of several lists as one job of an immediate list: what
-    /// `zeCommandListImmediateAppendCommandListsExp` does.
-    fn submit_immediate(&self, lists: Vec<Arc<[Command]>>, in_use: Vec<Option<InUse>>) -> ZeResult {
+    /// `zeCommandListImmediateAppendCommandListsExp` and `zeCommandListAppendGraphExt` do.
+    pub(crate) fn submit_immediate(
+        &self,
+        lists: Vec<Arc<[Command]>>,
+        in_use: Vec<Option<InUse>>,
+    ) -> ZeResult {
         let Kind::Immediate {
             worker,
             synchronous,
@@ -251,6 +269,7 @@ fn create(
         ordinal,
         kind,
         executions: Arc::new(AtomicU32::new(0)),
+        capture: Default::default(),
     });
     handles::register(handle, Object::CommandList(list));
     instance.live.command_lists.fetch_add(1, Ordering::Relaxed);
@@ -371,7 +390,10 @@ entry_points! {
     fn zeCommandListHostSynchronize(hCommandList: ze_command_list_handle_t, timeout: u64) {
         let list: Arc<CommandList> = handles::get(hCommandList)?;
         match &list.kind {
-            Kind::Immediate { worker, .. } => worker.synchronize(None, timeout),
+            Kind::Immediate { worker, .. } => {
+                crate::graph::refuse_host_sync(&list)?;
+                worker.synchronize(None, timeout)
+            }
             Kind::Regular(_) => bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "not an immediate command list"),
         }
     }
@@ -519,6 +541,8 @@ entry_points! {
             in_use.push(Some(l.mark_in_use()));
         }
         lists.push(Arc::from(vec![Command { waits: Vec::new(), op: Op::Nop, signal }]));
+        let waits = lists.iter().flat_map(|l| l.iter()).flat_map(|c| c.waits.iter());
+        crate::graph::refuse_append(&list, waits, "appending command lists (ZE_RECORD_REPLAY_GRAPH_EXT_FLAG_APPEND_COMMANDLIST is not supported)")?;
         list.submit_immediate(lists, in_use)
     }
 

@@ -72,7 +72,11 @@ pub(crate) fn report(message: &str) {
 
 /// Logs a failed entry point: its name, the result code and the reason.
 pub(crate) fn failed(name: &str, code: ze_result_t, reason: &str) {
-    let routine = code == ze_result_t::ZE_RESULT_NOT_READY;
+    // Not failures: a wait that timed out, and the answers of yes/no queries
+    // (`zeCommandListIsGraphCaptureEnabledExt`, `zeGraphIsEmptyExt`).
+    let routine = code == ze_result_t::ZE_RESULT_NOT_READY
+        || code == ze_result_t::ZE_RESULT_QUERY_TRUE
+        || code == ze_result_t::ZE_RESULT_QUERY_FALSE;
     let level = if routine {
         ::log::Level::Debug
     } else {

@@ -42,7 +42,7 @@ use crate::sync::lock;
 /// The extension's name, as `zeDriverGetExtensionProperties` lists it.
 pub const ZEX_CPU_DRIVER_TESTING_EXT_NAME: &CStr = c"ZEX_cpu_driver_testing";
 /// The extension's version: 1.3 (1.0 had no sanitizer report, 1.1 no image and sampler
-/// counts, 1.2 no per-thread call count).
+/// counts, 1.2 no graph counts nor per-thread call count).
 pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 3).0;
 /// The name under which `zeDriverGetExtensionFunctionAddress` resolves
 /// [`zex_pfnCpuDriverGetLiveObjects_t`].
@@ -84,6 +84,10 @@ pub struct zex_cpu_live_objects_t {
     pub images: u64,
     /// Samplers (since version 1.2 of the extension).
     pub samplers: u64,
+    /// Graphs of `ZE_extension_record_replay_graph`, created or captured (since version 1.3).
+    pub graphs: u64,
+    /// Executable graphs (since version 1.3).
+    pub executable_graphs: u64,
 }
 
 impl zex_cpu_live_objects_t {
@@ -213,6 +217,8 @@ pub(crate) struct Live {
     pub(crate) build_logs: AtomicU64,
     pub(crate) images: AtomicU64,
     pub(crate) samplers: AtomicU64,
+    pub(crate) graphs: AtomicU64,
+    pub(crate) executable_graphs: AtomicU64,
 }
 
 impl Live {
@@ -232,6 +238,8 @@ impl Live {
             build_logs: l(&self.build_logs),
             images: l(&self.images),
             samplers: l(&self.samplers),
+            graphs: l(&self.graphs),
+            executable_graphs: l(&self.executable_graphs),
         }
     }
 }
