@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use common::{TestDriver, spv};
 use level_zero::{
-    BuildOptions, DeviceBuffer, Error, EventPool, EventPoolFlags, HostBuffer,
-    ImmediateCommandList, Module,
+    BuildOptions, DeviceBuffer, Error, EventPool, EventPoolFlags, HostBuffer, ImmediateCommandList,
+    Module,
 };
 
 #[test]
@@ -54,7 +54,11 @@ fn a_captured_graph_replays_its_commands_each_time() {
         list.synchronize().unwrap();
         assert_eq!(runs.load(Ordering::SeqCst), i);
         let v = out.as_slice().unwrap();
-        assert!(v.iter().all(|&e| e == 3.0 * i as f32), "replay {i}: {}", v[0]);
+        assert!(
+            v.iter().all(|&e| e == 3.0 * i as f32),
+            "replay {i}: {}",
+            v[0]
+        );
     }
 }
 
@@ -140,7 +144,10 @@ fn a_graph_replays_only_on_its_own_device() {
         .instantiate()
         .unwrap();
     let mut b = ImmediateCommandList::compute(&ctx, &devs[1]).unwrap();
-    assert!(matches!(b.replay(&exec), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(
+        b.replay(&exec),
+        Err(Error::InvalidArgument { .. })
+    ));
     a.replay(&exec).unwrap();
     a.synchronize().unwrap();
 }

@@ -24,9 +24,12 @@
 //! - A capture that fails (the closure returns an error or panics, or the driver refuses a
 //!   command) is ended and its graph destroyed; the list goes on normally.
 //!
-//! A driver without the extension (before 1.17) gives [`Error::MissingFunction`] for
-//! `zeCommandListBeginGraphCaptureExt`: record a regular [`CommandList`](crate::CommandList)
-//! and execute it on a queue instead, which replays the same way.
+//! **On a driver without the extension** (before 1.17) a capture records the commands into a
+//! regular command list instead, closed at the end of the capture, and a replay appends it
+//! to the immediate list with `zeCommandListImmediateAppendCommandListsExp` (the
+//! `ZE_experimental_immediate_command_list_append` extension, spec 1.9): the same effects,
+//! keep-alive and hazard rules. [`Graph::is_native`] tells which; `is_empty` and `dump` need
+//! the extension. A driver with neither gives [`Error::MissingFunction`] naming both.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -39,13 +42,25 @@ use crate::device::Device;
 use crate::error::{Error, Result, ze};
 use crate::event::Event;
 use crate::handle::Handle;
-use crate::list::{Cmd, ImmediateCommandList, Keep, ListCore, Recorder, SyncArgs, commands};
+use crate::list::{
+    Cmd, CommandList, ImmediateCommandList, Keep, ListCore, Recorder, SyncArgs, commands,
+};
 use crate::memory::{Memory, Use};
+use crate::queue::{Ordering, QueueDesc};
+
+/// What a graph is on the driver.
+enum Recorded {
+    /// A graph of the driver's record-and-replay extension.
+    Native(Handle<sys::_ze_graph_handle_t>),
+    /// A closed regular list (its shared state: the handle, what it keeps), replayed by
+    /// appending it to an immediate list.
+    Emulated(Arc<crate::list::ListState>),
+}
 
 struct GraphInner {
     ctx: Context,
     device: Device,
-    handle: Handle<sys::_ze_graph_handle_t>,
+    recorded: Recorded,
     /// Every memory use of the captured commands (what a replay uses).
     uses: Vec<Use>,
     /// What the captured commands keep alive.
@@ -54,11 +69,14 @@ struct GraphInner {
 
 impl Drop for GraphInner {
     fn drop(&mut self) {
-        // SAFETY: executable graphs hold the graph, and replays hold their executable graph
-        // until they complete: nothing uses the graph any more.
-        if let Err(e) = unsafe { ze!(self.ctx.api(), zeGraphDestroyExt(self.handle.0)) } {
-            log::error!("level-zero: destroying a graph failed: {e}");
+        if let Recorded::Native(h) = &self.recorded {
+            // SAFETY: executable graphs hold the graph, and replays hold their executable
+            // graph until they complete: nothing uses the graph any more.
+            if let Err(e) = unsafe { ze!(self.ctx.api(), zeGraphDestroyExt(h.0)) } {
+                log::error!("level-zero: destroying a graph failed: {e}");
+            }
         }
+        // An emulated graph's list is destroyed by its own drop (nothing replays it now).
     }
 }
 
@@ -72,23 +90,45 @@ pub struct Graph {
 impl std::fmt::Debug for Graph {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Graph")
-            .field("handle", &self.inner.handle.0)
+            .field("native", &self.is_native())
             .field("buffers", &self.inner.uses.len())
             .finish()
     }
 }
 
 impl Graph {
-    /// The raw handle. It stays owned by this object.
+    /// Whether this is a graph of the driver (`ZE_extension_record_replay_graph`), not a
+    /// regular list standing in for one on an older driver.
+    pub fn is_native(&self) -> bool {
+        matches!(self.inner.recorded, Recorded::Native(_))
+    }
+
+    /// The raw handle (null for an emulated graph). It stays owned by this object.
     pub fn as_raw(&self) -> sys::ze_graph_handle_t {
-        self.inner.handle.0
+        match &self.inner.recorded {
+            Recorded::Native(h) => h.0,
+            Recorded::Emulated(_) => std::ptr::null_mut(),
+        }
+    }
+
+    fn native(&self, call: &'static str) -> Result<sys::ze_graph_handle_t> {
+        match &self.inner.recorded {
+            Recorded::Native(h) => Ok(h.0),
+            Recorded::Emulated(_) => Err(Error::Unsupported {
+                what: call,
+                why: "the graph is emulated by a regular list (the driver has no \
+                      ZE_extension_record_replay_graph)"
+                    .into(),
+            }),
+        }
     }
 
     /// Whether the capture recorded no command (`zeGraphIsEmptyExt`).
     pub fn is_empty(&self) -> Result<bool> {
         const CALL: &str = "zeGraphIsEmptyExt";
+        let h = self.native(CALL)?;
         // SAFETY: a valid graph handle.
-        let r = unsafe { self.inner.ctx.api().zeGraphIsEmptyExt(self.as_raw()) };
+        let r = unsafe { self.inner.ctx.api().zeGraphIsEmptyExt(h) };
         match r {
             Ok(sys::ze_result_t::ZE_RESULT_QUERY_TRUE) => Ok(true),
             Ok(sys::ze_result_t::ZE_RESULT_QUERY_FALSE) => Ok(false),
@@ -103,13 +143,14 @@ impl Graph {
     /// its format is the driver's).
     pub fn dump(&self, path: &std::path::Path) -> Result<()> {
         const CALL: &str = "zeGraphDumpContentsExt";
+        let h = self.native(CALL)?;
         let p = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| Error::invalid(CALL, "the path contains a NUL byte"))?;
         // SAFETY: a valid graph handle and a NUL-terminated path; no extension structures.
         unsafe {
             ze!(
                 self.inner.ctx.api(),
-                zeGraphDumpContentsExt(self.as_raw(), p.as_ptr(), std::ptr::null())
+                zeGraphDumpContentsExt(h, p.as_ptr(), std::ptr::null())
             )
         }
     }
@@ -117,18 +158,25 @@ impl Graph {
     /// An executable graph of this graph (`zeGraphInstantiateExt`), replayed with
     /// [`ImmediateCommandList::replay`].
     pub fn instantiate(&self) -> Result<ExecutableGraph> {
-        let mut h = std::ptr::null_mut();
-        // SAFETY: a valid, complete graph handle; no extension structures; valid output.
-        unsafe {
-            ze!(
-                self.inner.ctx.api(),
-                zeGraphInstantiateExt(self.as_raw(), std::ptr::null(), &mut h)
-            )?
+        let handle = match &self.inner.recorded {
+            Recorded::Native(g) => {
+                let mut h = std::ptr::null_mut();
+                // SAFETY: a valid, complete graph handle; no extension structures; valid
+                // output.
+                unsafe {
+                    ze!(
+                        self.inner.ctx.api(),
+                        zeGraphInstantiateExt(g.0, std::ptr::null(), &mut h)
+                    )?
+                };
+                Handle(h)
+            }
+            Recorded::Emulated(_) => Handle(std::ptr::null_mut()),
         };
         Ok(ExecutableGraph {
             inner: Arc::new(ExecInner {
                 graph: self.inner.clone(),
-                handle: Handle(h),
+                handle,
             }),
         })
     }
@@ -136,11 +184,15 @@ impl Graph {
 
 struct ExecInner {
     graph: Arc<GraphInner>,
+    /// Null for an emulated graph.
     handle: Handle<sys::_ze_executable_graph_handle_t>,
 }
 
 impl Drop for ExecInner {
     fn drop(&mut self) {
+        if self.handle.0.is_null() {
+            return;
+        }
         // SAFETY: replays hold the executable graph until they complete.
         if let Err(e) = unsafe {
             ze!(
@@ -182,17 +234,28 @@ impl ExecutableGraph {
     }
 }
 
+/// Where a capture's commands go.
+enum Target<'a> {
+    /// The immediate list, in the driver's capture mode.
+    Native(&'a mut ImmediateCommandList),
+    /// A regular list standing in for the graph.
+    Emulated(CommandList),
+}
+
 /// The commands of a graph being captured on an immediate list: the same commands a list
 /// takes (without events). See [`ImmediateCommandList::capture`].
 pub struct Capture<'a> {
-    list: &'a mut ImmediateCommandList,
+    target: Target<'a>,
     uses: Vec<Use>,
     keep: Vec<Keep>,
 }
 
 impl Recorder for Capture<'_> {
     fn core(&self) -> &ListCore {
-        &self.list.core
+        match &self.target {
+            Target::Native(l) => &l.core,
+            Target::Emulated(l) => l.core(),
+        }
     }
 
     fn record<U: IntoIterator<Item = Use>>(
@@ -208,12 +271,25 @@ impl Recorder for Capture<'_> {
                  and barriers",
             ));
         }
-        let mut sync = SyncArgs {
-            signal: std::ptr::null_mut(),
-            waits: Vec::new(),
-        };
-        append(&self.list.core, &mut sync)?;
-        self.uses.extend(cmd.uses);
+        let uses: Vec<Use> = cmd.uses.into_iter().collect();
+        match &mut self.target {
+            Target::Native(l) => {
+                let mut sync = SyncArgs {
+                    signal: std::ptr::null_mut(),
+                    waits: Vec::new(),
+                };
+                append(&l.core, &mut sync)?;
+            }
+            Target::Emulated(l) => {
+                // The regular list orders, records and keeps the command as for any list.
+                let c = Cmd {
+                    keep: cmd.keep.clone(),
+                    ..Cmd::new(cmd.call, uses.iter().cloned())
+                };
+                l.record(c, append)?;
+            }
+        }
+        self.uses.extend(uses);
         self.keep.extend(cmd.keep);
         Ok(())
     }
@@ -298,7 +374,12 @@ impl ImmediateCommandList {
                 "a synchronous immediate list cannot capture a graph",
             ));
         }
-        let api = self.core.api();
+        let ctx = self.core.ctx.clone();
+        let device = self.core.device.clone();
+        let api = ctx.api();
+        if api.zeCommandListBeginGraphCaptureExt.is_none() {
+            return self.capture_emulated(record);
+        }
         // SAFETY: a valid immediate list handle; no extension structures.
         unsafe {
             ze!(
@@ -307,8 +388,6 @@ impl ImmediateCommandList {
             )?
         };
         let raw = self.core.raw();
-        let ctx = self.core.ctx.clone();
-        let device = self.core.device.clone();
         // From here, a failure or a panic ends the capture and destroys its graph.
         let api_table = ctx.api();
         let mut guard = EndOnDrop {
@@ -317,7 +396,7 @@ impl ImmediateCommandList {
             armed: true,
         };
         let mut cap = Capture {
-            list: self,
+            target: Target::Native(self),
             uses: Vec::new(),
             keep: Vec::new(),
         };
@@ -343,7 +422,56 @@ impl ImmediateCommandList {
             inner: Arc::new(GraphInner {
                 ctx: ctx.clone(),
                 device,
-                handle: Handle(g),
+                recorded: Recorded::Native(Handle(g)),
+                uses,
+                _keep: keep,
+            }),
+        })
+    }
+
+    /// A capture on a driver without graphs: into a regular list (see [`crate::graph`]).
+    fn capture_emulated(
+        &mut self,
+        record: impl FnOnce(&mut Capture<'_>) -> Result<()>,
+    ) -> Result<Graph> {
+        if self
+            .core
+            .api()
+            .zeCommandListImmediateAppendCommandListsExp
+            .is_none()
+        {
+            return Err(sys::MissingFunction {
+                name: "zeCommandListBeginGraphCaptureExt",
+            }
+            .into());
+        }
+        let desc = QueueDesc {
+            ordinal: self.core.ordinal,
+            ordering: if self.core.in_order {
+                Ordering::InOrder
+            } else {
+                Ordering::Relaxed
+            },
+            ..QueueDesc::default()
+        };
+        let list = CommandList::new(&self.core.ctx, &self.core.device, &desc)?;
+        let mut cap = Capture {
+            target: Target::Emulated(list),
+            uses: Vec::new(),
+            keep: Vec::new(),
+        };
+        record(&mut cap)?;
+        let Capture { target, uses, keep } = cap;
+        let Target::Emulated(mut list) = target else {
+            unreachable!("an emulated capture records into a regular list")
+        };
+        list.close()?;
+        let list = list.state.clone();
+        Ok(Graph {
+            inner: Arc::new(GraphInner {
+                ctx: self.core.ctx.clone(),
+                device: self.core.device.clone(),
+                recorded: Recorded::Emulated(list),
                 uses,
                 _keep: keep,
             }),
@@ -371,11 +499,20 @@ impl ImmediateCommandList {
         }
         let keep: Keep = graph.inner.clone() as Arc<dyn Any + Send + Sync>;
         let h = graph.as_raw();
-        let cmd = Cmd::new(CALL, g.uses.iter().cloned()).keep(keep);
-        self.record(cmd, &mut |core, sync| {
+        let emulated = match &g.recorded {
+            Recorded::Native(_) => None,
+            Recorded::Emulated(l) => Some(l.core.raw()),
+        };
+        let call = if emulated.is_some() {
+            "zeCommandListImmediateAppendCommandListsExp"
+        } else {
+            CALL
+        };
+        let cmd = Cmd::new(call, g.uses.iter().cloned()).keep(keep);
+        self.record(cmd, &mut |core, sync| match emulated {
             // SAFETY: valid list, executable graph and event handles; the graph is kept
             // alive by the command until the list has seen it complete.
-            unsafe {
+            None => unsafe {
                 ze!(
                     core.api(),
                     zeCommandListAppendGraphExt(
@@ -387,6 +524,23 @@ impl ImmediateCommandList {
                         sync.waits_ptr()
                     )
                 )
+            },
+            Some(mut l) => {
+                // SAFETY: valid immediate list, closed regular list (kept alive with the
+                // graph by the command) and event handles; one list.
+                unsafe {
+                    ze!(
+                        core.api(),
+                        zeCommandListImmediateAppendCommandListsExp(
+                            core.raw(),
+                            1,
+                            &mut l,
+                            sync.signal,
+                            sync.count(),
+                            sync.waits_ptr()
+                        )
+                    )
+                }
             }
         })
     }

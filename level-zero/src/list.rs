@@ -38,7 +38,7 @@ pub(crate) struct ListCore {
     pub(crate) ordinal: u32,
     pub(crate) max_fill_pattern: usize,
     pub(crate) compute: bool,
-    in_order: bool,
+    pub(crate) in_order: bool,
     /// Whether the driver orders the commands itself (`ZE_COMMAND_LIST_FLAG_IN_ORDER` /
     /// `ZE_COMMAND_QUEUE_FLAG_IN_ORDER` accepted): then no barrier goes between commands.
     pub(crate) driver_in_order: bool,
