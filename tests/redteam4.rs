@@ -6,10 +6,10 @@
 //! launches, which are `unsafe` by design: each launch here keeps the documented contract
 //! (the kernel touches only the buffers set as its arguments, in their bounds).
 //!
-//! The findings' tests failed before their fixes (1 to 7 fixed; 8 reduced from about one
-//! hang in 50 programs to one in 1,200, still open and ignored; each asserts what should
-//! happen). The others are attacks that held, kept because nothing covered them before. Every test ends
-//! with its `TestDriver`'s leak check (declared first, it is dropped last). The findings:
+//! The findings' tests failed before their fixes (all eight fixed; each asserts what should
+//! happen). The others are attacks that held, kept because nothing covered them before.
+//! Every test ends with its `TestDriver`'s leak check (declared first, it is dropped last).
+//! The findings:
 //!
 //! 1. a missing check: a kernel argument on a device the list's device cannot reach (no peer
 //!    access) is accepted; copies of the same memory are refused (rule 11). The CPU driver
@@ -38,8 +38,14 @@
 //!    `LEVEL_ZERO_BACKEND=system ZE_ENABLE_ALT_DRIVERS=$PWD/target/debug/liblevel_zero_cpu.so
 //!    LEVEL_ZERO_CPU_COMMAND_DELAY_US=0 RT4_SEEDS=300 cargo test --test redteam4 -- --test-threads=1`;
 //! 8. a hang under device loss: a synchronous list's command can be made to wait for its own
-//!    event through another device's abandoned hazard waits
-//!    (`device_loss_among_four_devices_with_synchronous_lists_and_queues_never_hangs`).
+//!    event through another device's abandoned hazard waits, directly or through a third
+//!    timeline (`device_loss_among_four_devices_with_synchronous_lists_and_queues_never_hangs`;
+//!    a deterministic version with three timelines is a unit test of
+//!    `level-zero/src/hazard.rs`, run with `cargo test -p level-zero --features cpu`).
+//!    Fixed by plan order: every command takes a plan sequence number under the locks of the
+//!    allocations it uses, abandoned waits bind only commands planned after the command that
+//!    took them, and every wait edge points to an event of a strictly earlier plan sequence,
+//!    so waits form no cycle (see the module documentation of `hazard.rs`).
 //!
 //! The linking tests assemble SPIR-V with `spirv-as` (Debian package `spirv-tools`).
 
@@ -766,26 +772,31 @@ fn four_devices_losing(lost_after: u64) -> Vec<String> {
 }
 
 /// Finding 8: with device loss on four devices working on shared buffers through immediate
-/// lists, synchronous immediate lists and queues, the program hangs in about one run in
-/// fifty: a synchronous list of a device that is not lost waits for good inside its append
-/// — its command waits for the very event it is to signal.
+/// lists, synchronous immediate lists and queues, the program hung in about one run in
+/// fifty: a synchronous list of a device that is not lost waited for good inside its append
+/// — its command waited for the very event it was to signal.
 ///
 /// How: a synchronous timeline publishes its command's event `E` before planning
 /// (`Issuer::issue`). Its command S needs a mark of a list Y on another device. Before S's
 /// catch-up on Y runs, Y's owner issues a command Y2 that needs S's mark: it waits for `E`.
 /// Y's device is lost (or Y2's append fails): Y2's hazard waits, `E` among them, become Y's
 /// abandoned waits (`Timeline::abandon`, `Timeline::lost`, `level-zero/src/hazard.rs`). Then
-/// S's catch-up on Y fails with the loss and returns `CatchUp::Lost(self.lost())` — every
-/// abandoned wait of Y, `E` included — and S is appended waiting for `E`, which only S
-/// signals. The rule "every later user of the timeline waits for its abandoned waits" is
-/// applied to a user that came *before* the abandoned command in program order. (With `E`
-/// filtered out of S's waits, 300 programs pass, and the filter fires a few times.) The
-/// same program with two devices (`tests/redteam2.rs`), or without the synchronous lists,
-/// has not hung in hundreds of runs.
+/// S's catch-up on Y failed with the loss and returned every abandoned wait of Y, `E`
+/// included, and S was appended waiting for `E`, which only S signals. The rule "every later
+/// user of the timeline waits for its abandoned waits" was applied to a user that came
+/// *before* the abandoned command in program order. Filtering `E` out of S's waits (and a
+/// publication out of its own host signal) left about one hang in 1,200 programs: the same
+/// backwards binding through a third timeline, e.g. S waiting for a publication of a list
+/// whose command waited for `E`. The same program with two devices
+/// (`tests/redteam2.rs`), or without the synchronous lists, has not hung in hundreds of runs.
+///
+/// The fix makes the whole class impossible instead: commands carry plan sequence numbers,
+/// an abandoned wait binds only commands planned after the one that took it, and every wait
+/// edge points to an event of a strictly earlier plan sequence (`level-zero/src/hazard.rs`).
+/// `RT4_PROGRAMS` sets the number of programs (300 by default; 5,000 passed).
 ///
 /// Should: never hang; every error a device loss.
 #[test]
-#[ignore = "open (finding 8): two self-waits are fixed (a hang in ~1 of 50 programs before), but a longer cycle of abandoned waits through a third timeline still hangs about once in 1,200 programs; run with --ignored"]
 fn device_loss_among_four_devices_with_synchronous_lists_and_queues_never_hangs() {
     let programs: u64 = std::env::var("RT4_PROGRAMS")
         .ok()

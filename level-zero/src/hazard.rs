@@ -53,9 +53,11 @@
 //!
 //! - A command that could not be appended keeps its marks (they may already hide older marks
 //!   from other timelines); the events it would have waited for are kept by its timeline as
-//!   *abandoned waits*, which every later user of the timeline's marks waits for too, until
-//!   they are signalled. Nothing blocks the host. (A synchronous command's published event is
-//!   signalled once those waits are, by a helper thread.)
+//!   *abandoned waits*, which every user of the timeline's marks planned after it waits for
+//!   too, until they are signalled (read after looking up the timeline's publications, so
+//!   that a publication made since a command was given up is never taken as covering it).
+//!   Nothing blocks the host. (A synchronous command's published event is signalled once
+//!   those waits are, by a helper thread.)
 //! - The same holds for the commands of a timeline whose device is seen lost (by its
 //!   synchronisation, or by a catch-up whose append fails with the loss, which first waits
 //!   for the timeline to stop): their marks stood for work that waited for other timelines,
@@ -63,7 +65,43 @@
 //! - A lost device never runs what it had not started; the CPU driver completes those
 //!   commands as no-ops in order (each after its wait events) and signals their events with
 //!   the loss, so publications of a lost timeline are signalled only after what their
-//!   commands waited for.
+//!   commands waited for. (For drivers that do not, [`Timeline::lost`] signals them from the
+//!   host once the waits of the appended commands they cover are signalled.)
+//!
+//! # Plan order: no cycle of waits
+//!
+//! Every tracked command gets a *plan sequence number*, from one counter of the process,
+//! while it holds the locks of the allocations it uses: a command that sees another's mark
+//! was planned after it and has a greater number. Every event a command waits for carries
+//! the plan sequence number of the command it stands for, its *stamp*: for a publication,
+//! the command of the mark it was found for (only the first publication covering a command
+//! is ever used for it, never a later one, even once the first is retired; the commands
+//! after it that it also covers wait for nothing, by rule 2); for an abandoned wait, the
+//! stamp the abandoned command took it with. The invariant:
+//!
+//! **every wait edge points from a command to an event of a strictly earlier plan sequence.**
+//!
+//! An event is signalled once commands planned no later than its stamp are done (and the
+//! commands without waits between them, which finish on their own), and those wait only for
+//! events of still earlier stamps: every chain of waits descends in plan order, so none can
+//! return to where it started. No cycle can form, whatever fails or is lost, and so no
+//! catch-up barrier, publication or synchronous append waits for good on the tracker's
+//! account.
+//!
+//! Abandoned waits keep the invariant by rule: each keeps the plan sequence number of the
+//! command that took it and binds only commands planned after that one. A command planned
+//! earlier cannot depend on a later one, and handing it the later one's waits (which may
+//! wait for the earlier command itself, possibly through other timelines) is what made
+//! cycles: a synchronous command waiting, through the abandoned waits of a lost list, for a
+//! publication of a third timeline that waited for its own event. The host signals a lost
+//! timeline's publication after the abandoned waits of the appended commands it covers (and
+//! a given-up synchronous command's own event after that command's), which are stamped below
+//! the publication's waiters.
+//!
+//! Every wait edge is made in one place (`Needs::wait`), which checks the invariant: an
+//! edge that broke it would be dropped, and logged as the bug it is (a missing wait may let
+//! two commands run out of order; the edge kept could hang for good). The rule makes it
+//! impossible.
 //!
 //! # Locks
 //!
@@ -125,10 +163,47 @@ struct Events {
     lent: Vec<Event>,
     /// What commands that could not be appended (or whose device was lost) would have
     /// waited for.
-    abandoned: Vec<Event>,
-    /// The hazard waits of commands not yet seen finished, by sequence number: abandoned if
-    /// the timeline's device is lost.
-    inherited: VecDeque<(u64, Arc<Vec<Event>>)>,
+    abandoned: Vec<Abandoned>,
+    /// The hazard waits of commands appended and not yet seen finished, by sequence number:
+    /// abandoned if the timeline's device is lost.
+    inherited: VecDeque<Inherited>,
+}
+
+/// The hazard waits of a command of the timeline (see [`Events::inherited`]).
+struct Inherited {
+    /// The command's sequence number on the timeline.
+    seq: u64,
+    /// Its plan sequence number.
+    plan: u64,
+    waits: Arc<Vec<Event>>,
+    /// The stamp of each wait (see the module documentation).
+    stamps: Vec<u64>,
+}
+
+/// An abandoned wait: what a command that will not run would have waited for.
+struct Abandoned {
+    event: Event,
+    /// The plan sequence number of the command the event stands for: below `after`.
+    stamp: u64,
+    /// The plan sequence number of the command that would have waited: only commands
+    /// planned after it wait for the event in its place.
+    after: u64,
+    /// That command's sequence number on the timeline.
+    seq: u64,
+    /// Whether the command was appended (and its device lost), rather than given up before
+    /// (see [`Timeline::lost`]).
+    appended: bool,
+}
+
+/// The source of plan sequence numbers (see the module documentation).
+static PLANS: AtomicU64 = AtomicU64::new(0);
+
+/// The next plan sequence number (never 0). Taken while the command holds the locks of the
+/// allocations it uses: a command that takes one of those locks after it gets a greater
+/// number (the read-modify-writes of one atomic are totally ordered, consistently with the
+/// order the lock imposes).
+fn next_plan() -> u64 {
+    PLANS.fetch_add(1, Ordering::Relaxed) + 1
 }
 
 /// One timeline, shared with the marks that refer to it.
@@ -166,9 +241,10 @@ pub(crate) enum CatchUp {
     Wait(Event),
     /// Nothing to wait for: the command is seen finished.
     Finished,
-    /// The timeline's device is lost and its work stopped: wait for what its unfinished
-    /// commands waited for (they will not run).
-    Lost(Vec<Event>),
+    /// The timeline's device is lost and its work stopped ([`Timeline::lost`] was called):
+    /// wait for what its unfinished commands waited for (they will not run), as far as the
+    /// waiter was planned after them.
+    Lost,
 }
 
 fn backoff(spins: &mut u32) {
@@ -177,12 +253,6 @@ fn backoff(spins: &mut u32) {
         std::thread::yield_now();
     } else {
         std::thread::sleep(std::time::Duration::from_micros(50));
-    }
-}
-
-fn push_unique(into: &mut Vec<Event>, e: Event) {
-    if !into.iter().any(|w| w.as_raw() == e.as_raw()) {
-        into.push(e);
     }
 }
 
@@ -244,13 +314,23 @@ impl Timeline {
         }
     }
 
-    /// A published event covering command `seq`, if there is one.
-    pub(crate) fn publication(&self, seq: u64) -> Option<Event> {
+    /// The first published event covering command `seq` ([`CatchUp::Wait`]), or
+    /// [`CatchUp::Finished`] once the command is seen finished; `None` when no publication
+    /// covers it yet.
+    ///
+    /// Never a later publication: [`Timeline::finished_through`] retires publications only
+    /// after it marked what they cover finished, so under the lock a command whose first
+    /// publication is gone is seen finished. A later publication may cover commands that
+    /// wait, planned after the caller: waiting for it could close a cycle.
+    pub(crate) fn publication(&self, seq: u64) -> Option<CatchUp> {
         let ev = lock(&self.events);
+        if self.is_finished(seq) {
+            return Some(CatchUp::Finished);
+        }
         ev.published
             .iter()
             .find(|(covered, _)| *covered >= seq)
-            .map(|(_, e)| e.clone())
+            .map(|(_, e)| CatchUp::Wait(e.clone()))
     }
 
     /// An unsignalled event for a publication.
@@ -318,7 +398,7 @@ impl Timeline {
             return;
         }
         let mut ev = lock(&self.events);
-        while ev.inherited.front().is_some_and(|(s, _)| *s <= seq) {
+        while ev.inherited.front().is_some_and(|w| w.seq <= seq) {
             ev.inherited.pop_front();
         }
         loop {
@@ -346,25 +426,36 @@ impl Timeline {
         );
     }
 
-    /// Keeps the hazard waits of command `seq` until it is seen finished.
-    fn inherit(&self, seq: u64, waits: &Arc<Vec<Event>>) {
+    /// Keeps the hazard waits of command `seq` (plan sequence number `plan`) until it is seen
+    /// finished.
+    fn inherit(&self, seq: u64, plan: u64, waits: &Arc<Vec<Event>>, stamps: &[u64]) {
         let mut ev = lock(&self.events);
-        ev.inherited.push_back((seq, waits.clone()));
+        ev.inherited.push_back(Inherited {
+            seq,
+            plan,
+            waits: waits.clone(),
+            stamps: stamps.to_vec(),
+        });
         self.has_events.store(true, Ordering::Release);
     }
 
     /// The timeline's device is lost and its work stopped: what its unfinished commands
     /// waited for becomes abandoned waits (their marks stood for work that will not run).
-    /// Returns those waits.
-    pub(crate) fn lost(&self) -> Vec<Event> {
+    pub(crate) fn lost(&self) {
         let mut ev = lock(&self.events);
-        let inherited: Vec<Event> = ev
-            .inherited
-            .drain(..)
-            .flat_map(|(_, w)| w.iter().cloned().collect::<Vec<_>>())
-            .collect();
-        for e in inherited {
-            push_unique(&mut ev.abandoned, e);
+        for w in std::mem::take(&mut ev.inherited) {
+            for (e, &stamp) in w.waits.iter().zip(&w.stamps) {
+                keep_abandoned(
+                    &mut ev.abandoned,
+                    Abandoned {
+                        event: e.clone(),
+                        stamp,
+                        after: w.plan,
+                        seq: w.seq,
+                        appended: true,
+                    },
+                );
+            }
         }
         prune_abandoned(&mut ev);
         self.has_abandoned
@@ -373,25 +464,32 @@ impl Timeline {
             self.has_events.store(true, Ordering::Release);
         }
         // Its publications: a driver that never signals what a lost device had not run would
-        // leave their waiters waiting for good; signal them once what their commands waited
-        // for is signalled (the CPU driver does the same on the device).
-        for (_, e) in &ev.published {
-            // Never after itself: another list's command that waited for this publication
-            // may have left it among the abandoned waits (a hang the fourth red-team round
-            // found).
-            let before: Vec<Event> = ev
-                .abandoned
-                .iter()
-                .filter(|w| w.as_raw() != e.as_raw())
-                .cloned()
-                .collect();
+        // leave their waiters waiting for good; signal each once what the appended commands
+        // it covers waited for is signalled (the CPU driver does the same on the device).
+        // A publication is waited for as the first covering some command; the appended
+        // commands after that one it covers wait for nothing (rule 2), so these waits are
+        // stamped below the waiters' plan sequence numbers and close no cycle (never, in
+        // particular, with the publication itself). A command given up before it was
+        // appended is not waited for by the publications covering it (the users of its marks
+        // take its waits as abandoned waits), except its own pre-published event on a
+        // synchronous timeline, which stands for it alone.
+        for (covered, e) in &ev.published {
+            let mut before: Vec<Event> = Vec::new();
+            for a in &ev.abandoned {
+                if a.seq <= *covered
+                    && (a.appended || self.synchronous)
+                    && !before.iter().any(|b| b.as_raw() == a.event.as_raw())
+                {
+                    before.push(a.event.clone());
+                }
+            }
             signal_after(e.clone(), before);
         }
-        ev.abandoned.clone()
     }
 
-    /// Adds the waits of commands that could not be appended (still unsignalled).
-    fn abandoned_waits(&self, into: &mut Vec<Event>) {
+    /// Makes the abandoned waits that bind the command being planned (those of commands
+    /// planned before it) wait edges of it.
+    fn abandoned_waits(&self, needs: &mut Needs) {
         if !self.has_abandoned.load(Ordering::Acquire) {
             return;
         }
@@ -399,57 +497,75 @@ impl Timeline {
         prune_abandoned(&mut ev);
         self.has_abandoned
             .store(!ev.abandoned.is_empty(), Ordering::Release);
-        for e in &ev.abandoned {
-            push_unique(into, e.clone());
+        for a in &ev.abandoned {
+            if a.after < needs.plan {
+                needs.wait(&a.event, a.stamp);
+            }
         }
     }
 
-    /// Keeps what a command that could not be appended would have waited for.
-    fn abandon(&self, waits: Vec<Event>) {
+    /// Keeps what command `seq`, planned as `plan`, which could not be appended, would have
+    /// waited for (`waits`, stamped by `stamps`).
+    fn abandon(&self, seq: u64, plan: u64, waits: &[Event], stamps: &[u64]) {
+        let mut ev = lock(&self.events);
+        // Not appended: no publication covers it (see `Timeline::lost`).
+        if let Some(i) = ev.inherited.iter().rposition(|w| w.seq == seq) {
+            ev.inherited.remove(i);
+        }
         if waits.is_empty() {
             return;
         }
-        let mut ev = lock(&self.events);
-        for e in waits {
-            push_unique(&mut ev.abandoned, e);
+        for (e, &stamp) in waits.iter().zip(stamps) {
+            keep_abandoned(
+                &mut ev.abandoned,
+                Abandoned {
+                    event: e.clone(),
+                    stamp,
+                    after: plan,
+                    seq,
+                    appended: false,
+                },
+            );
         }
         self.has_abandoned.store(true, Ordering::Release);
         self.has_events.store(true, Ordering::Release);
     }
 
-    /// What to wait for so that command `seq` is done, appending a publication if none
-    /// covers it yet (nothing once it is seen finished).
-    fn catch_up(self: &Arc<Self>, seq: u64, waits: &mut Vec<Event>) -> Result<()> {
+    /// Makes the command being planned wait until the command of mark `m` (of this
+    /// timeline) is done, appending a publication if none covers it yet (nothing once it is
+    /// seen finished).
+    fn catch_up(self: &Arc<Self>, m: &Mark, needs: &mut Needs) -> Result<()> {
+        let seq = m.seq;
         // A synchronous timeline published the command before recording its marks: no need
         // to wait for its owner (who may be blocked until the command completes).
-        if let Some(e) = self.publication(seq) {
-            push_unique(waits, e);
-            return Ok(());
-        }
-        let mut spins = 0u32;
-        // The owner plans a command before appending it; wait until it has appended.
-        while self.appended.load(Ordering::Acquire) < seq {
-            backoff(&mut spins);
-        }
-        let found = match &self.publisher {
-            Publisher::List { handle, append } => {
-                let _g = lock(append);
-                self.catch_up_list(handle, seq)?
-            }
-            Publisher::Queue(q) => match q.upgrade() {
-                Some(q) => q.catch_up(self, seq)?,
-                None => CatchUp::Finished,
-            },
-        };
-        match found {
-            CatchUp::Wait(e) => push_unique(waits, e),
-            CatchUp::Finished => {}
-            CatchUp::Lost(lost) => {
-                for e in lost {
-                    push_unique(waits, e);
+        let found = match self.publication(seq) {
+            Some(found) => found,
+            None => {
+                let mut spins = 0u32;
+                // The owner plans a command before appending it; wait until it has appended.
+                while self.appended.load(Ordering::Acquire) < seq {
+                    backoff(&mut spins);
+                }
+                match &self.publisher {
+                    Publisher::List { handle, append } => {
+                        let _g = lock(append);
+                        self.catch_up_list(handle, seq)?
+                    }
+                    Publisher::Queue(q) => match q.upgrade() {
+                        Some(q) => q.catch_up(self, seq)?,
+                        None => CatchUp::Finished,
+                    },
                 }
             }
+        };
+        if let CatchUp::Wait(e) = found {
+            // The first publication covering the command stands for it.
+            needs.wait(&e, m.plan);
         }
+        // On a loss, what `Timeline::lost` just made abandoned waits. Otherwise too: the
+        // command may have been given up since this one was planned (the publication found
+        // then covers it without waiting for what it would have waited for).
+        self.abandoned_waits(needs);
         Ok(())
     }
 
@@ -489,14 +605,18 @@ impl Timeline {
                 };
                 match r {
                     Ok(()) => Ok(CatchUp::Finished),
-                    Err(e) if e.is_device_lost() => Ok(CatchUp::Lost(self.lost())),
+                    Err(e) if e.is_device_lost() => {
+                        self.lost();
+                        Ok(CatchUp::Lost)
+                    }
                     Err(crate::Error::MissingFunction(_)) => {
                         // A loader without it (before API 1.6): the loss is all there is to
                         // go on.
                         log::warn!(
                             "level-zero: a list's device is lost and the loader cannot wait for it to stop; taking its work as stopped"
                         );
-                        Ok(CatchUp::Lost(self.lost()))
+                        self.lost();
+                        Ok(CatchUp::Lost)
                     }
                     Err(e) => Err(e),
                 }
@@ -508,10 +628,10 @@ impl Timeline {
     /// What a catch-up finds without appending anything, under the append lock or the
     /// submission lock: `None` when a publication must be appended.
     pub(crate) fn catch_up_known(&self, seq: u64) -> Option<CatchUp> {
-        if self.is_finished(seq) || self.life() == DONE {
+        if self.life() == DONE {
             return Some(CatchUp::Finished);
         }
-        self.publication(seq).map(CatchUp::Wait)
+        self.publication(seq)
     }
 }
 
@@ -535,14 +655,30 @@ fn reclaim(ev: &mut Events) {
 /// Forgets abandoned waits that are signalled (or whose device is lost).
 fn prune_abandoned(ev: &mut Events) {
     ev.abandoned
-        .retain(|e| matches!(e.is_signaled(), Ok(false)));
+        .retain(|a| matches!(a.event.is_signaled(), Ok(false)));
 }
 
-/// A use of an allocation by command `seq` of `timeline`.
+/// Adds an abandoned wait, unless the same one is there. (The same event taken by two
+/// commands stays twice: each binds the commands planned after its own.)
+fn keep_abandoned(abandoned: &mut Vec<Abandoned>, a: Abandoned) {
+    let same = |b: &Abandoned| {
+        b.event.as_raw() == a.event.as_raw()
+            && b.stamp == a.stamp
+            && b.after == a.after
+            && b.seq == a.seq
+            && b.appended == a.appended
+    };
+    if !abandoned.iter().any(same) {
+        abandoned.push(a);
+    }
+}
+
+/// A use of an allocation by command `seq` of `timeline`, planned as `plan`.
 #[derive(Clone)]
 struct Mark {
     timeline: Arc<Timeline>,
     seq: u64,
+    plan: u64,
 }
 
 impl Mark {
@@ -569,24 +705,58 @@ pub(crate) struct Marks {
 /// to catch up on.
 #[derive(Default)]
 struct Needs {
+    /// The command's plan sequence number (taken by [`plan`]).
+    plan: u64,
     events: Vec<Event>,
+    /// The stamp of each event (see the module documentation).
+    stamps: Vec<u64>,
     catch_up: Vec<Mark>,
 }
 
 impl Needs {
+    /// Makes the command wait for `event`, which stands for the command planned as `stamp`.
+    /// The one place a wait edge is made: it checks the invariant of the module (every wait
+    /// edge points to an event of a strictly earlier plan sequence, so waits form no
+    /// cycle). An edge that broke it is dropped and logged rather than kept: kept, it could
+    /// hang the device and the host for good.
+    fn wait(&mut self, event: &Event, stamp: u64) {
+        if stamp >= self.plan {
+            log::error!(
+                "level-zero: a hazard wait for an event of plan sequence {stamp} by a command of plan sequence {} breaks the plan order: dropped (a bug of the hazard tracker)",
+                self.plan
+            );
+            return;
+        }
+        match self
+            .events
+            .iter()
+            .position(|e| e.as_raw() == event.as_raw())
+        {
+            Some(i) => self.stamps[i] = self.stamps[i].max(stamp),
+            None => {
+                self.events.push(event.clone());
+                self.stamps.push(stamp);
+            }
+        }
+    }
+
+    /// Makes the command wait for the use of mark `m` (of another timeline).
     fn add(&mut self, m: &Mark) {
-        m.timeline.abandoned_waits(&mut self.events);
-        if m.timeline.is_finished(m.seq) {
-            return;
+        if !m.timeline.is_finished(m.seq) {
+            match m.timeline.publication(m.seq) {
+                // The first publication covering the command stands for it.
+                Some(CatchUp::Wait(e)) => self.wait(&e, m.plan),
+                Some(_) => {}
+                None => match self.catch_up.iter_mut().find(|c| c.on(&m.timeline)) {
+                    Some(c) if c.seq < m.seq => *c = m.clone(),
+                    Some(_) => {}
+                    None => self.catch_up.push(m.clone()),
+                },
+            }
         }
-        if let Some(e) = m.timeline.publication(m.seq) {
-            push_unique(&mut self.events, e);
-            return;
-        }
-        match self.catch_up.iter_mut().find(|c| c.on(&m.timeline)) {
-            Some(c) => c.seq = c.seq.max(m.seq),
-            None => self.catch_up.push(m.clone()),
-        }
+        // After the look-up: a publication found may have been made after a command it
+        // covers was given up, and then it does not wait for what that command would have.
+        m.timeline.abandoned_waits(self);
     }
 }
 
@@ -599,9 +769,10 @@ impl Marks {
             .any(|m| !m.timeline.is_finished(m.seq))
     }
 
-    /// Adds what command `seq` of `me` must wait for to `write` (or read) this allocation in
-    /// program order, then records the command's use.
+    /// Adds what command `seq` of `me` (plan sequence number `needs.plan`) must wait for to
+    /// `write` (or read) this allocation in program order, then records the command's use.
     fn plan(&mut self, me: &Arc<Timeline>, seq: u64, write: bool, needs: &mut Needs) {
+        let plan = needs.plan;
         for m in &self.writes {
             if !m.on(me) {
                 needs.add(m);
@@ -623,6 +794,7 @@ impl Marks {
         {
             // Rewriting what this timeline wrote last: no other marks to drop.
             only.seq = seq;
+            only.plan = plan;
             return;
         }
         if !write
@@ -632,11 +804,13 @@ impl Marks {
         {
             // Reading again what only this timeline used.
             only.seq = seq;
+            only.plan = plan;
             return;
         }
         let mark = Mark {
             timeline: me.clone(),
             seq,
+            plan,
         };
         if write {
             self.reads.clear();
@@ -656,9 +830,13 @@ pub(crate) struct Issued<'a> {
     timeline: &'a Timeline,
     last_published: &'a mut u64,
     pub(crate) seq: u64,
+    /// Its plan sequence number (0 for a command that is not tracked).
+    plan: u64,
     /// The events the command must wait for (hazards); kept by its timeline until it is
     /// seen finished, and by its list until then.
     waits: Option<Arc<Vec<Event>>>,
+    /// The stamp of each of `waits`.
+    stamps: Vec<u64>,
     /// Whether a publication must precede the command (rule 2): the caller appends it with
     /// [`Issued::publish_before`].
     pub(crate) publish: bool,
@@ -706,7 +884,8 @@ impl<'a> Issued<'a> {
         if let Some(e) = self.signal.take() {
             signal_after(e, waits.clone());
         }
-        self.timeline.abandon(waits);
+        self.timeline
+            .abandon(self.seq, self.plan, &waits, &self.stamps);
     }
 }
 
@@ -780,11 +959,10 @@ impl Issuer {
         self.last += 1;
         let seq = self.last;
         let earlier_mark = self.last_mark;
-        let mut waits = Vec::new();
         let tracked = !uses.is_empty() && self.timeline.ctx.hazard_tracking();
         // Gives the command up before anything was appended.
-        let give_up = |tl: &Timeline, waits: Vec<Event>, e: crate::Error| {
-            tl.abandon(waits);
+        let give_up = |tl: &Timeline, plan: u64, waits: &[Event], stamps: &[u64], e| {
+            tl.abandon(seq, plan, waits, stamps);
             tl.appended.fetch_max(seq, Ordering::AcqRel);
             e
         };
@@ -796,36 +974,41 @@ impl Issuer {
             let e = self
                 .timeline
                 .take_event()
-                .map_err(|e| give_up(&self.timeline, Vec::new(), e))?;
+                .map_err(|e| give_up(&self.timeline, 0, &[], &[], e))?;
             self.timeline.record(seq, &e);
             self.last_published = seq;
             signal = Some(e);
         }
+        let mut needs = Needs::default();
         if tracked {
-            let mut needs = Needs::default();
             plan(&self.timeline, seq, uses, &mut needs);
             self.last_mark = seq;
-            waits = needs.events;
-            for m in needs.catch_up {
-                if let Err(e) = m.timeline.catch_up(m.seq, &mut waits) {
+            #[cfg(all(test, feature = "cpu"))]
+            tests::after_plan();
+            for m in std::mem::take(&mut needs.catch_up) {
+                if let Err(e) = m.timeline.catch_up(&m, &mut needs) {
                     if let Some(sig) = signal.take() {
-                        waits.retain(|w| w.as_raw() != sig.as_raw());
-                        signal_after(sig, waits.clone());
+                        signal_after(sig, needs.events.clone());
                     }
-                    return Err(give_up(&self.timeline, waits, e));
+                    return Err(give_up(
+                        &self.timeline,
+                        needs.plan,
+                        &needs.events,
+                        &needs.stamps,
+                        e,
+                    ));
                 }
             }
-            // A command never waits for its own signal. A synchronous timeline publishes the
-            // command's event before planning it; another list's command may have waited for
-            // that event, had its device lost, and left its waits as abandoned waits, which a
-            // later catch-up (or `Needs::add`) hands back here.
-            if let Some(sig) = &signal {
-                waits.retain(|w| w.as_raw() != sig.as_raw());
-            }
         }
-        let waits = (!waits.is_empty()).then(|| {
-            let waits = Arc::new(waits);
-            self.timeline.inherit(seq, &waits);
+        let Needs {
+            plan,
+            events,
+            stamps,
+            ..
+        } = needs;
+        let waits = (!events.is_empty()).then(|| {
+            let waits = Arc::new(events);
+            self.timeline.inherit(seq, plan, &waits, &stamps);
             waits
         });
         // Rule 2: a command that waits is preceded by a publication of the commands before
@@ -837,7 +1020,9 @@ impl Issuer {
             timeline: &self.timeline,
             last_published: &mut self.last_published,
             seq,
+            plan,
             waits,
+            stamps,
             publish,
             signal,
         })
@@ -846,7 +1031,8 @@ impl Issuer {
 
 /// Records the marks of command `seq` of `me` on the allocations of `uses` and collects what
 /// it must wait for: every allocation once (a write if any use writes), all locked together
-/// in address order so that two timelines planning at once are ordered one way.
+/// in address order so that two timelines planning at once are ordered one way. The command
+/// takes its plan sequence number (`needs.plan`) while it holds those locks.
 fn plan<U: Borrow<Use>>(me: &Arc<Timeline>, seq: u64, uses: &[U], needs: &mut Needs) {
     fn one<U: Borrow<Use>>(u: &U) -> (&Arc<Allocation>, bool) {
         let u = u.borrow();
@@ -856,13 +1042,17 @@ fn plan<U: Borrow<Use>>(me: &Arc<Timeline>, seq: u64, uses: &[U], needs: &mut Ne
         [] => {}
         [a] => {
             let (a, w) = one(a);
-            lock(&a.hazards).plan(me, seq, w, needs);
+            let mut g = lock(&a.hazards);
+            needs.plan = next_plan();
+            g.plan(me, seq, w, needs);
         }
         // The common case of copies: no allocation for sorting.
         [a, b] => {
             let ((a, wa), (b, wb)) = (one(a), one(b));
             if Arc::ptr_eq(a, b) {
-                lock(&a.hazards).plan(me, seq, wa | wb, needs);
+                let mut g = lock(&a.hazards);
+                needs.plan = next_plan();
+                g.plan(me, seq, wa | wb, needs);
             } else {
                 let ((first, wf), (second, ws)) = if Arc::as_ptr(a) < Arc::as_ptr(b) {
                     ((a, wa), (b, wb))
@@ -871,6 +1061,7 @@ fn plan<U: Borrow<Use>>(me: &Arc<Timeline>, seq: u64, uses: &[U], needs: &mut Ne
                 };
                 let mut g1 = lock(&first.hazards);
                 let mut g2 = lock(&second.hazards);
+                needs.plan = next_plan();
                 g1.plan(me, seq, wf, needs);
                 g2.plan(me, seq, ws, needs);
             }
@@ -886,8 +1077,137 @@ fn plan<U: Borrow<Use>>(me: &Arc<Timeline>, seq: u64, uses: &[U], needs: &mut Ne
                 same
             });
             let mut guards: Vec<_> = allocs.iter().map(|(a, _)| lock(&a.hazards)).collect();
+            needs.plan = next_plan();
             for (g, (_, write)) in guards.iter_mut().zip(&allocs) {
                 g.plan(me, seq, *write, needs);
+            }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "cpu"))]
+mod tests {
+    use std::cell::RefCell;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use crate::{
+        Context, Device, HostBuffer, ImmediateCommandList, QueueDesc, QueueMode, Result, cpu,
+    };
+
+    thread_local! {
+        /// Run by the next tracked command this thread issues, between its planning and its
+        /// catch-ups: what another thread may do in that moment.
+        static AFTER_PLAN: RefCell<Option<Box<dyn FnOnce()>>> = const { RefCell::new(None) };
+    }
+
+    pub(super) fn after_plan() {
+        if let Some(hook) = AFTER_PLAN.with(|h| h.borrow_mut().take()) {
+            hook();
+        }
+    }
+
+    fn wait_lost(device: &Device) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !device.status().is_err_and(|e| e.is_device_lost()) {
+            assert!(Instant::now() < deadline, "the device was not lost");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// Three timelines on three devices, the third lost; everything on the host's
+    /// timetable, so the cycle of finding 8 of the fourth red-team round
+    /// (`tests/redteam4.rs`) forms every time:
+    ///
+    /// 1. B (device 2) fills `z`: B's command b0, unfinished and unpublished; device 2 is
+    ///    lost (b0 never runs).
+    /// 2. S, a synchronous list (device 0), copies `z` to `x`: it publishes its event E,
+    ///    plans (waits for b0: a catch-up on B), and before that catch-up:
+    ///    - A (device 1) copies `x` to `y`: waits for E;
+    ///    - B copies `y` to `v`: catches up on A (a publication P of A, after A's copy, so
+    ///      after E) and is abandoned (its device is lost): P becomes an abandoned wait of B.
+    /// 3. S's catch-up on B finds B lost. Handed B's abandoned waits, S's copy would wait for
+    ///    P, which waits for E, which only S's copy signals: S's append would never return.
+    ///    B's copy was planned after S's: its abandoned waits do not bind S.
+    fn abandoned_waits_of_a_later_command() -> Result<()> {
+        let mut config = cpu::Config::default();
+        config.devices = 3;
+        // The third submission of a device loses it: only device 2 gets that far.
+        config.device_lost_after = Some(2);
+        let driver = cpu::driver(config)?;
+        let devs = driver.devices()?;
+        let ctx = Context::new(&driver)?;
+        let x = HostBuffer::<u32>::new(&ctx, 64)?;
+        let y = HostBuffer::<u32>::new(&ctx, 64)?;
+        let z = HostBuffer::from_slice(&ctx, &[7u32; 64])?;
+        let v = HostBuffer::<u32>::new(&ctx, 64)?;
+        let w = HostBuffer::<u32>::new(&ctx, 64)?;
+        let sync = QueueDesc {
+            mode: QueueMode::Synchronous,
+            ..QueueDesc::compute(&devs[0])?
+        };
+        let mut s = ImmediateCommandList::new(&ctx, &devs[0], &sync)?;
+        let a = ImmediateCommandList::compute(&ctx, &devs[1])?;
+        let mut b = ImmediateCommandList::compute(&ctx, &devs[2])?;
+        for _ in 0..2 {
+            b.fill(&w, 0)?;
+            b.synchronize()?;
+        }
+        b.fill(&z, 1)?;
+        wait_lost(&devs[2]);
+
+        let lists = std::rc::Rc::new(RefCell::new(Some((a, b))));
+        let in_hook = lists.clone();
+        let (x, y, z, v) = (
+            std::sync::Arc::new(x),
+            std::sync::Arc::new(y),
+            std::sync::Arc::new(z),
+            std::sync::Arc::new(v),
+        );
+        let (hx, hy, hv) = (x.clone(), y.clone(), v.clone());
+        AFTER_PLAN.with(|h| {
+            *h.borrow_mut() = Some(Box::new(move || {
+                let mut g = in_hook.borrow_mut();
+                let (a, b) = g.as_mut().expect("the lists");
+                a.copy(&*hy, &*hx).expect("A's copy");
+                let lost = b.copy(&*hv, &*hy);
+                assert!(
+                    lost.as_ref().is_err_and(|e| e.is_device_lost()),
+                    "B's copy: {lost:?}"
+                );
+            }))
+        });
+        s.copy(&*x, &*z)?;
+        assert!(
+            AFTER_PLAN.with(|h| h.borrow().is_none()),
+            "the hook did not run"
+        );
+        let (mut a, mut b) = lists.borrow_mut().take().expect("the lists");
+        s.synchronize()?;
+        a.synchronize()?;
+        assert!(b.synchronize().is_err_and(|e| e.is_device_lost()));
+        assert_eq!(x.to_vec()?, vec![7; 64]);
+        assert_eq!(y.to_vec()?, vec![7; 64]);
+        drop((s, a, b));
+        Ok(())
+    }
+
+    #[test]
+    fn an_abandoned_wait_binds_no_command_planned_before_the_command_that_took_it() {
+        let (tx, rx) = mpsc::channel();
+        let h = std::thread::spawn(move || {
+            abandoned_waits_of_a_later_command().unwrap();
+            let _ = tx.send(());
+        });
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(()) => h.join().unwrap(),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                if let Err(p) = h.join() {
+                    std::panic::resume_unwind(p);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                panic!("HANG: a synchronous list waits for its own event through a third timeline")
             }
         }
     }

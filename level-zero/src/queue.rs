@@ -381,7 +381,10 @@ impl QueueShared {
                 };
                 match r {
                     Ok(()) => Ok(CatchUp::Finished),
-                    Err(e) if e.is_device_lost() => Ok(CatchUp::Lost(tl.lost())),
+                    Err(e) if e.is_device_lost() => {
+                        tl.lost();
+                        Ok(CatchUp::Lost)
+                    }
                     Err(e) => Err(e),
                 }
             }
