@@ -471,6 +471,7 @@ fn main() {
         }
     }
     driver_calls(&mut s);
+    graph_replay(&mut s, quick);
     println!("\n(Instruction counts, independent of machine noise: benches/callgrind.sh)");
 }
 
@@ -525,4 +526,83 @@ fn driver_calls(s: &mut Setup) {
     println!("| copy 4 KiB + synchronize, hazard tracking off | {copy_untracked} | 2 |");
     println!("| launch, arguments unchanged | {launch} | 1 |");
     println!("| launch, 2 arguments set | {launch_args} | 3 |");
+}
+
+/// A sequence of 16 small commands (8 fills and 8 copies of 4 KiB) issued one by one, and
+/// the same sequence captured once into a graph and replayed: time per sequence, paired
+/// rounds, and the driver calls of each.
+fn graph_replay(s: &mut Setup, quick: bool) {
+    const STEPS: usize = 8;
+    let issue = |s: &mut Setup| {
+        for i in 0..STEPS {
+            s.safe_list.fill(&s.mid, i as u8).unwrap();
+            s.safe_list.copy(&s.dst, &s.mid).unwrap();
+        }
+    };
+    let graph = {
+        let (mid, dst) = (&s.mid, &s.dst);
+        s.safe_list.capture(|g| {
+            for i in 0..STEPS {
+                g.fill(mid, i as u8)?;
+                g.copy(dst, mid)?;
+            }
+            Ok(())
+        })
+    };
+    let graph = match graph {
+        Ok(g) => g,
+        Err(e) => {
+            println!("\n(graph replay: {e})");
+            return;
+        }
+    };
+    let exec = graph.instantiate().unwrap();
+    let replay = |s: &mut Setup| s.safe_list.replay(&exec).unwrap();
+    let calls = level_zero::cpu::CallCounter::new(s.ctx.driver()).ok();
+    let mut count = |f: &dyn Fn(&mut Setup)| {
+        let c = calls?;
+        let before = c.calls();
+        f(s);
+        let n = c.calls() - before;
+        s.safe_list.synchronize().unwrap();
+        Some(n)
+    };
+    let (issue_calls, replay_calls) = (count(&issue), count(&replay));
+    let ratio = if quick {
+        f64::NAN
+    } else {
+        let s = std::cell::RefCell::new(&mut *s);
+        common::paired_ratio(
+            31,
+            50,
+            || {
+                let mut s = s.borrow_mut();
+                issue(&mut s);
+                s.safe_list.synchronize().unwrap();
+            },
+            || {
+                let mut s = s.borrow_mut();
+                replay(&mut s);
+                s.safe_list.synchronize().unwrap();
+            },
+        )
+    };
+    println!(
+        "\n## Graph replay against issuing the commands ({} graph)\n",
+        if graph.is_native() {
+            "native"
+        } else {
+            "emulated"
+        }
+    );
+    println!(
+        "| 8 fills + 8 copies of 4 KiB, then synchronize | driver calls | time, issued / replayed (paired rounds) |"
+    );
+    println!("|---|---|---|");
+    let show = |n: Option<u64>| n.map_or("—".to_string(), |n| n.to_string());
+    println!(
+        "| issued one by one | {} | {ratio:.3}× |",
+        show(issue_calls)
+    );
+    println!("| replayed graph | {} | 1 |", show(replay_calls));
 }

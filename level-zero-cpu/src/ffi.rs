@@ -15,10 +15,13 @@ use level_zero_sys::{Structure, ze_base_properties_t, ze_result_t};
 /// What every internal function returns: success, or the code the application sees.
 pub(crate) type ZeResult<T = ()> = Result<T, ze_result_t>;
 
+/// [`current_call`] outside every entry point.
+const TOP_LEVEL: &str = "level-zero-cpu";
+
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
     /// The entry point running on this thread (for messages that are not failures).
-    static CURRENT_CALL: Cell<&'static str> = const { Cell::new("level-zero-cpu") };
+    static CURRENT_CALL: Cell<&'static str> = const { Cell::new(TOP_LEVEL) };
     /// Entry points called on this thread (what `zexCpuThreadGetCallCount` reports).
     static CALLS: Cell<u64> = const { Cell::new(0) };
 }
@@ -72,8 +75,11 @@ fn last_error_text() -> String {
 /// `ZE_RESULT_ERROR_UNKNOWN` (with its message as the last error description) instead of
 /// unwinding into C.
 pub(crate) fn guard(name: &'static str, body: impl FnOnce() -> ZeResult) -> ze_result_t {
-    CALLS.with(|c| c.set(c.get() + 1));
     let outer = CURRENT_CALL.with(|c| c.replace(name));
+    // Only the application's calls count, not the driver's calls of its own entry points.
+    if outer == TOP_LEVEL {
+        CALLS.with(|c| c.set(c.get() + 1));
+    }
     let result = catch_unwind(AssertUnwindSafe(body));
     CURRENT_CALL.with(|c| c.set(outer));
     match result {

@@ -423,7 +423,7 @@ impl ImmediateCommandList {
                 ctx: ctx.clone(),
                 device,
                 recorded: Recorded::Native(Handle(g)),
-                uses,
+                uses: merge_uses(uses),
                 _keep: keep,
             }),
         })
@@ -472,7 +472,7 @@ impl ImmediateCommandList {
                 ctx: self.core.ctx.clone(),
                 device: self.core.device.clone(),
                 recorded: Recorded::Emulated(list),
-                uses,
+                uses: merge_uses(uses),
                 _keep: keep,
             }),
         })
@@ -544,4 +544,16 @@ impl ImmediateCommandList {
             }
         })
     }
+}
+
+/// One use per allocation (written if any command writes it): what a replay registers.
+fn merge_uses(uses: Vec<Use>) -> Vec<Use> {
+    let mut out: Vec<Use> = Vec::with_capacity(uses.len());
+    for u in uses {
+        match out.iter_mut().find(|o| Arc::ptr_eq(&o.alloc, &u.alloc)) {
+            Some(o) => o.write |= u.write,
+            None => out.push(u),
+        }
+    }
+    out
 }
