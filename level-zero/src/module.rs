@@ -915,8 +915,8 @@ impl Kernel {
                 .is_some()
                 .then(|| {
                     std::cell::RefCell::new(Deferred {
-                        values: vec![Vec::new(); props_num_args(&p)],
-                        sizes: vec![0; props_num_args(&p)],
+                        values: vec![Vec::new(); p.numKernelArgs as usize],
+                        sizes: vec![0; p.numKernelArgs as usize],
                         ..Deferred::default()
                     })
                 }),
@@ -1437,8 +1437,4 @@ mod tests {
             ]
         );
     }
-}
-
-fn props_num_args(p: &sys::ze_kernel_properties_t) -> usize {
-    p.numKernelArgs as usize
 }
