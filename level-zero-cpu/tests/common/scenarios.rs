@@ -3957,6 +3957,7 @@ const IMPLEMENTED_EXTENSIONS: &[(&str, &[&str])] = &[
             "zexCpuDriverGetLiveObjects",
             "zexCpuDeviceGetResidency",
             "zexCpuDriverGetSanitizerReport",
+            "zexCpuThreadGetCallCount",
         ],
     ),
 ];
