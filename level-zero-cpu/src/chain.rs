@@ -125,7 +125,7 @@ fn classify(family: Family, stype: u32) -> Kind {
     }
     match stype {
         0x0000_0001..=0x0002_ffff => {
-            Kind::Unnamed("a structure type newer than this driver's Level Zero 1.12 headers")
+            Kind::Unnamed("a structure type newer than this driver's Level Zero 1.17 headers")
         }
         0x0003_0000..=0x0005_ffff => {
             Kind::Unnamed("a GPU driver's own extension structure (range 0x00030000..=0x0005ffff)")
@@ -228,13 +228,28 @@ pub(crate) unsafe fn input<T: Structure>(
     desc: &T,
     honoured: &[ze_structure_type_t],
 ) -> ZeResult<Chain> {
-    let owner = c_type::<T>();
     // SAFETY: `T` is a Level Zero structure, which begins with `stype` and `pNext`.
     let head = unsafe { (desc as *const T).cast::<ze_base_desc_t>().read_unaligned() };
+    // SAFETY: forwarded to the caller.
+    unsafe { input_next(c_type::<T>(), head.pNext, honoured) }
+}
+
+/// [`input`], for a chain passed as a function's own `pNext` parameter (the `WithParameters`
+/// and `WithArguments` launches, `zeCommandListAppendHostFunction`): `owner` names it in
+/// messages (`zeCommandListAppendHostFunction(pNext)`).
+///
+/// # Safety
+///
+/// `next` must be null or the start of a chain of valid Level Zero structures.
+pub(crate) unsafe fn input_next(
+    owner: &str,
+    next: *const c_void,
+    honoured: &[ze_structure_type_t],
+) -> ZeResult<Chain> {
     let mut found = Vec::new();
     // SAFETY: forwarded to the caller.
     unsafe {
-        walk(owner, Family::Ze, head.pNext, |stype, ptr| {
+        walk(owner, Family::Ze, next, |stype, ptr| {
             if honoured.iter().any(|h| h.0 == stype) {
                 crate::log::emit(
                     ::log::Level::Debug,
