@@ -267,6 +267,12 @@ const EXTENSIONS: &[(&CStr, u32)] = &[
         testing::ZEX_CPU_DRIVER_TESTING_EXT_NAME,
         testing::ZEX_CPU_DRIVER_TESTING_EXT_VERSION,
     ),
+    // Counter-based event pools (see `event`): the deprecated pool form of counter-based
+    // events, which `zeEventCounterBasedCreate` (core since 1.15, no extension name) replaced.
+    (
+        c_name(ZE_EVENT_POOL_COUNTER_BASED_EXP_NAME),
+        ze_event_pool_counter_based_exp_version_t::ZE_EVENT_POOL_COUNTER_BASED_EXP_VERSION_1_0.0,
+    ),
     // Images (see `image`).
     (
         c"ZE_extension_image_copy",

@@ -40,6 +40,9 @@ pub(crate) struct EventPool {
     devices: Vec<usize>,
     live_events: AtomicU32,
     child: Child,
+    /// `ze_event_pool_counter_based_exp_desc_t`'s flags (`ZE_experimental_event_pool_counter_based`):
+    /// the pool's events are counter-based, with these flags.
+    counter_based: Option<ze_event_pool_counter_based_exp_flags_t>,
 }
 
 /// An event's state.
@@ -96,9 +99,20 @@ impl Counter {
 /// A counter-based event's own data.
 pub(crate) struct CounterBased {
     flags: ze_event_counter_based_flags_t,
+    /// Whether it has kernel timestamps (a timestamp flag, or a pool with
+    /// `ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP`).
+    timestamps: bool,
     /// What the event stands for: the counter of the command that signalled it last.
     point: Mutex<Option<Arc<Counter>>>,
-    child: Child,
+    owner: Owner,
+}
+
+/// Where a counter-based event comes from.
+enum Owner {
+    /// `zeEventCounterBasedCreate`: it counts as a child of its context.
+    Context(Child),
+    /// `zeEventCreate` on a counter-based pool (`ZE_experimental_event_pool_counter_based`).
+    Pool(Arc<EventPool>),
 }
 
 /// What an event is.
@@ -166,7 +180,7 @@ impl Event {
             Kind::Pooled { pool, .. } => {
                 pool.flags & ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0 != 0
             }
-            Kind::CounterBased(cb) => cb.flags & TIMESTAMP_FLAGS != 0,
+            Kind::CounterBased(cb) => cb.timestamps,
             _ => false,
         }
     }
@@ -292,6 +306,10 @@ impl Event {
         Ok(())
     }
 }
+
+/// The experimental extension of counter-based event pools (deprecated since 1.15 for
+/// `zeEventCounterBasedCreate`, still what clients of older drivers use).
+const COUNTER_BASED_POOL_EXT: &std::ffi::CStr = c_name(ZE_EVENT_POOL_COUNTER_BASED_EXP_NAME);
 
 /// The timestamp flags of counter-based events.
 const TIMESTAMP_FLAGS: u32 =
@@ -483,6 +501,11 @@ pub(crate) fn sync_event(raw: ze_event_handle_t, instance: &Instance) -> ZeResul
 }
 
 entry_points! {
+    /// With `ze_event_pool_counter_based_exp_desc_t` chained
+    /// (`ZE_experimental_event_pool_counter_based`), the pool's events are counter-based (see
+    /// the module documentation), with its flags (`IMMEDIATE`, the default, or
+    /// `NON_IMMEDIATE`); `ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP` gives them kernel timestamps,
+    /// `ZE_EVENT_POOL_FLAG_IPC` is refused for them.
     fn zeEventPoolCreate(
         hContext: ze_context_handle_t,
         desc: *const ze_event_pool_desc_t,
@@ -493,11 +516,24 @@ entry_points! {
         let context: Arc<Context> = handles::get(hContext)?;
         // SAFETY: a non-null descriptor is the caller's.
         let desc = unsafe { ffi::read(desc)? };
-        // SAFETY: the descriptor's chain (caller's contract). Counter-based pools and
-        // drivers' own event extensions are not implemented.
-        unsafe { crate::chain::input(&desc, &[])? };
+        // Counter-based pools (`ZE_experimental_event_pool_counter_based`, while advertised)
+        // are implemented; drivers' own event extensions are not.
+        let honoured: &[ze_structure_type_t] = if context.instance.has_extension(&COUNTER_BASED_POOL_EXT.to_string_lossy()) {
+            &[ze_structure_type_t::ZE_STRUCTURE_TYPE_COUNTER_BASED_EVENT_POOL_EXP_DESC]
+        } else {
+            &[]
+        };
+        // SAFETY: the descriptor's chain (caller's contract).
+        let chain = unsafe { crate::chain::input(&desc, honoured)? };
         if phEventPool.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phEventPool");
+        }
+        let counter_based = chain.get::<ze_event_pool_counter_based_exp_desc_t>().map(|d| d.flags);
+        if let Some(flags) = counter_based && flags > 0x3 {
+            bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "ze_event_pool_counter_based_exp_desc_t flags {flags:#x}");
+        }
+        if counter_based.is_some() && desc.flags & ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0 != 0 {
+            bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "a counter-based event pool with ZE_EVENT_POOL_FLAG_IPC: level-zero-cpu implements no IPC");
         }
         if desc.flags > 0xf {
             bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "event pool flags {:#x}", desc.flags);
@@ -523,6 +559,7 @@ entry_points! {
             flags: desc.flags,
             devices,
             live_events: AtomicU32::new(0),
+            counter_based,
         });
         let handle = handles::reserve_for::<Arc<EventPool>>();
         handles::register(handle, Object::EventPool(pool));
@@ -567,7 +604,18 @@ entry_points! {
         }
         let instance = pool.instance;
         pool.live_events.fetch_add(1, Ordering::AcqRel);
-        let event = Arc::new(Event { instance, kind: Kind::Pooled { pool, state: Mutex::new(State::default()) } });
+        let kind = match pool.counter_based {
+            None => Kind::Pooled { pool, state: Mutex::new(State::default()) },
+            // A counter-based pool's event: the pool's flags (the experimental ones have the
+            // values of `ze_event_counter_based_flag_t`'s IMMEDIATE and NON_IMMEDIATE).
+            Some(flags) => Kind::CounterBased(CounterBased {
+                flags,
+                timestamps: pool.flags & ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0 != 0,
+                point: Mutex::new(None),
+                owner: Owner::Pool(pool),
+            }),
+        };
+        let event = Arc::new(Event { instance, kind });
         let handle = handles::reserve_for::<Arc<Event>>();
         handles::register(handle, Object::Event(event));
         instance.live.events.fetch_add(1, Ordering::Relaxed);
@@ -583,7 +631,10 @@ entry_points! {
             Kind::Pooled { pool, .. } => {
                 pool.live_events.fetch_sub(1, Ordering::AcqRel);
             }
-            Kind::CounterBased(cb) => cb.child.release(),
+            Kind::CounterBased(CounterBased { owner: Owner::Context(child), .. }) => child.release(),
+            Kind::CounterBased(CounterBased { owner: Owner::Pool(pool), .. }) => {
+                pool.live_events.fetch_sub(1, Ordering::AcqRel);
+            }
             Kind::Completes(_) | Kind::Awaits { .. } => {}
         }
         event.instance.live.events.fetch_sub(1, Ordering::Relaxed);
@@ -687,8 +738,9 @@ entry_points! {
             instance,
             kind: Kind::CounterBased(CounterBased {
                 flags: desc.flags,
+                timestamps: desc.flags & TIMESTAMP_FLAGS != 0,
                 point: Mutex::new(None),
-                child: Child::of(&context),
+                owner: Owner::Context(Child::of(&context)),
             }),
         });
         let handle = handles::reserve_for::<Arc<Event>>();
@@ -698,7 +750,8 @@ entry_points! {
         unsafe { ffi::write(phEvent, handles::raw(handle)) }
     }
 
-    /// 0 for a pool's event; a counter-based event's creation flags.
+    /// 0 for a pool's event; a counter-based event's creation flags (a counter-based pool's
+    /// event: the pool's `ze_event_pool_counter_based_exp_desc_t` flags, of the same values).
     fn zeEventGetCounterBasedFlags(hEvent: ze_event_handle_t, pFlags: *mut ze_event_counter_based_flags_t) {
         let event: Arc<Event> = handles::get(hEvent)?;
         let flags = event.counter_based().map_or(0, |cb| cb.flags);

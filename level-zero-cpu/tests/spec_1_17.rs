@@ -1512,3 +1512,79 @@ fn runtime_functions_use_the_default_driver() {
         zerGetLastErrorDescription(null_mut())
     );
 }
+
+/// `ZE_experimental_event_pool_counter_based`: the events of a pool created with
+/// `ze_event_pool_counter_based_exp_desc_t` are counter-based.
+#[test]
+fn counter_based_event_pools_make_counter_based_events() {
+    let b = Backend::embedded(&[("LEVEL_ZERO_CPU_COMMAND_DELAY_US", "50000")]);
+    assert!(
+        b.extensions()
+            .iter()
+            .any(|e| e == "ZE_experimental_event_pool_counter_based")
+    );
+    let c = b.context();
+    let pool_with = |flags: u32, pool_flags: u32| {
+        let counter = ze_event_pool_counter_based_exp_desc_t {
+            flags,
+            ..Default::default()
+        };
+        let desc = ze_event_pool_desc_t {
+            pNext: (&raw const counter).cast(),
+            flags: pool_flags,
+            count: 2,
+            ..Default::default()
+        };
+        let mut pool = null_mut();
+        let r = ze!(b, zeEventPoolCreate(c, &desc, 0, null_mut(), &mut pool));
+        (r, pool)
+    };
+    assert_eq!(
+        pool_with(0x4, 0).0,
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION
+    );
+    assert_eq!(
+        pool_with(0x1, ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0).0,
+        ze_result_t::ZE_RESULT_ERROR_UNSUPPORTED_FEATURE
+    );
+    let (r, pool) = pool_with(
+        ze_event_pool_counter_based_exp_flag_t::ZE_EVENT_POOL_COUNTER_BASED_EXP_FLAG_IMMEDIATE.0,
+        ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0,
+    );
+    assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+    let e = b.event(pool, 0);
+    let mut flags = 0;
+    ok!(b, zeEventGetCounterBasedFlags(e, &mut flags));
+    assert_eq!(flags, CB_IMMEDIATE);
+    fails!(ZE_RESULT_ERROR_INVALID_ARGUMENT, b, zeEventHostSignal(e));
+    ok!(b, zeEventQueryStatus(e));
+    let h = b.alloc_host(c, 64);
+    let plain = b.immediate(c, 0);
+    let v = [1u8];
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeCommandListAppendMemoryFill(plain, h.cast(), v.as_ptr().cast(), 1, 64, e, 0, NO_WAITS)
+    );
+    let l = in_order_immediate(&b, c);
+    fill(&b, l, h, 9, 64, e, &mut []);
+    fails!(ZE_RESULT_NOT_READY, b, zeEventQueryStatus(e));
+    fails!(
+        ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+        b,
+        zeEventPoolDestroy(pool)
+    );
+    ok!(b, zeEventHostSynchronize(e, u64::MAX));
+    let mut ts = ze_kernel_timestamp_result_t::default();
+    ok!(b, zeEventQueryKernelTimestamp(e, &mut ts));
+    assert!(ts.context.kernelStart > 0 && ts.context.kernelStart <= ts.context.kernelEnd);
+    // SAFETY: a host allocation no command writes now.
+    assert_eq!(unsafe { std::slice::from_raw_parts(h, 64) }, [9; 64]);
+    ok!(b, zeCommandListDestroy(l));
+    ok!(b, zeCommandListDestroy(plain));
+    ok!(b, zeEventDestroy(e));
+    ok!(b, zeEventPoolDestroy(pool));
+    b.free(c, h);
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+}
