@@ -125,7 +125,7 @@ fn classify(family: Family, stype: u32) -> Kind {
     }
     match stype {
         0x0000_0001..=0x0002_ffff => {
-            Kind::Unnamed("a structure type newer than this driver's Level Zero 1.12 headers")
+            Kind::Unnamed("a structure type newer than this driver's Level Zero 1.17 headers")
         }
         0x0003_0000..=0x0005_ffff => {
             Kind::Unnamed("a GPU driver's own extension structure (range 0x00030000..=0x0005ffff)")
@@ -234,8 +234,9 @@ pub(crate) unsafe fn input<T: Structure>(
     unsafe { input_next(c_type::<T>(), head.pNext, honoured) }
 }
 
-/// [`input`] for an entry point that takes a bare `pNext` argument (the graph functions):
-/// `owner` names it in messages (`zeGraphCreateExt(pNext)`).
+/// [`input`], for a chain passed as a function's own `pNext` parameter (the graph functions,
+/// the `WithParameters` and `WithArguments` launches, `zeCommandListAppendHostFunction`):
+/// `owner` names it in messages (`zeCommandListAppendHostFunction(pNext)`).
 ///
 /// # Safety
 ///

@@ -3,16 +3,30 @@
 //! The default instance (the one `zeInit`/`zeDriverGet` expose) reads it from `LEVEL_ZERO_CPU_*`
 //! environment variables once, when it is created ([`Config::from_env`]); instances made with
 //! [`crate::new_driver`] take a [`Config`] value. A malformed variable is reported on stderr (and
-//! through `log`) and ignored: that variable keeps its default, the others still apply.
+//! through `log`) and ignored: that variable keeps its default, the others still apply —
+//! except the variables that make the driver emulate another one ([`FATAL_VARIABLES`]:
+//! `LEVEL_ZERO_CPU_API_VERSION`, `LEVEL_ZERO_CPU_HIDE_FUNCTIONS`), whose errors make `zeInit`
+//! fail: a client testing its fallbacks must not silently get the full driver instead.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use level_zero_sys::{FUNCTIONS, HEADER_API_VERSION, make_version, ze_api_version_t};
+
 use crate::engine::ProgramBuilder;
 
 /// The prefix of every environment variable the driver reads.
 pub const ENV_PREFIX: &str = "LEVEL_ZERO_CPU_";
+
+/// The variables whose errors are not ignored: the default instance does not initialise
+/// (`zeInit` and `zeInitDrivers` fail with `ZE_RESULT_ERROR_UNINITIALIZED`, the description
+/// naming the variable). They make the driver emulate an older or poorer one; falling back to
+/// the full driver would defeat the test that set them.
+pub const FATAL_VARIABLES: &[&str] = &[
+    "LEVEL_ZERO_CPU_API_VERSION",
+    "LEVEL_ZERO_CPU_HIDE_FUNCTIONS",
+];
 
 /// The variables of Intel's driver that this one reads too (without the `LEVEL_ZERO_CPU_`
 /// prefix).
@@ -139,6 +153,23 @@ pub struct Config {
     /// How modules are built from SPIR-V: `None` uses the kernel engine
     /// (`level_zero_cpu_spirv::Program::build`). Tests may plug in another engine here.
     pub program_builder: Option<ProgramBuilder>,
+    /// The specification version this driver behaves as (`LEVEL_ZERO_CPU_API_VERSION=1.N`,
+    /// default: the headers' 1.17), to emulate an older driver: `zeDriverGetApiVersion`
+    /// reports it, and flag bits that version did not define are refused with
+    /// `ZE_RESULT_ERROR_INVALID_ENUMERATION` as such a driver would (see
+    /// `docs/ARCHITECTURE.md` and the driver's README for the list). The DDI getters are
+    /// process-wide: they serve no field newer than the *default* instance's version (the
+    /// environment's); an instance made with [`crate::new_driver`] reports its own version and
+    /// refuses flags by it, but its functions are what the getters serve. Must be 1.0 to 1.17
+    /// ([`Config::validate`]).
+    pub api_version: ze_api_version_t,
+    /// Functions the driver does not provide (`LEVEL_ZERO_CPU_HIDE_FUNCTIONS=zeFoo,zeBar`):
+    /// their DDI fields are NULL and `zeDriverGetExtensionFunctionAddress` does not give them.
+    /// Each must be a function of the headers (`level_zero_sys::FUNCTIONS`). As for
+    /// [`Config::api_version`], the DDI getters follow the default instance's (environment's)
+    /// list; an instance made with [`crate::new_driver`] applies its own to the extension
+    /// lookup only.
+    pub hidden_functions: Vec<String>,
 }
 
 impl Default for Config {
@@ -163,6 +194,8 @@ impl Default for Config {
             log: None,
             subgroup_size: level_zero_cpu_spirv::DEFAULT_SUBGROUP_SIZE,
             program_builder: None,
+            api_version: crate::driver::API_VERSION,
+            hidden_functions: Vec::new(),
         }
     }
 }
@@ -192,6 +225,11 @@ impl fmt::Debug for Config {
                 "program_builder",
                 &self.program_builder.as_ref().map(|_| "custom"),
             )
+            .field(
+                "api_version",
+                &format_args!("{}.{}", self.api_version.major(), self.api_version.minor()),
+            )
+            .field("hidden_functions", &self.hidden_functions)
             .finish()
     }
 }
@@ -254,11 +292,24 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+impl ConfigError {
+    /// Whether the error keeps the driver from initialising (one of [`FATAL_VARIABLES`]) rather
+    /// than being ignored.
+    pub fn is_fatal(&self) -> bool {
+        FATAL_VARIABLES.contains(&self.variable.as_str())
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let outcome = if self.is_fatal() {
+            "the driver does not initialise"
+        } else {
+            "ignored"
+        };
         write!(
             f,
-            "{}={:?}: {}; ignored",
+            "{}={:?}: {}; {outcome}",
             self.variable, self.value, self.reason
         )
     }
@@ -380,9 +431,24 @@ impl Config {
                 }
                 self.subgroup_size = n as u32;
             }
+            "API_VERSION" => self.api_version = parse_api_version(value)?,
+            "HIDE_FUNCTIONS" => {
+                let names = parse_list(value);
+                check_function_names(&names)?;
+                self.hidden_functions = names;
+            }
             _ => return Err("unknown level-zero-cpu variable".into()),
         }
         Ok(())
+    }
+
+    /// Checks the settings whose values the type does not constrain: [`Config::api_version`]
+    /// is 1.0 to 1.17, every [`Config::hidden_functions`] entry is a function of the headers.
+    /// [`crate::new_driver`] panics on a configuration that fails this (the environment's
+    /// variables are checked when they are read).
+    pub fn validate(&self) -> Result<(), String> {
+        check_api_version(self.api_version)?;
+        check_function_names(&self.hidden_functions)
     }
 
     /// `maxMemAllocSize`: [`Config::max_alloc`], or a quarter of the device memory.
@@ -397,6 +463,57 @@ impl Config {
         self.program_builder
             .clone()
             .unwrap_or_else(|| Arc::new(crate::engine::build_with_engine))
+    }
+}
+
+/// `1.N`, N from 0 to the headers' minor version.
+fn parse_api_version(value: &str) -> Result<ze_api_version_t, String> {
+    let bad = || {
+        format!(
+            "expected 1.N with N from 0 to {} (the specification version to emulate)",
+            HEADER_API_VERSION.minor()
+        )
+    };
+    let (major, minor) = value.split_once('.').ok_or_else(bad)?;
+    let digits = |s: &str| !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(major) || !digits(minor) {
+        return Err(bad());
+    }
+    let version = make_version(
+        major.parse().map_err(|_| bad())?,
+        minor.parse().map_err(|_| bad())?,
+    );
+    check_api_version(version)?;
+    Ok(version)
+}
+
+fn check_api_version(version: ze_api_version_t) -> Result<(), String> {
+    if version.major() != 1 || version.minor() > HEADER_API_VERSION.minor() {
+        return Err(format!(
+            "API version {}.{}: this driver implements 1.0 to 1.{} (its headers' version)",
+            version.major(),
+            version.minor(),
+            HEADER_API_VERSION.minor()
+        ));
+    }
+    Ok(())
+}
+
+/// Every name must be a function of the headers.
+fn check_function_names(names: &[String]) -> Result<(), String> {
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|n| !FUNCTIONS.iter().any(|f| f.name == n.as_str()))
+        .map(String::as_str)
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "not Level Zero functions of the 1.{} headers: {}",
+            HEADER_API_VERSION.minor(),
+            unknown.join(", ")
+        ))
     }
 }
 
@@ -545,6 +662,64 @@ mod tests {
         assert_eq!(errors.len(), 5, "{errors:?}");
         assert_eq!(c.subdevices, 0);
         assert_eq!(c.hierarchy, Hierarchy::Flat);
+    }
+
+    #[test]
+    fn api_version_and_hidden_functions_are_checked_and_fatal() {
+        let (c, errors) = Config::from_vars(vars(&[
+            ("LEVEL_ZERO_CPU_API_VERSION", "1.5"),
+            (
+                "LEVEL_ZERO_CPU_HIDE_FUNCTIONS",
+                "zeDeviceSynchronize, zeKernelSetGlobalOffsetExp",
+            ),
+        ]));
+        assert_eq!(errors, vec![]);
+        assert_eq!(c.api_version, make_version(1, 5));
+        assert_eq!(
+            c.hidden_functions,
+            ["zeDeviceSynchronize", "zeKernelSetGlobalOffsetExp"]
+        );
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(Config::default().api_version, HEADER_API_VERSION);
+        for bad in [
+            "1.18", "2.0", "0.9", "1", "1.", ".5", "1.5.0", "one.five", "1.-1", "",
+        ] {
+            let (c, errors) = Config::from_vars(vars(&[("LEVEL_ZERO_CPU_API_VERSION", bad)]));
+            assert_eq!(errors.len(), 1, "{bad:?}");
+            assert!(errors[0].is_fatal());
+            let text = errors[0].to_string();
+            assert!(text.starts_with("LEVEL_ZERO_CPU_API_VERSION="), "{text}");
+            assert!(text.contains("does not initialise"), "{text}");
+            assert_eq!(c.api_version, HEADER_API_VERSION);
+        }
+        let (_, errors) = Config::from_vars(vars(&[(
+            "LEVEL_ZERO_CPU_HIDE_FUNCTIONS",
+            "zeDeviceSynchronize,zeNoSuchThing",
+        )]));
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].is_fatal());
+        assert!(
+            errors[0].to_string().contains("zeNoSuchThing"),
+            "{}",
+            errors[0]
+        );
+        assert!(
+            errors[0].reason.ends_with(": zeNoSuchThing"),
+            "{}",
+            errors[0].reason
+        );
+        let mut c = Config {
+            api_version: make_version(1, 99),
+            ..Config::default()
+        };
+        assert!(c.validate().unwrap_err().contains("1.99"));
+        c.api_version = make_version(1, 0);
+        c.hidden_functions = vec!["zeBogus".into()];
+        assert!(c.validate().unwrap_err().contains("zeBogus"));
+        // Other variables' errors stay ignorable.
+        let (_, errors) = Config::from_vars(vars(&[("LEVEL_ZERO_CPU_DEVICES", "two")]));
+        assert!(!errors[0].is_fatal());
+        assert!(errors[0].to_string().ends_with("ignored"));
     }
 
     #[test]

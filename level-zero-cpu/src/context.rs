@@ -110,6 +110,26 @@ fn create(
     unsafe { ffi::write(phContext, handles::raw(handle)) }
 }
 
+/// The handle of `instance`'s default context (`zeDriverGetDefaultContext`,
+/// `zerGetDefaultContext`): a context of all its devices, sub-devices included, made on first
+/// use and owned by the driver. The specification gives it no destruction:
+/// `zeContextDestroy` refuses it (`ZE_RESULT_ERROR_INVALID_ARGUMENT`), and it is not counted
+/// among the live objects (it is the driver's, like its devices). Objects created in it are
+/// counted as in any context.
+pub(crate) fn default_context(instance: &'static Instance) -> u64 {
+    *instance.default_context.get_or_init(|| {
+        let handle = handles::reserve_for::<Arc<Context>>();
+        let context = Arc::new(Context {
+            instance,
+            handle,
+            devices: (0..instance.devices.len()).collect(),
+            children: AtomicU32::new(0),
+        });
+        handles::register(handle, Object::Context(context));
+        handle
+    })
+}
+
 /// Checks a residency request: the range lies inside one allocation of the context.
 fn resident_range(context: &Context, ptr: *mut c_void, size: usize) -> ZeResult<usize> {
     if ptr.is_null() {
@@ -155,8 +175,17 @@ entry_points! {
     /// Refused with `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while objects created in the
     /// context live: command queues, command lists, event pools, modules, images, samplers,
     /// allocations.
+    ///
+    /// The driver's default context (`zeDriverGetDefaultContext`) is the driver's: refused with
+    /// `ZE_RESULT_ERROR_INVALID_ARGUMENT`.
     fn zeContextDestroy(hContext: ze_context_handle_t) {
         let context: Arc<Context> = handles::get(hContext)?;
+        if context.instance.default_context.get() == Some(&context.handle) {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "the driver's default context (zeDriverGetDefaultContext) belongs to the driver: it cannot be destroyed"
+            );
+        }
         let children = context.children.load(Ordering::Acquire);
         let allocations = context.instance.memory.count_for_context(context.handle);
         if children != 0 || allocations != 0 {

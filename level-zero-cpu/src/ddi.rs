@@ -7,15 +7,62 @@
 //! driver does not implement: the loader turns them into `ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`.
 //! Of sysman (`zes`), the memory-module functions are served (see `sysman`); the other sysman
 //! tables and the tools (`zet`) tables are served empty (loader 1.8.12 requires their getters).
+//!
+//! Emulation (see [`served`]): every table is served without the fields newer than the
+//! configured API version (`LEVEL_ZERO_CPU_API_VERSION`) and without the hidden functions
+//! (`LEVEL_ZERO_CPU_HIDE_FUNCTIONS`), written as NULL. The getters are process-wide, so they
+//! follow the environment's configuration (the default instance's).
 
 #![allow(non_snake_case)]
 
+use level_zero_sys::ddi::{DdiFieldInfo, DdiTable};
 use level_zero_sys::*;
 
 use crate::{
     context, device, driver, event, fence, ffi, graph, image, list, memory, module, queue, sampler,
     sysman,
 };
+
+/// Sets to NULL the fields of `table` for which `keep` is false.
+///
+/// # Panics
+///
+/// If `T` is not made only of its [`DdiTable::FIELDS`], each a pointer-sized function pointer
+/// (every Level Zero DDI table is), which the generic clearing relies on.
+fn clear_fields<T: DdiTable>(table: &mut T, keep: impl Fn(&DdiFieldInfo) -> bool) {
+    let slot = std::mem::size_of::<ze_pfnInit_t>();
+    assert_eq!(slot, std::mem::size_of::<*const std::ffi::c_void>());
+    assert!(
+        std::mem::size_of::<T>() == T::FIELDS.len() * slot
+            && std::mem::align_of::<T>() == std::mem::align_of::<ze_pfnInit_t>(),
+        "{}: a DDI table is not {} pointer-sized function pointers",
+        T::GETTER,
+        T::FIELDS.len()
+    );
+    let base = (table as *mut T).cast::<*const std::ffi::c_void>();
+    for (i, field) in T::FIELDS.iter().enumerate() {
+        if !keep(field) {
+            // SAFETY: `T` is `#[repr(C)]` and, as just checked, exactly `FIELDS.len()`
+            // pointer-sized fields with no padding, which `FIELDS` lists in layout order: field
+            // `i` is the `i`-th pointer of the table. Each is an `Option` of a function
+            // pointer, whose `None` is the null pointer (guaranteed by the null-pointer
+            // optimisation), so writing null makes it `None`.
+            unsafe { base.add(i).write(std::ptr::null()) };
+        }
+    }
+}
+
+/// The table a getter serves: this driver's `table`, without the fields of functions newer
+/// than the emulated API version, nor the hidden functions — both as configured in the
+/// environment (the default instance's configuration: the getters are process-wide).
+fn served<T: DdiTable>(mut table: T) -> T {
+    let config = &crate::driver::env_config().config;
+    let version = config.api_version;
+    clear_fields(&mut table, |f| {
+        f.since.0 <= version.0 && !config.hidden_functions.iter().any(|h| h == f.function)
+    });
+    table
+}
 
 macro_rules! getters {
     ($($name:ident: $ty:ty => $table:expr;)*) => {
@@ -29,7 +76,7 @@ macro_rules! getters {
             #[unsafe(no_mangle)]
             pub unsafe extern "C" fn $name(version: ze_api_version_t, pDdiTable: *mut $ty) -> ze_result_t {
                 ffi::guard(stringify!($name), || {
-                    let table: $ty = $table;
+                    let table: $ty = served($table);
                     // SAFETY: forwarded to the caller: `pDdiTable` is null or a table of
                     // `version`'s layout; `serve` checks null and writes only its fields.
                     unsafe { ddi::serve(version, pDdiTable, &table) }.ok()
@@ -94,6 +141,14 @@ getters! {
         pfnEndGraphCaptureExt: Some(graph::zeCommandListEndGraphCaptureExt),
         pfnGetGraphExt: Some(graph::zeCommandListGetGraphExt),
         pfnAppendGraphExt: Some(graph::zeCommandListAppendGraphExt),
+        pfnImmediateGetIndex: Some(list::zeCommandListImmediateGetIndex),
+        pfnGetFlags: Some(list::zeCommandListGetFlags),
+        pfnImmediateGetFlags: Some(list::zeCommandListImmediateGetFlags),
+        pfnImmediateGetMode: Some(list::zeCommandListImmediateGetMode),
+        pfnImmediateGetPriority: Some(list::zeCommandListImmediateGetPriority),
+        pfnAppendHostFunction: Some(list::zeCommandListAppendHostFunction),
+        pfnAppendLaunchKernelWithParameters: Some(list::zeCommandListAppendLaunchKernelWithParameters),
+        pfnAppendLaunchKernelWithArguments: Some(list::zeCommandListAppendLaunchKernelWithArguments),
         ..Default::default()
     };
     zeGetCommandQueueProcAddrTable: ze_command_queue_dditable_t => ze_command_queue_dditable_t {
@@ -102,7 +157,10 @@ getters! {
         pfnExecuteCommandLists: Some(queue::zeCommandQueueExecuteCommandLists),
         pfnSynchronize: Some(queue::zeCommandQueueSynchronize),
         pfnGetOrdinal: Some(queue::zeCommandQueueGetOrdinal),
-        ..Default::default()
+        pfnGetIndex: Some(queue::zeCommandQueueGetIndex),
+        pfnGetFlags: Some(queue::zeCommandQueueGetFlags),
+        pfnGetMode: Some(queue::zeCommandQueueGetMode),
+        pfnGetPriority: Some(queue::zeCommandQueueGetPriority),
     };
     zeGetContextProcAddrTable: ze_context_dditable_t => ze_context_dditable_t {
         pfnCreate: Some(context::zeContextCreate),
@@ -134,6 +192,7 @@ getters! {
         pfnGetGlobalTimestamps: Some(device::zeDeviceGetGlobalTimestamps),
         pfnGetRootDevice: Some(device::zeDeviceGetRootDevice),
         pfnGetVectorWidthPropertiesExt: Some(device::zeDeviceGetVectorWidthPropertiesExt),
+        pfnSynchronize: Some(device::zeDeviceSynchronize),
         ..Default::default()
     };
     zeGetDriverExpProcAddrTable: ze_driver_exp_dditable_t => Default::default();
@@ -145,6 +204,7 @@ getters! {
         pfnGetExtensionProperties: Some(driver::zeDriverGetExtensionProperties),
         pfnGetExtensionFunctionAddress: Some(driver::zeDriverGetExtensionFunctionAddress),
         pfnGetLastErrorDescription: Some(driver::zeDriverGetLastErrorDescription),
+        pfnGetDefaultContext: Some(driver::zeDriverGetDefaultContext),
         ..Default::default()
     };
     zeGetEventExpProcAddrTable: ze_event_exp_dditable_t => Default::default();
@@ -166,6 +226,12 @@ getters! {
         pfnQueryStatus: Some(event::zeEventQueryStatus),
         pfnHostReset: Some(event::zeEventHostReset),
         pfnQueryKernelTimestamp: Some(event::zeEventQueryKernelTimestamp),
+        pfnCounterBasedCreate: Some(event::zeEventCounterBasedCreate),
+        pfnCounterBasedGetIpcHandle: Some(event::zeEventCounterBasedGetIpcHandle),
+        pfnCounterBasedOpenIpcHandle: Some(event::zeEventCounterBasedOpenIpcHandle),
+        pfnCounterBasedCloseIpcHandle: Some(event::zeEventCounterBasedCloseIpcHandle),
+        pfnCounterBasedGetDeviceAddress: Some(event::zeEventCounterBasedGetDeviceAddress),
+        pfnGetCounterBasedFlags: Some(event::zeEventGetCounterBasedFlags),
         ..Default::default()
     };
     zeGetFabricEdgeExpProcAddrTable: ze_fabric_edge_exp_dditable_t => Default::default();
@@ -313,5 +379,42 @@ getters! {
     zetGetMetricTracerExpProcAddrTable: zet_metric_tracer_exp_dditable_t => Default::default();
     zetGetModuleProcAddrTable: zet_module_dditable_t => Default::default();
     zetGetTracerExpProcAddrTable: zet_tracer_exp_dditable_t => Default::default();
-    zerGetGlobalProcAddrTable: zer_global_dditable_t => Default::default();
+    zerGetGlobalProcAddrTable: zer_global_dditable_t => zer_global_dditable_t {
+        pfnGetLastErrorDescription: Some(driver::zerGetLastErrorDescription),
+        pfnTranslateDeviceHandleToIdentifier: Some(driver::zerTranslateDeviceHandleToIdentifier),
+        pfnTranslateIdentifierToDeviceHandle: Some(driver::zerTranslateIdentifierToDeviceHandle),
+        pfnGetDefaultContext: Some(driver::zerGetDefaultContext),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_cleared_by_name_and_version() {
+        let full = ze_command_list_dditable_t {
+            pfnAppendBarrier: Some(list::zeCommandListAppendBarrier),
+            pfnAppendHostFunction: Some(list::zeCommandListAppendHostFunction),
+            pfnGetFlags: Some(list::zeCommandListGetFlags),
+            pfnImmediateGetIndex: Some(list::zeCommandListImmediateGetIndex),
+            ..Default::default()
+        };
+        let mut t = full;
+        clear_fields(&mut t, |f| f.function != "zeCommandListAppendHostFunction");
+        assert!(t.pfnAppendHostFunction.is_none());
+        assert!(t.pfnAppendBarrier.is_some() && t.pfnGetFlags.is_some());
+        // 1.9 keeps zeCommandListImmediateGetIndex (1.9), drops the 1.17 queries.
+        let mut t = full;
+        clear_fields(&mut t, |f| f.since.0 <= make_version(1, 9).0);
+        assert!(t.pfnImmediateGetIndex.is_some() && t.pfnAppendBarrier.is_some());
+        assert!(t.pfnGetFlags.is_none() && t.pfnAppendHostFunction.is_none());
+        // Other tables have the layout the clearing relies on.
+        let mut g = ze_global_dditable_t::default();
+        clear_fields(&mut g, |_| true);
+        let mut z = zer_global_dditable_t::default();
+        clear_fields(&mut z, |_| false);
+        let mut s = zes_device_dditable_t::default();
+        clear_fields(&mut s, |_| false);
+    }
 }

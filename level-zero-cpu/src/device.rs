@@ -77,6 +77,9 @@ pub(crate) struct Device {
     pub(crate) sysman_memory: std::sync::OnceLock<u64>,
     /// Where the device sits in the topology.
     pub(crate) place: Place,
+    /// The first execution failure of the device's work since the last `zeDeviceSynchronize`
+    /// (code and description), which that call returns.
+    failure: Mutex<Option<(ze_result_t, String)>>,
 }
 
 /// Where a device sits in the topology (see the module documentation).
@@ -266,6 +269,7 @@ impl Device {
             make_resident_calls: AtomicU64::new(0),
             evict_calls: AtomicU64::new(0),
             sysman_memory: std::sync::OnceLock::new(),
+            failure: Mutex::new(None),
         }
     }
 }
@@ -362,6 +366,24 @@ impl DeviceRef {
     /// the instance's signal mutex.
     pub(crate) fn lost_and_quiescent(&self) -> bool {
         self.is_lost() && self.quiescent()
+    }
+
+    /// Records an execution failure of the device's work for `zeDeviceSynchronize` (the first
+    /// one since that call last reported).
+    pub(crate) fn record_failure(&self, code: ze_result_t, message: &str) {
+        lock(&self.state().failure).get_or_insert_with(|| (code, message.to_string()));
+    }
+
+    /// This device and its sub-devices (`zeDeviceGetSubDevices`): the engines
+    /// `zeDeviceSynchronize` waits for.
+    fn with_subdevices(&self) -> Vec<DeviceRef> {
+        std::iter::once(self.index)
+            .chain(self.state().place.subdevices.iter().copied())
+            .map(|index| DeviceRef {
+                instance: self.instance,
+                index,
+            })
+            .collect()
     }
 
     /// Counts one submission; `true` when this submission is the one that loses the device.
@@ -785,6 +807,39 @@ entry_points! {
     }
 
     /// Host and device share one clock (nanoseconds of `CLOCK_MONOTONIC_RAW`).
+    /// Waits until everything submitted to the device — to any of its command queues and
+    /// immediate command lists, and to those of its sub-devices — has completed. Returns the
+    /// first execution failure of that work since the last call (its code and description;
+    /// queues and lists still report it to their own synchronisation), or
+    /// `ZE_RESULT_ERROR_DEVICE_LOST` once the device (or a sub-device) is lost and none of
+    /// its work runs any more. As the specification says, it waits for ever for work blocked
+    /// on an event that is never signalled.
+    fn zeDeviceSynchronize(hDevice: ze_device_handle_t) {
+        let d: DeviceRef = handles::get(hDevice)?;
+        let group = d.with_subdevices();
+        let outcome = d.instance.signal.wait(u64::MAX, || {
+            if group.iter().any(DeviceRef::is_lost) {
+                // Reported once no lost device's command can touch memory.
+                return group
+                    .iter()
+                    .all(|g| !g.is_lost() || g.quiescent())
+                    .then_some(false);
+            }
+            group.iter().all(DeviceRef::idle).then_some(true)
+        });
+        if outcome == Some(false) {
+            for g in &group {
+                g.check_alive()?;
+            }
+        }
+        for g in &group {
+            if let Some((code, message)) = lock(&g.state().failure).take() {
+                return Err(ffi::fail(code, format!("work submitted to the device failed: {message}")));
+            }
+        }
+        Ok(())
+    }
+
     fn zeDeviceGetGlobalTimestamps(hDevice: ze_device_handle_t, hostTimestamp: *mut u64, deviceTimestamp: *mut u64) {
         let _: DeviceRef = handles::get(hDevice)?;
         if hostTimestamp.is_null() || deviceTimestamp.is_null() {

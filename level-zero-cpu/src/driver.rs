@@ -42,6 +42,8 @@ pub(crate) struct Instance {
     pub(crate) signal: Signal,
     /// Allocation calls so far (for `fail_alloc_at`).
     pub(crate) alloc_calls: AtomicU64,
+    /// The handle of the default context (`zeDriverGetDefaultContext`), made on first use.
+    pub(crate) default_context: OnceLock<u64>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -87,12 +89,47 @@ pub const DRIVER_VERSION: u32 = {
 /// The most devices an instance has (larger configurations are clamped).
 pub(crate) const MAX_DEVICES: u32 = 64;
 
-/// The API version this driver reports (that of the headers it is built from).
+/// The API version this driver implements (that of the headers it is built from); it reports
+/// an older one when configured to emulate it (`Config::api_version`).
 pub(crate) const API_VERSION: ze_api_version_t = HEADER_API_VERSION;
+
+/// The process's configuration, from the environment, read once: what the default instance
+/// is made of, and what the DDI getters (process-wide) serve.
+pub(crate) struct EnvConfig {
+    pub(crate) config: Config,
+    /// Errors of [`crate::config::FATAL_VARIABLES`]: the default instance does not initialise.
+    pub(crate) fatal: Vec<String>,
+}
+
+static ENV_CONFIG: OnceLock<EnvConfig> = OnceLock::new();
+
+/// The environment's configuration (see [`EnvConfig`]); every error is reported on stderr once.
+pub(crate) fn env_config() -> &'static EnvConfig {
+    ENV_CONFIG.get_or_init(|| {
+        let (config, errors) = Config::from_env();
+        for e in &errors {
+            crate::log::report(&format!("level-zero-cpu: {e}"));
+        }
+        let fatal = errors
+            .iter()
+            .filter(|e| e.is_fatal())
+            .map(ToString::to_string)
+            .collect();
+        EnvConfig { config, fatal }
+    })
+}
 
 impl Instance {
     /// Creates, registers and leaks a new instance.
+    ///
+    /// # Panics
+    ///
+    /// If the configuration fails [`Config::validate`] (an emulated API version the driver
+    /// does not know, a hidden function the headers do not declare).
     pub(crate) fn create(config: Config, number: u32) -> &'static Instance {
+        if let Err(e) = config.validate() {
+            panic!("level-zero-cpu: invalid configuration: {e}");
+        }
         let mut config = config;
         config.devices = config.devices.min(MAX_DEVICES);
         if let Some(level) = config.log {
@@ -115,6 +152,7 @@ impl Instance {
             sanitizer: Sanitizer::default(),
             signal: Signal::default(),
             alloc_calls: AtomicU64::new(0),
+            default_context: OnceLock::new(),
         }));
         handles::register(handle, Object::Driver(instance));
         crate::sync::lock(&ALL).push(instance);
@@ -136,6 +174,37 @@ impl Instance {
         !self.config.hidden_extensions.iter().any(|h| h == name)
     }
 
+    /// Whether the function `name` is hidden (`Config::hidden_functions`).
+    pub(crate) fn hides_function(&self, name: &str) -> bool {
+        self.config.hidden_functions.iter().any(|h| h == name)
+    }
+
+    /// The API version this instance reports and emulates.
+    pub(crate) fn api_version(&self) -> ze_api_version_t {
+        self.config.api_version
+    }
+
+    /// The position of device `index` in this instance's device identifiers
+    /// (`zerTranslateDeviceHandleToIdentifier`): the devices `zeDeviceGet` lists, in its order,
+    /// then the others (sub-devices, or `COMBINED` cards) in topology order.
+    pub(crate) fn device_identifier(&self, index: usize) -> u32 {
+        let unlisted = (0..self.devices.len()).filter(|i| !self.listed.contains(i));
+        let position = self
+            .listed
+            .iter()
+            .copied()
+            .chain(unlisted)
+            .position(|i| i == index)
+            .expect("every device has an identifier");
+        position as u32
+    }
+
+    /// The device with identifier `id` (see [`Instance::device_identifier`]).
+    pub(crate) fn device_of_identifier(&self, id: u32) -> Option<usize> {
+        let unlisted = (0..self.devices.len()).filter(|i| !self.listed.contains(i));
+        self.listed.iter().copied().chain(unlisted).nth(id as usize)
+    }
+
     /// The device `handle` designates, which must belong to this instance.
     pub(crate) fn own_device(&self, raw: ze_device_handle_t) -> ZeResult<DeviceRef> {
         let d: DeviceRef = handles::get(raw)?;
@@ -152,6 +221,10 @@ impl Instance {
 /// Creates an independent driver instance with its own configuration, devices, allocations,
 /// faults and live-object counts, and returns its driver handle. Every handle reached from it
 /// (devices, contexts, ...) belongs to it. Instances are never freed.
+///
+/// # Panics
+///
+/// If `config` fails [`Config::validate`].
 pub fn new_driver(config: Config) -> ze_driver_handle_t {
     let number = INSTANCES.fetch_add(1, Ordering::Relaxed);
     handles::raw(Instance::create(config, number).handle)
@@ -159,13 +232,7 @@ pub fn new_driver(config: Config) -> ze_driver_handle_t {
 
 /// The default instance, configured from the environment on first use.
 pub(crate) fn default_instance() -> &'static Instance {
-    DEFAULT.get_or_init(|| {
-        let (config, errors) = Config::from_env();
-        for e in errors {
-            crate::log::report(&format!("level-zero-cpu: {e}"));
-        }
-        Instance::create(config, 0)
-    })
+    DEFAULT.get_or_init(|| Instance::create(env_config().config.clone(), 0))
 }
 
 /// The default instance's driver handle (creating the instance from the environment if
@@ -202,6 +269,12 @@ const EXTENSIONS: &[(&CStr, u32)] = &[
     ),
     // Graph capture and replay (see `graph`).
     (crate::graph::EXT_NAME, crate::graph::EXT_VERSION),
+    // Counter-based event pools (see `event`): the deprecated pool form of counter-based
+    // events, which `zeEventCounterBasedCreate` (core since 1.15, no extension name) replaced.
+    (
+        c_name(ZE_EVENT_POOL_COUNTER_BASED_EXP_NAME),
+        ze_event_pool_counter_based_exp_version_t::ZE_EVENT_POOL_COUNTER_BASED_EXP_VERSION_1_0.0,
+    ),
     // Images (see `image`).
     (
         c"ZE_extension_image_copy",
@@ -294,6 +367,14 @@ fn initialized_default() -> ZeResult<&'static Instance> {
 }
 
 fn init_default() -> ZeResult<&'static Instance> {
+    let fatal = &env_config().fatal;
+    if !fatal.is_empty() {
+        bail!(
+            ZE_RESULT_ERROR_UNINITIALIZED,
+            "level-zero-cpu's configuration: {}",
+            fatal.join("; ")
+        );
+    }
     let instance = default_instance();
     if instance.config.devices == 0 {
         bail!(
@@ -350,10 +431,12 @@ entry_points! {
         unsafe { ffi::write_array(pCount, phDrivers, &drivers) }
     }
 
+    /// The headers' version (1.17), or the one configured to emulate
+    /// (`LEVEL_ZERO_CPU_API_VERSION`).
     fn zeDriverGetApiVersion(hDriver: ze_driver_handle_t, version: *mut ze_api_version_t) {
-        let _: &'static Instance = handles::get(hDriver)?;
+        let instance: &'static Instance = handles::get(hDriver)?;
         // SAFETY: `version` is the caller's output.
-        unsafe { ffi::write(version, API_VERSION) }
+        unsafe { ffi::write(version, instance.api_version()) }
     }
 
     fn zeDriverGetProperties(hDriver: ze_driver_handle_t, pProps: *mut ze_driver_properties_t) {
@@ -409,6 +492,14 @@ entry_points! {
             .chain(crate::graph::extension_functions())
             .find(|(f, ext, _)| *f == name && instance.has_extension(&ext.to_string_lossy()));
         let forced_null = instance.config.null_extension_functions.iter().any(|n| *n == text);
+        if instance.hides_function(&text) {
+            // SAFETY: checked non-null above; the caller's output.
+            unsafe { ffi::write_opt(ppFunctionAddress, std::ptr::null_mut()) };
+            bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "{text:?} is hidden by LEVEL_ZERO_CPU_HIDE_FUNCTIONS: this driver does not provide it"
+            );
+        }
         let address = match found {
             _ if forced_null => std::ptr::null_mut(),
             Some((_, _, address)) => address,
@@ -428,4 +519,77 @@ entry_points! {
         // SAFETY: `ppString` is the caller's output.
         unsafe { ffi::write(ppString, ffi::last_error()) }
     }
+
+    /// The runtime API's (`zer`) description of the last error of the default driver on the
+    /// calling thread: the same per-thread text as `zeDriverGetLastErrorDescription` (every
+    /// instance of this driver shares it).
+    fn zerGetLastErrorDescription(ppString: *mut *const c_char) {
+        // SAFETY: `ppString` is the caller's output.
+        unsafe { ffi::write(ppString, ffi::last_error()) }
+    }
+}
+
+/// `zeDriverGetDefaultContext`: the driver's context of all its devices (sub-devices
+/// included), made on first use and owned by the driver (see
+/// `crate::context::default_context`); null on failure, with the reason as this thread's last
+/// error description.
+pub(crate) unsafe extern "C" fn zeDriverGetDefaultContext(
+    hDriver: ze_driver_handle_t,
+) -> ze_context_handle_t {
+    ffi::guard_value("zeDriverGetDefaultContext", std::ptr::null_mut(), || {
+        let instance: &'static Instance = handles::get(hDriver)?;
+        Ok(handles::raw(crate::context::default_context(instance)))
+    })
+}
+
+/// The default driver of the runtime API (`zer`): the default instance, once initialised.
+fn runtime_driver() -> ZeResult<&'static Instance> {
+    initialized_default()
+}
+
+/// `zerGetDefaultContext`: the default driver's default context (as
+/// `zeDriverGetDefaultContext`); null, with a description, before `zeInit`.
+pub(crate) unsafe extern "C" fn zerGetDefaultContext() -> ze_context_handle_t {
+    ffi::guard_value("zerGetDefaultContext", std::ptr::null_mut(), || {
+        Ok(handles::raw(crate::context::default_context(
+            runtime_driver()?,
+        )))
+    })
+}
+
+/// `zerTranslateDeviceHandleToIdentifier`: a device of the default driver as an integer —
+/// its position in `zeDeviceGet`'s list, then (for devices it does not list: sub-devices,
+/// `COMBINED` cards) after them, in topology order. `UINT32_MAX` for anything else (a device
+/// of another instance, an unknown handle), with a description.
+pub(crate) unsafe extern "C" fn zerTranslateDeviceHandleToIdentifier(
+    hDevice: ze_device_handle_t,
+) -> u32 {
+    ffi::guard_value("zerTranslateDeviceHandleToIdentifier", u32::MAX, || {
+        let instance = runtime_driver()?;
+        let d = instance.own_device(hDevice)?;
+        Ok(instance.device_identifier(d.index))
+    })
+}
+
+/// `zerTranslateIdentifierToDeviceHandle`: the inverse of
+/// `zerTranslateDeviceHandleToIdentifier`; null, with a description, for an identifier no
+/// device has or before `zeInit`.
+pub(crate) unsafe extern "C" fn zerTranslateIdentifierToDeviceHandle(
+    identifier: u32,
+) -> ze_device_handle_t {
+    ffi::guard_value(
+        "zerTranslateIdentifierToDeviceHandle",
+        std::ptr::null_mut(),
+        || {
+            let instance = runtime_driver()?;
+            let Some(index) = instance.device_of_identifier(identifier) else {
+                bail!(
+                    ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                    "no device of the default driver has identifier {identifier} (it has {})",
+                    instance.devices.len()
+                );
+            };
+            Ok(handles::raw(instance.devices[index].handle))
+        },
+    )
 }

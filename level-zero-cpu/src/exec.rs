@@ -130,6 +130,16 @@ pub(crate) enum Op {
     Nop,
     Signal(Arc<Event>),
     Reset(Arc<Event>),
+    /// `zeCommandListAppendHostFunction`: a call of the application's function on the worker.
+    HostFunction(HostCall),
+}
+
+/// An application's host function and its user data (`zeCommandListAppendHostFunction`).
+#[derive(Clone, Copy)]
+pub(crate) struct HostCall {
+    pub(crate) function: unsafe extern "C" fn(*mut std::ffi::c_void),
+    /// `pUserData`, as an address: the driver never dereferences it, only passes it back.
+    pub(crate) user_data: usize,
 }
 
 /// One recorded command: wait for events, do `op`, signal an event.
@@ -154,7 +164,11 @@ impl Command {
         match &self.op {
             Op::Copy { dst, .. } => dst.len <= INLINE_BYTES,
             Op::Fill { dst, .. } => dst.len <= INLINE_BYTES,
-            Op::CopyRegion { .. } | Op::Image(_) | Op::QueryTimestamps(_) => false,
+            // A host function runs asynchronously to API calls (the specification): never on
+            // the appending thread, inside the append.
+            Op::CopyRegion { .. } | Op::Image(_) | Op::QueryTimestamps(_) | Op::HostFunction(_) => {
+                false
+            }
             Op::Launch(l) => match l.counts {
                 GroupCounts::Direct(c) => {
                     let items: u64 = (0..3)
@@ -252,6 +266,12 @@ fn run_op(op: &Op, instance: &Instance, device: usize) -> Result<(), Failure> {
                 let _d = hold(instance, dst, "kernel timestamp destination")?;
                 copy(dst.addr, (&raw const t) as usize, dst.len);
             }
+        }
+        Op::HostFunction(call) => {
+            // SAFETY: the application's function of type `ze_host_function_callback_t`, given
+            // its own user data, as `zeCommandListAppendHostFunction` asked; the specification
+            // makes it the application's to keep both valid until the call ran.
+            unsafe { (call.function)(call.user_data as *mut std::ffi::c_void) };
         }
         Op::Nop | Op::Signal(_) | Op::Reset(_) => {}
     }
@@ -822,6 +842,7 @@ fn run_job(s: &Shared, seq: u64, job: &mut Job) -> bool {
         }
         p.completed = seq;
         if let Some(f) = failure {
+            s.device.record_failure(f.code, &f.message);
             p.error.get_or_insert(f);
         }
         true

@@ -103,6 +103,26 @@ pub(crate) fn guard(name: &'static str, body: impl FnOnce() -> ZeResult) -> ze_r
     }
 }
 
+/// [`guard`], for the entry points that return a value instead of a `ze_result_t`
+/// (`zeDriverGetDefaultContext`, the `zer` runtime functions): the body's value, or `failed`
+/// when it returned an error or panicked — the description of what went wrong is then this
+/// thread's last error description, as the specification says for them.
+pub(crate) fn guard_value<T>(
+    name: &'static str,
+    failed: T,
+    body: impl FnOnce() -> ZeResult<T>,
+) -> T {
+    let mut value = None;
+    let code = guard(name, || {
+        value = Some(body()?);
+        Ok(())
+    });
+    match value {
+        Some(v) if code == ze_result_t::ZE_RESULT_SUCCESS => v,
+        _ => failed,
+    }
+}
+
 /// Defines entry points: `unsafe extern "C"` functions whose body runs under [`guard`].
 ///
 /// ```text

@@ -943,6 +943,7 @@ fn describe_op(command: &Command) -> String {
         Op::Nop => "wait".into(),
         Op::Signal(_) => "event signal".into(),
         Op::Reset(_) => "event reset".into(),
+        Op::HostFunction(_) => "host function".into(),
     }
 }
 
@@ -1057,7 +1058,7 @@ fn label(
             let names: Vec<String> = q.iter().map(|(e, _)| event(e)).collect();
             let _ = write!(s, "\nof {}", names.join(", "));
         }
-        Op::Image(_) | Op::Nop => {}
+        Op::Image(_) | Op::Nop | Op::HostFunction(_) => {}
     }
     if !command.waits.is_empty() {
         let names: Vec<String> = command.waits.iter().map(&mut event).collect();

@@ -53,6 +53,7 @@ mod context;
 mod ddi;
 mod device;
 mod driver;
+mod emulation;
 pub mod engine;
 mod event;
 mod exec;
@@ -72,8 +73,8 @@ mod sysman;
 pub mod testing;
 
 pub use config::{
-    Config, ConfigError, DeviceType, ENV_PREFIX, Hierarchy, INTEL_VARIABLES, QueueGroups, Sysman,
-    parse_size,
+    Config, ConfigError, DeviceType, ENV_PREFIX, FATAL_VARIABLES, Hierarchy, INTEL_VARIABLES,
+    QueueGroups, Sysman, parse_size,
 };
 pub use ddi::*;
 pub use driver::{DRIVER_VERSION, default_driver, new_driver};

@@ -15,8 +15,8 @@ use level_zero_sys::*;
 use crate::context::{Child, Context};
 use crate::device::MAX_FILL_PATTERN;
 use crate::driver::Instance;
-use crate::event::{Event, sync_event};
-use crate::exec::{Command, GroupCounts, InUse, Job, Op, Pitched, Worker, check_append};
+use crate::event::{CounterTracking, CounterUse, Event, sync_event};
+use crate::exec::{Command, GroupCounts, HostCall, InUse, Job, Op, Pitched, Worker, check_append};
 use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles::{self, DeviceRef, Object};
 use crate::memory::Span;
@@ -51,6 +51,10 @@ pub(crate) struct CommandList {
     child: Child,
     /// Its graph capture (see `graph`).
     pub(crate) capture: crate::graph::CaptureSlot,
+    /// What the list was created with (the `Get*` queries, in-order rules).
+    desc: ListDesc,
+    /// A regular list's counter-based events (see `crate::event`).
+    counters: Mutex<CounterTracking>,
 }
 
 impl CommandList {
@@ -216,13 +220,11 @@ impl CommandList {
         num_waits: u32,
         waits: *mut ze_event_handle_t,
     ) -> ZeResult {
-        let signal = if signal.is_null() {
-            None
-        } else {
-            Some(sync_event(signal, self.instance)?)
-        };
-        let waits = self.events(num_waits, waits)?;
-        self.append(Command { waits, op, signal })
+        let (signal, armed) = self.signal_event(signal)?;
+        let waits = self.waits(num_waits, waits)?;
+        self.append(Command { waits, op, signal })?;
+        self.counter_use().arm(armed);
+        Ok(())
     }
 
     fn events(&self, count: u32, raws: *mut ze_event_handle_t) -> ZeResult<Vec<Arc<Event>>> {
@@ -241,6 +243,7 @@ fn create(
     hDevice: ze_device_handle_t,
     ordinal: u32,
     immediate: Option<bool>,
+    desc: ListDesc,
     phCommandList: *mut ze_command_list_handle_t,
 ) -> ZeResult {
     let context: Arc<Context> = handles::get(hContext)?;
@@ -270,6 +273,8 @@ fn create(
         kind,
         executions: Arc::new(AtomicU32::new(0)),
         capture: Default::default(),
+        desc,
+        counters: Mutex::new(CounterTracking::default()),
     });
     handles::register(handle, Object::CommandList(list));
     instance.live.command_lists.fetch_add(1, Ordering::Relaxed);
@@ -327,7 +332,9 @@ entry_points! {
         if desc.flags > COMMAND_LIST_FLAGS {
             bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "command list flags {:#x}", desc.flags);
         }
-        create(hContext, hDevice, desc.commandQueueGroupOrdinal, None, phCommandList)
+        crate::emulation::check_list_flags(handles::get::<Arc<Context>, _>(hContext)?.instance, desc.flags)?;
+        let d = ListDesc::regular(desc.flags);
+        create(hContext, hDevice, desc.commandQueueGroupOrdinal, None, d, phCommandList)
     }
 
     fn zeCommandListCreateImmediate(
@@ -340,8 +347,9 @@ entry_points! {
         let desc = unsafe { ffi::read(altdesc)? };
         // SAFETY: the descriptor's chain (caller's contract).
         let (ordinal, synchronous) = unsafe { check_queue_desc(&desc)? };
+        crate::emulation::check_queue_flags(handles::get::<Arc<Context>, _>(hContext)?.instance, desc.flags)?;
         crate::device::check_queue(&handles::get(hDevice)?, ordinal, desc.index)?;
-        create(hContext, hDevice, ordinal, Some(synchronous), phCommandList)
+        create(hContext, hDevice, ordinal, Some(synchronous), ListDesc::immediate(&desc), phCommandList)
     }
 
     /// Refused with `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while an execution of the list (on
@@ -380,6 +388,7 @@ entry_points! {
                 let mut r = lock(r);
                 r.commands.clear();
                 r.closed = None;
+                lock(&list.counters).clear();
             }
             Kind::Immediate { worker, .. } => worker.synchronize(None, u64::MAX)?,
         }
@@ -530,8 +539,8 @@ entry_points! {
         }
         // SAFETY: the caller's array of `numCommandLists` handles.
         let raws = unsafe { ffi::slice(phCommandLists.cast_const(), numCommandLists)? };
-        let waits = list.events(numWaitEvents, phWaitEvents)?;
-        let signal = if hSignalEvent.is_null() { None } else { Some(sync_event(hSignalEvent, list.instance)?) };
+        let waits = list.waits(numWaitEvents, phWaitEvents)?;
+        let (signal, armed) = list.signal_event(hSignalEvent)?;
         let mut lists: Vec<Arc<[Command]>> = vec![Arc::from(vec![Command { waits, op: Op::Nop, signal: None }])];
         let mut in_use = vec![None];
         for &raw in raws {
@@ -543,7 +552,12 @@ entry_points! {
         lists.push(Arc::from(vec![Command { waits: Vec::new(), op: Op::Nop, signal }]));
         let waits = lists.iter().flat_map(|l| l.iter()).flat_map(|c| c.waits.iter());
         crate::graph::refuse_append(&list, waits, "appending command lists (ZE_RECORD_REPLAY_GRAPH_EXT_FLAG_APPEND_COMMANDLIST is not supported)")?;
-        list.submit_immediate(lists, in_use)
+        for &raw in raws {
+            handles::get::<Arc<CommandList>, _>(raw)?.submit_counters();
+        }
+        list.submit_immediate(lists, in_use)?;
+        list.counter_use().arm(armed);
+        Ok(())
     }
 
     /// Regions of equal extent; `srcRegion.width` is in bytes. A depth of 0 is a 2-D copy (the
@@ -683,9 +697,17 @@ entry_points! {
         list.push(Op::Nop, hSignalEvent, numWaitEvents, phWaitEvents)
     }
 
+    /// A counter-based event is signalled once the commands before it completed (the list is
+    /// in order).
     fn zeCommandListAppendSignalEvent(hCommandList: ze_command_list_handle_t, hEvent: ze_event_handle_t) {
         let list: Arc<CommandList> = handles::get(hCommandList)?;
         let event = sync_event(hEvent, list.instance)?;
+        if event.counter_based().is_some() {
+            let (signal, armed) = list.counter_use().signal(event)?;
+            list.append(Command { waits: Vec::new(), op: Op::Nop, signal: Some(signal) })?;
+            list.counter_use().arm(armed);
+            return Ok(());
+        }
         list.append(Command { waits: Vec::new(), op: Op::Signal(event), signal: None })
     }
 
@@ -694,13 +716,16 @@ entry_points! {
         if phEvents.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phEvents");
         }
-        let waits = list.events(numEvents, phEvents)?;
+        let waits = list.waits(numEvents, phEvents)?;
         list.append(Command { waits, op: Op::Nop, signal: None })
     }
 
+    /// Counter-based events are refused (`ZE_RESULT_ERROR_INVALID_ARGUMENT`): they are never
+    /// reset.
     fn zeCommandListAppendEventReset(hCommandList: ze_command_list_handle_t, hEvent: ze_event_handle_t) {
         let list: Arc<CommandList> = handles::get(hCommandList)?;
         let event = sync_event(hEvent, list.instance)?;
+        event.refuse_counter_based("zeCommandListAppendEventReset")?;
         list.append(Command { waits: Vec::new(), op: Op::Reset(event), signal: None })
     }
 
@@ -785,5 +810,302 @@ entry_points! {
         }
         let counts = GroupCounts::Direct(groups);
         launch(hCommandList, hKernel, counts, hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+}
+
+// --- Level Zero 1.17: creation queries, in-order lists and counter-based events, host
+// functions, launches with parameters or arguments. ---
+
+/// What a command list was created with: a regular list's command-list flags, or an immediate
+/// list's command-queue descriptor (flags, index, mode, priority).
+#[derive(Clone, Copy)]
+pub(crate) struct ListDesc {
+    flags: u32,
+    index: u32,
+    mode: ze_command_queue_mode_t,
+    priority: ze_command_queue_priority_t,
+}
+
+impl ListDesc {
+    fn regular(flags: ze_command_list_flags_t) -> ListDesc {
+        ListDesc {
+            flags,
+            index: 0,
+            mode: ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_DEFAULT,
+            priority: ze_command_queue_priority_t::ZE_COMMAND_QUEUE_PRIORITY_NORMAL,
+        }
+    }
+
+    fn immediate(desc: &ze_command_queue_desc_t) -> ListDesc {
+        ListDesc {
+            flags: desc.flags,
+            index: desc.index,
+            mode: desc.mode,
+            priority: desc.priority,
+        }
+    }
+}
+
+/// An immediate list's queue flags as command-list flags (`zeCommandListGetFlags`): the flags
+/// of the same meaning.
+fn queue_flags_as_list_flags(flags: ze_command_queue_flags_t) -> ze_command_list_flags_t {
+    [
+        (
+            ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_EXPLICIT_ONLY.0,
+            ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_EXPLICIT_ONLY.0,
+        ),
+        (
+            ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_IN_ORDER.0,
+            ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_IN_ORDER.0,
+        ),
+        (
+            ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_COPY_OFFLOAD_HINT.0,
+            ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_COPY_OFFLOAD_HINT.0,
+        ),
+    ]
+    .iter()
+    .filter(|(q, _)| flags & q != 0)
+    .fold(0, |acc, (_, l)| acc | l)
+}
+
+impl CommandList {
+    fn is_immediate(&self) -> bool {
+        matches!(self.kind, Kind::Immediate { .. })
+    }
+
+    /// The list's creation flags as command-list flags.
+    fn list_flags(&self) -> ze_command_list_flags_t {
+        if self.is_immediate() {
+            queue_flags_as_list_flags(self.desc.flags)
+        } else {
+            self.desc.flags
+        }
+    }
+
+    /// Whether the list was created in order (`ZE_COMMAND_LIST_FLAG_IN_ORDER`, or
+    /// `ZE_COMMAND_QUEUE_FLAG_IN_ORDER` for an immediate list). Every list of this driver runs
+    /// its commands one after the other on one worker, each after the previous one completed,
+    /// so the flag needs nothing more; it decides where counter-based events may be used.
+    fn in_order(&self) -> bool {
+        self.list_flags() & ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_IN_ORDER.0 != 0
+    }
+
+    /// How this list uses counter-based events.
+    fn counter_use(&self) -> CounterUse<'_> {
+        CounterUse {
+            instance: self.instance,
+            device: self.device,
+            immediate: self.is_immediate(),
+            in_order: self.in_order(),
+            tracking: (!self.is_immediate()).then_some(&self.counters),
+        }
+    }
+
+    /// A command's signal event (null: none), and what arms a counter-based one once the
+    /// command is appended.
+    fn signal_event(
+        &self,
+        raw: ze_event_handle_t,
+    ) -> ZeResult<(Option<Arc<Event>>, Option<crate::event::Armed>)> {
+        if raw.is_null() {
+            return Ok((None, None));
+        }
+        let (event, armed) = self.counter_use().signal(sync_event(raw, self.instance)?)?;
+        Ok((Some(event), armed))
+    }
+
+    /// A command's wait events: counter-based ones become waits for what they stand for now.
+    fn waits(&self, count: u32, raws: *mut ze_event_handle_t) -> ZeResult<Vec<Arc<Event>>> {
+        let use_ = self.counter_use();
+        let mut waits = Vec::new();
+        for e in self.events(count, raws)? {
+            waits.extend(use_.wait(e)?);
+        }
+        Ok(waits)
+    }
+
+    /// At each execution of a regular list (before its job is queued): its counter-based
+    /// events' new submissions.
+    pub(crate) fn submit_counters(&self) {
+        lock(&self.counters).submit(self.instance);
+    }
+
+    fn immediate_only(&self, what: &str) -> ZeResult {
+        if !self.is_immediate() {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "{what}: not an immediate command list"
+            );
+        }
+        Ok(())
+    }
+
+    /// The checks of `zeCommandListAppendLaunchCooperativeKernel` for `groups`.
+    fn check_cooperative_launch(&self, groups: [u32; 3]) -> ZeResult {
+        crate::device::check_cooperative(&self.device, self.ordinal)?;
+        let total: u64 = groups.iter().map(|&n| u64::from(n)).product();
+        if total > u64::from(crate::device::MAX_COOPERATIVE_GROUPS) {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "a cooperative launch of {groups:?} work-groups: at most {} (zeKernelSuggestMaxCooperativeGroupCount)",
+                crate::device::MAX_COOPERATIVE_GROUPS
+            );
+        }
+        Ok(())
+    }
+
+    /// The `pNext` chain of a launch with parameters or arguments: only
+    /// `ze_command_list_append_launch_kernel_param_cooperative_desc_t` is honoured (a
+    /// cooperative launch when `isCooperative`, with that call's checks); anything else is
+    /// refused by the `pNext` rule.
+    ///
+    /// # Safety
+    ///
+    /// `next` is null or a chain of valid Level Zero structures.
+    unsafe fn launch_parameters(
+        &self,
+        call: &str,
+        next: *const c_void,
+        groups: [u32; 3],
+    ) -> ZeResult {
+        let cooperative_desc =
+            ze_structure_type_t::ZE_STRUCTURE_TYPE_COMMAND_LIST_APPEND_PARAM_COOPERATIVE_DESC;
+        // SAFETY: forwarded to the caller.
+        let chain = unsafe { crate::chain::input_next(call, next, &[cooperative_desc])? };
+        let cooperative = chain
+            .get::<ze_command_list_append_launch_kernel_param_cooperative_desc_t>()
+            .is_some_and(|d| d.isCooperative != 0);
+        if cooperative {
+            self.check_cooperative_launch(groups)?;
+        }
+        Ok(())
+    }
+}
+
+entry_points! {
+    /// A regular list's flags as created; an immediate list's queue flags of the same meaning
+    /// (`EXPLICIT_ONLY`, `IN_ORDER`, `COPY_OFFLOAD_HINT`) as command-list flags.
+    fn zeCommandListGetFlags(hCommandList: ze_command_list_handle_t, pFlags: *mut ze_command_list_flags_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pFlags, list.list_flags()) }
+    }
+
+    /// The queue index the immediate list was created with.
+    fn zeCommandListImmediateGetIndex(hCommandListImmediate: ze_command_list_handle_t, pIndex: *mut u32) {
+        let list: Arc<CommandList> = handles::get(hCommandListImmediate)?;
+        list.immediate_only("zeCommandListImmediateGetIndex")?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pIndex, list.desc.index) }
+    }
+
+    /// The queue flags the immediate list was created with.
+    fn zeCommandListImmediateGetFlags(hCommandList: ze_command_list_handle_t, pFlags: *mut ze_command_queue_flags_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        list.immediate_only("zeCommandListImmediateGetFlags")?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pFlags, list.desc.flags) }
+    }
+
+    /// The queue mode the immediate list was created with.
+    fn zeCommandListImmediateGetMode(hCommandList: ze_command_list_handle_t, pMode: *mut ze_command_queue_mode_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        list.immediate_only("zeCommandListImmediateGetMode")?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pMode, list.desc.mode) }
+    }
+
+    /// The queue priority the immediate list was created with (recorded only).
+    fn zeCommandListImmediateGetPriority(hCommandList: ze_command_list_handle_t, pPriority: *mut ze_command_queue_priority_t) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        list.immediate_only("zeCommandListImmediateGetPriority")?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pPriority, list.desc.priority) }
+    }
+
+    /// Calls `pfnHostFunction(pUserData)` on the list's worker when the list reaches it: after
+    /// the commands before it completed and its wait events are signalled, before the commands
+    /// after it start; its signal event is signalled once it returned. Once per append on an
+    /// immediate list (never on the appending thread), once per execution of a regular list.
+    /// `pNext` may carry no structure (none is defined for it).
+    fn zeCommandListAppendHostFunction(
+        hCommandList: ze_command_list_handle_t,
+        pfnHostFunction: ze_host_function_callback_t,
+        pUserData: *mut c_void,
+        pNext: *const c_void,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        let Some(function) = pfnHostFunction else {
+            bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null pfnHostFunction");
+        };
+        // SAFETY: the caller's chain.
+        unsafe { crate::chain::input_next("zeCommandListAppendHostFunction", pNext, &[])? };
+        let call = HostCall { function, user_data: pUserData as usize };
+        list.push(Op::HostFunction(call), hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// `zeCommandListAppendLaunchKernel` with a `pNext` chain: a
+    /// `ze_command_list_append_launch_kernel_param_cooperative_desc_t` with `isCooperative`
+    /// makes it `zeCommandListAppendLaunchCooperativeKernel`; any other structure is refused.
+    fn zeCommandListAppendLaunchKernelWithParameters(
+        hCommandList: ze_command_list_handle_t,
+        hKernel: ze_kernel_handle_t,
+        pGroupCounts: *const ze_group_count_t,
+        pNext: *const c_void,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        let _: Arc<Kernel> = handles::get(hKernel)?;
+        // SAFETY: a non-null group count is the caller's.
+        let c = unsafe { ffi::read(pGroupCounts)? };
+        let groups = [c.groupCountX, c.groupCountY, c.groupCountZ];
+        // SAFETY: the caller's chain.
+        unsafe { list.launch_parameters("zeCommandListAppendLaunchKernelWithParameters", pNext, groups)? };
+        launch(hCommandList, hKernel, GroupCounts::Direct(groups), hSignalEvent, numWaitEvents, phWaitEvents)
+    }
+
+    /// One call for `zeKernelSetGroupSize`, `zeKernelSetArgumentValue` of every argument
+    /// (`pArguments[i]` points to argument `i`'s value, of the kernel's size for it; a null
+    /// pointer is a null value, as there) and the launch, with `pNext` as for
+    /// `zeCommandListAppendLaunchKernelWithParameters`. The kernel keeps the group size and
+    /// arguments, as the specification says. Everything is checked before the kernel changes;
+    /// kernels with a local-memory argument are refused (`ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`:
+    /// nothing gives its size).
+    fn zeCommandListAppendLaunchKernelWithArguments(
+        hCommandList: ze_command_list_handle_t,
+        hKernel: ze_kernel_handle_t,
+        groupCounts: ze_group_count_t,
+        groupSizes: ze_group_size_t,
+        pArguments: *mut *mut c_void,
+        pNext: *const c_void,
+        hSignalEvent: ze_event_handle_t,
+        numWaitEvents: u32,
+        phWaitEvents: *mut ze_event_handle_t,
+    ) {
+        let list: Arc<CommandList> = handles::get(hCommandList)?;
+        let kernel: Arc<Kernel> = handles::get(hKernel)?;
+        if !std::ptr::eq(kernel.instance, list.instance) {
+            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "the kernel belongs to another driver");
+        }
+        if !crate::device::group_computes(&list.device, list.ordinal) {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "kernels cannot be launched on a list of command queue group {}: a copy-only group",
+                list.ordinal
+            );
+        }
+        let groups = [groupCounts.groupCountX, groupCounts.groupCountY, groupCounts.groupCountZ];
+        // SAFETY: the caller's chain.
+        unsafe { list.launch_parameters("zeCommandListAppendLaunchKernelWithArguments", pNext, groups)? };
+        let size = [groupSizes.groupSizeX, groupSizes.groupSizeY, groupSizes.groupSizeZ];
+        // SAFETY: a non-null `pArguments` holds one pointer per argument, each null or to the
+        // argument's value (caller's contract).
+        unsafe { kernel.set_group_size_and_arguments(size, pArguments.cast_const())? };
+        launch(hCommandList, hKernel, GroupCounts::Direct(groups), hSignalEvent, numWaitEvents, phWaitEvents)
     }
 }

@@ -310,6 +310,176 @@ pub(crate) struct Kernel {
 }
 
 impl Kernel {
+    /// Checks a group size against the device's limits and the kernel's required size
+    /// (`zeKernelSetGroupSize`'s rules).
+    pub(crate) fn check_group_size(&self, size: [u32; 3]) -> ZeResult {
+        if size
+            .iter()
+            .zip(MAX_GROUP_SIZE)
+            .any(|(&s, m)| s == 0 || s > m)
+            || size.iter().map(|&s| s as u64).product::<u64>() > MAX_TOTAL_GROUP_SIZE as u64
+        {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_GROUP_SIZE_DIMENSION,
+                "group size {size:?} outside the device's limits"
+            );
+        }
+        if let Some(req) = self.info.required_group_size
+            && req != size
+        {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_GROUP_SIZE_DIMENSION,
+                "the kernel requires group size {req:?}"
+            );
+        }
+        Ok(())
+    }
+
+    /// What `zeKernelSetArgumentValue(argIndex, argSize, pArgValue)` sets, checked against the
+    /// kernel's signature (nothing is set).
+    ///
+    /// # Safety
+    ///
+    /// A non-null `pArgValue` holds `argSize` bytes.
+    unsafe fn argument_slot(
+        &self,
+        argIndex: u32,
+        argSize: usize,
+        pArgValue: *const c_void,
+    ) -> ZeResult<ArgSlot> {
+        let Some(arg) = self.info.args.get(argIndex as usize) else {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_INDEX,
+                "argument {argIndex} of kernel `{}`, which has {}",
+                self.info.name,
+                self.info.args.len()
+            );
+        };
+        let slot = match arg.kind {
+            ArgKind::LocalPointer => ArgSlot::Local(argSize),
+            ArgKind::Image | ArgKind::Sampler => {
+                // The specification: the value is the image's or sampler's handle.
+                let handle_size = std::mem::size_of::<ze_image_handle_t>();
+                if argSize != handle_size {
+                    bail!(
+                        ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE,
+                        "argument {argIndex} of kernel `{}` is an {}: it takes a handle ({handle_size} bytes), not {argSize} bytes",
+                        self.info.name,
+                        if arg.kind == ArgKind::Image {
+                            "image"
+                        } else {
+                            "sampler"
+                        }
+                    );
+                }
+                // SAFETY: a non-null value holds a handle (caller's contract).
+                let raw = unsafe { ffi::read(pArgValue.cast::<*mut c_void>())? };
+                if arg.kind == ArgKind::Image {
+                    let image = crate::image::lookup(raw.cast())?;
+                    if !std::ptr::eq(image.instance, self.instance)
+                        || image.context != self.module.child.0.handle
+                    {
+                        bail!(
+                            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                            "argument {argIndex} of kernel `{}`: an image of another context",
+                            self.info.name
+                        );
+                    }
+                    ArgSlot::Image(image.kernel_arg())
+                } else {
+                    let sampler: Arc<crate::sampler::Sampler> =
+                        handles::get(raw.cast::<_ze_sampler_handle_t>())?;
+                    if !std::ptr::eq(sampler.instance, self.instance)
+                        || sampler.context != self.module.child.0.handle
+                    {
+                        bail!(
+                            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                            "argument {argIndex} of kernel `{}`: a sampler of another context",
+                            self.info.name
+                        );
+                    }
+                    ArgSlot::Sampler(sampler.kernel_arg())
+                }
+            }
+            ArgKind::GlobalPointer | ArgKind::ConstantPointer | ArgKind::Value => {
+                let expected = if arg.kind == ArgKind::Value {
+                    arg.size
+                } else {
+                    8
+                };
+                if argSize != expected {
+                    bail!(
+                        ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE,
+                        "argument {argIndex} of kernel `{}` takes {expected} bytes, not {argSize}",
+                        self.info.name
+                    );
+                }
+                if pArgValue.is_null() {
+                    // The specification: a null `pArgValue` means the argument value is
+                    // null: a null pointer, or all-zero bytes for a by-value argument (Intel's
+                    // SYCL runtime sends this for zero-valued scalars).
+                    ArgSlot::Bytes(vec![0; expected])
+                } else {
+                    // SAFETY: `pArgValue` holds `argSize` bytes (caller's contract).
+                    ArgSlot::Bytes(
+                        unsafe { std::slice::from_raw_parts(pArgValue.cast::<u8>(), argSize) }
+                            .to_vec(),
+                    )
+                }
+            }
+        };
+        Ok(slot)
+    }
+
+    /// `zeCommandListAppendLaunchKernelWithArguments`'s change of the kernel's state, as if
+    /// `zeKernelSetGroupSize` and `zeKernelSetArgumentValue` were called for every argument
+    /// (each argument's size is the kernel's: a by-value argument's own, 8 bytes for a
+    /// pointer, a handle for an image or sampler). Everything is checked before anything is
+    /// set. A local-memory argument is refused: its size is not given.
+    ///
+    /// # Safety
+    ///
+    /// A non-null `arguments` points to one pointer per argument of the kernel, each null or
+    /// pointing to the argument's value.
+    pub(crate) unsafe fn set_group_size_and_arguments(
+        &self,
+        group_size: [u32; 3],
+        arguments: *const *mut c_void,
+    ) -> ZeResult {
+        self.check_group_size(group_size)?;
+        let n = self.info.args.len();
+        if n > 0 && arguments.is_null() {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+                "null pArguments, and kernel `{}` has {n} arguments",
+                self.info.name
+            );
+        }
+        let mut slots = Vec::with_capacity(n);
+        for (i, arg) in self.info.args.iter().enumerate() {
+            let size = match arg.kind {
+                ArgKind::LocalPointer => bail!(
+                    ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+                    "argument {i} of kernel `{}` is a local-memory argument: zeCommandListAppendLaunchKernelWithArguments gives no size for it (set it with zeKernelSetArgumentValue and launch with zeCommandListAppendLaunchKernel)",
+                    self.info.name
+                ),
+                ArgKind::Image | ArgKind::Sampler => std::mem::size_of::<ze_image_handle_t>(),
+                ArgKind::GlobalPointer | ArgKind::ConstantPointer => 8,
+                ArgKind::Value => arg.size,
+            };
+            // SAFETY: `arguments` holds one pointer per argument (caller's contract).
+            let value = unsafe { arguments.add(i).read() };
+            // SAFETY: a non-null value points to the argument's value of `size` bytes.
+            slots.push(unsafe { self.argument_slot(i as u32, size, value)? });
+        }
+        let mut state = lock(&self.state);
+        state.group_size = Some(group_size);
+        for (dst, slot) in state.args.iter_mut().zip(slots) {
+            *dst = Some(slot);
+        }
+        Ok(())
+    }
+
     /// The launch command of this kernel as it is set up now (arguments, group size, offset).
     pub(crate) fn launch_command(&self, counts: GroupCounts) -> ZeResult<LaunchCmd> {
         let s = lock(&self.state);
@@ -739,14 +909,7 @@ entry_points! {
     fn zeKernelSetGroupSize(hKernel: ze_kernel_handle_t, groupSizeX: u32, groupSizeY: u32, groupSizeZ: u32) {
         let kernel: Arc<Kernel> = handles::get(hKernel)?;
         let size = [groupSizeX, groupSizeY, groupSizeZ];
-        if size.iter().zip(MAX_GROUP_SIZE).any(|(&s, m)| s == 0 || s > m)
-            || size.iter().map(|&s| s as u64).product::<u64>() > MAX_TOTAL_GROUP_SIZE as u64
-        {
-            bail!(ZE_RESULT_ERROR_INVALID_GROUP_SIZE_DIMENSION, "group size {size:?} outside the device's limits");
-        }
-        if let Some(req) = kernel.info.required_group_size && req != size {
-            bail!(ZE_RESULT_ERROR_INVALID_GROUP_SIZE_DIMENSION, "the kernel requires group size {req:?}");
-        }
+        kernel.check_group_size(size)?;
         lock(&kernel.state).group_size = Some(size);
         Ok(())
     }
@@ -786,63 +949,8 @@ entry_points! {
     /// by-value argument.
     fn zeKernelSetArgumentValue(hKernel: ze_kernel_handle_t, argIndex: u32, argSize: usize, pArgValue: *const c_void) {
         let kernel: Arc<Kernel> = handles::get(hKernel)?;
-        let Some(arg) = kernel.info.args.get(argIndex as usize) else {
-            bail!(
-                ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_INDEX,
-                "argument {argIndex} of kernel `{}`, which has {}",
-                kernel.info.name,
-                kernel.info.args.len()
-            );
-        };
-        let slot = match arg.kind {
-            ArgKind::LocalPointer => ArgSlot::Local(argSize),
-            ArgKind::Image | ArgKind::Sampler => {
-                // The specification: the value is the image's or sampler's handle.
-                let handle_size = std::mem::size_of::<ze_image_handle_t>();
-                if argSize != handle_size {
-                    bail!(
-                        ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE,
-                        "argument {argIndex} of kernel `{}` is an {}: it takes a handle ({handle_size} bytes), not {argSize} bytes",
-                        kernel.info.name,
-                        if arg.kind == ArgKind::Image { "image" } else { "sampler" }
-                    );
-                }
-                // SAFETY: a non-null value holds a handle (caller's contract).
-                let raw = unsafe { ffi::read(pArgValue.cast::<*mut c_void>())? };
-                if arg.kind == ArgKind::Image {
-                    let image = crate::image::lookup(raw.cast())?;
-                    if !std::ptr::eq(image.instance, kernel.instance) || image.context != kernel.module.child.0.handle {
-                        bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "argument {argIndex} of kernel `{}`: an image of another context", kernel.info.name);
-                    }
-                    ArgSlot::Image(image.kernel_arg())
-                } else {
-                    let sampler: Arc<crate::sampler::Sampler> = handles::get(raw.cast::<_ze_sampler_handle_t>())?;
-                    if !std::ptr::eq(sampler.instance, kernel.instance) || sampler.context != kernel.module.child.0.handle {
-                        bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "argument {argIndex} of kernel `{}`: a sampler of another context", kernel.info.name);
-                    }
-                    ArgSlot::Sampler(sampler.kernel_arg())
-                }
-            }
-            ArgKind::GlobalPointer | ArgKind::ConstantPointer | ArgKind::Value => {
-                let expected = if arg.kind == ArgKind::Value { arg.size } else { 8 };
-                if argSize != expected {
-                    bail!(
-                        ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE,
-                        "argument {argIndex} of kernel `{}` takes {expected} bytes, not {argSize}",
-                        kernel.info.name
-                    );
-                }
-                if pArgValue.is_null() {
-                    // The specification: a null `pArgValue` means the argument value is
-                    // null: a null pointer, or all-zero bytes for a by-value argument (Intel's
-                    // SYCL runtime sends this for zero-valued scalars).
-                    ArgSlot::Bytes(vec![0; expected])
-                } else {
-                    // SAFETY: `pArgValue` holds `argSize` bytes (caller's contract).
-                    ArgSlot::Bytes(unsafe { std::slice::from_raw_parts(pArgValue.cast::<u8>(), argSize) }.to_vec())
-                }
-            }
-        };
+        // SAFETY: forwarded to the caller: `pArgValue` is null or holds `argSize` bytes.
+        let slot = unsafe { kernel.argument_slot(argIndex, argSize, pArgValue)? };
         lock(&kernel.state).args[argIndex as usize] = Some(slot);
         Ok(())
     }

@@ -20,6 +20,11 @@ pub(crate) struct CommandQueue {
     pub(crate) device: DeviceRef,
     pub(crate) ordinal: u32,
     synchronous: bool,
+    /// The creation descriptor's index, flags, mode and priority, as given (the `Get*` queries).
+    index: u32,
+    flags: ze_command_queue_flags_t,
+    mode: ze_command_queue_mode_t,
+    priority: ze_command_queue_priority_t,
     worker: Worker,
     child: Child,
 }
@@ -77,11 +82,24 @@ entry_points! {
         }
         // SAFETY: the descriptor's chain (caller's contract).
         let (ordinal, synchronous) = unsafe { check_queue_desc(&desc)? };
+        crate::emulation::check_queue_flags(context.instance, desc.flags)?;
         crate::device::check_queue(&device, ordinal, desc.index)?;
         let instance = context.instance;
         let handle = handles::reserve_for::<Arc<CommandQueue>>();
         let worker = Worker::start(device, &format!("l0cpu-queue-d{}", device.index))?;
-        let queue = Arc::new(CommandQueue { instance, handle, device, ordinal, synchronous, worker, child: Child::of(&context) });
+        let queue = Arc::new(CommandQueue {
+            instance,
+            handle,
+            device,
+            ordinal,
+            synchronous,
+            index: desc.index,
+            flags: desc.flags,
+            mode: desc.mode,
+            priority: desc.priority,
+            worker,
+            child: Child::of(&context),
+        });
         handles::register(handle, Object::CommandQueue(queue));
         instance.live.command_queues.fetch_add(1, Ordering::Relaxed);
         // SAFETY: checked non-null; the caller's output.
@@ -115,11 +133,13 @@ entry_points! {
         let raws = unsafe { ffi::slice(phCommandLists.cast_const(), numCommandLists)? };
         let mut lists = Vec::with_capacity(raws.len());
         let mut in_use = Vec::with_capacity(raws.len());
+        let mut sources = Vec::with_capacity(raws.len());
         for &raw in raws {
             let list: Arc<CommandList> = handles::get(raw)?;
             list.check_runs_on(queue.instance, &queue.device, queue.ordinal, "a queue")?;
             lists.push(list.recorded()?);
             in_use.push(Some(list.mark_in_use()));
+            sources.push(list);
         }
         let fence = if hFence.is_null() {
             None
@@ -131,6 +151,11 @@ entry_points! {
             Some(f)
         };
         queue.device.check_alive()?;
+        // Counter-based events of in-order lists: this execution's submissions (before the job
+        // is queued, so that its waits see them).
+        for list in &sources {
+            list.submit_counters();
+        }
         let lose_device = queue.device.count_submission();
         let seq = queue.worker.submit(Job { lists, in_use, fence, lose_device })?;
         if queue.synchronous {
@@ -149,5 +174,33 @@ entry_points! {
         let queue: Arc<CommandQueue> = handles::get(hCommandQueue)?;
         // SAFETY: the caller's output.
         unsafe { ffi::write(pOrdinal, queue.ordinal) }
+    }
+
+    /// The index the queue was created with.
+    fn zeCommandQueueGetIndex(hCommandQueue: ze_command_queue_handle_t, pIndex: *mut u32) {
+        let queue: Arc<CommandQueue> = handles::get(hCommandQueue)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pIndex, queue.index) }
+    }
+
+    /// The flags the queue was created with.
+    fn zeCommandQueueGetFlags(hCmdQueue: ze_command_queue_handle_t, pFlags: *mut ze_command_queue_flags_t) {
+        let queue: Arc<CommandQueue> = handles::get(hCmdQueue)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pFlags, queue.flags) }
+    }
+
+    /// The mode the queue was created with (`DEFAULT` stays `DEFAULT`: it runs asynchronously).
+    fn zeCommandQueueGetMode(hCmdQueue: ze_command_queue_handle_t, pMode: *mut ze_command_queue_mode_t) {
+        let queue: Arc<CommandQueue> = handles::get(hCmdQueue)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pMode, queue.mode) }
+    }
+
+    /// The priority the queue was created with (recorded only: every queue has its own worker).
+    fn zeCommandQueueGetPriority(hCmdQueue: ze_command_queue_handle_t, pPriority: *mut ze_command_queue_priority_t) {
+        let queue: Arc<CommandQueue> = handles::get(hCmdQueue)?;
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pPriority, queue.priority) }
     }
 }

@@ -164,7 +164,12 @@ fn command_list_descriptors_refuse_chained_structures() {
 
 #[test]
 fn event_pool_and_event_descriptors_refuse_chained_structures() {
-    let b = embedded();
+    // Counter-based pools are honoured while their extension is advertised: hidden, the
+    // structure is refused like any other.
+    let b = Backend::embedded(&[(
+        "LEVEL_ZERO_CPU_HIDE_EXTENSIONS",
+        "ZE_experimental_event_pool_counter_based",
+    )]);
     let c = b.context();
     let counter = ze_event_pool_counter_based_exp_desc_t {
         flags:
@@ -188,6 +193,32 @@ fn event_pool_and_event_descriptors_refuse_chained_structures() {
             "ze_event_pool_desc_t",
             "ZE_STRUCTURE_TYPE_COUNTER_BASED_EVENT_POOL_EXP_DESC",
             "ze_event_pool_counter_based_exp_desc_t",
+        ],
+    );
+    assert_eq!(b.live().event_pools, 0);
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+    let b = embedded();
+    let c = b.context();
+    ok!(b, zeEventPoolCreate(c, &desc, 0, null_mut(), &mut pool));
+    ok!(b, zeEventPoolDestroy(pool));
+    let sync = ze_event_sync_mode_desc_t::default();
+    let desc = ze_event_pool_desc_t {
+        pNext: link(&sync),
+        count: 1,
+        ..Default::default()
+    };
+    fails!(
+        ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+        b,
+        zeEventPoolCreate(c, &desc, 0, null_mut(), &mut pool)
+    );
+    names(
+        &b,
+        &[
+            "ze_event_pool_desc_t",
+            "ZE_STRUCTURE_TYPE_EVENT_SYNC_MODE_DESC",
+            "ze_event_sync_mode_desc_t",
         ],
     );
     assert_eq!(b.live().event_pools, 0);

@@ -75,4 +75,6 @@ embedded! {
     copy_region_zero_extents,
     flags_and_enumerations,
     objects_in_use,
+    in_order_lists_need_no_events,
+    emulated_api_version,
 }

@@ -135,7 +135,11 @@ fn every_getter_serves_only_the_fields_of_the_version_asked() {
         check_getter(g.zeGetGlobalProcAddrTable) == 2,
         "pfnInit and pfnInitDrivers"
     );
-    assert!(check_getter(g.zeGetDriverProcAddrTable) == 7);
+    // The 1.0 seven and zeDriverGetDefaultContext (1.14).
+    assert!(check_getter(g.zeGetDriverProcAddrTable) == 8);
+    // The runtime API: zerGetLastErrorDescription, the two identifier translations,
+    // zerGetDefaultContext.
+    assert_eq!(check_getter(g.zerGetGlobalProcAddrTable), 4);
     assert!(check_getter(g.zeGetDeviceProcAddrTable) >= 16);
     assert!(check_getter(g.zeGetContextProcAddrTable) >= 7);
     assert!(check_getter(g.zeGetCommandQueueProcAddrTable) >= 4);

@@ -82,6 +82,8 @@ scenarios! {
     copy_region_zero_extents;
     flags_and_enumerations;
     objects_in_use;
+    in_order_lists_need_no_events env &[("LEVEL_ZERO_CPU_COMMAND_DELAY_US", "20000")];
+    emulated_api_version env &[("LEVEL_ZERO_CPU_API_VERSION", "1.6")];
 }
 
 const FLAT_TILES: &[(&str, &str)] = &[
@@ -3951,6 +3953,7 @@ const IMPLEMENTED_EXTENSIONS: &[(&str, &[&str])] = &[
         "ZE_experimental_image_memory_properties",
         &["zeImageGetMemoryPropertiesExp"],
     ),
+    ("ZE_experimental_event_pool_counter_based", &[]),
     (
         "ZEX_cpu_driver_testing",
         &[
@@ -4964,5 +4967,145 @@ fn objects_in_use(b: &Backend) {
     ok!(b, zeModuleDestroy(m));
     fails!(ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE, b, zeContextDestroy(c));
     b.free(c, a);
+    ok!(b, zeContextDestroy(c));
+}
+
+/// `ZE_COMMAND_LIST_FLAG_IN_ORDER` and `ZE_COMMAND_QUEUE_FLAG_IN_ORDER`: each command runs
+/// after the previous one completed, with no event between them — here host to device, device
+/// to device, device to host copies, every one delayed (`LEVEL_ZERO_CPU_COMMAND_DELAY_US`), the
+/// result read after one synchronisation.
+fn in_order_lists_need_no_events(b: &Backend) {
+    // Loader 1.8.12's validation layer knows the flags of 1.4 only: it refuses the in-order
+    // flags itself (`ZE_RESULT_ERROR_INVALID_ENUMERATION`) before the driver sees them.
+    let layer = b.kind == super::Kind::Loader
+        && std::env::var("ZE_ENABLE_VALIDATION_LAYER").as_deref() == Ok("1");
+    let c = b.context();
+    let (d1, d2) = (b.alloc_device(c, 4096, 0), b.alloc_device(c, 4096, 0));
+    for immediate in [false, true] {
+        let data = pattern(4096, if immediate { 3 } else { 4 });
+        let mut out = vec![0u8; 4096];
+        let record = |l: ze_command_list_handle_t, out: &mut Vec<u8>| {
+            for (dst, src) in [
+                (d1, data.as_ptr()),
+                (d2, d1.cast_const()),
+                (out.as_mut_ptr(), d2.cast_const()),
+            ] {
+                ok!(
+                    b,
+                    zeCommandListAppendMemoryCopy(
+                        l,
+                        dst.cast(),
+                        src.cast(),
+                        4096,
+                        NULL_EVENT,
+                        0,
+                        NO_WAITS
+                    )
+                );
+            }
+        };
+        if immediate {
+            let desc = ze_command_queue_desc_t {
+                flags: ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_IN_ORDER.0,
+                mode: ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS,
+                ..Default::default()
+            };
+            let mut l = null_mut();
+            let r = ze!(
+                b,
+                zeCommandListCreateImmediate(c, b.devices[0], &desc, &mut l)
+            );
+            if layer && r == ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION {
+                continue;
+            }
+            assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+            record(l, &mut out);
+            b.finish(c, l);
+            ok!(b, zeCommandListDestroy(l));
+        } else {
+            let desc = ze_command_list_desc_t {
+                flags: ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_IN_ORDER.0,
+                ..Default::default()
+            };
+            let mut l = null_mut();
+            let r = ze!(b, zeCommandListCreate(c, b.devices[0], &desc, &mut l));
+            if layer && r == ze_result_t::ZE_RESULT_ERROR_INVALID_ENUMERATION {
+                continue;
+            }
+            assert_eq!(r, ze_result_t::ZE_RESULT_SUCCESS);
+            record(l, &mut out);
+            ok!(b, zeCommandListClose(l));
+            let q = b.queue(c, 0);
+            ok!(
+                b,
+                zeCommandQueueExecuteCommandLists(q, 1, &mut l, null_mut())
+            );
+            ok!(b, zeCommandQueueSynchronize(q, u64::MAX));
+            ok!(b, zeCommandListDestroy(l));
+            ok!(b, zeCommandQueueDestroy(q));
+        }
+        assert_eq!(out, data, "immediate: {immediate}");
+    }
+    b.free(c, d1);
+    b.free(c, d2);
+    ok!(b, zeContextDestroy(c));
+}
+
+/// `LEVEL_ZERO_CPU_API_VERSION=1.6`: the driver reports 1.6 and refuses the flag bits 1.6 did
+/// not define (the in-order flags are of 1.7) with `ZE_RESULT_ERROR_INVALID_ENUMERATION`.
+fn emulated_api_version(b: &Backend) {
+    let mut v = ze_api_version_t(0);
+    ok!(b, zeDriverGetApiVersion(b.driver, &mut v));
+    assert_eq!(v, make_version(1, 6));
+    let c = b.context();
+    let dev = b.devices[0];
+    check_values(
+        b,
+        "1.6 command list flags",
+        &bits(3),
+        &[1 << 3, 1 << 4, 1 << 5, 0xf],
+        &|f| {
+            let desc = ze_command_list_desc_t {
+                flags: f,
+                ..Default::default()
+            };
+            let mut l = null_mut();
+            let r = ze!(b, zeCommandListCreate(c, dev, &desc, &mut l));
+            if r == ze_result_t::ZE_RESULT_SUCCESS {
+                ok!(b, zeCommandListDestroy(l));
+            }
+            r
+        },
+    );
+    check_values(b, "1.6 queue flags", &bits(1), &[1 << 1, 1 << 2], &|f| {
+        let desc = ze_command_queue_desc_t {
+            flags: f,
+            ..Default::default()
+        };
+        let mut q = null_mut();
+        let r = ze!(b, zeCommandQueueCreate(c, dev, &desc, &mut q));
+        if r == ze_result_t::ZE_RESULT_SUCCESS {
+            ok!(b, zeCommandQueueDestroy(q));
+        }
+        r
+    });
+    check_values(
+        b,
+        "1.6 immediate list flags",
+        &bits(1),
+        &[1 << 1, 1 << 2],
+        &|f| {
+            let desc = ze_command_queue_desc_t {
+                flags: f,
+                ..Default::default()
+            };
+            let mut l = null_mut();
+            let r = ze!(b, zeCommandListCreateImmediate(c, dev, &desc, &mut l));
+            if r == ze_result_t::ZE_RESULT_SUCCESS {
+                ok!(b, zeCommandListDestroy(l));
+            }
+            r
+        },
+    );
     ok!(b, zeContextDestroy(c));
 }
