@@ -243,3 +243,204 @@ fn device_synchronize_waits_for_every_list_of_the_device() {
         l.synchronize().unwrap();
     }
 }
+
+/// The same features on the CPU driver configured as an older driver
+/// (`LEVEL_ZERO_CPU_API_VERSION`: its DDI tables then lack the newer functions, and it
+/// refuses the newer flags): this test runs `older_driver_child` in a child process of this
+/// binary for each version (the driver's tables follow the environment of the process).
+#[test]
+fn every_feature_falls_back_on_older_drivers() {
+    if common::system_backend() {
+        eprintln!("SKIPPED on the system backend: the child configures the embedded driver");
+        return;
+    }
+    for version in ["1.6", "1.12", "1.16"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "older_driver_child",
+                "--include-ignored",
+                "--nocapture",
+            ])
+            .env("LEVEL_ZERO_CPU_API_VERSION", version)
+            .env("LEVEL_ZERO_BACKEND", "cpu")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "API {version}:\n{text}");
+        assert!(
+            text.contains("1 passed"),
+            "API {version}: the child ran no test:\n{text}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "run by every_feature_falls_back_on_older_drivers with LEVEL_ZERO_CPU_API_VERSION set"]
+fn older_driver_child() {
+    let v = std::env::var("LEVEL_ZERO_CPU_API_VERSION").expect("run by the parent test");
+    let minor: u32 = v.strip_prefix("1.").unwrap().parse().unwrap();
+    // The instance reports the version and refuses the flags of its configuration; the DDI
+    // tables (process-wide) follow the environment.
+    let t = TestDriver::with(|c| {
+        let (env, errors) = level_zero::cpu::Config::from_env();
+        assert!(errors.is_empty(), "{errors:?}");
+        *c = env;
+    })
+    .expect("the embedded backend");
+    assert_eq!(t.driver.api_version().unwrap().minor, minor as u16);
+    let (ctx, dev) = (t.context(), t.device());
+    let desc = QueueDesc::compute(&dev).unwrap();
+
+    // In-order lists: the flag from 1.7, barriers before.
+    let mut list = ImmediateCommandList::new(&ctx, &dev, &desc).unwrap();
+    assert_eq!(list.is_ordered_by_driver(), minor >= 7);
+    chain(&t, &mut list);
+
+    // Counter-based events from 1.15; emulated before, with the same behaviour.
+    let done = Event::counter_based(&ctx, &dev, CounterEventFlags::HOST_VISIBLE).unwrap();
+    assert_eq!(done.is_counter_based(), minor >= 15);
+    let buf = DeviceBuffer::<u32>::new(&ctx, &dev, 1024).unwrap();
+    let out = HostBuffer::<u32>::new(&ctx, 1024).unwrap();
+    let mut other = ImmediateCommandList::new(&ctx, &dev, &desc).unwrap();
+    for v in 0..4u32 {
+        list.fill(&buf, v).unwrap();
+        list.barrier_with(Some(&done), &[]).unwrap();
+        other.wait_events(&[&done]).unwrap();
+        other.copy(&out, &buf).unwrap();
+        other.synchronize().unwrap();
+        assert!(out.as_slice().unwrap().iter().all(|&x| x == v));
+    }
+    assert!(matches!(
+        done.host_reset(),
+        Err(Error::InvalidArgument { .. })
+    ));
+
+    // Host functions: emulated on immediate lists; regular lists need the function.
+    let ran = Arc::new(AtomicU32::new(0));
+    let r = ran.clone();
+    list.host_fn(move || {
+        r.fetch_add(1, Ordering::SeqCst);
+    })
+    .unwrap();
+    list.synchronize().unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 1);
+    let mut regular = CommandList::new(&ctx, &dev, &desc).unwrap();
+    match regular.host_fn(|| {}) {
+        Err(Error::MissingFunction(m)) => assert_eq!(m.name, "zeCommandListAppendHostFunction"),
+        other => panic!("{other:?}"),
+    }
+
+    // The default context: made once by the crate.
+    let mut t = t;
+    t.allow_deliberate_leaks();
+    assert_eq!(
+        t.driver.default_context().unwrap(),
+        t.driver.default_context().unwrap()
+    );
+    match dev.synchronize() {
+        Ok(()) => assert!(minor >= 14),
+        Err(Error::MissingFunction(m)) => {
+            assert!(minor < 14);
+            assert_eq!(m.name, "zeDeviceSynchronize")
+        }
+        Err(e) => panic!("{e}"),
+    }
+
+    // Graphs: emulated by a regular list from 1.9 (immediate append), unavailable before.
+    let d = DeviceBuffer::<u32>::new(&ctx, &dev, 256).unwrap();
+    let host = HostBuffer::<u32>::new(&ctx, 256).unwrap();
+    let captured = list.capture(|g| {
+        g.fill(&d, 11u32)?;
+        g.copy(&host, &d)
+    });
+    if minor >= 9 {
+        let graph = captured.unwrap();
+        assert!(!graph.is_native());
+        let exec = graph.instantiate().unwrap();
+        for _ in 0..3 {
+            list.replay(&exec).unwrap();
+        }
+        list.synchronize().unwrap();
+        assert!(host.as_slice().unwrap().iter().all(|&x| x == 11));
+    } else {
+        match captured {
+            Err(Error::MissingFunction(m)) => {
+                assert_eq!(m.name, "zeCommandListBeginGraphCaptureExt")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    list.synchronize().unwrap();
+}
+
+/// On a 1.17 driver a launch with changed arguments is one driver call
+/// (`zeCommandListAppendLaunchKernelWithArguments`); a value of a new size is still checked
+/// by `set_arg` itself; every launch uses the values set before it.
+#[test]
+fn a_launch_with_changed_arguments_is_one_driver_call() {
+    let t = TestDriver::new();
+    let (ctx, dev) = (t.context(), t.device());
+    let counter = level_zero::cpu::CallCounter::new(&t.driver).unwrap();
+    let module = level_zero::Module::from_spirv(
+        &ctx,
+        &dev,
+        &common::spv("saxpy", "O2"),
+        &level_zero::BuildOptions::new(),
+    )
+    .unwrap();
+    let mut k = module.kernel("saxpy").unwrap();
+    k.set_group_size([64, 1, 1]).unwrap();
+    let n = 1024;
+    let x = DeviceBuffer::<f32>::new(&ctx, &dev, n).unwrap();
+    let ys: Vec<_> = (0..3)
+        .map(|_| DeviceBuffer::<f32>::new(&ctx, &dev, n).unwrap())
+        .collect();
+    let mut list =
+        ImmediateCommandList::new(&ctx, &dev, &QueueDesc::compute(&dev).unwrap()).unwrap();
+    list.fill(&x, 1.0f32).unwrap();
+    for y in &ys {
+        list.fill(y, 0f32).unwrap();
+    }
+    for (round, y) in ys.iter().enumerate() {
+        let before = counter.calls();
+        k.set_arg(0, &(round as f32 + 1.0)).unwrap();
+        k.set_arg_buffer(1, &x).unwrap();
+        k.set_arg_buffer(2, y).unwrap();
+        // SAFETY: saxpy touches x[i], y[i] for i < 16 * 64 = n.
+        unsafe { list.launch(&k, [16, 1, 1]).unwrap() };
+        let calls = counter.calls() - before;
+        let one_call = t
+            .driver
+            .runtime()
+            .api()
+            .zeCommandListAppendLaunchKernelWithArguments
+            .is_some();
+        if round == 0 || !one_call {
+            // First values (or a loader without one-call launches): each value is set, and
+            // its size checked, as it is given.
+            assert_eq!(calls, 4, "3 zeKernelSetArgumentValue + the launch");
+        } else {
+            assert_eq!(
+                calls, 1,
+                "round {round}: one zeCommandListAppendLaunchKernelWithArguments"
+            );
+        }
+    }
+    // A value of another size than the driver accepted is checked at once.
+    assert!(k.set_arg(0, &1.0f64).is_err());
+    list.synchronize().unwrap();
+    for (round, y) in ys.iter().enumerate() {
+        let mut v = vec![0f32; n];
+        list.copy_to_slice(&mut v, y).unwrap();
+        assert!(
+            v.iter().all(|&e| e == round as f32 + 1.0),
+            "round {round}: {}",
+            v[0]
+        );
+    }
+}
