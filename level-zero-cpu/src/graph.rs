@@ -813,7 +813,7 @@ fn begin(
     {
         let mut inner = lock(&graph.inner);
         let empty = match &inner.phase {
-            Phase::Empty => true,
+            Phase::Empty => inner.executables == 0,
             Phase::Recorded(r) => r.commands.is_empty() && inner.executables == 0,
             Phase::Recording(_) | Phase::Invalid(_) => false,
         };
@@ -1362,7 +1362,9 @@ entry_points! {
         let lists: Vec<Arc<[Command]>> = vec![
             Arc::from(vec![Command { waits, op: Op::Nop, signal: None }]),
             exec.commands.clone(),
-            Arc::from(vec![Command { waits: Vec::new(), op: Op::Signal(done.clone()), signal }]),
+            // The replay's signal event first, then its completion event: the next replay
+            // starts once this one is complete for the application too.
+            Arc::from(vec![Command { waits: Vec::new(), op: signal.map_or(Op::Nop, Op::Signal), signal: Some(done.clone()) }]),
         ];
         let in_use = vec![None, Some(InUse::new(&exec.executions)), None];
         list.submit_immediate(lists, in_use)?;
