@@ -235,7 +235,7 @@ pub(crate) unsafe fn input<T: Structure>(
 }
 
 /// [`input`] for an entry point that takes a bare `pNext` argument (the graph functions):
-/// `owner` names it in messages (`zeGraphCreateExt(pNext)`).
+/// `owner`, the entry point's name, names it in messages (`zeGraphCreateExt.pNext`).
 ///
 /// # Safety
 ///

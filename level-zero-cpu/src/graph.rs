@@ -564,11 +564,20 @@ impl Graph {
             );
         }
         let m = match role {
-            Role::Member => rec
-                .members
-                .iter()
-                .position(|m| Arc::ptr_eq(&m.slot, &list.capture.0))
-                .unwrap_or(0),
+            Role::Member => {
+                let Some(m) = rec
+                    .members
+                    .iter()
+                    .position(|m| Arc::ptr_eq(&m.slot, &list.capture.0))
+                else {
+                    bail!(
+                        ZE_RESULT_ERROR_UNKNOWN,
+                        "internal error in level-zero-cpu: the command list records into graph {:#x} but is none of its capture's lists",
+                        self.handle
+                    );
+                };
+                m
+            }
             Role::Fork => {
                 if let Err(why) = self.admit(rec, list) {
                     let reason = format!(
