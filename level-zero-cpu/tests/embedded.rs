@@ -75,6 +75,7 @@ embedded! {
     graph_capture_and_replay,
     graph_fork_and_join,
     graph_capture_refusals,
+    graph_engines_devices_and_freed_memory,
     copy_region_zero_extents,
     flags_and_enumerations,
     objects_in_use,

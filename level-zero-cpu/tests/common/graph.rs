@@ -948,3 +948,124 @@ pub fn graph_capture_refusals(b: &Backend) {
     ok!(b, zeContextDestroy(other));
     ok!(b, zeContextDestroy(c));
 }
+
+fn immediate_on(
+    b: &Backend,
+    c: ze_context_handle_t,
+    device: usize,
+    ordinal: u32,
+) -> ze_command_list_handle_t {
+    let desc = Backend::queue_desc(
+        ordinal,
+        0,
+        ze_command_queue_mode_t::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS,
+    );
+    let mut l = null_mut();
+    ok!(
+        b,
+        zeCommandListCreateImmediate(c, b.devices[device], &desc, &mut l)
+    );
+    l
+}
+
+/// Forks and replays across engines and devices: a copy-only list may fork from a compute
+/// primary list (its copies replay on the compute engine), a compute list may not fork from a
+/// copy-only one, nor a list of another device; a graph replays on its device's engine type
+/// only. A replay checks its memory again: one whose memory was freed fails, touching
+/// nothing, its events carrying the error.
+pub fn graph_engines_devices_and_freed_memory(b: &Backend) {
+    let gr = Graphs::new(b);
+    let c = b.context();
+    // Ordinal 0 computes, ordinal 1 copies (the default queue groups).
+    let (compute, copy_only, other_device) = (
+        immediate_on(b, c, 0, 0),
+        immediate_on(b, c, 0, 1),
+        immediate_on(b, c, 1, 0),
+    );
+    let n = 8usize;
+    let (src, dst) = (b.alloc_host(c, n * 4), b.alloc_host(c, n * 4));
+    write(dst, &vec![0u32; n]);
+    let pool = b.event_pool(c, 3, 0);
+    let [fork, join, done] = std::array::from_fn(|i| b.event(pool, i as u32));
+
+    // A list of another device cannot join.
+    assert_eq!(gr.begin(compute), SUCCESS);
+    assert_eq!(fill_u32(b, compute, src, 3, n, fork, &[]), SUCCESS);
+    assert_eq!(
+        barrier(b, other_device, NULL_EVENT, &[fork]),
+        ze_result_t::ZE_RESULT_ERROR_GRAPH_CAPTURE_UNSUPPORTED
+    );
+    assert_eq!(gr.capturing(other_device), FALSE);
+    assert_eq!(
+        gr.end(compute).0,
+        ze_result_t::ZE_RESULT_ERROR_GRAPH_CAPTURE_INVALIDATED
+    );
+    // A compute list cannot fork from a copy-only primary list.
+    ok!(b, zeEventHostReset(fork));
+    assert_eq!(gr.begin(copy_only), SUCCESS);
+    assert_eq!(barrier(b, copy_only, fork, &[]), SUCCESS);
+    assert_eq!(
+        barrier(b, compute, NULL_EVENT, &[fork]),
+        ze_result_t::ZE_RESULT_ERROR_GRAPH_CAPTURE_UNSUPPORTED
+    );
+    assert_eq!(
+        gr.end(copy_only).0,
+        ze_result_t::ZE_RESULT_ERROR_GRAPH_CAPTURE_INVALIDATED
+    );
+    // A copy-only list forks from a compute primary list.
+    ok!(b, zeEventHostReset(fork));
+    assert_eq!(gr.begin(compute), SUCCESS);
+    assert_eq!(fill_u32(b, compute, src, 3, n, fork, &[]), SUCCESS);
+    assert_eq!(copy(b, copy_only, dst, src, n * 4, join, &[fork]), SUCCESS);
+    assert_eq!(gr.capturing(copy_only), TRUE);
+    assert_eq!(barrier(b, compute, NULL_EVENT, &[join]), SUCCESS);
+    let (r, g) = gr.end(compute);
+    assert_eq!(r, SUCCESS);
+    let (r, xg) = gr.instantiate(g);
+    assert_eq!(r, SUCCESS);
+    assert_eq!(
+        gr.append(copy_only, xg, NULL_EVENT, &[]),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_COMMAND_LIST_TYPE
+    );
+    assert_eq!(
+        gr.append(other_device, xg, NULL_EVENT, &[]),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
+    );
+    assert_eq!(gr.append(compute, xg, done, &[]), SUCCESS);
+    ok!(b, zeEventHostSynchronize(done, u64::MAX));
+    assert_eq!(read::<u32>(dst, n), vec![3; n]);
+
+    // The source freed: the next replay fails before its fill, and the copy is skipped.
+    let before = b.sanitizer().freed_memory_accesses;
+    b.free(c, src);
+    write(dst, &vec![0u32; n]);
+    ok!(b, zeEventHostReset(done));
+    assert_eq!(gr.append(compute, xg, done, &[]), SUCCESS);
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeEventHostSynchronize(done, u64::MAX)
+    );
+    assert_eq!(b.sanitizer().freed_memory_accesses, before + 1);
+    assert_eq!(read::<u32>(dst, n), vec![0; n]);
+    if b.has("zeCommandListHostSynchronize") {
+        // The list reports the failure once.
+        fails!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            b,
+            zeCommandListHostSynchronize(compute, u64::MAX)
+        );
+        ok!(b, zeCommandListHostSynchronize(compute, u64::MAX));
+    }
+    assert_eq!(gr.destroy_exec(xg), SUCCESS);
+    assert_eq!(gr.destroy(g), SUCCESS);
+    for e in [fork, join, done] {
+        ok!(b, zeEventDestroy(e));
+    }
+    ok!(b, zeEventPoolDestroy(pool));
+    b.free(c, dst);
+    for l in [compute, copy_only, other_device] {
+        ok!(b, zeCommandListDestroy(l));
+    }
+    ok!(b, zeContextDestroy(c));
+}

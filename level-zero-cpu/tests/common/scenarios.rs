@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use level_zero_cpu::testing::*;
 use level_zero_sys::*;
 
-use super::graph::{graph_capture_and_replay, graph_capture_refusals, graph_fork_and_join};
+use super::graph::{
+    graph_capture_and_replay, graph_capture_refusals, graph_engines_devices_and_freed_memory,
+    graph_fork_and_join,
+};
 use super::{Backend, NO_WAITS, NULL_EVENT, Scenario, assembled, pattern};
 use crate::{fails, ok, ze};
 
@@ -83,6 +86,7 @@ scenarios! {
     graph_capture_and_replay;
     graph_fork_and_join;
     graph_capture_refusals;
+    graph_engines_devices_and_freed_memory;
     copy_region_zero_extents;
     flags_and_enumerations;
     objects_in_use;
