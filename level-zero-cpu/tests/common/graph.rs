@@ -897,21 +897,21 @@ pub fn graph_capture_refusals(b: &Backend) {
     assert_eq!(gr.dump(g, None).0, SUCCESS);
     assert_eq!(gr.destroy(g), SUCCESS);
 
-    // The primary list destroyed during a capture: the capture ends, invalidated, when its
-    // fork is used next; the fork then works as before.
+    // The primary list destroyed during a capture: the capture ends there, failed — its
+    // graph (made by the capture) destroyed — and its fork leaves capture mode.
     let primary = b.immediate(c, 0);
     assert_eq!(gr.begin(primary), SUCCESS);
     assert_eq!(barrier(b, primary, e3, &[]), SUCCESS);
     assert_eq!(barrier(b, l3, NULL_EVENT, &[e3]), SUCCESS);
+    assert_eq!(gr.capturing(l3), TRUE);
+    assert_eq!(graphs(), 2);
     ok!(b, zeCommandListDestroy(primary));
-    assert_eq!(
-        barrier(b, l3, NULL_EVENT, &[]),
-        ze_result_t::ZE_RESULT_ERROR_GRAPH_CAPTURE_INVALIDATED
-    );
+    assert_eq!(graphs(), 1);
     assert_eq!(gr.capturing(l3), FALSE);
-    assert_eq!(barrier(b, l3, NULL_EVENT, &[]), SUCCESS);
+    ok!(b, zeEventHostSignal(e3));
+    assert_eq!(barrier(b, l3, NULL_EVENT, &[e3]), SUCCESS);
     b.finish(c, l3);
-    // Into a graph of zeGraphCreateExt: destroying the graph abandons the capture.
+    // Into a graph of zeGraphCreateExt: it stays, invalid.
     let primary = b.immediate(c, 0);
     let g = gr.create(c);
     assert_eq!(gr.begin_into(primary, g), SUCCESS);
@@ -920,6 +920,7 @@ pub fn graph_capture_refusals(b: &Backend) {
         ze_result_t::ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE
     );
     ok!(b, zeCommandListDestroy(primary));
+    assert_eq!(gr.is_empty(g), ze_result_t::ZE_RESULT_ERROR_INVALID_GRAPH);
     assert_eq!(gr.destroy(g), SUCCESS);
 
     // A graph in use by an executable graph is not destroyed; its executable graph runs on
