@@ -44,7 +44,10 @@
 //! graph never overlap: a replay starts after the previous one (on any list) has completed —
 //! an internal event, one per replay and recycled, chains them. The commands of all the
 //! capture's lists run one after another on the destination list's worker: a valid execution
-//! of the graph, with less concurrency than hardware would give. An executable graph with a
+//! of the graph, with less concurrency than hardware would give — which matters only to a
+//! graph whose lists must run at the same time to make progress (one waits for an event the
+//! host signals only after it saw work of another list of the same replay): that replay waits
+//! for ever, where hardware would go on. An executable graph with a
 //! replay not completed cannot be destroyed (`ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE`, the rule
 //! of regular lists), nor can a graph with live executable graphs or a capture in progress.
 //!
@@ -60,13 +63,14 @@
 //! appended: later appends to its lists are `ZE_RESULT_ERROR_GRAPH_CAPTURE_INVALIDATED`, and
 //! ending it returns that code (a graph of `zeCommandListBeginGraphCaptureExt` is then
 //! destroyed, one of `zeGraphCreateExt` stays, invalid: `ZE_RESULT_ERROR_INVALID_GRAPH`). A
-//! capture whose primary list is destroyed is invalidated the same way when one of its lists
-//! is used next. Mutable graphs and counter-based events are not implemented: only
+//! capture whose primary list is destroyed ends the same way, there and then. Mutable graphs
+//! and counter-based events are not implemented: only
 //! `ZE_RECORD_REPLAY_GRAPH_EXT_FLAG_IMMUTABLE_GRAPH` is reported.
 //!
 //! The driver's side of this: `list.rs` calls [`divert`] where an immediate list would submit a
 //! command, [`refuse_append`] before appending regular lists, [`refuse_host_sync`] in
-//! `zeCommandListHostSynchronize`; `event.rs` calls [`refuse_event_host_sync`].
+//! `zeCommandListHostSynchronize`, [`list_destroyed`] in `zeCommandListDestroy`; `event.rs`
+//! calls [`refuse_event_host_sync`].
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -564,11 +568,20 @@ impl Graph {
             );
         }
         let m = match role {
-            Role::Member => rec
-                .members
-                .iter()
-                .position(|m| Arc::ptr_eq(&m.slot, &list.capture.0))
-                .unwrap_or(0),
+            Role::Member => {
+                let Some(m) = rec
+                    .members
+                    .iter()
+                    .position(|m| Arc::ptr_eq(&m.slot, &list.capture.0))
+                else {
+                    bail!(
+                        ZE_RESULT_ERROR_UNKNOWN,
+                        "internal error in level-zero-cpu: the command list records into graph {:#x} but is none of its capture's lists",
+                        self.handle
+                    );
+                };
+                m
+            }
             Role::Fork => {
                 if let Err(why) = self.admit(rec, list) {
                     let reason = format!(
@@ -629,29 +642,29 @@ impl Graph {
     }
 }
 
-/// The graph `list` records into, if it takes part in a capture. A capture whose primary list
-/// was destroyed is ended here, invalidated: `ZE_RESULT_ERROR_GRAPH_CAPTURE_INVALIDATED`.
+/// The graph `list` records into, if it takes part in a capture.
 fn capturing(list: &CommandList) -> ZeResult<Option<Arc<Graph>>> {
     let Some(graph) = lock(&list.capture.0).clone() else {
         return Ok(None);
     };
+    let recording = matches!(lock(&graph.inner).phase, Phase::Recording(_));
+    // Not recording: ended by another thread meanwhile.
+    Ok(recording.then_some(graph))
+}
+
+/// `zeCommandListDestroy`: a capture whose primary list it was ends, failed — its graph is
+/// destroyed if the capture made it, invalid otherwise — and the lists forked into it leave
+/// capture mode. (A forked list destroyed keeps what it recorded.)
+pub(crate) fn list_destroyed(list: &CommandList) {
+    let Some(graph) = lock(&list.capture.0).clone() else {
+        return;
+    };
     let inner = lock(&graph.inner);
-    match &inner.phase {
-        Phase::Recording(r) if r.primary.strong_count() == 0 => {
-            let reason = "its primary command list was destroyed during the capture".to_string();
-            graph.fail_capture(inner, reason.clone());
-            bail!(
-                ZE_RESULT_ERROR_GRAPH_CAPTURE_INVALIDATED,
-                "the capture into graph {:#x} ended: {reason}",
-                graph.handle
-            )
-        }
-        Phase::Recording(_) => {
-            drop(inner);
-            Ok(Some(graph))
-        }
-        // Ended by another thread meanwhile.
-        _ => Ok(None),
+    if let Phase::Recording(r) = &inner.phase
+        && std::ptr::eq(r.primary.as_ptr(), list)
+    {
+        let reason = "its primary command list was destroyed during the capture".to_string();
+        graph.fail_capture(inner, reason);
     }
 }
 
@@ -813,7 +826,7 @@ fn begin(
     {
         let mut inner = lock(&graph.inner);
         let empty = match &inner.phase {
-            Phase::Empty => true,
+            Phase::Empty => inner.executables == 0,
             Phase::Recorded(r) => r.commands.is_empty() && inner.executables == 0,
             Phase::Recording(_) | Phase::Invalid(_) => false,
         };
@@ -1363,7 +1376,9 @@ entry_points! {
         let lists: Vec<Arc<[Command]>> = vec![
             Arc::from(vec![Command { waits, op: Op::Nop, signal: None }]),
             exec.commands.clone(),
-            Arc::from(vec![Command { waits: Vec::new(), op: Op::Signal(done.clone()), signal }]),
+            // The replay's signal event first, then its completion event: the next replay
+            // starts once this one is complete for the application too.
+            Arc::from(vec![Command { waits: Vec::new(), op: signal.map_or(Op::Nop, Op::Signal), signal: Some(done.clone()) }]),
         ];
         let in_use = vec![None, Some(InUse::new(&exec.executions)), None];
         list.submit_immediate(lists, in_use)?;
@@ -1460,17 +1475,14 @@ entry_points! {
     }
 
     /// Refused with `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while executable graphs of it live,
-    /// or while it is being captured (unless its primary list was destroyed: the capture is
-    /// then abandoned). Calls the destruction callbacks.
+    /// or while it is being captured. Calls the destruction callbacks.
     fn zeGraphDestroyExt(hGraph: ze_graph_handle_t) {
         let graph: Arc<Graph> = handles::get(hGraph)?;
-        let mut inner = lock(&graph.inner);
+        let inner = lock(&graph.inner);
         if inner.executables != 0 {
             bail!(ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE, "{} executable graphs of graph {:#x} are alive", inner.executables, graph.handle);
         }
-        if let Phase::Recording(r) = &inner.phase
-            && r.primary.strong_count() != 0
-        {
+        if let Phase::Recording(_) = &inner.phase {
             bail!(
                 ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
                 "graph {:#x} is being captured on command list {:#x}: end the capture first",
@@ -1479,17 +1491,7 @@ entry_points! {
             );
         }
         let _: Arc<Graph> = handles::take(hGraph)?;
-        let abandoned = match std::mem::replace(&mut inner.phase, Phase::Invalid("destroyed".into())) {
-            Phase::Recording(r) => {
-                r.release_members();
-                true
-            }
-            _ => false,
-        };
         drop(inner);
-        if abandoned {
-            deactivate(&graph);
-        }
         graph.teardown();
         Ok(())
     }

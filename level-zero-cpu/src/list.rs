@@ -358,6 +358,7 @@ entry_points! {
         let list: Arc<CommandList> = handles::get(hCommandList)?;
         list.check_idle("zeCommandListDestroy")?;
         let list: Arc<CommandList> = handles::take(hCommandList)?;
+        crate::graph::list_destroyed(&list);
         if let Kind::Immediate { worker, .. } = &list.kind {
             worker.shutdown();
         }

@@ -8,6 +8,7 @@
     clippy::macro_metavars_in_unsafe
 )]
 
+pub mod graph;
 pub mod scenarios;
 
 use std::ffi::c_void;

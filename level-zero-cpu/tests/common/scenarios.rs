@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 use level_zero_cpu::testing::*;
 use level_zero_sys::*;
 
+use super::graph::{
+    graph_capture_and_replay, graph_capture_refusals, graph_engines_devices_and_freed_memory,
+    graph_fork_and_join,
+};
 use super::{Backend, NO_WAITS, NULL_EVENT, Scenario, assembled, pattern};
 use crate::{fails, ok, ze};
 
@@ -79,6 +83,10 @@ scenarios! {
     native_module_binaries;
     query_kernel_timestamps_and_copy_from_context;
     immediate_append_and_atomic_attributes;
+    graph_capture_and_replay;
+    graph_fork_and_join;
+    graph_capture_refusals;
+    graph_engines_devices_and_freed_memory;
     copy_region_zero_extents;
     flags_and_enumerations;
     objects_in_use;
@@ -3817,7 +3825,7 @@ fn module_dynamic_link(b: &Backend) {
 const OUT_OF_BOUNDS: &[u8] = include_bytes!("../../../kernels/spv/out_of_bounds.O2.spv");
 
 /// Builds a SPIR-V module with the driver's engine.
-fn module_of(b: &Backend, c: ze_context_handle_t, spirv: &[u8]) -> ze_module_handle_t {
+pub(super) fn module_of(b: &Backend, c: ze_context_handle_t, spirv: &[u8]) -> ze_module_handle_t {
     let desc = ze_module_desc_t {
         format: ze_module_format_t::ZE_MODULE_FORMAT_IL_SPIRV,
         inputSize: spirv.len(),
@@ -3832,7 +3840,11 @@ fn module_of(b: &Backend, c: ze_context_handle_t, spirv: &[u8]) -> ze_module_han
     m
 }
 
-fn kernel_of(b: &Backend, m: ze_module_handle_t, name: &std::ffi::CStr) -> ze_kernel_handle_t {
+pub(super) fn kernel_of(
+    b: &Backend,
+    m: ze_module_handle_t,
+    name: &std::ffi::CStr,
+) -> ze_kernel_handle_t {
     let desc = ze_kernel_desc_t {
         pKernelName: name.as_ptr(),
         ..Default::default()
@@ -3954,6 +3966,26 @@ const IMPLEMENTED_EXTENSIONS: &[(&str, &[&str])] = &[
         &["zeImageGetMemoryPropertiesExp"],
     ),
     ("ZE_experimental_event_pool_counter_based", &[]),
+    (
+        "ZE_extension_record_replay_graph",
+        &[
+            "zeGraphCreateExt",
+            "zeCommandListBeginGraphCaptureExt",
+            "zeCommandListBeginCaptureIntoGraphExt",
+            "zeCommandListIsGraphCaptureEnabledExt",
+            "zeCommandListEndGraphCaptureExt",
+            "zeCommandListGetGraphExt",
+            "zeGraphGetPrimaryCommandListExt",
+            "zeGraphSetDestructionCallbackExt",
+            "zeGraphInstantiateExt",
+            "zeCommandListAppendGraphExt",
+            "zeExecutableGraphGetSourceGraphExt",
+            "zeGraphIsEmptyExt",
+            "zeGraphDumpContentsExt",
+            "zeExecutableGraphDestroyExt",
+            "zeGraphDestroyExt",
+        ],
+    ),
     (
         "ZEX_cpu_driver_testing",
         &[
