@@ -35,6 +35,35 @@ fn chain(t: &TestDriver, list: &mut ImmediateCommandList) {
 }
 
 #[test]
+fn an_immediate_list_reports_its_mode_and_priority() {
+    let t = TestDriver::new();
+    let (ctx, dev) = (t.context(), t.device());
+    for (mode, priority) in [
+        (
+            level_zero::QueueMode::Asynchronous,
+            level_zero::QueuePriority::High,
+        ),
+        (
+            level_zero::QueueMode::Synchronous,
+            level_zero::QueuePriority::Low,
+        ),
+        (
+            level_zero::QueueMode::Default,
+            level_zero::QueuePriority::Normal,
+        ),
+    ] {
+        let desc = QueueDesc {
+            mode,
+            priority,
+            ..QueueDesc::compute(&dev).unwrap()
+        };
+        let list = ImmediateCommandList::new(&ctx, &dev, &desc).unwrap();
+        assert_eq!(list.mode().unwrap(), mode);
+        assert_eq!(list.priority().unwrap(), priority);
+    }
+}
+
+#[test]
 fn in_order_lists_are_ordered_by_the_driver_and_relaxed_ones_are_not() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -298,6 +327,9 @@ fn older_driver_child() {
 
     // In-order lists: the flag from 1.7, barriers before.
     let mut list = ImmediateCommandList::new(&ctx, &dev, &desc).unwrap();
+    // Mode and priority: from the creation description before 1.17.
+    assert_eq!(list.mode().unwrap(), desc.mode);
+    assert_eq!(list.priority().unwrap(), desc.priority);
     assert_eq!(list.is_ordered_by_driver(), minor >= 7);
     chain(&t, &mut list);
 

@@ -44,6 +44,8 @@ pub(crate) struct ListCore {
     pub(crate) driver_in_order: bool,
     /// Whether the list was created synchronous (`QueueMode::Synchronous`).
     pub(crate) synchronous: bool,
+    /// What the list was created with.
+    desc: QueueDesc,
     /// Whether a command was appended since creation or the last reset.
     appended: bool,
     /// Set when the list's work may still run as it is dropped: the handle is then never
@@ -193,6 +195,7 @@ impl ListCore {
             in_order,
             driver_in_order,
             synchronous: desc.mode == crate::queue::QueueMode::Synchronous,
+            desc: *desc,
             appended: false,
             leaked: false,
         })
@@ -1000,6 +1003,37 @@ impl std::fmt::Debug for ImmediateCommandList {
 }
 
 impl ImmediateCommandList {
+    /// The list's execution mode as the driver reports it (`zeCommandListImmediateGetMode`,
+    /// spec 1.17), or what it was created with on older drivers.
+    pub fn mode(&self) -> Result<crate::queue::QueueMode> {
+        let api = self.core.api();
+        if api.zeCommandListImmediateGetMode.is_none() {
+            return Ok(self.core.desc.mode);
+        }
+        let mut m = sys::ze_command_queue_mode_t(u32::MAX);
+        // SAFETY: a valid immediate list handle and output.
+        unsafe { ze!(api, zeCommandListImmediateGetMode(self.core.raw(), &mut m))? };
+        crate::queue::QueueMode::from_raw("zeCommandListImmediateGetMode", m)
+    }
+
+    /// The list's priority as the driver reports it (`zeCommandListImmediateGetPriority`,
+    /// spec 1.17), or what it was created with on older drivers.
+    pub fn priority(&self) -> Result<crate::queue::QueuePriority> {
+        let api = self.core.api();
+        if api.zeCommandListImmediateGetPriority.is_none() {
+            return Ok(self.core.desc.priority);
+        }
+        let mut p = sys::ze_command_queue_priority_t(u32::MAX);
+        // SAFETY: a valid immediate list handle and output.
+        unsafe {
+            ze!(
+                api,
+                zeCommandListImmediateGetPriority(self.core.raw(), &mut p)
+            )?
+        };
+        crate::queue::QueuePriority::from_raw("zeCommandListImmediateGetPriority", p)
+    }
+
     /// Appends `f`, run once on the host when the list reaches this point: after the
     /// commands before it and before those after it (on an in-order list), like CUDA's
     /// `cuLaunchHostFunc`. `f` must not call Level Zero (such calls fail) and should be

@@ -80,6 +80,44 @@ pub struct QueueDesc {
     pub ordering: Ordering,
 }
 
+impl QueueMode {
+    /// From the driver's value; one this crate does not know is an error naming it.
+    pub(crate) fn from_raw(
+        call: &'static str,
+        m: sys::ze_command_queue_mode_t,
+    ) -> Result<QueueMode> {
+        use sys::ze_command_queue_mode_t as M;
+        match m {
+            M::ZE_COMMAND_QUEUE_MODE_DEFAULT => Ok(QueueMode::Default),
+            M::ZE_COMMAND_QUEUE_MODE_SYNCHRONOUS => Ok(QueueMode::Synchronous),
+            M::ZE_COMMAND_QUEUE_MODE_ASYNCHRONOUS => Ok(QueueMode::Asynchronous),
+            other => Err(Error::invalid(
+                call,
+                format!("the driver reported an unknown queue mode {}", other.0),
+            )),
+        }
+    }
+}
+
+impl QueuePriority {
+    /// From the driver's value; one this crate does not know is an error naming it.
+    pub(crate) fn from_raw(
+        call: &'static str,
+        p: sys::ze_command_queue_priority_t,
+    ) -> Result<QueuePriority> {
+        use sys::ze_command_queue_priority_t as P;
+        match p {
+            P::ZE_COMMAND_QUEUE_PRIORITY_NORMAL => Ok(QueuePriority::Normal),
+            P::ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_LOW => Ok(QueuePriority::Low),
+            P::ZE_COMMAND_QUEUE_PRIORITY_PRIORITY_HIGH => Ok(QueuePriority::High),
+            other => Err(Error::invalid(
+                call,
+                format!("the driver reported an unknown queue priority {}", other.0),
+            )),
+        }
+    }
+}
+
 impl QueueDesc {
     /// Queue 0 of the device's compute group.
     pub fn compute(device: &Device) -> Result<QueueDesc> {
