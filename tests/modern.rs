@@ -463,8 +463,28 @@ fn a_launch_with_changed_arguments_is_one_driver_call() {
             );
         }
     }
-    // A value of another size than the driver accepted is checked at once.
-    assert!(k.set_arg(0, &1.0f64).is_err());
+    // A value of another size than the driver accepted is checked at once, and the error
+    // carries the driver's own description where it gives one (zerGetLastErrorDescription).
+    let e = k.set_arg(0, &1.0f64).unwrap_err();
+    let described = t
+        .driver
+        .runtime()
+        .api()
+        .zerGetLastErrorDescription
+        .is_some();
+    match &e {
+        Error::Call { call, detail, .. } => {
+            assert_eq!(*call, "zeKernelSetArgumentValue");
+            if described {
+                let d = detail
+                    .as_deref()
+                    .expect("the CPU driver describes its failures");
+                assert!(d.contains("argument"), "{d}");
+                assert!(e.to_string().contains(d), "{e}");
+            }
+        }
+        other => panic!("{other:?}"),
+    }
     list.synchronize().unwrap();
     for (round, y) in ys.iter().enumerate() {
         let mut v = vec![0f32; n];
