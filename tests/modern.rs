@@ -60,6 +60,9 @@ fn an_immediate_list_reports_its_mode_and_priority() {
         let list = ImmediateCommandList::new(&ctx, &dev, &desc).unwrap();
         assert_eq!(list.mode().unwrap(), mode);
         assert_eq!(list.priority().unwrap(), priority);
+        let queue = CommandQueue::new(&ctx, &dev, &desc).unwrap();
+        assert_eq!(queue.mode().unwrap(), mode);
+        assert_eq!(queue.priority().unwrap(), priority);
     }
 }
 

@@ -268,6 +268,8 @@ pub(crate) struct QueueShared {
     device: Device,
     handle: Handle<sys::_ze_command_queue_handle_t>,
     ordinal: u32,
+    /// What the queue was created with.
+    desc: QueueDesc,
     /// Serialises executions: the owner's and the hazard publications other timelines make.
     /// Held across `zeCommandQueueExecuteCommandLists` (which blocks until completion on a
     /// synchronous queue); `in_flight` never is.
@@ -560,6 +562,7 @@ impl CommandQueue {
             device: device.clone(),
             handle: Handle(h),
             ordinal: desc.ordinal,
+            desc: *desc,
             submit: Mutex::new(()),
             in_flight: Mutex::new(InFlight {
                 submissions: Vec::new(),
@@ -599,6 +602,32 @@ impl CommandQueue {
     /// The queue group ordinal.
     pub fn ordinal(&self) -> u32 {
         self.shared.ordinal
+    }
+
+    /// The queue's execution mode as the driver reports it (`zeCommandQueueGetMode`, spec
+    /// 1.17), or what it was created with on older drivers.
+    pub fn mode(&self) -> Result<QueueMode> {
+        let api = self.shared.api();
+        if api.zeCommandQueueGetMode.is_none() {
+            return Ok(self.shared.desc.mode);
+        }
+        let mut m = sys::ze_command_queue_mode_t(u32::MAX);
+        // SAFETY: a valid queue handle and output.
+        unsafe { ze!(api, zeCommandQueueGetMode(self.shared.handle.0, &mut m))? };
+        QueueMode::from_raw("zeCommandQueueGetMode", m)
+    }
+
+    /// The queue's priority as the driver reports it (`zeCommandQueueGetPriority`, spec
+    /// 1.17), or what it was created with on older drivers.
+    pub fn priority(&self) -> Result<QueuePriority> {
+        let api = self.shared.api();
+        if api.zeCommandQueueGetPriority.is_none() {
+            return Ok(self.shared.desc.priority);
+        }
+        let mut p = sys::ze_command_queue_priority_t(u32::MAX);
+        // SAFETY: a valid queue handle and output.
+        unsafe { ze!(api, zeCommandQueueGetPriority(self.shared.handle.0, &mut p))? };
+        QueuePriority::from_raw("zeCommandQueueGetPriority", p)
     }
 
     /// Whether the queue's group runs kernels.
