@@ -559,7 +559,7 @@ fn a_linked_importer_answers_the_global_pointer_of_what_it_imports() {
 /// (the CPU driver's default instance reads its configuration from the environment once),
 /// and returns whether the child succeeded, with its output.
 fn in_child_process(name: &str, env: &[(&str, &str)]) -> (bool, String) {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
+    let out = common::this_test_binary()
         .args([name, "--exact", "--include-ignored", "--nocapture"])
         .env("REDTEAM4_CHILD", "1")
         .envs(env.iter().copied())
