@@ -19,6 +19,8 @@ pub struct TestDriver {
     baseline: LiveObjects,
     /// Set by tests that make the crate leak on purpose (`level_zero::deliberate_leaks`).
     leaks_allowed: bool,
+    /// `level_zero::deliberate_leaks()` when the driver was wrapped.
+    deliberate_leaks_before: u64,
 }
 
 pub fn system_backend() -> bool {
@@ -85,6 +87,7 @@ impl TestDriver {
             driver,
             baseline,
             leaks_allowed: false,
+            deliberate_leaks_before: level_zero::deliberate_leaks(),
         }
     }
 
@@ -113,7 +116,21 @@ impl TestDriver {
 
 impl Drop for TestDriver {
     fn drop(&mut self) {
-        if std::thread::panicking() || self.leaks_allowed {
+        if std::thread::panicking() {
+            return;
+        }
+        if self.leaks_allowed {
+            let made = level_zero::deliberate_leaks() - self.deliberate_leaks_before;
+            if made > 0 {
+                // Straight to stderr, past the test harness's capture: the leak checker of
+                // the loader's validation layer counts these objects at exit, and
+                // `.ci/loader132` reads which tests made them.
+                let test = std::thread::current().name().unwrap_or("?").to_owned();
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("level-zero-suite: deliberate leaks: {made} in {test}\n").as_bytes(),
+                );
+            }
             return;
         }
         let now = self.live();
