@@ -14,12 +14,53 @@ use level_zero::{Device, Driver, Provenance, Runtime};
 fn main() -> Result<(), level_zero::Error> {
     let rt = Runtime::init()?;
     println!("backend: {}", rt.backend());
+    print_loader_components(&rt);
     let drivers = rt.drivers();
     println!("drivers: {}", drivers.len());
     for (i, driver) in drivers.iter().enumerate() {
         print_driver(i, driver)?;
     }
     Ok(())
+}
+
+/// The system loader's components and their versions (`zelLoaderGetVersions`: the loader and
+/// the layers it loaded), on a loader that has the function.
+fn print_loader_components(rt: &Runtime) {
+    use level_zero::sys::{ze_result_t, zel_component_version_t};
+    let api = rt.api();
+    let mut count = 0usize;
+    // SAFETY: a count query: the array pointer may be null.
+    match unsafe { api.zelLoaderGetVersions(&mut count, std::ptr::null_mut()) } {
+        Ok(ze_result_t::ZE_RESULT_SUCCESS) => {}
+        Ok(r) => return println!("loader components: zelLoaderGetVersions returned {r}"),
+        // The embedded driver, or a loader without the function.
+        Err(_) => return,
+    }
+    let mut components = vec![zel_component_version_t::default(); count];
+    // SAFETY: `components` holds `count` elements, the number the call is given.
+    let r = unsafe { api.zelLoaderGetVersions(&mut count, components.as_mut_ptr()) };
+    if r != Ok(ze_result_t::ZE_RESULT_SUCCESS) {
+        return println!("loader components: zelLoaderGetVersions returned {r:?}");
+    }
+    components.truncate(count);
+    for c in &components {
+        let name: String = c
+            .component_name
+            .iter()
+            .take_while(|&&b| b != 0)
+            .map(|&b| b as u8 as char)
+            .collect();
+        let v = c.component_lib_version;
+        let spec = c.spec_version.0;
+        println!(
+            "loader component: {name} {}.{}.{} (API {}.{})",
+            v.major,
+            v.minor,
+            v.patch,
+            spec >> 16,
+            spec & 0xffff
+        );
+    }
 }
 
 fn print_driver(i: usize, driver: &Driver) -> Result<(), level_zero::Error> {

@@ -134,7 +134,7 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
 /// the process (a stack overflow): the finding is reported as a failed assertion instead
 /// of taking the whole test binary down.
 fn in_child_process(name: &str) -> (bool, String) {
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
+    let out = common::this_test_binary()
         .args([name, "--exact", "--include-ignored", "--nocapture"])
         .env("REDTEAM3_CHILD", "1")
         .output()

@@ -53,12 +53,22 @@ pub(crate) fn enabled(level: ::log::Level) -> bool {
     LEVEL.load(Ordering::Relaxed) >= level as usize
 }
 
+/// Writes `line` (newline included) to `out` in one `write` call. Stderr is shared: with the
+/// loader's own log, the application and the driver's other threads. `eprintln!` writes a
+/// line in pieces, one `write` per formatting piece, and another writer's line could land
+/// between them (seen: loader 1.32's validation-layer log splitting this driver's lines).
+/// Errors are ignored: the driver does not fail a call, nor panic, over its log.
+fn write_line(out: &mut impl std::io::Write, line: &str) {
+    let _ = out.write_all(line.as_bytes());
+}
+
 /// Logs `message` at `level`: to stderr when enabled, and to the `log` crate.
 pub(crate) fn emit(level: ::log::Level, message: &str) {
     if enabled(level) {
-        eprintln!(
-            "level-zero-cpu: {}: {message}",
-            level.as_str().to_ascii_lowercase()
+        let level = level.as_str().to_ascii_lowercase();
+        write_line(
+            &mut std::io::stderr().lock(),
+            &format!("level-zero-cpu: {level}: {message}\n"),
         );
     }
     ::log::log!(level, "level-zero-cpu: {message}");
@@ -66,7 +76,7 @@ pub(crate) fn emit(level: ::log::Level, message: &str) {
 
 /// Reports a configuration problem: always on stderr, and to the `log` crate at `warn`.
 pub(crate) fn report(message: &str) {
-    eprintln!("{message}");
+    write_line(&mut std::io::stderr().lock(), &format!("{message}\n"));
     ::log::warn!("{message}");
 }
 
@@ -87,5 +97,37 @@ pub(crate) fn failed(name: &str, code: ze_result_t, reason: &str) {
         let prefix = format!("{code}: ");
         let reason = reason.strip_prefix(&prefix).unwrap_or(reason);
         emit(level, &format!("{name} returned {code}: {reason}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records each `write` call it receives.
+    #[derive(Default)]
+    struct Writes(Vec<Vec<u8>>);
+
+    impl std::io::Write for Writes {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.push(buf.to_vec());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_message_line_is_one_write() {
+        let mut out = Writes::default();
+        write_line(
+            &mut out,
+            "level-zero-cpu: warn: zeX returned ZE_RESULT_ERROR_UNKNOWN: why\n",
+        );
+        assert_eq!(
+            out.0,
+            [b"level-zero-cpu: warn: zeX returned ZE_RESULT_ERROR_UNKNOWN: why\n".to_vec()]
+        );
     }
 }

@@ -85,6 +85,32 @@ fn child() {
                 zeDeviceGetProperties(b.devices[0], null_mut())
             );
         }
+        "torn_lines" => {
+            let b = std::sync::Arc::new(common::Backend::loader());
+            let device = b.devices[0] as usize;
+            let callers: Vec<_> = (0..4)
+                .map(|_| {
+                    let b = b.clone();
+                    std::thread::spawn(move || {
+                        for _ in 0..TORN_CALLS {
+                            fails!(
+                                ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+                                b,
+                                zeDeviceGetProperties(device as ze_device_handle_t, null_mut())
+                            );
+                        }
+                    })
+                })
+                .collect();
+            for _ in 0..TORN_CALLS {
+                // One write per line, as the loader's log writes them.
+                std::io::Write::write_all(&mut std::io::stderr(), b"another writer's line\n")
+                    .unwrap();
+            }
+            for c in callers {
+                c.join().unwrap();
+            }
+        }
         "no_device" => {
             // SAFETY: loading the system's Level Zero loader.
             let api = unsafe { Api::load() }.expect("the Level Zero loader");
@@ -124,6 +150,31 @@ fn a_failed_call_is_logged_with_its_name_and_cause() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("zeDeviceGetProperties"), "{stderr}");
 }
+
+/// Another writer shares stderr (the loader's validation-layer log does): each of the
+/// driver's lines must still arrive whole. Lines written in pieces were torn by the other
+/// writer's lines.
+#[test]
+fn logged_lines_stay_whole_beside_another_writer_of_stderr() {
+    if !loader_present() {
+        return;
+    }
+    let out = run_child("torn_lines", &[("LEVEL_ZERO_CPU_LOG", "warn")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let ours = "level-zero-cpu: warn: zeDeviceGetProperties returned ZE_RESULT_ERROR_INVALID_NULL_POINTER: null pDeviceProperties";
+    let (mut whole, mut other) = (0, 0);
+    for line in stderr.lines() {
+        match line {
+            l if l == ours => whole += 1,
+            "another writer's line" => other += 1,
+            l => panic!("a torn line: {l:?}"),
+        }
+    }
+    assert_eq!((whole, other), (4 * TORN_CALLS, TORN_CALLS));
+}
+
+/// Failing calls per thread of the child `torn_lines`.
+const TORN_CALLS: usize = 2000;
 
 #[test]
 fn an_affinity_mask_that_hides_every_device_leaves_no_driver() {

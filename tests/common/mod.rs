@@ -19,6 +19,8 @@ pub struct TestDriver {
     baseline: LiveObjects,
     /// Set by tests that make the crate leak on purpose (`level_zero::deliberate_leaks`).
     leaks_allowed: bool,
+    /// `level_zero::deliberate_leaks()` when the driver was wrapped.
+    deliberate_leaks_before: u64,
 }
 
 pub fn system_backend() -> bool {
@@ -34,6 +36,21 @@ fn system_cpu_driver() -> Driver {
             maps.contains("libze_validation_layer"),
             "ZE_ENABLE_VALIDATION_LAYER=1 but the validation layer is not loaded"
         );
+        // A loader named by path (`.ci/loader132`: Debian sid's loader in a private runtime)
+        // must have loaded the layer beside it, not the system's older one.
+        if let Some(loader) = std::env::var_os(level_zero::runtime::LOADER_PATH_ENV) {
+            let loader = std::fs::canonicalize(&loader).expect("LEVEL_ZERO_LOADER_PATH");
+            let dir = loader.parent().unwrap().to_string_lossy().into_owned();
+            let layer = maps
+                .lines()
+                .filter_map(|l| l.split_whitespace().nth(5))
+                .find(|path| path.contains("libze_validation_layer"))
+                .unwrap();
+            assert!(
+                layer.starts_with(&format!("{dir}/")),
+                "the validation layer loaded is {layer}, not the one beside the loader in {dir}"
+            );
+        }
     }
     rt.drivers()
         .into_iter()
@@ -70,6 +87,7 @@ impl TestDriver {
             driver,
             baseline,
             leaks_allowed: false,
+            deliberate_leaks_before: level_zero::deliberate_leaks(),
         }
     }
 
@@ -98,7 +116,21 @@ impl TestDriver {
 
 impl Drop for TestDriver {
     fn drop(&mut self) {
-        if std::thread::panicking() || self.leaks_allowed {
+        if std::thread::panicking() {
+            return;
+        }
+        if self.leaks_allowed {
+            let made = level_zero::deliberate_leaks() - self.deliberate_leaks_before;
+            if made > 0 {
+                // Straight to stderr, past the test harness's capture: the leak checker of
+                // the loader's validation layer counts these objects at exit, and
+                // `.ci/loader132` reads which tests made them.
+                let test = std::thread::current().name().unwrap_or("?").to_owned();
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stderr(),
+                    format!("level-zero-suite: deliberate leaks: {made} in {test}\n").as_bytes(),
+                );
+            }
             return;
         }
         let now = self.live();
@@ -108,6 +140,41 @@ impl Drop for TestDriver {
             self.baseline
         );
     }
+}
+
+/// A command that runs this test binary again (tests that need a process of their own).
+///
+/// When the binary was started through a dynamic loader explicitly
+/// (`ld-linux-x86-64.so.2 --library-path DIR BINARY ARGS`, as `.ci/loader132` runs the tests
+/// under Debian sid's glibc), `current_exe()` is that loader: the command is then the loader
+/// with its options and the binary, taken from this process's original command line
+/// (`/proc/self/cmdline`, which keeps them ahead of the program's own `argv[0]`).
+pub fn this_test_binary() -> std::process::Command {
+    use std::os::unix::ffi::OsStrExt;
+    let exe = std::env::current_exe().expect("current_exe");
+    let through_loader = exe
+        .file_name()
+        .is_some_and(|n| n.as_bytes().starts_with(b"ld-linux"));
+    if !through_loader {
+        return std::process::Command::new(exe);
+    }
+    let cmdline = std::fs::read("/proc/self/cmdline").expect("/proc/self/cmdline");
+    let words: Vec<&std::ffi::OsStr> = cmdline
+        .strip_suffix(&[0])
+        .unwrap_or(&cmdline)
+        .split(|&b| b == 0)
+        .map(std::ffi::OsStr::from_bytes)
+        .collect();
+    let program = std::env::args_os().next().expect("argv[0]");
+    let at = words
+        .iter()
+        .skip(1)
+        .position(|w| *w == program)
+        .expect("the program among the dynamic loader's arguments")
+        + 1;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(&words[1..=at]);
+    cmd
 }
 
 /// `kernels/spv/<name>.<opt>.spv`.
