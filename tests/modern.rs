@@ -287,7 +287,7 @@ fn every_feature_falls_back_on_older_drivers() {
         return;
     }
     for version in ["1.6", "1.12", "1.16"] {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
+        let out = common::this_test_binary()
             .args([
                 "--exact",
                 "older_driver_child",
