@@ -65,7 +65,7 @@
 //! - A lost device never runs what it had not started; the CPU driver completes those
 //!   commands as no-ops in order (each after its wait events) and signals their events with
 //!   the loss, so publications of a lost timeline are signalled only after what their
-//!   commands waited for. (For drivers that do not, [`Timeline::lost`] signals them from the
+//!   commands waited for. (For drivers that do not, `Timeline::lost` signals them from the
 //!   host once the waits of the appended commands they cover are signalled.)
 //!
 //! # Plan order: no cycle of waits
