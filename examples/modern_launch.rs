@@ -2,8 +2,8 @@
 //! in-order immediate list the driver orders itself (no barrier between commands), a graph
 //! (a kernel launch and a host function) captured once and replayed for every round, and a
 //! counter-based event that a second list waits for without any reset — all verified
-//! against Rust. On an older driver every piece falls back (barriers, an emulated
-//! counter-based event, an emulated graph) and the example says which path ran.
+//! against Rust. On an older driver every piece falls back (barriers, a pool event reset
+//! before each signal, an emulated graph) and the example says which path ran.
 //!
 //! ```sh
 //! cargo run --release --example modern_launch            # 2^20 elements, 100 rounds
@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use level_zero::{
-    BuildOptions, CounterEventFlags, DeviceBuffer, Error, Event, ImmediateCommandList, Module,
-    QueueDesc, Runtime,
+    BuildOptions, CounterEventFlags, DeviceBuffer, Error, Event, EventPool, EventPoolFlags,
+    ImmediateCommandList, Module, QueueDesc, Runtime,
 };
 
 const SAXPY: &[u8] = include_bytes!("../kernels/spv/saxpy.O2.spv");
@@ -37,7 +37,14 @@ fn main() -> Result<(), Error> {
     let desc = QueueDesc::compute(device)?;
     let mut list = ImmediateCommandList::new(&ctx, device, &desc)?;
     let mut reader = ImmediateCommandList::new(&ctx, device, &desc)?;
-    let done = Event::counter_based(&ctx, device, CounterEventFlags::HOST_VISIBLE)?;
+    // The driver's counter-based event, or (before spec 1.15) a pool event reset before each
+    // signal.
+    let pool = EventPool::new(&ctx, 1, EventPoolFlags::HOST_VISIBLE)?;
+    let done = match Event::counter_based(&ctx, device, CounterEventFlags::HOST_VISIBLE) {
+        Ok(e) => e,
+        Err(Error::Unsupported { .. }) => pool.event(0)?,
+        Err(e) => return Err(e),
+    };
     println!(
         "in-order list: {}; completion event: {}",
         if list.is_ordered_by_driver() {
@@ -48,7 +55,7 @@ fn main() -> Result<(), Error> {
         if done.is_counter_based() {
             "the driver's counter-based event"
         } else {
-            "a counter-based event emulated with a pool event"
+            "a pool event reset before each signal (the driver has no counter-based events)"
         }
     );
 
@@ -103,6 +110,9 @@ fn main() -> Result<(), Error> {
     let t = std::time::Instant::now();
     for round_no in 1..=rounds {
         list.replay(&round)?;
+        if !done.is_counter_based() {
+            list.reset_event(&done)?;
+        }
         list.barrier_with(Some(&done), &[])?;
         let round = round_no;
         if round % 10 == 0 {

@@ -6,8 +6,14 @@
 //! by design: each launch here keeps the documented contract (the kernel touches only the
 //! buffers set as its arguments, in their bounds).
 //!
-//! The findings (each test is `#[ignore]`d with its number and fails, or would hang without
-//! its timeouts, on the code it was written against; run them with `--ignored`):
+//! The findings (each test failed, or would hang without its timeouts, on the code it was
+//! written against). Fixed, their tests now run: 1 (`host_function::refuse` at the top of
+//! every append, submission, wait and module build), 2 (the refusal comes before any hazard
+//! planning), 4 (a capture first synchronises its list, so no catch-up targets it; a list
+//! whose capture the driver cannot end refuses every later use), 5 (no emulation:
+//! `Unsupported` before spec 1.15), 6 (the graph keeps its capturing list's group and mode).
+//! Open, still `#[ignore]`d: 3 (objects dropped inside a host function are leaked, logged;
+//! the pool slot of an event whose destroy failed now stays taken, the other half of it):
 //!
 //! 1. a hang: the waits of the safe API bypass the `ze!` check that refuses Level Zero calls
 //!    from a host function (`Event::host_synchronize[_timeout]`,
@@ -217,14 +223,12 @@ fn wait_for_a_later_event_in_a_host_function(t: &TestDriver) -> Result<(), Strin
 }
 
 #[test]
-#[ignore = "finding 1: Event::host_synchronize inside a host function is not refused and blocks the list for ever"]
 fn a_host_function_waiting_for_an_event_its_list_signals_later_is_refused_not_hung() {
     let t = TestDriver::new();
     wait_for_a_later_event_in_a_host_function(&t).unwrap();
 }
 
 #[test]
-#[ignore = "finding 1: the same on the emulated host functions of a 1.16 driver"]
 fn a_host_function_waiting_for_an_event_its_list_signals_later_is_refused_on_a_1_16_driver() {
     if skip_on_system_backend() {
         return;
@@ -248,7 +252,6 @@ fn host_function_wait_child() {
 /// the fence, of its own execution. Each must be refused; each waits for itself instead (a
 /// bounded wait here; `synchronize()` would never return).
 #[test]
-#[ignore = "finding 1: synchronize of the host function's own list, queue or fence is not refused and waits for itself"]
 fn a_host_function_synchronising_its_own_list_queue_or_fence_is_refused() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -324,7 +327,6 @@ fn a_host_function_synchronising_its_own_list_queue_or_fence_is_refused() {
 /// Not only waits: module creation and linking call the driver directly too, so a host
 /// function builds a module (and, dropping it there, leaks it and its build log).
 #[test]
-#[ignore = "finding 1: Module::from_spirv inside a host function calls zeModuleCreate (not refused)"]
 fn a_host_function_creating_a_module_is_refused() {
     let mut t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -355,7 +357,6 @@ fn a_host_function_creating_a_module_is_refused() {
 // Finding 2: a refused command in a host function hangs later users of its buffer.
 
 #[test]
-#[ignore = "finding 2: a synchronous list's command refused in a host function leaves its published hazard event unsignalled"]
 fn a_command_refused_in_a_host_function_on_a_synchronous_list_does_not_hang_later_users() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -498,7 +499,6 @@ fn fork_a_capture(
 }
 
 #[test]
-#[ignore = "finding 4: a catch-up barrier is recorded into a capture; B forks into it, the end fails and both lists stay capturing"]
 fn a_hazard_catch_up_during_a_capture_does_not_fork_it_and_the_lists_go_on() {
     let mut t = TestDriver::new();
     let (mut a, mut b, graph, out, y) = fork_a_capture(&t);
@@ -522,7 +522,6 @@ fn a_hazard_catch_up_during_a_capture_does_not_fork_it_and_the_lists_go_on() {
 }
 
 #[test]
-#[ignore = "finding 4: after such a capture, copy_to_slice on the list aborts the process"]
 fn a_list_left_capturing_does_not_abort_the_process() {
     if skip_on_system_backend() {
         return;
@@ -546,7 +545,6 @@ fn list_left_capturing_child() {
 }
 
 #[test]
-#[ignore = "finding 4: a queue execution waiting for a catch-up recorded into a capture waits until the graph is replayed"]
 fn a_queue_execution_during_a_capture_does_not_wait_for_the_graph() {
     let mut t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -651,7 +649,6 @@ fn counter_based_events_wait_for_what_they_stood_for_at_append() {
 }
 
 #[test]
-#[ignore = "finding 5: emulated counter-based events (API < 1.15) hang where the driver's do not"]
 fn emulated_counter_based_events_behave_as_the_drivers() {
     if skip_on_system_backend() {
         return;
@@ -663,19 +660,24 @@ fn emulated_counter_based_events_behave_as_the_drivers() {
 #[test]
 #[ignore = "run by emulated_counter_based_events_behave_as_the_drivers"]
 fn emulated_counter_events_child() {
-    let Some((mut t, minor)) = child_driver() else {
+    let Some((t, minor)) = child_driver() else {
         return eprintln!("SKIPPED: run by its parent test in a child process");
     };
     assert!(minor < 15);
-    let wrong = counter_event_semantics(&mut t);
-    assert!(wrong.is_empty(), "{wrong:#?}");
+    // The fix: no emulation (it could not keep the semantics); the call says so.
+    let (ctx, dev) = (t.context(), t.device());
+    match Event::counter_based(&ctx, &dev, CounterEventFlags::HOST_VISIBLE) {
+        Err(Error::Unsupported { what, .. }) => {
+            assert!(what.contains("zeEventCounterBasedCreate"), "{what}")
+        }
+        other => panic!("expected Unsupported on a 1.{minor} driver, got {other:?}"),
+    }
 }
 
 // =======================================================================================
 // Finding 6: replay on a list of another mode.
 
 #[test]
-#[ignore = "finding 6: a graph captured on an asynchronous list is replayed on a synchronous one"]
 fn a_replay_on_a_list_of_another_mode_is_refused_before_any_call() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
@@ -1050,12 +1052,12 @@ fn replays_on_another_device_or_context_are_refused() {
             "{r:?}"
         );
     }
-    // A copy-engine list of the same device: the driver refuses it (not checked before the
-    // call, but the error names it).
+    // A copy-engine list of the same device: another queue group than the capturing
+    // list's, refused before the call (finding 6's check).
     let mut copy = ImmediateCommandList::copy_engine(&ctx, &devs[0]).unwrap();
     let r = copy.replay(&exec);
     assert!(
-        matches!(&r, Err(Error::Call { call, .. }) if *call == "zeCommandListAppendGraphExt"),
+        matches!(&r, Err(Error::InvalidArgument { call, .. }) if *call == "zeCommandListAppendGraphExt"),
         "{r:?}"
     );
     // Replays of one executable graph on two lists of its device: serialised, both complete.

@@ -241,9 +241,6 @@ pub(crate) enum EventKind {
     /// A counter-based event of the driver (`zeEventCounterBasedCreate`): each command that
     /// signals it re-arms it; signalled only by lists the driver orders.
     Counter,
-    /// A counter-based event on a driver without them: an event of a private pool, which
-    /// every command that signals it resets first (in order), so it behaves the same.
-    EmulatedCounter,
 }
 
 pub(crate) struct EventInner {
@@ -262,7 +259,10 @@ impl Drop for EventInner {
     fn drop(&mut self) {
         // SAFETY: commands that use the event hold a reference to it, so none is pending.
         if let Err(e) = unsafe { ze!(self.ctx.api(), zeEventDestroy(self.handle.0)) } {
-            log::error!("level-zero: destroying an event failed: {e}");
+            // The driver's event still occupies its slot: the slot stays taken (a second
+            // event there is what `zeEventCreate` forbids).
+            log::error!("level-zero: destroying an event failed: {e}; its pool slot stays taken");
+            return;
         }
         if let Some((pool, index)) = &self.pool {
             let mut taken = pool.taken.lock().unwrap_or_else(|p| p.into_inner());
@@ -316,9 +316,12 @@ impl Event {
     /// it (the specification's rule); any list may wait for it. The host may not signal or
     /// reset it.
     ///
-    /// On a driver without counter-based events the event is a regular one of a private
-    /// pool that every signalling command resets first (in order), which behaves the same
-    /// for waits and host queries; [`is_counter_based`](Event::is_counter_based) tells which.
+    /// A driver without counter-based events (before spec 1.15) gives
+    /// [`Error::Unsupported`]: use an [`EventPool`] event there, reset before each reuse
+    /// ([`reset_event`](crate::ImmediateCommandList::reset_event) on an in-order list, before
+    /// the command that signals it). No emulation is offered: a pool event cannot stand for
+    /// "the completion it stood for when the wait was appended" once it is reset, so an
+    /// emulation would make some waits wait for later work than the driver's event would.
     ///
     /// [`is_ordered_by_driver`]: crate::ImmediateCommandList::is_ordered_by_driver
     ///
@@ -354,7 +357,12 @@ impl Event {
                 flags | CounterEventFlags::IMMEDIATE
             };
         if ctx.api().zeEventCounterBasedCreate.is_none() {
-            return Self::emulated_counter(ctx, device, flags);
+            return Err(Error::Unsupported {
+                what: "counter-based events (zeEventCounterBasedCreate)",
+                why: "the driver predates them (spec 1.15); use an EventPool event, reset \
+                      before each reuse"
+                    .into(),
+            });
         }
         let desc = sys::ze_event_counter_based_desc_t {
             flags: flags.bits(),
@@ -383,31 +391,12 @@ impl Event {
         })
     }
 
-    fn emulated_counter(ctx: &Context, device: &Device, flags: CounterEventFlags) -> Result<Event> {
-        let mut pool_flags = EventPoolFlags::empty();
-        if flags.contains(CounterEventFlags::HOST_VISIBLE) {
-            pool_flags |= EventPoolFlags::HOST_VISIBLE;
-        }
-        if flags.contains(CounterEventFlags::DEVICE_TIMESTAMP) {
-            pool_flags |= EventPoolFlags::KERNEL_TIMESTAMP;
-        }
-        let pool = EventPool::for_devices(ctx, 1, pool_flags, std::slice::from_ref(device))?;
-        let e = pool.event(0)?;
-        let mut inner = Arc::into_inner(e.inner).expect("a new event has one owner");
-        inner.kind = EventKind::EmulatedCounter;
-        Ok(Event {
-            inner: Arc::new(inner),
-        })
-    }
-
-    /// Whether this is a counter-based event of the driver (`false` for pool events, and
-    /// for [`counter_based`](Event::counter_based) events emulated on older drivers).
+    /// Whether this is a counter-based event ([`Event::counter_based`]), not a pool event.
     pub fn is_counter_based(&self) -> bool {
         self.inner.kind == EventKind::Counter
     }
 
-    /// Whether commands that signal the event re-arm it (a counter-based event, of the
-    /// driver or emulated).
+    /// Whether commands that signal the event re-arm it (a counter-based event).
     pub(crate) fn rearms(&self) -> bool {
         self.inner.kind != EventKind::Regular
     }
@@ -464,6 +453,7 @@ impl Event {
     /// Waits at most `timeout` (forever for `None`): `true` once signalled, `false` when
     /// the time ran out.
     pub fn host_synchronize_timeout(&self, timeout: Option<Duration>) -> Result<bool> {
+        crate::host_function::refuse("zeEventHostSynchronize")?;
         // SAFETY: valid handle.
         let r = unsafe {
             self.api()
@@ -474,6 +464,7 @@ impl Event {
 
     /// Whether the event is signalled, without waiting.
     pub fn is_signaled(&self) -> Result<bool> {
+        crate::host_function::refuse("zeEventQueryStatus")?;
         // SAFETY: valid handle.
         let r = unsafe { self.api().zeEventQueryStatus(self.as_raw()) };
         not_ready_is_false("zeEventQueryStatus", r)

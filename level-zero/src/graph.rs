@@ -60,6 +60,10 @@ enum Recorded {
 struct GraphInner {
     ctx: Context,
     device: Device,
+    /// The capturing list's queue group ordinal and mode, which a replaying list must have
+    /// (the specification: the destination "must match" them).
+    ordinal: u32,
+    synchronous: bool,
     recorded: Recorded,
     /// Every memory use of the captured commands (what a replay uses).
     uses: Vec<Use>,
@@ -368,12 +372,17 @@ impl ImmediateCommandList {
         record: impl FnOnce(&mut Capture<'_>) -> Result<()>,
     ) -> Result<Graph> {
         const BEGIN: &str = "zeCommandListBeginGraphCaptureExt";
+        crate::host_function::refuse(BEGIN)?;
         if self.core.synchronous {
             return Err(Error::invalid(
                 BEGIN,
                 "a synchronous immediate list cannot capture a graph",
             ));
         }
+        // The list's earlier work completes first: then no other list or queue has to
+        // catch up on it (a catch-up appends a barrier to this list, which a capture would
+        // record instead of running), and the capture records only its own commands.
+        self.synchronize()?;
         let ctx = self.core.ctx.clone();
         let device = self.core.device.clone();
         let api = ctx.api();
@@ -411,7 +420,14 @@ impl ImmediateCommandList {
                 zeCommandListEndGraphCaptureExt(raw, std::ptr::null(), &mut g)
             )
         };
-        ended?;
+        if let Err(e) = ended {
+            // The list would record every later command instead of running it: it is not
+            // used again (its drop waits for nothing it recorded, then destroys it).
+            self.core.broken = Some(
+                "the list was left in a graph capture the driver could not end; create another list",
+            );
+            return Err(e);
+        }
         if g.is_null() {
             return Err(Error::invalid(
                 "zeCommandListEndGraphCaptureExt",
@@ -422,6 +438,8 @@ impl ImmediateCommandList {
             inner: Arc::new(GraphInner {
                 ctx: ctx.clone(),
                 device,
+                ordinal: self.core.ordinal,
+                synchronous: self.core.synchronous,
                 recorded: Recorded::Native(Handle(g)),
                 uses: merge_uses(uses),
                 _keep: keep,
@@ -471,6 +489,8 @@ impl ImmediateCommandList {
             inner: Arc::new(GraphInner {
                 ctx: self.core.ctx.clone(),
                 device: self.core.device.clone(),
+                ordinal: self.core.ordinal,
+                synchronous: self.core.synchronous,
                 recorded: Recorded::Emulated(list),
                 uses: merge_uses(uses),
                 _keep: keep,
@@ -495,6 +515,27 @@ impl ImmediateCommandList {
             return Err(Error::invalid(
                 CALL,
                 "the graph was captured on another device than the list's",
+            ));
+        }
+        if g.ordinal != self.core.ordinal || g.synchronous != self.core.synchronous {
+            return Err(Error::invalid(
+                CALL,
+                format!(
+                    "the graph was captured on a list of queue group {} ({}); this list is of \
+                     group {} ({})",
+                    g.ordinal,
+                    if g.synchronous {
+                        "synchronous"
+                    } else {
+                        "asynchronous"
+                    },
+                    self.core.ordinal,
+                    if self.core.synchronous {
+                        "synchronous"
+                    } else {
+                        "asynchronous"
+                    },
+                ),
             ));
         }
         let keep: Keep = graph.inner.clone() as Arc<dyn Any + Send + Sync>;

@@ -12,8 +12,12 @@
 //!   counted; the list goes on.
 //! - The specification forbids Level Zero calls from a host function (a driver may run it
 //!   on the thread that would have to answer them, and hang): every call this crate makes
-//!   from inside one fails with an error naming the call instead (checked in one place,
-//!   `ze!`).
+//!   from inside one fails with an error naming the call instead — checked by `ze!` for each
+//!   call it makes, and by `refuse` at the top of every command append, submission, wait and
+//!   module build (which call the driver directly), before anything is planned.
+//! - Objects dropped inside a host function (what a `FnOnce` captured) cannot be destroyed
+//!   there: their destruction fails, is logged, and they are leaked (never freed while the
+//!   device may use them).
 //!
 //! On a driver without the function, immediate lists emulate it with two events and a host
 //! thread: a barrier signals the first when the list reaches the point, the thread runs the
@@ -33,6 +37,19 @@ thread_local! {
 /// made).
 pub(crate) fn inside() -> bool {
     INSIDE.with(Cell::get)
+}
+
+/// The refusal of `call` inside a host function: what every operation that may call Level
+/// Zero or wait checks first (besides `ze!`, which checks every call it makes), so that it
+/// neither calls the driver nor plans anything (hazard publications) it could not finish.
+pub(crate) fn refuse(call: &'static str) -> crate::error::Result<()> {
+    if inside() {
+        return Err(crate::error::Error::invalid(
+            call,
+            "called from a host function, which may not call Level Zero",
+        ));
+    }
+    Ok(())
 }
 
 enum Slot {

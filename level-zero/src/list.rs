@@ -46,6 +46,9 @@ pub(crate) struct ListCore {
     pub(crate) synchronous: bool,
     /// What the list was created with.
     desc: QueueDesc,
+    /// Set when the list cannot be used any more (a graph capture the driver could not end):
+    /// every append and synchronisation fails with this reason.
+    pub(crate) broken: Option<&'static str>,
     /// Whether a command was appended since creation or the last reset.
     appended: bool,
     /// Set when the list's work may still run as it is dropped: the handle is then never
@@ -196,6 +199,7 @@ impl ListCore {
             driver_in_order,
             synchronous: desc.mode == crate::queue::QueueMode::Synchronous,
             desc: *desc,
+            broken: None,
             appended: false,
             leaked: false,
         })
@@ -243,24 +247,6 @@ impl ListCore {
         Ok(())
     }
 
-    /// Before a command that signals an emulated counter-based event: resets it, in order,
-    /// so that it stands for this command (see [`Event::counter_based`]).
-    fn rearm(&self, signal: Option<&Event>) -> Result<()> {
-        if let Some(e) = signal
-            && e.inner.kind == crate::event::EventKind::EmulatedCounter
-        {
-            // SAFETY: valid list and event handles; the command that follows keeps the
-            // event alive until it completes.
-            unsafe {
-                ze!(
-                    self.api(),
-                    zeCommandListAppendEventReset(self.raw(), e.as_raw())
-                )?
-            };
-        }
-        Ok(())
-    }
-
     /// Checks the events a command takes (signal, waits, the one it signals or resets):
     /// of this list's context, and of a pool made for this list's device (or a device it
     /// is a sub-device or root of) when the pool names devices. The specification: "the
@@ -276,20 +262,13 @@ impl ListCore {
             .chain(cmd.other_event);
         if let Some(e) = cmd.signal
             && e.rearms()
+            && !self.driver_in_order
         {
-            let ordered = if e.is_counter_based() {
-                self.driver_in_order
-            } else {
-                self.in_order
-            };
-            if !ordered {
-                return Err(Error::invalid(
-                    cmd.call,
-                    "a counter-based event is signalled only by an in-order list (one the \
-                     driver orders, for the driver's counter-based events: see \
-                     is_ordered_by_driver)",
-                ));
-            }
+            return Err(Error::invalid(
+                cmd.call,
+                "a counter-based event is signalled only by an in-order list the driver orders \
+                 (see is_ordered_by_driver)",
+            ));
         }
         for e in events {
             let inner = &e.inner;
@@ -914,6 +893,7 @@ impl Recorder for CommandList {
         cmd: Cmd<'_, U>,
         append: &mut dyn FnMut(&ListCore, &mut SyncArgs) -> Result<()>,
     ) -> Result<()> {
+        host_function::refuse(cmd.call)?;
         let s = self.state_mut(cmd.call)?;
         s.core.check_events(&cmd)?;
         if s.closed {
@@ -928,7 +908,6 @@ impl Recorder for CommandList {
             waits: event_handles(cmd.waits),
         };
         s.core.order(true)?;
-        s.core.rearm(cmd.signal)?;
         append(&s.core, &mut sync)?;
         s.has_waits |= !cmd.waits.is_empty();
         s.uses.extend(cmd.uses);
@@ -1165,6 +1144,10 @@ impl ImmediateCommandList {
     /// Waits at most `timeout` (forever for `None`): `true` when everything completed (what
     /// the commands kept alive is then released), `false` when the time ran out.
     pub fn synchronize_timeout(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        host_function::refuse("zeCommandListHostSynchronize")?;
+        if let Some(why) = self.core.broken {
+            return Err(Error::invalid("zeCommandListHostSynchronize", why));
+        }
         let (done, point) = if self.core.api().zeCommandListHostSynchronize.is_some() {
             // What the wait covers: everything appended before it starts.
             let point = self.sync_point();
@@ -1462,6 +1445,10 @@ impl Recorder for ImmediateCommandList {
         cmd: Cmd<'_, U>,
         append: &mut dyn FnMut(&ListCore, &mut SyncArgs) -> Result<()>,
     ) -> Result<()> {
+        host_function::refuse(cmd.call)?;
+        if let Some(why) = self.core.broken {
+            return Err(Error::invalid(cmd.call, why));
+        }
         self.core().check_events(&cmd)?;
         // A launch on a loader without zeCommandListHostSynchronize signals an event (the
         // caller's, or one of the list's own) from which the list learns its outcome.
@@ -1550,9 +1537,7 @@ impl Recorder for ImmediateCommandList {
             } else {
                 core.order(false)
             };
-            let done = ordered
-                .and_then(|()| core.rearm(cmd.signal))
-                .and_then(|()| append(core, &mut sync));
+            let done = ordered.and_then(|()| append(core, &mut sync));
             if let (Ok(()), Some(e)) = (&done, &after)
                 && let Err(err) = barrier(core, e, &[])
             {

@@ -345,6 +345,7 @@ impl Module {
         input: &[u8],
         options: &BuildOptions,
     ) -> Result<(Module, String)> {
+        crate::host_function::refuse("zeModuleCreate")?;
         const CALL: &str = "zeModuleCreate";
         ctx.check_device(CALL, device)?;
         let flags = CString::new(options.flags_string())
@@ -580,6 +581,7 @@ impl Module {
     /// [`Module::link`], also returning the link log of a successful link (often empty).
     pub fn link_with_log(modules: &[&Module]) -> Result<String> {
         const CALL: &str = "zeModuleDynamicLink";
+        crate::host_function::refuse(CALL)?;
         let Some(first) = modules.first() else {
             return Err(Error::invalid(CALL, "no modules to link"));
         };

@@ -668,6 +668,7 @@ impl CommandQueue {
     }
 
     fn submit(&mut self, lists: &[&CommandList], fence: Option<&Fence>) -> Result<()> {
+        crate::host_function::refuse("zeCommandQueueExecuteCommandLists")?;
         const CALL: &str = "zeCommandQueueExecuteCommandLists";
         self.shared.reap();
         if lists.is_empty() {
@@ -840,6 +841,7 @@ impl CommandQueue {
     /// Waits at most `timeout` (forever for `None`): `true` when the queue is idle (what
     /// its executions kept alive is released), `false` when the time ran out.
     pub fn synchronize_timeout(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        crate::host_function::refuse("zeCommandQueueSynchronize")?;
         // What the wait covers: the submissions made before it starts (other timelines may
         // execute publications on the queue meanwhile).
         let before = self.shared.next_id();
@@ -1010,6 +1012,7 @@ impl Fence {
     /// Waits at most `timeout` (forever for `None`): `true` once signalled, `false` when
     /// the time ran out.
     pub fn synchronize_timeout(&self, timeout: Option<Duration>) -> Result<bool> {
+        crate::host_function::refuse("zeFenceHostSynchronize")?;
         // SAFETY: valid handle.
         let r = unsafe {
             self.inner
@@ -1024,6 +1027,7 @@ impl Fence {
 
     /// Whether the fence is signalled, without waiting.
     pub fn is_signaled(&self) -> Result<bool> {
+        crate::host_function::refuse("zeFenceQueryStatus")?;
         // SAFETY: valid handle.
         let r = unsafe { self.inner.queue.api().zeFenceQueryStatus(self.as_raw()) };
         let done = not_ready_is_false("zeFenceQueryStatus", r);
