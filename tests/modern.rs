@@ -89,6 +89,9 @@ fn in_order_lists_are_ordered_by_the_driver_and_relaxed_ones_are_not() {
 #[test]
 fn a_regular_lists_host_function_runs_at_each_execution_in_order() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListAppendHostFunction"]) {
+        return;
+    }
     let (ctx, dev) = (t.context(), t.device());
     let buf = HostBuffer::<u32>::new(&ctx, 256).unwrap();
     let dbuf = DeviceBuffer::<u32>::new(&ctx, &dev, 256).unwrap();
@@ -173,6 +176,9 @@ fn level_zero_calls_from_a_host_function_fail_instead_of_hanging() {
 #[test]
 fn counter_based_events_rearm_with_each_signal_and_refuse_host_signal_and_reset() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeEventCounterBasedCreate"]) {
+        return;
+    }
     let (ctx, dev) = (t.context(), t.device());
     let mut list =
         ImmediateCommandList::new(&ctx, &dev, &QueueDesc::compute(&dev).unwrap()).unwrap();
@@ -460,9 +466,12 @@ fn a_launch_with_changed_arguments_is_one_driver_call() {
             .api()
             .zeCommandListAppendLaunchKernelWithArguments
             .is_some();
-        if round == 0 || !one_call {
-            // First values (or a loader without one-call launches): each value is set, and
-            // its size checked, as it is given.
+        if !one_call {
+            // A loader without one-call launches (1.8.12): each value is set as it is given;
+            // its launches also signal events of their own (no zeCommandListHostSynchronize),
+            // so the count is not pinned here.
+        } else if round == 0 {
+            // First values: each value is set, and its size checked, as it is given.
             assert_eq!(calls, 4, "3 zeKernelSetArgumentValue + the launch");
         } else {
             assert_eq!(

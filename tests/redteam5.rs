@@ -254,6 +254,9 @@ fn host_function_wait_child() {
 #[test]
 fn a_host_function_synchronising_its_own_list_queue_or_fence_is_refused() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListAppendHostFunction"]) {
+        return;
+    }
     let (ctx, dev) = (t.context(), t.device());
     let wait = Some(Duration::from_secs(2));
 
@@ -501,6 +504,9 @@ fn fork_a_capture(
 #[test]
 fn a_hazard_catch_up_during_a_capture_does_not_fork_it_and_the_lists_go_on() {
     let mut t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListBeginGraphCaptureExt"]) {
+        return;
+    }
     let (mut a, mut b, graph, out, y) = fork_a_capture(&t);
     let graph_result = format!("{:?}", graph.as_ref().map(|_| ()));
     let b_sync = b.synchronize();
@@ -547,6 +553,9 @@ fn list_left_capturing_child() {
 #[test]
 fn a_queue_execution_during_a_capture_does_not_wait_for_the_graph() {
     let mut t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListBeginGraphCaptureExt"]) {
+        return;
+    }
     let (ctx, dev) = (t.context(), t.device());
     let n = 1 << 18;
     let src = DeviceBuffer::<u32>::new(&ctx, &dev, n).unwrap();
@@ -644,6 +653,9 @@ fn counter_event_semantics(t: &mut TestDriver) -> Vec<String> {
 #[test]
 fn counter_based_events_wait_for_what_they_stood_for_at_append() {
     let mut t = TestDriver::new();
+    if !common::reaches(&t, &["zeEventCounterBasedCreate"]) {
+        return;
+    }
     let wrong = counter_event_semantics(&mut t);
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
@@ -680,6 +692,9 @@ fn emulated_counter_events_child() {
 #[test]
 fn a_replay_on_a_list_of_another_mode_is_refused_before_any_call() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListBeginGraphCaptureExt"]) {
+        return;
+    }
     let (ctx, dev) = (t.context(), t.device());
     let d = DeviceBuffer::<u32>::new(&ctx, &dev, 256).unwrap();
     let mut list = ImmediateCommandList::compute(&ctx, &dev).unwrap();
@@ -734,6 +749,9 @@ fn level_zero_calls_from_host_functions_are_refused_where_ze_checks_them() {
 #[test]
 fn a_regular_lists_host_function_keeps_its_state_and_survives_panics() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListAppendHostFunction"]) {
+        return;
+    }
     let (ctx, dev) = (t.context(), t.device());
     let runs = Arc::new(AtomicU32::new(0));
     let r = runs.clone();
@@ -870,6 +888,9 @@ fn graph_keep_alive(t: &TestDriver, native: bool) {
 #[test]
 fn graphs_keep_what_they_use_alive_through_every_drop_order() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListBeginGraphCaptureExt"]) {
+        return;
+    }
     graph_keep_alive(&t, true);
 }
 
@@ -930,6 +951,9 @@ fn graph_hazards(t: &TestDriver) {
 #[test]
 fn replays_are_ordered_with_host_access_other_lists_and_queues() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListBeginGraphCaptureExt"]) {
+        return;
+    }
     graph_hazards(&t);
 }
 
@@ -990,6 +1014,9 @@ fn failing_captures(t: &TestDriver) {
 #[test]
 fn failed_and_panicking_captures_leave_the_list_usable() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListBeginGraphCaptureExt"]) {
+        return;
+    }
     failing_captures(&t);
 }
 
@@ -998,6 +1025,9 @@ fn failed_and_panicking_captures_leave_the_list_usable() {
 #[test]
 fn nested_captures_on_two_lists_make_two_graphs() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListBeginGraphCaptureExt"]) {
+        return;
+    }
     let (ctx, dev) = (t.context(), t.device());
     let d = DeviceBuffer::<u32>::new(&ctx, &dev, 256).unwrap();
     let out = HostBuffer::<u32>::new(&ctx, 256).unwrap();
@@ -1035,6 +1065,9 @@ fn nested_captures_on_two_lists_make_two_graphs() {
 #[test]
 fn replays_on_another_device_or_context_are_refused() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListBeginGraphCaptureExt"]) {
+        return;
+    }
     let (ctx, devs) = (t.context(), t.devices());
     let d = DeviceBuffer::<u32>::new(&ctx, &devs[0], 256).unwrap();
     let mut list = ImmediateCommandList::compute(&ctx, &devs[0]).unwrap();
@@ -1113,6 +1146,9 @@ fn emulated_graphs_child() {
 #[test]
 fn counter_based_events_across_lists_devices_and_drops() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeEventCounterBasedCreate"]) {
+        return;
+    }
     let (ctx, devs) = (t.context(), t.devices());
     let dev = &devs[0];
     let done = Event::counter_based(&ctx, dev, CounterEventFlags::HOST_VISIBLE).unwrap();
@@ -1169,6 +1205,9 @@ fn counter_based_events_across_lists_devices_and_drops() {
 #[test]
 fn an_immediate_counter_event_on_a_regular_list_is_an_error_naming_the_call() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeEventCounterBasedCreate"]) {
+        return;
+    }
     let (ctx, dev) = (t.context(), t.device());
     let imm = Event::counter_based(&ctx, &dev, CounterEventFlags::HOST_VISIBLE).unwrap();
     let mut rl = CommandList::compute(&ctx, &dev).unwrap();
@@ -1324,6 +1363,9 @@ fn one_call_launches_with_changed_image_arguments_use_the_images_set() {
 #[test]
 fn the_default_context_is_one_for_every_thread_and_its_objects_are_freed() {
     let t = TestDriver::new();
+    if !common::reaches(&t, &["zeDriverGetDefaultContext"]) {
+        return;
+    }
     let before = t.live();
     let ctxs: Vec<Context> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..4)

@@ -208,3 +208,19 @@ pub fn assemble(name: &str, text: &str) -> Vec<u8> {
     let _ = std::fs::remove_file(&out);
     bytes
 }
+
+/// Whether the backend reaches every function of `functions`. Loader 1.8.12 (CI's system
+/// loader) exports none of spec 1.9's experimental or 1.14's and later functions, so tests of
+/// them run on the embedded driver and through loader 1.32, and say here that they are
+/// skipped through the older loader (the safe layer's fallbacks for older drivers are tested
+/// by `tests/modern.rs` on the CPU driver configured as one).
+pub fn reaches(t: &TestDriver, functions: &[&str]) -> bool {
+    let api = t.driver.runtime().api();
+    match functions.iter().find(|f| api.is_present(f) != Some(true)) {
+        None => true,
+        Some(f) => {
+            eprintln!("SKIPPED: this loader does not reach {f}");
+            false
+        }
+    }
+}
