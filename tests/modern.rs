@@ -72,10 +72,15 @@ fn in_order_lists_are_ordered_by_the_driver_and_relaxed_ones_are_not() {
     let (ctx, dev) = (t.context(), t.device());
     let desc = QueueDesc::compute(&dev).unwrap();
     let mut list = ImmediateCommandList::new(&ctx, &dev, &desc).unwrap();
-    assert!(list.is_ordered_by_driver(), "the CPU driver speaks 1.17");
+    if !common::system_backend() {
+        // Embedded: the CPU driver speaks 1.17. (Through a loader, its validation layer may
+        // refuse the flag for an older specification, as 1.8.12's does: the list then orders
+        // with barriers, checked by the same chain below.)
+        assert!(list.is_ordered_by_driver(), "the CPU driver speaks 1.17");
+    }
     chain(&t, &mut list);
     let regular = CommandList::new(&ctx, &dev, &desc).unwrap();
-    assert!(regular.is_ordered_by_driver());
+    assert_eq!(regular.is_ordered_by_driver(), list.is_ordered_by_driver());
     let relaxed = QueueDesc {
         ordering: level_zero::Ordering::Relaxed,
         ..desc
