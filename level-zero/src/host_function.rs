@@ -6,8 +6,11 @@
 //! - The closure lives in an `Arc` that the command keeps alive (the list's keep-alives)
 //!   until the list has seen the command complete, so the driver never calls into freed
 //!   memory; the driver gets only the `Arc`'s address.
-//! - It runs at most once per execution: an immediate list's `FnOnce` is taken out of its
-//!   slot by the first call; a regular list's `FnMut` runs at each execution, one at a time.
+//! - It runs at most once per execution: an immediate list's closure once, a regular list's
+//!   at each execution, one at a time. Both are `FnMut`: a call does not consume the
+//!   closure, so what it captured is dropped with it, where the list releases the command
+//!   (outside the host function), and a closure cannot move a captured Level Zero object
+//!   out to drop it inside (where its destruction would be refused and the object leaked).
 //! - A panic is caught at the boundary (it must not unwind into the driver), logged, and
 //!   counted; the list goes on.
 //! - The specification forbids Level Zero calls from a host function (a driver may run it
@@ -15,13 +18,33 @@
 //!   from inside one fails with an error naming the call instead — checked by `ze!` for each
 //!   call it makes, and by `refuse` at the top of every command append, submission, wait and
 //!   module build (which call the driver directly), before anything is planned.
-//! - Objects dropped inside a host function (what a `FnOnce` captured) cannot be destroyed
-//!   there: their destruction fails, is logged, and they are leaked (never freed while the
-//!   device may use them).
+//! - An object whose last reference is dropped inside a host function anyway (taken out of
+//!   a shared slot, say) cannot be destroyed there: its destruction fails, is logged, and it
+//!   is leaked (never freed while the device may use it).
 //!
 //! On a driver without the function, immediate lists emulate it with two events and a host
 //! thread: a barrier signals the first when the list reaches the point, the thread runs the
 //! closure and signals the second, which the list waits for before its next command.
+
+//!
+//! A host function may use what it captured (dropped later, with the command):
+//!
+//! ```
+//! fn f(list: &mut level_zero::ImmediateCommandList, buf: level_zero::DeviceBuffer<u32>) {
+//!     list.host_fn(move || {
+//!         let _ = buf.len();
+//!     })
+//!     .unwrap();
+//! }
+//! ```
+//!
+//! but cannot drop it (the same function, moving the buffer out):
+//!
+//! ```compile_fail
+//! fn f(list: &mut level_zero::ImmediateCommandList, buf: level_zero::DeviceBuffer<u32>) {
+//!     list.host_fn(move || drop(buf)).unwrap();
+//! }
+//! ```
 
 use std::cell::Cell;
 use std::ffi::c_void;
@@ -53,7 +76,14 @@ pub(crate) fn refuse(call: &'static str) -> crate::error::Result<()> {
 }
 
 enum Slot {
-    Once(Option<Box<dyn FnOnce() + Send>>),
+    /// Runs at most once (an immediate list's append). An `FnMut`, not an `FnOnce`: calling
+    /// it does not consume it, so what it captured is dropped with the `HostFn` — where the
+    /// list releases the command's keep-alives, outside the host function — not at the end
+    /// of the call, inside it, where destroying a Level Zero object is refused.
+    Once {
+        f: Box<dyn FnMut() + Send>,
+        done: bool,
+    },
     Many(Box<dyn FnMut() + Send>),
 }
 
@@ -65,8 +95,11 @@ pub(crate) struct HostFn {
 }
 
 impl HostFn {
-    pub(crate) fn once(f: impl FnOnce() + Send + 'static) -> HostFn {
-        HostFn::new(Slot::Once(Some(Box::new(f))))
+    pub(crate) fn once(f: impl FnMut() + Send + 'static) -> HostFn {
+        HostFn::new(Slot::Once {
+            f: Box::new(f),
+            done: false,
+        })
     }
 
     pub(crate) fn many(f: impl FnMut() + Send + 'static) -> HostFn {
@@ -88,8 +121,8 @@ impl HostFn {
         let result = catch_unwind(AssertUnwindSafe(|| {
             let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
             match &mut *slot {
-                Slot::Once(f) => {
-                    if let Some(f) = f.take() {
+                Slot::Once { f, done } => {
+                    if !std::mem::replace(done, true) {
                         f();
                     }
                 }

@@ -1017,7 +1017,9 @@ impl ImmediateCommandList {
     /// commands before it and before those after it (on an in-order list), like CUDA's
     /// `cuLaunchHostFunc`. `f` must not call Level Zero (such calls fail) and should be
     /// short: the device may wait for it. A panic in `f` is caught and logged. If the list's
-    /// work never reaches it (device lost), `f` is dropped without running.
+    /// work never reaches it (device lost), `f` is dropped without running. `f` is an
+    /// `FnMut` called once: what it captures is dropped when the list releases the command
+    /// (a synchronisation), outside the host function.
     ///
     /// Uses `zeCommandListAppendHostFunction` (spec 1.17); on older drivers a barrier
     /// signals an event that a host thread waits for, runs `f`, and signals the event the
@@ -1039,7 +1041,7 @@ impl ImmediateCommandList {
     /// assert_eq!(ran.load(Ordering::SeqCst), 1);
     /// # Ok(()) }
     /// ```
-    pub fn host_fn<F: FnOnce() + Send + 'static>(&mut self, f: F) -> Result<()> {
+    pub fn host_fn<F: FnMut() + Send + 'static>(&mut self, f: F) -> Result<()> {
         let h = Arc::new(HostFn::once(f));
         if self.core.api().zeCommandListAppendHostFunction.is_some() {
             return append_host_fn(self, h);
