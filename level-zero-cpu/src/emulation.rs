@@ -26,55 +26,64 @@ struct Bit {
     since: u32,
 }
 
+/// A bit of `ze_command_list_flag_t`, named by the generated bindings.
+const fn list(flag: ze_command_list_flag_t, since: u32) -> Bit {
+    Bit {
+        value: flag.0,
+        name: match flag.name() {
+            Some(n) => n,
+            None => panic!("a flag the headers define"),
+        },
+        since,
+    }
+}
+
+/// A bit of `ze_command_queue_flag_t`, named by the generated bindings.
+const fn queue(flag: ze_command_queue_flag_t, since: u32) -> Bit {
+    Bit {
+        value: flag.0,
+        name: match flag.name() {
+            Some(n) => n,
+            None => panic!("a flag the headers define"),
+        },
+        since,
+    }
+}
+
 const LIST_FLAGS: &[Bit] = &[
-    Bit {
-        value: ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_RELAXED_ORDERING.0,
-        name: "ZE_COMMAND_LIST_FLAG_RELAXED_ORDERING",
-        since: 0,
-    },
-    Bit {
-        value: ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_MAXIMIZE_THROUGHPUT.0,
-        name: "ZE_COMMAND_LIST_FLAG_MAXIMIZE_THROUGHPUT",
-        since: 0,
-    },
-    Bit {
-        value: ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_EXPLICIT_ONLY.0,
-        name: "ZE_COMMAND_LIST_FLAG_EXPLICIT_ONLY",
-        since: 0,
-    },
-    Bit {
-        value: ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_IN_ORDER.0,
-        name: "ZE_COMMAND_LIST_FLAG_IN_ORDER",
-        since: 7,
-    },
-    Bit {
-        value: ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_EXP_CLONEABLE.0,
-        name: "ZE_COMMAND_LIST_FLAG_EXP_CLONEABLE",
-        since: 9,
-    },
-    Bit {
-        value: ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_COPY_OFFLOAD_HINT.0,
-        name: "ZE_COMMAND_LIST_FLAG_COPY_OFFLOAD_HINT",
-        since: 13,
-    },
+    list(
+        ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_RELAXED_ORDERING,
+        0,
+    ),
+    list(
+        ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_MAXIMIZE_THROUGHPUT,
+        0,
+    ),
+    list(
+        ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_EXPLICIT_ONLY,
+        0,
+    ),
+    list(ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_IN_ORDER, 7),
+    list(
+        ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_EXP_CLONEABLE,
+        9,
+    ),
+    list(
+        ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_COPY_OFFLOAD_HINT,
+        13,
+    ),
 ];
 
 const QUEUE_FLAGS: &[Bit] = &[
-    Bit {
-        value: ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_EXPLICIT_ONLY.0,
-        name: "ZE_COMMAND_QUEUE_FLAG_EXPLICIT_ONLY",
-        since: 0,
-    },
-    Bit {
-        value: ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_IN_ORDER.0,
-        name: "ZE_COMMAND_QUEUE_FLAG_IN_ORDER",
-        since: 7,
-    },
-    Bit {
-        value: ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_COPY_OFFLOAD_HINT.0,
-        name: "ZE_COMMAND_QUEUE_FLAG_COPY_OFFLOAD_HINT",
-        since: 13,
-    },
+    queue(
+        ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_EXPLICIT_ONLY,
+        0,
+    ),
+    queue(ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_IN_ORDER, 7),
+    queue(
+        ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_COPY_OFFLOAD_HINT,
+        13,
+    ),
 ];
 
 /// The bits of `table` a driver of `version` knows.

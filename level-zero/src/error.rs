@@ -407,13 +407,9 @@ pub(crate) fn last_error_description(api: &level_zero_sys::Api) -> Option<String
 macro_rules! ze {
     ($api:expr, $f:ident ( $($arg:expr),* $(,)? )) => {{
         let api: &level_zero_sys::Api = $api;
-        if $crate::host_function::inside() {
-            Err($crate::error::Error::invalid(
-                stringify!($f),
-                "called from a host function, which may not call Level Zero",
-            ))
-        } else {
-            $crate::error::check_described(api, stringify!($f), api.$f($($arg),*))
+        match $crate::host_function::refuse(stringify!($f)) {
+            Ok(()) => $crate::error::check_described(api, stringify!($f), api.$f($($arg),*)),
+            Err(e) => Err(e),
         }
     }};
 }

@@ -86,6 +86,30 @@ fn refused_flag(e: &Error) -> bool {
     )
 }
 
+/// Creates a list with `create(in_order flag)`: in-order lists ask the driver to order the
+/// commands; a driver older than the flag refuses it (an unknown flag bit is
+/// `INVALID_ENUMERATION`), and the list is created without it, ordering its commands with a
+/// barrier before each one, which every driver honours. Returns whether the driver orders.
+fn create_ordered(
+    call: &str,
+    in_order: bool,
+    mut create: impl FnMut(bool) -> Result<()>,
+) -> Result<bool> {
+    if !in_order {
+        create(false)?;
+        return Ok(false);
+    }
+    match create(true) {
+        Ok(()) => Ok(true),
+        Err(e) if refused_flag(&e) => {
+            log_in_order_fallback(call, &e);
+            create(false)?;
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn log_in_order_fallback(call: &str, e: &Error) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -117,11 +141,7 @@ impl ListCore {
         };
         let in_order = desc.ordering == crate::queue::Ordering::InOrder;
         let mut h = std::ptr::null_mut();
-        // In-order lists ask the driver to order the commands; a driver older than the flag
-        // refuses it (an unknown flag bit is `INVALID_ENUMERATION`), and the list then
-        // orders its commands with a barrier before each one, which every driver honours.
-        let mut driver_in_order = in_order;
-        if immediate {
+        let driver_in_order = if immediate {
             if desc.index >= group.num_queues {
                 return Err(Error::invalid(
                     call,
@@ -131,63 +151,39 @@ impl ListCore {
                     ),
                 ));
             }
-            let mut qdesc = desc.raw();
-            let create = |qdesc: &sys::ze_command_queue_desc_t, h: &mut _| {
+            create_ordered(call, in_order, |flag| {
+                let mut qdesc = desc.raw();
+                if flag {
+                    qdesc.flags |= sys::ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_IN_ORDER.0;
+                }
                 // SAFETY: valid context and device of it, valid descriptor, checked ordinal.
                 unsafe {
                     ze!(
                         ctx.api(),
-                        zeCommandListCreateImmediate(ctx.as_raw(), device.as_raw(), qdesc, h)
+                        zeCommandListCreateImmediate(ctx.as_raw(), device.as_raw(), &qdesc, &mut h)
                     )
                 }
-            };
-            if in_order {
-                qdesc.flags |= sys::ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_IN_ORDER.0;
-                match create(&qdesc, &mut h) {
-                    Ok(()) => {}
-                    Err(e) if refused_flag(&e) => {
-                        log_in_order_fallback(call, &e);
-                        driver_in_order = false;
-                        qdesc.flags &=
-                            !sys::ze_command_queue_flag_t::ZE_COMMAND_QUEUE_FLAG_IN_ORDER.0;
-                        create(&qdesc, &mut h)?;
-                    }
-                    Err(e) => return Err(e),
-                }
-            } else {
-                create(&qdesc, &mut h)?;
-            }
+            })?
         } else {
-            let mut ldesc = sys::ze_command_list_desc_t {
-                commandQueueGroupOrdinal: desc.ordinal,
-                ..Default::default()
-            };
-            let create = |ldesc: &sys::ze_command_list_desc_t, h: &mut _| {
+            create_ordered(call, in_order, |flag| {
+                let ldesc = sys::ze_command_list_desc_t {
+                    commandQueueGroupOrdinal: desc.ordinal,
+                    flags: if flag {
+                        sys::ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_IN_ORDER.0
+                    } else {
+                        0
+                    },
+                    ..Default::default()
+                };
                 // SAFETY: valid context and device of it, valid descriptor, checked ordinal.
                 unsafe {
                     ze!(
                         ctx.api(),
-                        zeCommandListCreate(ctx.as_raw(), device.as_raw(), ldesc, h)
+                        zeCommandListCreate(ctx.as_raw(), device.as_raw(), &ldesc, &mut h)
                     )
                 }
-            };
-            if in_order {
-                ldesc.flags |= sys::ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_IN_ORDER.0;
-                match create(&ldesc, &mut h) {
-                    Ok(()) => {}
-                    Err(e) if refused_flag(&e) => {
-                        log_in_order_fallback(call, &e);
-                        driver_in_order = false;
-                        ldesc.flags &=
-                            !sys::ze_command_list_flag_t::ZE_COMMAND_LIST_FLAG_IN_ORDER.0;
-                        create(&ldesc, &mut h)?;
-                    }
-                    Err(e) => return Err(e),
-                }
-            } else {
-                create(&ldesc, &mut h)?;
-            }
-        }
+            })?
+        };
         Ok(ListCore {
             ctx: ctx.clone(),
             device: device.clone(),
