@@ -134,13 +134,19 @@ impl CallCounter {
         Ok(CallCounter { f })
     }
 
-    /// The driver calls this thread made so far (0 if the query fails, which it cannot
-    /// for a valid output).
-    pub fn calls(&self) -> u64 {
+    /// The driver calls this thread made so far.
+    pub fn calls(&self) -> Result<u64> {
         let mut n = 0u64;
         // SAFETY: a valid output; the function takes nothing else.
         let r = unsafe { (self.f)(&mut n) };
-        if r.is_success() { n } else { 0 }
+        if !r.is_success() {
+            return Err(Error::Call {
+                call: "zexCpuThreadGetCallCount",
+                code: ResultCode(r),
+                detail: None,
+            });
+        }
+        Ok(n)
     }
 }
 

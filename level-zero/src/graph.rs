@@ -136,10 +136,11 @@ impl Graph {
         match r {
             Ok(sys::ze_result_t::ZE_RESULT_QUERY_TRUE) => Ok(true),
             Ok(sys::ze_result_t::ZE_RESULT_QUERY_FALSE) => Ok(false),
-            other => crate::error::check(CALL, other).map(|()| {
-                // Success without an answer: the specification gives one of the two.
-                false
-            }),
+            Ok(sys::ze_result_t::ZE_RESULT_SUCCESS) => Err(Error::invalid(
+                CALL,
+                "the driver answered neither ZE_RESULT_QUERY_TRUE nor ZE_RESULT_QUERY_FALSE",
+            )),
+            other => crate::error::check(CALL, other).map(|()| false),
         }
     }
 
