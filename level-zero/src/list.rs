@@ -800,6 +800,30 @@ pub(crate) fn append_host_fn<R: Recorder>(r: &mut R, h: Arc<HostFn>) -> Result<(
     })
 }
 
+/// The host thread of an emulated host function, kept by the list's command that waits for
+/// its end. Dropped when the list releases that command: joined if the thread is past the
+/// host function (only a signal and the release of its references remain, which never
+/// block), so that nothing of the command is released after the list says it is; otherwise
+/// (the command was released without completing: a lost device, or the list gave up) left
+/// to end on its own, holding its own references. Never joined from the thread itself.
+struct EmulationThread {
+    signalling: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for EmulationThread {
+    fn drop(&mut self) {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        if self.signalling.load(std::sync::atomic::Ordering::Acquire)
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
 impl CommandList {
     /// Appends `f`, run on the host each time an execution of the list reaches this point,
     /// after the commands before it and before those after it (on an in-order list); see
@@ -1045,8 +1069,18 @@ impl ImmediateCommandList {
         self.emulate_host_fn(h)
     }
 
+    /// A host function on a driver without `zeCommandListAppendHostFunction`: a host thread
+    /// waits for an event the list signals where the function belongs, runs it and signals
+    /// a second event the list waits for.
+    ///
+    /// What the thread holds is released in an order that makes the command's completion
+    /// final: the closure's captures are dropped by the list with the command (as on the
+    /// driver's path: the thread drops its reference before signalling), and the thread
+    /// itself is joined when the list releases the command, so that its last reference to the
+    /// second event is gone by then too. See [`EmulationThread`].
     fn emulate_host_fn(&mut self, h: Arc<HostFn>) -> Result<()> {
         use std::sync::atomic::{AtomicBool, Ordering};
+        const CALL: &str = "zeCommandListAppendHostFunction";
         let pool = crate::event::EventPool::for_devices(
             &self.core.ctx,
             2,
@@ -1054,10 +1088,18 @@ impl ImmediateCommandList {
             std::slice::from_ref(&self.core.device),
         )?;
         let (reached, done) = (pool.event(0)?, pool.event(1)?);
+        drop(pool);
         let cancelled = Arc::new(AtomicBool::new(false));
-        let (r, d, c) = (reached.clone(), done.clone(), cancelled.clone());
+        let signalling = Arc::new(AtomicBool::new(false));
+        let (r, d, c, s) = (
+            reached.clone(),
+            done.clone(),
+            cancelled.clone(),
+            signalling.clone(),
+        );
+        let f = h.clone();
         let device = self.core.device.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("level-zero host function".into())
             .spawn(move || {
                 loop {
@@ -1071,24 +1113,44 @@ impl ImmediateCommandList {
                         }
                     }
                 }
-                h.run();
+                f.run();
+                // Not the last references: the list's commands hold the closure and the
+                // first event until they complete, which is after the signal below.
+                drop((f, r, device, c));
+                // From here on only the signal and the release of `d` remain: nothing that
+                // blocks, so the list may join the thread (`EmulationThread`).
+                s.store(true, Ordering::Release);
                 if let Err(e) = d.host_signal() {
                     log::error!(
                         "level-zero: signalling an emulated host function's end failed: {e}"
                     );
                 }
             })
-            .map_err(|e| {
-                Error::invalid(
-                    "zeCommandListAppendHostFunction",
-                    format!("no host thread for the emulation: {e}"),
-                )
-            })?;
+            .map_err(|e| Error::invalid(CALL, format!("no host thread for the emulation: {e}")))?;
+        let thread = EmulationThread {
+            signalling,
+            thread: Some(thread),
+        };
         if let Err(e) = self.barrier_with(Some(&reached), &[]) {
             cancelled.store(true, Ordering::Release);
             return Err(e);
         }
-        self.wait_events(&[&done])
+        // `wait_events(&[&done])`, with the closure and the thread in the keep-alives.
+        let keep: Keep = Arc::new((done.clone(), h, thread));
+        let waits = [&done];
+        let cmd = Cmd {
+            waits: &waits,
+            ..Cmd::new("zeCommandListAppendWaitOnEvents", []).keep(keep)
+        };
+        self.record(cmd, &mut |core, sync| {
+            // SAFETY: valid list and event handles; the event is kept alive.
+            unsafe {
+                ze!(
+                    core.api(),
+                    zeCommandListAppendWaitOnEvents(core.raw(), sync.count(), sync.waits_ptr())
+                )
+            }
+        })
     }
 
     /// An immediate list on queue `desc.index` of group `desc.ordinal` of `device`.
