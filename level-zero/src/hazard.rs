@@ -1049,16 +1049,17 @@ fn plan<U: Borrow<Use>>(me: &Arc<Timeline>, seq: u64, uses: &[U], needs: &mut Ne
         // The common case of copies: no allocation for sorting.
         [a, b] => {
             let ((a, wa), (b, wb)) = (one(a), one(b));
-            if Arc::ptr_eq(a, b) {
+            if Arc::ptr_eq(&a.hazards, &b.hazards) {
                 let mut g = lock(&a.hazards);
                 needs.plan = next_plan();
                 g.plan(me, seq, wa | wb, needs);
             } else {
-                let ((first, wf), (second, ws)) = if Arc::as_ptr(a) < Arc::as_ptr(b) {
-                    ((a, wa), (b, wb))
-                } else {
-                    ((b, wb), (a, wa))
-                };
+                let ((first, wf), (second, ws)) =
+                    if Arc::as_ptr(&a.hazards) < Arc::as_ptr(&b.hazards) {
+                        ((a, wa), (b, wb))
+                    } else {
+                        ((b, wb), (a, wa))
+                    };
                 let mut g1 = lock(&first.hazards);
                 let mut g2 = lock(&second.hazards);
                 needs.plan = next_plan();
@@ -1067,10 +1068,12 @@ fn plan<U: Borrow<Use>>(me: &Arc<Timeline>, seq: u64, uses: &[U], needs: &mut Ne
             }
         }
         _ => {
+            // Keyed by the marks, not the allocation: allocations of the same memory share
+            // them (see `Allocation::adopt`), and each is locked once.
             let mut allocs: Vec<(&Arc<Allocation>, bool)> = uses.iter().map(one).collect();
-            allocs.sort_unstable_by_key(|(a, _)| Arc::as_ptr(a));
+            allocs.sort_unstable_by_key(|(a, _)| Arc::as_ptr(&a.hazards));
             allocs.dedup_by(|(a, w), (b, wb)| {
-                let same = Arc::ptr_eq(a, b);
+                let same = Arc::ptr_eq(&a.hazards, &b.hazards);
                 if same {
                     *wb |= *w;
                 }

@@ -146,13 +146,30 @@ pub(crate) struct Allocation {
     device_index: Option<usize>,
     access: Access,
     /// Unfinished uses by commands of the context's lists and queues (see
-    /// [`crate::hazard`]).
-    pub(crate) hazards: std::sync::Mutex<crate::hazard::Marks>,
+    /// [`crate::hazard`]). Shared by the allocations of the same memory (see
+    /// [`Allocation::adopt`]): hazards belong to the memory, not to the object.
+    pub(crate) hazards: Arc<std::sync::Mutex<crate::hazard::Marks>>,
     /// Whether the allocation is counted in the accounting (empty ones are not).
     counted: bool,
     /// The driver object the allocation stands for, when it is not memory (an image: see
     /// [`Allocation::for_object`]); destroyed with the allocation.
     _object: Option<Box<dyn std::any::Any + Send + Sync>>,
+    /// Who takes the memory back when the last reference goes: `None` for the driver
+    /// (`zeMemFree`); otherwise the owner of memory the allocation was made from (a caching
+    /// allocator's block, an opened IPC handle, a mapped virtual range: see
+    /// [`Allocation::adopt`]).
+    owner: Option<Box<dyn Owner>>,
+}
+
+/// The owner of memory an [`Allocation`] did not allocate itself, which takes it back.
+///
+/// The rule that makes every allocation sound holds for adopted memory too: the allocation
+/// is dropped only when no buffer, view or command can use it any more (every command holds
+/// a reference until its list has seen it complete), so [`Owner::release`] is called exactly
+/// once, after the device's last use of the memory *through this allocation*.
+pub(crate) trait Owner: Send + Sync {
+    /// Takes the memory back (`ptr`, `bytes`: what the allocation was adopted with).
+    fn release(self: Box<Self>, ctx: &Context, ptr: *mut c_void, bytes: usize);
 }
 
 // SAFETY: the pointer is an address of memory owned by the driver; the host reaches it only
@@ -171,6 +188,10 @@ impl Drop for Allocation {
         }
         if self.counted {
             self.counter().sub(self.bytes as u64);
+        }
+        if let Some(owner) = self.owner.take() {
+            owner.release(&self.ctx, self.ptr, self.bytes);
+            return;
         }
         // SAFETY: the pointer came from a successful allocation in this context, is freed
         // once, and no command can still use it: every command holds a reference.
@@ -337,6 +358,7 @@ impl Allocation {
             hazards: Default::default(),
             counted: bytes > 0,
             _object: None,
+            owner: None,
         });
         if alloc.counted {
             alloc.counter().add(bytes as u64);
@@ -366,7 +388,64 @@ impl Allocation {
             hazards: Default::default(),
             counted: false,
             _object: Some(object),
+            owner: None,
         })
+    }
+}
+
+impl Allocation {
+    /// An allocation of memory that `owner` provides (a block of a caching allocator, an
+    /// opened IPC handle, pages mapped into a reserved range): `bytes` bytes at `ptr` (null
+    /// only when `bytes` is 0), on `device` for device and shared memory. The allocation is
+    /// tracked, kept alive and arbitrated exactly like one this crate allocated; when its last
+    /// reference goes, `owner` takes the memory back instead of `zeMemFree`. `counted`: whether
+    /// it is counted in the crate's accounting ([`crate::stats`]), which owners that are
+    /// themselves counted (a caching allocator counts its segments) turn off.
+    ///
+    /// `same_memory_as`: an allocation whose memory this one covers too (a growable buffer's
+    /// previous extent, whose recorded commands may still run: a regular list can be executed
+    /// again): both then share one set of hazard marks, so that uses through either are
+    /// ordered against uses through the other.
+    ///
+    /// The caller guarantees that the memory is usable as `kind` memory of `ctx` (and of
+    /// `device`) until `owner` is called, and that nothing else hands it out meanwhile.
+    #[allow(dead_code)] // Used by the caching allocator, virtual memory and IPC (issue 15).
+    pub(crate) fn adopt(
+        ctx: &Context,
+        device: Option<&Device>,
+        kind: AllocationKind,
+        ptr: *mut c_void,
+        bytes: usize,
+        counted: bool,
+        owner: Box<dyn Owner>,
+        same_memory_as: Option<&Allocation>,
+    ) -> Result<Arc<Allocation>> {
+        let call = match kind {
+            AllocationKind::Device => "zeMemAllocDevice",
+            AllocationKind::Host => "zeMemAllocHost",
+            AllocationKind::Shared => "zeMemAllocShared",
+        };
+        let device_index = match device {
+            Some(d) => Some(ctx.device_index(call, d)?),
+            None => None,
+        };
+        let counted = counted && bytes > 0;
+        let alloc = Arc::new(Allocation {
+            ctx: ctx.clone(),
+            ptr,
+            bytes,
+            kind,
+            device_index,
+            access: Access::default(),
+            hazards: same_memory_as.map_or_else(Default::default, |a| a.hazards.clone()),
+            counted,
+            _object: None,
+            owner: Some(owner),
+        });
+        if alloc.counted {
+            alloc.counter().add(bytes as u64);
+        }
+        Ok(alloc)
     }
 }
 
@@ -727,6 +806,45 @@ impl<T: Pod> DeviceBuffer<T> {
         self.alloc
             .device()
             .expect("device buffers always have a device")
+    }
+
+    /// A buffer of `len` elements over `alloc` (device memory of at least `len` elements,
+    /// aligned for `T`: checked).
+    #[allow(dead_code)] // Used by the caching allocator, virtual memory and IPC (issue 15).
+    pub(crate) fn from_allocation(
+        call: &'static str,
+        alloc: Arc<Allocation>,
+        len: usize,
+    ) -> Result<Self> {
+        let bytes = checked_bytes::<T>(call, len)?;
+        if alloc.kind != AllocationKind::Device || alloc.device().is_none() {
+            return Err(Error::invalid(call, "the memory is not device memory"));
+        }
+        if bytes != alloc.bytes {
+            return Err(Error::invalid(
+                call,
+                format!(
+                    "{len} elements of {} bytes need {bytes} bytes; the memory has {}",
+                    size_of::<T>(),
+                    alloc.bytes
+                ),
+            ));
+        }
+        if bytes > 0 && (alloc.ptr as usize) % align_of::<T>() != 0 {
+            return Err(Error::invalid(
+                call,
+                format!(
+                    "the memory at {:p} is not aligned to {} bytes",
+                    alloc.ptr,
+                    align_of::<T>()
+                ),
+            ));
+        }
+        Ok(DeviceBuffer {
+            alloc,
+            len,
+            _t: PhantomData,
+        })
     }
 }
 
