@@ -64,13 +64,25 @@ pub(crate) struct PoolInner {
     /// The devices the pool was made for (empty: every device of the context).
     pub(crate) devices: Vec<Device>,
     taken: Mutex<Vec<bool>>,
+    /// Opened from another process's IPC handle ([`crate::ipc::IpcEventPoolHandle::open`]):
+    /// closed, not destroyed.
+    opened: bool,
 }
 
 impl Drop for PoolInner {
     fn drop(&mut self) {
-        // SAFETY: every event of the pool holds a reference to it, so all were destroyed.
-        if let Err(e) = unsafe { ze!(self.ctx.api(), zeEventPoolDestroy(self.handle.0)) } {
-            log::error!("level-zero: destroying an event pool failed: {e}");
+        // SAFETY: every event of the pool holds a reference to it, so all were destroyed
+        // (commands hold their events); the handle is released once, by the call that
+        // matches how it was made.
+        let r = unsafe {
+            if self.opened {
+                ze!(self.ctx.api(), zeEventPoolCloseIpcHandle(self.handle.0))
+            } else {
+                ze!(self.ctx.api(), zeEventPoolDestroy(self.handle.0))
+            }
+        };
+        if let Err(e) = r {
+            log::error!("level-zero: destroying or closing an event pool failed: {e}");
         }
     }
 }
@@ -157,8 +169,58 @@ impl EventPool {
                 flags,
                 devices: devices.to_vec(),
                 taken: Mutex::new(vec![false; count as usize]),
+                opened: false,
             }),
         })
+    }
+
+    /// A pool opened from an IPC handle (`h`, from `zeEventPoolOpenIpcHandle`).
+    pub(crate) fn from_ipc(
+        ctx: &Context,
+        h: sys::ze_event_pool_handle_t,
+        count: u32,
+        flags: EventPoolFlags,
+    ) -> EventPool {
+        EventPool {
+            inner: Arc::new(PoolInner {
+                ctx: ctx.clone(),
+                handle: Handle(h),
+                count,
+                flags,
+                devices: Vec::new(),
+                taken: Mutex::new(vec![false; count as usize]),
+                opened: true,
+            }),
+        }
+    }
+
+    /// Exports the pool for other processes (`zeEventPoolGetIpcHandle`; the pool must have
+    /// been created with [`EventPoolFlags::IPC`]). See [`crate::ipc`].
+    ///
+    /// ```
+    /// # fn main() -> level_zero::Result<()> {
+    /// # let rt = level_zero::Runtime::init()?;
+    /// # let driver = &rt.drivers()[0];
+    /// # let ctx = level_zero::Context::new(driver)?;
+    /// use level_zero::{EventPool, EventPoolFlags};
+    /// let pool = EventPool::new(&ctx, 4, EventPoolFlags::IPC | EventPoolFlags::HOST_VISIBLE)?;
+    /// let export = pool.export_ipc()?;
+    /// let text = export.handle().to_hex(); // to the other process, which opens it
+    /// # let _ = text;
+    /// # Ok(()) }
+    /// ```
+    pub fn export_ipc(&self) -> Result<crate::ipc::ExportedEventPool> {
+        crate::ipc::ExportedEventPool::new(self)
+    }
+
+    /// Whether the pool was opened from another process's IPC handle.
+    pub fn is_ipc_opened(&self) -> bool {
+        self.inner.opened
+    }
+
+    /// The context.
+    pub fn context(&self) -> &Context {
+        &self.inner.ctx
     }
 
     /// The number of events in the pool.

@@ -145,6 +145,7 @@ mod handle;
 pub mod hazard;
 pub mod host_function;
 pub mod image;
+pub mod ipc;
 pub mod list;
 pub mod memory;
 pub mod module;
@@ -156,6 +157,7 @@ pub mod sampler;
 pub mod select;
 pub mod stats;
 pub mod sysman;
+pub mod virtual_memory;
 
 pub use completion::deliberate_leaks;
 pub use context::Context;

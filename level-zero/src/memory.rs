@@ -409,7 +409,7 @@ impl Allocation {
     ///
     /// The caller guarantees that the memory is usable as `kind` memory of `ctx` (and of
     /// `device`) until `owner` is called, and that nothing else hands it out meanwhile.
-    #[allow(dead_code)] // Used by the caching allocator, virtual memory and IPC (issue 15).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn adopt(
         ctx: &Context,
         device: Option<&Device>,
@@ -810,7 +810,6 @@ impl<T: Pod> DeviceBuffer<T> {
 
     /// A buffer of `len` elements over `alloc` (device memory of at least `len` elements,
     /// aligned for `T`: checked).
-    #[allow(dead_code)] // Used by the caching allocator, virtual memory and IPC (issue 15).
     pub(crate) fn from_allocation(
         call: &'static str,
         alloc: Arc<Allocation>,
@@ -830,7 +829,7 @@ impl<T: Pod> DeviceBuffer<T> {
                 ),
             ));
         }
-        if bytes > 0 && (alloc.ptr as usize) % align_of::<T>() != 0 {
+        if bytes > 0 && !(alloc.ptr as usize).is_multiple_of(align_of::<T>()) {
             return Err(Error::invalid(
                 call,
                 format!(
