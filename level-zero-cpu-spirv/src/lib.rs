@@ -266,10 +266,19 @@ pub enum FilterMode {
 ///
 /// The engine's memory safety rests on this: every range `find` reports must be host memory
 /// that stays allocated, readable and writable (by any thread) until [`Program::launch`]
-/// returns; the engine reads and writes it through raw pointers.
+/// returns; the engine reads and writes it through raw pointers. A range for which
+/// [`MemoryMap::writable`] is false need only be readable: the engine never writes it.
 pub unsafe trait MemoryMap: Sync {
     /// The allocation containing `address`: its base address and size in bytes, if any.
     fn find(&self, address: u64) -> Option<(u64, u64)>;
+
+    /// Whether the allocation containing `address` (one `find` reported) may be written. A
+    /// write into one that may not stops the launch with [`ExecError::ReadOnly`]. Default:
+    /// every allocation is writable.
+    fn writable(&self, address: u64) -> bool {
+        let _ = address;
+        true
+    }
 }
 
 /// One launch.
@@ -304,6 +313,18 @@ pub enum ExecError {
         /// The global id of the work-item.
         global_id: [u64; 3],
     },
+    /// A work-item wrote (or atomically updated) memory the [`MemoryMap`] reports read-only
+    /// (the device-side sanitizer).
+    ReadOnly {
+        /// The kernel's name.
+        kernel: String,
+        /// The faulting address.
+        address: u64,
+        /// The access size in bytes.
+        size: u64,
+        /// The global id of the work-item.
+        global_id: [u64; 3],
+    },
     /// The launch itself is invalid (unknown kernel, wrong argument count or size, ...).
     InvalidLaunch(String),
     /// Anything else the engine could not do (its message says what).
@@ -323,6 +344,15 @@ impl fmt::Display for ExecError {
                 f,
                 "kernel `{kernel}`: work-item {global_id:?} {} {size} bytes at {address:#x}, outside every allocation",
                 if *write { "wrote" } else { "read" }
+            ),
+            ExecError::ReadOnly {
+                kernel,
+                address,
+                size,
+                global_id,
+            } => write!(
+                f,
+                "kernel `{kernel}`: work-item {global_id:?} wrote {size} bytes at {address:#x}, into read-only memory"
             ),
             ExecError::InvalidLaunch(m) | ExecError::Failed(m) => f.write_str(m),
         }

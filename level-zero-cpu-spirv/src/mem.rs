@@ -118,6 +118,8 @@ pub(crate) enum Space {
 pub(crate) struct Fault {
     pub(crate) address: u64,
     pub(crate) size: u64,
+    /// A write into memory the map reports read-only ([`MemoryMap::writable`]).
+    pub(crate) read_only: bool,
 }
 
 /// A memory range proven accessible by [`Memory::check`].
@@ -173,6 +175,16 @@ pub(crate) struct Memory<'a> {
     private_size: u64,
     /// Per access site: the last global allocation that satisfied it, as (start, end).
     cache: Vec<(u64, u64)>,
+    /// Per access site: whether that allocation is writable.
+    writable: Vec<bool>,
+}
+
+/// What a global lookup found.
+enum Found {
+    Yes,
+    No,
+    /// Memory of the map, but not writable, for a write.
+    ReadOnly,
 }
 
 #[inline]
@@ -196,10 +208,11 @@ impl<'a> Memory<'a> {
             private_base: private.addr(),
             private_size,
             cache: vec![(1, 0); sites],
+            writable: vec![true; sites],
         }
     }
 
-    /// Checks an access of `len` bytes at `addr` by work-item `lane`, from access site `site`.
+    /// Checks a read of `len` bytes at `addr` by work-item `lane`, from access site `site`.
     #[inline(always)]
     pub(crate) fn check(
         &mut self,
@@ -209,19 +222,55 @@ impl<'a> Memory<'a> {
         lane: usize,
         site: usize,
     ) -> Result<Checked, Fault> {
-        let fault = Fault {
+        self.check_access(space, addr, len, lane, site, false)
+    }
+
+    /// Checks a write (or read-modify-write) of `len` bytes at `addr`: as [`Memory::check`],
+    /// and the memory must be writable.
+    #[inline(always)]
+    pub(crate) fn check_write(
+        &mut self,
+        space: Space,
+        addr: u64,
+        len: u64,
+        lane: usize,
+        site: usize,
+    ) -> Result<Checked, Fault> {
+        self.check_access(space, addr, len, lane, site, true)
+    }
+
+    #[inline(always)]
+    fn check_access(
+        &mut self,
+        space: Space,
+        addr: u64,
+        len: u64,
+        lane: usize,
+        site: usize,
+        write: bool,
+    ) -> Result<Checked, Fault> {
+        let mut fault = Fault {
             address: addr,
             size: len,
+            read_only: false,
         };
         let end = addr.checked_add(len).ok_or(fault)?;
+        let mut global = |m: &mut Self| match m.check_global(addr, end, site, write) {
+            Found::Yes => true,
+            Found::No => false,
+            Found::ReadOnly => {
+                fault.read_only = true;
+                false
+            }
+        };
         let ok = match space {
-            Space::Global => self.check_global(addr, end, site),
+            Space::Global => global(self),
             Space::Local => within(self.local, addr, end),
             Space::Private => within(self.private_range(lane), addr, end),
             Space::Generic => {
                 within(self.local, addr, end)
                     || within(self.private_range(lane), addr, end)
-                    || self.check_global(addr, end, site)
+                    || global(self)
             }
         };
         if ok && len > 0 {
@@ -244,39 +293,62 @@ impl<'a> Memory<'a> {
         Span { lo, hi }
     }
 
+    /// [`Memory::hint`] for writes: nothing when the site's allocation is read-only.
+    #[inline(always)]
+    pub(crate) fn hint_write(&self, space: Space, site: usize) -> Span {
+        let (lo, hi) = match space {
+            Space::Global if self.writable.get(site).copied().unwrap_or(true) => {
+                self.cache.get(site).copied().unwrap_or((1, 0))
+            }
+            Space::Global => (1, 0),
+            Space::Local => self.local,
+            Space::Private | Space::Generic => (1, 0),
+        };
+        Span { lo, hi }
+    }
+
     fn private_range(&self, lane: usize) -> (u64, u64) {
         let start = self.private_base + lane as u64 * self.private_size;
         (start, start + self.private_size)
     }
 
     #[inline]
-    fn check_global(&mut self, addr: u64, end: u64, site: usize) -> bool {
+    fn check_global(&mut self, addr: u64, end: u64, site: usize, write: bool) -> Found {
         if let Some(&c) = self.cache.get(site)
             && within(c, addr, end)
+            && (!write || self.writable.get(site).copied().unwrap_or(true))
         {
-            return true;
+            return Found::Yes;
         }
-        self.check_global_slow(addr, end, site)
+        self.check_global_slow(addr, end, site, write)
     }
 
     #[cold]
-    fn check_global_slow(&mut self, addr: u64, end: u64, site: usize) -> bool {
+    fn check_global_slow(&mut self, addr: u64, end: u64, site: usize, write: bool) -> Found {
         let found = match self.map.find(addr) {
-            Some((base, size)) => Some((base, base.saturating_add(size))),
+            Some((base, size)) => Some((base, base.saturating_add(size), self.map.writable(addr))),
             None => self
                 .globals
                 .iter()
                 .copied()
-                .find(|g| addr >= g.0 && addr < g.1),
+                .find(|g| addr >= g.0 && addr < g.1)
+                .map(|g| (g.0, g.1, true)),
         };
         match found {
-            Some(r) if within(r, addr, end) => {
+            Some((lo, hi, writable)) if within((lo, hi), addr, end) => {
                 if let Some(c) = self.cache.get_mut(site) {
-                    *c = r;
+                    *c = (lo, hi);
                 }
-                true
+                if let Some(w) = self.writable.get_mut(site) {
+                    *w = writable;
+                }
+                if write && !writable {
+                    Found::ReadOnly
+                } else {
+                    Found::Yes
+                }
             }
-            _ => false,
+            _ => Found::No,
         }
     }
 }

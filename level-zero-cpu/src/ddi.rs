@@ -19,8 +19,8 @@ use level_zero_sys::ddi::{DdiFieldInfo, DdiTable};
 use level_zero_sys::*;
 
 use crate::{
-    context, device, driver, event, fence, ffi, graph, image, list, memory, module, queue, sampler,
-    sysman,
+    context, device, driver, event, fence, ffi, graph, image, ipc, list, memory, module, queue,
+    sampler, sysman, vm,
 };
 
 /// Sets to NULL the fields of `table` for which `keep` is false.
@@ -285,7 +285,8 @@ getters! {
     zeGetMemExpProcAddrTable: ze_mem_exp_dditable_t => ze_mem_exp_dditable_t {
         pfnSetAtomicAccessAttributeExp: Some(memory::zeMemSetAtomicAccessAttributeExp),
         pfnGetAtomicAccessAttributeExp: Some(memory::zeMemGetAtomicAccessAttributeExp),
-        ..Default::default()
+        pfnGetIpcHandleFromFileDescriptorExp: Some(ipc::zeMemGetIpcHandleFromFileDescriptorExp),
+        pfnGetFileDescriptorFromIpcHandleExp: Some(ipc::zeMemGetFileDescriptorFromIpcHandleExp),
     };
     zeGetMemProcAddrTable: ze_mem_dditable_t => ze_mem_dditable_t {
         pfnAllocShared: Some(memory::zeMemAllocShared),
@@ -295,6 +296,11 @@ getters! {
         pfnGetAllocProperties: Some(memory::zeMemGetAllocProperties),
         pfnGetAddressRange: Some(memory::zeMemGetAddressRange),
         pfnFreeExt: Some(memory::zeMemFreeExt),
+        pfnGetIpcHandle: Some(ipc::zeMemGetIpcHandle),
+        pfnOpenIpcHandle: Some(ipc::zeMemOpenIpcHandle),
+        pfnCloseIpcHandle: Some(ipc::zeMemCloseIpcHandle),
+        pfnPutIpcHandle: Some(ipc::zeMemPutIpcHandle),
+        pfnGetIpcHandleWithProperties: Some(ipc::zeMemGetIpcHandleWithProperties),
         ..Default::default()
     };
     zeGetModuleBuildLogProcAddrTable: ze_module_build_log_dditable_t => ze_module_build_log_dditable_t {
@@ -312,7 +318,11 @@ getters! {
         pfnGetFunctionPointer: Some(module::zeModuleGetFunctionPointer),
         ..Default::default()
     };
-    zeGetPhysicalMemProcAddrTable: ze_physical_mem_dditable_t => Default::default();
+    zeGetPhysicalMemProcAddrTable: ze_physical_mem_dditable_t => ze_physical_mem_dditable_t {
+        pfnCreate: Some(vm::zePhysicalMemCreate),
+        pfnDestroy: Some(vm::zePhysicalMemDestroy),
+        pfnGetProperties: Some(vm::zePhysicalMemGetProperties),
+    };
     zeGetRTASBuilderExpProcAddrTable: ze_rtas_builder_exp_dditable_t => Default::default();
     zeGetRTASBuilderProcAddrTable: ze_rtas_builder_dditable_t => Default::default();
     zeGetRTASParallelOperationExpProcAddrTable: ze_rtas_parallel_operation_exp_dditable_t => Default::default();
@@ -321,7 +331,15 @@ getters! {
         pfnCreate: Some(sampler::zeSamplerCreate),
         pfnDestroy: Some(sampler::zeSamplerDestroy),
     };
-    zeGetVirtualMemProcAddrTable: ze_virtual_mem_dditable_t => Default::default();
+    zeGetVirtualMemProcAddrTable: ze_virtual_mem_dditable_t => ze_virtual_mem_dditable_t {
+        pfnReserve: Some(vm::zeVirtualMemReserve),
+        pfnFree: Some(vm::zeVirtualMemFree),
+        pfnQueryPageSize: Some(vm::zeVirtualMemQueryPageSize),
+        pfnMap: Some(vm::zeVirtualMemMap),
+        pfnUnmap: Some(vm::zeVirtualMemUnmap),
+        pfnSetAccessAttribute: Some(vm::zeVirtualMemSetAccessAttribute),
+        pfnGetAccessAttribute: Some(vm::zeVirtualMemGetAccessAttribute),
+    };
     zesGetDeviceExpProcAddrTable: zes_device_exp_dditable_t => Default::default();
     zesGetDeviceProcAddrTable: zes_device_dditable_t => zes_device_dditable_t {
         pfnGetProperties: Some(sysman::zesDeviceGetProperties),

@@ -451,10 +451,16 @@ entry_points! {
     }
 
     /// No IPC support: no flags.
+    /// Device memory can be passed between processes (`zeMemGetIpcHandle`); not across
+    /// machines (no fabric-accessible handles).
     fn zeDriverGetIpcProperties(hDriver: ze_driver_handle_t, pProps: *mut ze_driver_ipc_properties_t) {
         let _: &'static Instance = handles::get(hDriver)?;
+        let props = ze_driver_ipc_properties_t {
+            flags: ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0,
+            ..Default::default()
+        };
         // SAFETY: `pProps` is the caller's properties structure.
-        unsafe { ffi::fill(pProps, ze_driver_ipc_properties_t::default()).map(drop) }
+        unsafe { ffi::fill(pProps, props).map(drop) }
     }
 
     fn zeDriverGetExtensionProperties(

@@ -195,9 +195,9 @@ pub(crate) struct Failure {
 /// is not lost: this driver catches the access before it happens).
 fn exec_error(e: &ExecError) -> Failure {
     let code = match e {
-        ExecError::OutOfBounds { .. } | ExecError::InvalidLaunch(_) => {
-            ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT
-        }
+        ExecError::OutOfBounds { .. }
+        | ExecError::ReadOnly { .. }
+        | ExecError::InvalidLaunch(_) => ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
         ExecError::Failed(_) => ze_result_t::ZE_RESULT_ERROR_UNKNOWN,
     };
     Failure {
@@ -209,8 +209,14 @@ fn exec_error(e: &ExecError) -> Failure {
 /// Takes hold of a range before a command uses it: its allocation must still be there. A
 /// range whose allocation was freed is counted in the instance's sanitizer report.
 fn hold(instance: &Instance, span: &Span, what: &str) -> Result<Hold, Failure> {
-    span.acquire(&instance.memory).map_err(|message| {
-        instance.sanitizer.count_freed_memory_access();
+    span.acquire(&instance.memory).map_err(|refusal| {
+        let message = match refusal {
+            crate::memory::Refusal::Freed(m) => {
+                instance.sanitizer.count_freed_memory_access();
+                m
+            }
+            crate::memory::Refusal::Access(m) => m,
+        };
         Failure {
             code: ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
             message: format!("{what}: {message}"),
@@ -382,7 +388,10 @@ fn launch(l: &LaunchCmd, instance: &Instance, device: usize) -> Result<(), Failu
             &mut out,
         )
         .map_err(|e| {
-            if matches!(e, ExecError::OutOfBounds { .. }) {
+            if matches!(
+                e,
+                ExecError::OutOfBounds { .. } | ExecError::ReadOnly { .. }
+            ) {
                 instance.sanitizer.count_kernel_out_of_bounds();
             }
             exec_error(&e)

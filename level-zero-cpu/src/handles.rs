@@ -58,6 +58,7 @@ pub(crate) enum Object {
     Sampler(Arc<Sampler>),
     Graph(Arc<Graph>),
     ExecutableGraph(Arc<ExecutableGraph>),
+    PhysicalMem(Arc<crate::vm::Physical>),
 }
 
 impl Object {
@@ -79,6 +80,7 @@ impl Object {
             Object::Sampler(_) => 14,
             Object::Graph(_) => 15,
             Object::ExecutableGraph(_) => 16,
+            Object::PhysicalMem(_) => 17,
         }
     }
 
@@ -100,6 +102,7 @@ impl Object {
             Object::Sampler(_) => "sampler",
             Object::Graph(_) => "graph",
             Object::ExecutableGraph(_) => "executable graph",
+            Object::PhysicalMem(_) => "physical memory object",
         }
     }
 }
@@ -170,6 +173,7 @@ handle_types! {
     Arc<Sampler> => Sampler, 14, "sampler";
     Arc<Graph> => Graph, 15, "graph";
     Arc<ExecutableGraph> => ExecutableGraph, 16, "executable graph";
+    Arc<crate::vm::Physical> => PhysicalMem, 17, "physical memory object";
 }
 
 /// Looks a raw handle up: `ZE_RESULT_ERROR_INVALID_NULL_HANDLE` for null,

@@ -589,7 +589,13 @@ impl End {
                 }
             }
             Target::Memory(span) => {
-                let hold = span.acquire(&instance.memory).map_err(refused)?;
+                let hold = span.acquire(&instance.memory).map_err(|r| match r {
+                    crate::memory::Refusal::Freed(m) => refused(m),
+                    crate::memory::Refusal::Access(m) => Failure {
+                        code: ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                        message: format!("{what}: {m}"),
+                    },
+                })?;
                 Ok((Held::Memory(hold), span.addr))
             }
         }

@@ -47,6 +47,7 @@
 #![allow(non_snake_case)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod arena;
 mod chain;
 mod config;
 mod context;
@@ -62,6 +63,7 @@ mod ffi;
 mod graph;
 mod handles;
 mod image;
+mod ipc;
 mod list;
 mod log;
 mod memory;
@@ -71,6 +73,7 @@ mod sampler;
 mod sync;
 mod sysman;
 pub mod testing;
+mod vm;
 
 pub use config::{
     Config, ConfigError, DeviceType, ENV_PREFIX, FATAL_VARIABLES, Hierarchy, INTEL_VARIABLES,

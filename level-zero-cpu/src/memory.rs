@@ -11,11 +11,12 @@
 use std::collections::BTreeMap;
 use std::ffi::c_void;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 use level_zero_sys::*;
 
+use crate::arena::{Arena, GRANULE};
 use crate::context::Context;
 use crate::driver::Instance;
 use crate::engine::MemoryMap;
@@ -38,11 +39,31 @@ const PAGE: usize = 4096;
 /// Alignment when the application passes 0.
 const DEFAULT_ALIGN: usize = 64;
 
+/// Access rights of a block (`ze_memory_access_attribute_t` values): every allocation is
+/// read-write; virtual memory mappings may be read-only or inaccessible.
+pub(crate) const ACCESS_NONE: u8 = 0;
+pub(crate) const ACCESS_READWRITE: u8 = 1;
+pub(crate) const ACCESS_READONLY: u8 = 2;
+
+/// The name of an access attribute, for messages.
+pub(crate) fn access_name(a: u8) -> &'static str {
+    match a {
+        ACCESS_NONE => "ZE_MEMORY_ACCESS_ATTRIBUTE_NONE",
+        ACCESS_READONLY => "ZE_MEMORY_ACCESS_ATTRIBUTE_READONLY",
+        _ => "ZE_MEMORY_ACCESS_ATTRIBUTE_READWRITE",
+    }
+}
+
 /// The memory of one allocation. Freed when the last reference goes.
 pub(crate) struct Block {
     ptr: NonNull<u8>,
     size: usize,
     how: Backing,
+    /// Access rights (`ACCESS_*`), changed by `zeVirtualMemSetAccessAttribute` under the
+    /// table's write lock.
+    pub(crate) access: AtomicU8,
+    /// The export directory slot of an arena block once exported (`zeMemGetIpcHandle`).
+    pub(crate) export: OnceLock<u32>,
 }
 
 enum Backing {
@@ -50,6 +71,27 @@ enum Backing {
     #[cfg(unix)]
     Mapped {
         len: usize,
+    },
+    /// A range of the instance's arena, mapped shared (device allocations).
+    Arena {
+        len: usize,
+        offset: u64,
+        arena: &'static Arena,
+    },
+    /// Memory of another arena (another process's, or this one's), opened by
+    /// `zeMemOpenIpcHandle`: the mapping and the directory page of its record.
+    Imported {
+        len: usize,
+        page: usize,
+        record: usize,
+    },
+    /// A mapping of physical memory into a reservation (`zeVirtualMemMap`).
+    Vm {
+        len: usize,
+        #[allow(dead_code)] // Held: the reservation outlives its mappings.
+        reservation: Arc<crate::vm::Reservation>,
+        #[allow(dead_code)] // Held: the physical memory outlives its mappings.
+        physical: Arc<crate::vm::Physical>,
     },
 }
 
@@ -79,20 +121,92 @@ impl Block {
             if p == libc::MAP_FAILED {
                 return None;
             }
-            return Some(Block {
-                ptr: NonNull::new(p.cast())?,
-                size,
-                how: Backing::Mapped { len },
-            });
+            return Some(Block::with(p as usize, size, Backing::Mapped { len }));
         }
         let layout = std::alloc::Layout::from_size_align(size, align).ok()?;
         // SAFETY: `layout` has a non-zero size (sizes of 0 are refused before).
         let p = unsafe { std::alloc::alloc_zeroed(layout) };
-        Some(Block {
-            ptr: NonNull::new(p)?,
+        NonNull::new(p)?;
+        Some(Block::with(p as usize, size, Backing::Heap(layout)))
+    }
+
+    fn with(addr: usize, size: usize, how: Backing) -> Block {
+        Block {
+            ptr: NonNull::new(addr as *mut u8).expect("a mapped address"),
             size,
-            how: Backing::Heap(layout),
-        })
+            how,
+            access: AtomicU8::new(ACCESS_READWRITE),
+            export: OnceLock::new(),
+        }
+    }
+
+    /// `size` bytes of the arena, aligned to `align`: device memory that can be exported.
+    pub(crate) fn from_arena(
+        arena: &'static Arena,
+        size: usize,
+        align: usize,
+    ) -> Result<Block, String> {
+        let len = size
+            .checked_next_multiple_of(GRANULE)
+            .ok_or("size overflow")?;
+        let offset = arena.take(len as u64)?;
+        match arena.map(offset, len, None, align) {
+            Ok(addr) => Ok(Block::with(
+                addr,
+                size,
+                Backing::Arena { len, offset, arena },
+            )),
+            Err(e) => {
+                arena.give_back(offset, len as u64, None);
+                Err(e)
+            }
+        }
+    }
+
+    /// Memory opened from an IPC handle: `len` bytes mapped at `addr`, whose directory record
+    /// is at `record`, inside the directory page mapped at `page`.
+    pub(crate) fn imported(
+        addr: usize,
+        size: usize,
+        len: usize,
+        page: usize,
+        record: usize,
+    ) -> Block {
+        Block::with(addr, size, Backing::Imported { len, page, record })
+    }
+
+    /// A virtual memory mapping of `len` bytes at `addr`.
+    pub(crate) fn vm(
+        addr: usize,
+        len: usize,
+        reservation: Arc<crate::vm::Reservation>,
+        physical: Arc<crate::vm::Physical>,
+        access: u8,
+    ) -> Block {
+        let b = Block::with(
+            addr,
+            len,
+            Backing::Vm {
+                len,
+                reservation,
+                physical,
+            },
+        );
+        b.access.store(access, Ordering::Relaxed);
+        b
+    }
+
+    /// The arena range of an arena block: (offset, length).
+    pub(crate) fn arena_range(&self) -> Option<(u64, usize)> {
+        match self.how {
+            Backing::Arena { len, offset, .. } => Some((offset, len)),
+            _ => None,
+        }
+    }
+
+    /// Whether the block is a virtual memory mapping.
+    pub(crate) fn is_vm(&self) -> bool {
+        matches!(self.how, Backing::Vm { .. })
     }
 
     /// Bytes of the block.
@@ -115,6 +229,25 @@ impl Drop for Block {
                 // SAFETY: mapped with this length by `mmap`, unmapped once.
                 unsafe { libc::munmap(self.ptr.as_ptr().cast(), len) };
             }
+            Backing::Arena { len, offset, arena } => {
+                // SAFETY: mapped with this length by `Arena::map`, unmapped once.
+                unsafe { libc::munmap(self.ptr.as_ptr().cast(), len) };
+                arena.give_back(offset, len as u64, self.export.get().copied());
+            }
+            Backing::Imported { len, page, record } => {
+                // SAFETY: the opened range and the directory page, mapped by
+                // `zeMemOpenIpcHandle`, unmapped once; the record lies in that page.
+                unsafe {
+                    libc::munmap(self.ptr.as_ptr().cast(), len);
+                    (*(record as *const crate::arena::Record))
+                        .opens
+                        .fetch_sub(1, Ordering::SeqCst);
+                    libc::munmap(page as *mut c_void, GRANULE);
+                }
+            }
+            Backing::Vm { len, .. } => {
+                crate::arena::unmap_to_reserved(self.ptr.as_ptr() as usize, len)
+            }
         }
         let _ = self.size;
     }
@@ -129,6 +262,18 @@ pub(crate) struct Allocation {
     pub(crate) context: u64,
     pub(crate) id: u64,
     pub(crate) block: Arc<Block>,
+    pub(crate) origin: Origin,
+}
+
+/// How an allocation came to be.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Origin {
+    /// `zeMemAlloc*`.
+    Allocated,
+    /// `zeMemOpenIpcHandle` (closed by `zeMemCloseIpcHandle`, not freed).
+    Opened,
+    /// `zeVirtualMemMap` into the reservation at this base.
+    Mapped(usize),
 }
 
 impl Allocation {
@@ -137,15 +282,21 @@ impl Allocation {
     }
 }
 
-struct Table {
-    by_base: BTreeMap<usize, Allocation>,
+pub(crate) struct Table {
+    pub(crate) by_base: BTreeMap<usize, Allocation>,
+    /// Virtual memory reservations by base.
+    pub(crate) reserved: BTreeMap<usize, crate::vm::Reserved>,
     /// Bytes of device and shared allocations per device.
     used: Vec<u64>,
 }
 
 /// An instance's allocations.
 pub(crate) struct Memory {
-    table: RwLock<Table>,
+    pub(crate) table: RwLock<Table>,
+    /// The device-memory arena, made on first use.
+    arena: OnceLock<Result<Arena, String>>,
+    /// IPC handles given out and not put back, by allocation id.
+    pub(crate) ipc_out: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
     next_id: AtomicU64,
     /// `zeMemSetAtomicAccessAttributeExp` records by allocation id: range start, length,
     /// device index, flags (the latest last).
@@ -170,30 +321,71 @@ pub(crate) struct Span {
     /// allocation, which the driver cannot check. Weak, so that a recorded command does not
     /// keep freed memory mapped.
     block: Option<Weak<Block>>,
+    /// The next adjacent mappings of the same reservation the range runs into (virtual
+    /// memory only; empty otherwise, which allocates nothing).
+    more: Vec<Weak<Block>>,
+    /// Whether the command writes the range (a destination).
+    write: bool,
 }
 
 /// What a command holds while it runs: the memory of its tracked ranges stays mapped.
-pub(crate) struct Hold(#[allow(dead_code)] Option<Arc<Block>>);
+pub(crate) struct Hold(
+    #[allow(dead_code)] Option<Arc<Block>>,
+    #[allow(dead_code)] Vec<Arc<Block>>,
+);
+
+/// Why a range cannot be used.
+pub(crate) enum Refusal {
+    /// Its allocation was freed (a use after free).
+    Freed(String),
+    /// Its access attributes forbid the access.
+    Access(String),
+}
+
+/// Checks that `block` allows the access: `Err` names the address range and the attribute.
+fn allowed(block: &Block, addr: usize, len: usize, write: bool, what: &str) -> Result<(), String> {
+    let access = block.access.load(Ordering::SeqCst);
+    if access == ACCESS_NONE || (write && access == ACCESS_READONLY) {
+        let base = block.addr();
+        return Err(format!(
+            "{what}: {len} bytes at {addr:#x} {} the virtual memory mapping [{base:#x}, {:#x}), whose access attribute is {} (zeVirtualMemSetAccessAttribute)",
+            if write { "write into" } else { "read from" },
+            base + block.len(),
+            access_name(access)
+        ));
+    }
+    Ok(())
+}
 
 impl Span {
     /// Before the command runs: the allocation this range lay in must still be allocated (not
-    /// freed, not replaced); it then stays mapped while the returned hold lives.
-    pub(crate) fn acquire(&self, memory: &Memory) -> Result<Hold, String> {
+    /// freed, not replaced), and allow the access; it then stays mapped while the returned
+    /// hold lives.
+    pub(crate) fn acquire(&self, memory: &Memory) -> Result<Hold, Refusal> {
         let Some(weak) = &self.block else {
-            return Ok(Hold(None));
+            return Ok(Hold(None, Vec::new()));
         };
         let freed = || {
-            format!(
+            Refusal::Freed(format!(
                 "{} bytes at {:#x}: the allocation was freed before the command ran",
                 self.len, self.addr
-            )
+            ))
         };
         let block = weak.upgrade().ok_or_else(freed)?;
+        let more = self
+            .more
+            .iter()
+            .map(|w| w.upgrade().ok_or_else(freed))
+            .collect::<Result<Vec<_>, _>>()?;
         let t = lock_read(&memory.table);
-        match t.by_base.get(&block.addr()) {
-            Some(a) if Arc::ptr_eq(&a.block, &block) => Ok(Hold(Some(block))),
-            _ => Err(freed()),
+        for b in std::iter::once(&block).chain(&more) {
+            match t.by_base.get(&b.addr()) {
+                Some(a) if Arc::ptr_eq(&a.block, b) => {}
+                _ => return Err(freed()),
+            }
+            allowed(b, self.addr, self.len, self.write, "the command").map_err(Refusal::Access)?;
         }
+        Ok(Hold(Some(block), more))
     }
 }
 impl Memory {
@@ -201,10 +393,24 @@ impl Memory {
         Memory {
             table: RwLock::new(Table {
                 by_base: BTreeMap::new(),
+                reserved: BTreeMap::new(),
                 used: vec![0; devices],
             }),
+            arena: OnceLock::new(),
+            ipc_out: Default::default(),
             next_id: AtomicU64::new(1),
             atomic: Default::default(),
+        }
+    }
+
+    /// The instance's arena (made on first use).
+    pub(crate) fn arena(&self) -> ZeResult<&Arena> {
+        match self.arena.get_or_init(Arena::new) {
+            Ok(a) => Ok(a),
+            Err(e) => bail!(
+                ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
+                "the device-memory arena could not be made: {e}"
+            ),
         }
     }
 
@@ -214,10 +420,15 @@ impl Memory {
         find_in(&t.by_base, addr).cloned()
     }
 
-    /// Checks `[ptr, ptr + len)`: inside one tracked allocation, or outside all of them. A range
+    /// Checks `[ptr, ptr + len)`: inside one tracked allocation (or adjacent mappings of one
+    /// virtual memory reservation), or outside all of them and every reservation. A range
     /// that starts in an allocation and runs past its end, or that overlaps one from outside,
-    /// is `ZE_RESULT_ERROR_INVALID_SIZE`.
+    /// is `ZE_RESULT_ERROR_INVALID_SIZE`; a range that touches unmapped pages of a
+    /// reservation is `ZE_RESULT_ERROR_INVALID_ARGUMENT`, as is one whose access attributes
+    /// forbid the access (a range is written when `what` names a destination: every write
+    /// target of a command is called so).
     pub(crate) fn check(&self, ptr: usize, len: usize, what: &str) -> ZeResult<Span> {
+        let write = what.contains("destination");
         let Some(end) = ptr.checked_add(len) else {
             bail!(
                 ZE_RESULT_ERROR_INVALID_SIZE,
@@ -226,7 +437,29 @@ impl Memory {
         };
         let t = lock_read(&self.table);
         if let Some(a) = find_in(&t.by_base, ptr) {
-            let a_end = a.base() + a.size;
+            let mut a_end = a.base() + a.size;
+            let mut more = Vec::new();
+            if let Origin::Mapped(r) = a.origin {
+                // Adjacent mappings of the same reservation are contiguous memory.
+                while end > a_end {
+                    match t.by_base.get(&a_end) {
+                        Some(n) if n.origin == Origin::Mapped(r) => {
+                            if let Err(m) = allowed(&n.block, ptr, len, write, what) {
+                                return Err(ffi::fail(
+                                    ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                                    m,
+                                ));
+                            }
+                            more.push(Arc::downgrade(&n.block));
+                            a_end += n.size;
+                        }
+                        _ => bail!(
+                            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                            "{what}: {len} bytes at {ptr:#x} run past the mapped pages of their reservation at {a_end:#x} (not mapped: zeVirtualMemMap)"
+                        ),
+                    }
+                }
+            }
             if end > a_end {
                 bail!(
                     ZE_RESULT_ERROR_INVALID_SIZE,
@@ -235,11 +468,25 @@ impl Memory {
                     end - a_end
                 );
             }
+            if let Err(m) = allowed(&a.block, ptr, len, write, what) {
+                return Err(ffi::fail(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT, m));
+            }
             return Ok(Span {
                 addr: ptr,
                 len,
                 block: Some(Arc::downgrade(&a.block)),
+                more,
+                write,
             });
+        }
+        if let Some((&base, r)) = t.reserved.range(..end).next_back()
+            && r.end(base) > ptr
+        {
+            bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "{what}: {len} bytes at {ptr:#x} touch pages of the virtual memory reservation [{base:#x}, {:#x}) that are not mapped (zeVirtualMemMap)",
+                r.end(base)
+            );
         }
         if let Some((&base, a)) = t.by_base.range(ptr..).next()
             && base < end
@@ -254,6 +501,8 @@ impl Memory {
             addr: ptr,
             len,
             block: None,
+            more: Vec::new(),
+            write,
         })
     }
 
@@ -307,12 +556,25 @@ impl Memory {
                         ),
                     }
                 })
-                .map(|a| (a.base() as u64, a.size as u64, Keep::Block(a.block.clone())))
-                .chain(
-                    images
-                        .iter()
-                        .map(|s| (s.addr() as u64, s.len() as u64, Keep::Image(s.clone()))),
-                )
+                // Inaccessible mappings are not the kernel's: any access is reported.
+                .filter(|a| a.block.access.load(Ordering::SeqCst) != ACCESS_NONE)
+                .map(|a| {
+                    let writable = a.block.access.load(Ordering::SeqCst) == ACCESS_READWRITE;
+                    (
+                        a.base() as u64,
+                        a.size as u64,
+                        Keep::Block(a.block.clone()),
+                        writable,
+                    )
+                })
+                .chain(images.iter().map(|s| {
+                    (
+                        s.addr() as u64,
+                        s.len() as u64,
+                        Keep::Image(s.clone()),
+                        true,
+                    )
+                }))
                 .collect::<Vec<_>>();
         let mut entries = entries;
         // The allocations come sorted (a map by base); image storage is appended after them.
@@ -374,8 +636,8 @@ fn find_in(map: &BTreeMap<usize, Allocation>, addr: usize) -> Option<&Allocation
 
 /// The allocations a kernel may use, for the engine ([`MemoryMap`]).
 pub(crate) struct Snapshot {
-    /// (base, size, what keeps it mapped), sorted by base.
-    entries: Vec<(u64, u64, Keep)>,
+    /// (base, size, what keeps it mapped, writable), sorted by base.
+    entries: Vec<(u64, u64, Keep, bool)>,
 }
 
 /// What keeps a snapshot's range mapped: an allocation's block, or an image argument's
@@ -387,13 +649,23 @@ enum Keep {
 }
 
 // SAFETY: every range the snapshot reports is a `Block` or an image's storage (itself a
-// `Block`) it holds a reference to, so the memory stays mapped (and readable and writable
-// from any thread) for as long as the snapshot lives, which is the whole launch.
+// `Block`) it holds a reference to, so the memory stays mapped (and readable from any
+// thread) for as long as the snapshot lives, which is the whole launch. Its access rights do
+// not shrink meanwhile: `zeVirtualMemSetAccessAttribute` waits until no launch holds the
+// block before it protects it. Inaccessible mappings are left out, and read-only ones are
+// reported not writable.
 unsafe impl MemoryMap for Snapshot {
     fn find(&self, address: u64) -> Option<(u64, u64)> {
         let i = self.entries.partition_point(|e| e.0 <= address);
-        let (base, size, _) = self.entries.get(i.checked_sub(1)?)?;
+        let (base, size, _, _) = self.entries.get(i.checked_sub(1)?)?;
         (address < base + size).then_some((*base, *size))
+    }
+
+    fn writable(&self, address: u64) -> bool {
+        let i = self.entries.partition_point(|e| e.0 <= address);
+        i.checked_sub(1)
+            .and_then(|i| self.entries.get(i))
+            .is_none_or(|e| e.3)
     }
 }
 
@@ -493,7 +765,20 @@ fn allocate(r: Request<'_>, pptr: *mut *mut c_void) -> ZeResult {
     } else {
         r.alignment.max(DEFAULT_ALIGN)
     };
-    let Some(block) = Block::new(r.size, align) else {
+    let block = if r.kind == Kind::Device {
+        let arena = memory.arena()?;
+        match Block::from_arena(arena, r.size, align) {
+            Ok(b) => Some(b),
+            Err(e) => bail!(
+                ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
+                "the device-memory arena could not provide {} bytes: {e}",
+                r.size
+            ),
+        }
+    } else {
+        Block::new(r.size, align)
+    };
+    let Some(block) = block else {
         if r.device.is_some() {
             bail!(
                 ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
@@ -520,6 +805,7 @@ fn allocate(r: Request<'_>, pptr: *mut *mut c_void) -> ZeResult {
             context: r.context.handle,
             id: memory.next_id.fetch_add(1, Ordering::Relaxed),
             block: Arc::new(block),
+            origin: Origin::Allocated,
         },
     );
     drop(t);
@@ -540,6 +826,14 @@ fn free(context: &Context, ptr: *mut c_void) -> ZeResult {
     let mut t = lock_write(&instance.memory.table);
     let base = ptr as usize;
     match t.by_base.get(&base) {
+        Some(a) if a.origin == Origin::Opened => bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "{base:#x} was opened from an IPC handle: close it with zeMemCloseIpcHandle, not zeMemFree"
+        ),
+        Some(a) if matches!(a.origin, Origin::Mapped(_)) => bail!(
+            ZE_RESULT_ERROR_INVALID_ARGUMENT,
+            "{base:#x} is a virtual memory mapping: unmap it with zeVirtualMemUnmap, not zeMemFree"
+        ),
         Some(a) if a.context == context.handle => {}
         Some(_) => bail!(
             ZE_RESULT_ERROR_INVALID_ARGUMENT,
@@ -559,6 +853,7 @@ fn free(context: &Context, ptr: *mut c_void) -> ZeResult {
     }
     drop(t);
     crate::sync::lock(&instance.memory.atomic).remove(&a.id);
+    crate::ipc::forget(instance, a.id);
     crate::device::forget_residency(instance, base, a.size);
     instance.live.allocations.fetch_sub(1, Ordering::Relaxed);
     instance
@@ -677,7 +972,13 @@ entry_points! {
                     Kind::Shared => ze_memory_type_t::ZE_MEMORY_TYPE_SHARED,
                 },
                 id: a.id,
-                pageSize: if a.size >= MAP_THRESHOLD { PAGE as u64 } else { DEFAULT_ALIGN as u64 },
+                pageSize: if a.block.is_vm() {
+                    crate::vm::PAGE as u64
+                } else if a.size >= MAP_THRESHOLD || a.block.arena_range().is_some() || a.origin == Origin::Opened {
+                    PAGE as u64
+                } else {
+                    DEFAULT_ALIGN as u64
+                },
                 ..Default::default()
             },
             None => ze_memory_allocation_properties_t {

@@ -41,9 +41,10 @@ use crate::sync::lock;
 
 /// The extension's name, as `zeDriverGetExtensionProperties` lists it.
 pub const ZEX_CPU_DRIVER_TESTING_EXT_NAME: &CStr = c"ZEX_cpu_driver_testing";
-/// The extension's version: 1.3 (1.0 had no sanitizer report, 1.1 no image and sampler
-/// counts, 1.2 no graph counts nor per-thread call count).
-pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 3).0;
+/// The extension's version: 1.4 (1.0 had no sanitizer report, 1.1 no image and sampler
+/// counts, 1.2 no graph counts nor per-thread call count, 1.3 no virtual memory and IPC
+/// counts).
+pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 4).0;
 /// The name under which `zeDriverGetExtensionFunctionAddress` resolves
 /// [`zex_pfnCpuDriverGetLiveObjects_t`].
 pub const ZEX_CPU_DRIVER_GET_LIVE_OBJECTS_FN: &CStr = c"zexCpuDriverGetLiveObjects";
@@ -88,6 +89,20 @@ pub struct zex_cpu_live_objects_t {
     pub graphs: u64,
     /// Executable graphs (since version 1.3).
     pub executable_graphs: u64,
+    /// Virtual memory reservations (`zeVirtualMemReserve`, since version 1.4).
+    pub virtual_reservations: u64,
+    /// Physical memory objects (`zePhysicalMemCreate`, since version 1.4).
+    pub physical_memory: u64,
+    /// Mappings of physical memory into reservations (`zeVirtualMemMap`, since version 1.4).
+    pub virtual_mappings: u64,
+    /// Allocations opened from IPC handles and not closed (`zeMemOpenIpcHandle`, since 1.4).
+    pub ipc_opened_allocations: u64,
+    /// IPC handles of allocations given out and not put back (`zeMemGetIpcHandle` minus
+    /// `zeMemPutIpcHandle`, since 1.4; handles of a freed allocation are no longer counted).
+    pub ipc_exported_handles: u64,
+    /// Event pools opened from IPC handles and not closed (`zeEventPoolOpenIpcHandle`,
+    /// since 1.4; they are not counted in `event_pools`).
+    pub ipc_opened_event_pools: u64,
 }
 
 impl zex_cpu_live_objects_t {
@@ -219,6 +234,12 @@ pub(crate) struct Live {
     pub(crate) samplers: AtomicU64,
     pub(crate) graphs: AtomicU64,
     pub(crate) executable_graphs: AtomicU64,
+    pub(crate) virtual_reservations: AtomicU64,
+    pub(crate) physical_memory: AtomicU64,
+    pub(crate) virtual_mappings: AtomicU64,
+    pub(crate) ipc_opened_allocations: AtomicU64,
+    pub(crate) ipc_exported_handles: AtomicU64,
+    pub(crate) ipc_opened_event_pools: AtomicU64,
 }
 
 impl Live {
@@ -240,6 +261,12 @@ impl Live {
             samplers: l(&self.samplers),
             graphs: l(&self.graphs),
             executable_graphs: l(&self.executable_graphs),
+            virtual_reservations: l(&self.virtual_reservations),
+            physical_memory: l(&self.physical_memory),
+            virtual_mappings: l(&self.virtual_mappings),
+            ipc_opened_allocations: l(&self.ipc_opened_allocations),
+            ipc_exported_handles: l(&self.ipc_exported_handles),
+            ipc_opened_event_pools: l(&self.ipc_opened_event_pools),
         }
     }
 }

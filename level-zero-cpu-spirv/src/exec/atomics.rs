@@ -31,7 +31,7 @@ impl Exec<'_> {
             let addr = self.regs[s(p, l) + i];
             let c = self
                 .mem
-                .check(space, addr, u64::from(size), i, site as usize)
+                .check_write(space, addr, u64::from(size), i, site as usize)
                 .map_err(|fault| Stop::Oob {
                     lane: i,
                     fault,

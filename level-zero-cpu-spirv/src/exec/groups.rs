@@ -60,7 +60,7 @@ impl Exec<'_> {
                 let from = sa.wrapping_add(sk.wrapping_mul(e));
                 let dc = self
                     .mem
-                    .check(dspace, to, e, i, site as usize)
+                    .check_write(dspace, to, e, i, site as usize)
                     .map_err(|fault| Stop::Oob {
                         lane: i,
                         fault,

@@ -247,7 +247,7 @@ impl Exec<'_> {
             let addr = at.wrapping_add(u64::from(c) * cb);
             let checked = self
                 .mem
-                .check(Space::Global, addr, cb, lane, x.site as usize)
+                .check_write(Space::Global, addr, cb, lane, x.site as usize)
                 .map_err(|fault| Stop::Oob {
                     lane,
                     fault,

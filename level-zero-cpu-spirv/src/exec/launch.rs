@@ -132,6 +132,12 @@ fn worker(
         }
         if let Err(e) = r {
             let e = match e {
+                Stop::Oob { lane, fault, .. } if fault.read_only => ExecError::ReadOnly {
+                    kernel: name.to_string(),
+                    address: fault.address,
+                    size: fault.size,
+                    global_id: ex.global_id(lane),
+                },
                 Stop::Oob { lane, fault, write } => ExecError::OutOfBounds {
                     kernel: name.to_string(),
                     address: fault.address,

@@ -239,7 +239,7 @@ impl Exec<'_> {
             let addr = self.regs[ps + i];
             let c = self
                 .mem
-                .check(space, addr, span, i, site as usize)
+                .check_write(space, addr, span, i, site as usize)
                 .map_err(|fault| Stop::Oob {
                     lane: i,
                     fault,
@@ -282,7 +282,7 @@ impl Exec<'_> {
             let (da, sa) = (self.regs[s(dst, l) + i], self.regs[s(src, l) + i]);
             let dc = self
                 .mem
-                .check(dspace, da, n, i, site as usize)
+                .check_write(dspace, da, n, i, site as usize)
                 .map_err(|fault| Stop::Oob {
                     lane: i,
                     fault,
@@ -394,20 +394,21 @@ impl Exec<'_> {
         let site = site as usize;
         let regs = &self.regs[..];
         let memory = &mut self.mem;
-        let mut fast = memory.hint(space, site);
+        let mut fast = memory.hint_write(space, site);
         if n == 1 && full {
             for (i, (&addr, &val)) in regs[ps..ps + l].iter().zip(&regs[vs..vs + l]).enumerate() {
                 let c = match fast.get(addr, span) {
                     Some(c) => c,
                     None => {
-                        let c = memory.check(space, addr, span, i, site).map_err(|fault| {
-                            Stop::Oob {
-                                lane: i,
-                                fault,
-                                write: true,
-                            }
-                        })?;
-                        fast = memory.hint(space, site);
+                        let c =
+                            memory
+                                .check_write(space, addr, span, i, site)
+                                .map_err(|fault| Stop::Oob {
+                                    lane: i,
+                                    fault,
+                                    write: true,
+                                })?;
+                        fast = memory.hint_write(space, site);
                         c
                     }
                 };
@@ -421,15 +422,14 @@ impl Exec<'_> {
             let c = match fast.get(addr, span) {
                 Some(c) => c,
                 None => {
-                    let c =
-                        memory
-                            .check(space, addr, span, i, site)
-                            .map_err(|fault| Stop::Oob {
-                                lane: i,
-                                fault,
-                                write: true,
-                            })?;
-                    fast = memory.hint(space, site);
+                    let c = memory
+                        .check_write(space, addr, span, i, site)
+                        .map_err(|fault| Stop::Oob {
+                            lane: i,
+                            fault,
+                            write: true,
+                        })?;
+                    fast = memory.hint_write(space, site);
                     c
                 }
             };
@@ -525,7 +525,7 @@ impl Exec<'_> {
         let site = site as usize;
         let regs = &self.regs[..];
         let memory = &mut self.mem;
-        let mut fast = memory.hint(space, site);
+        let mut fast = memory.hint_write(space, site);
         let sh = 64 - u32::from(a.w.clamp(1, 64));
         for &lane in act {
             let i = lane as usize;
@@ -536,14 +536,15 @@ impl Exec<'_> {
             let c = match fast.get(addr, N as u64) {
                 Some(c) => c,
                 None => {
-                    let c = memory
-                        .check(space, addr, N as u64, i, site)
-                        .map_err(|fault| Stop::Oob {
-                            lane: i,
-                            fault,
-                            write: true,
-                        })?;
-                    fast = memory.hint(space, site);
+                    let c =
+                        memory
+                            .check_write(space, addr, N as u64, i, site)
+                            .map_err(|fault| Stop::Oob {
+                                lane: i,
+                                fault,
+                                write: true,
+                            })?;
+                    fast = memory.hint_write(space, site);
                     c
                 }
             };

@@ -38,6 +38,7 @@ impl Exec<'_> {
             fault: Fault {
                 address: fmt_addr,
                 size: 1,
+                read_only: false,
             },
             write: false,
         })?;

@@ -148,7 +148,10 @@ fn driver_properties(b: &Backend) {
 
     let mut ipc = ze_driver_ipc_properties_t::default();
     ok!(b, zeDriverGetIpcProperties(b.driver, &mut ipc));
-    assert_eq!(ipc.flags, 0);
+    assert_eq!(
+        ipc.flags,
+        ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0
+    );
 
     let ext = b.extensions();
     for name in [

@@ -1,0 +1,300 @@
+//! IPC: device memory (`zeMemGetIpcHandle` ...) and event pools (`zeEventPoolGetIpcHandle`
+//! ...), in one process (two driver instances) and between two processes (the test binary
+//! runs itself as the child, passing handles as hex bytes).
+
+// `ze!` evaluates its arguments inside its unsafe block on purpose (see tests/common).
+#![allow(clippy::macro_metavars_in_unsafe)]
+
+mod common;
+
+use std::ffi::c_void;
+use std::ptr::{null, null_mut};
+
+use common::{Backend, NO_WAITS, NULL_EVENT, pattern};
+use level_zero_sys::*;
+
+fn last_error(b: &Backend) -> String {
+    let mut p = null();
+    ok!(b, zeDriverGetLastErrorDescription(b.driver, &mut p));
+    // SAFETY: the driver's NUL-terminated description.
+    unsafe { std::ffi::CStr::from_ptr(p) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn ipc_handle(b: &Backend, c: ze_context_handle_t, p: *mut u8) -> ze_ipc_mem_handle_t {
+    let mut h = ze_ipc_mem_handle_t { data: [0; 64] };
+    ok!(b, zeMemGetIpcHandle(c, p.cast(), &mut h));
+    h
+}
+
+fn open(
+    b: &Backend,
+    c: ze_context_handle_t,
+    h: ze_ipc_mem_handle_t,
+) -> Result<*mut u8, ze_result_t> {
+    let mut p = null_mut();
+    let r = ze!(b, zeMemOpenIpcHandle(c, b.devices[0], h, 0, &mut p));
+    if r == ze_result_t::ZE_RESULT_SUCCESS {
+        Ok(p.cast())
+    } else {
+        Err(r)
+    }
+}
+
+fn copy(
+    b: &Backend,
+    l: ze_command_list_handle_t,
+    dst: *mut u8,
+    src: *const u8,
+    len: usize,
+) -> ze_result_t {
+    let r = ze!(
+        b,
+        zeCommandListAppendMemoryCopy(l, dst.cast(), src.cast(), len, NULL_EVENT, 0, NO_WAITS)
+    );
+    if r != ze_result_t::ZE_RESULT_SUCCESS {
+        return r;
+    }
+    ze!(b, zeCommandListHostSynchronize(l, u64::MAX))
+}
+
+fn hex(bytes: &[std::ffi::c_char]) -> String {
+    bytes.iter().map(|&x| format!("{:02x}", x as u8)).collect()
+}
+
+fn unhex(s: &str) -> [std::ffi::c_char; 64] {
+    let mut out = [0; 64];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex") as std::ffi::c_char;
+    }
+    out
+}
+
+#[test]
+fn the_driver_reports_ipc_support() {
+    let b = Backend::embedded(&[]);
+    let mut p = ze_driver_ipc_properties_t::default();
+    ok!(b, zeDriverGetIpcProperties(b.driver, &mut p));
+    let want = ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0;
+    assert_eq!(p.flags, want);
+}
+
+/// Two instances of one process: one exports, the other opens (through /proc/self/fd), and
+/// both see the same pages; the exporter may open its own handle too (another address).
+#[test]
+fn device_memory_is_shared_through_a_handle() {
+    let a = Backend::embedded(&[]);
+    let b = Backend::embedded(&[]);
+    let (ca, cb) = (a.context(), b.context());
+    let src = a.alloc_device(ca, 100_000, 0);
+    let la = a.immediate(ca, 0);
+    let data = pattern(100_000, 7);
+    assert_eq!(
+        copy(&a, la, src, data.as_ptr(), data.len()),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    let h = ipc_handle(&a, ca, src);
+    assert_eq!(a.live().ipc_exported_handles, 1);
+    let p = open(&b, cb, h).expect("open");
+    assert_ne!(p, src);
+    assert_eq!(b.live().ipc_opened_allocations, 1);
+    // Memory of b's context: its copies use it, its properties are a device allocation's.
+    let lb = b.immediate(cb, 0);
+    let mut back = vec![0u8; 100_000];
+    assert_eq!(
+        copy(&b, lb, back.as_mut_ptr(), p, back.len()),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    assert_eq!(back, data);
+    let mut props = ze_memory_allocation_properties_t::default();
+    ok!(
+        b,
+        zeMemGetAllocProperties(cb, p.cast(), &mut props, null_mut())
+    );
+    assert_eq!(props.type_, ze_memory_type_t::ZE_MEMORY_TYPE_DEVICE);
+    let (mut base, mut size) = (null_mut(), 0);
+    ok!(
+        b,
+        zeMemGetAddressRange(cb, p.wrapping_add(10).cast(), &mut base, &mut size)
+    );
+    assert_eq!((base as *mut u8, size), (p, 100_000));
+    // Writes of the importer are the exporter's.
+    let other = pattern(100_000, 99);
+    assert_eq!(
+        copy(&b, lb, p, other.as_ptr(), other.len()),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    assert_eq!(
+        copy(&a, la, back.as_mut_ptr(), src, back.len()),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    assert_eq!(back, other);
+    // Past the end of the opened allocation: refused.
+    assert_eq!(
+        copy(&b, lb, back.as_mut_ptr(), p, 100_001),
+        ze_result_t::ZE_RESULT_ERROR_INVALID_SIZE
+    );
+    // The exporter opens its own handle: a second address of the same pages.
+    let own = open(&a, ca, h).expect("open in the exporting instance");
+    assert_ne!(own, src);
+    // SAFETY: both are mapped device memory of 100000 bytes (host addresses here).
+    assert_eq!(unsafe { *own.add(12345) }, other[12345]);
+    // zeMemFree is not for opened memory; zeMemCloseIpcHandle is not for allocations.
+    fails!(ZE_RESULT_ERROR_INVALID_ARGUMENT, b, zeMemFree(cb, p.cast()));
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        a,
+        zeMemCloseIpcHandle(ca, src.cast())
+    );
+    ok!(a, zeMemCloseIpcHandle(ca, own.cast()));
+    ok!(b, zeMemCloseIpcHandle(cb, p.cast()));
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeMemCloseIpcHandle(cb, p.cast())
+    );
+    // Put back once.
+    ok!(a, zeMemPutIpcHandle(ca, h));
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        a,
+        zeMemPutIpcHandle(ca, h)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeMemPutIpcHandle(cb, h)
+    );
+    a.free(ca, src);
+    ok!(a, zeCommandListDestroy(la));
+    ok!(b, zeCommandListDestroy(lb));
+    ok!(a, zeContextDestroy(ca));
+    ok!(b, zeContextDestroy(cb));
+    a.assert_no_leaks();
+    b.assert_no_leaks();
+}
+
+#[test]
+fn bad_handles_are_refused_with_a_reason() {
+    let a = Backend::embedded(&[]);
+    let b = Backend::embedded(&[]);
+    let (ca, cb) = (a.context(), b.context());
+    let src = a.alloc_device(ca, 4096, 0);
+    let h = ipc_handle(&a, ca, src);
+    // Bad magic.
+    let mut bad = h;
+    bad.data[0] ^= 1;
+    assert_eq!(
+        open(&b, cb, bad),
+        Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
+    );
+    assert!(last_error(&b).contains("bad magic"), "{}", last_error(&b));
+    // Flags: BIAS_CACHED is what every mapping is; UNCACHED is refused; others invalid.
+    let mut p = null_mut();
+    fails!(
+        ZE_RESULT_ERROR_UNSUPPORTED_ENUMERATION,
+        b,
+        zeMemOpenIpcHandle(cb, b.devices[0], h, 2, &mut p)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ENUMERATION,
+        b,
+        zeMemOpenIpcHandle(cb, b.devices[0], h, 4, &mut p)
+    );
+    ok!(b, zeMemOpenIpcHandle(cb, b.devices[0], h, 1, &mut p));
+    // Freed while opened: the importer's mapping keeps the pages (no reuse under it).
+    a.free(ca, src);
+    assert_eq!(
+        a.live().ipc_exported_handles,
+        0,
+        "handles of a freed allocation are not counted"
+    );
+    let again = a.alloc_device(ca, 4096, 0);
+    // SAFETY: 4096 bytes of opened memory, and of a new allocation.
+    unsafe {
+        *p.cast::<u8>() = 0x5a;
+        assert_eq!(
+            *again, 0,
+            "the freed range is not handed out while an importer maps it"
+        );
+    }
+    // A freed allocation's handle cannot be opened.
+    let mut q = null_mut();
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeMemOpenIpcHandle(cb, b.devices[0], h, 0, &mut q)
+    );
+    assert!(last_error(&b).contains("was freed"), "{}", last_error(&b));
+    ok!(b, zeMemCloseIpcHandle(cb, p));
+    // A handle of a process that exited.
+    let child = std::process::Command::new("true").status().expect("true");
+    assert!(child.success());
+    let dead = std::process::Command::new("true").spawn().expect("true");
+    let pid = dead.id();
+    let _ = { dead }.wait();
+    let h2 = ipc_handle(&a, ca, again);
+    let mut gone = h2;
+    for (i, byte) in pid.to_le_bytes().iter().enumerate() {
+        gone.data[12 + i] = *byte as std::ffi::c_char;
+    }
+    assert_eq!(
+        open(&b, cb, gone),
+        Err(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT)
+    );
+    assert!(last_error(&b).contains("has exited"), "{}", last_error(&b));
+    // Not exportable: host memory, a pointer inside an allocation, null.
+    let host = a.alloc_host(ca, 4096);
+    let mut hh = ze_ipc_mem_handle_t { data: [0; 64] };
+    fails!(
+        ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+        a,
+        zeMemGetIpcHandle(ca, host.cast(), &mut hh)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        a,
+        zeMemGetIpcHandle(ca, again.wrapping_add(8).cast(), &mut hh)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_NULL_POINTER,
+        a,
+        zeMemGetIpcHandle(ca, null(), &mut hh)
+    );
+    // The file-descriptor functions are refused loudly.
+    let mut fd = 0u64;
+    fails!(
+        ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+        a,
+        zeMemGetFileDescriptorFromIpcHandleExp(ca, h2, &mut fd)
+    );
+    fails!(
+        ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+        a,
+        zeMemGetIpcHandleFromFileDescriptorExp(ca, 3, &mut hh)
+    );
+    // With properties: the default type works, fabric-accessible is refused.
+    let mut desc = ze_ipc_mem_handle_type_ext_desc_t {
+        typeFlags: ze_ipc_mem_handle_type_flag_t::ZE_IPC_MEM_HANDLE_TYPE_FLAG_DEFAULT.0,
+        ..Default::default()
+    };
+    ok!(
+        a,
+        zeMemGetIpcHandleWithProperties(ca, again.cast(), (&raw mut desc).cast(), &mut hh)
+    );
+    desc.typeFlags = ze_ipc_mem_handle_type_flag_t::ZE_IPC_MEM_HANDLE_TYPE_FLAG_FABRIC_ACCESSIBLE.0;
+    fails!(
+        ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+        a,
+        zeMemGetIpcHandleWithProperties(ca, again.cast(), (&raw mut desc).cast(), &mut hh)
+    );
+    ok!(a, zeMemPutIpcHandle(ca, h2));
+    ok!(a, zeMemPutIpcHandle(ca, hh));
+    a.free(ca, host);
+    a.free(ca, again);
+    ok!(a, zeContextDestroy(ca));
+    ok!(b, zeContextDestroy(cb));
+    a.assert_no_leaks();
+    b.assert_no_leaks();
+}
