@@ -212,7 +212,13 @@ fn a_reservation_and_physical_memory_dropped_while_mapped_live_until_unmapped() 
         .unwrap();
     assert!(phys.is_mapped() && range.has_mappings());
     let probe = range.clone();
+    let live = t.live();
     drop((range, phys));
+    assert_eq!(
+        t.live(),
+        live,
+        "the driver freed a mapped range or physical memory"
+    );
     // Both live on for the mapping.
     let buf = mapping.buffer::<u64>().unwrap();
     assert_eq!(buf.len(), bytes / 8);
@@ -224,7 +230,14 @@ fn a_reservation_and_physical_memory_dropped_while_mapped_live_until_unmapped() 
     drop(buf);
     list.synchronize().unwrap();
     assert!(!probe.has_mappings());
+    let now = t.live();
+    assert_eq!(
+        (now.virtual_mappings, now.physical_memory),
+        (live.virtual_mappings - 1, live.physical_memory - 1)
+    );
+    assert_eq!(now.virtual_reservations, live.virtual_reservations);
     drop((list, probe));
+    assert_eq!(t.live().virtual_reservations, live.virtual_reservations - 1);
     assert!(
         level_zero::cpu::sanitizer_report(&t.driver)
             .unwrap()
