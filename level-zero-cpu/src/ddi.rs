@@ -19,8 +19,8 @@ use level_zero_sys::ddi::{DdiFieldInfo, DdiTable};
 use level_zero_sys::*;
 
 use crate::{
-    context, device, driver, event, fence, ffi, graph, image, ipc, list, memory, module, queue,
-    sampler, sysman, vm,
+    context, device, driver, event, fence, ffi, graph, image, ipc, ipc_events, list, memory,
+    module, queue, sampler, sysman, vm,
 };
 
 /// Sets to NULL the fields of `table` for which `keep` is false.
@@ -216,6 +216,10 @@ getters! {
         pfnCreate: Some(event::zeEventPoolCreate),
         pfnDestroy: Some(event::zeEventPoolDestroy),
         pfnGetContextHandle: Some(event::zeEventPoolGetContextHandle),
+        pfnGetIpcHandle: Some(ipc_events::zeEventPoolGetIpcHandle),
+        pfnPutIpcHandle: Some(ipc_events::zeEventPoolPutIpcHandle),
+        pfnOpenIpcHandle: Some(ipc_events::zeEventPoolOpenIpcHandle),
+        pfnCloseIpcHandle: Some(ipc_events::zeEventPoolCloseIpcHandle),
         ..Default::default()
     };
     zeGetEventProcAddrTable: ze_event_dditable_t => ze_event_dditable_t {

@@ -44,6 +44,8 @@ pub(crate) struct Instance {
     pub(crate) alloc_calls: AtomicU64,
     /// The handle of the default context (`zeDriverGetDefaultContext`), made on first use.
     pub(crate) default_context: OnceLock<u64>,
+    /// IPC event pool handles given out and not put back, by pool nonce.
+    pub(crate) event_ipc_out: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -153,6 +155,7 @@ impl Instance {
             signal: Signal::default(),
             alloc_calls: AtomicU64::new(0),
             default_context: OnceLock::new(),
+            event_ipc_out: Default::default(),
         }));
         handles::register(handle, Object::Driver(instance));
         crate::sync::lock(&ALL).push(instance);
@@ -451,12 +454,13 @@ entry_points! {
     }
 
     /// No IPC support: no flags.
-    /// Device memory can be passed between processes (`zeMemGetIpcHandle`); not across
-    /// machines (no fabric-accessible handles).
+    /// Device memory and event pools can be passed between processes (`zeMemGetIpcHandle`,
+    /// `zeEventPoolGetIpcHandle`); not across machines (no fabric-accessible handles).
     fn zeDriverGetIpcProperties(hDriver: ze_driver_handle_t, pProps: *mut ze_driver_ipc_properties_t) {
         let _: &'static Instance = handles::get(hDriver)?;
         let props = ze_driver_ipc_properties_t {
-            flags: ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0,
+            flags: ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0
+                | ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_EVENT_POOL.0,
             ..Default::default()
         };
         // SAFETY: `pProps` is the caller's properties structure.

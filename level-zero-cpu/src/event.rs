@@ -43,6 +43,11 @@ pub(crate) struct EventPool {
     /// `ze_event_pool_counter_based_exp_desc_t`'s flags (`ZE_experimental_event_pool_counter_based`):
     /// the pool's events are counter-based, with these flags.
     counter_based: Option<ze_event_pool_counter_based_exp_flags_t>,
+    /// The shared state of an IPC pool (`ZE_EVENT_POOL_FLAG_IPC`), made or opened here.
+    ipc: Option<Arc<crate::ipc_events::Shared>>,
+    /// Whether the pool was opened from an IPC handle (`zeEventPoolOpenIpcHandle`): closed
+    /// with `zeEventPoolCloseIpcHandle`, not counted in the live event pools.
+    opened: bool,
 }
 
 /// An event's state.
@@ -131,6 +136,9 @@ enum Kind {
         counter: Arc<Counter>,
         value: AtomicU64,
     },
+    /// An event of an IPC pool: its state is slot `index` of the pool's shared memory,
+    /// which other processes read and write too.
+    Ipc { pool: Arc<EventPool>, index: u32 },
 }
 
 /// An event.
@@ -157,6 +165,9 @@ impl Event {
                 s.error = error;
                 s.timestamps = Some(timestamps);
             }),
+            Kind::Ipc { pool, index } => self.instance.signal.notify(|| {
+                shared(pool).signal(*index, error, timestamps);
+            }),
             // Never the target of a signal: appends turn counter-based events into
             // `Completes` events, and waits are not signalled.
             Kind::CounterBased(_) | Kind::Awaits { .. } => {}
@@ -165,10 +176,13 @@ impl Event {
 
     /// Clears the event (a pool's event: appends refuse to reset counter-based events).
     pub(crate) fn reset(&self) {
-        if let Kind::Pooled { state, .. } = &self.kind {
-            self.instance
+        match &self.kind {
+            Kind::Pooled { state, .. } => self
+                .instance
                 .signal
-                .notify(|| *lock(state) = State::default());
+                .notify(|| *lock(state) = State::default()),
+            Kind::Ipc { pool, index } => self.instance.signal.notify(|| shared(pool).reset(*index)),
+            _ => {}
         }
     }
 
@@ -177,7 +191,7 @@ impl Event {
     /// `ZE_EVENT_COUNTER_BASED_FLAG_DEVICE_TIMESTAMP` or `HOST_TIMESTAMP`.
     pub(crate) fn has_kernel_timestamps(&self) -> bool {
         match &self.kind {
-            Kind::Pooled { pool, .. } => {
+            Kind::Pooled { pool, .. } | Kind::Ipc { pool, .. } => {
                 pool.flags & ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0 != 0
             }
             Kind::CounterBased(cb) => cb.timestamps,
@@ -197,6 +211,7 @@ impl Event {
                 let s = lock(&counter.state);
                 s.timestamps.filter(|_| s.completed >= s.submitted)?
             }
+            Kind::Ipc { pool, index } => shared(pool).timestamps(*index)?,
             _ => return None,
         };
         let data = ze_kernel_timestamp_data_t {
@@ -217,7 +232,14 @@ impl Event {
                 lock(&counter.state).completed >= value.load(Ordering::Acquire)
             }
             Kind::Completes(counter) => counter.done(),
+            Kind::Ipc { pool, index } => shared(pool).outcome(*index).is_some(),
         }
+    }
+
+    /// Whether its state is shared with other processes (an IPC pool's event): waits on it
+    /// poll, since a signal from another process wakes nobody here.
+    pub(crate) fn is_ipc(&self) -> bool {
+        matches!(self.kind, Kind::Ipc { .. })
     }
 
     /// The counter-based part of a counter-based event.
@@ -237,7 +259,7 @@ impl Event {
     /// for is lost and runs no job.
     fn device_lost(&self) -> bool {
         let pool_devices = match &self.kind {
-            Kind::Pooled { pool, .. } => &pool.devices,
+            Kind::Pooled { pool, .. } | Kind::Ipc { pool, .. } => &pool.devices,
             Kind::CounterBased(cb) => {
                 return lock(&cb.point)
                     .as_ref()
@@ -268,6 +290,7 @@ impl Event {
                     (s.completed >= s.submitted).then_some(s.error)
                 }
             },
+            Kind::Ipc { pool, index } => shared(pool).outcome(*index),
             _ => self.is_signaled().then_some(None),
         }
     }
@@ -277,13 +300,16 @@ impl Event {
     /// longer be signalled — reported only once no device of the pool has work in flight —,
     /// `ZE_RESULT_NOT_READY` on timeout.
     pub(crate) fn host_wait(&self, timeout: u64) -> ZeResult {
-        let outcome = self.instance.signal.wait(timeout, || {
-            if let Some(error) = self.outcome() {
-                return Some(error.map_or(Ok(()), Err));
-            }
-            self.device_lost()
-                .then_some(Err(ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST))
-        });
+        let outcome = self
+            .instance
+            .signal
+            .wait_polling(timeout, self.is_ipc(), || {
+                if let Some(error) = self.outcome() {
+                    return Some(error.map_or(Ok(()), Err));
+                }
+                self.device_lost()
+                    .then_some(Err(ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST))
+            });
         match outcome {
             Some(Ok(())) => Ok(()),
             Some(Err(code)) if code == ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST => {
@@ -485,6 +511,55 @@ impl CounterUse<'_> {
     }
 }
 
+/// The shared state of an IPC pool's event.
+fn shared(pool: &EventPool) -> &crate::ipc_events::Shared {
+    pool.ipc.as_deref().expect("an IPC pool has shared state")
+}
+
+impl EventPool {
+    /// The shared state of an IPC pool.
+    pub(crate) fn shared(&self) -> Option<&Arc<crate::ipc_events::Shared>> {
+        self.ipc.as_ref()
+    }
+
+    /// A pool opened from an IPC handle, in `context`.
+    pub(crate) fn opened(
+        context: Arc<Context>,
+        shared: Arc<crate::ipc_events::Shared>,
+        count: u32,
+        flags: ze_event_pool_flags_t,
+    ) -> EventPool {
+        EventPool {
+            instance: context.instance,
+            child: Child::of(&context),
+            devices: context.devices.clone(),
+            context,
+            count,
+            flags,
+            live_events: AtomicU32::new(0),
+            counter_based: None,
+            ipc: Some(shared),
+            opened: true,
+        }
+    }
+
+    pub(crate) fn flags(&self) -> ze_event_pool_flags_t {
+        self.flags
+    }
+
+    pub(crate) fn is_opened(&self) -> bool {
+        self.opened
+    }
+
+    pub(crate) fn live_events(&self) -> u32 {
+        self.live_events.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn release(&self) {
+        self.child.release();
+    }
+}
+
 /// Looks up an event handle passed as a signal or wait event of a command.
 pub(crate) fn sync_event(raw: ze_event_handle_t, instance: &Instance) -> ZeResult<Arc<Event>> {
     let e: Arc<Event> = handles::get_or(
@@ -533,7 +608,7 @@ entry_points! {
             bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "ze_event_pool_counter_based_exp_desc_t flags {flags:#x}");
         }
         if counter_based.is_some() && desc.flags & ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0 != 0 {
-            bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "a counter-based event pool with ZE_EVENT_POOL_FLAG_IPC: level-zero-cpu implements no IPC");
+            bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "a counter-based event pool with ZE_EVENT_POOL_FLAG_IPC: level-zero-cpu shares pools of regular events only");
         }
         if desc.flags > 0xf {
             bail!(ZE_RESULT_ERROR_INVALID_ENUMERATION, "event pool flags {:#x}", desc.flags);
@@ -551,6 +626,11 @@ entry_points! {
             devices = context.devices.clone();
         }
         let instance = context.instance;
+        let ipc = if desc.flags & ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0 != 0 {
+            Some(Arc::new(crate::ipc_events::Shared::create(desc.count)?))
+        } else {
+            None
+        };
         let pool = Arc::new(EventPool {
             instance,
             child: Child::of(&context),
@@ -560,6 +640,8 @@ entry_points! {
             devices,
             live_events: AtomicU32::new(0),
             counter_based,
+            ipc,
+            opened: false,
         });
         let handle = handles::reserve_for::<Arc<EventPool>>();
         handles::register(handle, Object::EventPool(pool));
@@ -571,6 +653,9 @@ entry_points! {
     /// Refused with `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while events of the pool live.
     fn zeEventPoolDestroy(hEventPool: ze_event_pool_handle_t) {
         let pool: Arc<EventPool> = handles::get(hEventPool)?;
+        if pool.opened {
+            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "the event pool was opened from an IPC handle: close it with zeEventPoolCloseIpcHandle");
+        }
         let live = pool.live_events.load(Ordering::Acquire);
         if live != 0 {
             bail!(ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE, "{live} events of this pool are still alive");
@@ -605,6 +690,14 @@ entry_points! {
         let instance = pool.instance;
         pool.live_events.fetch_add(1, Ordering::AcqRel);
         let kind = match pool.counter_based {
+            // The pool's creator starts the event reset; a process that opened the pool
+            // shares the state the creator's side left.
+            None if pool.ipc.is_some() => {
+                if !pool.opened {
+                    shared(&pool).reset(desc.index);
+                }
+                Kind::Ipc { index: desc.index, pool }
+            }
             None => Kind::Pooled { pool, state: Mutex::new(State::default()) },
             // A counter-based pool's event: the pool's flags (the experimental ones have the
             // values of `ze_event_counter_based_flag_t`'s IMMEDIATE and NON_IMMEDIATE).
@@ -628,7 +721,7 @@ entry_points! {
     fn zeEventDestroy(hEvent: ze_event_handle_t) {
         let event: Arc<Event> = handles::take(hEvent)?;
         match &event.kind {
-            Kind::Pooled { pool, .. } => {
+            Kind::Pooled { pool, .. } | Kind::Ipc { pool, .. } => {
                 pool.live_events.fetch_sub(1, Ordering::AcqRel);
             }
             Kind::CounterBased(CounterBased { owner: Owner::Context(child), .. }) => child.release(),

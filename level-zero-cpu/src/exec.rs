@@ -415,9 +415,9 @@ fn run_commands(
     }
     for (i, c) in commands.iter().enumerate() {
         for e in &c.waits {
-            let ok = instance
-                .signal
-                .wait(u64::MAX, || (e.is_signaled() || stop()).then_some(()));
+            let ok = instance.signal.wait_polling(u64::MAX, e.is_ipc(), || {
+                (e.is_signaled() || stop()).then_some(())
+            });
             if ok.is_none() || stop() {
                 return Err(i);
             }
@@ -474,9 +474,9 @@ fn complete_as_noops(
         let first = if l == l0 { c0 } else { 0 };
         for (c, cmd) in list.iter().enumerate().skip(first) {
             for e in &cmd.waits {
-                let ok = instance
-                    .signal
-                    .wait(u64::MAX, || (e.is_signaled() || shutdown()).then_some(()));
+                let ok = instance.signal.wait_polling(u64::MAX, e.is_ipc(), || {
+                    (e.is_signaled() || shutdown()).then_some(())
+                });
                 if ok.is_none() || shutdown() {
                     return Some((l, c));
                 }

@@ -45,7 +45,7 @@ use crate::context::Context;
 use crate::ffi::{self, ZeResult, bail, entry_points};
 use crate::handles;
 use crate::memory::{Allocation, Block, Kind, Origin};
-use crate::sync::{lock, lock_read, lock_write};
+use crate::sync::{lock, lock_write};
 
 /// The handle's magic ("L0CPUIPC").
 const MAGIC: u64 = u64::from_le_bytes(*b"L0CPUIPC");
@@ -442,13 +442,4 @@ pub(crate) fn forget(instance: &crate::driver::Instance, id: u64) {
             .ipc_exported_handles
             .fetch_sub(n, Ordering::Relaxed);
     }
-}
-
-/// Whether `ptr` is memory opened from an IPC handle (for messages).
-#[allow(dead_code)]
-pub(crate) fn is_opened(instance: &crate::driver::Instance, ptr: usize) -> bool {
-    lock_read(&instance.memory.table)
-        .by_base
-        .get(&ptr)
-        .is_some_and(|a| a.origin == Origin::Opened)
 }

@@ -64,6 +64,7 @@ mod graph;
 mod handles;
 mod image;
 mod ipc;
+mod ipc_events;
 mod list;
 mod log;
 mod memory;

@@ -42,11 +42,20 @@ impl Signal {
 
     /// Blocks until `ready` returns `Some`, or until `timeout_ns` nanoseconds have passed
     /// (`u64::MAX`: no limit; 0: check once). `ready` runs under the mutex.
-    pub(crate) fn wait<R>(
+    pub(crate) fn wait<R>(&self, timeout_ns: u64, ready: impl FnMut() -> Option<R>) -> Option<R> {
+        self.wait_polling(timeout_ns, false, ready)
+    }
+
+    /// [`Signal::wait`]; with `poll`, `ready` is also re-checked after short sleeps (20 µs,
+    /// doubling up to 1 ms) without a notification: for conditions that another process
+    /// changes (the events of IPC event pools, whose state lives in shared memory).
+    pub(crate) fn wait_polling<R>(
         &self,
         timeout_ns: u64,
+        poll: bool,
         mut ready: impl FnMut() -> Option<R>,
     ) -> Option<R> {
+        let mut backoff = Duration::from_micros(20);
         let deadline = if timeout_ns == u64::MAX {
             None
         } else {
@@ -58,17 +67,26 @@ impl Signal {
             if let Some(r) = ready() {
                 return Some(r);
             }
-            if forever {
+            if forever && !poll {
                 guard = self.cv.wait(guard).unwrap_or_else(PoisonError::into_inner);
             } else {
-                let deadline = deadline.expect("finite deadline");
-                let now = Instant::now();
-                if now >= deadline {
-                    return None;
+                let mut pause = match deadline {
+                    Some(deadline) => {
+                        let now = Instant::now();
+                        if now >= deadline && !forever {
+                            return None;
+                        }
+                        deadline.saturating_duration_since(now)
+                    }
+                    None => Duration::MAX,
+                };
+                if poll {
+                    pause = pause.min(backoff);
+                    backoff = (backoff * 2).min(Duration::from_millis(1));
                 }
                 guard = self
                     .cv
-                    .wait_timeout(guard, deadline - now)
+                    .wait_timeout(guard, pause)
                     .unwrap_or_else(PoisonError::into_inner)
                     .0;
             }

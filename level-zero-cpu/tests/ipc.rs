@@ -76,7 +76,8 @@ fn the_driver_reports_ipc_support() {
     let b = Backend::embedded(&[]);
     let mut p = ze_driver_ipc_properties_t::default();
     ok!(b, zeDriverGetIpcProperties(b.driver, &mut p));
-    let want = ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0;
+    let want = ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0
+        | ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_EVENT_POOL.0;
     assert_eq!(p.flags, want);
 }
 
@@ -293,6 +294,142 @@ fn bad_handles_are_refused_with_a_reason() {
     ok!(a, zeMemPutIpcHandle(ca, hh));
     a.free(ca, host);
     a.free(ca, again);
+    ok!(a, zeContextDestroy(ca));
+    ok!(b, zeContextDestroy(cb));
+    a.assert_no_leaks();
+    b.assert_no_leaks();
+}
+
+fn ipc_pool(b: &Backend, c: ze_context_handle_t, count: u32, flags: u32) -> ze_event_pool_handle_t {
+    b.event_pool(
+        c,
+        count,
+        flags | ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_IPC.0,
+    )
+}
+
+fn pool_handle(b: &Backend, pool: ze_event_pool_handle_t) -> ze_ipc_event_pool_handle_t {
+    let mut h = ze_ipc_event_pool_handle_t { data: [0; 64] };
+    ok!(b, zeEventPoolGetIpcHandle(pool, &mut h));
+    h
+}
+
+fn open_pool(
+    b: &Backend,
+    c: ze_context_handle_t,
+    h: ze_ipc_event_pool_handle_t,
+) -> ze_event_pool_handle_t {
+    let mut p = null_mut();
+    ok!(b, zeEventPoolOpenIpcHandle(c, h, &mut p));
+    p
+}
+
+/// Two instances of one process share a pool's events: host signals, resets, queries and
+/// waits, and commands (signal, wait, barrier) on either side see each other.
+#[test]
+fn event_pools_are_shared_through_a_handle() {
+    let a = Backend::embedded(&[]);
+    let b = Backend::embedded(&[]);
+    let (ca, cb) = (a.context(), b.context());
+    let pa = ipc_pool(
+        &a,
+        ca,
+        4,
+        ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_KERNEL_TIMESTAMP.0,
+    );
+    let h = pool_handle(&a, pa);
+    let pb = open_pool(&b, cb, h);
+    assert_eq!(b.live().ipc_opened_event_pools, 1);
+    assert_eq!(b.live().event_pools, 0);
+    let (ea, eb) = (a.event(pa, 1), b.event(pb, 1));
+    fails!(ZE_RESULT_NOT_READY, b, zeEventQueryStatus(eb));
+    ok!(a, zeEventHostSignal(ea));
+    ok!(b, zeEventQueryStatus(eb));
+    ok!(b, zeEventHostSynchronize(eb, u64::MAX));
+    ok!(b, zeEventHostReset(eb));
+    fails!(ZE_RESULT_NOT_READY, a, zeEventQueryStatus(ea));
+    // A host wait in one instance ends when a command of the other signals.
+    let la = a.immediate(ca, 0);
+    let waiter = std::thread::spawn({
+        let eb = eb as usize;
+        let api = b.api.clone();
+        move || {
+            // SAFETY: a live event handle of b's driver.
+            unsafe { api.zeEventHostSynchronize(eb as ze_event_handle_t, 10_000_000_000) }.unwrap()
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    ok!(a, zeCommandListAppendSignalEvent(la, ea));
+    assert_eq!(waiter.join().unwrap(), ze_result_t::ZE_RESULT_SUCCESS);
+    // Timestamps written by the signalling side are read by the other.
+    let mut ts = ze_kernel_timestamp_result_t::default();
+    ok!(b, zeEventQueryKernelTimestamp(eb, &mut ts));
+    assert!(ts.global.kernelEnd >= ts.global.kernelStart && ts.global.kernelEnd > 0);
+    // A command of b waits for a's host signal; a's barrier waits for b's command.
+    let (ea2, eb2) = (a.event(pa, 2), b.event(pb, 2));
+    let (ea3, eb3) = (a.event(pa, 3), b.event(pb, 3));
+    let lb = b.immediate(cb, 0);
+    let mut w = [eb2];
+    ok!(b, zeCommandListAppendBarrier(lb, eb3, 1, w.as_mut_ptr()));
+    std::thread::sleep(std::time::Duration::from_millis(10));
+    fails!(ZE_RESULT_NOT_READY, a, zeEventQueryStatus(ea3));
+    ok!(a, zeEventHostSignal(ea2));
+    ok!(a, zeEventHostSynchronize(ea3, 10_000_000_000));
+    let mut w = [ea3];
+    let (ea0, eb0) = (a.event(pa, 0), b.event(pb, 0));
+    ok!(a, zeCommandListAppendBarrier(la, ea0, 1, w.as_mut_ptr()));
+    ok!(b, zeEventHostSynchronize(eb0, 10_000_000_000));
+    // Destroying the exporter's pool while opened elsewhere: the opened one keeps working;
+    // opening the handle again fails.
+    for e in [ea, ea0, ea2, ea3] {
+        ok!(a, zeEventDestroy(e));
+    }
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        a,
+        zeEventPoolCloseIpcHandle(pa)
+    );
+    fails!(ZE_RESULT_ERROR_INVALID_ARGUMENT, b, zeEventPoolDestroy(pb));
+    ok!(a, zeEventPoolPutIpcHandle(ca, h));
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        a,
+        zeEventPoolPutIpcHandle(ca, h)
+    );
+    ok!(a, zeEventPoolDestroy(pa));
+    let mut again = null_mut();
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeEventPoolOpenIpcHandle(cb, h, &mut again)
+    );
+    ok!(b, zeEventQueryStatus(eb0));
+    fails!(
+        ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
+        b,
+        zeEventPoolCloseIpcHandle(pb)
+    );
+    for e in [eb, eb0, eb2, eb3] {
+        ok!(b, zeEventDestroy(e));
+    }
+    ok!(b, zeEventPoolCloseIpcHandle(pb));
+    // Pools without the flag have no handle; bad handles are refused.
+    let plain = a.event_pool(ca, 1, 0);
+    let mut hh = ze_ipc_event_pool_handle_t { data: [0; 64] };
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        a,
+        zeEventPoolGetIpcHandle(plain, &mut hh)
+    );
+    fails!(
+        ZE_RESULT_ERROR_INVALID_ARGUMENT,
+        b,
+        zeEventPoolOpenIpcHandle(cb, hh, &mut again)
+    );
+    assert!(last_error(&b).contains("bad magic"));
+    ok!(a, zeEventPoolDestroy(plain));
+    ok!(a, zeCommandListDestroy(la));
+    ok!(b, zeCommandListDestroy(lb));
     ok!(a, zeContextDestroy(ca));
     ok!(b, zeContextDestroy(cb));
     a.assert_no_leaks();

@@ -151,6 +151,7 @@ fn driver_properties(b: &Backend) {
     assert_eq!(
         ipc.flags,
         ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_MEMORY.0
+            | ze_ipc_property_flag_t::ZE_IPC_PROPERTY_FLAG_EVENT_POOL.0
     );
 
     let ext = b.extensions();
