@@ -242,13 +242,28 @@ impl VirtualRange {
         let page = page_size(ctx, device, bytes)?;
         check_aligned(CALL, "the size", bytes, page)?;
         let mut ptr = std::ptr::null_mut();
-        // SAFETY: valid context, no start hint, a page-aligned non-zero size and an output.
-        unsafe {
-            ze!(
-                ctx.api(),
-                zeVirtualMemReserve(ctx.as_raw(), std::ptr::null(), bytes, &mut ptr)
-            )?
+        let reserve = |start: *const c_void, ptr: &mut *mut c_void| {
+            // SAFETY: valid context, a start hint (null, or a page-aligned address: only a
+            // hint), a page-aligned non-zero size and an output.
+            unsafe {
+                ze!(
+                    ctx.api(),
+                    zeVirtualMemReserve(ctx.as_raw(), start, bytes, ptr)
+                )
+            }
         };
+        match reserve(std::ptr::null(), &mut ptr) {
+            // The validation layer of loader 1.8 takes the optional `pStart` for a required
+            // pointer: give it a hint instead (page-aligned, high in the address space; the
+            // specification has the driver choose another start when it is taken).
+            Err(Error::Call { code, .. })
+                if code.0 == sys::ze_result_t::ZE_RESULT_ERROR_INVALID_NULL_POINTER =>
+            {
+                let hint = ((1usize << 46) & !(page - 1)) as *const c_void;
+                reserve(hint, &mut ptr)?;
+            }
+            r => r?,
+        }
         if ptr.is_null() || !(ptr as usize).is_multiple_of(page) {
             return Err(Error::invalid(
                 CALL,
