@@ -435,3 +435,204 @@ fn event_pools_are_shared_through_a_handle() {
     a.assert_no_leaks();
     b.assert_no_leaks();
 }
+
+/// The environment variables that make `ipc_child` the child of the two-process test.
+const CHILD_MEM: &str = "L0CPU_TEST_IPC_MEM";
+const CHILD_POOL: &str = "L0CPU_TEST_IPC_POOL";
+const SIZE: usize = 200_000;
+/// Waits of the two-process test: long enough for a loaded machine, short of a hang.
+const PATIENCE: u64 = 30_000_000_000;
+
+/// Two processes: the parent exports a device allocation and an IPC event pool and runs this
+/// binary again as the child (`ipc_child`), handing it the handles as hex. The child opens
+/// both, writes a pattern with a copy and signals event 0 with a command; the parent waits
+/// for it and checks the data, writes another pattern and signals event 1 after the copy;
+/// the child checks it. The reverse: the child exports an allocation of its own (handle
+/// printed on its standard output), the parent opens it, checks its pattern, and signals
+/// event 2 with a barrier, which lets the child finish.
+#[test]
+fn two_processes_share_memory_and_events() {
+    use std::io::BufRead;
+    let b = Backend::embedded(&[]);
+    let c = b.context();
+    let mem = b.alloc_device(c, SIZE, 0);
+    let pool = ipc_pool(&b, c, 4, 0);
+    let events: Vec<_> = (0..4).map(|i| b.event(pool, i)).collect();
+    let (hm, hp) = (ipc_handle(&b, c, mem), pool_handle(&b, pool));
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "ipc_child",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_MEM, hex(&hm.data))
+        .env(CHILD_POOL, hex(&hp.data))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the test binary runs again");
+    let l = b.immediate(c, 0);
+    // 1. The child's copy, signalled by the child's command.
+    let r = ze!(b, zeEventHostSynchronize(events[0], PATIENCE));
+    assert_eq!(
+        r,
+        ze_result_t::ZE_RESULT_SUCCESS,
+        "the child did not signal event 0"
+    );
+    let mut back = vec![0u8; SIZE];
+    assert_eq!(
+        copy(&b, l, back.as_mut_ptr(), mem, SIZE),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    assert!(
+        back == pattern(SIZE, 1),
+        "the child's data is not in the parent's allocation"
+    );
+    // 2. The parent's copy, then a signal command after it.
+    let data = pattern(SIZE, 2);
+    ok!(
+        b,
+        zeCommandListAppendMemoryCopy(
+            l,
+            mem.cast(),
+            data.as_ptr().cast(),
+            SIZE,
+            NULL_EVENT,
+            0,
+            NO_WAITS
+        )
+    );
+    ok!(b, zeCommandListAppendSignalEvent(l, events[1]));
+    ok!(b, zeCommandListHostSynchronize(l, u64::MAX));
+    // 3. The reverse: the child's allocation.
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let theirs = loop {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the child ended without exporting its allocation"
+        );
+        // libtest prints "test ipc_child ... " before the test's own output.
+        if let Some(at) = line.find("HANDLE ") {
+            break ze_ipc_mem_handle_t {
+                data: unhex(line[at + 7..].trim()),
+            };
+        }
+    };
+    let p = open(&b, c, theirs).expect("the child's allocation opens");
+    assert_eq!(
+        copy(&b, l, back.as_mut_ptr(), p, SIZE),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    assert!(
+        back == pattern(SIZE, 3),
+        "the child's own allocation does not hold its pattern"
+    );
+    ok!(b, zeMemCloseIpcHandle(c, p.cast()));
+    ok!(b, zeCommandListAppendBarrier(l, events[2], 0, NO_WAITS));
+    ok!(b, zeCommandListHostSynchronize(l, u64::MAX));
+    let status = child.wait().unwrap();
+    let rest: String = out
+        .lines()
+        .map_while(Result::ok)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(status.success(), "the child failed: {status}\n{rest}");
+    ok!(b, zeMemPutIpcHandle(c, hm));
+    ok!(b, zeEventPoolPutIpcHandle(c, hp));
+    for e in events {
+        ok!(b, zeEventDestroy(e));
+    }
+    ok!(b, zeEventPoolDestroy(pool));
+    b.free(c, mem);
+    ok!(b, zeCommandListDestroy(l));
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+}
+
+/// The child of `two_processes_share_memory_and_events` (does nothing when run on its own).
+#[test]
+#[ignore = "the child process of two_processes_share_memory_and_events"]
+fn ipc_child() {
+    let (Ok(mem), Ok(pool)) = (std::env::var(CHILD_MEM), std::env::var(CHILD_POOL)) else {
+        return;
+    };
+    let b = Backend::embedded(&[]);
+    let c = b.context();
+    let p = open(&b, c, ze_ipc_mem_handle_t { data: unhex(&mem) })
+        .expect("the parent's allocation opens");
+    let mut pl = null_mut();
+    ok!(
+        b,
+        zeEventPoolOpenIpcHandle(
+            c,
+            ze_ipc_event_pool_handle_t { data: unhex(&pool) },
+            &mut pl
+        )
+    );
+    let events: Vec<_> = (0..4).map(|i| b.event(pl, i)).collect();
+    let l = b.immediate(c, 0);
+    let data = pattern(SIZE, 1);
+    ok!(
+        b,
+        zeCommandListAppendMemoryCopy(
+            l,
+            p.cast(),
+            data.as_ptr().cast(),
+            SIZE,
+            NULL_EVENT,
+            0,
+            NO_WAITS
+        )
+    );
+    ok!(b, zeCommandListAppendSignalEvent(l, events[0]));
+    // The parent's copy, signalled after it.
+    let r = ze!(b, zeEventHostSynchronize(events[1], PATIENCE));
+    assert_eq!(
+        r,
+        ze_result_t::ZE_RESULT_SUCCESS,
+        "the parent did not signal event 1"
+    );
+    let mut back = vec![0u8; SIZE];
+    assert_eq!(
+        copy(&b, l, back.as_mut_ptr(), p, SIZE),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    assert!(
+        back == pattern(SIZE, 2),
+        "the parent's data is not in the opened memory"
+    );
+    ok!(b, zeMemCloseIpcHandle(c, p.cast()));
+    // The reverse: an allocation of ours, for the parent.
+    let mine = b.alloc_device(c, SIZE, 0);
+    let three = pattern(SIZE, 3);
+    assert_eq!(
+        copy(&b, l, mine, three.as_ptr(), SIZE),
+        ze_result_t::ZE_RESULT_SUCCESS
+    );
+    let h = ipc_handle(&b, c, mine);
+    println!("HANDLE {}", hex(&h.data));
+    // A command of ours waits for the parent's barrier.
+    let mut w = [events[2]];
+    ok!(
+        b,
+        zeCommandListAppendBarrier(l, events[3], 1, w.as_mut_ptr())
+    );
+    let r = ze!(b, zeEventHostSynchronize(events[3], PATIENCE));
+    assert_eq!(
+        r,
+        ze_result_t::ZE_RESULT_SUCCESS,
+        "the parent did not signal event 2"
+    );
+    ok!(b, zeMemPutIpcHandle(c, h));
+    b.free(c, mine);
+    for e in events {
+        ok!(b, zeEventDestroy(e));
+    }
+    ok!(b, zeEventPoolCloseIpcHandle(pl));
+    ok!(b, zeCommandListDestroy(l));
+    ok!(b, zeContextDestroy(c));
+    b.assert_no_leaks();
+}
