@@ -260,10 +260,11 @@ impl Arena {
             }
         };
         let r = self.record(slot);
+        // `opens` is left as it is: a slot is given back only at zero, and an importer racing
+        // with a stale handle undoes its own count (resetting it here could lose that).
         r.id.store(id, Ordering::SeqCst);
         r.offset.store(offset, Ordering::SeqCst);
         r.size.store(size, Ordering::SeqCst);
-        r.opens.store(0, Ordering::SeqCst);
         r.state.store(RECORD_LIVE, Ordering::SeqCst);
         Ok(slot)
     }

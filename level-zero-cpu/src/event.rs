@@ -866,28 +866,31 @@ entry_points! {
         bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "zeEventCounterBasedGetDeviceAddress: level-zero-cpu's counter-based events have no counter in device memory")
     }
 
-    /// Not implemented: no IPC (`ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`).
+    /// Not implemented: counter-based events are not shared between processes (pools with
+    /// `ZE_EVENT_POOL_FLAG_IPC` are) (`ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`).
     fn zeEventCounterBasedGetIpcHandle(hEvent: ze_event_handle_t, phIpc: *mut ze_ipc_event_counter_based_handle_t) {
         let _: Arc<Event> = handles::get(hEvent)?;
         if phIpc.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phIpc");
         }
-        bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "zeEventCounterBasedGetIpcHandle: level-zero-cpu implements no IPC")
+        bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "zeEventCounterBasedGetIpcHandle: level-zero-cpu does not share counter-based events between processes (use an event pool created with ZE_EVENT_POOL_FLAG_IPC)")
     }
 
-    /// Not implemented: no IPC (`ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`).
+    /// Not implemented: counter-based events are not shared between processes (pools with
+    /// `ZE_EVENT_POOL_FLAG_IPC` are) (`ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`).
     fn zeEventCounterBasedOpenIpcHandle(hContext: ze_context_handle_t, hIpc: ze_ipc_event_counter_based_handle_t, phEvent: *mut ze_event_handle_t) {
         let _ = hIpc;
         let _: Arc<Context> = handles::get(hContext)?;
         if phEvent.is_null() {
             bail!(ZE_RESULT_ERROR_INVALID_NULL_POINTER, "null phEvent");
         }
-        bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "zeEventCounterBasedOpenIpcHandle: level-zero-cpu implements no IPC")
+        bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "zeEventCounterBasedOpenIpcHandle: level-zero-cpu does not share counter-based events between processes (use an event pool created with ZE_EVENT_POOL_FLAG_IPC)")
     }
 
-    /// Not implemented: no IPC (`ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`).
+    /// Not implemented: counter-based events are not shared between processes (pools with
+    /// `ZE_EVENT_POOL_FLAG_IPC` are) (`ZE_RESULT_ERROR_UNSUPPORTED_FEATURE`).
     fn zeEventCounterBasedCloseIpcHandle(hEvent: ze_event_handle_t) {
         let _: Arc<Event> = handles::get(hEvent)?;
-        bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "zeEventCounterBasedCloseIpcHandle: level-zero-cpu implements no IPC")
+        bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "zeEventCounterBasedCloseIpcHandle: level-zero-cpu does not share counter-based events between processes (use an event pool created with ZE_EVENT_POOL_FLAG_IPC)")
     }
 }

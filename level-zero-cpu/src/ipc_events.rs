@@ -157,8 +157,7 @@ impl Shared {
 
     pub(crate) fn signal(&self, index: u32, error: Option<ze_result_t>, (start, end): (u64, u64)) {
         let s = self.slot(index);
-        s.error
-            .store(error.map_or(0, |e| e.0 as u32), Ordering::Relaxed);
+        s.error.store(error.map_or(0, |e| e.0), Ordering::Relaxed);
         s.start.store(start, Ordering::Relaxed);
         s.end.store(end, Ordering::Relaxed);
         s.signaled.store(1, Ordering::Release);

@@ -137,13 +137,13 @@ fn check_range(ptr: *const std::ffi::c_void, size: usize, align: usize) -> ZeRes
     if size == 0 {
         bail!(ZE_RESULT_ERROR_UNSUPPORTED_SIZE, "a range of 0 bytes");
     }
-    if p % align != 0 {
+    if !p.is_multiple_of(align) {
         bail!(
             ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT,
             "address {p:#x} is not aligned to the page size ({align} bytes)"
         );
     }
-    if size % align != 0 {
+    if !size.is_multiple_of(align) {
         bail!(
             ZE_RESULT_ERROR_UNSUPPORTED_SIZE,
             "size {size} is not a multiple of the page size ({align} bytes)"
@@ -267,11 +267,11 @@ entry_points! {
         if size == 0 {
             bail!(ZE_RESULT_ERROR_UNSUPPORTED_SIZE, "a reservation of 0 bytes");
         }
-        if size % PAGE != 0 {
+        if !size.is_multiple_of(PAGE) {
             bail!(ZE_RESULT_ERROR_UNSUPPORTED_SIZE, "size {size} is not a multiple of the page size ({PAGE} bytes, zeVirtualMemQueryPageSize)");
         }
         let hint = pStart as usize;
-        if hint % PAGE != 0 {
+        if !hint.is_multiple_of(PAGE) {
             bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "pStart {hint:#x} is not aligned to the page size ({PAGE} bytes)");
         }
         let reserve = |at: usize, len: usize| {
@@ -459,7 +459,7 @@ entry_points! {
         }
         let p = ptr as usize;
         let page = phys.page;
-        if p % page != 0 || size % page != 0 || offset % page != 0 {
+        if !p.is_multiple_of(page) || !size.is_multiple_of(page) || !offset.is_multiple_of(page) {
             bail!(ZE_RESULT_ERROR_UNSUPPORTED_ALIGNMENT, "address {p:#x}, size {size} and offset {offset} must be multiples of the page size ({page} bytes)");
         }
         if offset.checked_add(size).is_none_or(|e| e > phys.len) {

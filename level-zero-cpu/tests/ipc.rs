@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::ffi::c_void;
 use std::ptr::{null, null_mut};
 
 use common::{Backend, NO_WAITS, NULL_EVENT, pattern};
