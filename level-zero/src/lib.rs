@@ -132,6 +132,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod completion;
 pub mod context;
 #[cfg(feature = "cpu")]
@@ -157,6 +158,7 @@ pub mod select;
 pub mod stats;
 pub mod sysman;
 
+pub use alloc::{AllocatorConfig, AllocatorStats, CachingAllocator, MemorySnapshot};
 pub use completion::deliberate_leaks;
 pub use context::Context;
 pub use device::Device;
