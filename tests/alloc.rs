@@ -6,9 +6,7 @@ mod common;
 
 use common::TestDriver;
 use level_zero::alloc::{AllocatorConfig, CachingAllocator, Pool};
-use level_zero::{
-    DeviceBuffer, Error, EventPool, EventPoolFlags, ImmediateCommandList,
-};
+use level_zero::{DeviceBuffer, Error, EventPool, EventPoolFlags, ImmediateCommandList};
 
 const KIB: usize = 1 << 10;
 const MIB: usize = 1 << 20;
@@ -28,7 +26,10 @@ fn assert_tiled_and_coalesced(a: &CachingAllocator) {
         let mut prev_free = false;
         for b in &seg.blocks {
             assert_eq!(b.address, at, "blocks of a segment are contiguous");
-            assert!(!(prev_free && !b.allocated), "two free neighbours not merged");
+            assert!(
+                !(prev_free && !b.allocated),
+                "two free neighbours not merged"
+            );
             prev_free = !b.allocated;
             at += b.size;
         }
@@ -58,7 +59,11 @@ fn blocks_are_split_reused_and_coalesced_within_a_segment() {
     drop(y);
     let y2 = a.alloc::<u8>(1500).unwrap();
     assert_eq!(addr(&y2), base + 1024);
-    assert_eq!(a.stats().inactive_split.small, 2, "a 512-byte hole and the rest");
+    assert_eq!(
+        a.stats().inactive_split.small,
+        2,
+        "a 512-byte hole and the rest"
+    );
     assert_tiled_and_coalesced(&a);
 
     // Everything freed merges back into one block: a request of the whole segment fits.
@@ -83,7 +88,10 @@ fn small_and_large_pools_have_their_own_segments() {
     let big = a.alloc::<u8>(17 * MIB + 1).unwrap(); // does not fit the 16 MiB left
     let s = a.stats();
     assert_eq!(s.segment.small.current, 1);
-    assert_eq!(s.segment.large.current, 2, "medium requests share a 20 MiB segment");
+    assert_eq!(
+        s.segment.large.current, 2,
+        "medium requests share a 20 MiB segment"
+    );
     assert_eq!(s.reserved_bytes.small.current, 2 * MIB as u64);
     assert_eq!(
         s.reserved_bytes.large.current,
@@ -126,7 +134,10 @@ fn oversize_blocks_are_not_split_and_not_used_for_smaller_requests() {
     let big2 = a.alloc::<u8>(36 * MIB).unwrap();
     assert_eq!(addr(&big2), at);
     let s = a.stats();
-    assert_eq!(s.allocated_bytes.large.current, (12 + 40) as u64 * MIB as u64);
+    assert_eq!(
+        s.allocated_bytes.large.current,
+        (12 + 40) as u64 * MIB as u64
+    );
     assert_eq!(s.oversize_allocations.current, 1);
     assert_eq!(s.oversize_segments.current, 1);
     assert_eq!(s.num_device_alloc, 2);
@@ -168,7 +179,11 @@ fn a_block_used_by_an_unsynchronised_command_comes_back_only_after_its_list_sync
     list_a.wait_events(&[&gate]).unwrap();
     list_a.fill(&old, 0xAAu8).unwrap();
     drop(old);
-    assert_eq!(a.stats().allocation.all.current, 1, "the command still holds it");
+    assert_eq!(
+        a.stats().allocation.all.current,
+        1,
+        "the command still holds it"
+    );
 
     // Another list's buffer of the same size must not be that block.
     let fresh = a.alloc::<u8>(N).unwrap();
@@ -186,7 +201,11 @@ fn a_block_used_by_an_unsynchronised_command_comes_back_only_after_its_list_sync
     list_a.synchronize().unwrap();
     assert_eq!(a.stats().allocation.all.current, 2);
     let reused = a.alloc::<u8>(N).unwrap();
-    assert_eq!(addr(&reused), old_addr, "back in the pool once A saw the fill complete");
+    assert_eq!(
+        addr(&reused),
+        old_addr,
+        "back in the pool once A saw the fill complete"
+    );
     assert_eq!(reused.to_vec(&mut list_b).unwrap(), vec![0xAA; N]);
     assert_eq!(a.stats().num_device_alloc, 1);
 }
@@ -305,7 +324,11 @@ fn with_caching_off_every_request_is_its_own_driver_allocation() {
     assert_eq!(t.live().allocations, before.allocations + 2);
     assert_eq!(t.live().allocated_bytes, before.allocated_bytes + 2048);
     drop(x);
-    assert_eq!(t.live().allocations, before.allocations + 1, "freed at once");
+    assert_eq!(
+        t.live().allocations,
+        before.allocations + 1,
+        "freed at once"
+    );
     drop(y);
     assert_eq!(t.live(), before);
     let s = a.stats();
@@ -325,11 +348,19 @@ fn empty_cache_returns_free_segments_to_the_driver() {
     let bufs: Vec<_> = (0..5).map(|_| a.alloc::<u8>(15 * MIB).unwrap()).collect();
     let reserved = (2 + 5 * 16) as u64 * MIB as u64;
     assert_eq!(t.live().allocated_bytes, reserved);
-    assert_eq!(dev.allocation_stats().device.bytes, base_bytes + reserved, "counted once");
+    assert_eq!(
+        dev.allocation_stats().device.bytes,
+        base_bytes + reserved,
+        "counted once"
+    );
     drop(bufs);
     assert_eq!(t.live().allocated_bytes, reserved, "cached, not freed");
     assert_eq!(a.empty_cache(), 5 * 16 * MIB as u64);
-    assert_eq!(t.live().allocated_bytes, 2 * MIB as u64, "the small segment is in use");
+    assert_eq!(
+        t.live().allocated_bytes,
+        2 * MIB as u64,
+        "the small segment is in use"
+    );
     assert_eq!(a.memory_reserved(), 2 * MIB as u64);
     drop(keep);
     a.empty_cache();
@@ -344,7 +375,10 @@ fn the_last_block_and_clone_free_every_segment() {
     let b = a.alloc::<u64>(1000).unwrap();
     drop(a.alloc::<u8>(30 * MIB).unwrap());
     drop(a);
-    assert!(t.live().allocated_bytes > 0, "the block keeps the allocator");
+    assert!(
+        t.live().allocated_bytes > 0,
+        "the block keeps the allocator"
+    );
     drop(b);
     assert_eq!(t.live().allocated_bytes, 0);
 }
@@ -359,7 +393,10 @@ fn peaks_reset_and_snapshots_serialise_to_json() {
     let s = a.stats();
     assert_eq!(s.allocated_bytes.all.peak, (3 * MIB + 12 * KIB) as u64);
     a.reset_peak_stats();
-    assert_eq!(a.stats().allocated_bytes.all.peak, (3 * MIB + 4 * KIB) as u64);
+    assert_eq!(
+        a.stats().allocated_bytes.all.peak,
+        (3 * MIB + 4 * KIB) as u64
+    );
 
     let json: serde_json::Value = serde_json::from_str(&a.memory_snapshot().to_json()).unwrap();
     let segs = json["segments"].as_array().unwrap();
@@ -440,7 +477,10 @@ fn child_reads_the_environment() {
         }
         Ok("error") => {
             let e = CachingAllocator::new(&t.context(), &t.device()).unwrap_err();
-            assert!(e.to_string().contains("LEVEL_ZERO_NO_MEMORY_CACHING"), "{e}");
+            assert!(
+                e.to_string().contains("LEVEL_ZERO_NO_MEMORY_CACHING"),
+                "{e}"
+            );
         }
         Ok("conf-error") => {
             let e = CachingAllocator::new(&t.context(), &t.device()).unwrap_err();
@@ -511,7 +551,13 @@ fn conveniences_upload_zero_and_cast() {
     assert!(e.to_string().contains("not a whole number"), "{e}");
     let e = w.slice(1..5).cast::<u32>().unwrap_err();
     assert!(e.to_string().contains("starts 2 bytes"), "{e}");
-    assert!(w.slice(1..5).cast::<[u8; 4]>().unwrap_err().to_string().contains("multiple"));
+    assert!(
+        w.slice(1..5)
+            .cast::<[u8; 4]>()
+            .unwrap_err()
+            .to_string()
+            .contains("multiple")
+    );
     assert!(w.cast::<()>().is_err());
     assert!(w.slice(3..3).cast::<()>().unwrap().is_empty());
     let zz = DeviceBuffer::<[u8; 3]>::zeroed(&mut list, 5).unwrap();
@@ -542,7 +588,10 @@ fn randomised_operations_keep_reserved_equal_to_the_drivers_live_bytes() {
         .unwrap_or(0x5eed_1234);
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
-    for (round, conf) in ["", "max_split_size_mb:24", "caching:0"].into_iter().enumerate() {
+    for (round, conf) in ["", "max_split_size_mb:24", "caching:0"]
+        .into_iter()
+        .enumerate()
+    {
         let cfg = AllocatorConfig::default().parse(conf).unwrap();
         let a = CachingAllocator::with_config(&ctx, &dev, cfg).unwrap();
         let mut rng = Rng(seed ^ round as u64 * 0x9e37_79b9);

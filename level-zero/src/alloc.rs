@@ -591,7 +591,10 @@ impl State {
             })
             .map(|(&base, _)| base)
             .collect();
-        empty.into_iter().map(|base| self.remove_segment(base)).collect()
+        empty
+            .into_iter()
+            .map(|base| self.remove_segment(base))
+            .collect()
     }
 
     /// Removes the segment at `base`, whose one block is free.
@@ -827,9 +830,7 @@ impl Inner {
 
     /// A block of at least `requested` bytes: its address and rounded size.
     fn allocate(&self, requested: usize) -> Result<usize> {
-        let size = self
-            .round(requested)
-            .max(self.config.round_bytes as usize);
+        let size = self.round(requested).max(self.config.round_bytes as usize);
         let pool = self.pool_of(size);
         let mut state = self.lock();
         state.stats.num_alloc_requests += 1;
@@ -1158,11 +1159,7 @@ impl CachingAllocator {
                 SegmentInfo {
                     address: base as u64,
                     total_size: seg.size as u64,
-                    allocated_size: blocks
-                        .iter()
-                        .filter(|b| b.allocated)
-                        .map(|b| b.size)
-                        .sum(),
+                    allocated_size: blocks.iter().filter(|b| b.allocated).map(|b| b.size).sum(),
                     pool: seg.pool,
                     blocks,
                 }

@@ -1027,7 +1027,10 @@ impl<T: Pod> DeviceBuffer<T> {
 }
 
 /// Appends a fill of zero bytes over all of `buf` to `list` (nothing for an empty buffer).
-pub(crate) fn zero_device<T: Pod>(list: &mut ImmediateCommandList, buf: &DeviceBuffer<T>) -> Result<()> {
+pub(crate) fn zero_device<T: Pod>(
+    list: &mut ImmediateCommandList,
+    buf: &DeviceBuffer<T>,
+) -> Result<()> {
     if buf.alloc.bytes == 0 {
         return Ok(());
     }
