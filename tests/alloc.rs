@@ -26,10 +26,7 @@ fn assert_tiled_and_coalesced(a: &CachingAllocator) {
         let mut prev_free = false;
         for b in &seg.blocks {
             assert_eq!(b.address, at, "blocks of a segment are contiguous");
-            assert!(
-                !(prev_free && !b.allocated),
-                "two free neighbours not merged"
-            );
+            assert!(!prev_free || b.allocated, "two free neighbours not merged");
             prev_free = !b.allocated;
             at += b.size;
         }
@@ -594,7 +591,7 @@ fn randomised_operations_keep_reserved_equal_to_the_drivers_live_bytes() {
     {
         let cfg = AllocatorConfig::default().parse(conf).unwrap();
         let a = CachingAllocator::with_config(&ctx, &dev, cfg).unwrap();
-        let mut rng = Rng(seed ^ round as u64 * 0x9e37_79b9);
+        let mut rng = Rng(seed ^ (round as u64 * 0x9e37_79b9));
         let mut live: Vec<DeviceBuffer<u8>> = Vec::new();
         let base = t.live().allocated_bytes;
         for step in 0..3000 {

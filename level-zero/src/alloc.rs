@@ -289,7 +289,7 @@ impl AllocatorConfig {
                 }
             }
         }
-        c.check().map_err(|e| bad(e))?;
+        c.check().map_err(bad)?;
         Ok(c)
     }
 

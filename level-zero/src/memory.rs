@@ -412,6 +412,7 @@ impl Allocation {
     ///
     /// The caller guarantees that the memory is usable as `kind` memory of `ctx` (and of
     /// `device`) until `owner` is called, and that nothing else hands it out meanwhile.
+    #[allow(clippy::too_many_arguments)] // One constructor for every owner (allocator, IPC, virtual memory).
     pub(crate) fn adopt(
         ctx: &Context,
         device: Option<&Device>,
@@ -673,7 +674,7 @@ impl<'a, T: Pod> BufferSlice<'a, T> {
                 _t: PhantomData,
             });
         }
-        if bytes % u != 0 {
+        if !bytes.is_multiple_of(u) {
             return Err(Error::invalid(
                 CALL,
                 format!(
@@ -682,7 +683,7 @@ impl<'a, T: Pod> BufferSlice<'a, T> {
                 ),
             ));
         }
-        if offset % u != 0 {
+        if !offset.is_multiple_of(u) {
             return Err(Error::invalid(
                 CALL,
                 format!(
@@ -692,7 +693,7 @@ impl<'a, T: Pod> BufferSlice<'a, T> {
             ));
         }
         let addr = (self.alloc.ptr as usize).wrapping_add(offset);
-        if bytes > 0 && addr % align_of::<U>() != 0 {
+        if bytes > 0 && !addr.is_multiple_of(align_of::<U>()) {
             return Err(Error::invalid(
                 CALL,
                 format!(
@@ -1008,7 +1009,7 @@ impl<T: Pod> DeviceBuffer<T> {
                 ),
             ));
         }
-        if bytes > 0 && (alloc.ptr as usize) % align_of::<T>() != 0 {
+        if bytes > 0 && !(alloc.ptr as usize).is_multiple_of(align_of::<T>()) {
             return Err(Error::invalid(
                 call,
                 format!(
