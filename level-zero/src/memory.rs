@@ -650,7 +650,7 @@ impl<'a, T: Pod> BufferSlice<'a, T> {
     /// list.copy_to_slice(&mut out, &bytes)?;
     /// assert_eq!(out, [5, 6, 7, 8]);
     /// // 6 bytes are not a whole number of u32s.
-    /// assert!(words.cast::<u8>()?.slice(..6).cast::<u32>().is_err());
+    /// assert!(DeviceBuffer::<u8>::new(&ctx, device, 6)?.cast::<u32>().is_err());
     /// # Ok(()) }
     /// ```
     pub fn cast<U: Pod>(&self) -> Result<BufferSlice<'a, U>> {
