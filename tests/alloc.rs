@@ -636,3 +636,11 @@ fn randomised_operations_keep_reserved_equal_to_the_drivers_live_bytes() {
         assert_eq!(t.live().allocated_bytes, base, "config {conf:?}");
     }
 }
+
+#[test]
+fn allocators_and_their_results_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<CachingAllocator>();
+    send_sync::<level_zero::alloc::MemorySnapshot>();
+    send_sync::<level_zero::alloc::AllocatorStats>();
+}
