@@ -315,6 +315,35 @@ pub enum Error {
         /// The Level Zero wait that timed out.
         call: &'static str,
     },
+
+    /// A [`CachingAllocator`](crate::alloc::CachingAllocator) could not get memory from the
+    /// driver, even after giving every cached free segment back to it and trying again.
+    ///
+    /// `reserved - allocated` is what the allocator holds without handing it out: free
+    /// pieces of segments that also hold live blocks (the cache is fragmented), which only
+    /// their neighbours' release can make whole again. A large share of it suggests a
+    /// `max_split_size` (see [`AllocatorConfig`](crate::alloc::AllocatorConfig)).
+    #[error(
+        "out of device memory: tried to allocate {} on {device}; this allocator has {} allocated to live buffers and {} reserved from the driver, of which {} is cached (free, but in segments that also hold live blocks, or in pieces too small); memory of buffers dropped while commands still use them comes back once their list or queue is synchronised; the driver said: {source}",
+        crate::alloc::format_bytes(*requested),
+        crate::alloc::format_bytes(*allocated),
+        crate::alloc::format_bytes(*reserved),
+        crate::alloc::format_bytes(*cached)
+    )]
+    OutOfDeviceMemory {
+        /// The device (its name, as its properties give it).
+        device: String,
+        /// Bytes requested (before rounding).
+        requested: u64,
+        /// Bytes of blocks handed out and not yet returned (rounded sizes).
+        allocated: u64,
+        /// Bytes of the allocator's segments, held from the driver.
+        reserved: u64,
+        /// `reserved - allocated`: free bytes inside the segments still held.
+        cached: u64,
+        /// The driver's error on the last attempt.
+        source: Box<Error>,
+    },
 }
 
 /// The crate's result type.
@@ -328,6 +357,7 @@ impl Error {
             | Error::ModuleBuild { code, .. }
             | Error::ModuleLink { code, .. } => Some(*code),
             Error::Timeout { .. } => Some(ResultCode(ze_result_t::ZE_RESULT_NOT_READY)),
+            Error::OutOfDeviceMemory { source, .. } => source.code(),
             _ => None,
         }
     }

@@ -132,6 +132,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod completion;
 pub mod context;
 #[cfg(feature = "cpu")]
@@ -159,6 +160,7 @@ pub mod stats;
 pub mod sysman;
 pub mod virtual_memory;
 
+pub use alloc::{AllocatorConfig, AllocatorStats, CachingAllocator, MemorySnapshot};
 pub use completion::deliberate_leaks;
 pub use context::Context;
 pub use device::Device;

@@ -42,6 +42,7 @@ use level_zero_sys as sys;
 use crate::context::Context;
 use crate::device::Device;
 use crate::error::{Error, Result, ze};
+use crate::list::ImmediateCommandList;
 use crate::properties::ext_name;
 
 /// The kind of an allocation.
@@ -285,7 +286,9 @@ fn relaxed_limits(
 }
 
 impl Allocation {
-    fn new(
+    /// A new allocation from the driver (`zeMemAlloc*`), counted in the accounting. Also what
+    /// a [`crate::alloc::CachingAllocator`] makes its segments with.
+    pub(crate) fn new(
         ctx: &Context,
         device: Option<&Device>,
         kind: AllocationKind,
@@ -409,7 +412,7 @@ impl Allocation {
     ///
     /// The caller guarantees that the memory is usable as `kind` memory of `ctx` (and of
     /// `device`) until `owner` is called, and that nothing else hands it out meanwhile.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // One constructor for every owner (allocator, IPC, virtual memory).
     pub(crate) fn adopt(
         ctx: &Context,
         device: Option<&Device>,
@@ -622,6 +625,103 @@ impl<T: Pod> sealed::Sealed for BufferSlice<'_, T> {
     }
 }
 
+impl<'a, T: Pod> BufferSlice<'a, T> {
+    /// The same bytes seen as elements of another [`Pod`] type `U` (like
+    /// `bytemuck::cast_slice`): a view of `bytes / size_of::<U>()` elements.
+    ///
+    /// Fails with [`Error::InvalidArgument`] when the view's size or its offset in the buffer
+    /// is not a multiple of `size_of::<U>()`, when its address is not aligned for `U`, or when
+    /// `U` is zero-sized and the view is not empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> level_zero::Result<()> {
+    /// # let rt = level_zero::Runtime::init()?;
+    /// # let driver = &rt.drivers()[0];
+    /// # let device = &driver.devices()?[0];
+    /// # let ctx = level_zero::Context::new(driver)?;
+    /// use level_zero::{DeviceBuffer, ImmediateCommandList};
+    /// let mut list = ImmediateCommandList::compute(&ctx, device)?;
+    /// let words = DeviceBuffer::from_slice(&mut list, &[0x0403_0201u32, 0x0807_0605])?;
+    /// let bytes = words.slice(1..).cast::<u8>()?;
+    /// assert_eq!(bytes.len(), 4);
+    /// let mut out = [0u8; 4];
+    /// list.copy_to_slice(&mut out, &bytes)?;
+    /// assert_eq!(out, [5, 6, 7, 8]);
+    /// // 6 bytes are not a whole number of u32s.
+    /// assert!(DeviceBuffer::<u8>::new(&ctx, device, 6)?.cast::<u32>().is_err());
+    /// # Ok(()) }
+    /// ```
+    pub fn cast<U: Pod>(&self) -> Result<BufferSlice<'a, U>> {
+        const CALL: &str = "BufferSlice::cast";
+        let (t, u) = (size_of::<T>(), size_of::<U>());
+        let (offset, bytes) = (self.offset * t, self.len * t);
+        if u == 0 {
+            if bytes != 0 {
+                return Err(Error::invalid(
+                    CALL,
+                    format!(
+                        "{bytes} bytes cannot be seen as elements of a zero-sized type ({})",
+                        std::any::type_name::<U>()
+                    ),
+                ));
+            }
+            return Ok(BufferSlice {
+                alloc: self.alloc,
+                offset: 0,
+                len: 0,
+                _t: PhantomData,
+            });
+        }
+        if !bytes.is_multiple_of(u) {
+            return Err(Error::invalid(
+                CALL,
+                format!(
+                    "{bytes} bytes are not a whole number of {} ({u} bytes each)",
+                    std::any::type_name::<U>()
+                ),
+            ));
+        }
+        if !offset.is_multiple_of(u) {
+            return Err(Error::invalid(
+                CALL,
+                format!(
+                    "the view starts {offset} bytes into its buffer, not a multiple of the {u} bytes of {}",
+                    std::any::type_name::<U>()
+                ),
+            ));
+        }
+        let addr = (self.alloc.ptr as usize).wrapping_add(offset);
+        if bytes > 0 && !addr.is_multiple_of(align_of::<U>()) {
+            return Err(Error::invalid(
+                CALL,
+                format!(
+                    "the view's address {addr:#x} is not aligned to the {} bytes {} needs",
+                    align_of::<U>(),
+                    std::any::type_name::<U>()
+                ),
+            ));
+        }
+        Ok(BufferSlice {
+            alloc: self.alloc,
+            offset: offset / u,
+            len: bytes / u,
+            _t: PhantomData,
+        })
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the view has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
 impl<T> std::fmt::Debug for BufferSlice<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BufferSlice")
@@ -720,6 +820,13 @@ macro_rules! buffer_common {
                     )
                 })
             }
+
+            /// The whole buffer seen as elements of another [`Pod`] type `U`: see
+            /// [`BufferSlice::cast`] (the size must be a multiple of `size_of::<U>()`, the
+            /// address aligned for `U`).
+            pub fn cast<U: Pod>(&self) -> Result<BufferSlice<'_, U>> {
+                self.slice(..).cast()
+            }
         }
 
         impl<T> std::fmt::Debug for $name<T> {
@@ -808,6 +915,79 @@ impl<T: Pod> DeviceBuffer<T> {
             .expect("device buffers always have a device")
     }
 
+    /// A new buffer on `list`'s device (in its context) holding a copy of `data`: an
+    /// allocation and [`ImmediateCommandList::copy_from_slice`], which returns once the copy
+    /// is done (`data` is borrowed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> level_zero::Result<()> {
+    /// # let rt = level_zero::Runtime::init()?;
+    /// # let driver = &rt.drivers()[0];
+    /// # let device = &driver.devices()?[0];
+    /// # let ctx = level_zero::Context::new(driver)?;
+    /// use level_zero::{DeviceBuffer, ImmediateCommandList};
+    /// let mut list = ImmediateCommandList::compute(&ctx, device)?;
+    /// let buf = DeviceBuffer::from_slice(&mut list, &[1.5f32, 2.5, 3.5])?;
+    /// assert_eq!(buf.to_vec(&mut list)?, [1.5, 2.5, 3.5]);
+    /// # Ok(()) }
+    /// ```
+    pub fn from_slice(list: &mut ImmediateCommandList, data: &[T]) -> Result<Self> {
+        let buf = Self::new(list.context(), list.device(), data.len())?;
+        list.copy_from_slice(&buf, data)?;
+        Ok(buf)
+    }
+
+    /// A new buffer of `len` zeroed elements on `list`'s device: an allocation and a fill
+    /// appended to `list` (asynchronous: later commands of `list` see zeros, and commands of
+    /// other lists and queues are ordered after the fill by hazard tracking).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> level_zero::Result<()> {
+    /// # let rt = level_zero::Runtime::init()?;
+    /// # let driver = &rt.drivers()[0];
+    /// # let device = &driver.devices()?[0];
+    /// # let ctx = level_zero::Context::new(driver)?;
+    /// use level_zero::{DeviceBuffer, ImmediateCommandList};
+    /// let mut list = ImmediateCommandList::compute(&ctx, device)?;
+    /// let buf = DeviceBuffer::<[u16; 3]>::zeroed(&mut list, 100)?;
+    /// assert!(buf.to_vec(&mut list)?.iter().all(|&x| x == [0; 3]));
+    /// # Ok(()) }
+    /// ```
+    pub fn zeroed(list: &mut ImmediateCommandList, len: usize) -> Result<Self> {
+        let buf = Self::new(list.context(), list.device(), len)?;
+        zero_device(list, &buf)?;
+        Ok(buf)
+    }
+
+    /// The buffer's contents, copied to the host through `list` (an immediate list that can
+    /// reach the buffer; the copy is ordered after earlier writes of any list and returns
+    /// once done).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> level_zero::Result<()> {
+    /// # let rt = level_zero::Runtime::init()?;
+    /// # let driver = &rt.drivers()[0];
+    /// # let device = &driver.devices()?[0];
+    /// # let ctx = level_zero::Context::new(driver)?;
+    /// use level_zero::{DeviceBuffer, ImmediateCommandList};
+    /// let mut list = ImmediateCommandList::compute(&ctx, device)?;
+    /// let buf = DeviceBuffer::<u8>::new(&ctx, device, 3)?;
+    /// list.fill(&buf, 7u8)?;
+    /// assert_eq!(buf.to_vec(&mut list)?, [7, 7, 7]);
+    /// # Ok(()) }
+    /// ```
+    pub fn to_vec(&self, list: &mut ImmediateCommandList) -> Result<Vec<T>> {
+        let mut out = vec![T::zeroed(); self.len];
+        list.copy_to_slice(&mut out, self)?;
+        Ok(out)
+    }
+
     /// A buffer of `len` elements over `alloc` (device memory of at least `len` elements,
     /// aligned for `T`: checked).
     pub(crate) fn from_allocation(
@@ -845,6 +1025,23 @@ impl<T: Pod> DeviceBuffer<T> {
             _t: PhantomData,
         })
     }
+}
+
+/// Appends a fill of zero bytes over all of `buf` to `list` (nothing for an empty buffer).
+pub(crate) fn zero_device<T: Pod>(
+    list: &mut ImmediateCommandList,
+    buf: &DeviceBuffer<T>,
+) -> Result<()> {
+    if buf.alloc.bytes == 0 {
+        return Ok(());
+    }
+    let bytes = BufferSlice::<u8> {
+        alloc: &buf.alloc,
+        offset: 0,
+        len: buf.alloc.bytes,
+        _t: PhantomData,
+    };
+    list.fill(&bytes, 0u8)
 }
 
 /// A guard giving the host read access to a host or shared buffer. While it lives, device
