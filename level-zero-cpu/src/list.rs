@@ -115,9 +115,15 @@ impl CommandList {
 
     /// `ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE` while an execution of the list has not run its
     /// last command.
+    ///
+    /// Not on a lost device: its executions that have not run their last command never run
+    /// another (a job stops at the loss, and one not started never starts), and a queue
+    /// reports the loss as soon as no job of the device runs, possibly before the jobs it
+    /// refused have dropped their marks. The handle may then go (the jobs hold what they
+    /// use); refusing would make the application's clean-up after a loss fail at random.
     fn check_idle(&self, what: &str) -> ZeResult {
         let n = self.executions.load(Ordering::Acquire);
-        if n != 0 {
+        if n != 0 && !self.device.is_lost() {
             bail!(
                 ZE_RESULT_ERROR_HANDLE_OBJECT_IN_USE,
                 "{what}: {n} executions of the command list are still in flight"
