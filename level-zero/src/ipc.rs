@@ -132,16 +132,21 @@ fn to_hex(b: &[u8]) -> String {
 
 fn from_hex(call: &'static str, s: &str) -> Result<Vec<u8>> {
     let s = s.trim();
-    if !s.len().is_multiple_of(2) || !s.is_ascii() {
+    // Every character checked: `from_str_radix` alone takes a leading `+` ("+a" is 10).
+    if let Some((i, c)) = s.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
+        return Err(Error::invalid(
+            call,
+            format!("{c:?} at byte {i} is not a hexadecimal digit"),
+        ));
+    }
+    if !s.len().is_multiple_of(2) {
         return Err(Error::invalid(call, "not an even number of hex digits"));
     }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&s[i..i + 2], 16)
-                .map_err(|_| Error::invalid(call, format!("not hex: {:?}", &s[i..i + 2])))
-        })
-        .collect()
+    let digit = |b: u8| (b as char).to_digit(16).expect("checked above") as u8;
+    Ok(s.as_bytes()
+        .chunks_exact(2)
+        .map(|p| digit(p[0]) << 4 | digit(p[1]))
+        .collect())
 }
 
 fn driver_uuid(ctx: &Context) -> Result<[u8; 16]> {
