@@ -147,6 +147,7 @@ pub mod hazard;
 pub mod host_function;
 pub mod image;
 pub mod ipc;
+pub mod launch;
 pub mod list;
 pub mod memory;
 pub mod module;
@@ -172,6 +173,7 @@ pub use image::{
     ChannelType, Image, ImageDesc, ImageFlags, ImageFormat, ImageFormatSupport,
     ImageMemoryProperties, ImageRegion, ImageType, SamplerFilters,
 };
+pub use launch::{KernelArg, LaunchBuilder, LaunchConfig, Local};
 pub use list::{CommandList, ImmediateCommandList};
 pub use memory::{
     AllocOptions, AllocationKind, BufferSlice, DeviceBuffer, HostBuffer, HostSlice, HostSliceMut,
