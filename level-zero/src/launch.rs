@@ -219,7 +219,13 @@ macro_rules! memory_arg {
         }
     )*};
 }
-memory_arg!(DeviceBuffer, HostBuffer, SharedBuffer, BufferSlice<'a>, GrowableBuffer);
+memory_arg!(
+    DeviceBuffer,
+    HostBuffer,
+    SharedBuffer,
+    BufferSlice<'a>,
+    GrowableBuffer
+);
 
 /// The arguments given to a builder so far.
 #[doc(hidden)]
@@ -458,7 +464,7 @@ impl<'a> LaunchBuilder<'a> {
             if let Some(expected) = k.accepted_size(i as u32)
                 && expected != given
             {
-                return Err(size_error(k, i, expected.to_string(), given, None));
+                return Err(size_error(k, i, Some(expected), given, None));
             }
         }
         self.config.check(k.name())
@@ -536,13 +542,7 @@ impl<'a> LaunchBuilder<'a> {
                         if c.0
                             == level_zero_sys::ze_result_t::ZE_RESULT_ERROR_INVALID_KERNEL_ARGUMENT_SIZE =>
                     {
-                        size_error(
-                            kernel,
-                            i,
-                            "the size the kernel declares (Level Zero has no query for it)".into(),
-                            given,
-                            Some(&e),
-                        )
+                        size_error(kernel, i, None, given, Some(&e))
                     }
                     _ => e,
                 });
@@ -563,16 +563,22 @@ fn set_group_size(kernel: &mut Kernel, size: [u32; 3]) -> Result<()> {
 fn size_error(
     k: &Kernel,
     index: usize,
-    expected: String,
+    expected: Option<usize>,
     given: usize,
     driver: Option<&Error>,
 ) -> Error {
-    Error::invalid(
-        SET_ARG,
-        format!(
-            "argument {index} of kernel `{}`: expected {expected} bytes, given {given} bytes{}",
-            k.name(),
-            driver.map(|e| format!(" (the driver: {e})")).unwrap_or_default()
+    let reason = match (expected, driver) {
+        (Some(expected), _) => format!(
+            "argument {index} of kernel `{}`: expected {expected} bytes, given {given} bytes",
+            k.name()
         ),
-    )
+        (None, driver) => format!(
+            "argument {index} of kernel `{}`: given {given} bytes, which the driver refuses (the expected size is the kernel's parameter's, which Level Zero 1.17 has no query for){}",
+            k.name(),
+            driver
+                .map(|e| format!("; the driver: {e}"))
+                .unwrap_or_default()
+        ),
+    };
+    Error::invalid(SET_ARG, reason)
 }
