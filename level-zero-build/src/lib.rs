@@ -3,13 +3,11 @@
 //! fall back on where the tools are not installed.
 //!
 //! ```no_run
-//! // build.rs (with `level-zero-build` in [build-dependencies])
-//! fn main() {
-//!     level_zero_build::Kernels::new()
-//!         .source("kernels/vector_add.cl") // falls back on kernels/vector_add.spv
-//!         .compile()
-//!         .unwrap_or_else(|e| panic!("{e}"));
-//! }
+//! // build.rs's `main` (with `level-zero-build` in [build-dependencies]):
+//! level_zero_build::Kernels::new()
+//!     .source("kernels/vector_add.cl") // falls back on kernels/vector_add.spv
+//!     .compile()
+//!     .unwrap_or_else(|e| panic!("{e}"));
 //! ```
 //!
 //! and in the crate: `level_zero::include_spirv!("vector_add")`, i.e.
@@ -289,7 +287,12 @@ impl Kernels {
             Some(d) => d.clone(),
             None => std::env::var_os("OUT_DIR")
                 .map(PathBuf::from)
-                .ok_or_else(|| setup("OUT_DIR is not set: run from a build script, or set Kernels::out_dir".into()))?,
+                .ok_or_else(|| {
+                    setup(
+                        "OUT_DIR is not set: run from a build script, or set Kernels::out_dir"
+                            .into(),
+                    )
+                })?,
         };
         std::fs::create_dir_all(&out_dir)
             .map_err(|e| setup(format!("cannot create {}: {e}", out_dir.display())))?;
@@ -521,7 +524,12 @@ fn find_compilers(
                     return (c, l);
                 }
             }
-            (search(&["clang"]), search(&["llvm-spirv"]))
+            let versions = "no clang-N with its llvm-spirv-N (N = 14 to 21) either";
+            let note = |t: Tool| match t {
+                Tool::Missing(m) => Tool::Missing(format!("{m}, and {versions}")),
+                found => found,
+            };
+            (note(search(&["clang"])), note(search(&["llvm-spirv"])))
         }
     }
 }
@@ -548,10 +556,7 @@ fn lookup(tool: &OsString, origin: &str) -> Tool {
         return if p.is_file() {
             Tool::Found(p.to_path_buf())
         } else {
-            Tool::Missing(format!(
-                "{named_by}{} does not exist",
-                p.display()
-            ))
+            Tool::Missing(format!("{named_by}{} does not exist", p.display()))
         };
     }
     let found = std::env::var_os("PATH").and_then(|path| {

@@ -39,9 +39,8 @@ fn with_the_tools_a_source_is_compiled_and_validated() {
             // With bookworm's clang-15 + llvm-spirv-15 the module is the committed one
             // (build.sh's flags, deterministic output).
             let committed = std::fs::read(kernels().join("spv/vector_add.O2.spv")).unwrap();
-            let clang15 = std::env::var_os("PATH").is_some_and(|p| {
-                std::env::split_paths(&p).any(|d| d.join("clang-15").is_file())
-            });
+            let clang15 = std::env::var_os("PATH")
+                .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("clang-15").is_file()));
             if clang15 && std::env::var_os(level_zero_build::CLANG_VAR).is_none() {
                 assert_eq!(bytes, committed, "not what kernels/build.sh produces");
             }
@@ -66,7 +65,11 @@ fn a_source_that_does_not_compile_is_an_error_not_a_fallback() {
     let out = out_dir("broken");
     std::fs::create_dir_all(&out).unwrap();
     let src = out.join("broken.cl");
-    std::fs::write(&src, "__kernel void broken(__global int *p) { p[0] = undeclared; }\n").unwrap();
+    std::fs::write(
+        &src,
+        "__kernel void broken(__global int *p) { p[0] = undeclared; }\n",
+    )
+    .unwrap();
     // A committed module exists: it must not hide the error.
     std::fs::copy(kernels().join("spv/empty.O2.spv"), out.join("broken.spv")).unwrap();
     let r = Kernels::new()

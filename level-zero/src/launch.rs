@@ -155,7 +155,7 @@ impl Local {
     /// driver as too large).
     pub fn array<T>(count: usize) -> Local {
         Local {
-            bytes: count.checked_mul(size_of::<T>()).unwrap_or(usize::MAX),
+            bytes: count.saturating_mul(size_of::<T>()),
         }
     }
 

@@ -189,5 +189,20 @@ pub use select::DeviceFilter;
 pub use stats::{AllocationStats, DeviceMemoryStats, MemoryStats, memory_stats};
 pub use sysman::{MemorySource, MemoryState, MemoryUsage, SysmanUnavailable};
 
+/// The bytes of the SPIR-V module `name` that `level-zero-build` wrote into this package's
+/// `OUT_DIR` (compiled from `name.cl`, or its committed fallback), as a `&'static [u8; N]`:
+/// `include_bytes!(concat!(env!("OUT_DIR"), "/", name, ".spv"))`.
+///
+/// ```ignore
+/// // build.rs: level_zero_build::Kernels::new().source("kernels/vector_add.cl").compile()
+/// const VECTOR_ADD: &[u8] = level_zero::include_spirv!("vector_add");
+/// ```
+#[macro_export]
+macro_rules! include_spirv {
+    ($name:literal) => {
+        include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".spv"))
+    };
+}
+
 /// The raw bindings this crate is built on.
 pub use level_zero_sys as sys;
