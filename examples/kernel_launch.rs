@@ -51,11 +51,17 @@ fn main() -> Result<(), Error> {
                 EventPoolFlags::HOST_VISIBLE | EventPoolFlags::KERNEL_TIMESTAMP,
             )?;
             let done = pool.event(0)?;
-            let t = Instant::now();
-            // SAFETY: vector_add touches a[i], b[i], c[i] for its global id i, and every buffer
-            // holds n elements. The kernel has no bound check, so the grid must be exactly n:
-            // checked below (the group size suggested divides n).
+            // vector_add has no bound check: the grid must be exactly n work-items.
             let cfg = LaunchConfig::for_num_elems(n)?;
+            let (_, group) = cfg.resolve(&mut k)?; // the launch reuses the suggestion
+            assert_eq!(
+                n % group[0] as usize,
+                0,
+                "{n} is not a multiple of the group size"
+            );
+            let t = Instant::now();
+            // SAFETY: vector_add touches a[i], b[i], c[i] for its global id i < n (checked
+            // above), and every buffer holds n elements.
             unsafe {
                 list.launch_builder(&mut k, cfg)
                     .arg(&da)
@@ -64,8 +70,6 @@ fn main() -> Result<(), Error> {
                     .signal(&done)
                     .run()?
             };
-            let group = k.group_size().expect("set by the launch");
-            assert_eq!(n % group[0] as usize, 0, "the grid overran n");
             list.synchronize()?;
             let wall = t.elapsed();
             let mut c = vec![0f32; n];

@@ -107,6 +107,30 @@ impl LaunchConfig {
         LaunchConfig::Groups { groups }
     }
 
+    /// The group count and group size this configuration launches `kernel` with, as `run`
+    /// will (for [`Elements`](Self::Elements): the required group size, or the driver's
+    /// suggestion, which is remembered, so the launch asks for it no more). For checking a
+    /// kernel without bound checks against the grid before launching it.
+    pub fn resolve(&self, kernel: &mut Kernel) -> Result<([u32; 3], [u32; 3])> {
+        self.check(kernel.name())?;
+        Ok(match *self {
+            LaunchConfig::Elements { count } => {
+                let size = kernel.group_size_for([count, 1, 1])?;
+                ([count.div_ceil(size[0]), 1, 1], size)
+            }
+            LaunchConfig::Grid { groups, group_size } => (groups, group_size),
+            LaunchConfig::Groups { groups } => (
+                groups,
+                kernel.group_size().ok_or_else(|| {
+                    Error::invalid(
+                        LAUNCH,
+                        format!("the group size of kernel `{}` is not set", kernel.name()),
+                    )
+                })?,
+            ),
+        })
+    }
+
     /// Checks what can be checked without the kernel.
     fn check(&self, kernel: &str) -> Result<()> {
         match *self {
