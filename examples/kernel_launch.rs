@@ -6,18 +6,20 @@
 //! cargo run --release --example kernel_launch -- 16777216  # 2^24 elements
 //! ```
 //!
-//! The module is `kernels/vector_add.cl` and `kernels/saxpy.cl` compiled by clang 15 and
-//! llvm-spirv 15 (see `kernels/README.md`), embedded with `include_bytes!`.
+//! The modules are `kernels/vector_add.cl` and `kernels/saxpy.cl`, compiled at build time by
+//! the package's `build.rs` (`level-zero-build`: clang + llvm-spirv when installed, else the
+//! committed `kernels/spv/*.O2.spv`, with a cargo warning), embedded with
+//! `level_zero::include_spirv!`.
 
 use std::time::Instant;
 
 use level_zero::{
     BuildOptions, Context, DeviceBuffer, Error, EventPool, EventPoolFlags, ImmediateCommandList,
-    Module, Runtime,
+    LaunchConfig, Module, Runtime,
 };
 
-const VECTOR_ADD: &[u8] = include_bytes!("../kernels/spv/vector_add.O2.spv");
-const SAXPY: &[u8] = include_bytes!("../kernels/spv/saxpy.O2.spv");
+const VECTOR_ADD: &[u8] = level_zero::include_spirv!("vector_add");
+const SAXPY: &[u8] = level_zero::include_spirv!("saxpy");
 
 fn main() -> Result<(), Error> {
     let n: usize = std::env::args()
@@ -42,12 +44,6 @@ fn main() -> Result<(), Error> {
             list.copy_from_slice(&db, &b)?;
 
             let mut k = add.kernel("vector_add")?;
-            let group = k.suggest_group_size([n as u32, 1, 1])?;
-            k.set_group_size(group)?;
-            k.set_arg_buffer(0, &da)?;
-            k.set_arg_buffer(1, &db)?;
-            k.set_arg_buffer(2, &dc)?;
-            let groups = [(n as u32).div_ceil(group[0]), 1, 1];
             // Kernel timestamps for the launch.
             let pool = EventPool::new(
                 &ctx,
@@ -55,10 +51,25 @@ fn main() -> Result<(), Error> {
                 EventPoolFlags::HOST_VISIBLE | EventPoolFlags::KERNEL_TIMESTAMP,
             )?;
             let done = pool.event(0)?;
+            // vector_add has no bound check: the grid must be exactly n work-items.
+            let cfg = LaunchConfig::for_num_elems(n)?;
+            let (_, group) = cfg.resolve(&mut k)?; // the launch reuses the suggestion
+            assert_eq!(
+                n % group[0] as usize,
+                0,
+                "{n} is not a multiple of the group size"
+            );
             let t = Instant::now();
-            // SAFETY: vector_add touches a[i], b[i], c[i] for i < n, and every buffer holds n
-            // elements (n is a multiple of the group size here: the grid is exactly n).
-            unsafe { list.launch_with(&k, groups, Some(&done), &[])? };
+            // SAFETY: vector_add touches a[i], b[i], c[i] for its global id i < n (checked
+            // above), and every buffer holds n elements.
+            unsafe {
+                list.launch_builder(&mut k, cfg)
+                    .arg(&da)
+                    .arg(&db)
+                    .arg(&dc)
+                    .signal(&done)
+                    .run()?
+            };
             list.synchronize()?;
             let wall = t.elapsed();
             let mut c = vec![0f32; n];
@@ -77,13 +88,17 @@ fn main() -> Result<(), Error> {
 
             // saxpy in place: y = 2.5 * x + y
             let mut k = axpy.kernel("saxpy")?;
-            k.set_group_size(group)?;
-            k.set_arg(0, &2.5f32)?;
-            k.set_arg_buffer(1, &da)?;
-            k.set_arg_buffer(2, &db)?;
             let t = Instant::now();
-            // SAFETY: saxpy touches x[i] and y[i] for i < n; both hold n elements.
-            unsafe { list.launch(&k, groups)? };
+            // SAFETY: saxpy touches x[i] and y[i] for i < n; both hold n elements, and the
+            // grid is that of vector_add: exactly n.
+            let cfg = LaunchConfig::grid([n as u32 / group[0], 1, 1], group);
+            unsafe {
+                list.launch_builder(&mut k, cfg)
+                    .arg(&2.5f32)
+                    .arg(&da)
+                    .arg(&db)
+                    .run()?
+            };
             list.synchronize()?;
             let wall = t.elapsed();
             let mut y = vec![0f32; n];

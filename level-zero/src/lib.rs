@@ -147,6 +147,7 @@ pub mod hazard;
 pub mod host_function;
 pub mod image;
 pub mod ipc;
+pub mod launch;
 pub mod list;
 pub mod memory;
 pub mod module;
@@ -172,6 +173,7 @@ pub use image::{
     ChannelType, Image, ImageDesc, ImageFlags, ImageFormat, ImageFormatSupport,
     ImageMemoryProperties, ImageRegion, ImageType, SamplerFilters,
 };
+pub use launch::{KernelArg, LaunchBuilder, LaunchConfig, Local};
 pub use list::{CommandList, ImmediateCommandList};
 pub use memory::{
     AllocOptions, AllocationKind, BufferSlice, DeviceBuffer, HostBuffer, HostSlice, HostSliceMut,
@@ -186,6 +188,21 @@ pub use sampler::{AddressMode, FilterMode, Sampler, SamplerDesc};
 pub use select::DeviceFilter;
 pub use stats::{AllocationStats, DeviceMemoryStats, MemoryStats, memory_stats};
 pub use sysman::{MemorySource, MemoryState, MemoryUsage, SysmanUnavailable};
+
+/// The bytes of the SPIR-V module `name` that `level-zero-build` wrote into this package's
+/// `OUT_DIR` (compiled from `name.cl`, or its committed fallback), as a `&'static [u8; N]`:
+/// `include_bytes!(concat!(env!("OUT_DIR"), "/", name, ".spv"))`.
+///
+/// ```ignore
+/// // build.rs: level_zero_build::Kernels::new().source("kernels/vector_add.cl").compile()
+/// const VECTOR_ADD: &[u8] = level_zero::include_spirv!("vector_add");
+/// ```
+#[macro_export]
+macro_rules! include_spirv {
+    ($name:literal) => {
+        include_bytes!(concat!(env!("OUT_DIR"), "/", $name, ".spv"))
+    };
+}
 
 /// The raw bindings this crate is built on.
 pub use level_zero_sys as sys;

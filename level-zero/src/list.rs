@@ -585,6 +585,30 @@ macro_rules! commands {
             unsafe { self.launch_with(kernel, groups, None, &[]) }
         }
 
+        /// Starts a launch of `kernel` on this list that sets every argument in one
+        /// expression, checked before any driver call: see [`LaunchBuilder`](crate::LaunchBuilder).
+        ///
+        /// ```no_run
+        /// # use level_zero::{DeviceBuffer, Kernel, LaunchConfig, Result};
+        /// # fn f(list: &mut level_zero::ImmediateCommandList, k: &mut Kernel, x: &DeviceBuffer<f32>, y: &DeviceBuffer<f32>) -> Result<()> {
+        /// // SAFETY: saxpy touches x[i] and y[i] for i < n, and both hold n elements.
+        /// unsafe {
+        ///     list.launch_builder(k, LaunchConfig::for_num_elems(x.len())?)
+        ///         .arg(&2.5f32)
+        ///         .arg(x)
+        ///         .arg(y)
+        ///         .run()
+        /// }
+        /// # }
+        /// ```
+        pub fn launch_builder<'k>(
+            &'k mut self,
+            kernel: &'k mut crate::module::Kernel,
+            config: crate::launch::LaunchConfig,
+        ) -> crate::launch::LaunchBuilder<'k> {
+            crate::launch::LaunchBuilder::new(self, kernel, config)
+        }
+
         /// [`launch`](Self::launch) that waits for `wait` first and signals `signal` when
         /// the kernel completes (with a timestamp pool, `signal` then holds the kernel's
         /// timestamps).

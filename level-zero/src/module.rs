@@ -826,6 +826,12 @@ pub struct Kernel {
     /// On a driver with `zeCommandListAppendLaunchKernelWithArguments` (spec 1.14): the
     /// argument values, given to the driver by the next launch in one call with it.
     deferred: Option<std::cell::RefCell<Deferred>>,
+    /// The value size the driver last accepted for each argument (0: none yet, or local
+    /// memory): a kernel's argument sizes are fixed by its signature, so the launch builder
+    /// refuses another size before any call, naming this one as the expected size.
+    accepted_sizes: Vec<usize>,
+    /// The last group size the driver suggested, and the global size it was for.
+    suggested: Option<([u32; 3], [u32; 3])>,
     _not_sync: PhantomData<Cell<()>>,
 }
 
@@ -922,6 +928,8 @@ impl Kernel {
                         ..Deferred::default()
                     })
                 }),
+            accepted_sizes: vec![0; p.numKernelArgs as usize],
+            suggested: None,
             _not_sync: PhantomData,
         })
     }
@@ -1131,6 +1139,14 @@ impl Kernel {
     }
 
     fn set_raw(&mut self, index: u32, size: usize, value: *const c_void) -> Result<()> {
+        self.set_raw_inner(index, size, value)?;
+        if let Some(s) = self.accepted_sizes.get_mut(index as usize) {
+            *s = if value.is_null() { 0 } else { size };
+        }
+        Ok(())
+    }
+
+    fn set_raw_inner(&mut self, index: u32, size: usize, value: *const c_void) -> Result<()> {
         if let Some(d) = &self.deferred {
             let mut d = d.borrow_mut();
             let d = &mut *d;
@@ -1243,6 +1259,50 @@ impl Kernel {
         self.forget_buffer(index);
         self.args[index as usize] = Some(ArgValue::Value);
         Ok(())
+    }
+
+    /// Sets argument `index` (checked in range) to a by-value argument of these bytes (the
+    /// launch builder's type-erased [`set_arg`](Self::set_arg)).
+    pub(crate) fn set_arg_bytes(&mut self, index: u32, bytes: &[u8]) -> Result<()> {
+        self.set_raw(index, bytes.len(), bytes.as_ptr().cast())?;
+        self.forget_buffer(index);
+        self.args[index as usize] = Some(ArgValue::Value);
+        Ok(())
+    }
+
+    /// The value size the driver last accepted for argument `index` (`None`: none yet, or
+    /// local memory).
+    pub(crate) fn accepted_size(&self, index: u32) -> Option<usize> {
+        self.accepted_sizes
+            .get(index as usize)
+            .copied()
+            .filter(|&s| s != 0)
+    }
+
+    /// The group size for a launch over `global` work-items: the kernel's required one
+    /// (`reqd_work_group_size`), else the driver's suggestion (`zeKernelSuggestGroupSize`),
+    /// remembered for the next launch over the same global size.
+    pub(crate) fn group_size_for(&mut self, global: [u32; 3]) -> Result<[u32; 3]> {
+        if self.props.required_group_size != [0; 3] {
+            return Ok(self.props.required_group_size);
+        }
+        if let Some((g, s)) = self.suggested
+            && g == global
+        {
+            return Ok(s);
+        }
+        let s = self.suggest_group_size(global)?;
+        if s.contains(&0) {
+            return Err(Error::invalid(
+                "zeKernelSuggestGroupSize",
+                format!(
+                    "the driver suggested the group size {s:?} for kernel `{}` over {global:?} work-items",
+                    self.name
+                ),
+            ));
+        }
+        self.suggested = Some((global, s));
+        Ok(s)
     }
 
     /// Sets argument `index` to a function pointer ([`Module::function_pointer`]), passed as
