@@ -127,12 +127,19 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultCode};
 use crate::list::ImmediateCommandList;
 use crate::memory::{AllocOptions, Allocation, AllocationKind, DeviceBuffer, Owner};
 use crate::virtual_memory::{PageAccess, PhysicalMemory, VirtualRange, page_size};
+use level_zero_sys::ze_result_t;
 
 const MIB: u64 = 1 << 20;
+
+/// Whether growing failed for lack of memory: the driver's, or an expandable segment's
+/// addresses (see [`Inner::extend`]).
+fn out_of_memory(e: &Error) -> bool {
+    e.is_out_of_device_memory()
+}
 
 /// Environment variable that turns caching off when `1`.
 pub const NO_CACHING_ENV: &str = "LEVEL_ZERO_NO_MEMORY_CACHING";
@@ -825,7 +832,10 @@ impl State {
             self.blocks.remove(&addr);
             // The pieces of the block before and after the whole chunks stay free (their
             // other neighbours are allocated or unmapped: the block was merged).
-            for (a, len) in [(addr, base + lo - addr), (base + hi, addr + size - base - hi)] {
+            for (a, len) in [
+                (addr, base + lo - addr),
+                (base + hi, addr + size - base - hi),
+            ] {
                 if len > 0 {
                     self.blocks.insert(
                         a,
@@ -839,8 +849,7 @@ impl State {
                     self.free_set(pool).insert((len, a));
                 }
             }
-            let Some(Backing::Expandable(e)) =
-                self.segments.get_mut(&base).map(|s| &mut s.backing)
+            let Some(Backing::Expandable(e)) = self.segments.get_mut(&base).map(|s| &mut s.backing)
             else {
                 unreachable!("checked above");
             };
@@ -1045,7 +1054,7 @@ impl Inner {
             None => self.new_segment(state, pool, self.segment_size(size)),
         };
         match attempt(state) {
-            Err(e) if e.is_out_of_device_memory() => {
+            Err(e) if out_of_memory(&e) => {
                 state.stats.num_alloc_retries += 1;
                 // Given back here, under the lock: the retry needs the memory back now.
                 drop(self.take_cached(state));
@@ -1093,7 +1102,6 @@ impl Inner {
     /// (the lowest address on a tie). The new chunks become a free block merged with those
     /// neighbours; returns its address.
     fn extend(&self, state: &mut State, base: usize, pool: Pool, size: usize) -> Result<usize> {
-        const CALL: &str = "CachingAllocator::alloc";
         let seg = &state.segments[&base];
         let Some(e) = seg.expandable() else {
             unreachable!("the expandable segment of the pool");
@@ -1140,15 +1148,18 @@ impl Inner {
             }
         }
         let Some((new, off)) = best else {
-            // Not a driver out-of-memory: the reservation is full.
-            return Err(Error::invalid(
-                CALL,
-                format!(
-                    "the {pool:?} pool's expandable segment ({} reserved) has no room for {}; raise expandable_reserve_mb",
+            // Not the driver's answer: the segment's reserved addresses are full (or too
+            // fragmented). An out-of-memory error all the same (retried once the cache is
+            // given back, then `Error::OutOfDeviceMemory`), named for the allocator.
+            return Err(Error::Call {
+                call: "CachingAllocator (expandable segment)",
+                code: ResultCode(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY),
+                detail: Some(format!(
+                    "the {pool:?} pool's expandable segment ({} of addresses reserved) has no unmapped room for {}; raise expandable_reserve_mb",
                     format_bytes(seg_size as u64),
                     format_bytes(size as u64)
-                ),
-            ));
+                )),
+            });
         };
         let range = e.range.clone();
         let mut mapped = 0;
@@ -1175,18 +1186,23 @@ impl Inner {
                 }
             }
         }
-        // What was mapped is a free block (cached memory, given back by the retry or by
-        // `empty_cache` if the request fails).
-        let start = if mapped > 0 {
-            Some(state.insert_free(base + off, mapped, base, pool))
-        } else {
-            None
-        };
-        match (failure, start) {
-            (None, Some(start)) => Ok(start),
-            (Some(err), _) => Err(err),
-            (None, None) => unreachable!("at least one chunk is new"),
+        if let Some(err) = failure {
+            // A failed extension maps nothing: the chunks just mapped are unmapped (under
+            // the lock, before anyone can want their pages again; nothing else holds them).
+            let Some(Backing::Expandable(e)) =
+                state.segments.get_mut(&base).map(|s| &mut s.backing)
+            else {
+                unreachable!("checked above");
+            };
+            let undone: Vec<Arc<Allocation>> = (0..mapped / chunk)
+                .filter_map(|i| e.chunks.remove(&(off + i * chunk)))
+                .collect();
+            state.stats.reserved_bytes.sub(pool, mapped as u64);
+            state.stats.num_device_free += undone.len() as u64;
+            drop(undone);
+            return Err(err);
         }
+        Ok(state.insert_free(base + off, mapped, base, pool))
     }
 
     /// The mappings under the block at `addr` (held by its allocation's owner), empty for a
@@ -1224,7 +1240,7 @@ impl Inner {
                 self.take_block(&mut state, addr, size, requested);
                 Ok((addr, self.chunks_of(&state, addr)))
             }
-            Err(e) if e.is_out_of_device_memory() => {
+            Err(e) if out_of_memory(&e) => {
                 state.stats.num_ooms += 1;
                 let (allocated, reserved) = (
                     state.stats.allocated_bytes.all.current,
@@ -1414,7 +1430,9 @@ impl CachingAllocator {
         let chunk = wanted.max(page_size(ctx, device, wanted)?);
         let reserve = match config.expandable_reserve {
             Some(r) => r,
-            None => device.total_memory()?,
+            // Twice the memory: addresses are free, and the room lets unmapped holes sit
+            // between mapped extents without blocking growth.
+            None => device.total_memory()?.saturating_mul(2),
         };
         let reserve = usize::try_from(reserve)
             .ok()
@@ -1626,9 +1644,7 @@ impl CachingAllocator {
             .segments
             .iter()
             .flat_map(|(&base, seg)| {
-                let reservation = seg
-                    .expandable()
-                    .map(|_| (base as u64, seg.size as u64));
+                let reservation = seg.expandable().map(|_| (base as u64, seg.size as u64));
                 let state = &state;
                 seg.extents(base).into_iter().map(move |(start, len)| {
                     let blocks: Vec<BlockInfo> = state
@@ -1646,11 +1662,7 @@ impl CachingAllocator {
                         total_size: len as u64,
                         expandable: reservation.is_some(),
                         reservation,
-                        allocated_size: blocks
-                            .iter()
-                            .filter(|b| b.allocated)
-                            .map(|b| b.size)
-                            .sum(),
+                        allocated_size: blocks.iter().filter(|b| b.allocated).map(|b| b.size).sum(),
                         pool: seg.pool,
                         blocks,
                     }
