@@ -61,6 +61,48 @@
 //! clone of the allocator *and* the last of its blocks are gone (every block holds the
 //! allocator).
 //!
+//! # Expandable segments
+//!
+//! With `expandable_segments` ([`AllocatorConfig::expandable_segments`],
+//! `LEVEL_ZERO_ALLOC_CONF=expandable_segments:True`; PyTorch's option of the same name) each
+//! pool has **one segment**: at creation the allocator reserves a range of virtual
+//! addresses per pool (`zeVirtualMemReserve`; twice the device's memory unless
+//! `expandable_reserve_mb` says otherwise — addresses cost no memory) and maps physical
+//! memory into it in *chunks* (`zePhysicalMemCreate` + `zeVirtualMemMap`; 2 MiB by default,
+//! `expandable_chunk_kb`, never below the driver's page size) as requests need it:
+//!
+//! - **Growth.** A request no free block fits maps new chunks into an unmapped run of the
+//!   range — the tail, or a hole left by `empty_cache` — choosing the run where, counting the
+//!   free blocks just before and after it, the fewest new chunks are needed. The new chunks
+//!   become a free block merged with those neighbours, and the request is carved from it as
+//!   usual. So a freed block at the end of the segment *grows in place* into a larger
+//!   request, where driver segments would need a new, separately placed one; and blocks of
+//!   one pool are all neighbours, so frees coalesce across what would have been separate
+//!   segments. Blocks never span an unmapped chunk.
+//! - **Release.** [`CachingAllocator::empty_cache`] (and the out-of-memory path) unmaps and
+//!   destroys every chunk that lies entirely in a free block — at the end or in the middle;
+//!   the parts of free blocks in partly used chunks stay mapped. The reservations themselves
+//!   are kept until the allocator goes.
+//! - **Blocks** are [`DeviceBuffer`]s adopted over the mapped addresses exactly as blocks of
+//!   driver segments are, and come back under the same rule (once every command using them
+//!   was seen complete). Each block's allocation also holds the mappings of the chunks under
+//!   it, so pages are never unmapped under a live block, whatever happens to the cache.
+//!   Each block handed out is a new allocation with its own hazard marks: the memory is
+//!   only handed out again once its previous allocation is gone, so no command of that
+//!   allocation is in flight and there is nothing to order against.
+//! - **Statistics.** `reserved_bytes` counts the *mapped* physical memory (what the device
+//!   gives up), `virtual_bytes` the reserved addresses; `segment` counts the two expandable
+//!   segments; `num_device_alloc` / `num_device_free` count chunks mapped and unmapped. The
+//!   [snapshot](CachingAllocator::memory_snapshot) lists each mapped extent (run of chunks)
+//!   as a segment with `expandable: true` and its reservation.
+//! - **Requirements.** The driver's virtual memory functions: without them
+//!   [`CachingAllocator::new`] fails with [`Error::MissingFunction`] naming the first one
+//!   missing (and a driver that refuses the reservation fails there too) — there is no
+//!   silent fallback to driver segments. Caching must be on, and `max_split_size` is refused
+//!   with it (the blocks of one growing segment merge past any size limit).
+//! - A request for which the reservation has no unmapped room left is an out-of-memory
+//!   error like the driver's (retried once after the cache is given back).
+//!
 //! # Out of memory
 //!
 //! When the driver answers a segment allocation with `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY`,
@@ -80,7 +122,8 @@
 //! - `LEVEL_ZERO_ALLOC_CONF=key:value,key:value` (like `PYTORCH_CUDA_ALLOC_CONF`), keys:
 //!   `max_split_size_mb` (an integer ≥ 20, or `none`), `caching` (`0`/`1`, `false`/`true`),
 //!   `round_bytes` (a power of two from 512 to 1 MiB), `small_segment_mb`,
-//!   `large_segment_mb`, `min_large_alloc_mb`, `round_large_mb` (positive integers). An
+//!   `large_segment_mb`, `min_large_alloc_mb`, `round_large_mb` (positive integers),
+//!   `expandable_segments` (`True`/`False`), `expandable_reserve_mb`, `expandable_chunk_kb`. An
 //!   unknown key, a malformed or out-of-range value is an [`Error::InvalidArgument`] naming
 //!   it — never ignored. See [`AllocatorConfig::parse`].
 //!
