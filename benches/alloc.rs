@@ -149,7 +149,9 @@ fn main() {
 
     // The memory figure: fresh allocators, the fragmenting pattern.
     println!();
-    println!("| fragmenting pattern (64 steps, shapes scaled 0.5–2× per step) | peak allocated | peak reserved | reserved / allocated | driver allocations |");
+    println!(
+        "| fragmenting pattern (64 steps, shapes scaled 0.5–2× per step) | peak allocated | peak reserved | reserved / allocated | driver allocations |"
+    );
     println!("|---|---|---|---|---|");
     for (name, cfg) in [
         ("segments", AllocatorConfig::default()),
