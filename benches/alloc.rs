@@ -3,7 +3,13 @@
 //! frees most small tensors as it goes, then frees the activations in reverse order in a
 //! backward pass. The same pseudo-random sizes for both sides; `CachingAllocator::alloc`
 //! vs `DeviceBuffer::new` (`zeMemAllocDevice` + `zeMemFree` per buffer). Prints the time per
-//! step of each and the ratio, also measured in paired rounds.
+//! step of each and the ratio, also measured in paired rounds; the same step with expandable
+//! segments (`expandable_segments:True`).
+//!
+//! Then the memory figure: a fragmenting pattern (the training-like step with shapes that
+//! change from step to step, as with dynamic batch sizes: every size scaled by a factor
+//! drawn per step from 0.5 to 2) run with driver segments and with expandable segments,
+//! printing peak reserved against peak allocated bytes for each.
 //!
 //! `cargo bench --bench alloc`
 
@@ -65,6 +71,10 @@ fn main() {
     let dev: Device = driver.devices().unwrap().remove(0);
     let ctx = Context::new(&driver).unwrap();
     let cache = CachingAllocator::with_config(&ctx, &dev, AllocatorConfig::default()).unwrap();
+    let expandable_cfg = AllocatorConfig::default()
+        .parse("expandable_segments:True")
+        .unwrap();
+    let expandable = CachingAllocator::with_config(&ctx, &dev, expandable_cfg.clone()).unwrap();
     let steps: Vec<Vec<(usize, bool)>> = (0..16).map(|s| step_sizes(0x9e37 + s)).collect();
     let mut i = 0;
     let mut next_step = || {
@@ -75,6 +85,9 @@ fn main() {
     let mut c = common::criterion(20, Duration::from_secs(3));
     common::bench(&mut c, "alloc", "caching", || {
         run_step(&steps[next_step()], |n| cache.alloc::<u8>(n).unwrap())
+    });
+    common::bench(&mut c, "alloc", "expandable", || {
+        run_step(&steps[next_step()], |n| expandable.alloc::<u8>(n).unwrap())
     });
     common::bench(&mut c, "alloc", "direct", || {
         run_step(&steps[next_step()], |n| {
@@ -107,6 +120,12 @@ fn main() {
         "alloc/direct",
         &format!("(paired rounds: {paired:.3}×)"),
     );
+    common::ratio_row(
+        "time per step, expandable segments",
+        "alloc/expandable",
+        "alloc/direct",
+        "",
+    );
     println!(
         "caching allocator: {} requests, {} cache hits, {} segments allocated, reserved {} MiB (peak {} MiB), peak allocated {} MiB",
         s.num_alloc_requests,
@@ -116,4 +135,47 @@ fn main() {
         s.reserved_bytes.all.peak >> 20,
         s.allocated_bytes.all.peak >> 20
     );
+    let e = expandable.stats();
+    println!(
+        "expandable segments: {} requests, {} cache hits, {} chunks mapped, reserved {} MiB (peak {} MiB), peak allocated {} MiB",
+        e.num_alloc_requests,
+        e.num_cache_hits,
+        e.num_device_alloc,
+        e.reserved_bytes.all.current >> 20,
+        e.reserved_bytes.all.peak >> 20,
+        e.allocated_bytes.all.peak >> 20
+    );
+    drop((cache, expandable));
+
+    // The memory figure: fresh allocators, the fragmenting pattern.
+    println!();
+    println!(
+        "| fragmenting pattern (64 steps, shapes scaled 0.5–2× per step) | peak allocated | peak reserved | reserved / allocated | driver allocations |"
+    );
+    println!("|---|---|---|---|---|");
+    for (name, cfg) in [
+        ("segments", AllocatorConfig::default()),
+        ("expandable segments", expandable_cfg),
+    ] {
+        let a = CachingAllocator::with_config(&ctx, &dev, cfg).unwrap();
+        let mut scale = 0x2545_f491u64;
+        for k in 0..64u64 {
+            scale ^= scale << 13;
+            scale ^= scale >> 7;
+            scale ^= scale << 17;
+            // A factor from 0.5 to 2 (in 1/64ths), the same sequence for both modes.
+            let f = 32 + (scale % 97) as usize;
+            run_step(&steps[(k % 16) as usize], |n| {
+                a.alloc::<u8>((n * f / 64).max(1)).unwrap()
+            });
+        }
+        let s = a.stats();
+        println!(
+            "| {name} | {:.1} MiB | {:.1} MiB | {:.3} | {} |",
+            s.allocated_bytes.all.peak as f64 / MIB as f64,
+            s.reserved_bytes.all.peak as f64 / MIB as f64,
+            s.reserved_bytes.all.peak as f64 / s.allocated_bytes.all.peak as f64,
+            s.num_device_alloc
+        );
+    }
 }

@@ -19,6 +19,35 @@ fn caching(t: &TestDriver) -> CachingAllocator {
     CachingAllocator::with_config(&t.context(), &t.device(), AllocatorConfig::default()).unwrap()
 }
 
+fn expandable() -> AllocatorConfig {
+    AllocatorConfig::default()
+        .parse("expandable_segments:True")
+        .unwrap()
+}
+
+/// The two ways of getting memory from the driver, for the tests that apply to both:
+/// driver segments (`zeMemAllocDevice`) and expandable segments (virtual memory).
+fn modes() -> [(&'static str, AllocatorConfig); 2] {
+    [
+        ("segments", AllocatorConfig::default()),
+        ("expandable", expandable()),
+    ]
+}
+
+/// Bytes of device memory the driver has handed out on the test's device: allocations and
+/// physical memory alike (the CPU driver charges both to the device).
+fn device_bytes(t: &TestDriver) -> u64 {
+    level_zero::cpu::residency(&t.device())
+        .unwrap()
+        .allocated_bytes
+}
+
+/// Driver objects that hold device memory: allocations and physical memory objects.
+fn memory_objects(t: &TestDriver) -> u64 {
+    let l = t.live();
+    l.allocations + l.physical_memory
+}
+
 /// Segments tile exactly with their blocks and no two neighbouring blocks are both free.
 fn assert_tiled_and_coalesced(a: &CachingAllocator) {
     for seg in a.memory_snapshot().segments {
@@ -142,28 +171,36 @@ fn oversize_blocks_are_not_split_and_not_used_for_smaller_requests() {
 
 #[test]
 fn cache_hits_make_no_driver_call() {
-    let t = TestDriver::new();
-    let a = caching(&t);
-    let before = t.live().allocations;
-    for _ in 0..100 {
-        let b = a.alloc::<f32>(10_000).unwrap();
-        assert_eq!(t.live().allocations, before + 1);
-        drop(b);
+    for (mode, cfg) in modes() {
+        let t = TestDriver::new();
+        let a = CachingAllocator::with_config(&t.context(), &t.device(), cfg).unwrap();
+        let before = memory_objects(&t);
+        for _ in 0..100 {
+            let b = a.alloc::<f32>(10_000).unwrap();
+            assert_eq!(memory_objects(&t), before + 1, "{mode}");
+            drop(b);
+        }
+        let s = a.stats();
+        assert_eq!(s.num_alloc_requests, 100);
+        assert_eq!(s.num_device_alloc, 1, "{mode}");
+        assert_eq!(s.num_cache_hits, 99);
+        assert_eq!(s.allocation.all.allocated, 100);
+        assert_eq!(s.allocation.all.freed, 100);
+        assert_eq!(s.allocation.all.peak, 1);
     }
-    let s = a.stats();
-    assert_eq!(s.num_alloc_requests, 100);
-    assert_eq!(s.num_device_alloc, 1);
-    assert_eq!(s.num_cache_hits, 99);
-    assert_eq!(s.allocation.all.allocated, 100);
-    assert_eq!(s.allocation.all.freed, 100);
-    assert_eq!(s.allocation.all.peak, 1);
 }
 
 #[test]
 fn a_block_used_by_an_unsynchronised_command_comes_back_only_after_its_list_synchronises() {
+    for (_, cfg) in modes() {
+        a_block_used_by_an_unsynchronised_command_comes_back_only_after_sync(cfg);
+    }
+}
+
+fn a_block_used_by_an_unsynchronised_command_comes_back_only_after_sync(cfg: AllocatorConfig) {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
-    let a = CachingAllocator::with_config(&ctx, &dev, AllocatorConfig::default()).unwrap();
+    let a = CachingAllocator::with_config(&ctx, &dev, cfg).unwrap();
     let mut list_a = ImmediateCommandList::compute(&ctx, &dev).unwrap();
     let mut list_b = ImmediateCommandList::compute(&ctx, &dev).unwrap();
     let pool = EventPool::new(&ctx, 1, EventPoolFlags::HOST_VISIBLE).unwrap();
@@ -209,9 +246,15 @@ fn a_block_used_by_an_unsynchronised_command_comes_back_only_after_its_list_sync
 
 #[test]
 fn many_threads_share_one_allocator() {
+    for (_, cfg) in modes() {
+        many_threads_share_one_allocator_in(cfg);
+    }
+}
+
+fn many_threads_share_one_allocator_in(cfg: AllocatorConfig) {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
-    let a = CachingAllocator::with_config(&ctx, &dev, AllocatorConfig::default()).unwrap();
+    let a = CachingAllocator::with_config(&ctx, &dev, cfg).unwrap();
     std::thread::scope(|s| {
         for th in 0..4u32 {
             let (a, ctx, dev) = (a.clone(), ctx.clone(), dev.clone());
@@ -240,7 +283,7 @@ fn many_threads_share_one_allocator() {
     assert_tiled_and_coalesced(&a);
     a.empty_cache();
     assert_eq!(a.memory_reserved(), 0);
-    assert_eq!(t.live().allocated_bytes, 0);
+    assert_eq!(device_bytes(&t), 0);
 }
 
 fn small_device(mib: u64) -> Option<TestDriver> {
@@ -248,6 +291,42 @@ fn small_device(mib: u64) -> Option<TestDriver> {
         c.device_memory = mib << 20;
         c.max_alloc = Some(mib << 20);
     })
+}
+
+#[test]
+fn out_of_memory_gives_the_cache_back_and_retries_in_expandable_segments() {
+    let Some(t) = small_device(64) else { return };
+    let a = CachingAllocator::with_config(&t.context(), &t.device(), expandable()).unwrap();
+    // What needs a retry with driver segments extends in place here: 30 cached + 10 more.
+    let first = a.alloc::<u8>(30 * MIB).unwrap();
+    let at = addr(&first);
+    drop(first);
+    let b = a.alloc::<u8>(40 * MIB).unwrap();
+    assert_eq!(addr(&b), at, "the cached block grew in place");
+    let s = a.stats();
+    assert_eq!((s.num_alloc_retries, s.num_device_alloc), (0, 20));
+    assert_eq!(s.reserved_bytes.all.current, 40 * MIB as u64);
+    drop(b);
+    a.empty_cache();
+    // 20 + 20 MiB, the first freed (a cached 20 MiB hole before an allocated block): 30 MiB
+    // more do not fit the 24 MiB the driver has left, the first attempt's chunks are
+    // unmapped, the hole goes back, and the retry fits.
+    let x = a.alloc::<u8>(20 * MIB).unwrap();
+    let y = a.alloc::<u8>(20 * MIB).unwrap();
+    drop(x);
+    let z = a.alloc::<u8>(30 * MIB).unwrap();
+    let s = a.stats();
+    assert_eq!((s.num_alloc_retries, s.num_ooms), (1, 0));
+    assert_eq!(s.reserved_bytes.all.current, 50 * MIB as u64);
+    assert_eq!(device_bytes(&t), 50 * MIB as u64);
+    assert_eq!(t.live().allocated_bytes, 0, "no zeMemAllocDevice");
+    // Now nothing can give: a typed error, nothing left mapped by the failed attempt.
+    let e = a.alloc::<u8>(20 * MIB).unwrap_err();
+    assert!(e.is_out_of_device_memory(), "{e}");
+    assert!(e.to_string().contains("zePhysicalMemCreate"), "{e}");
+    assert_eq!(a.memory_reserved(), 50 * MIB as u64);
+    assert_eq!(device_bytes(&t), 50 * MIB as u64);
+    drop((y, z));
 }
 
 #[test]
@@ -367,17 +446,29 @@ fn empty_cache_returns_free_segments_to_the_driver() {
 
 #[test]
 fn the_last_block_and_clone_free_every_segment() {
-    let t = TestDriver::new();
-    let a = caching(&t);
-    let b = a.alloc::<u64>(1000).unwrap();
-    drop(a.alloc::<u8>(30 * MIB).unwrap());
-    drop(a);
-    assert!(
-        t.live().allocated_bytes > 0,
-        "the block keeps the allocator"
-    );
-    drop(b);
-    assert_eq!(t.live().allocated_bytes, 0);
+    for (mode, cfg) in modes() {
+        let t = TestDriver::new();
+        let a = CachingAllocator::with_config(&t.context(), &t.device(), cfg).unwrap();
+        let b = a.alloc::<u64>(1000).unwrap();
+        drop(a.alloc::<u8>(30 * MIB).unwrap());
+        drop(a);
+        assert!(
+            device_bytes(&t) > 0,
+            "{mode}: the block keeps the allocator"
+        );
+        drop(b);
+        assert_eq!(device_bytes(&t), 0, "{mode}");
+        let l = t.live();
+        assert_eq!(
+            (
+                l.virtual_reservations,
+                l.physical_memory,
+                l.virtual_mappings
+            ),
+            (0, 0, 0),
+            "{mode}"
+        );
+    }
 }
 
 #[test]
@@ -415,21 +506,23 @@ fn alignments_above_512_bytes_are_refused() {
     #[derive(Clone, Copy, bytemuck::Zeroable, bytemuck::Pod)]
     #[repr(C, align(1024))]
     struct Page([u8; 1024]);
-    let t = TestDriver::new();
-    let a = caching(&t);
-    let e = a.alloc::<Page>(1).unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument { .. }), "{e}");
-    assert!(e.to_string().contains("512"), "{e}");
-    assert!(a.alloc_aligned::<u8>(10, 1024).is_err());
-    assert!(a.alloc_aligned::<u8>(10, 3).is_err());
-    let b = a.alloc_aligned::<u8>(10, 256).unwrap();
-    let c = a.alloc::<u8>(1).unwrap();
-    assert_eq!(addr(&c) % 512, 0);
-    assert_eq!(a.stats().num_alloc_requests, 2, "refusals reach no pool");
-    // Zero bytes: an empty buffer, no pool involved.
-    assert!(a.alloc::<u32>(0).unwrap().is_empty());
-    assert!(a.alloc::<()>(5).unwrap().len() == 5);
-    drop((b, c));
+    for (_, cfg) in modes() {
+        let t = TestDriver::new();
+        let a = CachingAllocator::with_config(&t.context(), &t.device(), cfg).unwrap();
+        let e = a.alloc::<Page>(1).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { .. }), "{e}");
+        assert!(e.to_string().contains("512"), "{e}");
+        assert!(a.alloc_aligned::<u8>(10, 1024).is_err());
+        assert!(a.alloc_aligned::<u8>(10, 3).is_err());
+        let b = a.alloc_aligned::<u8>(10, 256).unwrap();
+        let c = a.alloc::<u8>(1).unwrap();
+        assert_eq!(addr(&c) % 512, 0);
+        assert_eq!(a.stats().num_alloc_requests, 2, "refusals reach no pool");
+        // Zero bytes: an empty buffer, no pool involved.
+        assert!(a.alloc::<u32>(0).unwrap().is_empty());
+        assert!(a.alloc::<()>(5).unwrap().len() == 5);
+        drop((b, c));
+    }
 }
 
 #[test]
@@ -445,6 +538,12 @@ fn settings_are_checked_and_never_ignored() {
         "round_bytes:256",
         "small_segment_mb:0",
         "garbage",
+        "expandable_segments:yes",
+        "expandable_segments:True,caching:0",
+        "expandable_segments:True,max_split_size_mb:64",
+        "expandable_chunk_kb:3",
+        "expandable_chunk_kb:2",
+        "expandable_reserve_mb:0",
     ] {
         let e = d.parse(bad).unwrap_err();
         assert!(matches!(e, Error::InvalidArgument { .. }), "{bad}: {e}");
@@ -456,6 +555,17 @@ fn settings_are_checked_and_never_ignored() {
     assert_eq!(c.round_bytes, 1024);
     assert_eq!(c.large_segment, 32 << 20);
     assert_eq!(d.parse("").unwrap(), d);
+    let e = d
+        .parse("expandable_segments:True, expandable_reserve_mb:512, expandable_chunk_kb:64")
+        .unwrap();
+    assert!(e.expandable_segments);
+    assert_eq!(e.expandable_reserve, Some(512 << 20));
+    assert_eq!(e.expandable_chunk, 64 << 10);
+    assert!(
+        !d.parse("expandable_segments:False")
+            .unwrap()
+            .expandable_segments
+    );
 }
 
 /// Runs in a child process with the environment set (see the next test).
@@ -479,6 +589,26 @@ fn child_reads_the_environment() {
                 "{e}"
             );
         }
+        Ok("expandable") => {
+            let a = CachingAllocator::new(&t.context(), &t.device()).unwrap();
+            assert!(a.config().expandable_segments);
+            drop(a.alloc::<u8>(10).unwrap());
+            assert_eq!(
+                a.stats().virtual_bytes.all,
+                2 * a.stats().virtual_bytes.small
+            );
+            assert!(a.stats().virtual_bytes.small > 0);
+        }
+        Ok("no-virtual-memory") => {
+            // Loudly, at creation, naming the function: never a silent fallback.
+            let e = CachingAllocator::new(&t.context(), &t.device()).unwrap_err();
+            assert!(matches!(e, Error::MissingFunction(_)), "{e}");
+            assert!(e.to_string().contains("zeVirtualMemReserve"), "{e}");
+            // Without the setting the allocator works on the same driver.
+            let cfg = AllocatorConfig::default();
+            let a = CachingAllocator::with_config(&t.context(), &t.device(), cfg).unwrap();
+            drop(a.alloc::<u8>(10).unwrap());
+        }
         Ok("conf-error") => {
             let e = CachingAllocator::new(&t.context(), &t.device()).unwrap_err();
             assert!(e.to_string().contains("bogus"), "{e}");
@@ -492,10 +622,17 @@ fn environment_variables_configure_new_allocators() {
     if common::system_backend() {
         return;
     }
-    for (expect, no_cache, conf) in [
-        ("bypass", "1", "max_split_size_mb:64"),
-        ("error", "yes", ""),
-        ("conf-error", "0", "bogus:1"),
+    for (expect, no_cache, conf, hide) in [
+        ("bypass", "1", "max_split_size_mb:64", ""),
+        ("error", "yes", "", ""),
+        ("conf-error", "0", "bogus:1", ""),
+        ("expandable", "0", "expandable_segments:True", ""),
+        (
+            "no-virtual-memory",
+            "0",
+            "expandable_segments:True",
+            "zeVirtualMemReserve",
+        ),
     ] {
         let out = common::this_test_binary()
             .args([
@@ -507,6 +644,7 @@ fn environment_variables_configure_new_allocators() {
             .env("ALLOC_TEST_EXPECT", expect)
             .env("LEVEL_ZERO_NO_MEMORY_CACHING", no_cache)
             .env("LEVEL_ZERO_ALLOC_CONF", conf)
+            .env("LEVEL_ZERO_CPU_HIDE_FUNCTIONS", hide)
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
@@ -522,16 +660,18 @@ fn environment_variables_configure_new_allocators() {
 fn conveniences_upload_zero_and_cast() {
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
-    let a = CachingAllocator::with_config(&ctx, &dev, AllocatorConfig::default()).unwrap();
     let mut list = ImmediateCommandList::compute(&ctx, &dev).unwrap();
-    let x = a.upload(&mut list, &[0xFFFF_FFFFu32; 256]).unwrap();
-    let at = addr(&x);
-    drop(x);
-    list.synchronize().unwrap();
-    // The same block, with its old contents: alloc_zeroed clears it.
-    let z = a.alloc_zeroed::<u32>(&mut list, 256).unwrap();
-    assert_eq!(addr(&z), at);
-    assert_eq!(z.to_vec(&mut list).unwrap(), vec![0; 256]);
+    for (_, cfg) in modes() {
+        let a = CachingAllocator::with_config(&ctx, &dev, cfg).unwrap();
+        let x = a.upload(&mut list, &[0xFFFF_FFFFu32; 256]).unwrap();
+        let at = addr(&x);
+        drop(x);
+        list.synchronize().unwrap();
+        // The same block, with its old contents: alloc_zeroed clears it.
+        let z = a.alloc_zeroed::<u32>(&mut list, 256).unwrap();
+        assert_eq!(addr(&z), at);
+        assert_eq!(z.to_vec(&mut list).unwrap(), vec![0; 256]);
+    }
 
     let w = DeviceBuffer::from_slice(&mut list, &[1u16, 2, 3, 4, 5, 6]).unwrap();
     let pairs = w.cast::<[u16; 2]>().unwrap();
@@ -585,15 +725,23 @@ fn randomised_operations_keep_reserved_equal_to_the_drivers_live_bytes() {
         .unwrap_or(0x5eed_1234);
     let t = TestDriver::new();
     let (ctx, dev) = (t.context(), t.device());
-    for (round, conf) in ["", "max_split_size_mb:24", "caching:0"]
-        .into_iter()
-        .enumerate()
+    for (round, conf) in [
+        "",
+        "max_split_size_mb:24",
+        "caching:0",
+        "expandable_segments:True",
+        "expandable_segments:True,expandable_chunk_kb:64",
+    ]
+    .into_iter()
+    .enumerate()
     {
         let cfg = AllocatorConfig::default().parse(conf).unwrap();
+        let expandable = cfg.expandable_segments;
         let a = CachingAllocator::with_config(&ctx, &dev, cfg).unwrap();
         let mut rng = Rng(seed ^ (round as u64 * 0x9e37_79b9));
         let mut live: Vec<DeviceBuffer<u8>> = Vec::new();
-        let base = t.live().allocated_bytes;
+        let base = device_bytes(&t);
+        let base_allocations = t.live().allocated_bytes;
         for step in 0..3000 {
             match rng.below(100) {
                 0..=48 => {
@@ -614,11 +762,20 @@ fn randomised_operations_keep_reserved_equal_to_the_drivers_live_bytes() {
                 _ => {}
             }
             let s = a.stats();
-            let driver = t.live().allocated_bytes - base;
+            // The device's memory in use (allocations and physical memory objects).
+            let driver = device_bytes(&t) - base;
             assert_eq!(
                 s.reserved_bytes.all.current, driver,
                 "seed {seed:#x}, config {conf:?}, step {step}: reserved vs the driver's live bytes"
             );
+            if expandable {
+                // Only physical memory, each object mapped once, none by zeMemAllocDevice.
+                let l = t.live();
+                let chunk = a.config().expandable_chunk;
+                assert_eq!(l.physical_memory * chunk, s.reserved_bytes.all.current);
+                assert_eq!(l.virtual_mappings, l.physical_memory);
+                assert_eq!(l.allocated_bytes, base_allocations);
+            }
             assert!(s.allocated_bytes.all.current <= s.reserved_bytes.all.current);
             assert_eq!(
                 s.requested_bytes.all.current,
@@ -633,7 +790,7 @@ fn randomised_operations_keep_reserved_equal_to_the_drivers_live_bytes() {
         drop(live);
         assert_tiled_and_coalesced(&a);
         a.empty_cache();
-        assert_eq!(t.live().allocated_bytes, base, "config {conf:?}");
+        assert_eq!(device_bytes(&t), base, "config {conf:?}");
     }
 }
 
@@ -643,4 +800,138 @@ fn allocators_and_their_results_cross_threads() {
     send_sync::<CachingAllocator>();
     send_sync::<level_zero::alloc::MemorySnapshot>();
     send_sync::<level_zero::alloc::AllocatorStats>();
+}
+
+/// Growing requests with frees that leave holes, then a request larger than any hole:
+/// driver segments need a new segment for it; an expandable segment extends its free tail
+/// in place. Reserved bytes (peak) in both modes, checked against the driver.
+#[test]
+fn a_fragmenting_pattern_reserves_less_with_expandable_segments() {
+    let mut peaks = Vec::new();
+    for (mode, cfg) in modes() {
+        let t = TestDriver::new();
+        let a = CachingAllocator::with_config(&t.context(), &t.device(), cfg).unwrap();
+        // 10, 12, ..., 20 MiB: each its own driver segment (≥ 10 MiB), or back to back in
+        // the large pool's expandable segment.
+        let mut bufs: Vec<Option<DeviceBuffer<u8>>> = (0..6)
+            .map(|i| Some(a.alloc::<u8>((10 + 2 * i) * MIB).unwrap()))
+            .collect();
+        assert_eq!(a.memory_reserved(), 90 * MIB as u64, "{mode}");
+        let last = addr(bufs[5].as_ref().unwrap());
+        // Holes of 10 and 14 MiB, and the last (20 MiB) freed.
+        for i in [0, 2, 5] {
+            bufs[i] = None;
+        }
+        let big = a.alloc::<u8>(36 * MIB).unwrap();
+        let s = a.stats();
+        assert_eq!(s.reserved_bytes.all.current, device_bytes(&t), "{mode}");
+        assert!(s.reserved_bytes.all.peak >= s.allocated_bytes.all.peak);
+        if mode == "expandable" {
+            assert_eq!(addr(&big), last, "the free tail grew in place");
+            assert_eq!(s.num_device_alloc, (90 + 16) / 2, "2 MiB chunks");
+        } else {
+            assert_ne!(addr(&big), last);
+        }
+        peaks.push(s.reserved_bytes.all.peak);
+        // The holes go back to the driver in both modes (whole segments; whole chunks).
+        assert_eq!(
+            a.empty_cache(),
+            (10 + 14) * MIB as u64
+                + if mode == "expandable" {
+                    0
+                } else {
+                    20 * MIB as u64
+                },
+            "{mode}"
+        );
+        assert_eq!(
+            a.memory_reserved(),
+            (12 + 16 + 18 + 36) * MIB as u64,
+            "{mode}"
+        );
+        assert_eq!(device_bytes(&t), a.memory_reserved(), "{mode}");
+        assert_tiled_and_coalesced(&a);
+        drop((bufs, big));
+        a.empty_cache();
+        assert_eq!(device_bytes(&t), 0, "{mode}");
+    }
+    assert_eq!(
+        peaks[0],
+        (90 + 36) as u64 * MIB as u64,
+        "segments: a new 36 MiB one"
+    );
+    assert_eq!(
+        peaks[1],
+        (90 + 16) as u64 * MIB as u64,
+        "expandable: 16 MiB more"
+    );
+}
+
+/// Chunks are mapped as the segment grows and unmapped by `empty_cache` only where blocks
+/// are free — never under a block a command still uses — and the snapshot shows the mapped
+/// extents of each reservation.
+#[test]
+fn expandable_segments_map_and_unmap_chunks_and_keep_those_in_use() {
+    let t = TestDriver::new();
+    let (ctx, dev) = (t.context(), t.device());
+    let cfg = expandable().parse("expandable_reserve_mb:256").unwrap();
+    let a = CachingAllocator::with_config(&ctx, &dev, cfg).unwrap();
+    let l = t.live();
+    assert_eq!((l.virtual_reservations, l.physical_memory), (2, 0));
+    let s = a.stats();
+    assert_eq!(s.virtual_bytes.all, 512 * MIB as u64);
+    assert_eq!(s.segment.all.current, 2);
+    assert_eq!(s.reserved_bytes.all.current, 0);
+
+    let mut list = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    let pool = EventPool::new(&ctx, 1, EventPoolFlags::HOST_VISIBLE).unwrap();
+    let gate = pool.event(0).unwrap();
+    let x = a.alloc::<u8>(4 * MIB).unwrap();
+    let y = a.alloc::<u8>(6 * MIB).unwrap();
+    let z = a.alloc::<u8>(2 * MIB).unwrap();
+    assert_eq!(addr(&y), addr(&x) + 4 * MIB);
+    assert_eq!(t.live().physical_memory, 6);
+    // y is written once the gate opens; dropped now, its block stays allocated.
+    list.wait_events(&[&gate]).unwrap();
+    list.fill(&y, 0x5Au8).unwrap();
+    drop((x, y));
+    assert_eq!(
+        a.empty_cache(),
+        4 * MIB as u64,
+        "only x's chunks: y is in use"
+    );
+    assert_eq!(t.live().physical_memory, 4);
+    let snap = a.memory_snapshot();
+    assert_eq!(snap.segments.len(), 1, "one extent: y's and z's chunks");
+    let ext = &snap.segments[0];
+    assert!(ext.expandable);
+    assert_eq!(ext.total_size, 8 * MIB as u64);
+    let (rbase, rsize) = ext.reservation.unwrap();
+    assert_eq!(
+        (ext.address - rbase, rsize),
+        (4 * MIB as u64, 256 * MIB as u64)
+    );
+    let json: serde_json::Value = serde_json::from_str(&snap.to_json()).unwrap();
+    assert_eq!(json["segments"][0]["expandable"], true);
+    assert_eq!(json["stats"]["virtual_bytes"]["all"], 512 * MIB);
+
+    gate.host_signal().unwrap();
+    list.synchronize().unwrap();
+    // y's block came back: the middle chunks go, z's stay.
+    assert_eq!(a.empty_cache(), 6 * MIB as u64);
+    assert_eq!(t.live().physical_memory, 1);
+    assert_eq!(device_bytes(&t), 2 * MIB as u64);
+    // A request that fits the hole maps it again (fewest new chunks, lowest address).
+    let w = a.alloc::<u8>(9 * MIB).unwrap();
+    assert_eq!(addr(&w), rbase as usize);
+    assert_eq!(a.memory_reserved(), 12 * MIB as u64);
+    assert_eq!(w.to_vec(&mut list).unwrap().len(), 9 * MIB);
+    // A request larger than the reservation's free addresses is an out-of-memory error.
+    let e = a.alloc::<u8>(300 * MIB).unwrap_err();
+    assert!(e.is_out_of_device_memory(), "{e}");
+    assert!(e.to_string().contains("expandable_reserve_mb"), "{e}");
+    drop((w, z));
+    a.empty_cache();
+    assert_eq!(t.live().physical_memory, 0);
+    assert_eq!(a.stats().num_device_alloc, a.stats().num_device_free);
 }

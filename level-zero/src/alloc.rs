@@ -61,6 +61,48 @@
 //! clone of the allocator *and* the last of its blocks are gone (every block holds the
 //! allocator).
 //!
+//! # Expandable segments
+//!
+//! With `expandable_segments` ([`AllocatorConfig::expandable_segments`],
+//! `LEVEL_ZERO_ALLOC_CONF=expandable_segments:True`; PyTorch's option of the same name) each
+//! pool has **one segment**: at creation the allocator reserves a range of virtual
+//! addresses per pool (`zeVirtualMemReserve`; twice the device's memory unless
+//! `expandable_reserve_mb` says otherwise — addresses cost no memory) and maps physical
+//! memory into it in *chunks* (`zePhysicalMemCreate` + `zeVirtualMemMap`; 2 MiB by default,
+//! `expandable_chunk_kb`, never below the driver's page size) as requests need it:
+//!
+//! - **Growth.** A request no free block fits maps new chunks into an unmapped run of the
+//!   range — the tail, or a hole left by `empty_cache` — choosing the run where, counting the
+//!   free blocks just before and after it, the fewest new chunks are needed. The new chunks
+//!   become a free block merged with those neighbours, and the request is carved from it as
+//!   usual. So a freed block at the end of the segment *grows in place* into a larger
+//!   request, where driver segments would need a new, separately placed one; and blocks of
+//!   one pool are all neighbours, so frees coalesce across what would have been separate
+//!   segments. Blocks never span an unmapped chunk.
+//! - **Release.** [`CachingAllocator::empty_cache`] (and the out-of-memory path) unmaps and
+//!   destroys every chunk that lies entirely in a free block — at the end or in the middle;
+//!   the parts of free blocks in partly used chunks stay mapped. The reservations themselves
+//!   are kept until the allocator goes.
+//! - **Blocks** are [`DeviceBuffer`]s adopted over the mapped addresses exactly as blocks of
+//!   driver segments are, and come back under the same rule (once every command using them
+//!   was seen complete). Each block's allocation also holds the mappings of the chunks under
+//!   it, so pages are never unmapped under a live block, whatever happens to the cache.
+//!   Each block handed out is a new allocation with its own hazard marks: the memory is
+//!   only handed out again once its previous allocation is gone, so no command of that
+//!   allocation is in flight and there is nothing to order against.
+//! - **Statistics.** `reserved_bytes` counts the *mapped* physical memory (what the device
+//!   gives up), `virtual_bytes` the reserved addresses; `segment` counts the two expandable
+//!   segments; `num_device_alloc` / `num_device_free` count chunks mapped and unmapped. The
+//!   [snapshot](CachingAllocator::memory_snapshot) lists each mapped extent (run of chunks)
+//!   as a segment with `expandable: true` and its reservation.
+//! - **Requirements.** The driver's virtual memory functions: without them
+//!   [`CachingAllocator::new`] fails with [`Error::MissingFunction`] naming the first one
+//!   missing (and a driver that refuses the reservation fails there too) — there is no
+//!   silent fallback to driver segments. Caching must be on, and `max_split_size` is refused
+//!   with it (the blocks of one growing segment merge past any size limit).
+//! - A request for which the reservation has no unmapped room left is an out-of-memory
+//!   error like the driver's (retried once after the cache is given back).
+//!
 //! # Out of memory
 //!
 //! When the driver answers a segment allocation with `ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY`,
@@ -80,7 +122,8 @@
 //! - `LEVEL_ZERO_ALLOC_CONF=key:value,key:value` (like `PYTORCH_CUDA_ALLOC_CONF`), keys:
 //!   `max_split_size_mb` (an integer ≥ 20, or `none`), `caching` (`0`/`1`, `false`/`true`),
 //!   `round_bytes` (a power of two from 512 to 1 MiB), `small_segment_mb`,
-//!   `large_segment_mb`, `min_large_alloc_mb`, `round_large_mb` (positive integers). An
+//!   `large_segment_mb`, `min_large_alloc_mb`, `round_large_mb` (positive integers),
+//!   `expandable_segments` (`True`/`False`), `expandable_reserve_mb`, `expandable_chunk_kb`. An
 //!   unknown key, a malformed or out-of-range value is an [`Error::InvalidArgument`] naming
 //!   it — never ignored. See [`AllocatorConfig::parse`].
 //!
@@ -127,11 +170,19 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::device::Device;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultCode};
 use crate::list::ImmediateCommandList;
 use crate::memory::{AllocOptions, Allocation, AllocationKind, DeviceBuffer, Owner};
+use crate::virtual_memory::{PageAccess, PhysicalMemory, VirtualRange, page_size};
+use level_zero_sys::ze_result_t;
 
 const MIB: u64 = 1 << 20;
+
+/// Whether growing failed for lack of memory: the driver's, or an expandable segment's
+/// addresses (see [`Inner::extend`]).
+fn out_of_memory(e: &Error) -> bool {
+    e.is_out_of_device_memory()
+}
 
 /// Environment variable that turns caching off when `1`.
 pub const NO_CACHING_ENV: &str = "LEVEL_ZERO_NO_MEMORY_CACHING";
@@ -163,6 +214,19 @@ pub struct AllocatorConfig {
     pub min_large_alloc: u64,
     /// Rounding of large segments (2 MiB).
     pub round_large: u64,
+    /// Expandable segments (`false` by default): each pool reserves one range of virtual
+    /// addresses at creation and maps physical memory into it as it grows, instead of
+    /// allocating separate segments (see the [module documentation](self#expandable-segments)).
+    /// Needs the driver's virtual memory functions and `caching`.
+    pub expandable_segments: bool,
+    /// Bytes of addresses each expandable segment reserves; `None` (the default): the
+    /// device's memory ([`Device::total_memory`]). Rounded up to `expandable_chunk`.
+    pub expandable_reserve: Option<u64>,
+    /// The granularity at which an expandable segment maps and unmaps physical memory, in
+    /// bytes (a power of two; 2 MiB by default), raised to the driver's page size
+    /// ([`crate::virtual_memory::page_size`]) if that is larger. Each chunk is one
+    /// physical memory object and one mapping.
+    pub expandable_chunk: u64,
 }
 
 impl Default for AllocatorConfig {
@@ -176,6 +240,9 @@ impl Default for AllocatorConfig {
             large_segment: 20 * MIB,
             min_large_alloc: 10 * MIB,
             round_large: 2 * MIB,
+            expandable_segments: false,
+            expandable_reserve: None,
+            expandable_chunk: 2 * MIB,
         }
     }
 }
@@ -214,11 +281,15 @@ impl AllocatorConfig {
     /// | `caching` | `1`/`true` or `0`/`false` |
     /// | `round_bytes` | a power of two from 512 to 1048576 |
     /// | `small_segment_mb`, `large_segment_mb`, `min_large_alloc_mb`, `round_large_mb` | MiB, positive integers |
+    /// | `expandable_segments` | `True`/`true`/`1` or `False`/`false`/`0` |
+    /// | `expandable_reserve_mb` | MiB, a positive integer; or `none` (the device's memory) |
+    /// | `expandable_chunk_kb` | KiB, a power of two from 4 to 1048576 |
     ///
     /// Whitespace around keys and values is ignored; an empty string changes nothing. An
     /// unknown key, a repeated key, a malformed value or an inconsistent result
     /// (`small_segment` below `small_size`, `large_segment` not above `small_size`,
-    /// `max_split_size` below `large_segment`) is an [`Error::InvalidArgument`] naming it.
+    /// `max_split_size` below `large_segment`, expandable segments without caching) is an
+    /// [`Error::InvalidArgument`] naming it.
     ///
     /// ```
     /// use level_zero::alloc::AllocatorConfig;
@@ -227,6 +298,9 @@ impl AllocatorConfig {
     /// assert!(!c.caching);
     /// assert!(AllocatorConfig::default().parse("max_split_size:128").is_err());
     /// assert!(AllocatorConfig::default().parse("round_bytes:1000").is_err());
+    /// let e = AllocatorConfig::default().parse("expandable_segments:True").unwrap();
+    /// assert!(e.expandable_segments);
+    /// assert!(AllocatorConfig::default().parse("expandable_segments:yes").is_err());
     /// ```
     pub fn parse(&self, settings: &str) -> Result<Self> {
         const CALL: &str = "AllocatorConfig::parse";
@@ -267,6 +341,35 @@ impl AllocatorConfig {
                         _ => return Err(bad(format!("caching: {v:?} is not 0, 1, true or false"))),
                     }
                 }
+                "expandable_segments" => {
+                    c.expandable_segments = match v {
+                        "1" | "true" | "True" => true,
+                        "0" | "false" | "False" => false,
+                        _ => {
+                            return Err(bad(format!(
+                                "expandable_segments: {v:?} is not True, False, true, false, 1 or 0"
+                            )));
+                        }
+                    }
+                }
+                "expandable_reserve_mb" => {
+                    c.expandable_reserve = if v.eq_ignore_ascii_case("none") {
+                        None
+                    } else {
+                        Some(mib(v)?)
+                    }
+                }
+                "expandable_chunk_kb" => {
+                    let n: u64 = v
+                        .parse()
+                        .map_err(|_| bad(format!("expandable_chunk_kb: {v:?} is not a number")))?;
+                    if !n.is_power_of_two() || !(4..=MIB).contains(&n) {
+                        return Err(bad(format!(
+                            "expandable_chunk_kb: {n} is not a power of two from 4 to 1048576"
+                        )));
+                    }
+                    c.expandable_chunk = n << 10;
+                }
                 "round_bytes" => {
                     let n: u64 = v
                         .parse()
@@ -284,7 +387,7 @@ impl AllocatorConfig {
                 "round_large_mb" => c.round_large = mib(v)?,
                 _ => {
                     return Err(bad(format!(
-                        "unknown key {k:?} (known: max_split_size_mb, caching, round_bytes, small_segment_mb, large_segment_mb, min_large_alloc_mb, round_large_mb)"
+                        "unknown key {k:?} (known: max_split_size_mb, caching, round_bytes, small_segment_mb, large_segment_mb, min_large_alloc_mb, round_large_mb, expandable_segments, expandable_reserve_mb, expandable_chunk_kb)"
                     )));
                 }
             }
@@ -320,6 +423,27 @@ impl AllocatorConfig {
                 "max_split_size {m} is below large_segment {} (segments for medium requests would never be split)",
                 self.large_segment
             ));
+        }
+        if self.expandable_segments && self.max_split_size.is_some() {
+            return Err(
+                "max_split_size cannot be combined with expandable_segments (the blocks of a growing segment merge past any limit, and oversize blocks would never serve smaller requests)"
+                    .into(),
+            );
+        }
+        if self.expandable_segments && !self.caching {
+            return Err(
+                "expandable_segments needs caching (with caching off every request is its own driver allocation)"
+                    .into(),
+            );
+        }
+        if !self.expandable_chunk.is_power_of_two() || self.expandable_chunk < 4096 {
+            return Err(format!(
+                "expandable_chunk {} is not a power of two of at least 4096",
+                self.expandable_chunk
+            ));
+        }
+        if self.expandable_reserve == Some(0) {
+            return Err("expandable_reserve is 0".into());
         }
         Ok(())
     }
@@ -412,8 +536,13 @@ pub struct AllocatorStats {
     pub requested_bytes: PoolStats,
     /// Segments held from the driver (count).
     pub segment: PoolStats,
-    /// Bytes of those segments: what the allocator holds from the driver (free or not).
+    /// Bytes of those segments: what the allocator holds from the driver (free or not). For
+    /// expandable segments, the physical memory mapped into them (not the addresses they
+    /// reserved: see `virtual_bytes`).
     pub reserved_bytes: PoolStats,
+    /// Addresses reserved by expandable segments, mapped or not (no memory: a reservation
+    /// costs no device memory). 0 without expandable segments. Current values only.
+    pub virtual_bytes: PoolStats<u64>,
     /// Active blocks (count). In PyTorch a block stays active after it is freed while other
     /// streams may still use it; here that case is already covered by `allocation` (a
     /// block comes back only after its device uses completed), so `active` equals
@@ -434,9 +563,12 @@ pub struct AllocatorStats {
     pub num_alloc_requests: u64,
     /// Requests served from a cached free block, without a driver call.
     pub num_cache_hits: u64,
-    /// Segments allocated from the driver (`zeMemAllocDevice` calls that succeeded).
+    /// Segments allocated from the driver (`zeMemAllocDevice` calls that succeeded); with
+    /// expandable segments, chunks of physical memory mapped (`zePhysicalMemCreate` +
+    /// `zeVirtualMemMap`).
     pub num_device_alloc: u64,
-    /// Segments given back to the driver (`zeMemFree` calls).
+    /// Segments given back to the driver (`zeMemFree` calls); with expandable segments,
+    /// chunks unmapped and destroyed.
     pub num_device_free: u64,
     /// Blocks split in two (a request took the front of a larger free block).
     pub num_splits: u64,
@@ -462,13 +594,19 @@ pub struct BlockInfo {
     pub allocated: bool,
 }
 
-/// One segment of a [`MemorySnapshot`].
+/// One segment of a [`MemorySnapshot`]: a driver allocation, or one mapped extent (a run of
+/// mapped chunks) of an expandable segment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SegmentInfo {
-    /// Device address of the segment (its driver allocation).
+    /// Device address of the segment (its driver allocation, or the extent's first address).
     pub address: u64,
-    /// Bytes of the segment.
+    /// Bytes of the segment (of the extent: mapped bytes).
     pub total_size: u64,
+    /// Whether it is an extent of an expandable segment.
+    pub expandable: bool,
+    /// The expandable segment's reserved range (address, bytes) the extent lies in; `None`
+    /// for a driver allocation.
+    pub reservation: Option<(u64, u64)>,
     /// Bytes of its allocated blocks.
     pub allocated_size: u64,
     /// The pool it serves.
@@ -514,39 +652,97 @@ pub(crate) fn format_bytes(n: u64) -> String {
     format!("{v:.2} {}", UNITS[u])
 }
 
-/// Where segments come from. Today only the driver (`zeMemAllocDevice` per segment); the
-/// seam for an *expandable segments* mode on virtual memory (`zeVirtualMemReserve` once,
-/// physical pages mapped as the segment grows) is a second implementation: its segments are
-/// allocations adopted over the reserved range ([`Allocation::adopt`] with the mapping as
-/// owner), and growing one is a new method here plus extending the segment's last free block
-/// in [`State`].
-trait SegmentBacking: Send + Sync {
-    /// A new segment of exactly `bytes` bytes, aligned to [`CachingAllocator::ALIGNMENT`],
-    /// counted in the crate's accounting; freed when the returned allocation is dropped.
-    fn allocate(&self, ctx: &Context, device: &Device, bytes: usize) -> Result<Arc<Allocation>>;
+/// Segments from `zeMemAllocDevice` (aligned to [`CachingAllocator::ALIGNMENT`], counted in
+/// the crate's accounting), freed with `zeMemFree` when the returned allocation is dropped.
+fn driver_segment(ctx: &Context, device: &Device, bytes: usize) -> Result<Arc<Allocation>> {
+    Allocation::new(
+        ctx,
+        Some(device),
+        AllocationKind::Device,
+        bytes,
+        CachingAllocator::ALIGNMENT,
+        &AllocOptions::default(),
+    )
 }
 
-/// Segments from `zeMemAllocDevice`, freed with `zeMemFree`.
-struct DriverSegments;
+/// The memory behind a segment.
+enum Backing {
+    /// A driver allocation (its drop frees the memory and updates the accounting).
+    Driver { _memory: Arc<Allocation> },
+    /// An expandable segment.
+    Expandable(Expandable),
+}
 
-impl SegmentBacking for DriverSegments {
-    fn allocate(&self, ctx: &Context, device: &Device, bytes: usize) -> Result<Arc<Allocation>> {
-        Allocation::new(
-            ctx,
-            Some(device),
-            AllocationKind::Device,
-            bytes,
-            CachingAllocator::ALIGNMENT,
-            &AllocOptions::default(),
-        )
+/// One pool's expandable segment: a reserved range, and the chunks of physical memory
+/// mapped into it. Blocks tile the mapped chunks exactly (a block never spans an unmapped
+/// chunk), so mapping and unmapping follow block boundaries rounded to chunks.
+struct Expandable {
+    range: VirtualRange,
+    /// The mapping granularity (a multiple of the driver's page size).
+    chunk: usize,
+    /// The mapped chunks by offset in the range: the mappings' allocations (counted in the
+    /// crate's accounting; their drop unmaps the chunk and destroys its physical memory
+    /// once nothing else holds them). Every block allocation over a chunk holds it too.
+    chunks: BTreeMap<usize, Arc<Allocation>>,
+}
+
+impl Expandable {
+    /// The mapped extents as `(offset, bytes)`, by offset: runs of contiguous chunks.
+    fn extents(&self) -> Vec<(usize, usize)> {
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for &off in self.chunks.keys() {
+            match runs.last_mut() {
+                Some((start, len)) if *start + *len == off => *len += self.chunk,
+                _ => runs.push((off, self.chunk)),
+            }
+        }
+        runs
+    }
+
+    /// The unmapped runs as `(offset, bytes)`, by offset (the last one reaches the end of
+    /// the range unless the range is fully mapped).
+    fn gaps(&self, size: usize) -> Vec<(usize, usize)> {
+        let mut gaps = Vec::new();
+        let mut at = 0;
+        for (off, len) in self.extents() {
+            if off > at {
+                gaps.push((at, off - at));
+            }
+            at = off + len;
+        }
+        if at < size {
+            gaps.push((at, size - at));
+        }
+        gaps
     }
 }
 
 struct Segment {
-    /// The driver allocation (its drop frees the memory and updates the accounting).
-    _memory: Arc<Allocation>,
+    backing: Backing,
+    /// Bytes of the driver allocation, or of the expandable segment's reserved range.
     size: usize,
     pool: Pool,
+}
+
+impl Segment {
+    fn expandable(&self) -> Option<&Expandable> {
+        match &self.backing {
+            Backing::Expandable(e) => Some(e),
+            Backing::Driver { .. } => None,
+        }
+    }
+
+    /// The parts of the segment that blocks tile, as `(address, bytes)`.
+    fn extents(&self, base: usize) -> Vec<(usize, usize)> {
+        match &self.backing {
+            Backing::Driver { .. } => vec![(base, self.size)],
+            Backing::Expandable(e) => e
+                .extents()
+                .into_iter()
+                .map(|(off, len)| (base + off, len))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -578,16 +774,18 @@ impl State {
         }
     }
 
-    /// Segments whose blocks are all free, taken out of the state (to be dropped, which
-    /// frees them, once the lock is released).
+    /// Driver segments whose blocks are all free, taken out of the state (to be dropped,
+    /// which frees them, once the lock is released). Expandable segments are never taken.
     fn take_free_segments(&mut self) -> Vec<Segment> {
         let empty: Vec<usize> = self
             .segments
             .iter()
             .filter(|(base, seg)| {
-                self.blocks
-                    .get(base)
-                    .is_some_and(|b| b.requested.is_none() && b.size == seg.size)
+                seg.expandable().is_none()
+                    && self
+                        .blocks
+                        .get(base)
+                        .is_some_and(|b| b.requested.is_none() && b.size == seg.size)
             })
             .map(|(&base, _)| base)
             .collect();
@@ -597,7 +795,7 @@ impl State {
             .collect()
     }
 
-    /// Removes the segment at `base`, whose one block is free.
+    /// Removes the driver segment at `base`, whose one block is free.
     fn remove_segment(&mut self, base: usize) -> Segment {
         let seg = self.segments.remove(&base).expect("a segment of the state");
         self.blocks.remove(&base);
@@ -608,13 +806,134 @@ impl State {
         s.num_device_free += 1;
         seg
     }
+
+    /// Adds the free block `[addr, addr + size)` of the segment at `segment`, merged with its
+    /// free neighbours of the same segment; returns the merged block's address.
+    fn insert_free(&mut self, addr: usize, size: usize, segment: usize, pool: Pool) -> usize {
+        let mut b = Block {
+            size,
+            segment,
+            requested: None,
+            pool,
+        };
+        let mut start = addr;
+        // The next block, if free and of the same segment.
+        if let Some(n) = self.blocks.get(&(addr + size)).copied()
+            && n.segment == segment
+            && n.requested.is_none()
+        {
+            self.free_set(n.pool).remove(&(n.size, addr + size));
+            self.blocks.remove(&(addr + size));
+            b.size += n.size;
+            self.stats.num_merges += 1;
+        }
+        // The previous block, likewise.
+        if let Some((&paddr, &p)) = self.blocks.range(..addr).next_back()
+            && p.segment == segment
+            && p.requested.is_none()
+            && paddr + p.size == addr
+        {
+            self.free_set(p.pool).remove(&(p.size, paddr));
+            self.blocks.remove(&paddr);
+            b.size += p.size;
+            start = paddr;
+            self.stats.num_merges += 1;
+        }
+        self.blocks.insert(start, b);
+        self.free_set(pool).insert((b.size, start));
+        start
+    }
+
+    /// Unmaps the chunks of the expandable segment at `base` that lie entirely in free
+    /// blocks; returns their mappings (to be dropped by the caller).
+    ///
+    /// A free block's previous allocation is gone (a block comes back only then), and a
+    /// block allocation's owner drops its hold on the chunks before the block comes back, so
+    /// the state holds the only reference to these mappings: dropping them unmaps now.
+    fn release_free_chunks(&mut self, base: usize) -> Vec<Arc<Allocation>> {
+        let Some(seg) = self.segments.get(&base) else {
+            return Vec::new();
+        };
+        let (pool, end) = (seg.pool, base + seg.size);
+        let Some(chunk) = seg.expandable().map(|e| e.chunk) else {
+            return Vec::new();
+        };
+        let free: Vec<(usize, usize)> = self
+            .blocks
+            .range(base..end)
+            .filter(|(_, b)| b.requested.is_none())
+            .map(|(&a, b)| (a, b.size))
+            .collect();
+        let mut released = Vec::new();
+        for (addr, size) in free {
+            let lo = (addr - base).next_multiple_of(chunk);
+            let hi = (addr + size - base) / chunk * chunk;
+            if lo >= hi {
+                continue;
+            }
+            self.free_set(pool).remove(&(size, addr));
+            self.blocks.remove(&addr);
+            // The pieces of the block before and after the whole chunks stay free (their
+            // other neighbours are allocated or unmapped: the block was merged).
+            for (a, len) in [
+                (addr, base + lo - addr),
+                (base + hi, addr + size - base - hi),
+            ] {
+                if len > 0 {
+                    self.blocks.insert(
+                        a,
+                        Block {
+                            size: len,
+                            segment: base,
+                            requested: None,
+                            pool,
+                        },
+                    );
+                    self.free_set(pool).insert((len, a));
+                }
+            }
+            let Some(Backing::Expandable(e)) = self.segments.get_mut(&base).map(|s| &mut s.backing)
+            else {
+                unreachable!("checked above");
+            };
+            let mut off = lo;
+            while off < hi {
+                if let Some(m) = e.chunks.remove(&off) {
+                    released.push(m);
+                }
+                off += chunk;
+            }
+            let s = &mut self.stats;
+            s.reserved_bytes.sub(pool, (hi - lo) as u64);
+            s.num_device_free += ((hi - lo) / chunk) as u64;
+        }
+        released
+    }
+}
+
+/// What the cache gives back to the driver: dropping it frees driver segments and unmaps
+/// expandable chunks.
+#[derive(Default)]
+struct Released {
+    segments: Vec<Segment>,
+    chunks: Vec<Arc<Allocation>>,
+}
+
+impl Released {
+    fn bytes(&self) -> u64 {
+        let s: usize = self.segments.iter().map(|s| s.size).sum();
+        let c: usize = self.chunks.iter().map(|c| c.bytes).sum();
+        (s + c) as u64
+    }
 }
 
 struct Inner {
     ctx: Context,
     device: Device,
     config: AllocatorConfig,
-    backing: Box<dyn SegmentBacking>,
+    /// The base addresses of the small and large pools' expandable segments, when
+    /// `config.expandable_segments`.
+    expandable: Option<[usize; 2]>,
     state: Mutex<State>,
 }
 
@@ -646,7 +965,7 @@ impl Inner {
         }
     }
 
-    /// The size of a new segment for a request of `size` (rounded) bytes.
+    /// The size of a new driver segment for a request of `size` (rounded) bytes.
     fn segment_size(&self, size: usize) -> usize {
         let c = &self.config;
         let s = size as u64;
@@ -718,11 +1037,11 @@ impl Inner {
     /// Returns the allocated block at `addr` to its pool, merging it with free neighbours
     /// of its segment. Returns the segment to free when caching is off.
     fn give_back(&self, state: &mut State, addr: usize) -> Option<Segment> {
-        let Some(mut b) = state.blocks.get(&addr).copied() else {
+        let Some(b) = state.blocks.get(&addr).copied() else {
             log::error!("level-zero: a caching allocator got back a block it does not know");
             return None;
         };
-        let Some(requested) = b.requested.take() else {
+        let Some(requested) = b.requested else {
             log::error!("level-zero: a caching allocator got back a block that was free");
             return None;
         };
@@ -735,32 +1054,10 @@ impl Inner {
         if self.oversize(b.size) {
             s.oversize_allocations.sub(1);
         }
-        let mut start = addr;
-        // The next block, if free and of the same segment.
-        if let Some(n) = state.blocks.get(&(addr + b.size)).copied()
-            && n.segment == b.segment
-            && n.requested.is_none()
-        {
-            state.free_set(n.pool).remove(&(n.size, addr + b.size));
-            state.blocks.remove(&(addr + b.size));
-            b.size += n.size;
-            state.stats.num_merges += 1;
-        }
-        // The previous block, likewise.
-        if let Some((&paddr, &p)) = state.blocks.range(..addr).next_back()
-            && p.segment == b.segment
-            && p.requested.is_none()
-            && paddr + p.size == addr
-        {
-            state.free_set(p.pool).remove(&(p.size, paddr));
-            state.blocks.remove(&addr);
-            b.size += p.size;
-            start = paddr;
-            state.stats.num_merges += 1;
-        }
-        state.blocks.insert(start, b);
-        state.free_set(b.pool).insert((b.size, start));
+        state.blocks.remove(&addr);
+        state.insert_free(addr, b.size, b.segment, b.pool);
         if !self.config.caching {
+            // Only driver segments: expandable segments need caching (`check`).
             let seg = self.remove_segment(state, b.segment);
             return Some(seg);
         }
@@ -775,35 +1072,49 @@ impl Inner {
         seg
     }
 
-    fn take_free_segments(&self, state: &mut State) -> Vec<Segment> {
-        let segs = state.take_free_segments();
-        for seg in &segs {
+    /// Everything the cache can give back: the driver segments whose blocks are all free,
+    /// and the chunks of expandable segments that lie in free blocks.
+    fn take_cached(&self, state: &mut State) -> Released {
+        let segments = state.take_free_segments();
+        for seg in &segments {
             if self.oversize(seg.size) {
                 state.stats.oversize_segments.sub(1);
             }
         }
-        segs
+        let mut chunks = Vec::new();
+        for base in self.expandable.into_iter().flatten() {
+            chunks.extend(state.release_free_chunks(base));
+        }
+        Released { segments, chunks }
     }
 
-    /// A new segment of `bytes` for `pool`, with one free block over it. On out-of-memory,
-    /// frees the cached segments and tries once more.
-    fn grow(&self, state: &mut State, pool: Pool, bytes: usize) -> Result<usize> {
-        let memory = match self.backing.allocate(&self.ctx, &self.device, bytes) {
-            Ok(m) => m,
-            Err(e) if e.is_out_of_device_memory() => {
-                state.stats.num_alloc_retries += 1;
-                let freed = self.take_free_segments(state);
-                // Freed here, under the lock: the retry needs the memory back now.
-                drop(freed);
-                self.backing.allocate(&self.ctx, &self.device, bytes)?
-            }
-            Err(e) => return Err(e),
+    /// More memory for a request of `size` (rounded) bytes of `pool`, as a free block of at
+    /// least `size` bytes: its address. On out-of-memory, gives the cache back to the
+    /// driver and tries once more.
+    fn grow(&self, state: &mut State, pool: Pool, size: usize) -> Result<usize> {
+        let attempt = |state: &mut State| match self.expandable {
+            Some(bases) => self.extend(state, bases[pool as usize], pool, size),
+            None => self.new_segment(state, pool, self.segment_size(size)),
         };
+        match attempt(state) {
+            Err(e) if out_of_memory(&e) => {
+                state.stats.num_alloc_retries += 1;
+                // Given back here, under the lock: the retry needs the memory back now.
+                drop(self.take_cached(state));
+                attempt(state)
+            }
+            r => r,
+        }
+    }
+
+    /// A new driver segment of `bytes` for `pool`, with one free block over it.
+    fn new_segment(&self, state: &mut State, pool: Pool, bytes: usize) -> Result<usize> {
+        let memory = driver_segment(&self.ctx, &self.device, bytes)?;
         let base = memory.ptr as usize;
         state.segments.insert(
             base,
             Segment {
-                _memory: memory,
+                backing: Backing::Driver { _memory: memory },
                 size: bytes,
                 pool,
             },
@@ -828,8 +1139,134 @@ impl Inner {
         Ok(base)
     }
 
-    /// A block of at least `requested` bytes: its address and rounded size.
-    fn allocate(&self, requested: usize) -> Result<usize> {
+    /// Maps chunks into the expandable segment at `base` so that a free block of at least
+    /// `size` bytes exists: in the unmapped run (the tail, or a hole an `empty_cache` left)
+    /// where, counting the free blocks on either side, the fewest new chunks are needed
+    /// (the lowest address on a tie). The new chunks become a free block merged with those
+    /// neighbours; returns its address.
+    fn extend(&self, state: &mut State, base: usize, pool: Pool, size: usize) -> Result<usize> {
+        let seg = &state.segments[&base];
+        let Some(e) = seg.expandable() else {
+            unreachable!("the expandable segment of the pool");
+        };
+        let (chunk, seg_size) = (e.chunk, seg.size);
+        let free_at = |addr: usize| {
+            state
+                .blocks
+                .get(&addr)
+                .filter(|b| b.segment == base && b.requested.is_none())
+                .map_or(0, |b| b.size)
+        };
+        let free_before = |addr: usize| {
+            state
+                .blocks
+                .range(base..addr)
+                .next_back()
+                .filter(|(a, b)| b.requested.is_none() && *a + b.size == addr)
+                .map_or(0, |(_, b)| b.size)
+        };
+        // (new bytes, offset of the gap) of the best candidate.
+        let mut best: Option<(usize, usize)> = None;
+        for (off, len) in e.gaps(seg_size) {
+            let before = free_before(base + off);
+            let after = if off + len < seg_size {
+                free_at(base + off + len)
+            } else {
+                0
+            };
+            let need = size.saturating_sub(before).next_multiple_of(chunk);
+            let new = if need == 0 {
+                // A free neighbour large enough would have been found (no oversize blocks
+                // with expandable segments: `check`).
+                continue;
+            } else if need <= len {
+                need
+            } else if before + len + after >= size {
+                len
+            } else {
+                continue;
+            };
+            if best.is_none_or(|(n, _)| new < n) {
+                best = Some((new, off));
+            }
+        }
+        let Some((new, off)) = best else {
+            // Not the driver's answer: the segment's reserved addresses are full (or too
+            // fragmented). An out-of-memory error all the same (retried once the cache is
+            // given back, then `Error::OutOfDeviceMemory`), named for the allocator.
+            return Err(Error::Call {
+                call: "CachingAllocator (expandable segment)",
+                code: ResultCode(ze_result_t::ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY),
+                detail: Some(format!(
+                    "the {pool:?} pool's expandable segment ({} of addresses reserved) has no unmapped room for {}; raise expandable_reserve_mb",
+                    format_bytes(seg_size as u64),
+                    format_bytes(size as u64)
+                )),
+            });
+        };
+        let range = e.range.clone();
+        let mut mapped = 0;
+        let mut failure = None;
+        while mapped < new {
+            let at = off + mapped;
+            let mapping = PhysicalMemory::new(&self.ctx, &self.device, chunk)
+                .and_then(|p| range.map(at, &p, 0, chunk, PageAccess::ReadWrite));
+            match mapping {
+                Ok(m) => {
+                    let Some(Backing::Expandable(e)) =
+                        state.segments.get_mut(&base).map(|s| &mut s.backing)
+                    else {
+                        unreachable!("checked above");
+                    };
+                    e.chunks.insert(at, m.into_allocation());
+                    mapped += chunk;
+                    state.stats.reserved_bytes.add(pool, chunk as u64);
+                    state.stats.num_device_alloc += 1;
+                }
+                Err(err) => {
+                    failure = Some(err);
+                    break;
+                }
+            }
+        }
+        if let Some(err) = failure {
+            // A failed extension maps nothing: the chunks just mapped are unmapped (under
+            // the lock, before anyone can want their pages again; nothing else holds them).
+            let Some(Backing::Expandable(e)) =
+                state.segments.get_mut(&base).map(|s| &mut s.backing)
+            else {
+                unreachable!("checked above");
+            };
+            let undone: Vec<Arc<Allocation>> = (0..mapped / chunk)
+                .filter_map(|i| e.chunks.remove(&(off + i * chunk)))
+                .collect();
+            state.stats.reserved_bytes.sub(pool, mapped as u64);
+            state.stats.num_device_free += undone.len() as u64;
+            drop(undone);
+            return Err(err);
+        }
+        Ok(state.insert_free(base + off, mapped, base, pool))
+    }
+
+    /// The mappings under the block at `addr` (held by its allocation's owner), empty for a
+    /// block of a driver segment.
+    fn chunks_of(&self, state: &State, addr: usize) -> Vec<Arc<Allocation>> {
+        let b = &state.blocks[&addr];
+        match state.segments[&b.segment].expandable() {
+            None => Vec::new(),
+            Some(e) => {
+                let lo = (addr - b.segment) / e.chunk * e.chunk;
+                e.chunks
+                    .range(lo..addr - b.segment + b.size)
+                    .map(|(_, m)| m.clone())
+                    .collect()
+            }
+        }
+    }
+
+    /// A block of at least `requested` bytes: its address, and the mappings under it (for
+    /// expandable segments).
+    fn allocate(&self, requested: usize) -> Result<(usize, Vec<Arc<Allocation>>)> {
         let size = self.round(requested).max(self.config.round_bytes as usize);
         let pool = self.pool_of(size);
         let mut state = self.lock();
@@ -839,15 +1276,14 @@ impl Inner {
         {
             state.stats.num_cache_hits += 1;
             self.take_block(&mut state, addr, size, requested);
-            return Ok(addr);
+            return Ok((addr, self.chunks_of(&state, addr)));
         }
-        let seg = self.segment_size(size);
-        match self.grow(&mut state, pool, seg) {
+        match self.grow(&mut state, pool, size) {
             Ok(addr) => {
                 self.take_block(&mut state, addr, size, requested);
-                Ok(addr)
+                Ok((addr, self.chunks_of(&state, addr)))
             }
-            Err(e) if e.is_out_of_device_memory() => {
+            Err(e) if out_of_memory(&e) => {
                 state.stats.num_ooms += 1;
                 let (allocated, reserved) = (
                     state.stats.allocated_bytes.all.current,
@@ -878,28 +1314,39 @@ impl Inner {
         let mut s = state.stats;
         let mut split = PoolStats::<u64>::default();
         let mut split_bytes = PoolStats::<u64>::default();
-        for (base, seg) in &state.segments {
-            let whole = state
-                .blocks
-                .get(base)
-                .is_some_and(|b| b.requested.is_none() && b.size == seg.size);
-            if whole {
-                continue;
+        let mut virt = PoolStats::<u64>::default();
+        let count = |p: &mut PoolStats<u64>, pool: Pool, c: u64| {
+            p.all += c;
+            match pool {
+                Pool::Small => p.small += c,
+                Pool::Large => p.large += c,
             }
-            for (_, b) in state.blocks.range(base..&(base + seg.size)) {
-                if b.requested.is_none() {
-                    for (p, c) in [(&mut split, 1), (&mut split_bytes, b.size as u64)] {
-                        p.all += c;
-                        match b.pool {
-                            Pool::Small => p.small += c,
-                            Pool::Large => p.large += c,
-                        }
+        };
+        for (&base, seg) in &state.segments {
+            if seg.expandable().is_some() {
+                count(&mut virt, seg.pool, seg.size as u64);
+            }
+            // Per extent of an expandable segment: one that is not a single free block
+            // cannot go back to the driver whole.
+            for (start, len) in seg.extents(base) {
+                let whole = state
+                    .blocks
+                    .get(&start)
+                    .is_some_and(|b| b.requested.is_none() && b.size == len);
+                if whole {
+                    continue;
+                }
+                for (_, b) in state.blocks.range(start..start + len) {
+                    if b.requested.is_none() {
+                        count(&mut split, b.pool, 1);
+                        count(&mut split_bytes, b.pool, b.size as u64);
                     }
                 }
             }
         }
         s.inactive_split = split;
         s.inactive_split_bytes = split_bytes;
+        s.virtual_bytes = virt;
         s
     }
 }
@@ -910,6 +1357,10 @@ impl Inner {
 struct BlockOwner {
     inner: Arc<Inner>,
     addr: usize,
+    /// The mappings of an expandable segment under the block: they stay mapped while the
+    /// block's allocation lives, whatever the state does (it never releases chunks under an
+    /// allocated block anyway).
+    chunks: Vec<Arc<Allocation>>,
 }
 
 impl Owner for BlockOwner {
@@ -920,6 +1371,11 @@ impl Owner for BlockOwner {
 
 impl Drop for BlockOwner {
     fn drop(&mut self) {
+        // The chunks first, while the block is still allocated (so the state still holds
+        // them and this unmaps nothing): once the block is free, `empty_cache` may release
+        // its chunks, and must then hold their last references (it unmaps them under the
+        // lock, before the pages can be mapped again).
+        self.chunks.clear();
         let seg = {
             let mut state = self.inner.lock();
             self.inner.give_back(&mut state, self.addr)
@@ -968,15 +1424,90 @@ impl CachingAllocator {
             .check()
             .map_err(|e| Error::invalid("CachingAllocator::with_config", e))?;
         ctx.device_index("CachingAllocator::new", device)?;
+        let mut state = State::default();
+        let expandable = if config.expandable_segments {
+            Some(Self::reserve_expandable(ctx, device, &config, &mut state)?)
+        } else {
+            None
+        };
         Ok(CachingAllocator {
             inner: Arc::new(Inner {
                 ctx: ctx.clone(),
                 device: device.clone(),
                 config,
-                backing: Box::new(DriverSegments),
-                state: Mutex::new(State::default()),
+                expandable,
+                state: Mutex::new(state),
             }),
         })
+    }
+
+    /// The two expandable segments (small and large pool): their ranges reserved now, so
+    /// that a driver without virtual memory fails here, naming what it lacks, and never
+    /// later or silently.
+    fn reserve_expandable(
+        ctx: &Context,
+        device: &Device,
+        config: &AllocatorConfig,
+        state: &mut State,
+    ) -> Result<[usize; 2]> {
+        let api = ctx.api();
+        for (name, present) in [
+            (
+                "zeVirtualMemQueryPageSize",
+                api.zeVirtualMemQueryPageSize.is_some(),
+            ),
+            ("zeVirtualMemReserve", api.zeVirtualMemReserve.is_some()),
+            ("zeVirtualMemFree", api.zeVirtualMemFree.is_some()),
+            ("zePhysicalMemCreate", api.zePhysicalMemCreate.is_some()),
+            ("zePhysicalMemDestroy", api.zePhysicalMemDestroy.is_some()),
+            ("zeVirtualMemMap", api.zeVirtualMemMap.is_some()),
+            ("zeVirtualMemUnmap", api.zeVirtualMemUnmap.is_some()),
+        ] {
+            if !present {
+                return Err(Error::MissingFunction(level_zero_sys::MissingFunction {
+                    name,
+                }));
+            }
+        }
+        let wanted = usize::try_from(config.expandable_chunk).unwrap_or(usize::MAX);
+        let chunk = wanted.max(page_size(ctx, device, wanted)?);
+        let reserve = match config.expandable_reserve {
+            Some(r) => r,
+            // Twice the memory: addresses are free, and the room lets unmapped holes sit
+            // between mapped extents without blocking growth.
+            None => device.total_memory()?.saturating_mul(2),
+        };
+        let reserve = usize::try_from(reserve)
+            .ok()
+            .and_then(|r| r.checked_next_multiple_of(chunk))
+            .filter(|&r| r > 0)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "CachingAllocator::new",
+                    format!("an expandable segment of {reserve} bytes"),
+                )
+            })?;
+        let reserve = reserve.next_multiple_of(page_size(ctx, device, reserve)?);
+        let mut bases = [0; 2];
+        for (i, pool) in [Pool::Small, Pool::Large].into_iter().enumerate() {
+            let range = VirtualRange::reserve(ctx, device, reserve)?;
+            let base = range.as_ptr() as usize;
+            bases[i] = base;
+            state.segments.insert(
+                base,
+                Segment {
+                    backing: Backing::Expandable(Expandable {
+                        range,
+                        chunk,
+                        chunks: BTreeMap::new(),
+                    }),
+                    size: reserve,
+                    pool,
+                },
+            );
+            state.stats.segment.add(pool, 1);
+        }
+        Ok(bases)
     }
 
     /// The context.
@@ -1046,15 +1577,18 @@ impl CachingAllocator {
                 format!("{bytes} bytes are more than any device has"),
             ));
         }
-        let addr = self.inner.allocate(bytes)?;
+        let (addr, chunks) = self.inner.allocate(bytes)?;
         let owner = Box::new(BlockOwner {
             inner: self.inner.clone(),
             addr,
+            chunks,
         });
         // The block is `bytes` (or more) bytes of device memory of this context and device,
         // inside a segment the allocator keeps until the block comes back (the owner holds
-        // the allocator), and the allocator hands it to no one else meanwhile. Counted: no,
-        // its segment is.
+        // the allocator; for an expandable segment, also the mappings under the block), and
+        // the allocator hands it to no one else meanwhile. A new allocation with fresh
+        // hazard marks: the block's previous allocation is gone (a block comes back only
+        // then), so no command of it is in flight. Counted: no, its segment (or mapping) is.
         let alloc = Allocation::adopt(
             &self.inner.ctx,
             Some(&self.inner.device),
@@ -1092,15 +1626,22 @@ impl CachingAllocator {
         Ok(buf)
     }
 
-    /// Gives every segment whose blocks are all free back to the driver (`zeMemFree`);
-    /// returns the bytes freed. Blocks still allocated — including those of buffers dropped
-    /// while unsynchronised commands use them — keep their segments.
+    /// Gives every segment whose blocks are all free back to the driver (`zeMemFree`) and,
+    /// in expandable segments, unmaps and destroys every chunk of physical memory that lies
+    /// entirely in free blocks (at the end or in the middle); returns the bytes given back.
+    /// Blocks still allocated — including those of buffers dropped while unsynchronised
+    /// commands use them — keep their segments and chunks.
     pub fn empty_cache(&self) -> u64 {
-        let segs = {
-            let mut state = self.inner.lock();
-            self.inner.take_free_segments(&mut state)
-        };
-        segs.iter().map(|s| s.size as u64).sum()
+        let mut state = self.inner.lock();
+        let released = self.inner.take_cached(&mut state);
+        let bytes = released.bytes();
+        let segments = released.segments;
+        // Chunks are unmapped under the lock: a later request may map the same pages again,
+        // which it could not while they are still mapped. Driver segments are freed after.
+        drop(released.chunks);
+        drop(state);
+        drop(segments);
+        bytes
     }
 
     /// The statistics now.
@@ -1145,24 +1686,30 @@ impl CachingAllocator {
         let segments = state
             .segments
             .iter()
-            .map(|(&base, seg)| {
-                let blocks: Vec<BlockInfo> = state
-                    .blocks
-                    .range(base..base + seg.size)
-                    .map(|(&a, b)| BlockInfo {
-                        address: a as u64,
-                        size: b.size as u64,
-                        requested_size: b.requested.unwrap_or(0) as u64,
-                        allocated: b.requested.is_some(),
-                    })
-                    .collect();
-                SegmentInfo {
-                    address: base as u64,
-                    total_size: seg.size as u64,
-                    allocated_size: blocks.iter().filter(|b| b.allocated).map(|b| b.size).sum(),
-                    pool: seg.pool,
-                    blocks,
-                }
+            .flat_map(|(&base, seg)| {
+                let reservation = seg.expandable().map(|_| (base as u64, seg.size as u64));
+                let state = &state;
+                seg.extents(base).into_iter().map(move |(start, len)| {
+                    let blocks: Vec<BlockInfo> = state
+                        .blocks
+                        .range(start..start + len)
+                        .map(|(&a, b)| BlockInfo {
+                            address: a as u64,
+                            size: b.size as u64,
+                            requested_size: b.requested.unwrap_or(0) as u64,
+                            allocated: b.requested.is_some(),
+                        })
+                        .collect();
+                    SegmentInfo {
+                        address: start as u64,
+                        total_size: len as u64,
+                        expandable: reservation.is_some(),
+                        reservation,
+                        allocated_size: blocks.iter().filter(|b| b.allocated).map(|b| b.size).sum(),
+                        pool: seg.pool,
+                        blocks,
+                    }
+                })
             })
             .collect();
         let stats = self.inner.stats(&state);

@@ -624,6 +624,12 @@ impl std::fmt::Debug for Mapping {
 }
 
 impl Mapping {
+    /// The mapping's allocation (what keeps the pages mapped), for the caching allocator's
+    /// expandable segments.
+    pub(crate) fn into_allocation(self) -> Arc<Allocation> {
+        self.alloc
+    }
+
     /// The first mapped address.
     pub fn as_ptr(&self) -> *mut c_void {
         self.alloc.ptr
