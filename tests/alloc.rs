@@ -281,7 +281,7 @@ fn many_threads_share_one_allocator_in(cfg: AllocatorConfig) {
     assert_eq!(s.num_alloc_requests, 1200);
     assert!(s.num_cache_hits > 1000, "{s:?}");
     assert_tiled_and_coalesced(&a);
-    a.empty_cache();
+    a.empty_cache().unwrap();
     assert_eq!(a.memory_reserved(), 0);
     assert_eq!(device_bytes(&t), 0);
 }
@@ -307,7 +307,7 @@ fn out_of_memory_gives_the_cache_back_and_retries_in_expandable_segments() {
     assert_eq!((s.num_alloc_retries, s.num_device_alloc), (0, 20));
     assert_eq!(s.reserved_bytes.all.current, 40 * MIB as u64);
     drop(b);
-    a.empty_cache();
+    a.empty_cache().unwrap();
     // 20 + 20 MiB, the first freed (a cached 20 MiB hole before an allocated block): 30 MiB
     // more do not fit the 24 MiB the driver has left, the first attempt's chunks are
     // unmapped, the hole goes back, and the retry fits.
@@ -431,7 +431,7 @@ fn empty_cache_returns_free_segments_to_the_driver() {
     );
     drop(bufs);
     assert_eq!(t.live().allocated_bytes, reserved, "cached, not freed");
-    assert_eq!(a.empty_cache(), 5 * 16 * MIB as u64);
+    assert_eq!(a.empty_cache().unwrap(), 5 * 16 * MIB as u64);
     assert_eq!(
         t.live().allocated_bytes,
         2 * MIB as u64,
@@ -439,7 +439,7 @@ fn empty_cache_returns_free_segments_to_the_driver() {
     );
     assert_eq!(a.memory_reserved(), 2 * MIB as u64);
     drop(keep);
-    a.empty_cache();
+    a.empty_cache().unwrap();
     assert_eq!(t.live().allocated_bytes, 0);
     assert_eq!(dev.allocation_stats().device.bytes, base_bytes);
 }
@@ -757,7 +757,7 @@ fn randomised_operations_keep_reserved_equal_to_the_drivers_live_bytes() {
                     live.swap_remove(i);
                 }
                 98..=99 => {
-                    a.empty_cache();
+                    a.empty_cache().unwrap();
                 }
                 _ => {}
             }
@@ -789,7 +789,7 @@ fn randomised_operations_keep_reserved_equal_to_the_drivers_live_bytes() {
         }
         drop(live);
         assert_tiled_and_coalesced(&a);
-        a.empty_cache();
+        a.empty_cache().unwrap();
         assert_eq!(device_bytes(&t), base, "config {conf:?}");
     }
 }
@@ -835,7 +835,7 @@ fn a_fragmenting_pattern_reserves_less_with_expandable_segments() {
         peaks.push(s.reserved_bytes.all.peak);
         // The holes go back to the driver in both modes (whole segments; whole chunks).
         assert_eq!(
-            a.empty_cache(),
+            a.empty_cache().unwrap(),
             (10 + 14) * MIB as u64
                 + if mode == "expandable" {
                     0
@@ -852,7 +852,7 @@ fn a_fragmenting_pattern_reserves_less_with_expandable_segments() {
         assert_eq!(device_bytes(&t), a.memory_reserved(), "{mode}");
         assert_tiled_and_coalesced(&a);
         drop((bufs, big));
-        a.empty_cache();
+        a.empty_cache().unwrap();
         assert_eq!(device_bytes(&t), 0, "{mode}");
     }
     assert_eq!(
@@ -896,7 +896,7 @@ fn expandable_segments_map_and_unmap_chunks_and_keep_those_in_use() {
     list.fill(&y, 0x5Au8).unwrap();
     drop((x, y));
     assert_eq!(
-        a.empty_cache(),
+        a.empty_cache().unwrap(),
         4 * MIB as u64,
         "only x's chunks: y is in use"
     );
@@ -918,7 +918,7 @@ fn expandable_segments_map_and_unmap_chunks_and_keep_those_in_use() {
     gate.host_signal().unwrap();
     list.synchronize().unwrap();
     // y's block came back: the middle chunks go, z's stay.
-    assert_eq!(a.empty_cache(), 6 * MIB as u64);
+    assert_eq!(a.empty_cache().unwrap(), 6 * MIB as u64);
     assert_eq!(t.live().physical_memory, 1);
     assert_eq!(device_bytes(&t), 2 * MIB as u64);
     // A request that fits the hole maps it again (fewest new chunks, lowest address).
@@ -931,7 +931,64 @@ fn expandable_segments_map_and_unmap_chunks_and_keep_those_in_use() {
     assert!(e.is_out_of_device_memory(), "{e}");
     assert!(e.to_string().contains("expandable_reserve_mb"), "{e}");
     drop((w, z));
-    a.empty_cache();
+    a.empty_cache().unwrap();
     assert_eq!(t.live().physical_memory, 0);
     assert_eq!(a.stats().num_device_alloc, a.stats().num_device_free);
+}
+
+/// A block exported to other processes is never handed out again (another process may map
+/// it after the export is dropped, until it closes its handle, which only the driver sees):
+/// it is retired when it comes back, and its segment goes back to the driver as soon as
+/// nothing else of it is allocated. Exporting a block of an expandable segment is refused.
+#[test]
+fn exported_blocks_are_retired_and_their_segment_goes_back_to_the_driver() {
+    let t = TestDriver::new();
+    if !common::reaches(&t, &["zeMemGetIpcHandle", "zeMemPutIpcHandle"]) {
+        return;
+    }
+    let a = caching(&t);
+    let (x, y) = (a.alloc::<u32>(1024).unwrap(), a.alloc::<u32>(1024).unwrap());
+    let (xa, ya) = (addr(&x), addr(&y));
+    let export = match level_zero::ipc::ExportedMemory::new(&x) {
+        Ok(e) => e,
+        Err(Error::Unsupported { what, why }) => {
+            return eprintln!("SKIPPED: {what}: {why}");
+        }
+        Err(e) => panic!("{e}"),
+    };
+    drop((export, x));
+    assert_eq!(a.stats().num_retired_blocks, 1);
+    // Not handed out again: a request of the same size gets other memory.
+    let z = a.alloc::<u32>(1024).unwrap();
+    assert_ne!(addr(&z), xa, "a retired block was handed out again");
+    let snap = a.memory_snapshot();
+    let retired: Vec<_> = snap
+        .segments
+        .iter()
+        .flat_map(|s| &s.blocks)
+        .filter(|b| b.retired)
+        .collect();
+    assert_eq!(retired.len(), 1);
+    assert_eq!(retired[0].address, xa as u64);
+    // Reserved bytes still match the driver (the segment is still allocated)...
+    assert_eq!(a.memory_reserved(), device_bytes(&t));
+    // ...until nothing else of it is allocated: then it goes back at once, cache or not.
+    drop((y, z));
+    assert_eq!(a.memory_reserved(), device_bytes(&t));
+    assert_eq!(
+        a.memory_reserved(),
+        0,
+        "the segment of a retired block stayed"
+    );
+    assert_ne!(ya, 0);
+
+    // Expandable segments remap their chunks themselves: exporting a block is refused.
+    let e = CachingAllocator::with_config(&t.context(), &t.device(), expandable()).unwrap();
+    let b = e.alloc::<u32>(1024).unwrap();
+    let r = level_zero::ipc::ExportedMemory::new(&b);
+    assert!(
+        matches!(&r, Err(Error::Unsupported { what, .. }) if what.contains("expandable")),
+        "{:?}",
+        r.err()
+    );
 }

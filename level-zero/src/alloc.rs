@@ -156,7 +156,7 @@
 //! assert_eq!((s.num_device_alloc, s.num_cache_hits), (1, 1));
 //! assert_eq!(s.reserved_bytes.all.current, 2 << 20);
 //! drop(b);
-//! alloc.empty_cache();                             // zeMemFree of the empty segment
+//! alloc.empty_cache()?;                            // zeMemFree of the empty segment
 //! assert_eq!(alloc.stats().reserved_bytes.all.current, 0);
 //! # Ok(()) }
 //! ```
@@ -579,6 +579,10 @@ pub struct AllocatorStats {
     pub num_alloc_retries: u64,
     /// Requests that failed with [`Error::OutOfDeviceMemory`].
     pub num_ooms: u64,
+    /// Blocks exported to other processes ([`crate::ipc::ExportedMemory`]) that came back:
+    /// retired, never handed out again (another process may still map them); their segment
+    /// goes back to the driver as soon as nothing else of it is allocated.
+    pub num_retired_blocks: u64,
 }
 
 /// One block of a segment in a [`MemorySnapshot`].
@@ -592,6 +596,9 @@ pub struct BlockInfo {
     pub requested_size: u64,
     /// Whether the block is handed out (`true`) or free in the cache.
     pub allocated: bool,
+    /// Whether the block was exported to another process and came back: retired, neither
+    /// allocated nor free (see [`AllocatorStats::num_retired_blocks`]).
+    pub retired: bool,
 }
 
 /// One segment of a [`MemorySnapshot`]: a driver allocation, or one mapped extent (a run of
@@ -763,6 +770,13 @@ struct State {
     /// Free blocks by (size, address), per pool.
     free_small: BTreeSet<(usize, usize)>,
     free_large: BTreeSet<(usize, usize)>,
+    /// Allocated blocks that were exported to other processes (IPC): when they come back
+    /// they are retired, not freed.
+    exported: BTreeSet<usize>,
+    /// Retired blocks by address: (size, segment). Out of `blocks`, never handed out nor
+    /// merged again; their segment goes back to the driver as soon as its other blocks are
+    /// free, and the driver keeps exported pages until every importer closed them.
+    retired: BTreeMap<usize, (usize, usize)>,
     stats: AllocatorStats,
 }
 
@@ -780,13 +794,7 @@ impl State {
         let empty: Vec<usize> = self
             .segments
             .iter()
-            .filter(|(base, seg)| {
-                seg.expandable().is_none()
-                    && self
-                        .blocks
-                        .get(base)
-                        .is_some_and(|b| b.requested.is_none() && b.size == seg.size)
-            })
+            .filter(|(base, seg)| seg.expandable().is_none() && self.all_free(**base, seg.size))
             .map(|(&base, _)| base)
             .collect();
         empty
@@ -795,11 +803,43 @@ impl State {
             .collect()
     }
 
-    /// Removes the driver segment at `base`, whose one block is free.
+    /// Whether the driver segment `[base, base + size)` has no allocated block: its blocks
+    /// are free (one, merged, unless some are retired) or retired.
+    fn all_free(&self, base: usize, size: usize) -> bool {
+        let end = base + size;
+        let mut bytes = 0;
+        for b in self.blocks.range(base..end).map(|(_, b)| b) {
+            if b.requested.is_some() {
+                return false;
+            }
+            bytes += b.size;
+        }
+        bytes
+            + self
+                .retired
+                .range(base..end)
+                .map(|(_, (n, _))| n)
+                .sum::<usize>()
+            == size
+    }
+
+    /// Removes the driver segment at `base`, none of whose blocks is allocated.
     fn remove_segment(&mut self, base: usize) -> Segment {
         let seg = self.segments.remove(&base).expect("a segment of the state");
-        self.blocks.remove(&base);
-        self.free_set(seg.pool).remove(&(seg.size, base));
+        let end = base + seg.size;
+        let blocks: Vec<(usize, usize)> = self
+            .blocks
+            .range(base..end)
+            .map(|(&a, b)| (a, b.size))
+            .collect();
+        for (a, size) in blocks {
+            self.blocks.remove(&a);
+            self.free_set(seg.pool).remove(&(size, a));
+        }
+        let retired: Vec<usize> = self.retired.range(base..end).map(|(&a, _)| a).collect();
+        for a in retired {
+            self.retired.remove(&a);
+        }
         let s = &mut self.stats;
         s.segment.sub(seg.pool, 1);
         s.reserved_bytes.sub(seg.pool, seg.size as u64);
@@ -1036,14 +1076,14 @@ impl Inner {
 
     /// Returns the allocated block at `addr` to its pool, merging it with free neighbours
     /// of its segment. Returns the segment to free when caching is off.
-    fn give_back(&self, state: &mut State, addr: usize) -> Option<Segment> {
+    fn give_back(&self, state: &mut State, addr: usize) -> Vec<Segment> {
         let Some(b) = state.blocks.get(&addr).copied() else {
             log::error!("level-zero: a caching allocator got back a block it does not know");
-            return None;
+            return Vec::new();
         };
         let Some(requested) = b.requested else {
             log::error!("level-zero: a caching allocator got back a block that was free");
-            return None;
+            return Vec::new();
         };
         let s = &mut state.stats;
         s.allocation.sub(b.pool, 1);
@@ -1055,13 +1095,39 @@ impl Inner {
             s.oversize_allocations.sub(1);
         }
         state.blocks.remove(&addr);
-        state.insert_free(addr, b.size, b.segment, b.pool);
-        if !self.config.caching {
-            // Only driver segments: expandable segments need caching (`check`).
-            let seg = self.remove_segment(state, b.segment);
-            return Some(seg);
+        let inside = crate::host_function::inside();
+        if state.exported.remove(&addr) {
+            // Another process may still map it: never handed out again. The segment goes to
+            // the driver once nothing else of it is allocated (not from inside a host
+            // function, where `zeMemFree` is refused: then `empty_cache` or the next return
+            // outside one frees it).
+            state.retired.insert(addr, (b.size, b.segment));
+            state.stats.num_retired_blocks += 1;
+            let size = state.segments[&b.segment].size;
+            if !inside && state.all_free(b.segment, size) {
+                return vec![self.remove_segment(state, b.segment)];
+            }
+            return Vec::new();
         }
-        None
+        state.insert_free(addr, b.size, b.segment, b.pool);
+        let size = state.segments[&b.segment].size;
+        let tainted = state
+            .retired
+            .range(b.segment..b.segment + size)
+            .next()
+            .is_some();
+        if tainted && !inside && state.all_free(b.segment, size) {
+            // The last allocated block of a segment with retired blocks.
+            return vec![self.remove_segment(state, b.segment)];
+        }
+        if !self.config.caching && !inside {
+            // Only driver segments: expandable segments need caching (`check`). With it, any
+            // segment a return inside a host function had to keep is freed too.
+            let mut segs = vec![self.remove_segment(state, b.segment)];
+            segs.extend(self.take_cached(state).segments);
+            return segs;
+        }
+        Vec::new()
     }
 
     fn remove_segment(&self, state: &mut State, base: usize) -> Segment {
@@ -1097,7 +1163,9 @@ impl Inner {
             None => self.new_segment(state, pool, self.segment_size(size)),
         };
         match attempt(state) {
-            Err(e) if out_of_memory(&e) => {
+            // Not inside a host function: giving the cache back there would be refused
+            // (and its memory leaked).
+            Err(e) if out_of_memory(&e) && !crate::host_function::inside() => {
                 state.stats.num_alloc_retries += 1;
                 // Given back here, under the lock: the retry needs the memory back now.
                 drop(self.take_cached(state));
@@ -1367,6 +1435,24 @@ impl Owner for BlockOwner {
     fn release(self: Box<Self>, _ctx: &Context, _ptr: *mut c_void, _bytes: usize) {
         drop(self);
     }
+
+    /// Marks the block exported: when it comes back it is retired, never handed out again
+    /// (see [`AllocatorStats::num_retired_blocks`]). Refused in expandable segments, whose
+    /// chunks the allocator unmaps and maps again on its own.
+    fn export(&self, call: &'static str) -> Result<()> {
+        if self.inner.expandable.is_some() {
+            return Err(Error::Unsupported {
+                what: "exporting a block of an expandable segment",
+                why: format!(
+                    "{call}: the caching allocator unmaps and remaps the chunks of expandable \
+                     segments itself; export a DeviceBuffer, or a block of an allocator \
+                     without expandable segments"
+                ),
+            });
+        }
+        self.inner.lock().exported.insert(self.addr);
+        Ok(())
+    }
 }
 
 impl Drop for BlockOwner {
@@ -1631,7 +1717,11 @@ impl CachingAllocator {
     /// entirely in free blocks (at the end or in the middle); returns the bytes given back.
     /// Blocks still allocated — including those of buffers dropped while unsynchronised
     /// commands use them — keep their segments and chunks.
-    pub fn empty_cache(&self) -> u64 {
+    ///
+    /// Refused inside a host function ([`crate::host_function`]), where the driver calls it
+    /// needs are refused: nothing is given back then.
+    pub fn empty_cache(&self) -> Result<u64> {
+        crate::host_function::refuse("zeMemFree")?;
         let mut state = self.inner.lock();
         let released = self.inner.take_cached(&mut state);
         let bytes = released.bytes();
@@ -1641,7 +1731,7 @@ impl CachingAllocator {
         drop(released.chunks);
         drop(state);
         drop(segments);
-        bytes
+        Ok(bytes)
     }
 
     /// The statistics now.
@@ -1690,7 +1780,7 @@ impl CachingAllocator {
                 let reservation = seg.expandable().map(|_| (base as u64, seg.size as u64));
                 let state = &state;
                 seg.extents(base).into_iter().map(move |(start, len)| {
-                    let blocks: Vec<BlockInfo> = state
+                    let mut blocks: Vec<BlockInfo> = state
                         .blocks
                         .range(start..start + len)
                         .map(|(&a, b)| BlockInfo {
@@ -1698,8 +1788,22 @@ impl CachingAllocator {
                             size: b.size as u64,
                             requested_size: b.requested.unwrap_or(0) as u64,
                             allocated: b.requested.is_some(),
+                            retired: false,
                         })
+                        .chain(
+                            state
+                                .retired
+                                .range(start..start + len)
+                                .map(|(&a, &(n, _))| BlockInfo {
+                                    address: a as u64,
+                                    size: n as u64,
+                                    requested_size: 0,
+                                    allocated: false,
+                                    retired: true,
+                                }),
+                        )
                         .collect();
+                    blocks.sort_by_key(|b| b.address);
                     SegmentInfo {
                         address: start as u64,
                         total_size: len as u64,

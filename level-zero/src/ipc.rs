@@ -481,6 +481,9 @@ impl ExportedMemory {
                 why: "the driver's IPC properties lack ZE_IPC_PROPERTY_FLAG_MEMORY".into(),
             });
         }
+        // Before the handle exists: a caching allocator's block must never be handed out
+        // again once another process may map it.
+        alloc.prepare_export(CALL)?;
         let ptr = region.ptr();
         let mut base = std::ptr::null_mut();
         let mut size = 0usize;

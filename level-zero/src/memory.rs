@@ -171,6 +171,18 @@ pub(crate) struct Allocation {
 pub(crate) trait Owner: Send + Sync {
     /// Takes the memory back (`ptr`, `bytes`: what the allocation was adopted with).
     fn release(self: Box<Self>, ctx: &Context, ptr: *mut c_void, bytes: usize);
+
+    /// The memory is about to be exported to other processes (`call`, an IPC export): from
+    /// now on, another process may use it after this allocation is gone, for as long as it
+    /// keeps the handle open — which only the driver tracks. An owner that would hand the
+    /// memory out again itself (a caching allocator) must stop doing so, and give it back to
+    /// the driver instead, which keeps exported pages until every importer closed them; an
+    /// owner that cannot must refuse. The default accepts: the memory goes back to the
+    /// driver anyway.
+    fn export(&self, call: &'static str) -> Result<()> {
+        let _ = call;
+        Ok(())
+    }
 }
 
 // SAFETY: the pointer is an address of memory owned by the driver; the host reaches it only
@@ -397,6 +409,15 @@ impl Allocation {
 }
 
 impl Allocation {
+    /// Tells the allocation's owner that its memory is being exported (see
+    /// [`Owner::export`]); memory the driver owns needs nothing.
+    pub(crate) fn prepare_export(&self, call: &'static str) -> Result<()> {
+        match &self.owner {
+            Some(owner) => owner.export(call),
+            None => Ok(()),
+        }
+    }
+
     /// An allocation of memory that `owner` provides (a block of a caching allocator, an
     /// opened IPC handle, pages mapped into a reserved range): `bytes` bytes at `ptr` (null
     /// only when `bytes` is 0), on `device` for device and shared memory. The allocation is
