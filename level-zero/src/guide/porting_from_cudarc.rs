@@ -92,9 +92,11 @@
 //! - **Host access.** cudarc's host-visible memory is guarded by `&`/`&mut` only; here host
 //!   and shared buffers also refuse host access that would race with submitted device work
 //!   ([`Error::Busy`](crate::Error::Busy)).
-//! - **Drops.** Both defer freeing until the device is done. cudarc records an event per use
-//!   on the buffer; here the list or queue keeps a reference until it *sees* the command
-//!   complete, which is why memory comes back at a synchronisation.
+//! - **Drops.** Dropping a buffer never frees memory a command still uses, in either crate,
+//!   but the mechanism differs: CUDA can free in stream order, Level Zero cannot, so here the
+//!   list or queue keeps a reference to the memory until it *sees* the command complete. The
+//!   memory of a buffer dropped while in use therefore comes back at the next
+//!   synchronisation of that list or queue.
 //! - **Threads.** A cudarc stream is `Sync`; a list here is `Send` but not `Sync`, because
 //!   Level Zero forbids appending to one list from two threads at once. Use one list per
 //!   thread.
