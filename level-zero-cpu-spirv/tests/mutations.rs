@@ -12,7 +12,7 @@ fn mutated_modules_never_panic_the_builder() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(300);
-    let dir = format!("{}/../kernels/spv", env!("CARGO_MANIFEST_DIR"));
+    let dir = format!("{}/kernels/spv", env!("CARGO_MANIFEST_DIR"));
     let mut modules: Vec<Vec<u8>> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())

@@ -131,6 +131,7 @@
 //! for whatever this crate does not wrap.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod alloc;
 pub mod completion;
@@ -142,6 +143,7 @@ pub mod driver;
 pub mod error;
 pub mod event;
 pub mod graph;
+pub mod guide;
 mod handle;
 pub mod hazard;
 pub mod host_function;

@@ -10,10 +10,11 @@ pub const GUARD: usize = 256;
 /// The value guard bytes hold.
 pub const GUARD_BYTE: u8 = 0xA5;
 
-/// Loads `kernels/spv/<name>.<opt>.spv`.
+/// Loads `kernels/spv/<name>.<opt>.spv` (`kernels` is the crate's link to the workspace's
+/// `kernels/`, packaged as files, so the tests find them in the published crate too).
 pub fn spv(name: &str, opt: &str) -> Vec<u8> {
     let path = format!(
-        "{}/../kernels/spv/{name}.{opt}.spv",
+        "{}/kernels/spv/{name}.{opt}.spv",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
