@@ -661,8 +661,8 @@ fn buffer_images_and_one_dimensional_regions() {
     b.assert_no_leaks();
 }
 
-const OUT_OF_BOUNDS: &[u8] = include_bytes!("../../kernels/spv/out_of_bounds.O2.spv");
-const MATMUL: &[u8] = include_bytes!("../../kernels/spv/matmul.O2.spv");
+const OUT_OF_BOUNDS: &[u8] = include_bytes!("../kernels/spv/out_of_bounds.O2.spv");
+const MATMUL: &[u8] = include_bytes!("../kernels/spv/matmul.O2.spv");
 
 fn module_desc(format: ze_module_format_t, bytes: &[u8]) -> ze_module_desc_t {
     ze_module_desc_t {

@@ -18,7 +18,7 @@ use std::ptr::{null, null_mut};
 use common::*;
 use level_zero_sys::*;
 
-const MATMUL: &[u8] = include_bytes!("../../kernels/spv/matmul.O2.spv");
+const MATMUL: &[u8] = include_bytes!("../kernels/spv/matmul.O2.spv");
 
 /// A structure type of a GPU driver's own extension (Intel's range), unknown to the headers.
 const VENDOR_STYPE: u32 = 0x0003_001b;

@@ -59,7 +59,7 @@ fn kernel(
     name: &str,
 ) -> (ze_module_handle_t, ze_kernel_handle_t) {
     let spv = std::fs::read(format!(
-        "{}/../kernels/spv/images.O2.spv",
+        "{}/kernels/spv/images.O2.spv",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();

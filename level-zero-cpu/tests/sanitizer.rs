@@ -149,10 +149,7 @@ fn commands_that_find_their_memory_freed_are_counted() {
 }
 
 fn spv(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../kernels/spv/{name}.O2.spv",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/kernels/spv/{name}.O2.spv", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

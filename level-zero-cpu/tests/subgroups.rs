@@ -16,7 +16,7 @@ use level_zero_sys::*;
 fn kernel_props(b: &Backend, module: &str, name: &str) -> ze_kernel_properties_t {
     let c = b.context();
     let spv = std::fs::read(format!(
-        "{}/../kernels/spv/{module}.O2.spv",
+        "{}/kernels/spv/{module}.O2.spv",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();

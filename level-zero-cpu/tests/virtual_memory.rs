@@ -415,10 +415,7 @@ fn growing_in_place_keeps_the_data_and_spans_mappings() {
 }
 
 fn spv(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/../kernels/spv/{name}.O2.spv",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/kernels/spv/{name}.O2.spv", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

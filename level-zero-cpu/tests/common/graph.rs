@@ -15,7 +15,7 @@ use super::scenarios::{kernel_of, module_of};
 use super::{Backend, NO_WAITS, NULL_EVENT};
 use crate::{fails, ok, ze};
 
-const SAXPY: &[u8] = include_bytes!("../../../kernels/spv/saxpy.O2.spv");
+const SAXPY: &[u8] = include_bytes!("../../kernels/spv/saxpy.O2.spv");
 
 const SUCCESS: ze_result_t = ze_result_t::ZE_RESULT_SUCCESS;
 const TRUE: ze_result_t = ze_result_t::ZE_RESULT_QUERY_TRUE;

@@ -550,10 +550,7 @@ pub const NULL_CONST: *const c_void = null();
 /// Assembles `level-zero-cpu-spirv/tests/spvasm/<name>.spvasm` with `spirv-as` (Debian's
 /// spirv-tools, a test dependency).
 pub fn assembled(name: &str) -> Vec<u8> {
-    let src = format!(
-        "{}/../level-zero-cpu-spirv/tests/spvasm/{name}.spvasm",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let src = format!("{}/tests/spvasm/{name}.spvasm", env!("CARGO_MANIFEST_DIR"));
     let out = std::env::temp_dir().join(format!(
         "l0cpu-{name}-{}-{:?}.spv",
         std::process::id(),

@@ -3826,7 +3826,7 @@ fn module_dynamic_link(b: &Backend) {
     ok!(b, zeContextDestroy(c));
 }
 
-const OUT_OF_BOUNDS: &[u8] = include_bytes!("../../../kernels/spv/out_of_bounds.O2.spv");
+const OUT_OF_BOUNDS: &[u8] = include_bytes!("../../kernels/spv/out_of_bounds.O2.spv");
 
 /// Builds a SPIR-V module with the driver's engine.
 pub(super) fn module_of(b: &Backend, c: ze_context_handle_t, spirv: &[u8]) -> ze_module_handle_t {
@@ -4039,7 +4039,7 @@ fn advertised_extensions_are_exactly_the_implemented_ones(b: &Backend) {
     );
 }
 
-const MATMUL: &[u8] = include_bytes!("../../../kernels/spv/matmul.O2.spv");
+const MATMUL: &[u8] = include_bytes!("../../kernels/spv/matmul.O2.spv");
 
 /// A kernel's source attributes through the specification's two calls.
 fn source_attributes(b: &Backend, k: ze_kernel_handle_t) -> String {
