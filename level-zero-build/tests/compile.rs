@@ -8,7 +8,7 @@ use level_zero_build::{Kernels, Origin, Source};
 
 /// The workspace's kernels.
 fn kernels() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../kernels")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels")
 }
 
 /// A fresh output directory under the target directory.

@@ -12,7 +12,7 @@ fn tool_variables_naming_missing_tools_fall_back_on_the_committed_module() {
         std::env::set_var(CLANG_VAR, "/nonexistent/clang");
         std::env::set_var(LLVM_SPIRV_VAR, "/nonexistent/llvm-spirv");
     }
-    let kernels = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kernels");
+    let kernels = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("env_vars");
     let r = Kernels::new()
         .source(Source::new(kernels.join("saxpy.cl")).committed(kernels.join("spv/saxpy.O2.spv")))
