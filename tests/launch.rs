@@ -239,8 +239,9 @@ fn misuse_is_a_named_error_before_any_driver_call() {
         r.starts_with("argument 2 of kernel `vector_add`: given 4 bytes, which the driver refuses"),
         "{r}"
     );
-    // The CPU driver describes its refusal (`zerGetLastErrorDescription`).
-    if r.contains("the driver:") {
+    // The CPU driver describes its refusal (`zerGetLastErrorDescription`, which loader
+    // 1.8.12 does not have).
+    if common::reaches(&t, &["zerGetLastErrorDescription"]) {
         assert!(r.contains("takes 8 bytes, not 4"), "{r}");
     }
     // Once the driver accepted a size for an argument, another is refused before any call,
@@ -333,6 +334,19 @@ fn the_builder_makes_the_same_driver_calls_as_set_arg_and_launch() {
         list.fill(b, 1.0f32).unwrap();
     }
     list.synchronize().unwrap();
+    // A warm-up of every call on a third kernel: through a loader, the first use of a
+    // function costs calls of its own (the loader resolves it), which are not the launch's.
+    {
+        let mut warm = kernel(&ctx, &t, "saxpy", "saxpy");
+        let g = warm.suggest_group_size([n as u32, 1, 1]).unwrap();
+        warm.set_group_size(g).unwrap();
+        warm.set_arg(0, &0f32).unwrap();
+        warm.set_arg_buffer(1, &bufs[0]).unwrap();
+        warm.set_arg_buffer(2, &bufs[2]).unwrap();
+        // SAFETY: saxpy touches x[i], y[i] for i < n.
+        unsafe { list.launch(&warm, [n as u32 / g[0], 1, 1]) }.unwrap();
+        list.synchronize().unwrap();
+    }
     let mut manual = kernel(&ctx, &t, "saxpy", "saxpy");
     let mut built = kernel(&ctx, &t, "saxpy", "saxpy");
     let mut counts = Vec::new();
