@@ -457,37 +457,108 @@ pub(crate) fn wait_result(
     }
 }
 
-/// The drivers of each runtime's table, for `zeDriverGetLastErrorDescription` where the
-/// table lacks `zerGetLastErrorDescription`: the table's address and the driver handles (as
-/// addresses), for the tables still alive.
-type DriverRegistry = Vec<(std::sync::Weak<level_zero_sys::Api>, Vec<usize>)>;
+/// What the description of a failure needs of a runtime's driver where the table lacks
+/// `zerGetLastErrorDescription`.
+struct DriverEntry {
+    /// The runtime's table (its address identifies it).
+    api: std::sync::Weak<level_zero_sys::Api>,
+    /// Its drivers' handles, as addresses.
+    drivers: Vec<usize>,
+    /// Whether the loader wraps driver handles (`zelLoaderTranslateHandle`).
+    translates: bool,
+    /// Where the table lacks `zeDriverGetLastErrorDescription` too (loader 1.8.12): the
+    /// function as the driver gives it through `zeDriverGetExtensionFunctionAddress`, and
+    /// the driver's own handle to call it with; looked up at the first failure.
+    by_extension: std::sync::OnceLock<Option<(usize, usize)>>,
+}
 
-static DRIVERS: std::sync::Mutex<DriverRegistry> = std::sync::Mutex::new(Vec::new());
+static DRIVERS: std::sync::Mutex<Vec<DriverEntry>> = std::sync::Mutex::new(Vec::new());
 
 /// Records the drivers a runtime over `api` reported.
 pub(crate) fn register_drivers(
     api: &std::sync::Arc<level_zero_sys::Api>,
     drivers: &[level_zero_sys::ze_driver_handle_t],
+    translates: bool,
 ) {
     let mut reg = DRIVERS.lock().unwrap_or_else(|p| p.into_inner());
-    reg.retain(|(w, _)| w.strong_count() > 0 && !std::ptr::eq(w.as_ptr(), &**api));
-    reg.push((
-        std::sync::Arc::downgrade(api),
-        drivers.iter().map(|d| *d as usize).collect(),
-    ));
+    reg.retain(|e| e.api.strong_count() > 0 && !std::ptr::eq(e.api.as_ptr(), &**api));
+    reg.push(DriverEntry {
+        api: std::sync::Arc::downgrade(api),
+        drivers: drivers.iter().map(|d| *d as usize).collect(),
+        translates,
+        by_extension: std::sync::OnceLock::new(),
+    });
 }
 
-/// The only driver of the runtime over `api`, if it has exactly one: with several, the
-/// failing call's driver is not known here, and another driver's description would be
-/// stale.
-fn sole_driver(api: &level_zero_sys::Api) -> Option<level_zero_sys::ze_driver_handle_t> {
+/// The description of the calling thread's last error from the only driver of the runtime
+/// over `api`, if it has exactly one (with several, the failing call's driver is not known
+/// here, and another driver's description would be stale): through
+/// `zeDriverGetLastErrorDescription` of the table, or the driver's own function where the
+/// table lacks it.
+fn sole_driver_description(api: &level_zero_sys::Api) -> Option<(usize, String)> {
+    type DescribeFn = unsafe extern "C" fn(
+        level_zero_sys::ze_driver_handle_t,
+        *mut *const std::ffi::c_char,
+    ) -> ze_result_t;
     let reg = DRIVERS.lock().unwrap_or_else(|p| p.into_inner());
-    reg.iter()
-        .find(|(w, _)| w.strong_count() > 0 && std::ptr::eq(w.as_ptr(), api))
-        .and_then(|(_, d)| match d[..] {
-            [one] => Some(one as level_zero_sys::ze_driver_handle_t),
-            _ => None,
-        })
+    let entry = reg
+        .iter()
+        .find(|e| e.api.strong_count() > 0 && std::ptr::eq(e.api.as_ptr(), api))?;
+    let [driver] = entry.drivers[..] else {
+        return None;
+    };
+    let driver = driver as level_zero_sys::ze_driver_handle_t;
+    if api.zeDriverGetLastErrorDescription.is_some() {
+        return driver_description(api, driver);
+    }
+    let (f, native) = (*entry.by_extension.get_or_init(|| {
+        let native = if entry.translates {
+            let mut out = std::ptr::null_mut();
+            // SAFETY: a live driver handle of this loader, and a valid output.
+            let r = unsafe {
+                crate::trace::ze_call!(
+                    api,
+                    zelLoaderTranslateHandle(
+                        level_zero_sys::zel_handle_type_t::ZEL_HANDLE_DRIVER,
+                        driver.cast(),
+                        &mut out
+                    )
+                )
+            };
+            match r {
+                Ok(r) if r.is_success() && !out.is_null() => out.cast(),
+                _ => driver,
+            }
+        } else {
+            driver
+        };
+        let mut f: *mut std::ffi::c_void = std::ptr::null_mut();
+        // SAFETY: a live driver handle, a NUL-terminated name and a valid output.
+        let r = unsafe {
+            crate::trace::ze_call!(
+                api,
+                zeDriverGetExtensionFunctionAddress(
+                    driver,
+                    c"zeDriverGetLastErrorDescription".as_ptr(),
+                    &mut f
+                )
+            )
+        };
+        (r == Ok(ze_result_t::ZE_RESULT_SUCCESS) && !f.is_null())
+            .then_some((f as usize, native as usize))
+    }))?;
+    drop(reg);
+    // SAFETY: the driver gave this non-null address for the name of the core function,
+    // whose signature `ze_pfnDriverGetLastErrorDescription_t` is this one.
+    let f = unsafe { std::mem::transmute::<usize, DescribeFn>(f) };
+    let native = native as level_zero_sys::ze_driver_handle_t;
+    let mut p: *const std::ffi::c_char = std::ptr::null();
+    // SAFETY: the driver's own live handle (drivers live as long as their table) and a
+    // valid output.
+    let r =
+        unsafe { crate::trace::ze_call!(fn "zeDriverGetLastErrorDescription", f(native, &mut p)) };
+    // SAFETY: as the function's contract says, when it succeeded.
+    unsafe { description_text(Ok(r), p) }
 }
 
 thread_local! {
@@ -504,10 +575,7 @@ pub(crate) fn describe_failure(
     call: &'static str,
     code: ResultCode,
 ) -> Option<String> {
-    let (at, text) = zer_description(api).or_else(|| {
-        let driver = sole_driver(api)?;
-        driver_description(api, driver)
-    })?;
+    let (at, text) = zer_description(api).or_else(|| sole_driver_description(api))?;
     // The string of the previous failure, untouched: this failure did not reach the driver
     // (a driver updates it on every call that returns an error; a new description is a new
     // string, or at least new text).

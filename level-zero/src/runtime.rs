@@ -365,7 +365,7 @@ impl Runtime {
     ) -> Runtime {
         let translates_handles = translates_handles(&api, &kind);
         let raw: Vec<_> = drivers.iter().map(|d| d.0).collect();
-        crate::error::register_drivers(&api, &raw);
+        crate::error::register_drivers(&api, &raw, translates_handles);
         Runtime {
             inner: Arc::new(RuntimeInner {
                 api,
