@@ -19,7 +19,7 @@ def parse(text):
     body = body[: body.index("\n}\n")]
     out = {}
     for m in re.finditer(r"pub (\w+): Option<\s*unsafe extern \"C\" fn\(([^()]*)\)", body):
-        names = re.findall(r"(?<![:\w])(\w+): (?!:)", m.group(2))
+        names = re.findall(r"(?<![:\w])(\w+):(?!:)\s", m.group(2))
         out[m.group(1)] = names
     return out
 

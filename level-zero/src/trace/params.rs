@@ -206,7 +206,7 @@ pub(super) static PARAMS: &[(&str, &[&str])] = &[
     ("zeMemGetIpcHandle", &["hContext", "ptr", "pIpcHandle"]),
     ("zeMemGetIpcHandleFromFileDescriptorExp", &["hContext", "handle", "pIpcHandle"]),
     ("zeMemGetIpcHandleWithProperties", &["hContext", "ptr", "pNext", "pIpcHandle"]),
-    ("zeMemGetPitchFor2dImage", &["hContext", "hDevice", "imageWidth", "imageHeight", "rowPitch"]),
+    ("zeMemGetPitchFor2dImage", &["hContext", "hDevice", "imageWidth", "imageHeight", "elementSizeInBytes", "rowPitch"]),
     ("zeMemOpenIpcHandle", &["hContext", "hDevice", "handle", "flags", "pptr"]),
     ("zeMemPutIpcHandle", &["hContext", "handle"]),
     ("zeMemSetAtomicAccessAttributeExp", &["hContext", "hDevice", "ptr", "size", "attr"]),
