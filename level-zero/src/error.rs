@@ -683,10 +683,10 @@ macro_rules! ze {
     ($api:expr, $f:ident ( $($arg:expr),* $(,)? )) => {{
         let api: &level_zero_sys::Api = $api;
         match $crate::host_function::refuse(stringify!($f)) {
-            Ok(()) => {
-                let r = $crate::trace::ze_call!(api, $f($($arg),*));
-                $crate::error::check_described(api, stringify!($f), r)
-            }
+            Ok(()) => $crate::trace::ze_call!(
+                api,
+                $f($($arg),*) => $crate::error::check_described
+            ),
             Err(e) => Err(e),
         }
     }};
@@ -700,8 +700,7 @@ pub(crate) use ze;
 macro_rules! ze_wait {
     ($api:expr, $f:ident ( $($arg:expr),* $(,)? )) => {{
         let api: &level_zero_sys::Api = $api;
-        let r = $crate::trace::ze_call!(api, $f($($arg),*));
-        $crate::error::wait_result(api, stringify!($f), r)
+        $crate::trace::ze_call!(api, $f($($arg),*) => $crate::error::wait_result)
     }};
 }
 pub(crate) use ze_wait;

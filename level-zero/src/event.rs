@@ -532,6 +532,18 @@ impl Event {
         unsafe { crate::error::ze_wait!(self.api(), zeEventQueryStatus(self.as_raw())) }
     }
 
+    /// [`is_signaled`](Self::is_signaled) without the call-tracing check: what
+    /// `benches/overhead.rs` compares it with to measure what the check costs when tracing is
+    /// off. Not part of the API.
+    #[doc(hidden)]
+    pub fn __is_signaled_without_trace_check(&self) -> Result<bool> {
+        crate::host_function::refuse("zeEventQueryStatus")?;
+        let api = self.api();
+        // SAFETY: valid handle.
+        let r = unsafe { api.zeEventQueryStatus(self.as_raw()) };
+        crate::error::wait_result(api, "zeEventQueryStatus", r)
+    }
+
     /// Resets the event to not signalled, from the host (not a counter-based event).
     pub fn host_reset(&self) -> Result<()> {
         self.refuse_counter("zeEventHostReset")?;
