@@ -351,6 +351,49 @@ mod tests {
         ));
     }
 
+    /// With the `tracing` feature, a traced call is an event inside a span (a subscriber
+    /// that counts them).
+    #[cfg(feature = "tracing")]
+    #[test]
+    fn a_traced_call_is_a_tracing_event_in_a_span() {
+        use std::sync::atomic::AtomicUsize;
+        #[derive(Default)]
+        struct Count {
+            spans: AtomicUsize,
+            events: AtomicUsize,
+        }
+        struct Sub(std::sync::Arc<Count>);
+        impl tracing::Subscriber for Sub {
+            fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+                true
+            }
+            fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+                self.0.spans.fetch_add(1, Ordering::Relaxed);
+                tracing::span::Id::from_u64(1)
+            }
+            fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+            fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+            fn event(&self, e: &tracing::Event<'_>) {
+                assert_eq!(e.metadata().target(), "level_zero::trace");
+                let names: Vec<&str> = e.fields().map(|f| f.name()).collect();
+                assert_eq!(names, ["call", "args", "result", "duration_ns"]);
+                self.0.events.fetch_add(1, Ordering::Relaxed);
+            }
+            fn enter(&self, _: &tracing::span::Id) {}
+            fn exit(&self, _: &tracing::span::Id) {}
+        }
+        let count = std::sync::Arc::new(Count::default());
+        tracing::subscriber::with_default(Sub(count.clone()), || {
+            let r = traced("zeEventQueryStatus", |c| {
+                c.arg(&(0x10 as *mut u8), "h");
+                ze_result_t::ZE_RESULT_NOT_READY
+            });
+            assert_eq!(r, ze_result_t::ZE_RESULT_NOT_READY);
+        });
+        assert_eq!(count.spans.load(Ordering::Relaxed), 1);
+        assert_eq!(count.events.load(Ordering::Relaxed), 1);
+    }
+
     #[test]
     fn a_call_line_names_the_parameters_values_and_result() {
         let mut c = Call::start("zeCommandListHostSynchronize");
