@@ -246,12 +246,35 @@ fn is_child(name: &str) -> bool {
     std::env::var("DIAGNOSTICS_CHILD").as_deref() == Ok(name)
 }
 
-/// In the child: a few calls whose trace the parent reads.
+/// What the `log` facade received in this process: (level, target, message).
+static LOGGED: std::sync::Mutex<Vec<(log::Level, String, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        LOGGED
+            .lock()
+            .unwrap()
+            .push((r.level(), r.target().to_owned(), r.args().to_string()));
+    }
+    fn flush(&self) {}
+}
+
+/// In the child: a few calls whose trace the parent reads; the `log` records checked here.
 #[test]
 fn child_makes_traced_calls() {
     if !is_child("child_makes_traced_calls") {
         return;
     }
+    log::set_logger(&Capture).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
+    let rt = Runtime::init().unwrap();
+    let summary = format!("level-zero: {}", rt.summary());
     let t = TestDriver::new();
     let ctx = t.context();
     let dev = t.device();
@@ -260,6 +283,21 @@ fn child_makes_traced_calls() {
     let ev = pool.event(0).unwrap();
     assert!(!ev.is_signaled().unwrap());
     drop((buf, ev, pool, ctx));
+    let logged = LOGGED.lock().unwrap();
+    // Runtime::init's one line at info level.
+    assert!(
+        logged
+            .iter()
+            .any(|(l, _, m)| *l == log::Level::Info && *m == summary),
+        "no {summary:?} in {logged:?}"
+    );
+    // The trace through `log`, at trace level, when it is on.
+    let traced = logged.iter().any(|(l, target, m)| {
+        *l == log::Level::Trace
+            && target == "level_zero::trace"
+            && m.starts_with("zeMemAllocDevice(")
+    });
+    assert_eq!(traced, level_zero::trace::is_enabled(), "{logged:?}");
 }
 
 #[test]
