@@ -737,6 +737,44 @@ mod tests {
     }
 
     #[test]
+    fn a_call_error_gives_the_call_the_code_and_the_drivers_description() {
+        let e = Error::Call {
+            call: "zeFenceHostSynchronize",
+            code: ResultCode(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),
+            detail: Some("work-item [1, 0, 0] read 4 bytes at 0x10".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "zeFenceHostSynchronize failed with ZE_RESULT_ERROR_INVALID_ARGUMENT (an argument is invalid); the driver says: work-item [1, 0, 0] read 4 bytes at 0x10"
+        );
+        let e = Error::Call {
+            call: "zeFenceHostSynchronize",
+            code: ResultCode(ze_result_t(0x7abc_0000)),
+            detail: None,
+        };
+        assert!(
+            e.to_string()
+                .starts_with("zeFenceHostSynchronize failed with unknown result code 0x7abc0000"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_description_names_its_code_only_at_its_start() {
+        assert_eq!(
+            leading_code("ZE_RESULT_ERROR_UNKNOWN: why"),
+            Some("ZE_RESULT_ERROR_UNKNOWN")
+        );
+        assert_eq!(
+            leading_code("ZE_RESULT_NOT_READY"),
+            Some("ZE_RESULT_NOT_READY")
+        );
+        assert_eq!(leading_code("kernel k: ZE_RESULT_ERROR_UNKNOWN"), None);
+        assert_eq!(leading_code("ZE_RESULT_"), None);
+        assert_eq!(leading_code(""), None);
+    }
+
+    #[test]
     fn errors_name_the_call_and_the_code() {
         let e = check(
             "zeMemAllocDevice",

@@ -11,9 +11,11 @@
 //! The same line goes to the `log` facade at `trace` level (target `level_zero::trace`), and,
 //! with the cargo feature `tracing`, to the `tracing` crate as an event (target
 //! `level_zero::trace`, fields `call`, `args`, `result`, `duration_ns`) inside a span per
-//! call. Arguments are printed as values: handles and pointers as addresses (what an output
-//! pointer points to is not read), integers and flags as numbers. A function missing from
-//! the loader's or driver's table shows as `-> missing function` (it was not called).
+//! call. Arguments are named as in the headers and printed with `Debug`: handles and raw
+//! pointers as addresses, integers and flags as numbers, and arguments the crate passes as
+//! Rust references (descriptors, output variables) as what they point to at the call — an
+//! output's value before the driver writes it. A function missing from the loader's or
+//! driver's table shows as `-> missing function (not called)`.
 //!
 //! Off, tracing costs every call one relaxed atomic load and a branch that is never taken
 //! (measured in `benches/overhead.rs`; see the README). Tracing is switched by
