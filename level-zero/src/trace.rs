@@ -294,7 +294,9 @@ mod tests {
         );
         for f in level_zero_sys::FUNCTIONS {
             assert!(
-                params::PARAMS.iter().any(|(n, _)| *n == f.name),
+                params::PARAMS
+                    .binary_search_by(|(n, _)| (*n).cmp(f.name))
+                    .is_ok(),
                 "{} has no parameter names: run level-zero/src/trace/gen_params.py",
                 f.name
             );
@@ -308,6 +310,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "searches a 1 MB source file 494 times: minutes under Miri"
+    )]
     fn the_parameter_table_matches_the_bindings() {
         // The generator's input, where the workspace is checked out (not in a packaged crate).
         let api = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
