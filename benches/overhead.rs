@@ -37,6 +37,8 @@ struct Setup {
     src: HostBuffer<u8>,
     _pool: EventPool,
     event: Event,
+    /// A signalled event of `_pool`: a query of it is the cheapest call there is.
+    signalled: Event,
     raw_pool: sys::ze_event_pool_handle_t,
     raw_event: sys::ze_event_handle_t,
     module: Module,
@@ -81,8 +83,10 @@ impl Setup {
         );
         let dst = DeviceBuffer::<u8>::new(&ctx, &dev, 4096).unwrap();
         let src = HostBuffer::<u8>::from_slice(&ctx, &[7u8; 4096]).unwrap();
-        let pool = EventPool::new(&ctx, 1, EventPoolFlags::HOST_VISIBLE).unwrap();
+        let pool = EventPool::new(&ctx, 2, EventPoolFlags::HOST_VISIBLE).unwrap();
         let event = pool.event(0).unwrap();
+        let signalled = pool.event(1).unwrap();
+        signalled.host_signal().unwrap();
         let pdesc = sys::ze_event_pool_desc_t {
             flags: sys::ze_event_pool_flag_t::ZE_EVENT_POOL_FLAG_HOST_VISIBLE.0,
             count: 1,
@@ -148,6 +152,7 @@ impl Setup {
             src,
             _pool: pool,
             event,
+            signalled,
             raw_pool,
             raw_event,
             module,
@@ -332,6 +337,16 @@ impl Setup {
             ("tracking_copy_4k", false) => self.copy_untracked(),
             ("tracking_launch", true) => self.launch_safe(),
             ("tracking_launch", false) => self.launch_untracked(),
+            // "safe" is `Event::is_signaled` (tracing off), "raw" the same call without the
+            // tracing check.
+            ("trace_check", true) => {
+                assert!(std::hint::black_box(&self.signalled).is_signaled().unwrap())
+            }
+            ("trace_check", false) => assert!(
+                std::hint::black_box(&self.signalled)
+                    .__is_signaled_without_trace_check()
+                    .unwrap()
+            ),
             _ => panic!("unknown operation {op}"),
         }
     }
@@ -388,6 +403,10 @@ fn main() {
         for _ in 0..n {
             s.run(op, safe);
         }
+        return;
+    }
+    if std::env::var("OVERHEAD_ONLY").as_deref() == Ok("trace_check") {
+        trace_check(&mut s, false);
         return;
     }
     let mut c = common::criterion(30, Duration::from_secs(2));
@@ -472,6 +491,7 @@ fn main() {
     }
     driver_calls(&mut s);
     graph_replay(&mut s, quick);
+    trace_check(&mut s, quick);
     println!("\n(Instruction counts, independent of machine noise: benches/callgrind.sh)");
 }
 
@@ -605,4 +625,58 @@ fn graph_replay(s: &mut Setup, quick: bool) {
         show(issue_calls)
     );
     println!("| replayed graph | {} | 1 |", show(replay_calls));
+}
+
+/// What call tracing costs when it is off (`LEVEL_ZERO_TRACE` unset): the cheapest call
+/// there is, `Event::is_signaled` of a signalled event (`zeEventQueryStatus`, a few
+/// nanoseconds on the CPU driver), against the same safe code without the tracing check.
+/// Only with tracing off (`OVERHEAD_ONLY=trace_check` runs this alone).
+fn trace_check(s: &mut Setup, quick: bool) {
+    assert!(
+        !level_zero::trace::is_enabled(),
+        "measure with LEVEL_ZERO_TRACE unset"
+    );
+    let mut c = common::criterion(50, Duration::from_secs(2));
+    common::bench(&mut c, "overhead", "trace_check/on_path", || {
+        s.run("trace_check", true)
+    });
+    common::bench(&mut c, "overhead", "trace_check/without", || {
+        s.run("trace_check", false)
+    });
+    let api = s.rt.api();
+    let signalled = s.signalled.as_raw();
+    common::bench(&mut c, "overhead", "trace_check/raw", || {
+        // SAFETY: a live event's handle.
+        let r = unsafe { api.zeEventQueryStatus(std::hint::black_box(signalled)) };
+        assert_eq!(r, Ok(sys::ze_result_t::ZE_RESULT_SUCCESS));
+    });
+    c.final_summary();
+    let paired = if quick {
+        f64::NAN
+    } else {
+        let s = std::cell::RefCell::new(&mut *s);
+        common::paired_ratio(
+            101,
+            20_000,
+            || s.borrow_mut().run("trace_check", true),
+            || s.borrow_mut().run("trace_check", false),
+        )
+    };
+    let [with, without, raw] =
+        ["on_path", "without", "raw"].map(|k| common::median(&format!("overhead/trace_check/{k}")));
+    println!("\n## Call tracing, off: the check on every call\n");
+    println!(
+        "| call | with the tracing check | without it | difference | with / without, paired rounds | raw Api |"
+    );
+    println!("|---|---|---|---|---|---|");
+    match (with, without, raw) {
+        (Some(a), Some(b), Some(r)) => println!(
+            "| `Event::is_signaled` (zeEventQueryStatus) | {} | {} | {:+.2} ns | {paired:.3}× | {} |",
+            common::ns(a),
+            common::ns(b),
+            a - b,
+            common::ns(r)
+        ),
+        _ => println!("| `Event::is_signaled` | — | — | — | — | — |"),
+    }
 }

@@ -299,6 +299,18 @@ const IMMEDIATE_APPEND_EXT_NAME: &CStr = c"ZE_experimental_immediate_command_lis
 /// `ZE_experimental_global_offset`: `zeKernelSetGlobalOffsetExp`.
 const GLOBAL_OFFSET_EXT_NAME: &CStr = c"ZE_experimental_global_offset";
 
+/// Core functions `zeDriverGetExtensionFunctionAddress` resolves too (with no extension):
+/// the error descriptions, for applications behind a loader older than them (Debian
+/// bookworm's 1.8.12 exports neither `zeDriverGetLastErrorDescription` nor
+/// `zerGetLastErrorDescription`), which would otherwise never see why a call failed.
+fn core_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 1] {
+    [(
+        c"zeDriverGetLastErrorDescription",
+        c"",
+        zeDriverGetLastErrorDescription as *mut c_void,
+    )]
+}
+
 /// Functions `zeDriverGetExtensionFunctionAddress` resolves: name, extension, address. Every
 /// function of every advertised extension is here (experimental ones are also in the DDI
 /// tables, for the loader's own entry points).
@@ -500,7 +512,10 @@ entry_points! {
         let found = extension_functions()
             .into_iter()
             .chain(crate::graph::extension_functions())
-            .find(|(f, ext, _)| *f == name && instance.has_extension(&ext.to_string_lossy()));
+            .chain(core_functions())
+            .find(|(f, ext, _)| {
+                *f == name && (ext.is_empty() || instance.has_extension(&ext.to_string_lossy()))
+            });
         let forced_null = instance.config.null_extension_functions.iter().any(|n| *n == text);
         if instance.hides_function(&text) {
             // SAFETY: checked non-null above; the caller's output.

@@ -51,11 +51,14 @@ pub(crate) struct EventPool {
 }
 
 /// An event's state.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 struct State {
     signaled: bool,
     /// The error of the work that signalled it, if that work failed.
     error: Option<ze_result_t>,
+    /// What went wrong in that work, as the failing command described it (the
+    /// description of host waits that fail because of it).
+    message: Option<Arc<str>>,
     /// Start and end of the command that signalled it (nanoseconds).
     timestamps: Option<(u64, u64)>,
 }
@@ -77,6 +80,8 @@ struct CounterState {
     completed: u64,
     /// The error of the latest completion, if its work failed.
     error: Option<ze_result_t>,
+    /// What went wrong in that work (see `State::message`).
+    message: Option<Arc<str>>,
     /// Start and end of the latest completion.
     timestamps: Option<(u64, u64)>,
 }
@@ -150,12 +155,21 @@ pub(crate) struct Event {
 impl Event {
     /// Signals the event (waking every waiter), with the error of the work it marks, if any.
     /// For a command's internal counter event: one completion of the counter.
-    pub(crate) fn signal(&self, error: Option<ze_result_t>, timestamps: (u64, u64)) {
+    /// `message` says what went wrong (waits that fail because of it give it as their
+    /// description).
+    pub(crate) fn signal(
+        &self,
+        error: Option<ze_result_t>,
+        message: Option<&Arc<str>>,
+        timestamps: (u64, u64),
+    ) {
+        let message = error.and(message.cloned());
         match &self.kind {
             Kind::Pooled { state, .. } => self.instance.signal.notify(|| {
                 *lock(state) = State {
                     signaled: true,
                     error,
+                    message,
                     timestamps: Some(timestamps),
                 }
             }),
@@ -163,6 +177,7 @@ impl Event {
                 let mut s = lock(&counter.state);
                 s.completed += 1;
                 s.error = error;
+                s.message = message;
                 s.timestamps = Some(timestamps);
             }),
             Kind::Ipc { pool, index } => self.instance.signal.notify(|| {
@@ -203,7 +218,7 @@ impl Event {
     pub(crate) fn kernel_timestamp(&self) -> Option<ze_kernel_timestamp_result_t> {
         let (start, end) = match &self.kind {
             Kind::Pooled { state, .. } => {
-                let s = *lock(state);
+                let s = lock(state).clone();
                 s.timestamps.filter(|_| s.signaled)?
             }
             Kind::CounterBased(cb) => {
@@ -280,7 +295,7 @@ impl Event {
     fn outcome(&self) -> Option<Option<ze_result_t>> {
         match &self.kind {
             Kind::Pooled { state, .. } => {
-                let s = *lock(state);
+                let s = lock(state).clone();
                 s.signaled.then_some(s.error)
             }
             Kind::CounterBased(cb) => match lock(&cb.point).as_ref() {
@@ -315,8 +330,26 @@ impl Event {
             Some(Err(code)) if code == ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST => {
                 bail!(ZE_RESULT_ERROR_DEVICE_LOST, "the event's device is lost")
             }
-            Some(Err(code)) => Err(ffi::fail(code, "the work that signalled this event failed")),
+            Some(Err(code)) => Err(ffi::fail(
+                code,
+                match self.failure_message() {
+                    Some(m) => format!("the work that signalled this event failed: {m}"),
+                    None => "the work that signalled this event failed".into(),
+                },
+            )),
             None => Err(ze_result_t::ZE_RESULT_NOT_READY),
+        }
+    }
+
+    /// What went wrong in the failed work that signalled the event, as its command said.
+    fn failure_message(&self) -> Option<Arc<str>> {
+        match &self.kind {
+            Kind::Pooled { state, .. } => lock(state).message.clone(),
+            Kind::CounterBased(cb) => lock(&cb.point)
+                .as_ref()
+                .and_then(|c| lock(&c.state).message.clone()),
+            Kind::Completes(c) => lock(&c.state).message.clone(),
+            _ => None,
         }
     }
 
@@ -740,7 +773,7 @@ entry_points! {
         let event: Arc<Event> = handles::get(hEvent)?;
         event.refuse_counter_based("zeEventHostSignal")?;
         let t = crate::sync::now_ns();
-        event.signal(None, (t, t));
+        event.signal(None, None, (t, t));
         Ok(())
     }
 

@@ -444,13 +444,17 @@ fn run_commands(
             release();
         }
         let error = failure.as_ref().map(|f| f.code);
+        let message = match (&c.op, &c.signal, failure.as_ref()) {
+            (Op::Signal(_), _, Some(f)) | (_, Some(_), Some(f)) => Some(Arc::from(&*f.message)),
+            _ => None,
+        };
         match &c.op {
-            Op::Signal(e) => e.signal(error, (start, end)),
+            Op::Signal(e) => e.signal(error, message.as_ref(), (start, end)),
             Op::Reset(e) => e.reset(),
             _ => {}
         }
         if let Some(e) = &c.signal {
-            e.signal(error, (start, end));
+            e.signal(error, message.as_ref(), (start, end));
         }
     }
     Ok(())
@@ -483,12 +487,12 @@ fn complete_as_noops(
             }
             let t = now_ns();
             match &cmd.op {
-                Op::Signal(e) => e.signal(lost, (t, t)),
+                Op::Signal(e) => e.signal(lost, None, (t, t)),
                 Op::Reset(e) => e.reset(),
                 _ => {}
             }
             if let Some(e) = &cmd.signal {
-                e.signal(lost, (t, t));
+                e.signal(lost, None, (t, t));
             }
         }
     }
@@ -831,7 +835,10 @@ fn run_job(s: &Shared, seq: u64, job: &mut Job) -> bool {
             });
         }
         if let Some(fence) = job.fence.as_ref().filter(|_| stopped.is_none()) {
-            fence.signal(failure.as_ref().map(|f| f.code));
+            fence.signal(
+                failure.as_ref().map(|f| f.code),
+                failure.as_ref().map(|f| Arc::from(&*f.message)).as_ref(),
+            );
         }
     }
     // Marks of lists not run to their end go now: the job no longer runs their commands.

@@ -11,10 +11,12 @@ use crate::handles::{self, DeviceRef, Object};
 use crate::queue::CommandQueue;
 use crate::sync::lock;
 
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Default)]
 struct State {
     signaled: bool,
     error: Option<ze_result_t>,
+    /// What went wrong in the submission, as the failing command described it.
+    message: Option<Arc<str>>,
 }
 
 /// A fence of one command queue.
@@ -28,11 +30,15 @@ pub(crate) struct Fence {
 
 impl Fence {
     /// Signals the fence with the submission's error, if any.
-    pub(crate) fn signal(&self, error: Option<ze_result_t>) {
+    /// `message` says what went wrong (a wait that fails because of it gives it as its
+    /// description).
+    pub(crate) fn signal(&self, error: Option<ze_result_t>, message: Option<&Arc<str>>) {
+        let message = error.and(message.cloned());
         self.instance.signal.notify(|| {
             *lock(&self.state) = State {
                 signaled: true,
                 error,
+                message,
             }
         });
     }
@@ -42,7 +48,7 @@ impl Fence {
     /// work, `ZE_RESULT_NOT_READY` on timeout.
     fn wait(&self, timeout: u64) -> ZeResult {
         let outcome = self.instance.signal.wait(timeout, || {
-            let s = *lock(&self.state);
+            let s = lock(&self.state).clone();
             if s.signaled {
                 return Some(s.error.map_or(Ok(()), Err));
             }
@@ -55,7 +61,13 @@ impl Fence {
             Some(Err(code)) if code == ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST => {
                 self.device.check_alive()
             }
-            Some(Err(code)) => Err(ffi::fail(code, "the submission this fence marks failed")),
+            Some(Err(code)) => Err(ffi::fail(
+                code,
+                match lock(&self.state).message.clone() {
+                    Some(m) => format!("the submission this fence marks failed: {m}"),
+                    None => "the submission this fence marks failed".into(),
+                },
+            )),
             None => Err(ze_result_t::ZE_RESULT_NOT_READY),
         }
     }
@@ -80,7 +92,11 @@ entry_points! {
             instance,
             queue: queue.handle,
             device: queue.device,
-            state: Mutex::new(State { signaled, error: None }),
+            state: Mutex::new(State {
+                signaled,
+                error: None,
+                message: None,
+            }),
         });
         let handle = handles::reserve_for::<Arc<Fence>>();
         handles::register(handle, Object::Fence(fence));

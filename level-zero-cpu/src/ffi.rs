@@ -24,6 +24,10 @@ thread_local! {
     static CURRENT_CALL: Cell<&'static str> = const { Cell::new(TOP_LEVEL) };
     /// Entry points called on this thread (what `zexCpuThreadGetCallCount` reports).
     static CALLS: Cell<u64> = const { Cell::new(0) };
+    /// How many times [`fail`] ran on this thread: an entry point that returns an error
+    /// without having described it (no `fail` since it started) gets an empty description,
+    /// never the one an earlier failure left.
+    static FAILS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// How many entry points of this driver ran on this thread so far, this one not included:
@@ -46,6 +50,7 @@ pub(crate) fn fail(code: ze_result_t, message: impl Into<String>) -> ze_result_t
     message.retain(|c| c != '\0');
     let text = CString::new(format!("{code}: {message}")).unwrap_or_default();
     LAST_ERROR.with(|e| *e.borrow_mut() = text);
+    FAILS.with(|f| f.set(f.get().wrapping_add(1)));
     code
 }
 
@@ -80,11 +85,18 @@ pub(crate) fn guard(name: &'static str, body: impl FnOnce() -> ZeResult) -> ze_r
     if outer == TOP_LEVEL {
         CALLS.with(|c| c.set(c.get() + 1));
     }
+    let fails = FAILS.with(Cell::get);
     let result = catch_unwind(AssertUnwindSafe(body));
     CURRENT_CALL.with(|c| c.set(outer));
     match result {
         Ok(Ok(())) => ze_result_t::ZE_RESULT_SUCCESS,
         Ok(Err(code)) => {
+            // The specification: the description "is only updated on calls returning an
+            // error" — every one of them, so that an error this call did not describe does
+            // not inherit an earlier call's text.
+            if FAILS.with(Cell::get) == fails {
+                let _ = fail(code, "");
+            }
             crate::log::failed(name, code, &last_error_text());
             code
         }

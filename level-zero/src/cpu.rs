@@ -71,7 +71,9 @@ pub fn live_objects(driver: &Driver) -> Result<LiveObjects> {
     let f: LiveFn = unsafe { std::mem::transmute(f) };
     let mut out = LiveObjects::default();
     // SAFETY: the driver's own handle and a valid output.
-    let r = unsafe { f(driver.native_handle(), &mut out) };
+    let r = unsafe {
+        crate::trace::ze_call!(fn "zexCpuDriverGetLiveObjects", f(driver.native_handle(), &mut out))
+    };
     if !r.is_success() {
         return Err(Error::Call {
             call: "zexCpuDriverGetLiveObjects",
@@ -104,7 +106,9 @@ pub fn sanitizer_report(driver: &Driver) -> Result<SanitizerReport> {
     let f: ReportFn = unsafe { std::mem::transmute(f) };
     let mut out = SanitizerReport::default();
     // SAFETY: the driver's own handle and a valid output.
-    let r = unsafe { f(driver.native_handle(), &mut out) };
+    let r = unsafe {
+        crate::trace::ze_call!(fn "zexCpuDriverGetSanitizerReport", f(driver.native_handle(), &mut out))
+    };
     if !r.is_success() {
         return Err(Error::Call {
             call: "zexCpuDriverGetSanitizerReport",
@@ -137,8 +141,9 @@ impl CallCounter {
     /// The driver calls this thread made so far.
     pub fn calls(&self) -> Result<u64> {
         let mut n = 0u64;
+        let f = self.f;
         // SAFETY: a valid output; the function takes nothing else.
-        let r = unsafe { (self.f)(&mut n) };
+        let r = unsafe { crate::trace::ze_call!(fn "zexCpuThreadGetCallCount", f(&mut n)) };
         if !r.is_success() {
             return Err(Error::Call {
                 call: "zexCpuThreadGetCallCount",
@@ -164,7 +169,9 @@ pub fn residency(device: &Device) -> Result<Residency> {
     let f: ResidencyFn = unsafe { std::mem::transmute(f) };
     let mut out = Residency::default();
     // SAFETY: the driver's own handle and a valid output.
-    let r = unsafe { f(device.native_handle(), &mut out) };
+    let r = unsafe {
+        crate::trace::ze_call!(fn "zexCpuDeviceGetResidency", f(device.native_handle(), &mut out))
+    };
     if !r.is_success() {
         return Err(Error::Call {
             call: "zexCpuDeviceGetResidency",

@@ -92,7 +92,9 @@ impl Device {
         }
         // SAFETY: valid handle; `p` and the chained `ip` (advertised extension) outlive the
         // call.
-        let r = unsafe { self.api().zeDeviceGetProperties(self.as_raw(), &mut p) };
+        let r = unsafe {
+            crate::trace::ze_call!(self.api(), zeDeviceGetProperties(self.as_raw(), &mut p))
+        };
         match r {
             Ok(r) if r.is_success() => {}
             Ok(r) => return Err(ResultCode(r)),
@@ -560,7 +562,9 @@ impl Device {
         };
         let mut count = 0u32;
         // SAFETY: count query with the driver's own device handle.
-        let r = unsafe { f(h, &mut count, std::ptr::null_mut()) };
+        let r = unsafe {
+            crate::trace::ze_call!(fn "zeDeviceGetVectorWidthPropertiesExt", f(h, &mut count, std::ptr::null_mut()))
+        };
         if !r.is_success() {
             return Err(failed(r));
         }
@@ -569,7 +573,9 @@ impl Device {
         }
         let mut raw = vec![ze_device_vector_width_properties_ext_t::default(); count as usize];
         // SAFETY: `raw` has room for `count` entries.
-        let r = unsafe { f(h, &mut count, raw.as_mut_ptr()) };
+        let r = unsafe {
+            crate::trace::ze_call!(fn "zeDeviceGetVectorWidthPropertiesExt", f(h, &mut count, raw.as_mut_ptr()))
+        };
         if !r.is_success() {
             return Err(failed(r));
         }

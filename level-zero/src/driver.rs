@@ -147,12 +147,18 @@ impl Driver {
         };
         // SAFETY: count query.
         code(unsafe {
-            api.zeDriverGetExtensionProperties(self.as_raw(), &mut count, std::ptr::null_mut())
+            crate::trace::ze_call!(
+                api,
+                zeDriverGetExtensionProperties(self.as_raw(), &mut count, std::ptr::null_mut())
+            )
         })?;
         let mut raw = vec![sys::ze_driver_extension_properties_t::default(); count as usize];
         // SAFETY: `raw` has room for `count` entries.
         code(unsafe {
-            api.zeDriverGetExtensionProperties(self.as_raw(), &mut count, raw.as_mut_ptr())
+            crate::trace::ze_call!(
+                api,
+                zeDriverGetExtensionProperties(self.as_raw(), &mut count, raw.as_mut_ptr())
+            )
         })?;
         raw.truncate(count as usize);
         Ok(raw
@@ -186,8 +192,10 @@ impl Driver {
         let mut f: *mut c_void = std::ptr::null_mut();
         // SAFETY: valid handle, NUL-terminated name, valid output.
         let r = unsafe {
-            self.api()
-                .zeDriverGetExtensionFunctionAddress(self.as_raw(), name.as_ptr(), &mut f)
+            crate::trace::ze_call!(
+                self.api(),
+                zeDriverGetExtensionFunctionAddress(self.as_raw(), name.as_ptr(), &mut f)
+            )
         }?;
         Ok(match NonNull::new(f) {
             Some(p) if r.is_success() => ExtensionFunction::Found(p),
@@ -199,20 +207,7 @@ impl Driver {
 
     /// The driver's description of the last error on this thread, if it has one.
     pub fn last_error_description(&self) -> Option<String> {
-        let mut s: *const std::ffi::c_char = std::ptr::null();
-        // SAFETY: valid handle and output; the driver owns the returned string.
-        let r = unsafe {
-            self.api()
-                .zeDriverGetLastErrorDescription(self.as_raw(), &mut s)
-        }
-        .ok()?;
-        if !r.is_success() || s.is_null() {
-            return None;
-        }
-        // SAFETY: the driver returned a NUL-terminated string it keeps alive until the next
-        // call on this thread; it is copied at once.
-        let text = unsafe { CStr::from_ptr(s) }.to_string_lossy().into_owned();
-        (!text.is_empty()).then_some(text)
+        crate::error::driver_error_description(self.api(), self.as_raw())
     }
 
     /// The driver's devices (root devices; see [`Device::sub_devices`]), in the driver's

@@ -221,15 +221,24 @@ fn describe(r: ze_result_t) -> &'static str {
 #[non_exhaustive]
 pub enum Error {
     /// A Level Zero call returned an error.
-    #[error("{call} failed with {code}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    ///
+    /// Its message names the call and the code, then the driver's description when there is
+    /// one: `zeCommandListHostSynchronize failed with ZE_RESULT_ERROR_INVALID_ARGUMENT (an
+    /// argument is invalid); the driver says: work-item [16,0,0] read 4 bytes at 0x…`.
+    #[error("{call} failed with {}{}", code_and_meaning(code), detail.as_deref().map(|d| format!("; the driver says: {d}")).unwrap_or_default())]
     Call {
         /// The Level Zero function that failed.
         call: &'static str,
         /// What it returned.
         code: ResultCode,
-        /// The driver's own description of the failure, when it gives one
-        /// (`zerGetLastErrorDescription`, spec 1.14, read right after the failing call on
-        /// the same thread).
+        /// The driver's own description of the failure, when it gives one: what
+        /// `zerGetLastErrorDescription` (spec 1.14) says, or where the loader lacks it
+        /// `zeDriverGetLastErrorDescription` of the runtime's only driver, read right after
+        /// the failing call on the same thread. A description that cannot be this failure's
+        /// is left out: one that names another result code, or the very string (same text at
+        /// the same address) read after the previous failure on this thread — what a layer
+        /// or loader that failed the call without reaching the driver leaves behind. The
+        /// code's name at its start is removed (the message gives it).
         detail: Option<String>,
     },
 
@@ -303,6 +312,17 @@ pub enum Error {
         what: &'static str,
         /// The conflicting use.
         why: &'static str,
+    },
+
+    /// An environment variable of this crate has a value it does not accept (never ignored).
+    #[error("the environment variable {name}={value:?} is not valid: expected {expected}")]
+    InvalidEnvironment {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it accepts.
+        expected: &'static str,
     },
 
     /// Sysman could not give a device's memory state (see [`crate::sysman`]).
@@ -397,53 +417,293 @@ pub(crate) fn check(
     }
 }
 
-/// [`check`], and on a failure code the driver's description of it: what
-/// `zerGetLastErrorDescription` says right after the call, on the same thread (nothing when
-/// the loader or driver lacks the function or has no text).
+/// `NAME (what it means)` for a known code, the value and what it means otherwise.
+fn code_and_meaning(code: &ResultCode) -> String {
+    match code.name() {
+        Some(n) => format!("{n} ({})", code.description()),
+        None => format!(
+            "unknown result code {:#x} ({})",
+            code.raw(),
+            code.description()
+        ),
+    }
+}
+
+/// [`check`], and on a failure code the driver's description of it (see
+/// [`Error::Call::detail`]), read at once, on the calling thread.
 pub(crate) fn check_described(
     api: &level_zero_sys::Api,
     call: &'static str,
     r: std::result::Result<ze_result_t, MissingFunction>,
 ) -> Result<()> {
     let mut e = check(call, r);
-    if let Err(Error::Call { detail, .. }) = &mut e {
-        *detail = last_error_description(api);
+    if let Err(Error::Call { detail, code, .. }) = &mut e {
+        *detail = describe_failure(api, call, *code);
     }
     e
 }
 
-/// The calling thread's last error description from the driver, if any.
-pub(crate) fn last_error_description(api: &level_zero_sys::Api) -> Option<String> {
+/// A wait or query's result (`zeCommandListHostSynchronize`, `zeEventQueryStatus`, ...):
+/// `Ok(true)` for success, `Ok(false)` for `ZE_RESULT_NOT_READY`, else [`check_described`]'s
+/// error.
+pub(crate) fn wait_result(
+    api: &level_zero_sys::Api,
+    call: &'static str,
+    r: std::result::Result<ze_result_t, MissingFunction>,
+) -> Result<bool> {
+    match r {
+        Ok(ze_result_t::ZE_RESULT_NOT_READY) => Ok(false),
+        other => check_described(api, call, other).map(|()| true),
+    }
+}
+
+/// What the description of a failure needs of a runtime's driver where the table lacks
+/// `zerGetLastErrorDescription`.
+struct DriverEntry {
+    /// The runtime's table (its address identifies it).
+    api: std::sync::Weak<level_zero_sys::Api>,
+    /// Its drivers' handles, as addresses.
+    drivers: Vec<usize>,
+    /// Whether the loader wraps driver handles (`zelLoaderTranslateHandle`).
+    translates: bool,
+    /// Where the table lacks `zeDriverGetLastErrorDescription` too (loader 1.8.12): the
+    /// function as the driver gives it through `zeDriverGetExtensionFunctionAddress`, and
+    /// the driver's own handle to call it with; looked up at the first failure.
+    by_extension: std::sync::OnceLock<Option<(usize, usize)>>,
+}
+
+static DRIVERS: std::sync::Mutex<Vec<DriverEntry>> = std::sync::Mutex::new(Vec::new());
+
+/// Records the drivers a runtime over `api` reported.
+pub(crate) fn register_drivers(
+    api: &std::sync::Arc<level_zero_sys::Api>,
+    drivers: &[level_zero_sys::ze_driver_handle_t],
+    translates: bool,
+) {
+    let mut reg = DRIVERS.lock().unwrap_or_else(|p| p.into_inner());
+    reg.retain(|e| e.api.strong_count() > 0 && !std::ptr::eq(e.api.as_ptr(), &**api));
+    reg.push(DriverEntry {
+        api: std::sync::Arc::downgrade(api),
+        drivers: drivers.iter().map(|d| *d as usize).collect(),
+        translates,
+        by_extension: std::sync::OnceLock::new(),
+    });
+}
+
+/// The description of the calling thread's last error from the only driver of the runtime
+/// over `api`, if it has exactly one (with several, the failing call's driver is not known
+/// here, and another driver's description would be stale): through
+/// `zeDriverGetLastErrorDescription` of the table, or the driver's own function where the
+/// table lacks it.
+fn sole_driver_description(api: &level_zero_sys::Api) -> Option<(usize, String)> {
+    type DescribeFn = unsafe extern "C" fn(
+        level_zero_sys::ze_driver_handle_t,
+        *mut *const std::ffi::c_char,
+    ) -> ze_result_t;
+    let reg = DRIVERS.lock().unwrap_or_else(|p| p.into_inner());
+    let entry = reg
+        .iter()
+        .find(|e| e.api.strong_count() > 0 && std::ptr::eq(e.api.as_ptr(), api))?;
+    let [driver] = entry.drivers[..] else {
+        return None;
+    };
+    let driver = driver as level_zero_sys::ze_driver_handle_t;
+    if api.zeDriverGetLastErrorDescription.is_some() {
+        return driver_description(api, driver);
+    }
+    let (f, native) = (*entry.by_extension.get_or_init(|| {
+        let native = if entry.translates {
+            let mut out = std::ptr::null_mut();
+            // SAFETY: a live driver handle of this loader, and a valid output.
+            let r = unsafe {
+                crate::trace::ze_call!(
+                    api,
+                    zelLoaderTranslateHandle(
+                        level_zero_sys::zel_handle_type_t::ZEL_HANDLE_DRIVER,
+                        driver.cast(),
+                        &mut out
+                    )
+                )
+            };
+            match r {
+                Ok(r) if r.is_success() && !out.is_null() => out.cast(),
+                _ => driver,
+            }
+        } else {
+            driver
+        };
+        let mut f: *mut std::ffi::c_void = std::ptr::null_mut();
+        // SAFETY: a live driver handle, a NUL-terminated name and a valid output.
+        let r = unsafe {
+            crate::trace::ze_call!(
+                api,
+                zeDriverGetExtensionFunctionAddress(
+                    driver,
+                    c"zeDriverGetLastErrorDescription".as_ptr(),
+                    &mut f
+                )
+            )
+        };
+        (r == Ok(ze_result_t::ZE_RESULT_SUCCESS) && !f.is_null())
+            .then_some((f as usize, native as usize))
+    }))?;
+    drop(reg);
+    // SAFETY: the driver gave this non-null address for the name of the core function,
+    // whose signature `ze_pfnDriverGetLastErrorDescription_t` is this one.
+    let f = unsafe { std::mem::transmute::<usize, DescribeFn>(f) };
+    let native = native as level_zero_sys::ze_driver_handle_t;
+    let mut p: *const std::ffi::c_char = std::ptr::null();
+    // SAFETY: the driver's own live handle (drivers live as long as their table) and a
+    // valid output.
+    let r =
+        unsafe { crate::trace::ze_call!(fn "zeDriverGetLastErrorDescription", f(native, &mut p)) };
+    // SAFETY: as the function's contract says, when it succeeded.
+    unsafe { description_text(Ok(r), p) }
+}
+
+thread_local! {
+    /// The description read after the last failure on this thread: its address and text.
+    static LAST_READ: std::cell::RefCell<Option<(usize, String)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The driver's description of the failure `code` of `call`, which just returned it on this
+/// thread; `None` when the driver gives none or what it gives cannot be this failure's (see
+/// [`Error::Call::detail`]).
+pub(crate) fn describe_failure(
+    api: &level_zero_sys::Api,
+    call: &'static str,
+    code: ResultCode,
+) -> Option<String> {
+    let (at, text) = zer_description(api).or_else(|| sole_driver_description(api))?;
+    // The string of the previous failure, untouched: this failure did not reach the driver
+    // (a driver updates it on every call that returns an error; a new description is a new
+    // string, or at least new text).
+    let stale = LAST_READ.with(|last| {
+        let mut last = last.borrow_mut();
+        let stale = matches!(&*last, Some((a, t)) if *a == at && *t == text);
+        *last = Some((at, text.clone()));
+        stale
+    });
+    if stale {
+        log::debug!(
+            "level-zero: {call} returned {code:?}, but the driver's last error description is the one the previous failure on this thread left; not attached: {text}"
+        );
+        return None;
+    }
+    let text = match leading_code(&text) {
+        // The description of another failure: left behind by an earlier call.
+        Some(named) if Some(named) != code.name() => {
+            log::debug!(
+                "level-zero: {call} returned {code:?}, but the driver's last error description is of {named}; not attached: {text}"
+            );
+            return None;
+        }
+        Some(named) => text[named.len()..]
+            .trim_start_matches([':', ' '])
+            .trim()
+            .to_owned(),
+        None => text,
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// The result code's name a description starts with (`ZE_RESULT_ERROR_...: what`), if any.
+fn leading_code(text: &str) -> Option<&str> {
+    let end = text
+        .find(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .unwrap_or(text.len());
+    let word = &text[..end];
+    (word.len() > "ZE_RESULT_".len() && word.starts_with("ZE_RESULT_")).then_some(word)
+}
+
+/// The calling thread's last error description from the driver, if any
+/// (`zerGetLastErrorDescription`): where the driver keeps it, and a copy.
+fn zer_description(api: &level_zero_sys::Api) -> Option<(usize, String)> {
     api.zerGetLastErrorDescription?;
     let mut p: *const std::ffi::c_char = std::ptr::null();
     // SAFETY: the function writes a pointer to a NUL-terminated string it owns (valid until
     // the thread's next error), or leaves it null.
-    let r = unsafe { api.zerGetLastErrorDescription(&mut p) };
+    let r = unsafe { crate::trace::ze_call!(api, zerGetLastErrorDescription(&mut p)) };
+    // SAFETY: as the function's contract says, when it succeeded.
+    unsafe { description_text(r, p) }
+}
+
+/// `driver`'s description of the calling thread's last error
+/// (`zeDriverGetLastErrorDescription`).
+pub(crate) fn driver_error_description(
+    api: &level_zero_sys::Api,
+    driver: level_zero_sys::ze_driver_handle_t,
+) -> Option<String> {
+    driver_description(api, driver).map(|(_, text)| text)
+}
+
+/// [`driver_error_description`], with where the driver keeps the text.
+fn driver_description(
+    api: &level_zero_sys::Api,
+    driver: level_zero_sys::ze_driver_handle_t,
+) -> Option<(usize, String)> {
+    api.zeDriverGetLastErrorDescription?;
+    let mut p: *const std::ffi::c_char = std::ptr::null();
+    // SAFETY: `driver` is a live handle of this table's (drivers live as long as their
+    // table); the function writes a pointer to a NUL-terminated string it owns, or leaves it
+    // null.
+    let r = unsafe { crate::trace::ze_call!(api, zeDriverGetLastErrorDescription(driver, &mut p)) };
+    // SAFETY: as the function's contract says, when it succeeded.
+    unsafe { description_text(r, p) }
+}
+
+/// The text a `*GetLastErrorDescription` call returned, copied, and its address; `None` when
+/// it failed or gave an empty or null string.
+///
+/// # Safety
+///
+/// When `r` is success and `p` is not null, `p` must point to a NUL-terminated string valid
+/// for the duration of this call.
+unsafe fn description_text(
+    r: std::result::Result<ze_result_t, MissingFunction>,
+    p: *const std::ffi::c_char,
+) -> Option<(usize, String)> {
     if r != Ok(ze_result_t::ZE_RESULT_SUCCESS) || p.is_null() {
         return None;
     }
-    // SAFETY: non-null, NUL-terminated and valid until the thread's next Level Zero error;
-    // copied at once.
+    // SAFETY: non-null and NUL-terminated (the caller's contract); copied at once.
     let text = unsafe { std::ffi::CStr::from_ptr(p) }
         .to_string_lossy()
         .trim()
         .to_owned();
-    (!text.is_empty()).then_some(text)
+    (!text.is_empty()).then_some((p as usize, text))
 }
 
 /// Calls a Level Zero function through the runtime's table, turning a missing function or a
 /// failure code into an [`Error`] that names the call (and carries the driver's description
-/// of the failure, when it gives one). Must be used inside `unsafe`.
+/// of the failure, when it gives one). Traced (see [`crate::trace`]). Must be used inside
+/// `unsafe`.
 macro_rules! ze {
     ($api:expr, $f:ident ( $($arg:expr),* $(,)? )) => {{
         let api: &level_zero_sys::Api = $api;
         match $crate::host_function::refuse(stringify!($f)) {
-            Ok(()) => $crate::error::check_described(api, stringify!($f), api.$f($($arg),*)),
+            Ok(()) => $crate::trace::ze_call!(
+                api,
+                $f($($arg),*) => $crate::error::check_described
+            ),
             Err(e) => Err(e),
         }
     }};
 }
 pub(crate) use ze;
+
+/// A wait or status query through the runtime's table: `Ok(true)` on success, `Ok(false)`
+/// for `ZE_RESULT_NOT_READY`, else the error [`ze!`] would give (with the driver's
+/// description). Traced. The caller checks [`crate::host_function::refuse`] first (before
+/// anything it plans). Must be used inside `unsafe`.
+macro_rules! ze_wait {
+    ($api:expr, $f:ident ( $($arg:expr),* $(,)? )) => {{
+        let api: &level_zero_sys::Api = $api;
+        $crate::trace::ze_call!(api, $f($($arg),*) => $crate::error::wait_result)
+    }};
+}
+pub(crate) use ze_wait;
 
 #[cfg(test)]
 mod tests {
@@ -474,6 +734,44 @@ mod tests {
         }
         assert!(describe(ze_result_t::ZE_RESULT_ERROR_UNKNOWN) != fallback);
         assert!(named >= 45, "walked {named} codes up to {v:#x}");
+    }
+
+    #[test]
+    fn a_call_error_gives_the_call_the_code_and_the_drivers_description() {
+        let e = Error::Call {
+            call: "zeFenceHostSynchronize",
+            code: ResultCode(ze_result_t::ZE_RESULT_ERROR_INVALID_ARGUMENT),
+            detail: Some("work-item [1, 0, 0] read 4 bytes at 0x10".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "zeFenceHostSynchronize failed with ZE_RESULT_ERROR_INVALID_ARGUMENT (an argument is invalid); the driver says: work-item [1, 0, 0] read 4 bytes at 0x10"
+        );
+        let e = Error::Call {
+            call: "zeFenceHostSynchronize",
+            code: ResultCode(ze_result_t(0x7abc_0000)),
+            detail: None,
+        };
+        assert!(
+            e.to_string()
+                .starts_with("zeFenceHostSynchronize failed with unknown result code 0x7abc0000"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_description_names_its_code_only_at_its_start() {
+        assert_eq!(
+            leading_code("ZE_RESULT_ERROR_UNKNOWN: why"),
+            Some("ZE_RESULT_ERROR_UNKNOWN")
+        );
+        assert_eq!(
+            leading_code("ZE_RESULT_NOT_READY"),
+            Some("ZE_RESULT_NOT_READY")
+        );
+        assert_eq!(leading_code("kernel k: ZE_RESULT_ERROR_UNKNOWN"), None);
+        assert_eq!(leading_code("ZE_RESULT_"), None);
+        assert_eq!(leading_code(""), None);
     }
 
     #[test]

@@ -517,19 +517,31 @@ impl Event {
     pub fn host_synchronize_timeout(&self, timeout: Option<Duration>) -> Result<bool> {
         crate::host_function::refuse("zeEventHostSynchronize")?;
         // SAFETY: valid handle.
-        let r = unsafe {
-            self.api()
-                .zeEventHostSynchronize(self.as_raw(), timeout_ns(timeout))
-        };
-        not_ready_is_false("zeEventHostSynchronize", r)
+        unsafe {
+            crate::error::ze_wait!(
+                self.api(),
+                zeEventHostSynchronize(self.as_raw(), timeout_ns(timeout))
+            )
+        }
     }
 
     /// Whether the event is signalled, without waiting.
     pub fn is_signaled(&self) -> Result<bool> {
         crate::host_function::refuse("zeEventQueryStatus")?;
         // SAFETY: valid handle.
-        let r = unsafe { self.api().zeEventQueryStatus(self.as_raw()) };
-        not_ready_is_false("zeEventQueryStatus", r)
+        unsafe { crate::error::ze_wait!(self.api(), zeEventQueryStatus(self.as_raw())) }
+    }
+
+    /// [`is_signaled`](Self::is_signaled) without the call-tracing check: what
+    /// `benches/overhead.rs` compares it with to measure what the check costs when tracing is
+    /// off. Not part of the API.
+    #[doc(hidden)]
+    pub fn __is_signaled_without_trace_check(&self) -> Result<bool> {
+        crate::host_function::refuse("zeEventQueryStatus")?;
+        let api = self.api();
+        // SAFETY: valid handle.
+        let r = unsafe { api.zeEventQueryStatus(self.as_raw()) };
+        crate::error::wait_result(api, "zeEventQueryStatus", r)
     }
 
     /// Resets the event to not signalled, from the host (not a counter-based event).
@@ -565,16 +577,5 @@ impl Event {
             global: (t.global.kernelStart, t.global.kernelEnd),
             context: (t.context.kernelStart, t.context.kernelEnd),
         })
-    }
-}
-
-/// `ZE_RESULT_NOT_READY` as `Ok(false)`, success as `Ok(true)`, anything else an error.
-pub(crate) fn not_ready_is_false(
-    call: &'static str,
-    r: std::result::Result<sys::ze_result_t, sys::MissingFunction>,
-) -> Result<bool> {
-    match r {
-        Ok(sys::ze_result_t::ZE_RESULT_NOT_READY) => Ok(false),
-        other => crate::error::check(call, other).map(|()| true),
     }
 }

@@ -132,7 +132,7 @@ impl Graph {
         const CALL: &str = "zeGraphIsEmptyExt";
         let h = self.native(CALL)?;
         // SAFETY: a valid graph handle.
-        let r = unsafe { self.inner.ctx.api().zeGraphIsEmptyExt(h) };
+        let r = unsafe { crate::trace::ze_call!(self.inner.ctx.api(), zeGraphIsEmptyExt(h)) };
         match r {
             Ok(sys::ze_result_t::ZE_RESULT_QUERY_TRUE) => Ok(true),
             Ok(sys::ze_result_t::ZE_RESULT_QUERY_FALSE) => Ok(false),

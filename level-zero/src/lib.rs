@@ -161,6 +161,7 @@ pub mod sampler;
 pub mod select;
 pub mod stats;
 pub mod sysman;
+pub mod trace;
 pub mod virtual_memory;
 
 pub use alloc::{AllocatorConfig, AllocatorStats, CachingAllocator, MemorySnapshot};

@@ -19,7 +19,7 @@ use crate::completion::{self, Waited};
 use crate::context::Context;
 use crate::device::Device;
 use crate::error::{Error, Result, ze};
-use crate::event::{Event, not_ready_is_false, timeout_ns};
+use crate::event::{Event, timeout_ns};
 use crate::handle::Handle;
 use crate::hazard::{self, Issuer, Publisher, Timeline};
 use crate::host_function::{self, HostFn};
@@ -812,7 +812,7 @@ pub(crate) fn append_host_fn<R: Recorder>(r: &mut R, h: Arc<HostFn>) -> Result<(
                 core.api(),
                 zeCommandListAppendHostFunction(
                     core.raw(),
-                    Some(host_function::trampoline),
+                    Some(host_function::trampoline as unsafe extern "C" fn(_)),
                     user,
                     std::ptr::null(),
                     sync.signal,
@@ -1237,11 +1237,12 @@ impl ImmediateCommandList {
             let point = self.sync_point();
             // SAFETY: valid handle.
             let r = unsafe {
-                self.core
-                    .api()
-                    .zeCommandListHostSynchronize(self.core.raw(), timeout_ns(timeout))
+                crate::error::ze_wait!(
+                    self.core.api(),
+                    zeCommandListHostSynchronize(self.core.raw(), timeout_ns(timeout))
+                )
             };
-            (not_ready_is_false("zeCommandListHostSynchronize", r), point)
+            (r, point)
         } else {
             self.synchronize_by_event(timeout)
         };

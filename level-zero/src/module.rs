@@ -378,13 +378,17 @@ impl Module {
         let mut log = std::ptr::null_mut();
         // SAFETY: valid context and device, a descriptor whose pointers (module bytes,
         // flags, constants) outlive the call, valid outputs.
-        let r =
-            unsafe { api.zeModuleCreate(ctx.as_raw(), device.as_raw(), &desc, &mut h, &mut log) }?;
+        let r = unsafe {
+            crate::trace::ze_call!(
+                api,
+                zeModuleCreate(ctx.as_raw(), device.as_raw(), &desc, &mut h, &mut log)
+            )
+        }?;
         let text = take_build_log(api, log);
         if !r.is_success() {
             if !h.is_null() {
                 // SAFETY: a handle returned alongside a failure is destroyed, not used.
-                let _ = unsafe { api.zeModuleDestroy(h) };
+                let _ = unsafe { crate::trace::ze_call!(api, zeModuleDestroy(h)) };
             }
             return Err(Error::ModuleBuild {
                 code: ResultCode(r),
@@ -615,7 +619,10 @@ impl Module {
         // SAFETY: `handles` holds `handles.len()` valid module handles of one context and
         // device; the log output is valid (never null: loader 1.8.12 crashes on a null one).
         let r = unsafe {
-            api.zeModuleDynamicLink(handles.len() as u32, handles.as_mut_ptr(), &mut log)
+            crate::trace::ze_call!(
+                api,
+                zeModuleDynamicLink(handles.len() as u32, handles.as_mut_ptr(), &mut log)
+            )
         }?;
         let text = take_build_log(api, log);
         if !r.is_success() {
@@ -1357,7 +1364,10 @@ impl Kernel {
         let mut size = 0u32;
         // SAFETY: valid kernel handle; a size query (null string).
         let r = unsafe {
-            api.zeKernelGetSourceAttributes(self.as_raw(), &mut size, std::ptr::null_mut())
+            crate::trace::ze_call!(
+                api,
+                zeKernelGetSourceAttributes(self.as_raw(), &mut size, std::ptr::null_mut())
+            )
         }?;
         match r {
             sys::ze_result_t::ZE_RESULT_SUCCESS if size == 0 => return Ok(String::new()),

@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::device::Device;
 use crate::error::{Error, Result, ze};
 use crate::event::Event;
-use crate::event::{not_ready_is_false, timeout_ns};
+use crate::event::timeout_ns;
 use crate::handle::Handle;
 use crate::hazard::{self, CatchUp, Issuer, Publisher, Timeline};
 use crate::list::{CommandList, ListState};
@@ -302,7 +302,7 @@ impl QueueShared {
                 SubmissionFence::User(u) => u.handle.0,
             };
             // SAFETY: a live fence of this queue.
-            let r = unsafe { api.zeFenceQueryStatus(h) };
+            let r = unsafe { crate::trace::ze_call!(api, zeFenceQueryStatus(h)) };
             match r {
                 Ok(sys::ze_result_t::ZE_RESULT_SUCCESS) => done.push(s),
                 Ok(sys::ze_result_t::ZE_RESULT_ERROR_DEVICE_LOST) => {
@@ -471,7 +471,7 @@ unsafe fn recycle(
     match unsafe { ze!(api, zeFenceReset(h.0)) } {
         Ok(()) => free.push(h),
         // SAFETY: as above; the fence is destroyed once and never used again.
-        Err(_) => drop(unsafe { api.zeFenceDestroy(h.0) }),
+        Err(_) => drop(unsafe { crate::trace::ze_call!(api, zeFenceDestroy(h.0)) }),
     }
 }
 
@@ -846,12 +846,12 @@ impl CommandQueue {
         // execute publications on the queue meanwhile).
         let before = self.shared.next_id();
         // SAFETY: valid handle.
-        let r = unsafe {
-            self.shared
-                .api()
-                .zeCommandQueueSynchronize(self.as_raw(), timeout_ns(timeout))
+        let done = unsafe {
+            crate::error::ze_wait!(
+                self.shared.api(),
+                zeCommandQueueSynchronize(self.as_raw(), timeout_ns(timeout))
+            )
         };
-        let done = not_ready_is_false("zeCommandQueueSynchronize", r);
         match completion::classify(&done) {
             Waited::Finished => {
                 if done.is_err() {
@@ -1014,13 +1014,12 @@ impl Fence {
     pub fn synchronize_timeout(&self, timeout: Option<Duration>) -> Result<bool> {
         crate::host_function::refuse("zeFenceHostSynchronize")?;
         // SAFETY: valid handle.
-        let r = unsafe {
-            self.inner
-                .queue
-                .api()
-                .zeFenceHostSynchronize(self.as_raw(), timeout_ns(timeout))
+        let done = unsafe {
+            crate::error::ze_wait!(
+                self.inner.queue.api(),
+                zeFenceHostSynchronize(self.as_raw(), timeout_ns(timeout))
+            )
         };
-        let done = not_ready_is_false("zeFenceHostSynchronize", r);
         self.inner.queue.reap();
         done
     }
@@ -1029,8 +1028,9 @@ impl Fence {
     pub fn is_signaled(&self) -> Result<bool> {
         crate::host_function::refuse("zeFenceQueryStatus")?;
         // SAFETY: valid handle.
-        let r = unsafe { self.inner.queue.api().zeFenceQueryStatus(self.as_raw()) };
-        let done = not_ready_is_false("zeFenceQueryStatus", r);
+        let done = unsafe {
+            crate::error::ze_wait!(self.inner.queue.api(), zeFenceQueryStatus(self.as_raw()))
+        };
         self.inner.queue.reap();
         done
     }
@@ -1072,8 +1072,9 @@ impl Fence {
         }
         // What the driver says must agree: the fence is not signalled.
         // SAFETY: valid handle.
-        let r = unsafe { self.inner.queue.api().zeFenceQueryStatus(self.as_raw()) };
-        match not_ready_is_false("zeFenceQueryStatus", r)? {
+        match unsafe {
+            crate::error::ze_wait!(self.inner.queue.api(), zeFenceQueryStatus(self.as_raw()))
+        }? {
             false => Ok(()),
             true => Err(Error::invalid(
                 call,

@@ -19,6 +19,11 @@ pub const BACKEND_ENV: &str = "LEVEL_ZERO_BACKEND";
 /// (for [`Backend::System`] and [`Backend::Auto`]).
 pub const LOADER_PATH_ENV: &str = "LEVEL_ZERO_LOADER_PATH";
 
+/// The environment variable that prints [`Runtime::describe`] to stderr when the first
+/// runtime of the process is created: `1` (also `true`, `on`, `yes`) or `0` (also `false`,
+/// `off`, `no`, or empty); any other value makes runtime creation fail.
+pub const DESCRIBE_ENV: &str = "LEVEL_ZERO_DESCRIBE";
+
 /// Which Level Zero implementation to use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -61,6 +66,9 @@ impl std::fmt::Display for BackendKind {
 pub(crate) struct RuntimeInner {
     pub(crate) api: Arc<Api>,
     kind: BackendKind,
+    /// Why this backend was chosen (the request, the environment variable, or what
+    /// [`Backend::Auto`] found).
+    reason: String,
     drivers: Vec<Handle<sys::_ze_driver_handle_t>>,
     /// The loader may wrap driver handles (several drivers, or intercept mode); extension
     /// functions need the driver's own handles, which `zelLoaderTranslateHandle` gives.
@@ -200,55 +208,100 @@ impl Runtime {
     /// # Ok(()) }
     /// ```
     pub fn new(backend: Backend) -> Result<Runtime> {
+        let rt = Runtime::create(backend)?;
+        rt.announce()?;
+        Ok(rt)
+    }
+
+    fn create(backend: Backend) -> Result<Runtime> {
+        crate::trace::init_from_env()?;
         match backend {
-            Backend::System => {
-                let path = std::env::var_os(LOADER_PATH_ENV).map(PathBuf::from);
-                Runtime::system(path.as_ref())
-            }
-            Backend::SystemAt(p) => Runtime::system(Some(&p)),
+            Backend::System => Runtime::system_from_env("Backend::System requested".into()),
+            Backend::SystemAt(p) => Runtime::system(
+                Some(&p),
+                format!("Backend::SystemAt({}) requested", p.display()),
+            ),
             #[cfg(feature = "cpu")]
-            Backend::Cpu => Runtime::cpu(),
+            Backend::Cpu => Runtime::cpu_because("Backend::Cpu requested".into()),
             Backend::Auto => Runtime::auto(),
         }
     }
 
-    fn system(path: Option<&PathBuf>) -> Result<Runtime> {
+    /// Logs the one-line summary, and prints [`Runtime::describe`] once per process when
+    /// [`DESCRIBE_ENV`] asks for it.
+    fn announce(&self) -> Result<()> {
+        log::info!("level-zero: {}", self.summary());
+        static DESCRIBED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if crate::trace::env_switch(DESCRIBE_ENV)? == Some(true)
+            && !DESCRIBED.swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            use std::io::Write as _;
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(self.describe().as_bytes());
+        }
+        Ok(())
+    }
+
+    /// The system loader named by [`LOADER_PATH_ENV`], or under its default names.
+    fn system_from_env(reason: String) -> Result<Runtime> {
+        match std::env::var_os(LOADER_PATH_ENV).map(PathBuf::from) {
+            Some(p) => {
+                let reason = format!("{reason}; {LOADER_PATH_ENV}={}", p.display());
+                Runtime::system(Some(&p), reason)
+            }
+            None => Runtime::system(None, reason),
+        }
+    }
+
+    fn system(path: Option<&PathBuf>, reason: String) -> Result<Runtime> {
         let (api, name) = system_api(path)?;
         let kind = BackendKind::SystemLoader(name);
         let drivers = init_drivers(&api)?;
-        log::info!(
-            "level-zero: using the {kind}: {} driver(s), {} of {} functions present",
-            drivers.len(),
-            api.present_count(),
-            sys::FUNCTIONS.len()
-        );
-        Ok(Runtime::from_parts(api, kind, drivers))
+        Ok(Runtime::from_parts(api, kind, reason, drivers))
     }
 
     /// The embedded CPU driver (cargo feature `cpu`), with no loader.
     #[cfg(feature = "cpu")]
     pub fn cpu() -> Result<Runtime> {
+        crate::trace::init_from_env()?;
+        let rt = Runtime::cpu_because("Runtime::cpu requested".into())?;
+        rt.announce()?;
+        Ok(rt)
+    }
+
+    #[cfg(feature = "cpu")]
+    fn cpu_because(reason: String) -> Result<Runtime> {
         let api = embedded_api();
         let drivers = init_drivers(&api)?;
-        log::info!(
-            "level-zero: using the embedded CPU driver ({} driver)",
-            drivers.len()
-        );
-        Ok(Runtime::from_parts(api, BackendKind::EmbeddedCpu, drivers))
+        Ok(Runtime::from_parts(
+            api,
+            BackendKind::EmbeddedCpu,
+            reason,
+            drivers,
+        ))
     }
 
     fn auto() -> Result<Runtime> {
-        let choice = std::env::var(BACKEND_ENV).unwrap_or_default();
+        let choice = match std::env::var(BACKEND_ENV) {
+            Ok(v) => v,
+            Err(std::env::VarError::NotPresent) => String::new(),
+            Err(std::env::VarError::NotUnicode(v)) => {
+                return Err(Error::InvalidEnvironment {
+                    name: BACKEND_ENV,
+                    value: v.to_string_lossy().into_owned(),
+                    expected: "system, cpu or auto",
+                });
+            }
+        };
         match choice.trim().to_ascii_lowercase().as_str() {
             "" | "auto" => {}
             "system" => {
-                log::info!("level-zero: {BACKEND_ENV}=system");
-                return Runtime::new(Backend::System);
+                return Runtime::system_from_env(format!("{BACKEND_ENV}=system"));
             }
             #[cfg(feature = "cpu")]
             "cpu" => {
-                log::info!("level-zero: {BACKEND_ENV}=cpu");
-                return Runtime::cpu();
+                return Runtime::cpu_because(format!("{BACKEND_ENV}=cpu"));
             }
             other => {
                 return Err(Error::NoBackend(format!(
@@ -257,7 +310,9 @@ impl Runtime {
                 )));
             }
         }
-        let system = Runtime::new(Backend::System);
+        let system = Runtime::system_from_env(format!(
+            "{BACKEND_ENV} unset (auto): the system loader loaded and reports at least one driver"
+        ));
         match system {
             Ok(rt) if !rt.inner.drivers.is_empty() => Ok(rt),
             #[cfg(feature = "cpu")]
@@ -266,8 +321,9 @@ impl Runtime {
                     Ok(_) => "the system loader reports no driver".to_string(),
                     Err(e) => e.to_string(),
                 };
-                log::info!("level-zero: {why}; falling back to the embedded CPU driver");
-                Runtime::cpu()
+                Runtime::cpu_because(format!(
+                    "{BACKEND_ENV} unset (auto): {why}; falling back to the embedded CPU driver"
+                ))
             }
             #[cfg(not(feature = "cpu"))]
             Ok(_) => Err(Error::NoBackend(
@@ -288,21 +344,33 @@ impl Runtime {
     /// Every function pointer in `api` must implement its Level Zero function as the
     /// specification says, and stay callable for the rest of the process.
     pub unsafe fn from_api(api: Api) -> Result<Runtime> {
+        crate::trace::init_from_env()?;
         let api = Arc::new(api);
         let drivers = init_drivers(&api)?;
-        Ok(Runtime::from_parts(api, BackendKind::Custom, drivers))
+        let rt = Runtime::from_parts(
+            api,
+            BackendKind::Custom,
+            "Runtime::from_api".into(),
+            drivers,
+        );
+        rt.announce()?;
+        Ok(rt)
     }
 
     fn from_parts(
         api: Arc<Api>,
         kind: BackendKind,
+        reason: String,
         drivers: Vec<Handle<sys::_ze_driver_handle_t>>,
     ) -> Runtime {
         let translates_handles = translates_handles(&api, &kind);
+        let raw: Vec<_> = drivers.iter().map(|d| d.0).collect();
+        crate::error::register_drivers(&api, &raw, translates_handles);
         Runtime {
             inner: Arc::new(RuntimeInner {
                 api,
                 kind,
+                reason,
                 drivers,
                 translates_handles,
                 sysman_init: OnceLock::new(),
@@ -313,6 +381,103 @@ impl Runtime {
     /// Which backend this runtime runs on.
     pub fn backend(&self) -> &BackendKind {
         &self.inner.kind
+    }
+
+    /// Why this backend was chosen: the request ([`Backend`]), [`BACKEND_ENV`], or what
+    /// [`Backend::Auto`] found (the loader and its drivers, or why it fell back on the
+    /// embedded CPU driver).
+    pub fn reason(&self) -> &str {
+        &self.inner.reason
+    }
+
+    /// One line: the backend, why, and the drivers' count (what [`Runtime::new`] logs at
+    /// `info` level).
+    pub fn summary(&self) -> String {
+        format!(
+            "using the {} ({}); {} driver(s), {} of {} functions present",
+            self.inner.kind,
+            self.inner.reason,
+            self.inner.drivers.len(),
+            self.inner.api.present_count(),
+            sys::FUNCTIONS.len()
+        )
+    }
+
+    /// A multi-line description of what this runtime runs on: the backend and why it was
+    /// chosen; for the system loader its path and the versions of its components (loader,
+    /// layers) as `zelLoaderGetVersions` reports them; each driver's name, version, API
+    /// version and devices. Queries that fail are shown with their error, never skipped.
+    /// [`DESCRIBE_ENV`] prints it to stderr when the first runtime is created.
+    ///
+    /// ```
+    /// # fn main() -> level_zero::Result<()> {
+    /// let rt = level_zero::Runtime::init()?;
+    /// eprintln!("{}", rt.describe());
+    /// # Ok(()) }
+    /// ```
+    pub fn describe(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        let _ = writeln!(s, "level-zero runtime: {}", self.inner.kind);
+        let _ = writeln!(s, "  chosen because: {}", self.inner.reason);
+        let _ = writeln!(
+            s,
+            "  functions present: {} of {}",
+            self.inner.api.present_count(),
+            sys::FUNCTIONS.len()
+        );
+        if let BackendKind::SystemLoader(path) = &self.inner.kind {
+            let _ = writeln!(s, "  loader: {path}");
+            match loader_versions(&self.inner.api) {
+                Ok(v) if v.is_empty() => {
+                    let _ = writeln!(s, "    (zelLoaderGetVersions reports no component)");
+                }
+                Ok(v) => {
+                    for line in v {
+                        let _ = writeln!(s, "    {line}");
+                    }
+                }
+                Err(e) => {
+                    let _ = writeln!(s, "    versions unknown: {e}");
+                }
+            }
+        }
+        let drivers = self.drivers();
+        let _ = writeln!(s, "  drivers: {}", drivers.len());
+        for (i, d) in drivers.iter().enumerate() {
+            let name = driver_name(d);
+            let version = d
+                .properties()
+                .map(|p| format!("{} ({:#x})", p.driver_version, p.driver_version))
+                .unwrap_or_else(|e| format!("unknown ({e})"));
+            let api = d
+                .api_version()
+                .map(|v| v.to_string())
+                .unwrap_or_else(|e| format!("unknown ({e})"));
+            let _ = writeln!(s, "  driver {i}: {name}, version {version}, API {api}");
+            match d.devices() {
+                Ok(devices) => {
+                    for (j, dev) in devices.iter().enumerate() {
+                        match dev.properties() {
+                            Ok(p) => {
+                                let _ = writeln!(
+                                    s,
+                                    "    device {j}: {} ({:?}, vendor {:#06x}, device {:#06x})",
+                                    p.name, p.device_type, p.vendor_id, p.device_id
+                                );
+                            }
+                            Err(e) => {
+                                let _ = writeln!(s, "    device {j}: properties unknown ({e})");
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = writeln!(s, "    devices unknown: {e}");
+                }
+            }
+        }
+        s
     }
 
     /// The drivers the backend reported, in its order.
@@ -346,12 +511,52 @@ impl Runtime {
         let mut out = std::ptr::null_mut();
         // SAFETY: `handle` is a live handle of the given type obtained from this loader.
         match unsafe {
-            self.inner
-                .api
-                .zelLoaderTranslateHandle(ty, handle, &mut out)
+            crate::trace::ze_call!(
+                &self.inner.api,
+                zelLoaderTranslateHandle(ty, handle, &mut out)
+            )
         } {
             Ok(r) if r.is_success() && !out.is_null() => out,
             _ => handle,
         }
+    }
+}
+
+/// The loader's components and their versions (`zelLoaderGetVersions`), one line each.
+fn loader_versions(api: &Api) -> Result<Vec<String>> {
+    let mut n = 0usize;
+    // SAFETY: a count query.
+    unsafe { ze!(api, zelLoaderGetVersions(&mut n, std::ptr::null_mut()))? };
+    // SAFETY: all-zero bytes are a valid `zel_component_version_t` (C chars and integers).
+    let mut v: Vec<sys::zel_component_version_t> = vec![unsafe { std::mem::zeroed() }; n];
+    // SAFETY: `v` has room for `n` entries.
+    unsafe { ze!(api, zelLoaderGetVersions(&mut n, v.as_mut_ptr()))? };
+    v.truncate(n);
+    Ok(v.iter()
+        .map(|c| {
+            let name = crate::properties::c_chars(&c.component_name);
+            let spec = crate::properties::Version::from_raw(c.spec_version.0);
+            let l = c.component_lib_version;
+            format!("{name} {}.{}.{} (API {spec})", l.major, l.minor, l.patch)
+        })
+        .collect())
+}
+
+/// A name for a driver: Level Zero gives none, so it is told by what it advertises (the CPU
+/// driver's testing extension) or by its devices' vendor.
+fn driver_name(d: &Driver) -> String {
+    if d.extensions()
+        .is_ok_and(|e| e.iter().any(|x| x.name.starts_with("ZEX_cpu_driver")))
+    {
+        return "level-zero-cpu".into();
+    }
+    let vendor = d.devices().ok().and_then(|v| {
+        v.first()
+            .and_then(|dev| dev.properties().ok().map(|p| p.vendor_id))
+    });
+    match vendor {
+        Some(0x8086) => "Intel (vendor 0x8086)".into(),
+        Some(v) => format!("vendor {v:#06x}"),
+        None => "unknown vendor (no device)".into(),
     }
 }

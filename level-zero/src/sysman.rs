@@ -163,7 +163,8 @@ fn init(device: &Device) -> Result<(), SysmanUnavailable> {
         .sysman_init
         .get_or_init(|| {
             // SAFETY: zesInit takes flags only; 0 is the default.
-            code_of(unsafe { api.zesInit(0) }).map_err(|e| fail("zesInit", e))
+            code_of(unsafe { crate::trace::ze_call!(api, zesInit(0)) })
+                .map_err(|e| fail("zesInit", e))
         })
         .clone()
 }
@@ -196,29 +197,38 @@ pub(crate) fn find(device: &Device) -> SysmanDevice {
     init(device)?;
     let mut n = 0u32;
     // SAFETY: count query.
-    code_of(unsafe { api.zesDriverGet(&mut n, std::ptr::null_mut()) })
+    code_of(unsafe { crate::trace::ze_call!(api, zesDriverGet(&mut n, std::ptr::null_mut())) })
         .map_err(|e| fail("zesDriverGet", e))?;
     let mut drivers = vec![std::ptr::null_mut(); n as usize];
     // SAFETY: `drivers` has room for `n` handles.
-    code_of(unsafe { api.zesDriverGet(&mut n, drivers.as_mut_ptr()) })
+    code_of(unsafe { crate::trace::ze_call!(api, zesDriverGet(&mut n, drivers.as_mut_ptr())) })
         .map_err(|e| fail("zesDriverGet", e))?;
     drivers.truncate(n as usize);
     for drv in drivers {
         let mut m = 0u32;
         // SAFETY: a sysman driver handle just returned; count query.
-        if code_of(unsafe { api.zesDeviceGet(drv, &mut m, std::ptr::null_mut()) }).is_err() {
+        if code_of(unsafe {
+            crate::trace::ze_call!(api, zesDeviceGet(drv, &mut m, std::ptr::null_mut()))
+        })
+        .is_err()
+        {
             continue;
         }
         let mut devs = vec![std::ptr::null_mut(); m as usize];
         // SAFETY: `devs` has room for `m` handles.
-        if code_of(unsafe { api.zesDeviceGet(drv, &mut m, devs.as_mut_ptr()) }).is_err() {
+        if code_of(unsafe {
+            crate::trace::ze_call!(api, zesDeviceGet(drv, &mut m, devs.as_mut_ptr()))
+        })
+        .is_err()
+        {
             continue;
         }
         devs.truncate(m as usize);
         for d in devs {
             let mut p = sys::zes_device_properties_t::default();
             // SAFETY: a sysman device handle and a valid output.
-            if code_of(unsafe { api.zesDeviceGetProperties(d, &mut p) }).is_ok()
+            if code_of(unsafe { crate::trace::ze_call!(api, zesDeviceGetProperties(d, &mut p)) })
+                .is_ok()
                 && p.core.uuid.id == uuid.0
             {
                 return Ok(d);
@@ -240,22 +250,32 @@ pub(crate) fn memory_state(
 ) -> Result<MemoryState, SysmanUnavailable> {
     let mut n = 0u32;
     // SAFETY: count query on a sysman device handle.
-    code_of(unsafe { api.zesDeviceEnumMemoryModules(h, &mut n, std::ptr::null_mut()) })
-        .map_err(|e| fail("zesDeviceEnumMemoryModules", e))?;
+    code_of(unsafe {
+        crate::trace::ze_call!(
+            api,
+            zesDeviceEnumMemoryModules(h, &mut n, std::ptr::null_mut())
+        )
+    })
+    .map_err(|e| fail("zesDeviceEnumMemoryModules", e))?;
     let mut mems = vec![std::ptr::null_mut(); n as usize];
     // SAFETY: `mems` has room for `n` handles.
-    code_of(unsafe { api.zesDeviceEnumMemoryModules(h, &mut n, mems.as_mut_ptr()) })
-        .map_err(|e| fail("zesDeviceEnumMemoryModules", e))?;
+    code_of(unsafe {
+        crate::trace::ze_call!(
+            api,
+            zesDeviceEnumMemoryModules(h, &mut n, mems.as_mut_ptr())
+        )
+    })
+    .map_err(|e| fail("zesDeviceEnumMemoryModules", e))?;
     mems.truncate(n as usize);
     let mut modules = Vec::with_capacity(mems.len());
     for m in mems {
         let mut p = sys::zes_mem_properties_t::default();
         // SAFETY: a memory-module handle and a valid output.
-        code_of(unsafe { api.zesMemoryGetProperties(m, &mut p) })
+        code_of(unsafe { crate::trace::ze_call!(api, zesMemoryGetProperties(m, &mut p)) })
             .map_err(|e| fail("zesMemoryGetProperties", e))?;
         let mut s = sys::zes_mem_state_t::default();
         // SAFETY: a memory-module handle and a valid output.
-        code_of(unsafe { api.zesMemoryGetState(m, &mut s) })
+        code_of(unsafe { crate::trace::ze_call!(api, zesMemoryGetState(m, &mut s)) })
             .map_err(|e| fail("zesMemoryGetState", e))?;
         modules.push(MemoryModuleState {
             location: match p.location {
