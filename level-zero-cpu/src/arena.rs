@@ -90,6 +90,10 @@ fn errno() -> String {
 impl Arena {
     /// A new arena: an empty memfd with its directory.
     pub(crate) fn new() -> Result<Arena, String> {
+        // Miri cannot run `memfd_create` (it would stop the interpreter, not fail the call).
+        if cfg!(miri) {
+            return Err("memfd_create is not available under Miri".into());
+        }
         // SAFETY: a NUL-terminated name and flags; returns a new descriptor or -1.
         let raw =
             unsafe { libc::memfd_create(c"level-zero-cpu-arena".as_ptr(), libc::MFD_CLOEXEC) };

@@ -146,6 +146,9 @@ fn get(context: &Context, ptr: *const c_void, out: *mut ze_ipc_mem_handle_t) -> 
                 "memory opened from an IPC handle (re-exporting it is not implemented by level-zero-cpu)"
             }
             (_, Kind::Host) => "a host allocation (level-zero-cpu exports device allocations only)",
+            (_, Kind::Device) => {
+                "a device allocation made without the device-memory arena, which could not be made in this process (see the driver's warning)"
+            }
             _ => "a shared allocation (level-zero-cpu exports device allocations only)",
         };
         bail!(ZE_RESULT_ERROR_UNSUPPORTED_FEATURE, "{p:#x} is {what}");

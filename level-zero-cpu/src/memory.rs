@@ -766,14 +766,28 @@ fn allocate(r: Request<'_>, pptr: *mut *mut c_void) -> ZeResult {
         r.alignment.max(DEFAULT_ALIGN)
     };
     let block = if r.kind == Kind::Device {
-        let arena = memory.arena()?;
-        match Block::from_arena(arena, r.size, align) {
-            Ok(b) => Some(b),
-            Err(e) => bail!(
-                ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
-                "the device-memory arena could not provide {} bytes: {e}",
-                r.size
-            ),
+        match memory.arena() {
+            Ok(arena) => match Block::from_arena(arena, r.size, align) {
+                Ok(b) => Some(b),
+                Err(e) => bail!(
+                    ZE_RESULT_ERROR_OUT_OF_DEVICE_MEMORY,
+                    "the device-memory arena could not provide {} bytes: {e}",
+                    r.size
+                ),
+            },
+            // No arena (no `memfd` here: a sandbox, or Miri): device memory is then private
+            // memory, which works for everything but export (`zeMemGetIpcHandle` says why).
+            // Said once, at `warn`.
+            Err(e) => {
+                static SAID: std::sync::Once = std::sync::Once::new();
+                SAID.call_once(|| {
+                    crate::log::emit(
+                        ::log::Level::Warn,
+                        &format!("device allocations are not exportable (IPC): {e}"),
+                    )
+                });
+                Block::new(r.size, align)
+            }
         }
     } else {
         Block::new(r.size, align)
