@@ -516,6 +516,12 @@ impl<'a> LaunchBuilder<'a> {
     /// ([`Error::Busy`]) and other lists' commands that use them are ordered with the launch,
     /// until the list has seen the launch complete, exactly as for
     /// [`launch`](crate::ImmediateCommandList::launch).
+    ///
+    /// A `run` refused by its checks changes nothing. One that fails later (a driver call,
+    /// the list's own refusal) may have set some of the kernel's arguments or its group size:
+    /// the kernel then forgets all of them, and every launch is refused, saying so, until
+    /// they are set again — never a launch with a mix of old values and those of a launch
+    /// that reported failure.
     pub unsafe fn run(self) -> Result<()> {
         self.check()?;
         let LaunchBuilder {
@@ -527,6 +533,33 @@ impl<'a> LaunchBuilder<'a> {
             wait,
             ..
         } = self;
+        // SAFETY: forwarded to the caller.
+        let r = unsafe { apply_and_launch(list, kernel, config, args, signal, wait) };
+        if r.is_err() {
+            // Anything that failed after `check` may have changed the kernel (its group size,
+            // some arguments): it forgets them all, so that no later launch runs with a mix
+            // of its old values and those of a launch that reported failure.
+            kernel.forget_arguments();
+        }
+        r
+    }
+}
+
+/// [`LaunchBuilder::run`] after its checks: sets the group size and the arguments, then
+/// launches.
+///
+/// # Safety
+///
+/// As [`LaunchBuilder::run`].
+unsafe fn apply_and_launch(
+    list: &mut dyn Launcher,
+    kernel: &mut Kernel,
+    config: LaunchConfig,
+    args: Args,
+    signal: Option<&Event>,
+    wait: &[&Event],
+) -> Result<()> {
+    {
         let groups = match config {
             LaunchConfig::Elements { count } => {
                 let size = kernel.group_size_for([count, 1, 1])?;

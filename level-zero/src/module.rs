@@ -839,6 +839,10 @@ pub struct Kernel {
     accepted_sizes: Vec<usize>,
     /// The last group size the driver suggested, and the global size it was for.
     suggested: Option<([u32; 3], [u32; 3])>,
+    /// Set when a launch builder's `run` failed after it had changed the kernel: every
+    /// argument and the group size were then forgotten (see [`Kernel::forget_arguments`]),
+    /// and the next launch's refusal says why.
+    forgotten: bool,
     _not_sync: PhantomData<Cell<()>>,
 }
 
@@ -937,6 +941,7 @@ impl Kernel {
                 }),
             accepted_sizes: vec![0; p.numKernelArgs as usize],
             suggested: None,
+            forgotten: false,
             _not_sync: PhantomData,
         })
     }
@@ -1054,6 +1059,21 @@ impl Kernel {
     /// The module the kernel belongs to.
     pub fn module(&self) -> &Module {
         &self.inner.module
+    }
+
+    /// Forgets every argument and the group size (what the kernel holds alive for them too):
+    /// a launch is refused until they are set again. What a launch builder's `run` does when
+    /// it fails after changing the kernel, so that a later plain launch never runs with a
+    /// mix of the old values and those of a launch that reported failure. The driver keeps
+    /// the values it was given; the kernel's record of what the driver accepted stays, so
+    /// setting them again is exact.
+    pub(crate) fn forget_arguments(&mut self) {
+        self.args.iter_mut().for_each(|a| *a = None);
+        self.group_size = None;
+        self.mem_uses.clear();
+        self.mem_index.clear();
+        self.held.clear();
+        self.forgotten = true;
     }
 
     /// Sets the work-group size. Every dimension must be at least 1.
@@ -1457,16 +1477,21 @@ impl Kernel {
         &self,
         call: &'static str,
     ) -> Result<(&[Use], Arc<dyn std::any::Any + Send + Sync>)> {
+        let why = if self.forgotten {
+            " (a failed launch_builder run forgot the kernel's arguments and group size: set them again)"
+        } else {
+            ""
+        };
         if let Some(i) = self.args.iter().position(Option::is_none) {
             return Err(Error::invalid(
                 call,
-                format!("argument {i} of kernel `{}` is not set", self.name),
+                format!("argument {i} of kernel `{}` is not set{why}", self.name),
             ));
         }
         if self.group_size.is_none() {
             return Err(Error::invalid(
                 call,
-                format!("the group size of kernel `{}` is not set", self.name),
+                format!("the group size of kernel `{}` is not set{why}", self.name),
             ));
         }
         let keep: Arc<dyn std::any::Any + Send + Sync> = if self.held.is_empty() {
