@@ -3,9 +3,33 @@
 //! and regressions of this session's allocator fixes, with safe code only (plus kernel
 //! launches used within their documented `# Safety` contract, each time saying why).
 //!
-//! Findings and the attacks that held are listed in the report of this round; each test is
-//! named after the property it asserts. Every test ends with its `TestDriver`'s leak check
-//! (declared first, it is dropped last).
+//! The findings (each test fails on the code it was written against):
+//!
+//! 1. silently wrong arguments: a `LaunchBuilder::run` that fails after its checks (here on
+//!    a closed regular list: `check` does not look at the list's state, `launch_kernel`
+//!    does) has already set its arguments into the kernel (`set_arg_use`/`set_arg_bytes`,
+//!    which also replace the kernel's kept buffers). A later plain `launch` of the kernel,
+//!    whose arguments the caller set with `set_arg_buffer` and never changed, runs with the
+//!    failed builder's arguments and writes into the builder's output buffer
+//!    (`a_failed_run_leaves_the_kernels_arguments_as_they_were`). The keep-alive holds (the
+//!    kernel keeps the builder's buffers), so it is wrong data, not freed memory.
+//! 2. the same for the group size, with a memory-safety edge: the failed run's `Grid` group
+//!    size stays set, so a later `launch(&k, groups)` whose bounds the caller checked
+//!    against the group size it set runs `groups * new size` work-items
+//!    (`a_failed_run_leaves_the_kernels_group_size_as_it_was`).
+//!
+//! The other tests are attacks that held (they pin the behaviour): argument count and size
+//! checks (too few, too many, wrong scalar size, a value for a pointer, zero-sized values,
+//! `Local` of 0) cannot be bypassed; huge `Local` sizes are errors; the group size
+//! remembered by `for_num_elems` follows the element count (1, primes, 4096...) and the
+//! edges 0 / `u32::MAX` / `u32::MAX + 1` resolve or fail as documented; buffers given to the
+//! builder are kept alive by later plain launches, regular lists executed after they are
+//! dropped, and between `arg` and `run` (growable buffers truncated too); repeated and
+//! concurrent failures carry their own driver descriptions; tracing toggled from threads
+//! during calls is harmless; bad `LEVEL_ZERO_TRACE` values are errors; `empty_cache` is
+//! refused in a host function and works after; `Runtime::describe` in a host function says
+//! why each call was refused. Every test ends with its `TestDriver`'s leak check (declared
+//! first, it is dropped last).
 
 mod common;
 
@@ -536,4 +560,35 @@ fn empty_cache_is_refused_inside_a_host_function_and_works_after() {
     assert!(r.is_err(), "empty_cache inside a host function: {r:?}");
     assert!(alloc.empty_cache().unwrap() > 0);
     assert_eq!(alloc.memory_reserved(), 0);
+}
+
+/// `Runtime::describe` (which makes driver calls) inside a host function, with tracing on:
+/// no panic, no hang; and the first failure outside afterwards carries its own description.
+#[test]
+fn describing_the_runtime_inside_a_host_function_neither_panics_nor_hangs() {
+    let t = TestDriver::new();
+    if !common::reaches(&t, &["zeCommandListAppendHostFunction"]) {
+        return;
+    }
+    let (ctx, dev) = (t.context(), t.device());
+    let rt = t.driver.runtime().clone();
+    let (tx, rx) = mpsc::channel();
+    let mut list = ImmediateCommandList::compute(&ctx, &dev).unwrap();
+    let before = level_zero::trace::is_enabled();
+    level_zero::trace::set_enabled(true);
+    list.host_fn(move || {
+        let _ = tx.send(rt.describe());
+    })
+    .unwrap();
+    bounded(30, "the host function", move || list.synchronize().unwrap());
+    level_zero::trace::set_enabled(before);
+    let text = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(text.contains("level-zero runtime"), "{text}");
+    let mut saxpy = kernel(&ctx, &t, "saxpy", "saxpy");
+    let e = saxpy.set_arg(0, &0u8).unwrap_err();
+    let d = detail(&e).unwrap_or_default().to_owned();
+    assert!(
+        d.contains("argument") || d.contains("size"),
+        "the failure's description is not its own: {e}"
+    );
 }
