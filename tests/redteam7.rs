@@ -18,6 +18,10 @@
 //!    against the group size it set runs `groups * new size` work-items
 //!    (`a_failed_run_leaves_the_kernels_group_size_as_it_was`).
 //!
+//! Both are fixed by one rule: a `run` that fails after its checks makes the kernel forget
+//! its arguments and group size (`Kernel::forget_arguments`), so every later launch is
+//! refused, saying why, until they are set again; the two tests now assert that.
+//!
 //! The other tests are attacks that held (they pin the behaviour): argument count and size
 //! checks (too few, too many, wrong scalar size, a value for a pointer, zero-sized values,
 //! `Local` of 0) cannot be bypassed; huge `Local` sizes are errors; the group size
@@ -109,6 +113,18 @@ fn a_failed_run_leaves_the_kernels_arguments_as_they_were() {
             .run()
     };
     assert!(r.is_err(), "a launch on a closed list succeeded");
+    // The fix: the failed run made the kernel forget its arguments and group size; a plain
+    // launch is refused, saying why, until they are set again.
+    // SAFETY: as above: n = 4 * 16 work-items over buffers of n.
+    let refused = unsafe { imm.launch(&add, [4, 1, 1]) };
+    assert!(
+        matches!(&refused, Err(level_zero::Error::InvalidArgument { reason, .. }) if reason.contains("failed launch_builder run")),
+        "a launch after a failed builder run was not refused: {refused:?}"
+    );
+    add.set_arg_buffer(0, &a).unwrap();
+    add.set_arg_buffer(1, &b).unwrap();
+    add.set_arg_buffer(2, &mine).unwrap();
+    add.set_group_size([16, 1, 1]).unwrap();
     // SAFETY: as above: n = 4 * 16 work-items over buffers of n.
     unsafe { imm.launch(&add, [4, 1, 1]) }.unwrap();
     imm.synchronize().unwrap();
@@ -151,9 +167,11 @@ fn a_failed_run_leaves_the_kernels_group_size_as_it_was() {
             .run()
     };
     assert!(r.is_err());
-    assert_eq!(
+    // The fix: the group size is forgotten with the arguments (a launch is refused until
+    // both are set again), never silently another one.
+    assert_ne!(
         add.group_size(),
-        Some([16, 1, 1]),
+        Some([32, 1, 1]),
         "a builder whose run failed ({}) changed the kernel's group size: a later \
          `launch(&add, [4, 1, 1])` the caller bounded for 4 * 16 = 64 work-items now runs \
          4 * 32 = 128",
