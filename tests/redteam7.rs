@@ -190,7 +190,8 @@ fn buffers_dropped_between_arg_and_run_are_kept_alive() {
     let mut add = kernel(&ctx, &t, "vector_add", "vector_add");
     let out = HostBuffer::<f32>::new(&ctx, n).unwrap();
     let a = DeviceBuffer::from_slice(&mut list, &vec![1.0f32; n]).unwrap();
-    let mut g = level_zero::virtual_memory::GrowableBuffer::<f32>::new(&ctx, &dev, 1 << 20).unwrap();
+    let mut g =
+        level_zero::virtual_memory::GrowableBuffer::<f32>::new(&ctx, &dev, 1 << 20).unwrap();
     g.grow_to(n).unwrap();
     list.fill(&*g, 2.0f32).unwrap();
     list.synchronize().unwrap();
@@ -290,7 +291,14 @@ fn for_num_elems_of_changing_counts_covers_each_count() {
         );
         // SAFETY: vector_add touches a[i], b[i], c[i] for i < n: resolve above shows the
         // launch is exactly n work-items (the CPU driver suggests a divisor of n).
-        unsafe { list.launch_builder(&mut add, cfg).arg(&a).arg(&b).arg(&c).run() }.unwrap();
+        unsafe {
+            list.launch_builder(&mut add, cfg)
+                .arg(&a)
+                .arg(&b)
+                .arg(&c)
+                .run()
+        }
+        .unwrap();
         let got = c.to_vec(&mut list).unwrap();
         assert!(got.iter().all(|&v| v == 3.0), "n = {n}: {got:?}");
     }
@@ -322,14 +330,36 @@ fn the_builders_argument_checks_cannot_be_bypassed() {
     let cfg = LaunchConfig::grid([4, 1, 1], [16, 1, 1]);
     // SAFETY (every launch below): saxpy touches x[i], y[i] for i < 64 = 4 * 16 and both
     // buffers have 64; the ones that are refused never launch.
-    let e = unsafe { list.launch_builder(&mut saxpy, cfg).arg(&2.0f64).arg(&x).arg(&y).run() };
+    let e = unsafe {
+        list.launch_builder(&mut saxpy, cfg)
+            .arg(&2.0f64)
+            .arg(&x)
+            .arg(&y)
+            .run()
+    };
     assert!(e.is_err(), "a double for a float accepted");
-    let e = unsafe { list.launch_builder(&mut saxpy, cfg).arg(&2.0f32).arg(&1u8).arg(&y).run() };
+    let e = unsafe {
+        list.launch_builder(&mut saxpy, cfg)
+            .arg(&2.0f32)
+            .arg(&1u8)
+            .arg(&y)
+            .run()
+    };
     assert!(e.is_err(), "a byte for a pointer accepted");
-    let e = unsafe { list.launch_builder(&mut saxpy, cfg).arg(&2.0f32).arg(&x).run() };
+    let e = unsafe {
+        list.launch_builder(&mut saxpy, cfg)
+            .arg(&2.0f32)
+            .arg(&x)
+            .run()
+    };
     assert!(e.is_err(), "two arguments of three accepted");
     let e = unsafe {
-        list.launch_builder(&mut saxpy, cfg).arg(&2.0f32).arg(&x).arg(&y).arg(&y).run()
+        list.launch_builder(&mut saxpy, cfg)
+            .arg(&2.0f32)
+            .arg(&x)
+            .arg(&y)
+            .arg(&y)
+            .run()
     };
     assert!(e.is_err(), "four arguments of three accepted");
     let e = unsafe {
@@ -340,10 +370,23 @@ fn the_builders_argument_checks_cannot_be_bypassed() {
             .run()
     };
     assert!(e.is_err(), "zero bytes of local memory accepted");
-    let e = unsafe { list.launch_builder(&mut saxpy, cfg).arg(&()).arg(&x).arg(&y).run() };
+    let e = unsafe {
+        list.launch_builder(&mut saxpy, cfg)
+            .arg(&())
+            .arg(&x)
+            .arg(&y)
+            .run()
+    };
     assert!(e.is_err(), "a zero-sized value accepted");
     // And the kernel still runs with the right arguments.
-    unsafe { list.launch_builder(&mut saxpy, cfg).arg(&2.0f32).arg(&x).arg(&y).run() }.unwrap();
+    unsafe {
+        list.launch_builder(&mut saxpy, cfg)
+            .arg(&2.0f32)
+            .arg(&x)
+            .arg(&y)
+            .run()
+    }
+    .unwrap();
     let got = y.to_vec(&mut list).unwrap();
     assert!(got.iter().all(|&v| v == 3.0), "{got:?}");
 }
@@ -424,8 +467,7 @@ fn concurrent_failures_get_their_own_descriptions() {
     let t = TestDriver::new();
     let ctx = t.context();
     let dev = t.device();
-    let module =
-        Module::from_spirv(&ctx, &dev, &spv("saxpy", "O2"), &BuildOptions::new()).unwrap();
+    let module = Module::from_spirv(&ctx, &dev, &spv("saxpy", "O2"), &BuildOptions::new()).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();
     for which in 0..2 {
@@ -465,8 +507,7 @@ fn tracing_toggled_from_threads_during_calls_is_harmless() {
     let t = TestDriver::new();
     let ctx = t.context();
     let dev = t.device();
-    let module =
-        Module::from_spirv(&ctx, &dev, &spv("saxpy", "O2"), &BuildOptions::new()).unwrap();
+    let module = Module::from_spirv(&ctx, &dev, &spv("saxpy", "O2"), &BuildOptions::new()).unwrap();
     let before = level_zero::trace::is_enabled();
     let stop = Arc::new(AtomicBool::new(false));
     let togglers: Vec<_> = (0..2)
@@ -533,13 +574,21 @@ fn a_bad_level_zero_trace_is_an_error() {
     }
     for bad in ["2", "tru", "enable", "1 1", "y", "-1", "oN\tx", "\u{FF11}"] {
         let out = common::this_test_binary()
-            .args(["--exact", "a_bad_level_zero_trace_is_an_error", "--nocapture"])
+            .args([
+                "--exact",
+                "a_bad_level_zero_trace_is_an_error",
+                "--nocapture",
+            ])
             .env("REDTEAM7_CHILD_TRACE", bad)
             .env("LEVEL_ZERO_TRACE", bad)
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{bad:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{bad:?}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(
             stdout.contains("REDTEAM7-REFUSED"),
             "LEVEL_ZERO_TRACE={bad:?} was accepted: {stdout}"
