@@ -29,10 +29,10 @@
 //! | unified memory (`UnifiedSlice`) | [`SharedBuffer<T>`](crate::SharedBuffer) | |
 //! | `CudaContext::load_module(ptx)` | [`Module::from_spirv`](crate::Module::from_spirv) | SPIR-V instead of PTX; see below for NVRTC |
 //! | `CudaModule::load_function(name)`, `CudaFunction` | [`Kernel::new`](crate::Kernel::new), [`Kernel`](crate::Kernel) | a `Kernel` holds its argument values and group size |
-//! | `stream.launch_builder(&f).arg(&x)` | [`Kernel::set_arg_buffer`](crate::Kernel::set_arg_buffer), [`Kernel::set_arg`](crate::Kernel::set_arg) | arguments persist between launches |
+//! | `stream.launch_builder(&f).arg(&x)` | [`list.launch_builder(&mut k, cfg).arg(&x)`](crate::LaunchBuilder) (or [`Kernel::set_arg_buffer`](crate::Kernel::set_arg_buffer), [`Kernel::set_arg`](crate::Kernel::set_arg)) | the count and known sizes are checked before any driver call; arguments persist in the kernel between launches |
 //! | `LaunchConfig { grid_dim, block_dim, shared_mem_bytes }` | groups passed to [`launch`](crate::ImmediateCommandList::launch); [`Kernel::set_group_size`](crate::Kernel::set_group_size); [`Kernel::set_arg_local`](crate::Kernel::set_arg_local) | dynamic local memory is a `__local` argument in OpenCL |
-//! | `LaunchConfig::for_num_elems(n)` | [`Kernel::suggest_group_size`](crate::Kernel::suggest_group_size) and `n / group` groups | the driver's suggestion divides the global size |
-//! | `unsafe { builder.launch(cfg) }` | `unsafe { list.launch(&kernel, groups) }` | both `unsafe` for the same reason |
+//! | `LaunchConfig::for_num_elems(n)` | [`LaunchConfig::for_num_elems`](crate::LaunchConfig::for_num_elems) | the group size is the kernel's (`zeKernelSuggestGroupSize`), the count rounded up |
+//! | `unsafe { builder.launch(cfg) }` | `unsafe { builder.run() }`, or `unsafe { list.launch(&kernel, groups) }` | both `unsafe` for the same reason |
 //! | `cudarc::nvrtc::compile_ptx` | none: compile OpenCL C offline (clang + llvm-spirv, see [`kernels`](super::kernels)) | Level Zero has no run-time compiler API |
 //! | `cuLaunchHostFunc` (through `cudarc::driver::sys`) | [`host_fn`](crate::ImmediateCommandList::host_fn) | a safe closure, kept alive until it ran |
 //! | CUDA graphs (`begin_capture`, `end_capture`, `CudaGraph::launch`) | [`capture`](crate::ImmediateCommandList::capture), [`Graph::instantiate`](crate::Graph::instantiate), [`replay`](crate::ImmediateCommandList::replay) | |
@@ -61,7 +61,7 @@
 //!
 //! ```
 //! # fn main() -> level_zero::Result<()> {
-//! use level_zero::{BuildOptions, Context, DeviceBuffer, ImmediateCommandList, Kernel, Module, Runtime};
+//! use level_zero::{BuildOptions, Context, DeviceBuffer, ImmediateCommandList, Kernel, LaunchConfig, Module, Runtime};
 //! # let n = 1024usize;
 //! # let (a_host, b_host) = (vec![1.0f32; n], vec![2.0f32; n]);
 //! # let spirv = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels/spv/vector_add.O2.spv"));
@@ -75,13 +75,9 @@
 //! let a = DeviceBuffer::from_slice(&mut stream, &a_host)?;
 //! let b = DeviceBuffer::from_slice(&mut stream, &b_host)?;
 //! let c = DeviceBuffer::<f32>::zeroed(&mut stream, n)?;
-//! f.set_arg_buffer(0, &a)?;
-//! f.set_arg_buffer(1, &b)?;
-//! f.set_arg_buffer(2, &c)?;
-//! let group = f.suggest_group_size([n as u32, 1, 1])?;
-//! f.set_group_size(group)?;
-//! // SAFETY: vector_add touches element i < n of its three buffers, each n long.
-//! unsafe { stream.launch(&f, [n as u32 / group[0], 1, 1]) }?;
+//! // SAFETY: vector_add touches element i < n of its three buffers, each n long (the
+//! // suggested group size divides n here: no work-item beyond n).
+//! unsafe { stream.launch_builder(&mut f, LaunchConfig::for_num_elems(n)?).arg(&a).arg(&b).arg(&c).run() }?;
 //! let c_host = c.to_vec(&mut stream)?;
 //! # assert!(c_host.iter().all(|&x| x == 3.0));
 //! # Ok(()) }
