@@ -679,7 +679,12 @@ impl Program {
         for (k, a) in launch.args.iter().enumerate() {
             if let ArgValue::Local(size) = a {
                 local_args[k] = local_total;
-                local_total = (local_total + *size as u64).div_ceil(64) * 64;
+                // Saturating: an absurd size (up to `usize::MAX`) must reach the refusal
+                // below, not overflow.
+                local_total = local_total
+                    .saturating_add(*size as u64)
+                    .div_ceil(64)
+                    .saturating_mul(64);
             }
         }
         if local_total > 1 << 28 {
