@@ -235,10 +235,12 @@ pub enum Error {
         /// `zerGetLastErrorDescription` (spec 1.14) says, or where the loader lacks it
         /// `zeDriverGetLastErrorDescription` of the runtime's only driver, read right after
         /// the failing call on the same thread. A description that cannot be this failure's
-        /// is left out: one that names another result code, or the very string (same text at
-        /// the same address) read after the previous failure on this thread — what a layer
-        /// or loader that failed the call without reaching the driver leaves behind. The
-        /// code's name at its start is removed (the message gives it).
+        /// (it names another result code) is left out. The very string (same text at the
+        /// same address) read after the previous failure on this thread is kept but starts
+        /// with a note saying so: a layer that failed the call without reaching the driver
+        /// leaves that behind, and so does the same failure repeated (a loader copies every
+        /// description into one buffer). The code's name at its start is removed (the
+        /// message gives it).
         detail: Option<String>,
     },
 
@@ -585,12 +587,6 @@ pub(crate) fn describe_failure(
         *last = Some((at, text.clone()));
         stale
     });
-    if stale {
-        log::debug!(
-            "level-zero: {call} returned {code:?}, but the driver's last error description is the one the previous failure on this thread left; not attached: {text}"
-        );
-        return None;
-    }
     let text = match leading_code(&text) {
         // The description of another failure: left behind by an earlier call.
         Some(named) if Some(named) != code.name() => {
@@ -605,8 +601,27 @@ pub(crate) fn describe_failure(
             .to_owned(),
         None => text,
     };
-    (!text.is_empty()).then_some(text)
+    if text.is_empty() {
+        return None;
+    }
+    // The very string the previous failure on this thread left (same address, same text):
+    // either this failure did not reach the driver (a layer refused it) and the text is the
+    // earlier one's, or the same failure happened again and the driver (or a loader copying
+    // its text into one buffer) wrote the same words to the same place. Neither can be told
+    // from here, so the text is kept, and says so.
+    if stale {
+        log::debug!(
+            "level-zero: {call} returned {code:?} with the same description the previous failure on this thread had"
+        );
+        return Some(format!("{REPEATED}{text}"));
+    }
+    Some(text)
 }
+
+/// What starts a description that is the same string the previous failure on the thread
+/// left (see `describe_failure`).
+pub(crate) const REPEATED: &str =
+    "(the same description as the previous failure on this thread; it may be that one's) ";
 
 /// The result code's name a description starts with (`ZE_RESULT_ERROR_...: what`), if any.
 fn leading_code(text: &str) -> Option<&str> {
