@@ -105,6 +105,13 @@ fn map(fd: &OwnedFd, len: usize) -> ZeResult<usize> {
 impl Shared {
     /// The shared memory of a new pool of `count` events (all reset).
     pub(crate) fn create(count: u32) -> ZeResult<Shared> {
+        // Miri cannot run `memfd_create` (it would stop the interpreter, not fail the call).
+        if cfg!(miri) {
+            bail!(
+                ZE_RESULT_ERROR_UNSUPPORTED_FEATURE,
+                "IPC event pools need memfd_create, which is not available under Miri"
+            );
+        }
         let len = HEADER + SLOT * count as usize;
         // SAFETY: a NUL-terminated name; returns a new descriptor or -1.
         let raw =
