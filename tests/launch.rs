@@ -178,6 +178,7 @@ fn misuse_is_a_named_error_before_any_driver_call() {
         reason(&missing),
         "kernel `vector_add` takes 3 arguments, 1 given: arguments 1, 2 missing"
     );
+    // SAFETY: refused before the kernel could run (see above).
     let too_many = unsafe {
         list.launch_builder(&mut add, cfg)
             .arg(&a)
@@ -191,6 +192,7 @@ fn misuse_is_a_named_error_before_any_driver_call() {
         reason(&too_many),
         "kernel `vector_add` takes 3 arguments, 4 given"
     );
+    // SAFETY: refused before the kernel could run (see above).
     let foreign_err = unsafe {
         list.launch_builder(&mut add, cfg)
             .arg(&a)
@@ -203,6 +205,7 @@ fn misuse_is_a_named_error_before_any_driver_call() {
         reason(&foreign_err),
         "argument 1 of kernel `vector_add`: the buffer belongs to another context than the kernel"
     );
+    // SAFETY: refused before the kernel could run (see above).
     let zero_groups = unsafe {
         list.launch_builder(&mut add, LaunchConfig::grid([0, 1, 1], [64, 1, 1]))
             .arg(&a)
@@ -225,6 +228,7 @@ fn misuse_is_a_named_error_before_any_driver_call() {
     assert!(LaunchConfig::for_num_elems(1 << 33).is_err());
 
     // A size the kernel never had: the driver refuses it when it is set, named.
+    // SAFETY: refused before the kernel could run (see above).
     let wrong = unsafe {
         list.launch_builder(&mut add, cfg)
             .arg(&a)
@@ -246,6 +250,8 @@ fn misuse_is_a_named_error_before_any_driver_call() {
     }
     // Once the driver accepted a size for an argument, another is refused before any call,
     // naming both.
+    // SAFETY: vector_add touches a[i], b[i], c[i] for i < n (the suggested group size divides
+    // n: n work-items), and `a` has n elements (this launch runs: it sets the accepted sizes).
     unsafe {
         list.launch_builder(&mut add, cfg)
             .arg(&a)
@@ -256,6 +262,7 @@ fn misuse_is_a_named_error_before_any_driver_call() {
     .unwrap();
     list.synchronize().unwrap();
     let before = counter.calls().unwrap();
+    // SAFETY: refused before the kernel could run (see above).
     let wrong = unsafe {
         list.launch_builder(&mut add, cfg)
             .arg(&a)
@@ -268,6 +275,7 @@ fn misuse_is_a_named_error_before_any_driver_call() {
         reason(&wrong),
         "argument 2 of kernel `vector_add`: expected 8 bytes, given 2 bytes"
     );
+    // SAFETY: refused before the kernel could run (see above).
     let zero_sized = unsafe {
         list.launch_builder(&mut add, cfg)
             .arg(&a)

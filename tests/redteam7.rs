@@ -209,6 +209,8 @@ fn buffers_dropped_between_arg_and_run_are_kept_alive() {
     let more: Vec<DeviceBuffer<f32>> = (0..4)
         .map(|_| DeviceBuffer::<f32>::new(&ctx, &dev, n).unwrap())
         .collect();
+    // SAFETY: as when the builder was made: 16 * 16 = n work-items over buffers of n (the
+    // builder holds them, dropped or truncated handles notwithstanding: what is tested).
     unsafe { builder.run() }.unwrap();
     other.close().unwrap();
     let mut q = CommandQueue::compute(&ctx, &dev).unwrap();
@@ -338,6 +340,7 @@ fn the_builders_argument_checks_cannot_be_bypassed() {
             .run()
     };
     assert!(e.is_err(), "a double for a float accepted");
+    // SAFETY: as above: refused, or saxpy over 64 elements of 64-element buffers.
     let e = unsafe {
         list.launch_builder(&mut saxpy, cfg)
             .arg(&2.0f32)
@@ -346,6 +349,7 @@ fn the_builders_argument_checks_cannot_be_bypassed() {
             .run()
     };
     assert!(e.is_err(), "a byte for a pointer accepted");
+    // SAFETY: as above: refused, or saxpy over 64 elements of 64-element buffers.
     let e = unsafe {
         list.launch_builder(&mut saxpy, cfg)
             .arg(&2.0f32)
