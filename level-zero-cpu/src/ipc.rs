@@ -202,29 +202,40 @@ fn os_error() -> String {
     std::io::Error::last_os_error().to_string()
 }
 
-/// Opens the exporter's arena: `(descriptor, page of the record)`.
-fn open_record(h: &Handle) -> ZeResult<(OwnedFd, Page)> {
-    let path = format!("/proc/{}/fd/{}\0", h.pid, h.fd);
+/// Opens descriptor `fd` of process `pid` (an exporter's memfd) through
+/// `/proc/<pid>/fd/<fd>`, which needs no ptrace rights between processes of one user. What
+/// both kinds of IPC handle (memory and event pools) open.
+pub(crate) fn open_exporters_fd(pid: u32, fd: i32) -> Result<OwnedFd, (String, std::io::Error)> {
+    let path = format!("/proc/{pid}/fd/{fd}");
+    let c = std::ffi::CString::new(path.clone()).expect("no NUL in a formatted path");
     // SAFETY: a NUL-terminated path.
-    let raw = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDWR | libc::O_CLOEXEC) };
+    let raw = unsafe { libc::open(c.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
     if raw < 0 {
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() == Some(libc::ENOENT) {
-            bail!(
-                ZE_RESULT_ERROR_INVALID_ARGUMENT,
-                "the IPC handle's exporting process {} has exited (or its descriptor {} is closed): {e}",
-                h.pid,
-                h.fd
-            );
-        }
-        bail!(
-            ZE_RESULT_ERROR_INVALID_ARGUMENT,
-            "cannot open the exporting process's memory {}: {e}",
-            &path[..path.len() - 1]
-        );
+        return Err((path, std::io::Error::last_os_error()));
     }
     // SAFETY: a descriptor just opened, owned by nothing else.
-    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    Ok(unsafe { OwnedFd::from_raw_fd(raw) })
+}
+
+/// Opens the exporter's arena: `(descriptor, page of the record)`.
+fn open_record(h: &Handle) -> ZeResult<(OwnedFd, Page)> {
+    let fd = match open_exporters_fd(h.pid, h.fd) {
+        Ok(fd) => fd,
+        Err((path, e)) => {
+            if e.raw_os_error() == Some(libc::ENOENT) {
+                bail!(
+                    ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                    "the IPC handle's exporting process {} has exited (or its descriptor {} is closed): {e}",
+                    h.pid,
+                    h.fd
+                );
+            }
+            bail!(
+                ZE_RESULT_ERROR_INVALID_ARGUMENT,
+                "cannot open the exporting process's memory {path}: {e}"
+            );
+        }
+    };
     let mut header = [0u64; 2];
     // SAFETY: 16 writable bytes; a valid descriptor.
     let n = unsafe { libc::pread(fd.as_raw_fd(), header.as_mut_ptr().cast(), 16, 0) };

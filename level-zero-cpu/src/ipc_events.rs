@@ -293,14 +293,10 @@ entry_points! {
         if h.count == 0 {
             bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "IPC event pool handle of 0 events");
         }
-        let path = format!("/proc/{}/fd/{}\0", h.pid, h.fd);
-        // SAFETY: a NUL-terminated path.
-        let raw = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDWR | libc::O_CLOEXEC) };
-        if raw < 0 {
-            bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "the IPC event pool's exporting process {} has exited, or destroyed the pool ({}: {})", h.pid, &path[..path.len() - 1], os_error());
-        }
-        // SAFETY: a descriptor just opened, owned by nothing else.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let fd = match crate::ipc::open_exporters_fd(h.pid, h.fd) {
+            Ok(fd) => fd,
+            Err((path, e)) => bail!(ZE_RESULT_ERROR_INVALID_ARGUMENT, "the IPC event pool's exporting process {} has exited, or destroyed the pool ({path}: {e})", h.pid),
+        };
         let mut header = [0u64; 3];
         // SAFETY: 24 writable bytes; a valid descriptor.
         let n = unsafe { libc::pread(fd.as_raw_fd(), header.as_mut_ptr().cast(), 24, 0) };
