@@ -31,6 +31,7 @@ mod conversions;
 mod decode;
 mod exec;
 mod ir;
+mod jit;
 mod linkage;
 mod mem;
 mod module;
@@ -52,6 +53,45 @@ pub struct BuildOptions<'a> {
     /// `intel_reqd_sub_group_size`): one of [`SUBGROUP_SIZES`]; `None` for
     /// [`DEFAULT_SUBGROUP_SIZE`].
     pub subgroup_size: Option<u32>,
+    /// Which engine runs the program's kernels ([`Engine::Jit`] unless chosen otherwise).
+    pub engine: Engine,
+    /// Compiled kernels skip the sanitizer's checks of loads and stores (the JIT only; the
+    /// interpreter always checks). Faster, and a kernel that reads or writes outside the
+    /// memory it was given then really does: it may corrupt or crash the process, as a GPU
+    /// kernel may corrupt device memory, instead of stopping with
+    /// [`ExecError::OutOfBounds`]. Off by default.
+    pub unchecked: bool,
+}
+
+/// The engines that run kernels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Engine {
+    /// Native code compiled with Cranelift when the kernel is first asked for
+    /// ([`Program::kernel_engine`]) or launched, cached per kernel. A kernel the JIT does not
+    /// take (collectives and sub-group meeting points, whose work-items run in lockstep)
+    /// runs on the interpreter; [`Program::kernel_engine`] says which and why.
+    #[default]
+    Jit,
+    /// The interpreter: the reference implementation.
+    Interpreter,
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Engine::Jit => "jit",
+            Engine::Interpreter => "interpreter",
+        })
+    }
+}
+
+/// Which engine runs a kernel ([`Program::kernel_engine`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelEngine {
+    /// The engine its launches run on.
+    pub engine: Engine,
+    /// Why it runs on the interpreter although the JIT was asked for (`None` otherwise).
+    pub fallback: Option<String>,
 }
 
 /// A module that failed to build. `log` is the build log handed to the application: it names
@@ -403,12 +443,38 @@ pub struct Program {
     spec: Vec<(u32, Vec<u8>)>,
     /// What the last successful [`Program::link`] made of the unlinked kernels.
     linked: std::sync::RwLock<Option<Linked>>,
+    /// The engine its kernels run on, and whether compiled loads and stores are checked.
+    engine: Engine,
+    checked: bool,
+    /// Per kernel of `codes`: its compiled form, once asked for.
+    jits: Vec<JitSlot>,
+}
+
+/// A kernel's compiled form (or why it has none), made once.
+type JitSlot = std::sync::OnceLock<Result<jit::Compiled, String>>;
+
+fn jit_slots(n: usize) -> Vec<JitSlot> {
+    (0..n).map(|_| std::sync::OnceLock::new()).collect()
+}
+
+/// The compiled form of `code`, compiling it on first use.
+fn jit_of<'a>(slot: &'a JitSlot, code: &ir::Code, checked: bool) -> Result<&'a jit::Compiled, &'a str> {
+    slot.get_or_init(|| {
+        if cfg!(miri) {
+            return Err("Miri cannot run compiled code".into());
+        }
+        jit::compile(code, checked)
+    })
+    .as_ref()
+    .map_err(String::as_str)
 }
 
 /// The unlinked kernels of a program once linked.
 struct Linked {
     /// Per kernel (`None` for the kernels that needed no linking).
     codes: Vec<Option<ir::Code>>,
+    /// Per kernel of `codes`: its compiled form, once asked for.
+    jits: Vec<JitSlot>,
     /// The program's variables' ranges and those of every program linked with it.
     ranges: Vec<(u64, u64)>,
     /// The storage and function slots of the programs linked with it (their function
@@ -585,6 +651,47 @@ impl Program {
         memory: &dyn MemoryMap,
         output: &mut (dyn std::io::Write + Send),
     ) -> Result<(), ExecError> {
+        self.launch_on(self.engine, launch, memory, output)
+    }
+
+    /// Which engine runs `kernel`'s launches: with [`Engine::Jit`] (the default) this
+    /// compiles the kernel if it was not yet, and says why it runs on the interpreter if
+    /// the JIT does not take it. `None` for an unknown or unlinked kernel.
+    pub fn kernel_engine(&self, kernel: &str) -> Option<KernelEngine> {
+        let idx = self.kernels.iter().position(|k| k.name == kernel)?;
+        let linked = self.linked.read().unwrap_or_else(|e| e.into_inner());
+        let (code, slot) = match (&self.codes[idx], linked.as_ref()) {
+            (Some(c), _) => (c, &self.jits[idx]),
+            (None, Some(l)) => (l.codes.get(idx)?.as_ref()?, l.jits.get(idx)?),
+            (None, None) => return None,
+        };
+        Some(match self.engine {
+            Engine::Interpreter => KernelEngine {
+                engine: Engine::Interpreter,
+                fallback: None,
+            },
+            Engine::Jit => match jit_of(slot, code, self.checked) {
+                Ok(_) => KernelEngine {
+                    engine: Engine::Jit,
+                    fallback: None,
+                },
+                Err(why) => KernelEngine {
+                    engine: Engine::Interpreter,
+                    fallback: Some(why.to_string()),
+                },
+            },
+        })
+    }
+
+    /// [`Program::launch`] on the given engine (whatever the build options chose): with
+    /// [`Engine::Jit`], a kernel the JIT does not take runs on the interpreter.
+    pub fn launch_on(
+        &self,
+        engine: Engine,
+        launch: &Launch<'_>,
+        memory: &dyn MemoryMap,
+        output: &mut (dyn std::io::Write + Send),
+    ) -> Result<(), ExecError> {
         let idx = self
             .kernels
             .iter()
@@ -594,11 +701,12 @@ impl Program {
             })?;
         let info = &self.kernels[idx];
         let linked = self.linked.read().unwrap_or_else(|e| e.into_inner());
-        let (code, global_ranges) = match (&self.codes[idx], linked.as_ref()) {
-            (Some(c), _) => (c, &self.global_ranges),
+        let (code, global_ranges, slot) = match (&self.codes[idx], linked.as_ref()) {
+            (Some(c), _) => (c, &self.global_ranges, &self.jits[idx]),
             (None, Some(l)) if l.codes.get(idx).is_some_and(Option::is_some) => (
                 l.codes[idx].as_ref().unwrap_or_else(|| unreachable!()),
                 &l.ranges,
+                &l.jits[idx],
             ),
             (None, _) => {
                 return Err(ExecError::InvalidLaunch(format!(
@@ -719,7 +827,11 @@ impl Program {
             .iter()
             .try_fold(1u64, |t, &x| t.checked_mul(u64::from(x)))
             .ok_or_else(|| invalid(format!("group count {gc:?} is too large")))?;
-        exec::launch::run(&sh, info.name.as_str(), total, lanes, output)
+        let compiled = match engine {
+            Engine::Jit => jit_of(slot, code, self.checked).ok(),
+            Engine::Interpreter => None,
+        };
+        exec::launch::run(&sh, compiled, info.name.as_str(), total, lanes, output)
     }
 }
 
@@ -850,6 +962,7 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
         log.push_str(w);
         log.push('\n');
     }
+    let n_codes = codes.len();
     Ok(Program {
         kernels,
         globals,
@@ -870,6 +983,9 @@ fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, String> {
             .map(|(i, v)| (*i, v.to_vec()))
             .collect(),
         linked: std::sync::RwLock::new(None),
+        engine: options.engine,
+        checked: !options.unchecked,
+        jits: jit_slots(n_codes),
     })
 }
 
@@ -1008,6 +1124,7 @@ fn link(programs: &[&Program]) -> Result<String, String> {
             .flat_map(|q| [q.storage.clone(), q.functions.clone()])
             .collect();
         let linked = Linked {
+            jits: jit_slots(codes.len()),
             codes,
             ranges: ranges.clone(),
             _keep: keep,

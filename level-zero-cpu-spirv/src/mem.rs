@@ -138,6 +138,11 @@ pub(crate) struct Span {
 }
 
 impl Span {
+    /// Its bounds `[lo, hi)` (empty when `lo > hi`), for the JIT's inline checks.
+    pub(crate) fn bounds(self) -> (u64, u64) {
+        (self.lo, self.hi)
+    }
+
     /// The access `[addr, addr + len)` if it lies inside the span.
     #[inline(always)]
     pub(crate) fn get(self, addr: u64, len: u64) -> Option<Checked> {

@@ -58,7 +58,7 @@ impl Exec<'_> {
     }
 
     #[inline]
-    fn builtin(&self, b: Builtin, c: usize, lane: usize) -> u64 {
+    pub(super) fn builtin(&self, b: Builtin, c: usize, lane: usize) -> u64 {
         let g = &self.sh.grid;
         let lid = self.lid[lane];
         let in_range = c < 3;

@@ -33,8 +33,9 @@ impl Exec<'_> {
             .map(|(k, w)| k * 64 + w.trailing_zeros() as usize)
     }
 
-    /// Runs one work-group to completion.
-    pub(crate) fn run_group(&mut self, group: [u32; 3]) -> Result<(), Stop> {
+    /// Prepares work-group `group`: its by-value arguments in private memory, its local
+    /// memory zeroed (what both engines do before the group's first instruction).
+    pub(crate) fn begin_group(&mut self, group: [u32; 3]) {
         self.group = group;
         let code = self.sh.code;
         for (k, p) in code.params.iter().enumerate() {
@@ -53,6 +54,12 @@ impl Exec<'_> {
         if self.local.len() > 0 {
             self.local.clear();
         }
+    }
+
+    /// Runs one work-group to completion.
+    pub(crate) fn run_group(&mut self, group: [u32; 3]) -> Result<(), Stop> {
+        self.begin_group(group);
+        let code = self.sh.code;
         for l in &mut self.lists {
             l.clear();
         }
@@ -192,17 +199,28 @@ impl Exec<'_> {
                 self.recycle(act);
             }
             Term::Trap => return Err(Stop::Failed("a work-item reached OpUnreachable".into())),
-            Term::Fail { msg, value } => {
-                return Err(Stop::Failed(match (value, act.first()) {
-                    (Some(v), Some(&lane)) => {
-                        let x = self.regs[*v as usize * self.lanes + lane as usize];
-                        format!("{msg}: {x:#x}")
-                    }
-                    _ => msg.clone(),
-                }));
+            Term::Fail { value, .. } => {
+                let x = match (value, act.first()) {
+                    (Some(v), Some(&lane)) => self.regs[*v as usize * self.lanes + lane as usize],
+                    _ => 0,
+                };
+                return Err(self.fail_message(b, x));
             }
         }
         Ok(())
+    }
+
+    /// The failure of a lane that reached `Term::Fail` at block `block`, whose value slot
+    /// (if it names one) holds `value`.
+    pub(crate) fn fail_message(&self, block: usize, value: u64) -> Stop {
+        match &self.sh.code.blocks[block].term {
+            Term::Fail {
+                msg,
+                value: Some(_),
+            } => Stop::Failed(format!("{msg}: {value:#x}")),
+            Term::Fail { msg, value: None } => Stop::Failed(msg.clone()),
+            _ => Stop::Failed("a work-item stopped at a block that does not fail (a bug)".into()),
+        }
     }
 
     fn recycle(&mut self, mut v: Vec<u32>) {

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 /// printf output to `output`.
 pub(crate) fn run(
     sh: &Shared<'_>,
+    jit: Option<&crate::jit::Compiled>,
     name: &str,
     total: u64,
     lanes: u64,
@@ -29,7 +30,7 @@ pub(crate) fn run(
     let out = Mutex::new(output);
     let work = || {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            worker(sh, name, &next, total, &stop, &error, &out)
+            worker(sh, jit, name, &next, total, &stop, &error, &out)
         }));
         if r.is_err() {
             record(
@@ -82,8 +83,10 @@ fn record(error: &Mutex<Option<ExecError>>, stop: &AtomicBool, e: ExecError) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn worker(
     sh: &Shared<'_>,
+    jit: Option<&crate::jit::Compiled>,
     name: &str,
     next: &AtomicU64,
     total: u64,
@@ -101,6 +104,7 @@ fn worker(
             );
         }
     };
+    let mut jw = jit.map(|_| crate::jit::run::Worker::new(sh.grid.lanes(), sh.code.sites));
     let [cx, cy, _] = sh.grid.count.map(u64::from);
     // Work-groups are claimed in runs of consecutive ones, so that each worker walks
     // memory mostly sequentially (hardware prefetchers), while there are still enough runs
@@ -124,7 +128,10 @@ fn worker(
             (g / (cx * cy)) as u32,
         ];
         g += 1;
-        let r = ex.run_group(gid);
+        let r = match (jit, jw.as_mut()) {
+            (Some(j), Some(w)) => crate::jit::run::run_group(&mut ex, w, j, gid),
+            _ => ex.run_group(gid),
+        };
         if !ex.out.is_empty() {
             let mut o = out.lock().unwrap_or_else(|p| p.into_inner());
             let _ = o.write_all(&ex.out);

@@ -249,6 +249,72 @@ impl<'a> Exec<'a> {
         })
     }
 
+    // ---- What the JIT's rounds (`crate::jit::run`) use --------------------------------
+
+    /// The kernel's code.
+    pub(crate) fn code(&self) -> &'a Code {
+        self.sh.code
+    }
+
+    /// The launch geometry.
+    pub(crate) fn grid(&self) -> Grid {
+        self.sh.grid
+    }
+
+    /// The local ids of every lane, per dimension (`lanes` entries each).
+    pub(crate) fn lid_ptrs(&self) -> [*const u32; 3] {
+        std::array::from_fn(|d| self.lid_soa[d].as_ptr())
+    }
+
+    /// The local arena: address and length.
+    pub(crate) fn local_range(&self) -> (u64, u64) {
+        (self.local.addr(), self.local.len() as u64)
+    }
+
+    /// The private arena: address and bytes per lane.
+    pub(crate) fn private_layout(&self) -> (u64, u64) {
+        (self.private.addr(), self.private_stride)
+    }
+
+    /// The register file (`slots * lanes` entries, never reallocated).
+    pub(crate) fn regs_ptr(&mut self) -> *mut u64 {
+        self.regs.as_mut_ptr()
+    }
+
+    /// Instruction `idx` of the kernel for one lane.
+    pub(crate) fn step_lane(&mut self, idx: usize, lane: u32) -> Result<(), Stop> {
+        let code = self.sh.code;
+        self.step(&code.insts[idx], &[lane], false)
+    }
+
+    /// Component `c` of built-in `b` for `lane`.
+    pub(crate) fn builtin_value(&self, b: Builtin, c: usize, lane: usize) -> u64 {
+        self.builtin(b, c, lane)
+    }
+
+    /// The sanitizer on one access; when allowed, the range later accesses of the same
+    /// site may use without asking again (empty if none).
+    pub(crate) fn check_access(
+        &mut self,
+        space: crate::mem::Space,
+        addr: u64,
+        span: u64,
+        lane: usize,
+        site: usize,
+        write: bool,
+    ) -> Result<(u64, u64), Stop> {
+        let r = if write {
+            self.mem.check_write(space, addr, span, lane, site)
+        } else {
+            self.mem.check(space, addr, span, lane, site)
+        };
+        match r {
+            Ok(_) if write => Ok(self.mem.hint_write(space, site).bounds()),
+            Ok(_) => Ok(self.mem.hint(space, site).bounds()),
+            Err(fault) => Err(Stop::Oob { lane, fault, write }),
+        }
+    }
+
     /// Runs one instruction for the active lanes `act` (`full`: every lane of the group).
     #[inline]
     fn step(&mut self, inst: &Inst, act: &[u32], full: bool) -> Result<(), Stop> {

@@ -398,6 +398,12 @@ fn tern_f<F: Fl>(op: TernOp, a: u64, b: u64, c: u64) -> u64 {
 #[inline(always)]
 pub(crate) fn tern(op: TernOp, a: u64, b: u64, c: u64) -> u64 {
     match op {
+        // mad: `a * b + c` rounded twice (allowed, and what is fast without FMA); `half` in
+        // `f32`, rounded once. The interpreter's lane loops (`exec/arithmetic.rs`) and the
+        // JIT compute exactly this.
+        TernOp::Mad(Fk::S) => (f32::get(a) * f32::get(b) + f32::get(c)).put(),
+        TernOp::Mad(Fk::D) => (f64::get(a) * f64::get(b) + f64::get(c)).put(),
+        TernOp::Mad(Fk::H) => H(H::get(a).0 * H::get(b).0 + H::get(c).0).put(),
         TernOp::Fma(k)
         | TernOp::Mad(k)
         | TernOp::FClamp(k)

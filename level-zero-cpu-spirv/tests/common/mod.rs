@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use bytemuck::Pod;
-use level_zero_cpu_spirv::{ArgValue, BuildOptions, ExecError, Launch, MemoryMap, Program};
+use level_zero_cpu_spirv::{
+    ArgValue, BuildOptions, Engine, ExecError, Launch, MemoryMap, Program,
+};
 
 /// Bytes of guard before and after every buffer (not part of the allocation).
 pub const GUARD: usize = 256;
@@ -27,8 +29,30 @@ pub fn program(name: &str, opt: &str) -> Program {
         subgroup_size: subgroup_size_asked(),
         ..Default::default()
     };
-    Program::build(&spv(name, opt), &options)
+    build(&spv(name, opt), &options)
         .unwrap_or_else(|e| panic!("{name}.{opt} failed to build:\n{}", e.log))
+}
+
+thread_local! {
+    /// The interpreter's twin of each program built by [`build`], by the address of the
+    /// program's kernel list (stable while the program lives).
+    static TWINS: std::cell::RefCell<Vec<(usize, Program)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `Program::build`, plus a twin built from the same module that the differential runs use
+/// for the interpreter (see [`both_engines`]): each has its own program-scope variables, so
+/// state a kernel keeps in them evolves in both as each launch runs on both.
+pub fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, level_zero_cpu_spirv::BuildError> {
+    let p = Program::build(spirv, options)?;
+    if let Ok(twin) = Program::build(spirv, options) {
+        TWINS.with(|t| {
+            let mut t = t.borrow_mut();
+            // Programs dropped since: their addresses may be reused.
+            t.retain(|(k, _)| *k != p.kernels().as_ptr() as usize);
+            t.push((p.kernels().as_ptr() as usize, twin));
+        });
+    }
+    Ok(p)
 }
 
 /// The engine's build options take a sub-group size.
@@ -126,6 +150,94 @@ unsafe impl MemoryMap for Map {
     }
 }
 
+thread_local! {
+    static NONDETERMINISTIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the calling test's launches as nondeterministic (work-items racing on purpose: the
+/// order atomics are applied in, or which work-item's store wins): both engines still run
+/// every launch, and their errors must agree, but their memory and output are not compared.
+pub fn nondeterministic() {
+    NONDETERMINISTIC.with(|c| c.set(true));
+}
+
+/// Differential testing: every launch of the harness runs on the interpreter (the
+/// reference) from a copy of the buffers, then on the JIT from the same starting contents;
+/// the two must end with the same result, bit-identical buffers (guard bytes included) and
+/// the same printf output. The JIT's run is what the test then checks.
+fn both_engines(
+    p: &Program,
+    launch: &Launch<'_>,
+    map: &Map,
+    bufs: &mut [(Vec<u64>, usize)],
+) -> Result<Vec<u8>, ExecError> {
+    let start: Vec<Vec<u64>> = bufs.iter().map(|(v, _)| v.clone()).collect();
+    let mut out_i = Vec::new();
+    let key = p.kernels().as_ptr() as usize;
+    let twin = TWINS.with(|t| {
+        let mut t = t.borrow_mut();
+        let i = t.iter().position(|(k, _)| *k == key)?;
+        Some(t.swap_remove(i).1)
+    });
+    let Some(twin) = twin else {
+        // A program built otherwise (linked, assembled by a test): without a twin, the
+        // interpreter's run would change the program-scope variables the JIT's run starts
+        // from. Such programs are compared only when they have none.
+        if !p.globals().is_empty() {
+            return p.launch_on(Engine::Jit, launch, map, &mut out_i).map(|()| out_i);
+        }
+        return compare(p, p, launch, map, bufs, start);
+    };
+    let r = compare(&twin, p, launch, map, bufs, start);
+    TWINS.with(|t| t.borrow_mut().push((key, twin)));
+    r
+}
+
+fn compare(
+    interp: &Program,
+    p: &Program,
+    launch: &Launch<'_>,
+    map: &Map,
+    bufs: &mut [(Vec<u64>, usize)],
+    start: Vec<Vec<u64>>,
+) -> Result<Vec<u8>, ExecError> {
+    let mut out_i = Vec::new();
+    let r_i = interp.launch_on(Engine::Interpreter, launch, map, &mut out_i);
+    let after_i: Vec<Vec<u64>> = bufs.iter().map(|(v, _)| v.clone()).collect();
+    for ((v, _), s) in bufs.iter_mut().zip(&start) {
+        // In place: the kernel's arguments hold these buffers' addresses.
+        v.copy_from_slice(s);
+    }
+    let mut out_j = Vec::new();
+    let r_j = p.launch_on(Engine::Jit, launch, map, &mut out_j);
+    let what = format!(
+        "kernel `{}` ({:?} groups of {:?})",
+        launch.kernel, launch.group_count, launch.group_size
+    );
+    assert_eq!(
+        r_i.as_ref().map_err(|e| e.to_string()),
+        r_j.as_ref().map_err(|e| e.to_string()),
+        "{what}: the interpreter and the JIT disagree on the result"
+    );
+    if !NONDETERMINISTIC.with(|c| c.get()) && r_i.is_ok() {
+        for (k, ((v, _), a)) in bufs.iter().zip(&after_i).enumerate() {
+            if v != a {
+                let at = v.iter().zip(a).position(|(x, y)| x != y).unwrap_or(0);
+                panic!(
+                    "{what}: buffer {k} differs between the interpreter and the JIT from word {at}: interpreter {:#x}, JIT {:#x}",
+                    a[at], v[at]
+                );
+            }
+        }
+        assert_eq!(
+            String::from_utf8_lossy(&out_i),
+            String::from_utf8_lossy(&out_j),
+            "{what}: printf output differs between the interpreter and the JIT"
+        );
+    }
+    r_j.map(|()| out_j)
+}
+
 impl Mem {
     /// Adds a buffer holding `data`; returns its index.
     pub fn add<T: Pod>(&mut self, data: &[T]) -> usize {
@@ -200,18 +312,14 @@ impl Mem {
             .enumerate()
             .map(|(i, (_, len))| (self.addr(i), *len as u64))
             .collect());
-        let mut out: Vec<u8> = Vec::new();
-        p.launch(
-            &Launch {
-                kernel,
-                args: &values,
-                group_size,
-                group_count,
-                global_offset,
-            },
-            &map,
-            &mut out,
-        )?;
+        let launch = Launch {
+            kernel,
+            args: &values,
+            group_size,
+            group_count,
+            global_offset,
+        };
+        let out = both_engines(p, &launch, &map, &mut self.bufs)?;
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
@@ -259,18 +367,14 @@ impl Mem {
             .enumerate()
             .map(|(i, (_, len))| (self.addr(i), *len as u64))
             .collect());
-        let mut out: Vec<u8> = Vec::new();
-        p.launch(
-            &Launch {
-                kernel,
-                args: &values,
-                group_size,
-                group_count,
-                global_offset: [0; 3],
-            },
-            &map,
-            &mut out,
-        )?;
+        let launch = Launch {
+            kernel,
+            args: &values,
+            group_size,
+            group_count,
+            global_offset: [0; 3],
+        };
+        let out = both_engines(p, &launch, &map, &mut self.bufs)?;
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 

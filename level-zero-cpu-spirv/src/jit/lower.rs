@@ -1,0 +1,1008 @@
+//! Lowering the IR to Cranelift: one round function per kernel (see the module docs of
+//! `jit`), a Cranelift block per IR block, a `Variable` per component slot.
+
+use super::Compiled;
+use super::run::{self, BUILTINS, Ctx, DONE, ROUND_FAIL, ROUND_OK, ROUND_STOP, ROUND_TRAP};
+use super::slots::{self, Run, Set};
+use crate::ir::{Builtin, Code, Edge, Inst, Param, Preset, Slot, Term};
+use crate::mem::Space;
+use crate::ops::{BinOp, Cmp, FBin, Fk, TernOp, UnOp, mask};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    AbiParam, Block, Function, InstBuilder, MemFlags, Signature, UserFuncName, Value, types,
+};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
+use cranelift_module::Module;
+use std::mem::offset_of;
+
+/// The operations compiled code passes to `crate::ops` by address: owned by the
+/// [`Compiled`] kernel, never moved (boxed slices) and never written after compilation.
+#[derive(Default)]
+pub(super) struct OpTables {
+    bins: Box<[BinOp]>,
+    uns: Box<[UnOp]>,
+    terns: Box<[TernOp]>,
+}
+
+const I64: types::Type = types::I64;
+const I32: types::Type = types::I32;
+
+/// Builds the ISA of this machine (its SIMD extensions included).
+fn isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, String> {
+    let mut flags = settings::builder();
+    let set = |f: &mut settings::Builder, k: &str, v: &str| {
+        f.set(k, v)
+            .map_err(|e| format!("Cranelift setting {k}={v}: {e}"))
+    };
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "is_pic", "false")?;
+    set(&mut flags, "use_colocated_libcalls", "false")?;
+    let builder = cranelift_native::builder()
+        .map_err(|e| format!("Cranelift does not support this machine: {e}"))?;
+    builder
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| format!("Cranelift: {e}"))
+}
+
+/// Compiles `code` (which `super::unsupported` accepted).
+pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
+    let isa = isa()?;
+    let mut module = cranelift_jit::JITModule::new(cranelift_jit::JITBuilder::with_isa(
+        isa,
+        cranelift_module::default_libcall_names(),
+    ));
+    let ptr = module.target_config().pointer_type();
+    if ptr != I64 {
+        return Err("the JIT needs a 64-bit machine".into());
+    }
+    let mut sig = Signature::new(module.target_config().default_call_conv);
+    sig.params.push(AbiParam::new(I64));
+    sig.returns.push(AbiParam::new(I32));
+    let id = module
+        .declare_function("round", cranelift_module::Linkage::Local, &sig)
+        .map_err(|e| format!("Cranelift: {e}"))?;
+    let mut func = Function::with_name_signature(UserFuncName::user(0, 0), sig);
+    let tables = tables(code);
+    let mut fctx = FunctionBuilderContext::new();
+    {
+        let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+        let call_conv = module.target_config().default_call_conv;
+        Lower::new(code, checked, &tables, &mut b, call_conv).function();
+        b.seal_all_blocks();
+        b.finalize();
+    }
+    let mut ctx = module.make_context();
+    ctx.func = func;
+    module
+        .define_function(id, &mut ctx)
+        .map_err(|e| format!("Cranelift could not compile the kernel: {e:?}"))?;
+    module
+        .finalize_definitions()
+        .map_err(|e| format!("Cranelift: {e}"))?;
+    let p = module.get_finalized_function(id);
+    // SAFETY: `p` is the finalized code of a function with exactly this signature
+    // (`sig`: one pointer-sized argument, a 32-bit result, the platform's C convention).
+    let entry = unsafe { std::mem::transmute::<*const u8, unsafe extern "C" fn(*mut Ctx) -> u32>(p) };
+    Ok(Compiled {
+        entry,
+        _ops: tables,
+        module: Some(module),
+    })
+}
+
+/// The operation tables: every `Bin`/`Un`/`Tern` operation of the kernel, by instruction.
+fn tables(code: &Code) -> OpTables {
+    let (mut bins, mut uns, mut terns) = (Vec::new(), Vec::new(), Vec::new());
+    for inst in &code.insts {
+        match *inst {
+            Inst::Bin { op, .. } => bins.push(op),
+            Inst::Un { op, .. } => uns.push(op),
+            Inst::Tern { op, .. } => terns.push(op),
+            _ => {}
+        }
+    }
+    OpTables {
+        bins: bins.into(),
+        uns: uns.into(),
+        terns: terns.into(),
+    }
+}
+
+struct Lower<'a, 'b> {
+    code: &'a Code,
+    checked: bool,
+    tables: &'a OpTables,
+    b: &'a mut FunctionBuilder<'b>,
+    call_conv: cranelift_codegen::isa::CallConv,
+    vars: Vec<Variable>,
+    /// Slots some instruction or move writes.
+    written: Set,
+    /// Read-only slots whose value differs per lane (private addresses).
+    per_lane: Set,
+    live: Vec<Set>,
+    blocks: Vec<Block>,
+    ctx: Value,
+    lane: Variable,
+    lanes: Value,
+    regs: Value,
+    /// The block that advances to the next lane.
+    next: Block,
+    /// Per-kind counters into the operation tables, in instruction order.
+    nbin: usize,
+    nun: usize,
+    ntern: usize,
+    reads: Vec<Run>,
+    writes: Vec<Run>,
+}
+
+fn flags() -> MemFlags {
+    MemFlags::trusted()
+}
+
+impl<'a, 'b> Lower<'a, 'b> {
+    fn new(
+        code: &'a Code,
+        checked: bool,
+        tables: &'a OpTables,
+        b: &'a mut FunctionBuilder<'b>,
+        call_conv: cranelift_codegen::isa::CallConv,
+    ) -> Self {
+        let vars = (0..code.slots).map(|_| b.declare_var(I64)).collect();
+        let lane = b.declare_var(I64);
+        let mut per_lane = Set::new(code.slots);
+        for p in &code.presets {
+            if let Preset::Private { d, .. } = *p {
+                per_lane.insert(d);
+            }
+        }
+        for p in &code.params {
+            if let Param::ByVal { d, .. } = *p {
+                per_lane.insert(d);
+            }
+        }
+        let blocks = code.blocks.iter().map(|_| b.create_block()).collect();
+        let next = b.create_block();
+        Lower {
+            code,
+            checked,
+            tables,
+            written: slots::written(code),
+            per_lane,
+            live: slots::live_in(code),
+            blocks,
+            ctx: Value::from_u32(0),
+            lanes: Value::from_u32(0),
+            regs: Value::from_u32(0),
+            b,
+            call_conv,
+            vars,
+            lane,
+            next,
+            nbin: 0,
+            nun: 0,
+            ntern: 0,
+            reads: Vec::new(),
+            writes: Vec::new(),
+        }
+    }
+
+    fn ctx_field(&mut self, off: usize) -> Value {
+        self.b.ins().load(I64, flags(), self.ctx, off as i32)
+    }
+
+    /// The register-file address of `slot` for `lane`.
+    fn reg_addr(&mut self, slot: Slot, lane: Value) -> Value {
+        let base = self.b.ins().imul_imm(self.lanes, i64::from(slot));
+        let i = self.b.ins().iadd(base, lane);
+        let off = self.b.ins().ishl_imm(i, 3);
+        self.b.ins().iadd(self.regs, off)
+    }
+
+    fn spill(&mut self, slot: Slot, lane: Value) {
+        let v = self.b.use_var(self.vars[slot as usize]);
+        let a = self.reg_addr(slot, lane);
+        self.b.ins().store(flags(), v, a, 0);
+    }
+
+    fn fill(&mut self, slot: Slot, lane: Value) {
+        let a = self.reg_addr(slot, lane);
+        let v = self.b.ins().load(I64, flags(), a, 0);
+        self.b.def_var(self.vars[slot as usize], v);
+    }
+
+    fn get(&mut self, s: Slot) -> Value {
+        self.b.use_var(self.vars[s as usize])
+    }
+
+    fn set(&mut self, s: Slot, v: Value) {
+        self.b.def_var(self.vars[s as usize], v);
+    }
+
+    fn function(&mut self) {
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        self.ctx = self.b.block_params(entry)[0];
+        self.regs = self.ctx_field(offset_of!(Ctx, regs));
+        self.lanes = self.ctx_field(offset_of!(Ctx, lanes));
+        // Read-only slots the same for every lane: once per round.
+        let used = self.used_slots();
+        let zero = self.b.ins().iconst(I64, 0);
+        for s in used.iter() {
+            if !self.written.contains(s) && !self.per_lane.contains(s) {
+                self.fill(s, zero);
+            }
+        }
+        self.b.def_var(self.lane, zero);
+        let head = self.b.create_block();
+        let dispatch = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().jump(head, &[]);
+
+        // head: the next lane, or the end of the round.
+        self.b.switch_to_block(head);
+        let lane = self.b.use_var(self.lane);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, lane, self.lanes);
+        self.b.ins().brif(more, dispatch, &[], done, &[]);
+
+        self.b.switch_to_block(done);
+        let ok = self.b.ins().iconst(I32, i64::from(ROUND_OK));
+        self.b.ins().return_(&[ok]);
+
+        // dispatch: the lane's resume block.
+        self.b.switch_to_block(dispatch);
+        let lane = self.b.use_var(self.lane);
+        for s in used.iter() {
+            if !self.written.contains(s) && self.per_lane.contains(s) {
+                self.fill(s, lane);
+            }
+        }
+        let resume = self.ctx_field(offset_of!(Ctx, resume));
+        let off = self.b.ins().ishl_imm(lane, 2);
+        let at = self.b.ins().iadd(resume, off);
+        let r = self.b.ins().uload32(flags(), at, 0);
+        let mut targets: Vec<u32> = vec![self.code.entry];
+        for blk in &self.code.blocks {
+            if let Term::Barrier(n) = blk.term
+                && !targets.contains(&n)
+            {
+                targets.push(n);
+            }
+        }
+        let mut sw = Switch::new();
+        let mut stubs = Vec::new();
+        for &t in &targets {
+            let stub = self.b.create_block();
+            sw.set_entry(u128::from(t), stub);
+            stubs.push((t, stub));
+        }
+        sw.emit(self.b, r, self.next);
+        for (t, stub) in stubs {
+            self.b.switch_to_block(stub);
+            let lane = self.b.use_var(self.lane);
+            let live: Vec<Slot> = self.live[t as usize]
+                .iter()
+                .filter(|&s| self.written.contains(s))
+                .collect();
+            for s in live {
+                self.fill(s, lane);
+            }
+            self.b.ins().jump(self.blocks[t as usize], &[]);
+        }
+        let _ = DONE;
+
+        // next: lane + 1.
+        self.b.switch_to_block(self.next);
+        let lane = self.b.use_var(self.lane);
+        let l1 = self.b.ins().iadd_imm(lane, 1);
+        self.b.def_var(self.lane, l1);
+        self.b.ins().jump(head, &[]);
+
+        for bi in 0..self.code.blocks.len() {
+            self.block(bi);
+        }
+    }
+
+    /// Every slot some instruction, edge or terminator reads.
+    fn used_slots(&mut self) -> Set {
+        let mut set = Set::new(self.code.slots);
+        let mut r = Vec::new();
+        for inst in &self.code.insts {
+            r.clear();
+            slots::reads(self.code, inst, &mut r);
+            for &(s, n) in &r {
+                for k in 0..n {
+                    set.insert(s + k);
+                }
+            }
+        }
+        for blk in &self.code.blocks {
+            let mut edge = |e: &Edge| {
+                for m in &e.moves {
+                    for k in 0..u32::from(m.n) {
+                        set.insert(m.s + k);
+                    }
+                }
+            };
+            match &blk.term {
+                Term::Jump(e) => edge(e),
+                Term::Branch { c, t, f } => {
+                    edge(t);
+                    edge(f);
+                    set.insert(*c);
+                }
+                Term::Switch {
+                    sel,
+                    cases,
+                    default,
+                } => {
+                    for (_, e) in cases {
+                        edge(e);
+                    }
+                    edge(default);
+                    set.insert(*sel);
+                }
+                Term::Fail { value: Some(v), .. } => set.insert(*v),
+                _ => {}
+            }
+        }
+        set
+    }
+
+    fn block(&mut self, bi: usize) {
+        let code = self.code;
+        let blk = &code.blocks[bi];
+        self.b.switch_to_block(self.blocks[bi]);
+        for idx in blk.start as usize..blk.end as usize {
+            self.inst(idx);
+        }
+        match &blk.term {
+            Term::Jump(e) => self.edge(e),
+            Term::Branch { c, t, f } => {
+                let c = self.get(*c);
+                let (tb, fb) = (self.b.create_block(), self.b.create_block());
+                self.b.ins().brif(c, tb, &[], fb, &[]);
+                self.b.switch_to_block(tb);
+                self.edge(t);
+                self.b.switch_to_block(fb);
+                self.edge(f);
+            }
+            Term::Switch {
+                sel,
+                cases,
+                default,
+            } => {
+                let v = self.get(*sel);
+                let mut sw = Switch::new();
+                let mut seen = Vec::new();
+                let mut targets = Vec::new();
+                for (c, e) in cases {
+                    // The first case of a value wins (as the interpreter's `find`).
+                    if seen.contains(c) {
+                        continue;
+                    }
+                    seen.push(*c);
+                    let eb = self.b.create_block();
+                    sw.set_entry(u128::from(*c), eb);
+                    targets.push((eb, e));
+                }
+                let db = self.b.create_block();
+                sw.emit(self.b, v, db);
+                for (eb, e) in targets {
+                    self.b.switch_to_block(eb);
+                    self.edge(e);
+                }
+                self.b.switch_to_block(db);
+                self.edge(default);
+            }
+            Term::Return => {
+                self.set_resume(DONE);
+                self.b.ins().jump(self.next, &[]);
+            }
+            Term::Barrier(n) => {
+                let lane = self.b.use_var(self.lane);
+                let live: Vec<Slot> = self.live[*n as usize]
+                    .iter()
+                    .filter(|&s| self.written.contains(s))
+                    .collect();
+                for s in live {
+                    self.spill(s, lane);
+                }
+                self.set_resume(*n);
+                self.b.ins().jump(self.next, &[]);
+            }
+            Term::SubgroupSync(_) => {
+                // `super::unsupported` refuses these kernels.
+                self.b.ins().trap(cranelift_codegen::ir::TrapCode::unwrap_user(1));
+            }
+            Term::Trap => {
+                self.stop_lane();
+                let r = self.b.ins().iconst(I32, i64::from(ROUND_TRAP));
+                self.b.ins().return_(&[r]);
+            }
+            Term::Fail { value, .. } => {
+                self.stop_lane();
+                let which = self.b.ins().iconst(I64, bi as i64);
+                self.b.ins().store(flags(), which, self.ctx, offset_of!(Ctx, fail) as i32);
+                if let Some(v) = value {
+                    let x = self.get(*v);
+                    self.b
+                        .ins()
+                        .store(flags(), x, self.ctx, offset_of!(Ctx, fail_value) as i32);
+                }
+                let r = self.b.ins().iconst(I32, i64::from(ROUND_FAIL));
+                self.b.ins().return_(&[r]);
+            }
+        }
+    }
+
+    fn stop_lane(&mut self) {
+        let lane = self.b.use_var(self.lane);
+        self.b
+            .ins()
+            .store(flags(), lane, self.ctx, offset_of!(Ctx, fail_lane) as i32);
+    }
+
+    fn set_resume(&mut self, to: u32) {
+        let lane = self.b.use_var(self.lane);
+        let resume = self.ctx_field(offset_of!(Ctx, resume));
+        let off = self.b.ins().ishl_imm(lane, 2);
+        let at = self.b.ins().iadd(resume, off);
+        let v = self.b.ins().iconst(I32, i64::from(to as i32));
+        self.b.ins().store(flags(), v, at, 0);
+    }
+
+    /// An edge's moves (in order, as the interpreter does them), then the jump.
+    fn edge(&mut self, e: &Edge) {
+        for m in &e.moves {
+            for k in 0..u32::from(m.n) {
+                let v = self.get(m.s + k);
+                self.set(m.d + k, v);
+            }
+        }
+        self.b.ins().jump(self.blocks[e.to as usize], &[]);
+    }
+
+    // ---- values -------------------------------------------------------------------------
+
+    fn sext(&mut self, x: Value, w: u8) -> Value {
+        if w >= 64 {
+            return x;
+        }
+        let s = i64::from(64 - w);
+        let y = self.b.ins().ishl_imm(x, s);
+        self.b.ins().sshr_imm(y, s)
+    }
+
+    fn mask(&mut self, x: Value, m: u64) -> Value {
+        if m == u64::MAX {
+            x
+        } else {
+            self.b.ins().band_imm(x, m as i64)
+        }
+    }
+
+    fn bool64(&mut self, c: Value) -> Value {
+        self.b.ins().uextend(I64, c)
+    }
+
+    fn to_float(&mut self, x: Value, k: Fk) -> Value {
+        match k {
+            Fk::S => {
+                let x = self.b.ins().ireduce(I32, x);
+                self.b.ins().bitcast(types::F32, MemFlags::new(), x)
+            }
+            _ => self.b.ins().bitcast(types::F64, MemFlags::new(), x),
+        }
+    }
+
+    fn of_float(&mut self, f: Value, k: Fk) -> Value {
+        match k {
+            Fk::S => {
+                let x = self.b.ins().bitcast(I32, MemFlags::new(), f);
+                self.b.ins().uextend(I64, x)
+            }
+            _ => self.b.ins().bitcast(I64, MemFlags::new(), f),
+        }
+    }
+
+    /// `op(a, b)` compiled, or `None` when it is called out.
+    fn bin_native(&mut self, op: BinOp, a: Value, b: Value) -> Option<Value> {
+        use BinOp::*;
+        Some(match op {
+            IAdd(m) => {
+                let r = self.b.ins().iadd(a, b);
+                self.mask(r, m)
+            }
+            ISub(m) => {
+                let r = self.b.ins().isub(a, b);
+                self.mask(r, m)
+            }
+            IMul(m) => {
+                let r = self.b.ins().imul(a, b);
+                self.mask(r, m)
+            }
+            And => self.b.ins().band(a, b),
+            Or => self.b.ins().bor(a, b),
+            Xor => self.b.ins().bxor(a, b),
+            Shl(w) if w > 0 => {
+                let s = self.b.ins().urem_imm(b, i64::from(w));
+                let r = self.b.ins().ishl(a, s);
+                self.mask(r, mask(w))
+            }
+            Shr(w) if w > 0 => {
+                let s = self.b.ins().urem_imm(b, i64::from(w));
+                self.b.ins().ushr(a, s)
+            }
+            Sar(w) if w > 0 => {
+                let s = self.b.ins().urem_imm(b, i64::from(w));
+                let x = self.sext(a, w);
+                let r = self.b.ins().sshr(x, s);
+                self.mask(r, mask(w))
+            }
+            IEq | INe | ULt | ULe | UGt | UGe => {
+                let cc = match op {
+                    IEq => IntCC::Equal,
+                    INe => IntCC::NotEqual,
+                    ULt => IntCC::UnsignedLessThan,
+                    ULe => IntCC::UnsignedLessThanOrEqual,
+                    UGt => IntCC::UnsignedGreaterThan,
+                    _ => IntCC::UnsignedGreaterThanOrEqual,
+                };
+                let c = self.b.ins().icmp(cc, a, b);
+                self.bool64(c)
+            }
+            SLt(w) | SLe(w) | SGt(w) | SGe(w) => {
+                let cc = match op {
+                    SLt(_) => IntCC::SignedLessThan,
+                    SLe(_) => IntCC::SignedLessThanOrEqual,
+                    SGt(_) => IntCC::SignedGreaterThan,
+                    _ => IntCC::SignedGreaterThanOrEqual,
+                };
+                let (x, y) = (self.sext(a, w), self.sext(b, w));
+                let c = self.b.ins().icmp(cc, x, y);
+                self.bool64(c)
+            }
+            UMin => self.b.ins().umin(a, b),
+            UMax => self.b.ins().umax(a, b),
+            SMin(w) | SMax(w) => {
+                let (x, y) = (self.sext(a, w), self.sext(b, w));
+                let cc = if matches!(op, SMin(_)) {
+                    IntCC::SignedLessThan
+                } else {
+                    IntCC::SignedGreaterThan
+                };
+                let c = self.b.ins().icmp(cc, x, y);
+                self.b.ins().select(c, a, b)
+            }
+            F(k @ (Fk::S | Fk::D), f @ (FBin::Add | FBin::Sub | FBin::Mul | FBin::Div)) => {
+                let (x, y) = (self.to_float(a, k), self.to_float(b, k));
+                let r = match f {
+                    FBin::Add => self.b.ins().fadd(x, y),
+                    FBin::Sub => self.b.ins().fsub(x, y),
+                    FBin::Mul => self.b.ins().fmul(x, y),
+                    _ => self.b.ins().fdiv(x, y),
+                };
+                self.of_float(r, k)
+            }
+            FCmp(k @ (Fk::S | Fk::D), c, ordered) => {
+                let cc = match (c, ordered) {
+                    (Cmp::Eq, true) => FloatCC::Equal,
+                    (Cmp::Eq, false) => FloatCC::UnorderedOrEqual,
+                    (Cmp::Ne, true) => FloatCC::OrderedNotEqual,
+                    (Cmp::Ne, false) => FloatCC::NotEqual,
+                    (Cmp::Lt, true) => FloatCC::LessThan,
+                    (Cmp::Lt, false) => FloatCC::UnorderedOrLessThan,
+                    (Cmp::Le, true) => FloatCC::LessThanOrEqual,
+                    (Cmp::Le, false) => FloatCC::UnorderedOrLessThanOrEqual,
+                    (Cmp::Gt, true) => FloatCC::GreaterThan,
+                    (Cmp::Gt, false) => FloatCC::UnorderedOrGreaterThan,
+                    (Cmp::Ge, true) => FloatCC::GreaterThanOrEqual,
+                    (Cmp::Ge, false) => FloatCC::UnorderedOrGreaterThanOrEqual,
+                };
+                let (x, y) = (self.to_float(a, k), self.to_float(b, k));
+                let c = self.b.ins().fcmp(cc, x, y);
+                self.bool64(c)
+            }
+            _ => return None,
+        })
+    }
+
+    fn un_native(&mut self, op: UnOp, a: Value) -> Option<Value> {
+        Some(match op {
+            UnOp::Mask(m) => self.mask(a, m),
+            UnOp::Sext(from, to) => {
+                let x = self.sext(a, from);
+                self.mask(x, mask(to))
+            }
+            UnOp::INeg(m) => {
+                let r = self.b.ins().ineg(a);
+                self.mask(r, m)
+            }
+            UnOp::INot(m) => {
+                let r = self.b.ins().bnot(a);
+                self.mask(r, m)
+            }
+            UnOp::LNot => {
+                let c = self.b.ins().icmp_imm(IntCC::Equal, a, 0);
+                self.bool64(c)
+            }
+            _ => return None,
+        })
+    }
+
+    fn tern_native(&mut self, op: TernOp, a: Value, b: Value, c: Value) -> Option<Value> {
+        match op {
+            TernOp::Fma(k @ (Fk::S | Fk::D)) => {
+                let (x, y, z) = (self.to_float(a, k), self.to_float(b, k), self.to_float(c, k));
+                let r = self.b.ins().fma(x, y, z);
+                Some(self.of_float(r, k))
+            }
+            // Rounded twice, as `crate::ops::tern` defines `mad`.
+            TernOp::Mad(k @ (Fk::S | Fk::D)) => {
+                let (x, y, z) = (self.to_float(a, k), self.to_float(b, k), self.to_float(c, k));
+                let p = self.b.ins().fmul(x, y);
+                let r = self.b.ins().fadd(p, z);
+                Some(self.of_float(r, k))
+            }
+            _ => None,
+        }
+    }
+
+    /// A call to a Rust function at `addr` with `args` (all `i64`), returning `ret`.
+    fn call(&mut self, addr: *const (), args: &[Value], ret: Option<types::Type>) -> Option<Value> {
+        let mut sig = Signature::new(self.call_conv);
+        for _ in args {
+            sig.params.push(AbiParam::new(I64));
+        }
+        if let Some(t) = ret {
+            sig.returns.push(AbiParam::new(t));
+        }
+        let sref = self.b.import_signature(sig);
+        let f = self.b.ins().iconst(I64, addr as i64);
+        let call = self.b.ins().call_indirect(sref, f, args);
+        self.b.inst_results(call).first().copied()
+    }
+
+    // ---- memory -------------------------------------------------------------------------
+
+    /// Checks `[addr, addr + span)` for an access at `site` (checked mode); continues in a
+    /// new current block when allowed, returns `ROUND_STOP` otherwise.
+    fn check(&mut self, addr: Value, span: u64, space: Space, site: u32, write: bool) {
+        if !self.checked {
+            return;
+        }
+        let (lo, hi) = match space {
+            Space::Global | Space::Generic => {
+                let sites = self.ctx_field(offset_of!(Ctx, sites));
+                let lo = self.b.ins().load(I64, flags(), sites, (site * 16) as i32);
+                let hi = self.b.ins().load(I64, flags(), sites, (site * 16 + 8) as i32);
+                (lo, hi)
+            }
+            Space::Local => {
+                let lo = self.ctx_field(offset_of!(Ctx, local));
+                let hi = self.ctx_field(offset_of!(Ctx, local) + 8);
+                (lo, hi)
+            }
+            Space::Private => {
+                let base = self.ctx_field(offset_of!(Ctx, private_base));
+                let stride = self.ctx_field(offset_of!(Ctx, private_stride));
+                let lane = self.b.use_var(self.lane);
+                let o = self.b.ins().imul(lane, stride);
+                let lo = self.b.ins().iadd(base, o);
+                let hi = self.b.ins().iadd(lo, stride);
+                (lo, hi)
+            }
+        };
+        let end = self.b.ins().iadd_imm(addr, span as i64);
+        let c1 = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, addr, lo);
+        let c2 = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, hi);
+        let c3 = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, addr);
+        let c = self.b.ins().band(c1, c2);
+        let c = self.b.ins().band(c, c3);
+        let (fast, slow, fault) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().brif(c, fast, &[], slow, &[]);
+        self.b.set_cold_block(slow);
+        self.b.switch_to_block(slow);
+        let lane = self.b.use_var(self.lane);
+        let args = [
+            self.ctx,
+            self.b.ins().iconst(I64, run::space_code(space)),
+            addr,
+            self.b.ins().iconst(I64, span as i64),
+            lane,
+            self.b.ins().iconst(I64, i64::from(site)),
+            self.b.ins().iconst(I64, i64::from(write)),
+        ];
+        let ok = self
+            .call(run::cb_check as *const (), &args, Some(I32))
+            .unwrap_or_else(|| unreachable!());
+        self.b.ins().brif(ok, fast, &[], fault, &[]);
+        self.b.set_cold_block(fault);
+        self.b.switch_to_block(fault);
+        let r = self.b.ins().iconst(I32, i64::from(ROUND_STOP));
+        self.b.ins().return_(&[r]);
+        self.b.switch_to_block(fast);
+    }
+
+    fn load_at(&mut self, addr: Value, off: i32, size: u8) -> Value {
+        let f = MemFlags::new();
+        match size {
+            1 => self.b.ins().uload8(I64, f, addr, off),
+            2 => self.b.ins().uload16(I64, f, addr, off),
+            4 => self.b.ins().uload32(f, addr, off),
+            _ => self.b.ins().load(I64, f, addr, off),
+        }
+    }
+
+    fn store_at(&mut self, addr: Value, off: i32, size: u8, v: Value) {
+        let f = MemFlags::new();
+        match size {
+            1 => self.b.ins().istore8(f, v, addr, off),
+            2 => self.b.ins().istore16(f, v, addr, off),
+            4 => self.b.ins().istore32(f, v, addr, off),
+            _ => self.b.ins().store(f, v, addr, off),
+        };
+    }
+
+    fn fused_addr(&mut self, base: Slot, idx: Slot, w: u8, scale: i64, off: i64) -> Value {
+        let base = self.get(base);
+        let i = self.get(idx);
+        let i = self.sext(i, w);
+        let x = self.b.ins().imul_imm(i, scale);
+        let a = self.b.ins().iadd(base, x);
+        self.b.ins().iadd_imm(a, off)
+    }
+
+    // ---- instructions -------------------------------------------------------------------
+
+    fn inst(&mut self, idx: usize) {
+        let code = self.code;
+        match code.insts[idx] {
+            Inst::Bin { op, d, a, b, n } => {
+                let opp = &self.tables.bins[self.nbin] as *const BinOp as i64;
+                self.nbin += 1;
+                for k in 0..u32::from(n) {
+                    let (x, y) = (self.get(a + k), self.get(b + k));
+                    let r = match self.bin_native(op, x, y) {
+                        Some(r) => r,
+                        None => {
+                            let o = self.b.ins().iconst(I64, opp);
+                            self.call(run::cb_bin as *const (), &[o, x, y], Some(I64))
+                                .unwrap_or_else(|| unreachable!())
+                        }
+                    };
+                    self.set(d + k, r);
+                }
+            }
+            Inst::Un { op, d, a, n } => {
+                let opp = &self.tables.uns[self.nun] as *const UnOp as i64;
+                self.nun += 1;
+                for k in 0..u32::from(n) {
+                    let x = self.get(a + k);
+                    let r = match self.un_native(op, x) {
+                        Some(r) => r,
+                        None => {
+                            let o = self.b.ins().iconst(I64, opp);
+                            self.call(run::cb_un as *const (), &[o, x], Some(I64))
+                                .unwrap_or_else(|| unreachable!())
+                        }
+                    };
+                    self.set(d + k, r);
+                }
+            }
+            Inst::Tern { op, d, a, b, c, n } => {
+                let opp = &self.tables.terns[self.ntern] as *const TernOp as i64;
+                self.ntern += 1;
+                for k in 0..u32::from(n) {
+                    let (x, y, z) = (self.get(a + k), self.get(b + k), self.get(c + k));
+                    let r = match self.tern_native(op, x, y, z) {
+                        Some(r) => r,
+                        None => {
+                            let o = self.b.ins().iconst(I64, opp);
+                            self.call(run::cb_tern as *const (), &[o, x, y, z], Some(I64))
+                                .unwrap_or_else(|| unreachable!())
+                        }
+                    };
+                    self.set(d + k, r);
+                }
+            }
+            Inst::Select {
+                d,
+                c,
+                a,
+                b,
+                n,
+                scalar_cond,
+            } => {
+                for k in 0..u32::from(n) {
+                    let cv = self.get(if scalar_cond { c } else { c + k });
+                    let (x, y) = (self.get(a + k), self.get(b + k));
+                    let r = self.b.ins().select(cv, x, y);
+                    self.set(d + k, r);
+                }
+            }
+            Inst::Copy { d, s, n } => {
+                for k in 0..u32::from(n) {
+                    let v = self.get(s + k);
+                    self.set(d + k, v);
+                }
+            }
+            Inst::Gep {
+                d,
+                base,
+                off,
+                at,
+                len,
+            } => {
+                let bv = self.get(base);
+                let mut v = self.b.ins().iadd_imm(bv, off);
+                for &(t, stride, w) in &code.gep_terms[at as usize..at as usize + usize::from(len)]
+                {
+                    let x = self.get(t);
+                    let x = self.sext(x, w);
+                    let x = self.b.ins().imul_imm(x, stride);
+                    v = self.b.ins().iadd(v, x);
+                }
+                self.set(d, v);
+            }
+            Inst::Load {
+                d,
+                p,
+                size,
+                n,
+                stride,
+                space,
+                site,
+            } => {
+                let addr = self.get(p);
+                let span = u64::from(n - 1) * u64::from(stride) + u64::from(size);
+                self.check(addr, span, space, site, false);
+                for k in 0..u32::from(n) {
+                    let v = self.load_at(addr, (k * u32::from(stride)) as i32, size);
+                    self.set(d + k, v);
+                }
+            }
+            Inst::Store {
+                p,
+                v,
+                size,
+                n,
+                stride,
+                space,
+                site,
+            } => {
+                let addr = self.get(p);
+                let span = u64::from(n - 1) * u64::from(stride) + u64::from(size);
+                self.check(addr, span, space, site, true);
+                for k in 0..u32::from(n) {
+                    let x = self.get(v + k);
+                    self.store_at(addr, (k * u32::from(stride)) as i32, size, x);
+                }
+            }
+            Inst::LoadIdx {
+                d,
+                base,
+                idx,
+                w,
+                scale,
+                off,
+                size,
+                space,
+                site,
+            } => {
+                let addr = self.fused_addr(base, idx, w, scale, off);
+                self.check(addr, u64::from(size), space, site, false);
+                let v = self.load_at(addr, 0, size);
+                self.set(d, v);
+            }
+            Inst::StoreIdx {
+                base,
+                idx,
+                w,
+                scale,
+                off,
+                v,
+                size,
+                space,
+                site,
+            } => {
+                let addr = self.fused_addr(base, idx, w, scale, off);
+                self.check(addr, u64::from(size), space, site, true);
+                let x = self.get(v);
+                self.store_at(addr, 0, size, x);
+            }
+            Inst::Builtin { d, b, n, comp } => {
+                let comps: Vec<u32> = match comp {
+                    Some(c) => vec![u32::from(c)],
+                    None => (0..u32::from(n)).collect(),
+                };
+                for (k, c) in comps.into_iter().enumerate() {
+                    let v = self.builtin(b, c);
+                    self.set(d + k as u32, v);
+                }
+            }
+            Inst::Fence => {
+                self.b.ins().fence();
+            }
+            _ => self.step(idx),
+        }
+    }
+
+    fn builtin(&mut self, b: Builtin, c: u32) -> Value {
+        let lane = self.b.use_var(self.lane);
+        if matches!(b, Builtin::GlobalId | Builtin::LocalId) && c < 3 {
+            let lid = self.ctx_field(offset_of!(Ctx, lid) + 8 * c as usize);
+            let off = self.b.ins().ishl_imm(lane, 2);
+            let at = self.b.ins().iadd(lid, off);
+            let l = self.b.ins().uload32(flags(), at, 0);
+            if b == Builtin::LocalId {
+                return l;
+            }
+            let base = self.ctx_field(offset_of!(Ctx, gbase) + 8 * c as usize);
+            return self.b.ins().iadd(base, l);
+        }
+        if b == Builtin::LocalLinearId {
+            return lane;
+        }
+        let which = BUILTINS.iter().position(|&x| x == b).unwrap_or(0) as i64;
+        let args = [
+            self.ctx,
+            self.b.ins().iconst(I64, which),
+            self.b.ins().iconst(I64, i64::from(c)),
+            lane,
+        ];
+        self.call(run::cb_builtin as *const (), &args, Some(I64))
+            .unwrap_or_else(|| unreachable!())
+    }
+
+    /// Instruction `idx` on the interpreter for this lane: its operands and results go
+    /// through the register file.
+    fn step(&mut self, idx: usize) {
+        let code = self.code;
+        let inst = &code.insts[idx];
+        self.reads.clear();
+        self.writes.clear();
+        slots::reads(code, inst, &mut self.reads);
+        slots::writes(code, inst, &mut self.writes);
+        let lane = self.b.use_var(self.lane);
+        let mut stored = Set::new(code.slots);
+        // Results too: a result the instruction leaves unwritten for this lane reloads as
+        // it was.
+        let runs: Vec<Run> = self.reads.iter().chain(&self.writes).copied().collect();
+        for (s, n) in runs {
+            for x in s..(s + n).min(code.slots) {
+                if self.written.contains(x) && !stored.contains(x) {
+                    stored.insert(x);
+                    self.spill(x, lane);
+                }
+            }
+        }
+        let args = [
+            self.ctx,
+            self.b.ins().iconst(I64, idx as i64),
+            lane,
+        ];
+        let r = self
+            .call(run::cb_step as *const (), &args, Some(I32))
+            .unwrap_or_else(|| unreachable!());
+        let (ok, stop) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(r, stop, &[], ok, &[]);
+        self.b.set_cold_block(stop);
+        self.b.switch_to_block(stop);
+        let rs = self.b.ins().iconst(I32, i64::from(ROUND_STOP));
+        self.b.ins().return_(&[rs]);
+        self.b.switch_to_block(ok);
+        let writes = self.writes.clone();
+        for (s, n) in writes {
+            for x in s..(s + n).min(code.slots) {
+                self.fill(x, lane);
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The JIT backend: compiles a decoded kernel (`crate::ir::Code`, the same IR the
+//! interpreter runs) to native code with Cranelift.
+//!
+//! # Execution model
+//! One compiled function runs one *round* of a work-group: for every work-item (lane) in
+//! turn it runs from the block the lane waits at (the kernel's entry at first) until the lane
+//! reaches a work-group barrier or returns. A barrier therefore costs the end of one
+//! work-item loop, not a thread switch: the driver (`run.rs`) calls the function again while
+//! some lane waits at a barrier, as the interpreter releases its lanes once none can run.
+//! Values stay in machine registers inside a round (Cranelift `Variable`s, one per component
+//! slot); only what is live across a barrier (`slots::live_in` of the barrier's target) is
+//! stored, per lane, in the interpreter's register file (`regs[slot * lanes + lane]`), and
+//! loaded again when the lane resumes. Slots no instruction writes (constants, arguments,
+//! the addresses of static `__local` variables) are loaded once per round, outside the lane
+//! loop. Work-groups run in parallel on the engine's worker threads as the interpreter's do
+//! (`exec::launch`).
+//!
+//! # What is compiled, and what the interpreter does
+//! Integer arithmetic and comparisons, `float`/`double` arithmetic, comparisons and
+//! `fma`/`mad`, selects, copies, access chains, loads and stores of every size, and the
+//! work-item ids are compiled to machine instructions. Every other value operation calls the
+//! interpreter's own function for it (`crate::ops::bin`/`un`/`tern`: the same code, so the
+//! same bits), and the remaining instructions (aggregate loads and stores, memory copies,
+//! atomics, dynamic extracts and inserts, bitcasts, geometric functions, shuffles, printf,
+//! images) run through the interpreter's instruction step for that one lane, with their
+//! operands stored to and their results loaded from the register file around the call.
+//!
+//! Kernels that need lanes to run in lockstep are not compiled: collectives
+//! (`Inst::Group`), `OpGroupAsyncCopy`, and sub-group meeting points (`Term::SubgroupSync`).
+//! For them [`compile`] returns the reason, and the kernel runs on the interpreter
+//! ([`crate::Program::engine`] tells which engine a kernel runs on, and why).
+//!
+//! # The sanitizer
+//! In checked mode (the default) every load and store is bounds-checked as the interpreter
+//! checks it: an inline compare against the access site's last allocation (the same per-site
+//! cache the interpreter keeps, refreshed on a miss), the work-group's local arena, or the
+//! work-item's private slice; on a miss the interpreter's checker decides, and a fault stops
+//! the launch with the same error. Unchecked mode compiles plain loads and stores: a kernel
+//! that reads or writes outside its memory then does so for real, as on a GPU.
+
+mod lower;
+pub(crate) mod run;
+mod slots;
+
+use crate::ir::{Code, Inst, Term};
+
+/// A kernel compiled to native code.
+pub(crate) struct Compiled {
+    /// The round function: `fn(ctx: *mut run::Ctx) -> u32`.
+    pub(crate) entry: unsafe extern "C" fn(*mut run::Ctx) -> u32,
+    /// The operations called out to `crate::ops`, referenced by address from the code.
+    _ops: lower::OpTables,
+    /// Owns the code's memory.
+    module: Option<cranelift_jit::JITModule>,
+}
+
+// SAFETY: after `compile` returns, the JIT module is never used again except to free its
+// memory in `Drop` (which has `&mut self`); the compiled code is immutable machine code that
+// any thread may run, and the operation tables it reads are never written.
+unsafe impl Send for Compiled {}
+// SAFETY: as above: shared access only runs the code and reads the tables.
+unsafe impl Sync for Compiled {}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        if let Some(m) = self.module.take() {
+            // SAFETY: a `Compiled` is dropped only when no launch holds it (launches borrow
+            // it for their whole duration), so none of its functions runs or will run.
+            unsafe { m.free_memory() }
+        }
+    }
+}
+
+/// Why a kernel cannot be compiled, if it cannot: the first instruction or terminator the
+/// JIT does not take.
+pub(crate) fn unsupported(code: &Code) -> Option<String> {
+    for inst in &code.insts {
+        match inst {
+            Inst::Group(g) => {
+                return Some(format!(
+                    "{} (a collective: its work-items run in lockstep on the interpreter)",
+                    g.name
+                ));
+            }
+            Inst::AsyncCopy { .. } => {
+                return Some(
+                    "OpGroupAsyncCopy (a work-group collective copy: its work-items run in lockstep on the interpreter)"
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+    }
+    for b in &code.blocks {
+        if let Term::SubgroupSync(_) = b.term {
+            return Some(
+                "a sub-group barrier or meeting point (its work-items run in lockstep on the interpreter)"
+                    .into(),
+            );
+        }
+    }
+    None
+}
+
+/// Compiles `code`; `Err` says why it cannot be compiled.
+pub(crate) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
+    if let Some(why) = unsupported(code) {
+        return Err(why);
+    }
+    lower::compile(code, checked)
+}

@@ -1,0 +1,258 @@
+//! Running compiled kernels: the context a round function reads ([`Ctx`]), the functions
+//! compiled code calls back into (the interpreter's operations and checks), and the rounds
+//! of one work-group ([`run_group`]).
+
+use super::Compiled;
+use crate::exec::{Exec, Stop};
+use crate::ir::Builtin;
+use crate::mem::Space;
+use crate::ops::{self, BinOp, TernOp, UnOp};
+
+/// The resume block of a lane that has returned.
+pub(crate) const DONE: u32 = u32::MAX;
+
+/// What a round function returns.
+pub(super) const ROUND_OK: u32 = 0;
+/// A callout recorded a [`Stop`] in [`Ctx::stop`].
+pub(super) const ROUND_STOP: u32 = 1;
+/// A lane reached `OpUnreachable`.
+pub(super) const ROUND_TRAP: u32 = 2;
+/// A lane reached `Term::Fail` number [`Ctx::fail`] (with [`Ctx::fail_value`]).
+pub(super) const ROUND_FAIL: u32 = 3;
+
+/// What a round function reads and writes besides the kernel's memory. Compiled code reads
+/// its fields at their `offset_of!` offsets (`lower.rs`).
+#[repr(C)]
+pub(crate) struct Ctx {
+    /// The register file (`regs[slot * lanes + lane]`): values live across barriers, the
+    /// operands of instructions run by the interpreter, and the slots no instruction writes.
+    pub(super) regs: *mut u64,
+    pub(super) lanes: u64,
+    /// Per lane: the block it resumes at, or [`DONE`].
+    pub(super) resume: *mut u32,
+    /// Local ids per dimension, per lane.
+    pub(super) lid: [*const u32; 3],
+    /// Per dimension: `group id * group size + global offset`.
+    pub(super) gbase: [u64; 3],
+    /// Per access site: the allocation `[lo, hi)` it hit last (checked mode).
+    pub(super) sites: *mut [u64; 2],
+    /// The work-group's local arena `[lo, hi)`.
+    pub(super) local: [u64; 2],
+    pub(super) private_base: u64,
+    pub(super) private_stride: u64,
+    /// The lane that stopped the round (`ROUND_TRAP`, `ROUND_FAIL`).
+    pub(super) fail_lane: u64,
+    /// Which `Term::Fail` (block index), and the value it reports.
+    pub(super) fail: u64,
+    pub(super) fail_value: u64,
+    /// The executor (`*mut Exec`) the callouts use.
+    exec: *mut (),
+    /// Why the round stopped (`ROUND_STOP`).
+    stop: Option<Stop>,
+}
+
+/// The built-ins by the index compiled code passes to [`cb_builtin`].
+pub(super) const BUILTINS: [Builtin; 17] = [
+    Builtin::GlobalId,
+    Builtin::LocalId,
+    Builtin::GroupId,
+    Builtin::NumGroups,
+    Builtin::LocalSize,
+    Builtin::EnqueuedLocalSize,
+    Builtin::GlobalSize,
+    Builtin::GlobalOffset,
+    Builtin::GlobalLinearId,
+    Builtin::LocalLinearId,
+    Builtin::WorkDim,
+    Builtin::SubgroupSize,
+    Builtin::SubgroupMaxSize,
+    Builtin::NumSubgroups,
+    Builtin::NumEnqueuedSubgroups,
+    Builtin::SubgroupId,
+    Builtin::SubgroupLocalId,
+];
+
+/// # Safety
+/// `ctx.exec` points to the live executor of the running round.
+unsafe fn exec<'a>(ctx: &'a mut Ctx) -> &'a mut Exec<'a> {
+    // SAFETY: `run_group` sets `exec` from a `&mut Exec` it holds for the whole round, and
+    // touches the executor only through this pointer while the round runs.
+    unsafe { &mut *(ctx.exec as *mut Exec<'a>) }
+}
+
+/// `crate::ops::bin` for compiled code.
+pub(super) extern "C" fn cb_bin(op: *const BinOp, a: u64, b: u64) -> u64 {
+    // SAFETY: compiled code passes the address of an operation in its `OpTables`, which the
+    // `Compiled` owns for as long as its code can run.
+    ops::bin(unsafe { *op }, a, b)
+}
+
+/// `crate::ops::un` for compiled code.
+pub(super) extern "C" fn cb_un(op: *const UnOp, a: u64) -> u64 {
+    // SAFETY: as for `cb_bin`.
+    ops::un(unsafe { *op }, a)
+}
+
+/// `crate::ops::tern` for compiled code.
+pub(super) extern "C" fn cb_tern(op: *const TernOp, a: u64, b: u64, c: u64) -> u64 {
+    // SAFETY: as for `cb_bin`.
+    ops::tern(unsafe { *op }, a, b, c)
+}
+
+/// Built-in `BUILTINS[b]`, component `c`, of `lane`.
+pub(super) extern "C" fn cb_builtin(ctx: *mut Ctx, b: u64, c: u64, lane: u64) -> u64 {
+    // SAFETY: compiled code passes the context `run_group` gave it.
+    let ctx = unsafe { &mut *ctx };
+    // SAFETY: the round is running.
+    let ex = unsafe { exec(ctx) };
+    ex.builtin_value(BUILTINS[b as usize], c as usize, lane as usize)
+}
+
+/// Instruction `idx` of the kernel for `lane`, on the interpreter. `ROUND_OK`, or
+/// `ROUND_STOP` with the reason in `ctx.stop`.
+pub(super) extern "C" fn cb_step(ctx: *mut Ctx, idx: u64, lane: u64) -> u32 {
+    // SAFETY: compiled code passes the context `run_group` gave it.
+    let ctx = unsafe { &mut *ctx };
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the round is running.
+        let ex = unsafe { exec(ctx) };
+        ex.step_lane(idx as usize, lane as u32)
+    }));
+    match r {
+        Ok(Ok(())) => ROUND_OK,
+        Ok(Err(stop)) => {
+            ctx.stop = Some(stop);
+            ROUND_STOP
+        }
+        Err(_) => {
+            ctx.stop = Some(Stop::Failed(
+                "internal error in the engine's JIT callout (a bug)".into(),
+            ));
+            ROUND_STOP
+        }
+    }
+}
+
+/// The sanitizer's decision on an access the inline check did not accept: 1 if allowed
+/// (and the site's cache refreshed), 0 with the fault in `ctx.stop`.
+pub(super) extern "C" fn cb_check(
+    ctx: *mut Ctx,
+    space: u64,
+    addr: u64,
+    span: u64,
+    lane: u64,
+    site: u64,
+    write: u64,
+) -> u32 {
+    // SAFETY: compiled code passes the context `run_group` gave it.
+    let ctx = unsafe { &mut *ctx };
+    let space = match space {
+        0 => Space::Global,
+        1 => Space::Local,
+        2 => Space::Private,
+        _ => Space::Generic,
+    };
+    let sites = ctx.sites;
+    // SAFETY: the round is running.
+    let ex = unsafe { exec(ctx) };
+    match ex.check_access(space, addr, span, lane as usize, site as usize, write != 0) {
+        Ok((lo, hi)) => {
+            if space == Space::Global || space == Space::Generic {
+                // SAFETY: `sites` has one entry per access site of the kernel (`run_group`),
+                // and compiled code passes only its own sites.
+                unsafe { *sites.add(site as usize) = [lo, hi] };
+            }
+            1
+        }
+        Err(stop) => {
+            ctx.stop = Some(stop);
+            0
+        }
+    }
+}
+
+/// The space number compiled code passes to [`cb_check`].
+pub(super) fn space_code(s: Space) -> i64 {
+    match s {
+        Space::Global => 0,
+        Space::Local => 1,
+        Space::Private => 2,
+        Space::Generic => 3,
+    }
+}
+
+/// Per-worker state of compiled launches (kept across work-groups).
+pub(crate) struct Worker {
+    resume: Vec<u32>,
+    sites: Vec<[u64; 2]>,
+}
+
+impl Worker {
+    pub(crate) fn new(lanes: usize, sites: u32) -> Worker {
+        Worker {
+            resume: vec![DONE; lanes],
+            // An empty range: the first access of every site asks the checker.
+            sites: vec![[1, 0]; sites as usize],
+        }
+    }
+}
+
+/// Runs work-group `group` on compiled code: rounds until every lane has returned.
+pub(crate) fn run_group(
+    ex: &mut Exec<'_>,
+    w: &mut Worker,
+    jit: &Compiled,
+    group: [u32; 3],
+) -> Result<(), Stop> {
+    ex.begin_group(group);
+    let entry = ex.code().entry;
+    w.resume.fill(entry);
+    let g = ex.grid();
+    let lid = ex.lid_ptrs();
+    let (local_lo, local_len) = ex.local_range();
+    let (private_base, private_stride) = ex.private_layout();
+    let mut ctx = Ctx {
+        regs: ex.regs_ptr(),
+        lanes: w.resume.len() as u64,
+        resume: w.resume.as_mut_ptr(),
+        lid,
+        gbase: std::array::from_fn(|d| {
+            u64::from(group[d]) * u64::from(g.size[d]) + u64::from(g.offset[d])
+        }),
+        sites: w.sites.as_mut_ptr(),
+        local: [local_lo, local_lo + local_len],
+        private_base,
+        private_stride,
+        fail_lane: 0,
+        fail: 0,
+        fail_value: 0,
+        exec: ex as *mut Exec<'_> as *mut (),
+        stop: None,
+    };
+    loop {
+        // SAFETY: `jit` was compiled from this executor's code (`Shared::code`), for
+        // which every pointer of `ctx` is laid out: `regs` has `slots * lanes` entries,
+        // `resume` and the local ids `lanes`, `sites` one per access site; the executor
+        // outlives the call and is reached only through `ctx.exec` during it. In checked
+        // mode every access the code makes was proven inside memory the launch may touch.
+        let r = unsafe { (jit.entry)(&mut ctx) };
+        match r {
+            ROUND_OK => {}
+            ROUND_STOP => {
+                return Err(ctx.stop.take().unwrap_or_else(|| {
+                    Stop::Failed("the JIT stopped without a reason (a bug)".into())
+                }));
+            }
+            ROUND_TRAP => return Err(Stop::Failed("a work-item reached OpUnreachable".into())),
+            ROUND_FAIL => return Err(ex.fail_message(ctx.fail as usize, ctx.fail_value)),
+            other => {
+                return Err(Stop::Failed(format!(
+                    "the JIT returned {other} (a bug)"
+                )));
+            }
+        }
+        if w.resume.iter().all(|&r| r == DONE) {
+            return Ok(());
+        }
+    }
+}
