@@ -73,6 +73,7 @@ fn call_arg(p: &Program, fp: u64, x: &[i32]) -> Result<Vec<i32>, ExecError> {
 
 #[test]
 fn a_pointer_the_host_gets_calls_that_function_and_equals_the_device_s() {
+    same_program("the test passes the program's own function addresses to its kernels");
     for opt in ["O0", "O2"] {
         let p = program("function_pointers", opt);
         // Exported functions and kernels have addresses, distinct and never 0; a static

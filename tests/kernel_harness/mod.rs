@@ -26,6 +26,14 @@ use crate::common::TestDriver;
 
 include!("../../level-zero-cpu-spirv/tests/common/portable.rs");
 
+/// The engine's harness compares the interpreter and the JIT on every launch, except in
+/// tests marked with this; the whole-stack harness runs each launch on the one engine the
+/// driver is configured with (`LEVEL_ZERO_CPU_ENGINE`), so it has nothing to skip.
+pub fn not_compared(_reason: &str) {}
+
+/// As [`not_compared`]: the engine's harness runs such tests' launches on one program.
+pub fn same_program(_reason: &str) {}
+
 /// Whether programs can be built for a chosen sub-group size: on an embedded driver
 /// (configured per test), not on the system loader's (configured by the environment).
 pub fn harness_sets_subgroup_size() -> bool {

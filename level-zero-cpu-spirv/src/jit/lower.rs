@@ -23,6 +23,8 @@ pub(super) struct OpTables {
     bins: Box<[BinOp]>,
     uns: Box<[UnOp]>,
     terns: Box<[TernOp]>,
+    /// Per instruction of `Code::insts`: its entry in the table of its kind.
+    at: Box<[u32]>,
 }
 
 const I64: types::Type = types::I64;
@@ -72,6 +74,9 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
         b.seal_all_blocks();
         b.finalize();
     }
+    if std::env::var_os("LEVEL_ZERO_CPU_JIT_DUMP").is_some() {
+        eprintln!("{}", func.display());
+    }
     let mut ctx = module.make_context();
     ctx.func = func;
     module
@@ -94,18 +99,29 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
 /// The operation tables: every `Bin`/`Un`/`Tern` operation of the kernel, by instruction.
 fn tables(code: &Code) -> OpTables {
     let (mut bins, mut uns, mut terns) = (Vec::new(), Vec::new(), Vec::new());
+    let mut at = Vec::with_capacity(code.insts.len());
     for inst in &code.insts {
-        match *inst {
-            Inst::Bin { op, .. } => bins.push(op),
-            Inst::Un { op, .. } => uns.push(op),
-            Inst::Tern { op, .. } => terns.push(op),
-            _ => {}
-        }
+        at.push(match *inst {
+            Inst::Bin { op, .. } => {
+                bins.push(op);
+                bins.len() - 1
+            }
+            Inst::Un { op, .. } => {
+                uns.push(op);
+                uns.len() - 1
+            }
+            Inst::Tern { op, .. } => {
+                terns.push(op);
+                terns.len() - 1
+            }
+            _ => 0,
+        } as u32);
     }
     OpTables {
         bins: bins.into(),
         uns: uns.into(),
         terns: terns.into(),
+        at: at.into(),
     }
 }
 
@@ -128,10 +144,6 @@ struct Lower<'a, 'b> {
     regs: Value,
     /// The block that advances to the next lane.
     next: Block,
-    /// Per-kind counters into the operation tables, in instruction order.
-    nbin: usize,
-    nun: usize,
-    ntern: usize,
     reads: Vec<Run>,
     writes: Vec<Run>,
 }
@@ -179,9 +191,6 @@ impl<'a, 'b> Lower<'a, 'b> {
             vars,
             lane,
             next,
-            nbin: 0,
-            nun: 0,
-            ntern: 0,
             reads: Vec::new(),
             writes: Vec::new(),
         }
@@ -765,8 +774,7 @@ impl<'a, 'b> Lower<'a, 'b> {
         let code = self.code;
         match code.insts[idx] {
             Inst::Bin { op, d, a, b, n } => {
-                let opp = &self.tables.bins[self.nbin] as *const BinOp as i64;
-                self.nbin += 1;
+                let opp = &self.tables.bins[self.tables.at[idx] as usize] as *const BinOp as i64;
                 for k in 0..u32::from(n) {
                     let (x, y) = (self.get(a + k), self.get(b + k));
                     let r = match self.bin_native(op, x, y) {
@@ -781,8 +789,7 @@ impl<'a, 'b> Lower<'a, 'b> {
                 }
             }
             Inst::Un { op, d, a, n } => {
-                let opp = &self.tables.uns[self.nun] as *const UnOp as i64;
-                self.nun += 1;
+                let opp = &self.tables.uns[self.tables.at[idx] as usize] as *const UnOp as i64;
                 for k in 0..u32::from(n) {
                     let x = self.get(a + k);
                     let r = match self.un_native(op, x) {
@@ -797,8 +804,7 @@ impl<'a, 'b> Lower<'a, 'b> {
                 }
             }
             Inst::Tern { op, d, a, b, c, n } => {
-                let opp = &self.tables.terns[self.ntern] as *const TernOp as i64;
-                self.ntern += 1;
+                let opp = &self.tables.terns[self.tables.at[idx] as usize] as *const TernOp as i64;
                 for k in 0..u32::from(n) {
                     let (x, y, z) = (self.get(a + k), self.get(b + k), self.get(c + k));
                     let r = match self.tern_native(op, x, y, z) {

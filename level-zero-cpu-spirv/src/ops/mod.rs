@@ -382,7 +382,7 @@ pub(crate) enum TernOp {
 fn tern_f<F: Fl>(op: TernOp, a: u64, b: u64, c: u64) -> u64 {
     let (x, y, z) = (F::get(a), F::get(b), F::get(c));
     match op {
-        TernOp::Fma(_) | TernOp::Mad(_) => x.fma(y, z).put(),
+        TernOp::Fma(_) => x.fma(y, z).put(),
         TernOp::FClamp(_) => x.bin(y, FBin::Max).bin(z, FBin::Min).put(),
         TernOp::Mix(_) => x.add(y.sub(x).mul(z)).put(),
         TernOp::SmoothStep(_) => {
@@ -404,9 +404,7 @@ pub(crate) fn tern(op: TernOp, a: u64, b: u64, c: u64) -> u64 {
         TernOp::Mad(Fk::S) => (f32::get(a) * f32::get(b) + f32::get(c)).put(),
         TernOp::Mad(Fk::D) => (f64::get(a) * f64::get(b) + f64::get(c)).put(),
         TernOp::Mad(Fk::H) => H(H::get(a).0 * H::get(b).0 + H::get(c).0).put(),
-        TernOp::Fma(k)
-        | TernOp::Mad(k)
-        | TernOp::FClamp(k)
+        TernOp::Fma(k) | TernOp::FClamp(k)
         | TernOp::Mix(k)
         | TernOp::SmoothStep(k) => match k {
             Fk::H => tern_f::<H>(op, a, b, c),

@@ -159,6 +159,7 @@ fn fp_ops(k: usize, a: i32, b: i32) -> i32 {
 }
 
 both!(function_pointers, |opt| {
+    same_program("the kernel stores function addresses, which are each program's own");
     let p = program("function_pointers", opt);
     let n = 48usize;
     let x: Vec<i32> = (0..n).map(|i| i as i32 * 7 - 100).collect();

@@ -152,12 +152,22 @@ unsafe impl MemoryMap for Map {
 
 thread_local! {
     static NONDETERMINISTIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static SAME_PROGRAM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Marks the calling test's launches as nondeterministic (work-items racing on purpose: the
-/// order atomics are applied in, or which work-item's store wins): both engines still run
-/// every launch, and their errors must agree, but their memory and output are not compared.
-pub fn nondeterministic() {
+/// Marks the calling test's launches to run on both engines with the very program the test
+/// built (not its twin): the test hands kernels addresses of that program's own (function
+/// pointers). The kernels must not keep state in program-scope variables then.
+pub fn same_program(_reason: &str) {
+    SAME_PROGRAM.with(|c| c.set(true));
+}
+
+/// Marks the calling test's launches as not comparable between the engines, for the reason
+/// given: work-items racing on purpose (the order atomics are applied in), or outputs that
+/// hold addresses of the program's own (each engine runs its own copy of the program). Both
+/// engines still run every launch and their errors must agree; their memory and output are
+/// not compared.
+pub fn not_compared(_reason: &str) {
     NONDETERMINISTIC.with(|c| c.set(true));
 }
 
@@ -179,6 +189,7 @@ fn both_engines(
         let i = t.iter().position(|(k, _)| *k == key)?;
         Some(t.swap_remove(i).1)
     });
+    let twin = twin.filter(|_| !SAME_PROGRAM.with(|c| c.get()));
     let Some(twin) = twin else {
         // A program built otherwise (linked, assembled by a test): without a twin, the
         // interpreter's run would change the program-scope variables the JIT's run starts
@@ -215,9 +226,9 @@ fn compare(
         launch.kernel, launch.group_count, launch.group_size
     );
     assert_eq!(
-        r_i.as_ref().map_err(|e| e.to_string()),
-        r_j.as_ref().map_err(|e| e.to_string()),
-        "{what}: the interpreter and the JIT disagree on the result"
+        r_i.as_ref().map_err(|e| comparable(e, bufs)),
+        r_j.as_ref().map_err(|e| comparable(e, bufs)),
+        "{what}: the interpreter and the JIT disagree on the result ({r_i:?} vs {r_j:?})"
     );
     if !NONDETERMINISTIC.with(|c| c.get()) && r_i.is_ok() {
         for (k, ((v, _), a)) in bufs.iter().zip(&after_i).enumerate() {
@@ -236,6 +247,38 @@ fn compare(
         );
     }
     r_j.map(|()| out_j)
+}
+
+/// An error as the two engines must agree on it: a fault's address as a place in the test's
+/// buffers (with their guard bytes), or "elsewhere" (each engine has its own local and
+/// private arenas, at different addresses).
+fn comparable(e: &ExecError, bufs: &[(Vec<u64>, usize)]) -> String {
+    let place = |a: u64| {
+        bufs.iter()
+            .enumerate()
+            .find_map(|(k, (v, _))| {
+                let lo = v.as_ptr() as u64;
+                (a >= lo && a < lo + 8 * v.len() as u64)
+                    .then(|| format!("buffer {k} + {}", a - lo - GUARD as u64))
+            })
+            .unwrap_or_else(|| "elsewhere".into())
+    };
+    match e {
+        ExecError::OutOfBounds {
+            kernel,
+            address,
+            size,
+            write,
+            global_id,
+        } => format!("{kernel}: {global_id:?} {size} bytes at {}, write {write}", place(*address)),
+        ExecError::ReadOnly {
+            kernel,
+            address,
+            size,
+            global_id,
+        } => format!("{kernel}: {global_id:?} {size} bytes at {} (read-only)", place(*address)),
+        e => e.to_string(),
+    }
 }
 
 impl Mem {
