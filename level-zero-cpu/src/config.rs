@@ -170,7 +170,22 @@ pub struct Config {
     /// list; an instance made with [`crate::new_driver`] applies its own to the extension
     /// lookup only.
     pub hidden_functions: Vec<String>,
+    /// The engine that runs kernels (`LEVEL_ZERO_CPU_ENGINE=jit` or `interpreter`, default
+    /// `jit`): native code compiled with Cranelift, or the interpreter, the reference
+    /// implementation. With the JIT, a kernel it does not take (collectives, sub-group
+    /// meeting points) runs on the interpreter; the driver logs that at `zeKernelCreate`
+    /// (`info`) and `level_zero::cpu::kernel_engine` tells which engine a kernel runs on.
+    pub engine: Engine,
+    /// Compiled kernels' loads and stores are not checked by the device-side sanitizer
+    /// (`LEVEL_ZERO_CPU_UNCHECKED=1`; default: checked). Faster; what it gives up: a kernel
+    /// that reads or writes outside the memory it may touch does so for real — it may
+    /// corrupt the process's memory or crash it, as a faulty GPU kernel corrupts device
+    /// memory — instead of failing its launch with `ZE_RESULT_ERROR_INVALID_ARGUMENT` and
+    /// a description naming the work-item and address. The interpreter always checks.
+    pub unchecked: bool,
 }
+
+pub use level_zero_cpu_spirv::Engine;
 
 impl Default for Config {
     fn default() -> Self {
@@ -196,6 +211,8 @@ impl Default for Config {
             program_builder: None,
             api_version: crate::driver::API_VERSION,
             hidden_functions: Vec::new(),
+            engine: Engine::Jit,
+            unchecked: false,
         }
     }
 }
@@ -230,6 +247,8 @@ impl fmt::Debug for Config {
                 &format_args!("{}.{}", self.api_version.major(), self.api_version.minor()),
             )
             .field("hidden_functions", &self.hidden_functions)
+            .field("engine", &self.engine)
+            .field("unchecked", &self.unchecked)
             .finish()
     }
 }
@@ -386,6 +405,14 @@ impl Config {
             "DEVICE_MEMORY" => self.device_memory = nonzero(parse_size(value)?)?,
             "MAX_ALLOC" => self.max_alloc = Some(nonzero(parse_size(value)?)?),
             "P2P" => self.p2p = parse_bool(value)?,
+            "ENGINE" => {
+                self.engine = match value.to_ascii_lowercase().as_str() {
+                    "jit" => Engine::Jit,
+                    "interpreter" => Engine::Interpreter,
+                    _ => return Err("expected jit or interpreter".into()),
+                }
+            }
+            "UNCHECKED" => self.unchecked = parse_bool(value)?,
             "HIDE_EXTENSIONS" => self.hidden_extensions = parse_list(value),
             "NULL_EXTENSION_FUNCTIONS" => self.null_extension_functions = parse_list(value),
             "FAIL_ALLOC_AT" => self.fail_alloc_at = Some(nonzero(parse_u64(value)?)?),

@@ -314,7 +314,7 @@ fn core_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 1] {
 /// Functions `zeDriverGetExtensionFunctionAddress` resolves: name, extension, address. Every
 /// function of every advertised extension is here (experimental ones are also in the DDI
 /// tables, for the loader's own entry points).
-fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 11] {
+fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 12] {
     [
         (
             c"zeCommandListAppendImageCopyToMemoryExt",
@@ -370,6 +370,11 @@ fn extension_functions() -> [(&'static CStr, &'static CStr, *mut c_void); 11] {
             testing::ZEX_CPU_DRIVER_GET_SANITIZER_REPORT_FN,
             testing::ZEX_CPU_DRIVER_TESTING_EXT_NAME,
             testing::zexCpuDriverGetSanitizerReport as *mut c_void,
+        ),
+        (
+            testing::ZEX_CPU_KERNEL_GET_ENGINE_FN,
+            testing::ZEX_CPU_DRIVER_TESTING_EXT_NAME,
+            testing::zexCpuKernelGetEngine as *mut c_void,
         ),
     ]
 }

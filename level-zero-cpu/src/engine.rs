@@ -9,8 +9,8 @@ use std::io::Write;
 use std::sync::Arc;
 
 pub use level_zero_cpu_spirv::{
-    ArgInfo, ArgKind, ArgValue, BuildError, BuildOptions, ExecError, GlobalVariable, KernelInfo,
-    Launch, MemoryMap, Program,
+    ArgInfo, ArgKind, ArgValue, BuildError, BuildOptions, ExecError, GlobalVariable, KernelEngine,
+    KernelInfo, Launch, MemoryMap, Program,
 };
 
 /// A built module, as the driver uses it.
@@ -37,6 +37,11 @@ pub trait KernelProgram: Send + Sync {
     fn as_program(&self) -> Option<&Program> {
         None
     }
+    /// Which engine runs `kernel` (compiling it if the JIT was not asked yet); `None` for an
+    /// implementation without engines.
+    fn kernel_engine(&self, _kernel: &str) -> Option<KernelEngine> {
+        None
+    }
 }
 
 impl KernelProgram for Program {
@@ -45,6 +50,9 @@ impl KernelProgram for Program {
     }
     fn as_program(&self) -> Option<&Program> {
         Some(self)
+    }
+    fn kernel_engine(&self, kernel: &str) -> Option<KernelEngine> {
+        Program::kernel_engine(self, kernel)
     }
     fn build_log(&self) -> &str {
         Program::build_log(self)

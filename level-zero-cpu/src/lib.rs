@@ -77,7 +77,7 @@ pub mod testing;
 mod vm;
 
 pub use config::{
-    Config, ConfigError, DeviceType, ENV_PREFIX, FATAL_VARIABLES, Hierarchy, INTEL_VARIABLES,
+    Config, ConfigError, DeviceType, ENV_PREFIX, Engine, FATAL_VARIABLES, Hierarchy, INTEL_VARIABLES,
     QueueGroups, Sysman, parse_size,
 };
 pub use ddi::*;

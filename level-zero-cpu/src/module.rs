@@ -310,6 +310,13 @@ pub(crate) struct Kernel {
 }
 
 impl Kernel {
+    /// Which engine runs this kernel (`zexCpuKernelGetEngine`).
+    pub(crate) fn engine(&self) -> Option<crate::engine::KernelEngine> {
+        self.module.program.kernel_engine(&self.info.name)
+    }
+}
+
+impl Kernel {
     /// Checks a group size against the device's limits and the kernel's required size
     /// (`zeKernelSetGroupSize`'s rules).
     pub(crate) fn check_group_size(&self, size: [u32; 3]) -> ZeResult {
@@ -660,6 +667,8 @@ entry_points! {
                 flags,
                 spec_constants: &refs,
                 subgroup_size: Some(instance.config.subgroup_size),
+                engine: instance.config.engine,
+                unchecked: instance.config.unchecked,
             };
             (instance.builder)(spirv, &options)
                 .map_err(|e| e.log)
@@ -882,6 +891,17 @@ entry_points! {
             bail!(ZE_RESULT_ERROR_INVALID_MODULE_UNLINKED, "kernel {name:?} needs unresolved imports {unlinked:?}: link its module with zeModuleDynamicLink");
         }
         let instance = module.instance;
+        // The JIT compiles here, not on the launch path; a kernel it does not take is said.
+        match module.program.kernel_engine(&name) {
+            Some(e) => match e.fallback {
+                Some(why) => crate::log::emit(
+                    ::log::Level::Info,
+                    &format!("zeKernelCreate: kernel `{name}` runs on the interpreter: the JIT does not take {why}"),
+                ),
+                None => crate::log::emit(::log::Level::Debug, &format!("zeKernelCreate: kernel `{name}` runs on the {}", e.engine)),
+            },
+            None => {}
+        }
         module.live_kernels.fetch_add(1, Ordering::AcqRel);
         let state = KernelState { args: vec![None; info.args.len()], ..Default::default() };
         let kernel = Arc::new(Kernel {

@@ -41,10 +41,49 @@ use crate::sync::lock;
 
 /// The extension's name, as `zeDriverGetExtensionProperties` lists it.
 pub const ZEX_CPU_DRIVER_TESTING_EXT_NAME: &CStr = c"ZEX_cpu_driver_testing";
-/// The extension's version: 1.4 (1.0 had no sanitizer report, 1.1 no image and sampler
+/// The extension's version: 1.5 (1.0 had no sanitizer report, 1.1 no image and sampler
 /// counts, 1.2 no graph counts nor per-thread call count, 1.3 no virtual memory and IPC
-/// counts).
-pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 4).0;
+/// counts, 1.4 no kernel engine query).
+pub const ZEX_CPU_DRIVER_TESTING_EXT_VERSION: u32 = level_zero_sys::make_version(1, 5).0;
+
+/// `zexCpuKernelGetEngine(hKernel, pEngine)` (extension version 1.5): which engine runs a
+/// kernel's launches, and why the interpreter when the JIT was asked for.
+pub const ZEX_CPU_KERNEL_GET_ENGINE_FN: &CStr = c"zexCpuKernelGetEngine";
+
+/// `zexCpuKernelGetEngine(hKernel, pEngine)`: fills `*pEngine`.
+pub type zex_pfnCpuKernelGetEngine_t = Option<
+    unsafe extern "C" fn(
+        hKernel: level_zero_sys::ze_kernel_handle_t,
+        pEngine: *mut zex_cpu_kernel_engine_t,
+    ) -> ze_result_t,
+>;
+
+/// The engine of a kernel ([`ZEX_CPU_KERNEL_GET_ENGINE_FN`]).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct zex_cpu_kernel_engine_t {
+    /// [`ZEX_CPU_ENGINE_JIT`] or [`ZEX_CPU_ENGINE_INTERPRETER`].
+    pub engine: u32,
+    /// Non-zero when the JIT was asked for but the kernel runs on the interpreter.
+    pub fallback: u32,
+    /// Why, as a NUL-terminated string (truncated to fit); empty otherwise.
+    pub reason: [std::ffi::c_char; 256],
+}
+
+/// Compiled to native code.
+pub const ZEX_CPU_ENGINE_JIT: u32 = 1;
+/// Interpreted.
+pub const ZEX_CPU_ENGINE_INTERPRETER: u32 = 0;
+
+impl Default for zex_cpu_kernel_engine_t {
+    fn default() -> Self {
+        zex_cpu_kernel_engine_t {
+            engine: ZEX_CPU_ENGINE_INTERPRETER,
+            fallback: 0,
+            reason: [0; 256],
+        }
+    }
+}
 /// The name under which `zeDriverGetExtensionFunctionAddress` resolves
 /// [`zex_pfnCpuDriverGetLiveObjects_t`].
 pub const ZEX_CPU_DRIVER_GET_LIVE_OBJECTS_FN: &CStr = c"zexCpuDriverGetLiveObjects";
@@ -303,6 +342,33 @@ entry_points! {
         let instance: &'static Instance = handles::get(hDriver)?;
         // SAFETY: the caller's output.
         unsafe { ffi::write(pLive, instance.live.snapshot()) }
+    }
+
+    fn zexCpuKernelGetEngine(hKernel: level_zero_sys::ze_kernel_handle_t, pEngine: *mut zex_cpu_kernel_engine_t) {
+        let kernel: std::sync::Arc<crate::module::Kernel> = handles::get(hKernel)?;
+        let mut out = zex_cpu_kernel_engine_t::default();
+        match kernel.engine() {
+            Some(e) => {
+                out.engine = match e.engine {
+                    crate::Engine::Jit => ZEX_CPU_ENGINE_JIT,
+                    crate::Engine::Interpreter => ZEX_CPU_ENGINE_INTERPRETER,
+                };
+                if let Some(why) = e.fallback {
+                    out.fallback = 1;
+                    for (o, b) in out.reason.iter_mut().zip(why.bytes().take(255)) {
+                        *o = b as std::ffi::c_char;
+                    }
+                }
+            }
+            None => {
+                let why = b"this module's programs have no engines (a custom program builder)";
+                for (o, b) in out.reason.iter_mut().zip(why.iter().take(255)) {
+                    *o = *b as std::ffi::c_char;
+                }
+            }
+        }
+        // SAFETY: the caller's output.
+        unsafe { ffi::write(pEngine, out) }
     }
 
     fn zexCpuDeviceGetResidency(hDevice: ze_device_handle_t, pResidency: *mut zex_cpu_residency_t) {

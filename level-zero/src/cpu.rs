@@ -29,7 +29,58 @@ pub use level_zero_cpu::testing::{
     zex_cpu_live_objects_t as LiveObjects, zex_cpu_residency_t as Residency,
     zex_cpu_sanitizer_report_t as SanitizerReport,
 };
-pub use level_zero_cpu::{Config, DeviceType, Hierarchy, QueueGroups, Sysman};
+pub use level_zero_cpu::{Config, DeviceType, Engine, Hierarchy, QueueGroups, Sysman};
+
+/// Which engine runs a kernel on the CPU driver ([`kernel_engine`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelEngine {
+    /// The engine its launches run on.
+    pub engine: Engine,
+    /// Why it runs on the interpreter although the driver's configuration asked for the JIT
+    /// (a collective or a sub-group meeting point, whose work-items run in lockstep); `None`
+    /// otherwise.
+    pub fallback: Option<String>,
+}
+
+/// Which engine the CPU driver runs `kernel` on ([`Config::engine`]), read with the
+/// `ZEX_cpu_driver_testing` extension (version 1.5): what tests assert which engine ran
+/// with.
+pub fn kernel_engine(kernel: &crate::Kernel) -> Result<KernelEngine> {
+    let driver = kernel.module().context().driver();
+    let f = testing_function(driver, testing::ZEX_CPU_KERNEL_GET_ENGINE_FN)?;
+    type EngineFn = unsafe extern "C" fn(
+        level_zero_sys::ze_kernel_handle_t,
+        *mut testing::zex_cpu_kernel_engine_t,
+    ) -> level_zero_sys::ze_result_t;
+    // SAFETY: as for `live_objects`, with `zex_pfnCpuKernelGetEngine_t`.
+    let f: EngineFn = unsafe { std::mem::transmute(f) };
+    let mut out = testing::zex_cpu_kernel_engine_t::default();
+    // SAFETY: the driver's own kernel handle and a valid output.
+    let r = unsafe {
+        crate::trace::ze_call!(fn "zexCpuKernelGetEngine", f(kernel.as_raw(), &mut out))
+    };
+    if !r.is_success() {
+        return Err(Error::Call {
+            call: "zexCpuKernelGetEngine",
+            code: ResultCode(r),
+            detail: None,
+        });
+    }
+    let reason: Vec<u8> = out
+        .reason
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    Ok(KernelEngine {
+        engine: if out.engine == testing::ZEX_CPU_ENGINE_JIT {
+            Engine::Jit
+        } else {
+            Engine::Interpreter
+        },
+        fallback: (out.fallback != 0).then(|| String::from_utf8_lossy(&reason).into_owned()),
+    })
+}
 
 /// A new, independent instance of the embedded CPU driver. Instances live for the rest of
 /// the process (like any loaded driver).
