@@ -8,8 +8,7 @@ mod common;
 use common::{TestDriver, spv};
 use level_zero::cpu::{Engine, KernelEngine, kernel_engine};
 use level_zero::{
-    BuildOptions, Context, DeviceBuffer, Error, ImmediateCommandList, Kernel, LaunchConfig,
-    Module,
+    BuildOptions, Context, DeviceBuffer, Error, ImmediateCommandList, Kernel, LaunchConfig, Module,
 };
 
 fn kernel(ctx: &Context, t: &TestDriver, file: &str, name: &str) -> Kernel {

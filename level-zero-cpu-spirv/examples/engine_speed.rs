@@ -1,9 +1,10 @@
 //! Measures the engine on the benchmark kernels (release build recommended):
 //! `cargo run --release -p level-zero-cpu-spirv --example engine_speed [O0|O2]`.
 //!
-//! vector_add on 2^24 floats and 1024x1024 matmul (naive and tiled), best of a few runs.
+//! vector_add on 2^24 floats and 1024x1024 matmul (naive and tiled), best of a few runs, on
+//! the JIT (`ENGINE=interpreter`: the interpreter; `UNCHECKED=1`: compiled without checks).
 
-use level_zero_cpu_spirv::{ArgValue, BuildOptions, Launch, MemoryMap, Program};
+use level_zero_cpu_spirv::{ArgValue, BuildOptions, Engine, Launch, MemoryMap, Program};
 use std::time::Instant;
 
 struct Map(Vec<(u64, u64)>);
@@ -20,7 +21,16 @@ fn load(name: &str, opt: &str) -> Program {
         "{}/../kernels/spv/{name}.{opt}.spv",
         env!("CARGO_MANIFEST_DIR")
     );
-    Program::build(&std::fs::read(path).unwrap(), &BuildOptions::default()).unwrap()
+    // ENGINE=interpreter for the interpreter; UNCHECKED=1 for unchecked compiled code.
+    let options = BuildOptions {
+        engine: match std::env::var("ENGINE").as_deref() {
+            Ok("interpreter") => Engine::Interpreter,
+            _ => Engine::Jit,
+        },
+        unchecked: std::env::var("UNCHECKED").is_ok_and(|v| v == "1"),
+        ..Default::default()
+    };
+    Program::build(&std::fs::read(path).unwrap(), &options).unwrap()
 }
 
 fn best(runs: usize, mut f: impl FnMut()) -> f64 {

@@ -458,10 +458,14 @@ fn jit_slots(n: usize) -> Vec<JitSlot> {
 }
 
 /// The compiled form of `code`, compiling it on first use.
-fn jit_of<'a>(slot: &'a JitSlot, code: &ir::Code, checked: bool) -> Result<&'a jit::Compiled, &'a str> {
+fn jit_of<'a>(
+    slot: &'a JitSlot,
+    code: &ir::Code,
+    checked: bool,
+) -> Result<&'a jit::Compiled, &'a str> {
     slot.get_or_init(|| {
         if cfg!(miri) {
-            return Err("Miri cannot run compiled code".into());
+            return Err("Miri cannot run compiled code (the JIT is off under Miri)".into());
         }
         jit::compile(code, checked)
     })

@@ -101,42 +101,49 @@ fn every_test_file_is_a_test_target() {
     }
 }
 
-both!(kernels_run_compiled_unless_their_work_items_must_run_in_lockstep, |opt| {
-    use level_zero_cpu_spirv::{Engine, KernelEngine};
-    let jit = KernelEngine {
-        engine: Engine::Jit,
-        fallback: None,
-    };
-    for (module, kernel) in [
-        ("vector_add", "vector_add"),
-        ("matmul", "matmul_naive"),
-        ("matmul", "matmul_tiled"),
-        ("barriers", "barriers"),
-        ("printf", "printf_kernel"),
-    ] {
-        let p = program(module, opt);
-        assert_eq!(p.kernel_engine(kernel), Some(jit.clone()), "{module}: {kernel}");
-    }
-    // Sub-group collectives: their work-items run in lockstep, on the interpreter, and the
-    // reason names the instruction.
-    let p = program("subgroups_khr", opt);
-    let k = &p.kernels()[0].name;
-    let e = p.kernel_engine(k).unwrap();
-    assert_eq!(e.engine, Engine::Interpreter, "{k}");
-    let why = e.fallback.unwrap();
-    assert!(why.contains("lockstep"), "{why}");
-    // Asked for the interpreter, a program runs every kernel there, with no fallback.
-    let options = level_zero_cpu_spirv::BuildOptions {
-        engine: Engine::Interpreter,
-        ..Default::default()
-    };
-    let p = level_zero_cpu_spirv::Program::build(&spv("vector_add", opt), &options).unwrap();
-    assert_eq!(
-        p.kernel_engine("vector_add"),
-        Some(KernelEngine {
+both!(
+    kernels_run_compiled_unless_their_work_items_must_run_in_lockstep,
+    |opt| {
+        use level_zero_cpu_spirv::{Engine, KernelEngine};
+        let jit = KernelEngine {
+            engine: Engine::Jit,
+            fallback: None,
+        };
+        for (module, kernel) in [
+            ("vector_add", "vector_add"),
+            ("matmul", "matmul_naive"),
+            ("matmul", "matmul_tiled"),
+            ("barriers", "barriers"),
+            ("printf", "printf_kernel"),
+        ] {
+            let p = program(module, opt);
+            assert_eq!(
+                p.kernel_engine(kernel),
+                Some(jit.clone()),
+                "{module}: {kernel}"
+            );
+        }
+        // Sub-group collectives: their work-items run in lockstep, on the interpreter, and the
+        // reason names the instruction.
+        let p = program("subgroups_khr", opt);
+        let k = &p.kernels()[0].name;
+        let e = p.kernel_engine(k).unwrap();
+        assert_eq!(e.engine, Engine::Interpreter, "{k}");
+        let why = e.fallback.unwrap();
+        assert!(why.contains("lockstep"), "{why}");
+        // Asked for the interpreter, a program runs every kernel there, with no fallback.
+        let options = level_zero_cpu_spirv::BuildOptions {
             engine: Engine::Interpreter,
-            fallback: None
-        })
-    );
-    assert_eq!(p.kernel_engine("no_such_kernel"), None);
-});
+            ..Default::default()
+        };
+        let p = level_zero_cpu_spirv::Program::build(&spv("vector_add", opt), &options).unwrap();
+        assert_eq!(
+            p.kernel_engine("vector_add"),
+            Some(KernelEngine {
+                engine: Engine::Interpreter,
+                fallback: None
+            })
+        );
+        assert_eq!(p.kernel_engine("no_such_kernel"), None);
+    }
+);

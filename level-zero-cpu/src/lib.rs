@@ -77,8 +77,8 @@ pub mod testing;
 mod vm;
 
 pub use config::{
-    Config, ConfigError, DeviceType, ENV_PREFIX, Engine, FATAL_VARIABLES, Hierarchy, INTEL_VARIABLES,
-    QueueGroups, Sysman, parse_size,
+    Config, ConfigError, DeviceType, ENV_PREFIX, Engine, FATAL_VARIABLES, Hierarchy,
+    INTEL_VARIABLES, QueueGroups, Sysman, parse_size,
 };
 pub use ddi::*;
 pub use driver::{DRIVER_VERSION, default_driver, new_driver};

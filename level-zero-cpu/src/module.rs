@@ -892,15 +892,14 @@ entry_points! {
         }
         let instance = module.instance;
         // The JIT compiles here, not on the launch path; a kernel it does not take is said.
-        match module.program.kernel_engine(&name) {
-            Some(e) => match e.fallback {
+        if let Some(e) = module.program.kernel_engine(&name) {
+            match e.fallback {
                 Some(why) => crate::log::emit(
                     ::log::Level::Info,
-                    &format!("zeKernelCreate: kernel `{name}` runs on the interpreter: the JIT does not take {why}"),
+                    &format!("zeKernelCreate: kernel `{name}` runs on the interpreter: {why}"),
                 ),
                 None => crate::log::emit(::log::Level::Debug, &format!("zeKernelCreate: kernel `{name}` runs on the {}", e.engine)),
-            },
-            None => {}
+            }
         }
         module.live_kernels.fetch_add(1, Ordering::AcqRel);
         let state = KernelState { args: vec![None; info.args.len()], ..Default::default() };

@@ -362,7 +362,7 @@ entry_points! {
             }
             None => {
                 let why = b"this module's programs have no engines (a custom program builder)";
-                for (o, b) in out.reason.iter_mut().zip(why.iter().take(255)) {
+                for (o, b) in out.reason.iter_mut().zip(why.iter()) {
                     *o = *b as std::ffi::c_char;
                 }
             }

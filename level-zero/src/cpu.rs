@@ -56,9 +56,8 @@ pub fn kernel_engine(kernel: &crate::Kernel) -> Result<KernelEngine> {
     let f: EngineFn = unsafe { std::mem::transmute(f) };
     let mut out = testing::zex_cpu_kernel_engine_t::default();
     // SAFETY: the driver's own kernel handle and a valid output.
-    let r = unsafe {
-        crate::trace::ze_call!(fn "zexCpuKernelGetEngine", f(kernel.as_raw(), &mut out))
-    };
+    let r =
+        unsafe { crate::trace::ze_call!(fn "zexCpuKernelGetEngine", f(kernel.as_raw(), &mut out)) };
     if !r.is_success() {
         return Err(Error::Call {
             call: "zexCpuKernelGetEngine",

@@ -88,7 +88,8 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
     let p = module.get_finalized_function(id);
     // SAFETY: `p` is the finalized code of a function with exactly this signature
     // (`sig`: one pointer-sized argument, a 32-bit result, the platform's C convention).
-    let entry = unsafe { std::mem::transmute::<*const u8, unsafe extern "C" fn(*mut Ctx) -> u32>(p) };
+    let entry =
+        unsafe { std::mem::transmute::<*const u8, unsafe extern "C" fn(*mut Ctx) -> u32>(p) };
     Ok(Compiled {
         entry,
         _ops: tables,
@@ -144,6 +145,12 @@ struct Lower<'a, 'b> {
     regs: Value,
     /// The block that advances to the next lane.
     next: Block,
+    /// Context fields loaded once per round (in the entry block, which dominates every
+    /// other), by offset.
+    fields: Vec<(usize, Value)>,
+    /// Per access site: its allocation bounds `[lo, hi)` (checked mode), reloaded after the
+    /// checker refreshed them.
+    site_bounds: Vec<(Variable, Variable)>,
     reads: Vec<Run>,
     writes: Vec<Run>,
 }
@@ -191,13 +198,59 @@ impl<'a, 'b> Lower<'a, 'b> {
             vars,
             lane,
             next,
+            fields: Vec::new(),
+            site_bounds: Vec::new(),
             reads: Vec::new(),
             writes: Vec::new(),
         }
     }
 
     fn ctx_field(&mut self, off: usize) -> Value {
+        if let Some(&(_, v)) = self.fields.iter().find(|(o, _)| *o == off) {
+            return v;
+        }
         self.b.ins().load(I64, flags(), self.ctx, off as i32)
+    }
+
+    /// Loads the context fields a round reads but never changes, once, in the entry block;
+    /// and the access sites' bounds (checked mode).
+    fn hoist(&mut self) {
+        let mut offs = vec![
+            offset_of!(Ctx, resume),
+            offset_of!(Ctx, sites),
+            offset_of!(Ctx, local),
+            offset_of!(Ctx, local) + 8,
+            offset_of!(Ctx, private_base),
+            offset_of!(Ctx, private_stride),
+        ];
+        for d in 0..3 {
+            offs.push(offset_of!(Ctx, lid) + 8 * d);
+            offs.push(offset_of!(Ctx, gbase) + 8 * d);
+        }
+        for off in offs {
+            let v = self.ctx_field(off);
+            self.fields.push((off, v));
+        }
+        if self.checked {
+            let sites = self.ctx_field(offset_of!(Ctx, sites));
+            for site in 0..self.code.sites {
+                let (lo, hi) = (self.b.declare_var(I64), self.b.declare_var(I64));
+                self.site_bounds.push((lo, hi));
+                self.load_site(sites, site);
+            }
+        }
+    }
+
+    /// Site `site`'s bounds from the context into its variables.
+    fn load_site(&mut self, sites: Value, site: u32) {
+        let (lo, hi) = self.site_bounds[site as usize];
+        let l = self.b.ins().load(I64, flags(), sites, (site * 16) as i32);
+        let h = self
+            .b
+            .ins()
+            .load(I64, flags(), sites, (site * 16 + 8) as i32);
+        self.b.def_var(lo, l);
+        self.b.def_var(hi, h);
     }
 
     /// The register-file address of `slot` for `lane`.
@@ -235,6 +288,7 @@ impl<'a, 'b> Lower<'a, 'b> {
         self.ctx = self.b.block_params(entry)[0];
         self.regs = self.ctx_field(offset_of!(Ctx, regs));
         self.lanes = self.ctx_field(offset_of!(Ctx, lanes));
+        self.hoist();
         // Read-only slots the same for every lane: once per round.
         let used = self.used_slots();
         let zero = self.b.ins().iconst(I64, 0);
@@ -423,7 +477,9 @@ impl<'a, 'b> Lower<'a, 'b> {
             }
             Term::SubgroupSync(_) => {
                 // `super::unsupported` refuses these kernels.
-                self.b.ins().trap(cranelift_codegen::ir::TrapCode::unwrap_user(1));
+                self.b
+                    .ins()
+                    .trap(cranelift_codegen::ir::TrapCode::unwrap_user(1));
             }
             Term::Trap => {
                 self.stop_lane();
@@ -433,7 +489,9 @@ impl<'a, 'b> Lower<'a, 'b> {
             Term::Fail { value, .. } => {
                 self.stop_lane();
                 let which = self.b.ins().iconst(I64, bi as i64);
-                self.b.ins().store(flags(), which, self.ctx, offset_of!(Ctx, fail) as i32);
+                self.b
+                    .ins()
+                    .store(flags(), which, self.ctx, offset_of!(Ctx, fail) as i32);
                 if let Some(v) = value {
                     let x = self.get(*v);
                     self.b
@@ -496,7 +554,7 @@ impl<'a, 'b> Lower<'a, 'b> {
         self.b.ins().uextend(I64, c)
     }
 
-    fn to_float(&mut self, x: Value, k: Fk) -> Value {
+    fn as_float(&mut self, x: Value, k: Fk) -> Value {
         match k {
             Fk::S => {
                 let x = self.b.ins().ireduce(I32, x);
@@ -506,7 +564,7 @@ impl<'a, 'b> Lower<'a, 'b> {
         }
     }
 
-    fn of_float(&mut self, f: Value, k: Fk) -> Value {
+    fn bits_of(&mut self, f: Value, k: Fk) -> Value {
         match k {
             Fk::S => {
                 let x = self.b.ins().bitcast(I32, MemFlags::new(), f);
@@ -586,14 +644,14 @@ impl<'a, 'b> Lower<'a, 'b> {
                 self.b.ins().select(c, a, b)
             }
             F(k @ (Fk::S | Fk::D), f @ (FBin::Add | FBin::Sub | FBin::Mul | FBin::Div)) => {
-                let (x, y) = (self.to_float(a, k), self.to_float(b, k));
+                let (x, y) = (self.as_float(a, k), self.as_float(b, k));
                 let r = match f {
                     FBin::Add => self.b.ins().fadd(x, y),
                     FBin::Sub => self.b.ins().fsub(x, y),
                     FBin::Mul => self.b.ins().fmul(x, y),
                     _ => self.b.ins().fdiv(x, y),
                 };
-                self.of_float(r, k)
+                self.bits_of(r, k)
             }
             FCmp(k @ (Fk::S | Fk::D), c, ordered) => {
                 let cc = match (c, ordered) {
@@ -610,7 +668,7 @@ impl<'a, 'b> Lower<'a, 'b> {
                     (Cmp::Ge, true) => FloatCC::GreaterThanOrEqual,
                     (Cmp::Ge, false) => FloatCC::UnorderedOrGreaterThanOrEqual,
                 };
-                let (x, y) = (self.to_float(a, k), self.to_float(b, k));
+                let (x, y) = (self.as_float(a, k), self.as_float(b, k));
                 let c = self.b.ins().fcmp(cc, x, y);
                 self.bool64(c)
             }
@@ -644,16 +702,24 @@ impl<'a, 'b> Lower<'a, 'b> {
     fn tern_native(&mut self, op: TernOp, a: Value, b: Value, c: Value) -> Option<Value> {
         match op {
             TernOp::Fma(k @ (Fk::S | Fk::D)) => {
-                let (x, y, z) = (self.to_float(a, k), self.to_float(b, k), self.to_float(c, k));
+                let (x, y, z) = (
+                    self.as_float(a, k),
+                    self.as_float(b, k),
+                    self.as_float(c, k),
+                );
                 let r = self.b.ins().fma(x, y, z);
-                Some(self.of_float(r, k))
+                Some(self.bits_of(r, k))
             }
             // Rounded twice, as `crate::ops::tern` defines `mad`.
             TernOp::Mad(k @ (Fk::S | Fk::D)) => {
-                let (x, y, z) = (self.to_float(a, k), self.to_float(b, k), self.to_float(c, k));
+                let (x, y, z) = (
+                    self.as_float(a, k),
+                    self.as_float(b, k),
+                    self.as_float(c, k),
+                );
                 let p = self.b.ins().fmul(x, y);
                 let r = self.b.ins().fadd(p, z);
-                Some(self.of_float(r, k))
+                Some(self.bits_of(r, k))
             }
             _ => None,
         }
@@ -684,10 +750,8 @@ impl<'a, 'b> Lower<'a, 'b> {
         }
         let (lo, hi) = match space {
             Space::Global | Space::Generic => {
-                let sites = self.ctx_field(offset_of!(Ctx, sites));
-                let lo = self.b.ins().load(I64, flags(), sites, (site * 16) as i32);
-                let hi = self.b.ins().load(I64, flags(), sites, (site * 16 + 8) as i32);
-                (lo, hi)
+                let (lo, hi) = self.site_bounds[site as usize];
+                (self.b.use_var(lo), self.b.use_var(hi))
             }
             Space::Local => {
                 let lo = self.ctx_field(offset_of!(Ctx, local));
@@ -705,7 +769,10 @@ impl<'a, 'b> Lower<'a, 'b> {
             }
         };
         let end = self.b.ins().iadd_imm(addr, span as i64);
-        let c1 = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, addr, lo);
+        let c1 = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, addr, lo);
         let c2 = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, hi);
         let c3 = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, addr);
         let c = self.b.ins().band(c1, c2);
@@ -731,7 +798,15 @@ impl<'a, 'b> Lower<'a, 'b> {
         let ok = self
             .call(run::cb_check as *const (), &args, Some(I32))
             .unwrap_or_else(|| unreachable!());
-        self.b.ins().brif(ok, fast, &[], fault, &[]);
+        let refreshed = self.b.create_block();
+        self.b.ins().brif(ok, refreshed, &[], fault, &[]);
+        self.b.set_cold_block(refreshed);
+        self.b.switch_to_block(refreshed);
+        if matches!(space, Space::Global | Space::Generic) {
+            let sites = self.ctx_field(offset_of!(Ctx, sites));
+            self.load_site(sites, site);
+        }
+        self.b.ins().jump(fast, &[]);
         self.b.set_cold_block(fault);
         self.b.switch_to_block(fault);
         let r = self.b.ins().iconst(I32, i64::from(ROUND_STOP));
@@ -989,11 +1064,7 @@ impl<'a, 'b> Lower<'a, 'b> {
                 }
             }
         }
-        let args = [
-            self.ctx,
-            self.b.ins().iconst(I64, idx as i64),
-            lane,
-        ];
+        let args = [self.ctx, self.b.ins().iconst(I64, idx as i64), lane];
         let r = self
             .call(run::cb_step as *const (), &args, Some(I32))
             .unwrap_or_else(|| unreachable!());

@@ -78,13 +78,13 @@ pub(crate) fn unsupported(code: &Code) -> Option<String> {
         match inst {
             Inst::Group(g) => {
                 return Some(format!(
-                    "{} (a collective: its work-items run in lockstep on the interpreter)",
+                    "it uses {}, a collective whose work-items run in lockstep (the JIT runs work-items one after another)",
                     g.name
                 ));
             }
             Inst::AsyncCopy { .. } => {
                 return Some(
-                    "OpGroupAsyncCopy (a work-group collective copy: its work-items run in lockstep on the interpreter)"
+                    "it uses OpGroupAsyncCopy, a work-group collective whose work-items run in lockstep (the JIT runs work-items one after another)"
                         .into(),
                 );
             }
@@ -94,7 +94,7 @@ pub(crate) fn unsupported(code: &Code) -> Option<String> {
     for b in &code.blocks {
         if let Term::SubgroupSync(_) = b.term {
             return Some(
-                "a sub-group barrier or meeting point (its work-items run in lockstep on the interpreter)"
+                "it has a sub-group barrier or meeting point, where work-items run in lockstep (the JIT runs work-items one after another)"
                     .into(),
             );
         }

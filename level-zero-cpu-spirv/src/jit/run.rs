@@ -246,9 +246,7 @@ pub(crate) fn run_group(
             ROUND_TRAP => return Err(Stop::Failed("a work-item reached OpUnreachable".into())),
             ROUND_FAIL => return Err(ex.fail_message(ctx.fail as usize, ctx.fail_value)),
             other => {
-                return Err(Stop::Failed(format!(
-                    "the JIT returned {other} (a bug)"
-                )));
+                return Err(Stop::Failed(format!("the JIT returned {other} (a bug)")));
             }
         }
         if w.resume.iter().all(|&r| r == DONE) {

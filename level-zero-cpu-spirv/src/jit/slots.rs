@@ -57,13 +57,21 @@ pub(super) fn reads(code: &Code, inst: &Inst, out: &mut Vec<Run>) {
         Inst::Atomic { p, v, cmp, .. } => out.extend([(p, 1), (v, 1), (cmp, 1)]),
         Inst::Builtin { .. } | Inst::Fence => {}
         Inst::ExtractDyn { v, idx, n: k, .. } => out.extend([(v, n(k)), (idx, 1)]),
-        Inst::InsertDyn { v, x, idx, n: k, .. } => out.extend([(v, n(k)), (x, 1), (idx, 1)]),
+        Inst::InsertDyn {
+            v, x, idx, n: k, ..
+        } => out.extend([(v, n(k)), (x, 1), (idx, 1)]),
         Inst::Bitcast { s, nf, .. } => out.push((s, n(nf))),
         Inst::Reduce { a, b, n: k, .. } => out.extend([(a, n(k)), (b, n(k))]),
         Inst::Cross { a, b, .. } => out.extend([(a, 3), (b, 3)]),
         Inst::Normalize { a, n: k, .. } => out.push((a, n(k))),
         Inst::Shuffle {
-            a, b, mask, na, nb, n: k, ..
+            a,
+            b,
+            mask,
+            na,
+            nb,
+            n: k,
+            ..
         } => out.extend([(a, n(na)), (b, n(nb)), (mask, n(k))]),
         Inst::Printf { call, .. } => {
             let pc = &code.printfs[call as usize];
@@ -73,7 +81,11 @@ pub(super) fn reads(code: &Code, inst: &Inst, out: &mut Vec<Run>) {
             }
         }
         Inst::AsyncCopy {
-            dst, src, n: c, stride, ..
+            dst,
+            src,
+            n: c,
+            stride,
+            ..
         } => out.extend([(dst, 1), (src, 1), (c, 1), (stride, 1)]),
         Inst::Image(ref x) => {
             out.push((x.img, 1));

@@ -404,9 +404,7 @@ pub(crate) fn tern(op: TernOp, a: u64, b: u64, c: u64) -> u64 {
         TernOp::Mad(Fk::S) => (f32::get(a) * f32::get(b) + f32::get(c)).put(),
         TernOp::Mad(Fk::D) => (f64::get(a) * f64::get(b) + f64::get(c)).put(),
         TernOp::Mad(Fk::H) => H(H::get(a).0 * H::get(b).0 + H::get(c).0).put(),
-        TernOp::Fma(k) | TernOp::FClamp(k)
-        | TernOp::Mix(k)
-        | TernOp::SmoothStep(k) => match k {
+        TernOp::Fma(k) | TernOp::FClamp(k) | TernOp::Mix(k) | TernOp::SmoothStep(k) => match k {
             Fk::H => tern_f::<H>(op, a, b, c),
             Fk::S => tern_f::<f32>(op, a, b, c),
             Fk::D => tern_f::<f64>(op, a, b, c),

@@ -3,9 +3,7 @@
 #![allow(dead_code)]
 
 use bytemuck::Pod;
-use level_zero_cpu_spirv::{
-    ArgValue, BuildOptions, Engine, ExecError, Launch, MemoryMap, Program,
-};
+use level_zero_cpu_spirv::{ArgValue, BuildOptions, Engine, ExecError, Launch, MemoryMap, Program};
 
 /// Bytes of guard before and after every buffer (not part of the allocation).
 pub const GUARD: usize = 256;
@@ -42,7 +40,10 @@ thread_local! {
 /// `Program::build`, plus a twin built from the same module that the differential runs use
 /// for the interpreter (see [`both_engines`]): each has its own program-scope variables, so
 /// state a kernel keeps in them evolves in both as each launch runs on both.
-pub fn build(spirv: &[u8], options: &BuildOptions<'_>) -> Result<Program, level_zero_cpu_spirv::BuildError> {
+pub fn build(
+    spirv: &[u8],
+    options: &BuildOptions<'_>,
+) -> Result<Program, level_zero_cpu_spirv::BuildError> {
     let p = Program::build(spirv, options)?;
     if let Ok(twin) = Program::build(spirv, options) {
         TWINS.with(|t| {
@@ -195,7 +196,9 @@ fn both_engines(
         // interpreter's run would change the program-scope variables the JIT's run starts
         // from. Such programs are compared only when they have none.
         if !p.globals().is_empty() {
-            return p.launch_on(Engine::Jit, launch, map, &mut out_i).map(|()| out_i);
+            return p
+                .launch_on(Engine::Jit, launch, map, &mut out_i)
+                .map(|()| out_i);
         }
         return compare(p, p, launch, map, bufs, start);
     };
@@ -270,13 +273,19 @@ fn comparable(e: &ExecError, bufs: &[(Vec<u64>, usize)]) -> String {
             size,
             write,
             global_id,
-        } => format!("{kernel}: {global_id:?} {size} bytes at {}, write {write}", place(*address)),
+        } => format!(
+            "{kernel}: {global_id:?} {size} bytes at {}, write {write}",
+            place(*address)
+        ),
         ExecError::ReadOnly {
             kernel,
             address,
             size,
             global_id,
-        } => format!("{kernel}: {global_id:?} {size} bytes at {} (read-only)", place(*address)),
+        } => format!(
+            "{kernel}: {global_id:?} {size} bytes at {} (read-only)",
+            place(*address)
+        ),
         e => e.to_string(),
     }
 }
