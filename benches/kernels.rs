@@ -22,20 +22,27 @@
 //! by ours in the same round, the best being the one with the lower median.
 //!
 //! The memory-bandwidth limit of vector add: the same addition on the host in the same rounds,
-//! `c[i] = a[i] + b[i]` over the same 64 MiB arrays, as a plain Rust loop (vectorised by the
-//! release build) on two threads (each half of the arrays), with 3 × 4 × 2^24 bytes moved per
-//! launch. Each contender's vector add is reported as a fraction of it (paired, as above).
-//! It is the limit for ordinary loads and stores; non-temporal stores could go slightly past it.
+//! `c[i] = a[i] + b[i]` over 64 MiB arrays, as a plain Rust loop (vectorised by the release
+//! build) on two threads taking 2 MiB chunks in turn, with 3 × 4 × 2^24 bytes moved per launch.
+//! The limit's arrays are in transparent huge pages (`madvise(MADV_HUGEPAGE)`; about 20% faster
+//! than 4 KiB pages here); the same loop on 4 KiB pages is reported beside it. Each contender's
+//! vector add is reported as a fraction of the limit (paired, as above). It is the limit for
+//! ordinary loads and stores; non-temporal stores, which skip reading `c` before writing it,
+//! could go past it.
 //!
 //! Module build time: `Module::from_spirv` of the largest committed SPIR-V module (by size, in
 //! `kernels/spv`), median of 5, for each of our engines, and Intel's
 //! `clCreateProgramWithIL` + `clBuildProgram` of the same module beside it.
 //!
 //! Run: `cargo bench --bench kernels` (`KERNELS_ROUNDS=N`, default 10; `-- --test` runs one
-//! round). pocl: `apt-get install pocl-opencl-icd`. Intel: `.ci/intel-ocl`, which writes
-//! `target/intel-ocl-venv/vendors/` (an ICD vendors directory naming pocl's and Intel's
-//! runtimes); the bench sets `OCL_ICD_VENDORS` to it unless the variable is already set. The
-//! venv is found at `$INTEL_OCL_VENV`, else `target/intel-ocl-venv` of this repository.
+//! round; `-- vector_add empty` runs only the kernels whose names contain an argument, and
+//! `module_build` selects the module build). pocl: `apt-get install pocl-opencl-icd`. Intel:
+//! `.ci/intel-ocl`, which writes `target/intel-ocl-venv/vendors/` (an ICD vendors directory
+//! naming pocl's and Intel's runtimes); the bench sets `OCL_ICD_VENDORS` to it unless the
+//! variable is already set. The venv is found at `$INTEL_OCL_VENV`, else
+//! `target/intel-ocl-venv` of this repository. Intel's runtime needs no `LD_LIBRARY_PATH`: the
+//! RUNPATH of `libintelocl.so` is `$ORIGIN`, and its libraries (`intel-cmplr-lib-rt`'s and
+//! TBB) are beside it in the venv.
 
 #[path = "common/opencl.rs"]
 mod opencl;
@@ -522,11 +529,125 @@ impl Drop for Cl {
     }
 }
 
-/// The memory-bandwidth limit of vector add: the same addition on the host.
-struct HostStream<'a> {
-    a: &'a [f32],
-    b: &'a [f32],
-    c: Vec<f32>,
+/// `madvise(2)` advice: back the range with transparent huge pages.
+const MADV_HUGEPAGE: i32 = 14;
+/// `madvise(2)` advice: do not.
+const MADV_NOHUGEPAGE: i32 = 15;
+
+unsafe extern "C" {
+    /// From the C library, which the standard library links.
+    fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: i32) -> i32;
+}
+
+/// Host floats for the streaming limit, 2 MiB-aligned, advised into transparent huge pages or
+/// out of them before they are first touched.
+struct HostArray {
+    ptr: std::ptr::NonNull<f32>,
+    len: usize,
+    layout: std::alloc::Layout,
+}
+
+impl HostArray {
+    /// A copy of `data`; `huge`: in huge pages if the kernel grants them (THP "always" or
+    /// "madvise"), else in 4 KiB pages (MADV_NOHUGEPAGE). Also says whether `madvise` failed.
+    fn new(data: &[f32], huge: bool) -> (HostArray, Option<std::io::Error>) {
+        let layout =
+            std::alloc::Layout::from_size_align(size_of_val(data).max(1), 2 << 20).expect("layout");
+        // SAFETY: a non-zero size.
+        let ptr = unsafe { std::alloc::alloc(layout) }.cast::<f32>();
+        let Some(ptr) = std::ptr::NonNull::new(ptr) else {
+            std::alloc::handle_alloc_error(layout)
+        };
+        let advice = if huge { MADV_HUGEPAGE } else { MADV_NOHUGEPAGE };
+        // SAFETY: advice about the allocation just made (2 MiB-aligned, so page-aligned as
+        // madvise requires); neither advice changes its contents.
+        let failed = (unsafe { madvise(ptr.as_ptr().cast(), layout.size(), advice) } != 0)
+            .then(std::io::Error::last_os_error);
+        // SAFETY: `data.len()` floats fit in the allocation, which nothing else references; the
+        // copy is the first touch, after the advice.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), ptr.as_ptr(), data.len()) };
+        let array = HostArray {
+            ptr,
+            len: data.len(),
+            layout,
+        };
+        (array, failed)
+    }
+
+    fn as_slice(&self) -> &[f32] {
+        // SAFETY: `len` initialised floats, owned by `self`.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [f32] {
+        // SAFETY: as above, borrowed mutably through `self`.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// KiB of the array's mapping that are in huge pages (`AnonHugePages` in
+    /// /proc/self/smaps), if it can be read.
+    fn huge_kib(&self) -> Option<u64> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let at = self.ptr.as_ptr() as u64;
+        let mut inside = false;
+        for line in smaps.lines() {
+            let first = line.split_whitespace().next().unwrap_or("");
+            if let Some((lo, hi)) = first.split_once('-')
+                && let (Ok(lo), Ok(hi)) = (u64::from_str_radix(lo, 16), u64::from_str_radix(hi, 16))
+            {
+                inside = (lo..hi).contains(&at);
+            } else if inside && let Some(kib) = line.strip_prefix("AnonHugePages:") {
+                return kib.trim().trim_end_matches("kB").trim().parse().ok();
+            }
+        }
+        None
+    }
+}
+
+impl Drop for HostArray {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout, freed once.
+        unsafe { std::alloc::dealloc(self.ptr.as_ptr().cast(), self.layout) };
+    }
+}
+
+// SAFETY: `HostArray` owns its allocation exclusively, like a `Vec<f32>`.
+unsafe impl Send for HostArray {}
+// SAFETY: shared access only reads (`as_slice`), like a `Vec<f32>`'s.
+unsafe impl Sync for HostArray {}
+
+/// Vector add on the host, to measure the memory-bandwidth limit of vector add.
+struct HostStream {
+    name: &'static str,
+    a: HostArray,
+    b: HostArray,
+    c: HostArray,
+    /// How the arrays' pages came out, for the report.
+    pages: String,
+}
+
+impl HostStream {
+    fn new(name: &'static str, inputs: &Inputs, huge: bool) -> HostStream {
+        let (a, e1) = HostArray::new(&inputs.a, huge);
+        let (b, e2) = HostArray::new(&inputs.b, huge);
+        let (c, e3) = HostArray::new(&vec![0.0; N_ADD], huge);
+        let pages = match (e1.or(e2).or(e3), [&a, &b, &c].map(|x| x.huge_kib())) {
+            (Some(e), _) => format!("madvise failed: {e}"),
+            (None, [Some(x), Some(y), Some(z)]) => format!(
+                "{} of {} MiB in huge pages",
+                (x + y + z) / 1024,
+                (3 * size_of_val(a.as_slice())) >> 20
+            ),
+            (None, _) => "huge pages unknown (no /proc/self/smaps)".to_string(),
+        };
+        HostStream {
+            name,
+            a,
+            b,
+            c,
+            pages,
+        }
+    }
 }
 
 /// `c = a + b`, element by element: a plain loop, which the release build vectorises.
@@ -536,9 +657,9 @@ fn add_slices(a: &[f32], b: &[f32], c: &mut [f32]) {
     }
 }
 
-impl Contender for HostStream<'_> {
+impl Contender for HostStream {
     fn name(&self) -> &str {
-        "host stream"
+        self.name
     }
 
     fn runs(&self, k: Bench) -> bool {
@@ -546,22 +667,32 @@ impl Contender for HostStream<'_> {
     }
 
     fn run(&mut self, _k: Bench) {
-        // Two threads (the machine's two cores): this one and one more, each half.
-        let half = self.c.len() / 2;
-        let (a, b) = (self.a, self.b);
-        let (c0, c1) = self.c.split_at_mut(half);
+        // Two threads (the machine's two cores), this one and one more, taking 2 MiB chunks
+        // of `c` in turn (so a thread slowed by other work on the machine takes fewer).
+        const CHUNK: usize = (2 << 20) / size_of::<f32>();
+        let (a, b) = (self.a.as_slice(), self.b.as_slice());
+        let next = std::sync::Mutex::new(self.c.as_mut_slice().chunks_mut(CHUNK).enumerate());
+        let work = || {
+            loop {
+                let Some((i, c)) = next.lock().unwrap().next() else {
+                    break;
+                };
+                let at = i * CHUNK;
+                add_slices(&a[at..at + c.len()], &b[at..at + c.len()], c);
+            }
+        };
         std::thread::scope(|s| {
-            s.spawn(|| add_slices(&a[..half], &b[..half], c0));
-            add_slices(&a[half..], &b[half..], c1);
+            s.spawn(work);
+            work();
         });
     }
 
     fn poison(&mut self, _k: Bench) {
-        self.c.fill(f32::NAN);
+        self.c.as_mut_slice().fill(f32::NAN);
     }
 
     fn output(&mut self, _k: Bench) -> Vec<f32> {
-        self.c.clone()
+        self.c.as_slice().to_vec()
     }
 }
 
@@ -668,11 +799,29 @@ fn rounds() -> usize {
     }
 }
 
+/// Whether `name` is selected by the command line's filters (arguments not starting with
+/// `-`; a name is selected if it contains one of them, or if there are none).
+fn selected(name: &str) -> bool {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
+}
+
 fn main() {
     let icd = register_intel_icd();
+    let benches: Vec<Bench> = Bench::ALL
+        .into_iter()
+        .filter(|k| selected(k.name()))
+        .collect();
+    let build = selected("module_build");
     if std::env::args().any(|a| a == "--list") {
-        for k in Bench::ALL {
+        for k in &benches {
             println!("kernels/{}: benchmark", k.name());
+        }
+        if build {
+            println!("kernels/module_build: benchmark");
         }
         return;
     }
@@ -701,23 +850,29 @@ fn main() {
             Err(e) => unavailable.push(format!("{name}: {e}")),
         }
     }
+    // The limit first, then the same loop in 4 KiB pages (for comparison).
+    let mut hosts = [
+        HostStream::new("host, huge pages", &inputs, true),
+        HostStream::new("host, 4 KiB pages", &inputs, false),
+    ];
+    let host_notes: Vec<String> = hosts
+        .iter()
+        .map(|h| format!("{}: {}", h.name, h.pages))
+        .collect();
+
+    // Columns: ours, then the OpenCL runtimes, then the host streams.
     let (n_ours, n_cls) = (ours.len(), cls.len());
-    let mut host = HostStream {
-        a: &inputs.a,
-        b: &inputs.b,
-        c: vec![0.0; N_ADD],
-    };
-    let host_name = host.name().to_string();
     let mut contenders: Vec<&mut dyn Contender> = Vec::new();
     contenders.extend(ours.iter_mut().map(|o| o as &mut dyn Contender));
     contenders.extend(cls.iter_mut().map(|c| c as &mut dyn Contender));
-    contenders.push(&mut host);
+    contenders.extend(hosts.iter_mut().map(|h| h as &mut dyn Contender));
     let names: Vec<String> = contenders.iter().map(|c| c.name().to_string()).collect();
+    let engines = 0..n_ours + n_cls;
     let cl_range = n_ours..n_ours + n_cls;
-    let host_at = names.len() - 1;
+    let limit = n_ours + n_cls;
 
     // Every contender's every kernel, checked once (also the warm-up).
-    for k in Bench::ALL {
+    for &k in &benches {
         for c in contenders.iter_mut().filter(|c| c.runs(k)) {
             if let Err(e) = verify(&mut **c, &inputs, k) {
                 panic!("{e}");
@@ -730,8 +885,8 @@ fn main() {
     );
 
     // times[kernel][contender]: seconds per launch, one per round (empty: not run).
-    let mut times: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); names.len()]; Bench::ALL.len()];
-    for (ki, k) in Bench::ALL.into_iter().enumerate() {
+    let mut times: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); names.len()]; benches.len()];
+    for (ki, &k) in benches.iter().enumerate() {
         let who: Vec<usize> = (0..names.len())
             .filter(|&i| contenders[i].runs(k))
             .collect();
@@ -754,17 +909,20 @@ fn main() {
     let (big_path, big) = largest_module();
     let big_name = big_path.file_name().unwrap().to_string_lossy().into_owned();
     let mut builds: Vec<(String, Result<Vec<f64>, String>)> = Vec::new();
-    for o in &ours {
-        builds.push((
-            o.name.to_string(),
-            o.build_times(&big).map_err(|e| e.to_string()),
-        ));
-    }
-    for c in cls.iter().filter(|c| matches!(c.input, ClInput::Spirv)) {
-        builds.push((
-            format!("{} (clCreateProgramWithIL + clBuildProgram)", c.name),
-            c.build_times(&big),
-        ));
+    if build {
+        eprintln!("kernels: module builds of {big_name}");
+        for o in &ours {
+            builds.push((
+                o.name.to_string(),
+                o.build_times(&big).map_err(|e| e.to_string()),
+            ));
+        }
+        for c in cls.iter().filter(|c| matches!(c.input, ClInput::Spirv)) {
+            builds.push((
+                format!("{} (clCreateProgramWithIL + clBuildProgram)", c.name),
+                c.build_times(&big),
+            ));
+        }
     }
 
     // The report.
@@ -799,85 +957,90 @@ fn main() {
     for u in &unavailable {
         println!("- unavailable: {u}");
     }
-    let cols: Vec<usize> = (0..host_at).collect();
-    print!("\n| kernel |");
-    for &i in &cols {
-        print!(" {} |", names[i]);
-    }
-    for &i in &cols[..n_ours] {
-        print!(" {} / best |", names[i]);
-    }
-    println!();
-    println!("|---|{}", "---|".repeat(cols.len() + n_ours));
-    for (ki, k) in Bench::ALL.into_iter().enumerate() {
-        print!("| {} |", k.what());
-        for &i in &cols {
-            match &times[ki][i] {
-                v if v.is_empty() => print!(" — |"),
-                v => print!(" {} |", time_spread(v)),
-            }
+    if !benches.is_empty() {
+        print!("\n| kernel |");
+        for i in engines.clone() {
+            print!(" {} |", names[i]);
         }
-        // The best OpenCL runtime: the lower median.
-        let best = cl_range
-            .clone()
-            .filter_map(|i| med(ki, i).map(|m| (m, i)))
-            .min_by(|x, y| x.0.total_cmp(&y.0))
-            .map(|(_, i)| i);
-        for i in 0..n_ours {
-            match best {
-                Some(b) => print!(" {:.3} ({}) |", paired(ki, b, i), names[b]),
-                None => print!(" — |"),
-            }
+        for name in &names[..n_ours] {
+            print!(" {name} / best |");
         }
         println!();
-    }
-    println!(
-        "\n\"ours / best\": throughput ratio, the best OpenCL runtime's time over ours in the \
-         same round (median over rounds); above 1, ours is faster."
-    );
-
-    let bytes = (3 * 4 * N_ADD) as f64;
-    let va = Bench::ALL
-        .iter()
-        .position(|&k| k == Bench::VectorAdd)
-        .unwrap();
-    println!(
-        "\n### Vector add against the machine's memory bandwidth\n\nBytes moved per launch: 3 × \
-         4 × 2^24 = {:.1} MB (read a and b, write c). Limit: `{host_name}`, the same addition \
-         on the host, a plain Rust loop on 2 threads over the same 64 MiB arrays, in the same \
-         rounds.\n",
-        bytes / 1e6
-    );
-    println!("| | median time | GB/s | fraction of the limit (paired) |");
-    println!("|---|---|---|---|");
-    for i in std::iter::once(host_at).chain(0..host_at) {
-        let Some(m) = med(va, i) else {
-            continue;
-        };
-        let fraction = if i == host_at {
-            "1 (the limit)".to_string()
-        } else {
-            format!("{:.3}", paired(va, host_at, i))
-        };
+        println!("|---|{}", "---|".repeat(engines.len() + n_ours));
+        for (ki, k) in benches.iter().enumerate() {
+            print!("| {} |", k.what());
+            for i in engines.clone() {
+                match &times[ki][i] {
+                    v if v.is_empty() => print!(" — |"),
+                    v => print!(" {} |", time_spread(v)),
+                }
+            }
+            // The best OpenCL runtime: the lower median.
+            let best = cl_range
+                .clone()
+                .filter_map(|i| med(ki, i).map(|m| (m, i)))
+                .min_by(|x, y| x.0.total_cmp(&y.0))
+                .map(|(_, i)| i);
+            for i in 0..n_ours {
+                match best {
+                    Some(b) => print!(" {:.3} ({}) |", paired(ki, b, i), names[b]),
+                    None => print!(" — |"),
+                }
+            }
+            println!();
+        }
         println!(
-            "| {} | {} | {:.1} | {fraction} |",
-            names[i],
-            time(m),
-            bytes / m / 1e9
+            "\n\"ours / best\": throughput ratio, the best OpenCL runtime's time over ours in \
+             the same round (median over rounds); above 1, ours is faster."
         );
     }
 
-    println!(
-        "\n### Module build: {big_name} ({} bytes, the largest in kernels/spv), median of \
-         {BUILDS}\n",
-        big.len()
-    );
-    println!("| engine | median build time [min–max] |");
-    println!("|---|---|");
-    for (who, r) in &builds {
-        match r {
-            Ok(v) => println!("| {who} | {} |", time_spread(v)),
-            Err(e) => println!("| {who} | failed: {e} |"),
+    if let Some(va) = benches.iter().position(|&k| k == Bench::VectorAdd) {
+        let bytes = (3 * 4 * N_ADD) as f64;
+        println!(
+            "\n### Vector add against the machine's memory bandwidth\n\nBytes moved per launch: \
+             3 × 4 × 2^24 = {:.1} MB (read a and b, write c). The limit: the same addition on \
+             the host, `c[i] = a[i] + b[i]` as a plain Rust loop on 2 threads over 64 MiB \
+             arrays, in the same rounds; in transparent huge pages (`{}`, the limit) and in \
+             4 KiB pages (`{}`). {}.\n",
+            bytes / 1e6,
+            names[limit],
+            names[limit + 1],
+            host_notes.join("; ")
+        );
+        println!("| | median time | GB/s | fraction of the limit (paired) |");
+        println!("|---|---|---|---|");
+        for i in (limit..names.len()).chain(engines.clone()) {
+            let Some(m) = med(va, i) else {
+                continue;
+            };
+            let fraction = if i == limit {
+                "1 (the limit)".to_string()
+            } else {
+                format!("{:.3}", paired(va, limit, i))
+            };
+            println!(
+                "| {} | {} | {:.1} | {fraction} |",
+                names[i],
+                time(m),
+                bytes / m / 1e9
+            );
+        }
+    }
+
+    if build {
+        println!(
+            "\n### Module build: {big_name} ({} bytes, the largest in kernels/spv), median of \
+             {BUILDS}\n",
+            big.len()
+        );
+        println!("| engine | median build time [min–max] |");
+        println!("|---|---|");
+        for (who, r) in &builds {
+            match r {
+                Ok(v) => println!("| {who} | {} |", time_spread(v)),
+                Err(e) => println!("| {who} | failed: {e} |"),
+            }
         }
     }
 }
