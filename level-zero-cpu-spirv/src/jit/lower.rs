@@ -353,7 +353,6 @@ impl<'a, 'b> Lower<'a, 'b> {
             }
             self.b.ins().jump(self.blocks[t as usize], &[]);
         }
-        let _ = DONE;
 
         // next: lane + 1.
         self.b.switch_to_block(self.next);
