@@ -643,7 +643,8 @@ impl Program {
 
     /// Runs a kernel over the whole grid, work-groups in parallel, and returns when every
     /// work-item has finished. `printf` output goes to `output` (one work-group's output at
-    /// a time, in the order of its work-items).
+    /// a time; between two work-group barriers, all of work-item 0's lines, then work-item
+    /// 1's, and so on: the same on both engines).
     ///
     /// Global and constant accesses are checked against `memory` and the program's own
     /// globals; an access outside both stops the launch with [`ExecError::OutOfBounds`].

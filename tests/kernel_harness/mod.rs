@@ -34,6 +34,9 @@ pub fn not_compared(_reason: &str) {}
 /// As [`not_compared`]: the engine's harness runs such tests' launches on one program.
 pub fn same_program(_reason: &str) {}
 
+/// As [`not_compared`]: the engine's harness compares only the kind of fault of such tests.
+pub fn faults_may_differ(_reason: &str) {}
+
 /// Whether programs can be built for a chosen sub-group size: on an embedded driver
 /// (configured per test), not on the system loader's (configured by the environment).
 pub fn harness_sets_subgroup_size() -> bool {

@@ -83,9 +83,11 @@ impl Exec<'_> {
                     } else if !self.waiting.is_empty() {
                         &mut self.waiting
                     } else {
+                        self.flush_printf();
                         return Ok(());
                     };
                     let released = std::mem::take(queue);
+                    self.flush_printf();
                     for &lane in &released {
                         let nb = self.wait_next[lane as usize];
                         self.push(nb, &[lane]);
@@ -96,7 +98,10 @@ impl Exec<'_> {
             };
             let act = std::mem::replace(&mut self.lists[b], self.spare.pop().unwrap_or_default());
             self.bits[b / 64] &= !(1 << (b % 64));
-            self.run_block(b, act)?;
+            if let Err(e) = self.run_block(b, act) {
+                self.flush_printf();
+                return Err(e);
+            }
         }
     }
 

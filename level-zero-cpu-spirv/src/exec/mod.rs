@@ -118,6 +118,10 @@ pub(crate) struct Exec<'a> {
     group: [u32; 3],
     /// printf output of the current group.
     pub(crate) out: Vec<u8>,
+    /// printf output per lane since the last barrier, moved to `out` in lane order when the
+    /// lanes leave a barrier and when the group ends ([`Exec::flush_printf`]): the order a
+    /// work-item-at-a-time schedule (the JIT's) produces.
+    lane_out: Vec<Vec<u8>>,
 }
 
 impl<'a> Exec<'a> {
@@ -229,6 +233,7 @@ impl<'a> Exec<'a> {
             spare: Vec::new(),
             group: [0; 3],
             out: Vec::new(),
+            lane_out: vec![Vec::new(); lanes],
         })
     }
 
@@ -279,6 +284,13 @@ impl<'a> Exec<'a> {
     /// The register file (`slots * lanes` entries, never reallocated).
     pub(crate) fn regs_ptr(&mut self) -> *mut u64 {
         self.regs.as_mut_ptr()
+    }
+
+    /// Moves the lanes' printf output to `out`, lane after lane.
+    pub(crate) fn flush_printf(&mut self) {
+        for o in &mut self.lane_out {
+            self.out.append(o);
+        }
     }
 
     /// Instruction `idx` of the kernel for one lane.

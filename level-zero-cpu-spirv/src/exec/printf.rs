@@ -62,7 +62,7 @@ impl Exec<'_> {
             let mut read = |p: u64| self.read_cstr(p, lane, site);
             printf::format(&fmt, &args, &mut read).map_err(Stop::Failed)?
         };
-        self.out.extend_from_slice(&text);
+        self.lane_out[lane].extend_from_slice(&text);
         Ok(())
     }
 

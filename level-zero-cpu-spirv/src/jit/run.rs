@@ -236,6 +236,7 @@ pub(crate) fn run_group(
         // outlives the call and is reached only through `ctx.exec` during it. In checked
         // mode every access the code makes was proven inside memory the launch may touch.
         let r = unsafe { (jit.entry)(&mut ctx) };
+        ex.flush_printf();
         match r {
             ROUND_OK => {}
             ROUND_STOP => {
