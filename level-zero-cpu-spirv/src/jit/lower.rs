@@ -151,6 +151,8 @@ struct Lower<'a, 'b> {
     /// Per access site: its allocation bounds `[lo, hi)` (checked mode), reloaded after the
     /// checker refreshed them.
     site_bounds: Vec<(Variable, Variable)>,
+    /// Per access site: the span its native accesses check.
+    site_span: Vec<u64>,
     reads: Vec<Run>,
     writes: Vec<Run>,
 }
@@ -200,6 +202,7 @@ impl<'a, 'b> Lower<'a, 'b> {
             next,
             fields: Vec::new(),
             site_bounds: Vec::new(),
+            site_span: Self::site_spans(code),
             reads: Vec::new(),
             writes: Vec::new(),
         }
@@ -242,15 +245,61 @@ impl<'a, 'b> Lower<'a, 'b> {
     }
 
     /// Site `site`'s bounds from the context into its variables.
+    /// Site `site`'s bounds from the context into its variables, as `lo` and the number of
+    /// addresses an access of the site's span may start at (`hi - lo - span + 1`, or 0): the
+    /// inline check is then one subtraction and one compare.
     fn load_site(&mut self, sites: Value, site: u32) {
-        let (lo, hi) = self.site_bounds[site as usize];
+        let (lo, count) = self.site_bounds[site as usize];
+        let span = self.site_span[site as usize] as i64;
         let l = self.b.ins().load(I64, flags(), sites, (site * 16) as i32);
         let h = self
             .b
             .ins()
             .load(I64, flags(), sites, (site * 16 + 8) as i32);
+        let d = self.b.ins().isub(h, l);
+        let ordered = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, h, l);
+        let fits = self
+            .b
+            .ins()
+            .icmp_imm(IntCC::UnsignedGreaterThanOrEqual, d, span);
+        let ok = self.b.ins().band(ordered, fits);
+        let n = self.b.ins().iadd_imm(d, 1 - span);
+        let zero = self.b.ins().iconst(I64, 0);
+        let n = self.b.ins().select(ok, n, zero);
         self.b.def_var(lo, l);
-        self.b.def_var(hi, h);
+        self.b.def_var(count, n);
+    }
+
+    /// The span of every native access of each site (the largest, if a site had several:
+    /// a stricter inline check only sends more accesses to the checker).
+    fn site_spans(code: &Code) -> Vec<u64> {
+        let mut spans = vec![0u64; code.sites as usize];
+        for inst in &code.insts {
+            let (site, span) = match *inst {
+                Inst::Load {
+                    size,
+                    n,
+                    stride,
+                    site,
+                    ..
+                }
+                | Inst::Store {
+                    size,
+                    n,
+                    stride,
+                    site,
+                    ..
+                } => (site, u64::from(n - 1) * u64::from(stride) + u64::from(size)),
+                Inst::LoadIdx { size, site, .. } | Inst::StoreIdx { size, site, .. } => {
+                    (site, u64::from(size))
+                }
+                _ => continue,
+            };
+            if let Some(s) = spans.get_mut(site as usize) {
+                *s = (*s).max(span);
+            }
+        }
+        spans
     }
 
     /// The register-file address of `slot` for `lane`.
@@ -747,35 +796,17 @@ impl<'a, 'b> Lower<'a, 'b> {
         if !self.checked {
             return;
         }
-        let (lo, hi) = match space {
+        let c = match space {
             Space::Global | Space::Generic => {
-                let (lo, hi) = self.site_bounds[site as usize];
-                (self.b.use_var(lo), self.b.use_var(hi))
+                // `load_site` counted the start addresses for the site's largest span, at
+                // least this access's: addr - lo < count.
+                let (lo, count) = self.site_bounds[site as usize];
+                let (lo, count) = (self.b.use_var(lo), self.b.use_var(count));
+                let off = self.b.ins().isub(addr, lo);
+                self.b.ins().icmp(IntCC::UnsignedLessThan, off, count)
             }
-            Space::Local => {
-                let lo = self.ctx_field(offset_of!(Ctx, local));
-                let hi = self.ctx_field(offset_of!(Ctx, local) + 8);
-                (lo, hi)
-            }
-            Space::Private => {
-                let base = self.ctx_field(offset_of!(Ctx, private_base));
-                let stride = self.ctx_field(offset_of!(Ctx, private_stride));
-                let lane = self.b.use_var(self.lane);
-                let o = self.b.ins().imul(lane, stride);
-                let lo = self.b.ins().iadd(base, o);
-                let hi = self.b.ins().iadd(lo, stride);
-                (lo, hi)
-            }
+            Space::Local | Space::Private => self.within_arena(addr, span, space),
         };
-        let end = self.b.ins().iadd_imm(addr, span as i64);
-        let c1 = self
-            .b
-            .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, addr, lo);
-        let c2 = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, hi);
-        let c3 = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, addr);
-        let c = self.b.ins().band(c1, c2);
-        let c = self.b.ins().band(c, c3);
         let (fast, slow, fault) = (
             self.b.create_block(),
             self.b.create_block(),
@@ -811,6 +842,32 @@ impl<'a, 'b> Lower<'a, 'b> {
         let r = self.b.ins().iconst(I32, i64::from(ROUND_STOP));
         self.b.ins().return_(&[r]);
         self.b.switch_to_block(fast);
+    }
+
+    /// Whether `[addr, addr + span)` lies in the local arena or the lane's private slice.
+    fn within_arena(&mut self, addr: Value, span: u64, space: Space) -> Value {
+        let (lo, hi) = if space == Space::Local {
+            let lo = self.ctx_field(offset_of!(Ctx, local));
+            let hi = self.ctx_field(offset_of!(Ctx, local) + 8);
+            (lo, hi)
+        } else {
+            let base = self.ctx_field(offset_of!(Ctx, private_base));
+            let stride = self.ctx_field(offset_of!(Ctx, private_stride));
+            let lane = self.b.use_var(self.lane);
+            let o = self.b.ins().imul(lane, stride);
+            let lo = self.b.ins().iadd(base, o);
+            let hi = self.b.ins().iadd(lo, stride);
+            (lo, hi)
+        };
+        let end = self.b.ins().iadd_imm(addr, span as i64);
+        let c1 = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, addr, lo);
+        let c2 = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, hi);
+        let c3 = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, addr);
+        let c = self.b.ins().band(c1, c2);
+        self.b.ins().band(c, c3)
     }
 
     fn load_at(&mut self, addr: Value, off: i32, size: u8) -> Value {
