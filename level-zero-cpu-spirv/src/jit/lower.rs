@@ -92,9 +92,20 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
         unsafe { std::mem::transmute::<*const u8, unsafe extern "C" fn(*mut Ctx) -> u32>(p) };
     Ok(Compiled {
         entry,
+        single_round: single_round(code),
         _ops: tables,
         module: Some(module),
     })
+}
+
+/// Whether `code` has no work-group barrier, so that one round runs every lane to its
+/// return (`run::run_group` then calls the round function once, and lanes keep no resume
+/// block).
+pub(super) fn single_round(code: &Code) -> bool {
+    !code
+        .blocks
+        .iter()
+        .any(|b| matches!(b.term, Term::Barrier(_)))
 }
 
 /// The operation tables: every `Bin`/`Un`/`Tern` operation of the kernel, by instruction.
@@ -370,10 +381,6 @@ impl<'a, 'b> Lower<'a, 'b> {
                 self.fill(s, lane);
             }
         }
-        let resume = self.ctx_field(offset_of!(Ctx, resume));
-        let off = self.b.ins().ishl_imm(lane, 2);
-        let at = self.b.ins().iadd(resume, off);
-        let r = self.b.ins().uload32(flags(), at, 0);
         let mut targets: Vec<u32> = vec![self.code.entry];
         for blk in &self.code.blocks {
             if let Term::Barrier(n) = blk.term
@@ -382,14 +389,25 @@ impl<'a, 'b> Lower<'a, 'b> {
                 targets.push(n);
             }
         }
-        let mut sw = Switch::new();
         let mut stubs = Vec::new();
-        for &t in &targets {
+        if self.single_round() {
+            // Every lane runs once, from the entry: no resume block to read.
             let stub = self.b.create_block();
-            sw.set_entry(u128::from(t), stub);
-            stubs.push((t, stub));
+            self.b.ins().jump(stub, &[]);
+            stubs.push((self.code.entry, stub));
+        } else {
+            let resume = self.ctx_field(offset_of!(Ctx, resume));
+            let off = self.b.ins().ishl_imm(lane, 2);
+            let at = self.b.ins().iadd(resume, off);
+            let r = self.b.ins().uload32(flags(), at, 0);
+            let mut sw = Switch::new();
+            for &t in &targets {
+                let stub = self.b.create_block();
+                sw.set_entry(u128::from(t), stub);
+                stubs.push((t, stub));
+            }
+            sw.emit(self.b, r, self.next);
         }
-        sw.emit(self.b, r, self.next);
         for (t, stub) in stubs {
             self.b.switch_to_block(stub);
             let lane = self.b.use_var(self.lane);
@@ -508,7 +526,9 @@ impl<'a, 'b> Lower<'a, 'b> {
                 self.edge(default);
             }
             Term::Return => {
-                self.set_resume(DONE);
+                if !self.single_round() {
+                    self.set_resume(DONE);
+                }
                 self.b.ins().jump(self.next, &[]);
             }
             Term::Barrier(n) => {
@@ -550,6 +570,11 @@ impl<'a, 'b> Lower<'a, 'b> {
                 self.b.ins().return_(&[r]);
             }
         }
+    }
+
+    /// Whether the kernel has no work-group barrier: one round runs it whole.
+    fn single_round(&self) -> bool {
+        single_round(self.code)
     }
 
     fn stop_lane(&mut self) {

@@ -48,6 +48,8 @@ use crate::ir::{Code, Inst, Term};
 pub(crate) struct Compiled {
     /// The round function: `fn(ctx: *mut run::Ctx) -> u32`.
     pub(crate) entry: unsafe extern "C" fn(*mut run::Ctx) -> u32,
+    /// The kernel has no work-group barrier: one round runs every lane to its end.
+    pub(crate) single_round: bool,
     /// The operations called out to `crate::ops`, referenced by address from the code.
     _ops: lower::OpTables,
     /// Owns the code's memory.

@@ -206,7 +206,9 @@ pub(crate) fn run_group(
 ) -> Result<(), Stop> {
     ex.begin_group(group);
     let entry = ex.code().entry;
-    w.resume.fill(entry);
+    if !jit.single_round {
+        w.resume.fill(entry);
+    }
     let g = ex.grid();
     let lid = ex.lid_ptrs();
     let (local_lo, local_len) = ex.local_range();
@@ -250,7 +252,7 @@ pub(crate) fn run_group(
                 return Err(Stop::Failed(format!("the JIT returned {other} (a bug)")));
             }
         }
-        if w.resume.iter().all(|&r| r == DONE) {
+        if jit.single_round || w.resume.iter().all(|&r| r == DONE) {
             return Ok(());
         }
     }
