@@ -67,10 +67,13 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
     let mut func = Function::with_name_signature(UserFuncName::user(0, 0), sig);
     let tables = tables(code);
     let mut fctx = FunctionBuilderContext::new();
+    let frame_slots;
     {
         let mut b = FunctionBuilder::new(&mut func, &mut fctx);
         let call_conv = module.target_config().default_call_conv;
-        Lower::new(code, checked, &tables, &mut b, call_conv).function();
+        let mut lower = Lower::new(code, checked, &tables, &mut b, call_conv);
+        lower.function();
+        frame_slots = lower.frame_slots as usize;
         b.seal_all_blocks();
         b.finalize();
     }
@@ -92,6 +95,7 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
         unsafe { std::mem::transmute::<*const u8, unsafe extern "C" fn(*mut Ctx) -> u32>(p) };
     Ok(Compiled {
         entry,
+        frame_slots,
         single_round: single_round(code),
         _ops: tables,
         module: Some(module),
@@ -106,6 +110,24 @@ pub(super) fn single_round(code: &Code) -> bool {
         .blocks
         .iter()
         .any(|b| matches!(b.term, Term::Barrier(_)))
+}
+
+/// Which slots a lane's frame holds: those live into some barrier's continuation (and
+/// written by the kernel), each at its index; and how many.
+fn frame_layout(code: &Code, live: &[Set], written: &Set) -> (Vec<u32>, u32) {
+    let mut index = vec![u32::MAX; code.slots as usize];
+    let mut n = 0u32;
+    for b in &code.blocks {
+        if let Term::Barrier(t) = b.term {
+            for s in live[t as usize].iter() {
+                if written.contains(s) && index[s as usize] == u32::MAX {
+                    index[s as usize] = n;
+                    n += 1;
+                }
+            }
+        }
+    }
+    (index, n)
 }
 
 /// The operation tables: every `Bin`/`Un`/`Tern` operation of the kernel, by instruction.
@@ -164,6 +186,10 @@ struct Lower<'a, 'b> {
     site_bounds: Vec<(Variable, Variable)>,
     /// Per access site: the span its native accesses check.
     site_span: Vec<u64>,
+    /// Per slot: its index in a lane's frame (`u32::MAX`: never live across a barrier).
+    frame_index: Vec<u32>,
+    /// Entries of a lane's frame.
+    frame_slots: u32,
     reads: Vec<Run>,
     writes: Vec<Run>,
 }
@@ -214,6 +240,8 @@ impl<'a, 'b> Lower<'a, 'b> {
             fields: Vec::new(),
             site_bounds: Vec::new(),
             site_span: Self::site_spans(code),
+            frame_index: Vec::new(),
+            frame_slots: 0,
             reads: Vec::new(),
             writes: Vec::new(),
         }
@@ -244,6 +272,10 @@ impl<'a, 'b> Lower<'a, 'b> {
         for off in offs {
             let v = self.ctx_field(off);
             self.fields.push((off, v));
+        }
+        if self.frame_slots > 0 {
+            let v = self.ctx_field(offset_of!(Ctx, frame));
+            self.fields.push((offset_of!(Ctx, frame), v));
         }
         if self.checked {
             let sites = self.ctx_field(offset_of!(Ctx, sites));
@@ -327,6 +359,30 @@ impl<'a, 'b> Lower<'a, 'b> {
         self.b.ins().store(flags(), v, a, 0);
     }
 
+    /// The address of `slot` in `lane`'s frame: the values live across barriers, each lane's
+    /// together (`frame[lane * frame_slots + index]`), so saving and restoring a lane touches
+    /// a few cache lines rather than one per slot.
+    fn frame_addr(&mut self, slot: Slot, lane: Value) -> Value {
+        let k = self.frame_index[slot as usize];
+        debug_assert!(k != u32::MAX, "slot {slot} has no frame entry");
+        let frame = self.ctx_field(offset_of!(Ctx, frame));
+        let base = self.b.ins().imul_imm(lane, 8 * self.frame_slots as i64);
+        let a = self.b.ins().iadd(frame, base);
+        self.b.ins().iadd_imm(a, 8 * i64::from(k))
+    }
+
+    fn spill_frame(&mut self, slot: Slot, lane: Value) {
+        let v = self.b.use_var(self.vars[slot as usize]);
+        let a = self.frame_addr(slot, lane);
+        self.b.ins().store(flags(), v, a, 0);
+    }
+
+    fn fill_frame(&mut self, slot: Slot, lane: Value) {
+        let a = self.frame_addr(slot, lane);
+        let v = self.b.ins().load(I64, flags(), a, 0);
+        self.b.def_var(self.vars[slot as usize], v);
+    }
+
     fn fill(&mut self, slot: Slot, lane: Value) {
         let a = self.reg_addr(slot, lane);
         let v = self.b.ins().load(I64, flags(), a, 0);
@@ -346,6 +402,7 @@ impl<'a, 'b> Lower<'a, 'b> {
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         self.ctx = self.b.block_params(entry)[0];
+        (self.frame_index, self.frame_slots) = frame_layout(self.code, &self.live, &self.written);
         self.regs = self.ctx_field(offset_of!(Ctx, regs));
         self.lanes = self.ctx_field(offset_of!(Ctx, lanes));
         self.hoist();
@@ -416,7 +473,13 @@ impl<'a, 'b> Lower<'a, 'b> {
                 .filter(|&s| self.written.contains(s))
                 .collect();
             for s in live {
-                self.fill(s, lane);
+                // The entry's live-ins are the register file's initial values; a barrier's
+                // continuation's are what the barrier saved in the lane's frame.
+                if t == self.code.entry {
+                    self.fill(s, lane);
+                } else {
+                    self.fill_frame(s, lane);
+                }
             }
             self.b.ins().jump(self.blocks[t as usize], &[]);
         }
@@ -538,7 +601,7 @@ impl<'a, 'b> Lower<'a, 'b> {
                     .filter(|&s| self.written.contains(s))
                     .collect();
                 for s in live {
-                    self.spill(s, lane);
+                    self.spill_frame(s, lane);
                 }
                 self.set_resume(*n);
                 self.b.ins().jump(self.next, &[]);

@@ -9,8 +9,8 @@
 //! some lane waits at a barrier, as the interpreter releases its lanes once none can run.
 //! Values stay in machine registers inside a round (Cranelift `Variable`s, one per component
 //! slot); only what is live across a barrier (`slots::live_in` of the barrier's target) is
-//! stored, per lane, in the interpreter's register file (`regs[slot * lanes + lane]`), and
-//! loaded again when the lane resumes. Slots no instruction writes (constants, arguments,
+//! stored, in the lane's frame (`frame[lane * frame_slots + index]`, each lane's values
+//! together), and loaded again when the lane resumes. Slots no instruction writes (constants, arguments,
 //! the addresses of static `__local` variables) are loaded once per round, outside the lane
 //! loop. Work-groups run in parallel on the engine's worker threads as the interpreter's do
 //! (`exec::launch`).
@@ -50,6 +50,8 @@ pub(crate) struct Compiled {
     pub(crate) entry: unsafe extern "C" fn(*mut run::Ctx) -> u32,
     /// The kernel has no work-group barrier: one round runs every lane to its end.
     pub(crate) single_round: bool,
+    /// Entries of each lane's frame (values live across barriers).
+    pub(crate) frame_slots: usize,
     /// The operations called out to `crate::ops`, referenced by address from the code.
     _ops: lower::OpTables,
     /// Owns the code's memory.

@@ -30,6 +30,8 @@ pub(crate) struct Ctx {
     pub(super) lanes: u64,
     /// Per lane: the block it resumes at, or [`DONE`].
     pub(super) resume: *mut u32,
+    /// Per lane: its values live across a barrier (`Compiled::frame_slots` each).
+    pub(super) frame: *mut u64,
     /// Local ids per dimension, per lane.
     pub(super) lid: [*const u32; 3],
     /// Per dimension: `group id * group size + global offset`.
@@ -184,6 +186,7 @@ pub(super) fn space_code(s: Space) -> i64 {
 /// Per-worker state of compiled launches (kept across work-groups).
 pub(crate) struct Worker {
     resume: Vec<u32>,
+    frame: Vec<u64>,
     sites: Vec<[u64; 2]>,
 }
 
@@ -191,6 +194,7 @@ impl Worker {
     pub(crate) fn new(lanes: usize, sites: u32) -> Worker {
         Worker {
             resume: vec![DONE; lanes],
+            frame: Vec::new(),
             // An empty range: the first access of every site asks the checker.
             sites: vec![[1, 0]; sites as usize],
         }
@@ -209,6 +213,10 @@ pub(crate) fn run_group(
     if !jit.single_round {
         w.resume.fill(entry);
     }
+    let frame_len = jit.frame_slots * w.resume.len();
+    if w.frame.len() != frame_len {
+        w.frame = vec![0; frame_len];
+    }
     let g = ex.grid();
     let lid = ex.lid_ptrs();
     let (local_lo, local_len) = ex.local_range();
@@ -217,6 +225,7 @@ pub(crate) fn run_group(
         regs: ex.regs_ptr(),
         lanes: w.resume.len() as u64,
         resume: w.resume.as_mut_ptr(),
+        frame: w.frame.as_mut_ptr(),
         lid,
         gbase: std::array::from_fn(|d| {
             u64::from(group[d]) * u64::from(g.size[d]) + u64::from(g.offset[d])
@@ -234,8 +243,9 @@ pub(crate) fn run_group(
     loop {
         // SAFETY: `jit` was compiled from this executor's code (`Shared::code`), for
         // which every pointer of `ctx` is laid out: `regs` has `slots * lanes` entries,
-        // `resume` and the local ids `lanes`, `sites` one per access site; the executor
-        // outlives the call and is reached only through `ctx.exec` during it. In checked
+        // `resume` and the local ids `lanes`, `frame` `frame_slots * lanes`, `sites` one per
+        // access site; the executor outlives the call and is reached only through
+        // `ctx.exec` during it. In checked
         // mode every access the code makes was proven inside memory the launch may touch.
         let r = unsafe { (jit.entry)(&mut ctx) };
         ex.flush_printf();
