@@ -1,6 +1,7 @@
 //! Module creation from arbitrary bytes: the CPU driver's SPIR-V parser, checker and decoder
 //! must answer every input with a module or a build log — never a panic, a hang or a crash —
-//! both in the engine and through the driver's `zeModuleCreate` (build log included).
+//! both in the engine and through the driver's `zeModuleCreate` (build log included); and
+//! the JIT must compile every kernel it takes.
 
 #![no_main]
 
@@ -50,6 +51,17 @@ fuzz_target!(|data: &[u8]| {
     let built = level_zero_cpu_spirv::Program::build(data, &Default::default());
     if let Err(e) = &built {
         assert!(!e.log.is_empty(), "a failed build must say why");
+    }
+    // The JIT compiles every kernel it takes; the only reason it may give for one it does
+    // not is that the kernel's work-items must run in lockstep (never a compiler failure).
+    if let Ok(p) = &built {
+        for k in p.kernels() {
+            if let Some(e) = p.kernel_engine(&k.name) {
+                if let Some(why) = e.fallback {
+                    assert!(why.contains("lockstep"), "kernel `{}`: {why}", k.name);
+                }
+            }
+        }
     }
     // Through the driver: zeModuleCreate with a build log, then destroy everything.
     let d = driver();

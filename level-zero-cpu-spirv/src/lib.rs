@@ -467,7 +467,13 @@ fn jit_of<'a>(
         if cfg!(miri) {
             return Err("Miri cannot run compiled code (the JIT is off under Miri)".into());
         }
-        jit::compile(code, checked)
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| jit::compile(code, checked)))
+            .unwrap_or_else(|_| {
+                Err(
+                    "the JIT failed on this kernel (an internal error, a bug: please report it)"
+                        .into(),
+                )
+            })
     })
     .as_ref()
     .map_err(String::as_str)
