@@ -96,6 +96,14 @@ pub(crate) fn unsupported(code: &Code) -> Option<String> {
         }
     }
     for b in &code.blocks {
+        // The entry's live-ins come from the register file, a barrier's continuation's from
+        // the lanes' frames: one block cannot be both (the decoder never makes it so).
+        if matches!(b.term, Term::Barrier(n) if n == code.entry) {
+            return Some(
+                "a work-group barrier continues at the kernel's entry block, which the JIT does not lay out (a decoder invariant broken)"
+                    .into(),
+            );
+        }
         if let Term::SubgroupSync(_) = b.term {
             return Some(
                 "it has a sub-group barrier or meeting point, where work-items run in lockstep (the JIT runs work-items one after another)"
