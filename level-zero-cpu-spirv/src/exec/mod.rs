@@ -122,6 +122,8 @@ pub(crate) struct Exec<'a> {
     /// lanes leave a barrier and when the group ends ([`Exec::flush_printf`]): the order a
     /// work-item-at-a-time schedule (the JIT's) produces.
     lane_out: Vec<Vec<u8>>,
+    /// Some lane's `lane_out` may hold text (set by printf, cleared by `flush_printf`).
+    printed: bool,
 }
 
 impl<'a> Exec<'a> {
@@ -234,6 +236,7 @@ impl<'a> Exec<'a> {
             group: [0; 3],
             out: Vec::new(),
             lane_out: vec![Vec::new(); lanes],
+            printed: false,
         })
     }
 
@@ -288,6 +291,9 @@ impl<'a> Exec<'a> {
 
     /// Moves the lanes' printf output to `out`, lane after lane.
     pub(crate) fn flush_printf(&mut self) {
+        if !std::mem::take(&mut self.printed) {
+            return;
+        }
         for o in &mut self.lane_out {
             self.out.append(o);
         }

@@ -63,6 +63,7 @@ impl Exec<'_> {
             printf::format(&fmt, &args, &mut read).map_err(Stop::Failed)?
         };
         self.lane_out[lane].extend_from_slice(&text);
+        self.printed = true;
         Ok(())
     }
 
