@@ -1028,3 +1028,28 @@ both!(minimal_oob_order, |opt: &str| {
     let b = m.zeros::<i32>(2);
     assert!(m.run1(&p, "k", &[A::Buf(b), val(2i32)], 2, 2).is_err());
 });
+
+// The vector path once kept a value reset to a constant from the previous chunk of lanes:
+// groups of 8 work-items, so every group has two chunks; checked against Rust as well.
+both!(chunks_restart_from_constants, |opt: &str| {
+    let p = rt("rt_chunk_restart", opt);
+    for k in ["accumulate_window", "twice_the_id"] {
+        on_jit(&p, k);
+    }
+    let mut m = Mem::default();
+    let input: Vec<i32> = (0..64).map(|k| ((k * 7919) % 1000) - 500).collect();
+    let i = m.add(&input);
+    let o = m.zeros::<f32>(32);
+    m.run1(&p, "accumulate_window", &[A::Buf(i), A::Buf(o)], 32, 8)
+        .unwrap();
+    let want: Vec<f32> = (0..32)
+        .map(|g| (0..6).fold(0f32, |s, k| (input[g + k] as f32).mul_add(0.5, 0.0) + s))
+        .collect();
+    assert_eq!(m.get::<f32>(o), want);
+    let t = m.zeros::<i32>(32);
+    m.run1(&p, "twice_the_id", &[A::Buf(t)], 32, 8).unwrap();
+    assert_eq!(
+        m.get::<i32>(t),
+        (0..32).map(|g| 2 * g).collect::<Vec<i32>>()
+    );
+});

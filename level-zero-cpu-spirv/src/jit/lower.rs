@@ -3,6 +3,7 @@
 
 use super::Compiled;
 use super::run::{self, BUILTINS, Ctx, DONE, ROUND_FAIL, ROUND_OK, ROUND_STOP, ROUND_TRAP};
+use super::simd::{self, Class};
 use super::slots::{self, Run, Set};
 use crate::ir::{Builtin, Code, Edge, Inst, Param, Preset, Slot, Term};
 use crate::mem::Space;
@@ -15,6 +16,8 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
 use cranelift_module::Module;
 use std::mem::offset_of;
+
+mod vector;
 
 /// The operations compiled code passes to `crate::ops` by address: owned by the
 /// [`Compiled`] kernel, never moved (boxed slices) and never written after compilation.
@@ -78,6 +81,21 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
         b.finalize();
     }
     if std::env::var_os("LEVEL_ZERO_CPU_JIT_DUMP").is_some() {
+        let class = simd::classes(code);
+        for (bi, blk) in code.blocks.iter().enumerate() {
+            eprintln!("block {bi}:");
+            for inst in &code.insts[blk.start as usize..blk.end as usize] {
+                let mut w = Vec::new();
+                slots::writes(code, inst, &mut w);
+                let cls: Vec<String> = w
+                    .iter()
+                    .flat_map(|&(s, n)| s..s + n)
+                    .map(|s| format!("{s}:{:?}", class[s as usize]))
+                    .collect();
+                eprintln!("  {inst:?} -> {}", cls.join(" "));
+            }
+            eprintln!("  {:?}", blk.term);
+        }
         eprintln!("{}", func.display());
     }
     let mut ctx = module.make_context();
@@ -192,6 +210,28 @@ struct Lower<'a, 'b> {
     frame_slots: u32,
     reads: Vec<Run>,
     writes: Vec<Run>,
+    /// The vector path (`vector.rs`) is compiled.
+    vector: bool,
+    /// Per slot: how the vector path keeps it.
+    class: Vec<Class>,
+    /// Per slot: its vector variables (narrow: one `i32x4`; wide: two `i64x2`).
+    vvars: Vec<[Option<Variable>; 2]>,
+    /// While lowering one instruction of the vector path for one lane: that lane (`get` and
+    /// `set` then read and write that lane of varying slots).
+    vlane: Option<u8>,
+    /// The vector path's block of each IR block.
+    vblocks: Vec<Block>,
+    /// Lanes below this one continue one by one from a divergent branch (`div_site`).
+    div_end: Variable,
+    div_site: Variable,
+    /// The blocks whose branch may diverge, and per IR block, the scalar block of its
+    /// terminator (where such lanes continue).
+    div_sites: Vec<usize>,
+    term_blocks: Vec<Option<Block>>,
+    /// Slots some instruction, edge or terminator reads.
+    used: Set,
+    /// The round's head: the next lane or chunk.
+    head: Block,
 }
 
 fn flags() -> MemFlags {
@@ -221,6 +261,37 @@ impl<'a, 'b> Lower<'a, 'b> {
         }
         let blocks = code.blocks.iter().map(|_| b.create_block()).collect();
         let next = b.create_block();
+        let class = simd::classes(code);
+        let vector = vector::enabled(code);
+        let mut vvars = vec![[None, None]; code.slots as usize];
+        let mut div_sites = Vec::new();
+        let mut term_blocks = vec![None; code.blocks.len()];
+        let mut vblocks = Vec::new();
+        if vector {
+            for (s, c) in class.iter().enumerate() {
+                vvars[s] = match c {
+                    Class::Uniform => [None, None],
+                    Class::Narrow => [Some(b.declare_var(types::I32X4)), None],
+                    Class::Wide => [
+                        Some(b.declare_var(types::I64X2)),
+                        Some(b.declare_var(types::I64X2)),
+                    ],
+                };
+            }
+            for (bi, blk) in code.blocks.iter().enumerate() {
+                let varying = |s: Slot| class[s as usize] != Class::Uniform;
+                if matches!(blk.term, Term::Branch { c, .. } if varying(c))
+                    || matches!(blk.term, Term::Switch { sel, .. } if varying(sel))
+                {
+                    div_sites.push(bi);
+                    term_blocks[bi] = Some(b.create_block());
+                }
+            }
+            vblocks = code.blocks.iter().map(|_| b.create_block()).collect();
+        }
+        let head = b.create_block();
+        let div_end = b.declare_var(I64);
+        let div_site = b.declare_var(I64);
         Lower {
             code,
             checked,
@@ -244,6 +315,17 @@ impl<'a, 'b> Lower<'a, 'b> {
             frame_slots: 0,
             reads: Vec::new(),
             writes: Vec::new(),
+            vector,
+            class,
+            vvars,
+            vlane: None,
+            vblocks,
+            div_end,
+            div_site,
+            div_sites,
+            term_blocks,
+            used: Set::new(code.slots),
+            head,
         }
     }
 
@@ -264,6 +346,7 @@ impl<'a, 'b> Lower<'a, 'b> {
             offset_of!(Ctx, local) + 8,
             offset_of!(Ctx, private_base),
             offset_of!(Ctx, private_stride),
+            offset_of!(Ctx, rows),
         ];
         for d in 0..3 {
             offs.push(offset_of!(Ctx, lid) + 8 * d);
@@ -354,7 +437,7 @@ impl<'a, 'b> Lower<'a, 'b> {
     }
 
     fn spill(&mut self, slot: Slot, lane: Value) {
-        let v = self.b.use_var(self.vars[slot as usize]);
+        let v = self.get(slot);
         let a = self.reg_addr(slot, lane);
         self.b.ins().store(flags(), v, a, 0);
     }
@@ -386,15 +469,23 @@ impl<'a, 'b> Lower<'a, 'b> {
     fn fill(&mut self, slot: Slot, lane: Value) {
         let a = self.reg_addr(slot, lane);
         let v = self.b.ins().load(I64, flags(), a, 0);
-        self.b.def_var(self.vars[slot as usize], v);
+        self.set(slot, v);
     }
 
+    /// Slot `s`'s value: of this lane on the scalar path, of lane `vlane` of the chunk while
+    /// the vector path runs an instruction lane by lane, the chunk's uniform value otherwise.
     fn get(&mut self, s: Slot) -> Value {
-        self.b.use_var(self.vars[s as usize])
+        match self.vlane {
+            Some(l) if self.class[s as usize] != Class::Uniform => self.lane_get(s, l),
+            _ => self.b.use_var(self.vars[s as usize]),
+        }
     }
 
     fn set(&mut self, s: Slot, v: Value) {
-        self.b.def_var(self.vars[s as usize], v);
+        match self.vlane {
+            Some(l) if self.class[s as usize] != Class::Uniform => self.lane_set(s, l, v),
+            _ => self.b.def_var(self.vars[s as usize], v),
+        }
     }
 
     fn function(&mut self) {
@@ -415,16 +506,26 @@ impl<'a, 'b> Lower<'a, 'b> {
             }
         }
         self.b.def_var(self.lane, zero);
-        let head = self.b.create_block();
+        self.b.def_var(self.div_end, zero);
+        self.b.def_var(self.div_site, zero);
+        self.used = used.clone();
+        let head = self.head;
         let dispatch = self.b.create_block();
         let done = self.b.create_block();
         self.b.ins().jump(head, &[]);
 
-        // head: the next lane, or the end of the round.
+        // head: the next lane (or chunk of lanes), or the end of the round.
         self.b.switch_to_block(head);
         let lane = self.b.use_var(self.lane);
         let more = self.b.ins().icmp(IntCC::UnsignedLessThan, lane, self.lanes);
-        self.b.ins().brif(more, dispatch, &[], done, &[]);
+        if self.vector {
+            let pick = self.b.create_block();
+            self.b.ins().brif(more, pick, &[], done, &[]);
+            self.b.switch_to_block(pick);
+            self.vector_head(head, dispatch);
+        } else {
+            self.b.ins().brif(more, dispatch, &[], done, &[]);
+        }
 
         self.b.switch_to_block(done);
         let ok = self.b.ins().iconst(I32, i64::from(ROUND_OK));
@@ -432,12 +533,8 @@ impl<'a, 'b> Lower<'a, 'b> {
 
         // dispatch: the lane's resume block.
         self.b.switch_to_block(dispatch);
+        self.fill_lane_inputs();
         let lane = self.b.use_var(self.lane);
-        for s in used.iter() {
-            if !self.written.contains(s) && self.per_lane.contains(s) {
-                self.fill(s, lane);
-            }
-        }
         let mut targets: Vec<u32> = vec![self.code.entry];
         for blk in &self.code.blocks {
             if let Term::Barrier(n) = blk.term
@@ -494,6 +591,25 @@ impl<'a, 'b> Lower<'a, 'b> {
         for bi in 0..self.code.blocks.len() {
             self.block(bi);
         }
+        if self.vector {
+            for bi in 0..self.code.blocks.len() {
+                self.vblock(bi);
+            }
+        }
+    }
+
+    /// The read-only slots that differ per lane (private addresses, by-value arguments)
+    /// the kernel reads, from the register file for this lane.
+    fn fill_lane_inputs(&mut self) {
+        let lane = self.b.use_var(self.lane);
+        let inputs: Vec<Slot> = self
+            .used
+            .iter()
+            .filter(|&s| !self.written.contains(s) && self.per_lane.contains(s))
+            .collect();
+        for s in inputs {
+            self.fill(s, lane);
+        }
     }
 
     /// Every slot some instruction, edge or terminator reads.
@@ -548,6 +664,11 @@ impl<'a, 'b> Lower<'a, 'b> {
         self.b.switch_to_block(self.blocks[bi]);
         for idx in blk.start as usize..blk.end as usize {
             self.inst(idx);
+        }
+        if let Some(t) = self.term_blocks[bi] {
+            // Lanes that leave the vector path at this block's branch continue here.
+            self.b.ins().jump(t, &[]);
+            self.b.switch_to_block(t);
         }
         match &blk.term {
             Term::Jump(e) => self.edge(e),

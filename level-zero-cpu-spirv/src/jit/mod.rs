@@ -40,6 +40,7 @@
 
 mod lower;
 pub(crate) mod run;
+mod simd;
 mod slots;
 
 use crate::ir::{Code, Inst, Term};

@@ -47,6 +47,9 @@ pub(crate) struct Ctx {
     /// Which `Term::Fail` (block index), and the value it reports.
     pub(super) fail: u64,
     pub(super) fail_value: u64,
+    /// Non-zero when the work-group's size in x is a multiple of the vector path's chunk, so
+    /// that a chunk's lanes share their local ids in y and z (`simd::component_uniform`).
+    pub(super) rows: u64,
     /// The executor (`*mut Exec`) the callouts use.
     exec: *mut (),
     /// Why the round stopped (`ROUND_STOP`).
@@ -237,6 +240,7 @@ pub(crate) fn run_group(
         fail_lane: 0,
         fail: 0,
         fail_value: 0,
+        rows: u64::from((g.size[0] as usize).is_multiple_of(super::simd::W)),
         exec: ex as *mut Exec<'_> as *mut (),
         stop: None,
     };

@@ -273,6 +273,10 @@ fn compare(
         for (k, ((v, _), a)) in bufs.iter().zip(&after_i).enumerate() {
             if v != a {
                 let at = v.iter().zip(a).position(|(x, y)| x != y).unwrap_or(0);
+                // HARNESS_DUMP=1: both buffers whole, as 64-bit words.
+                if std::env::var_os("HARNESS_DUMP").is_some() {
+                    eprintln!("interpreter {a:x?}\nJIT         {v:x?}");
+                }
                 panic!(
                     "{what}: buffer {k} differs between the interpreter and the JIT from word {at}: interpreter {:#x}, JIT {:#x}",
                     a[at], v[at]
