@@ -100,9 +100,14 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
     }
     let mut ctx = module.make_context();
     ctx.func = func;
+    let dump_asm = std::env::var_os("LEVEL_ZERO_CPU_JIT_DUMP").is_some_and(|v| v == "asm");
+    ctx.set_disasm(dump_asm);
     module
         .define_function(id, &mut ctx)
         .map_err(|e| format!("Cranelift could not compile the kernel: {e:?}"))?;
+    if dump_asm && let Some(text) = ctx.compiled_code().and_then(|c| c.vcode.as_ref()) {
+        eprintln!("{text}");
+    }
     module
         .finalize_definitions()
         .map_err(|e| format!("Cranelift: {e}"))?;
@@ -115,6 +120,7 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
         entry,
         frame_slots,
         single_round: single_round(code),
+        site_spans: Lower::site_spans(code).into(),
         _ops: tables,
         module: Some(module),
     })
@@ -201,9 +207,6 @@ struct Lower<'a, 'b> {
     fields: Vec<(usize, Value)>,
     /// Per access site: its allocation bounds `[lo, hi)` (checked mode), reloaded after the
     /// checker refreshed them.
-    site_bounds: Vec<(Variable, Variable)>,
-    /// Per access site: the span its native accesses check.
-    site_span: Vec<u64>,
     /// Per slot: its index in a lane's frame (`u32::MAX`: never live across a barrier).
     frame_index: Vec<u32>,
     /// Entries of a lane's frame.
@@ -270,7 +273,7 @@ impl<'a, 'b> Lower<'a, 'b> {
         if vector {
             for (s, c) in class.iter().enumerate() {
                 vvars[s] = match c {
-                    Class::Uniform => [None, None],
+                    Class::Uniform | Class::Affine(_) => [None, None],
                     Class::Narrow => [Some(b.declare_var(types::I32X4)), None],
                     Class::Wide => [
                         Some(b.declare_var(types::I64X2)),
@@ -309,8 +312,6 @@ impl<'a, 'b> Lower<'a, 'b> {
             lane,
             next,
             fields: Vec::new(),
-            site_bounds: Vec::new(),
-            site_span: Self::site_spans(code),
             frame_index: Vec::new(),
             frame_slots: 0,
             reads: Vec::new(),
@@ -339,16 +340,43 @@ impl<'a, 'b> Lower<'a, 'b> {
     /// Loads the context fields a round reads but never changes, once, in the entry block;
     /// and the access sites' bounds (checked mode).
     fn hoist(&mut self) {
-        let mut offs = vec![
-            offset_of!(Ctx, resume),
-            offset_of!(Ctx, sites),
-            offset_of!(Ctx, local),
-            offset_of!(Ctx, local) + 8,
-            offset_of!(Ctx, private_base),
-            offset_of!(Ctx, private_stride),
-            offset_of!(Ctx, rows),
-        ];
-        for d in 0..3 {
+        // Only what the kernel uses: every hoisted field is a value live through the whole
+        // round (a register, or a stack slot when they run out).
+        let mut spaces = Vec::new();
+        let mut dims = 0usize;
+        for inst in &self.code.insts {
+            match *inst {
+                Inst::Load { space, .. }
+                | Inst::Store { space, .. }
+                | Inst::LoadIdx { space, .. }
+                | Inst::StoreIdx { space, .. } => spaces.push(space),
+                Inst::Builtin {
+                    b: Builtin::GlobalId | Builtin::LocalId,
+                    n,
+                    comp,
+                    ..
+                } => dims = dims.max(comp.map_or(usize::from(n), |c| usize::from(c) + 1)),
+                _ => {}
+            }
+        }
+        let uses = |s: Space| spaces.iter().any(|&x| x == s || x == Space::Generic);
+        let mut offs = Vec::new();
+        if !self.single_round() {
+            offs.push(offset_of!(Ctx, resume));
+        }
+        if self.checked && self.code.sites > 0 {
+            offs.push(offset_of!(Ctx, sites));
+        }
+        if self.checked && uses(Space::Local) {
+            offs.extend([offset_of!(Ctx, local), offset_of!(Ctx, local) + 8]);
+        }
+        if self.checked && uses(Space::Private) {
+            offs.extend([
+                offset_of!(Ctx, private_base),
+                offset_of!(Ctx, private_stride),
+            ]);
+        }
+        for d in 0..dims.min(3) {
             offs.push(offset_of!(Ctx, lid) + 8 * d);
             offs.push(offset_of!(Ctx, gbase) + 8 * d);
         }
@@ -360,40 +388,21 @@ impl<'a, 'b> Lower<'a, 'b> {
             let v = self.ctx_field(offset_of!(Ctx, frame));
             self.fields.push((offset_of!(Ctx, frame), v));
         }
-        if self.checked {
-            let sites = self.ctx_field(offset_of!(Ctx, sites));
-            for site in 0..self.code.sites {
-                let (lo, hi) = (self.b.declare_var(I64), self.b.declare_var(I64));
-                self.site_bounds.push((lo, hi));
-                self.load_site(sites, site);
-            }
-        }
     }
 
-    /// Site `site`'s bounds from the context into its variables.
-    /// Site `site`'s bounds from the context into its variables, as `lo` and the number of
-    /// addresses an access of the site's span may start at (`hi - lo - span + 1`, or 0): the
-    /// inline check is then one subtraction and one compare.
-    fn load_site(&mut self, sites: Value, site: u32) {
-        let (lo, count) = self.site_bounds[site as usize];
-        let span = self.site_span[site as usize] as i64;
-        let l = self.b.ins().load(I64, flags(), sites, (site * 16) as i32);
-        let h = self
+    /// Site `site`'s bounds as the checker left them in the context: `lo` and the number of
+    /// addresses an access of the site's largest span may start at (`run::cb_check` stores
+    /// `hi - lo - span + 1`, or 0), so that the inline check is one subtraction and one
+    /// compare. Read from memory at each check rather than kept in registers: a value live
+    /// through the whole round costs a register or a stack slot for every site.
+    fn site_bounds(&mut self, site: u32) -> (Value, Value) {
+        let sites = self.ctx_field(offset_of!(Ctx, sites));
+        let lo = self.b.ins().load(I64, flags(), sites, (site * 16) as i32);
+        let count = self
             .b
             .ins()
             .load(I64, flags(), sites, (site * 16 + 8) as i32);
-        let d = self.b.ins().isub(h, l);
-        let ordered = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, h, l);
-        let fits = self
-            .b
-            .ins()
-            .icmp_imm(IntCC::UnsignedGreaterThanOrEqual, d, span);
-        let ok = self.b.ins().band(ordered, fits);
-        let n = self.b.ins().iadd_imm(d, 1 - span);
-        let zero = self.b.ins().iconst(I64, 0);
-        let n = self.b.ins().select(ok, n, zero);
-        self.b.def_var(lo, l);
-        self.b.def_var(count, n);
+        (lo, count)
     }
 
     /// The span of every native access of each site (the largest, if a site had several:
@@ -1007,10 +1016,9 @@ impl<'a, 'b> Lower<'a, 'b> {
         }
         let c = match space {
             Space::Global | Space::Generic => {
-                // `load_site` counted the start addresses for the site's largest span, at
-                // least this access's: addr - lo < count.
-                let (lo, count) = self.site_bounds[site as usize];
-                let (lo, count) = (self.b.use_var(lo), self.b.use_var(count));
+                // The count is for the site's largest span, at least this access's:
+                // addr - lo < count.
+                let (lo, count) = self.site_bounds(site);
                 let off = self.b.ins().isub(addr, lo);
                 self.b.ins().icmp(IntCC::UnsignedLessThan, off, count)
             }
@@ -1041,10 +1049,6 @@ impl<'a, 'b> Lower<'a, 'b> {
         self.b.ins().brif(ok, refreshed, &[], fault, &[]);
         self.b.set_cold_block(refreshed);
         self.b.switch_to_block(refreshed);
-        if matches!(space, Space::Global | Space::Generic) {
-            let sites = self.ctx_field(offset_of!(Ctx, sites));
-            self.load_site(sites, site);
-        }
         self.b.ins().jump(fast, &[]);
         self.b.set_cold_block(fault);
         self.b.switch_to_block(fault);

@@ -53,6 +53,8 @@ pub(crate) struct Compiled {
     pub(crate) single_round: bool,
     /// Entries of each lane's frame (values live across barriers).
     pub(crate) frame_slots: usize,
+    /// Per access site: the largest span its compiled accesses check inline.
+    pub(crate) site_spans: Box<[u64]>,
     /// The operations called out to `crate::ops`, referenced by address from the code.
     _ops: lower::OpTables,
     /// Owns the code's memory.

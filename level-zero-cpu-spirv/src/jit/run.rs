@@ -36,8 +36,11 @@ pub(crate) struct Ctx {
     pub(super) lid: [*const u32; 3],
     /// Per dimension: `group id * group size + global offset`.
     pub(super) gbase: [u64; 3],
-    /// Per access site: the allocation `[lo, hi)` it hit last (checked mode).
+    /// Per access site: the allocation it hit last (checked mode), as its start and the
+    /// number of addresses an access of the site's span may start at (0: ask the checker).
     pub(super) sites: *mut [u64; 2],
+    /// Per access site: that span (`Compiled::site_spans`).
+    pub(super) site_spans: *const u64,
     /// The work-group's local arena `[lo, hi)`.
     pub(super) local: [u64; 2],
     pub(super) private_base: u64,
@@ -157,15 +160,21 @@ pub(super) extern "C" fn cb_check(
         2 => Space::Private,
         _ => Space::Generic,
     };
-    let sites = ctx.sites;
+    let (sites, spans) = (ctx.sites, ctx.site_spans);
     // SAFETY: the round is running.
     let ex = unsafe { exec(ctx) };
     match ex.check_access(space, addr, span, lane as usize, site as usize, write != 0) {
         Ok((lo, hi)) => {
             if space == Space::Global || space == Space::Generic {
-                // SAFETY: `sites` has one entry per access site of the kernel (`run_group`),
-                // and compiled code passes only its own sites.
-                unsafe { *sites.add(site as usize) = [lo, hi] };
+                // SAFETY: `sites` and `spans` have one entry per access site of the kernel
+                // (`run_group`), and compiled code passes only its own sites.
+                let span = unsafe { *spans.add(site as usize) };
+                let count = match hi.checked_sub(lo) {
+                    Some(d) if d >= span => d - span + 1,
+                    _ => 0,
+                };
+                // SAFETY: as above.
+                unsafe { *sites.add(site as usize) = [lo, count] };
             }
             1
         }
@@ -198,8 +207,8 @@ impl Worker {
         Worker {
             resume: vec![DONE; lanes],
             frame: Vec::new(),
-            // An empty range: the first access of every site asks the checker.
-            sites: vec![[1, 0]; sites as usize],
+            // No start address allowed: the first access of every site asks the checker.
+            sites: vec![[0, 0]; sites as usize],
         }
     }
 }
@@ -234,6 +243,7 @@ pub(crate) fn run_group(
             u64::from(group[d]) * u64::from(g.size[d]) + u64::from(g.offset[d])
         }),
         sites: w.sites.as_mut_ptr(),
+        site_spans: jit.site_spans.as_ptr(),
         local: [local_lo, local_lo + local_len],
         private_base,
         private_stride,

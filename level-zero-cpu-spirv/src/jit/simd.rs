@@ -37,6 +37,9 @@ pub(super) enum Class {
     Narrow,
     /// Per lane, 64 bits: two `i64x2` (lanes 0–1, lanes 2–3).
     Wide,
+    /// Lane `l` holds lane 0's value plus `l` times the stride (64-bit wrapping arithmetic):
+    /// one scalar, lane 0's value. Work-item ids in x and addresses computed from them.
+    Affine(i64),
 }
 
 /// Whether component `c` of `b` is the same for every lane of a chunk: what is the same in a
@@ -188,17 +191,21 @@ pub(super) fn classes(code: &Code) -> Vec<Class> {
     let written = slots::written(code);
     let live = slots::live_in(code);
     // Values known below 2^32 among the read-only slots: constants.
-    let mut const_narrow = vec![false; n];
+    let mut const_value = vec![None; n];
     for p in &code.presets {
         if let Preset::Const { d, at, n: k } = *p {
             for i in 0..u32::from(k) {
                 let v = code.consts.get(at as usize + i as usize).copied();
-                if let Some(s) = const_narrow.get_mut((d + i) as usize) {
-                    *s = v.is_some_and(|v| v <= u64::from(u32::MAX));
+                if let Some(s) = const_value.get_mut((d + i) as usize) {
+                    *s = v;
                 }
             }
         }
     }
+    let const_narrow: Vec<bool> = const_value
+        .iter()
+        .map(|v| v.is_some_and(|v| v <= u64::from(u32::MAX)))
+        .collect();
     let mut varying = vec![false; n];
     // Read-only slots that differ per lane: private addresses and by-value arguments (each
     // lane's own copy).
@@ -332,10 +339,13 @@ pub(super) fn classes(code: &Code) -> Vec<Class> {
             }
         });
     }
+    let affine = strides(code, &varying, &seeds, &const_value);
     (0..n)
         .map(|s| {
             if !varying[s] {
                 Class::Uniform
+            } else if let Aff::Stride(k) = affine[s] {
+                Class::Affine(k)
             } else if narrow[s] {
                 Class::Narrow
             } else {
@@ -343,6 +353,181 @@ pub(super) fn classes(code: &Code) -> Vec<Class> {
             }
         })
         .collect()
+}
+
+/// What the stride analysis knows of a slot.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Aff {
+    /// Nothing yet (no definition seen).
+    Bottom,
+    Stride(i64),
+    /// Not affine in the lane.
+    Top,
+}
+
+/// The lane stride of every varying slot whose every definition is affine in the lane with
+/// one stride: an optimistic fixpoint (a slot starts unknown, takes the stride of its first
+/// definition, becomes `Top` on any disagreement), run again after unknowns become `Top`
+/// until nothing changes, so that the result is consistent: every definition, given its
+/// operands' strides, produces its slot's stride.
+fn strides(code: &Code, varying: &[bool], seeds: &[bool], consts: &[Option<u64>]) -> Vec<Aff> {
+    let n = code.slots as usize;
+    let mut aff: Vec<Aff> = (0..n)
+        .map(|s| {
+            if !varying[s] {
+                Aff::Stride(0)
+            } else if seeds[s] {
+                Aff::Top
+            } else {
+                Aff::Bottom
+            }
+        })
+        .collect();
+    let (mut r, mut w) = (Vec::<Run>::new(), Vec::<Run>::new());
+    loop {
+        let mut changed = true;
+        while changed {
+            changed = false;
+            let mut put = |aff: &mut Vec<Aff>, d: Slot, v: Option<Aff>| {
+                let Some(v) = v else { return };
+                let d = d as usize;
+                if !varying[d] {
+                    return;
+                }
+                let new = match (aff[d], v) {
+                    (Aff::Top, _) | (_, Aff::Bottom) => return,
+                    (Aff::Bottom, v) => v,
+                    (Aff::Stride(a), Aff::Stride(b)) if a == b => return,
+                    _ => Aff::Top,
+                };
+                aff[d] = new;
+                changed = true;
+            };
+            for inst in &code.insts {
+                r.clear();
+                w.clear();
+                slots::reads(code, inst, &mut r);
+                slots::writes(code, inst, &mut w);
+                let all_uniform = r.iter().all(|&(s, k)| {
+                    (s..s + k).all(|x| !varying.get(x as usize).copied().unwrap_or(true))
+                });
+                if let Inst::Builtin { b, d, n: k, comp } = *inst {
+                    for i in 0..u32::from(k) {
+                        let c = comp.map_or(i, u32::from);
+                        let v = if component_uniform(b, c) {
+                            Aff::Stride(0)
+                        } else if matches!(b, Builtin::GlobalId | Builtin::LocalId) && c == 0
+                            || b == Builtin::LocalLinearId
+                        {
+                            Aff::Stride(1)
+                        } else {
+                            Aff::Top
+                        };
+                        put(&mut aff, d + i, Some(v));
+                    }
+                    continue;
+                }
+                if all_uniform && once_for_chunk(inst) {
+                    for &(s, k) in &w {
+                        for x in s..s + k {
+                            put(&mut aff, x, Some(Aff::Stride(0)));
+                        }
+                    }
+                    continue;
+                }
+                let mut outs: Vec<(Slot, Option<Aff>)> = Vec::new();
+                let st = |x: Slot| aff.get(x as usize).copied().unwrap_or(Aff::Top);
+                let konst = |x: Slot| consts.get(x as usize).copied().flatten();
+                let join2 = |a: Aff, b: Aff, f: &dyn Fn(i64, i64) -> Option<i64>| match (a, b) {
+                    (Aff::Stride(x), Aff::Stride(y)) => Some(f(x, y).map_or(Aff::Top, Aff::Stride)),
+                    (Aff::Top, _) | (_, Aff::Top) => Some(Aff::Top),
+                    _ => None,
+                };
+                match *inst {
+                    Inst::Bin { op, d, a, b, n: k } => {
+                        for i in 0..u32::from(k) {
+                            let (sa, sb) = (st(a + i), st(b + i));
+                            let v = match op {
+                                BinOp::IAdd(u64::MAX) => join2(sa, sb, &|x, y| x.checked_add(y)),
+                                BinOp::ISub(u64::MAX) => join2(sa, sb, &|x, y| x.checked_sub(y)),
+                                BinOp::IMul(u64::MAX) => match (konst(a + i), konst(b + i)) {
+                                    (_, Some(c)) => {
+                                        join2(sa, Aff::Stride(0), &|x, _| x.checked_mul(c as i64))
+                                    }
+                                    (Some(c), _) => {
+                                        join2(sb, Aff::Stride(0), &|x, _| x.checked_mul(c as i64))
+                                    }
+                                    _ => Some(Aff::Top),
+                                },
+                                BinOp::Shl(64) => match konst(b + i) {
+                                    Some(c) if c < 63 => {
+                                        join2(sa, Aff::Stride(0), &|x, _| x.checked_mul(1i64 << c))
+                                    }
+                                    _ => Some(Aff::Top),
+                                },
+                                _ => Some(Aff::Top),
+                            };
+                            outs.push((d + i, v));
+                        }
+                    }
+                    Inst::Copy { d, s, n: k } => {
+                        for i in 0..u32::from(k) {
+                            outs.push((d + i, Some(st(s + i))));
+                        }
+                    }
+                    Inst::Gep {
+                        d,
+                        base,
+                        off: _,
+                        at,
+                        len,
+                    } => {
+                        let mut v = Some(st(base));
+                        for &(t, stride, tw) in
+                            &code.gep_terms[at as usize..at as usize + usize::from(len)]
+                        {
+                            let term = match st(t) {
+                                Aff::Stride(0) => Aff::Stride(0),
+                                Aff::Stride(x) if tw >= 64 => {
+                                    x.checked_mul(stride).map_or(Aff::Top, Aff::Stride)
+                                }
+                                Aff::Bottom => Aff::Bottom,
+                                _ => Aff::Top,
+                            };
+                            v = v.and_then(|a| join2(a, term, &|x, y| x.checked_add(y)));
+                        }
+                        outs.push((d, v));
+                    }
+                    _ => {
+                        for &(s, k) in &w {
+                            for x in s..s + k {
+                                outs.push((x, Some(Aff::Top)));
+                            }
+                        }
+                    }
+                }
+                for (d, v) in outs {
+                    put(&mut aff, d, v);
+                }
+            }
+            for_each_move(code, |d, s| {
+                let v = aff.get(s as usize).copied().unwrap_or(Aff::Top);
+                put(&mut aff, d, Some(v));
+            });
+        }
+        // Slots still unknown have no definition the analysis could follow: not affine,
+        // and everything computed from them again.
+        let mut any = false;
+        for a in aff.iter_mut() {
+            if *a == Aff::Bottom {
+                *a = Aff::Top;
+                any = true;
+            }
+        }
+        if !any {
+            return aff;
+        }
+    }
 }
 
 /// Every edge move, component by component, as (destination, source).

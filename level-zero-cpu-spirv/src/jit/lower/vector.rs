@@ -120,6 +120,20 @@ impl Lower<'_, '_> {
                 self.b.use_var(vars[0].unwrap_or_else(|| unreachable!())),
                 self.b.use_var(vars[1].unwrap_or_else(|| unreachable!())),
             ),
+            Class::Affine(k) => {
+                let x = self.b.use_var(self.vars[s as usize]);
+                if want == Class::Narrow {
+                    let x = self.b.ins().ireduce(I32, x);
+                    let x = self.b.ins().splat(I32X4, x);
+                    let k = k as i32;
+                    let c = self.vconst_i32([0, k, k.wrapping_mul(2), k.wrapping_mul(3)]);
+                    return V::N(self.b.ins().iadd(x, c));
+                }
+                let x = self.b.ins().splat(I64X2, x);
+                let c1 = self.vconst_i64([0, k]);
+                let c2 = self.vconst_i64([k.wrapping_mul(2), k.wrapping_mul(3)]);
+                return V::W(self.b.ins().iadd(x, c1), self.b.ins().iadd(x, c2));
+            }
         };
         self.convert(v, want)
     }
@@ -160,14 +174,23 @@ impl Lower<'_, '_> {
                 self.b
                     .def_var(vars[1].unwrap_or_else(|| unreachable!()), hi);
             }
-            _ => unreachable!("a uniform slot set from a varying value"),
+            _ => unreachable!("a uniform or affine slot set from a vector (slot {s})"),
+        }
+    }
+
+    /// The vector form slot `s` is read in: its own, wide for affine ones.
+    fn repr(&self, s: Slot) -> Class {
+        match self.class_of(s) {
+            Class::Narrow => Class::Narrow,
+            _ => Class::Wide,
         }
     }
 
     /// Sets slot `s` to the same value `x` (`i64`) in every lane.
     fn set_all(&mut self, s: Slot, x: Value) {
         match self.class_of(s) {
-            Class::Uniform => self.b.def_var(self.vars[s as usize], x),
+            // An affine slot written with one value has stride 0 (`simd::strides`).
+            Class::Uniform | Class::Affine(_) => self.b.def_var(self.vars[s as usize], x),
             Class::Narrow => {
                 let y = self.b.ins().ireduce(I32, x);
                 let v = self.b.ins().splat(I32X4, y);
@@ -196,10 +219,15 @@ impl Lower<'_, '_> {
                 self.b.ins().extractlane(v, l % 2)
             }
             Class::Uniform => self.b.use_var(self.vars[s as usize]),
+            Class::Affine(k) => {
+                let x = self.b.use_var(self.vars[s as usize]);
+                self.b.ins().iadd_imm(x, k.wrapping_mul(i64::from(l)))
+            }
         }
     }
 
-    /// Sets lane `l` of varying slot `s` from a scalar-path value.
+    /// Sets lane `l` of varying slot `s` from a scalar-path value (an affine slot keeps lane
+    /// 0's: the others follow from it, `simd::strides` having proven them so).
     pub(super) fn lane_set(&mut self, s: Slot, l: u8, x: Value) {
         let vars = self.vvars[s as usize];
         match self.class_of(s) {
@@ -217,6 +245,11 @@ impl Lower<'_, '_> {
                 self.b.def_var(var, v);
             }
             Class::Uniform => self.b.def_var(self.vars[s as usize], x),
+            Class::Affine(_) => {
+                if l == 0 {
+                    self.b.def_var(self.vars[s as usize], x);
+                }
+            }
         }
     }
 
@@ -357,13 +390,19 @@ impl Lower<'_, '_> {
             .map(|l| self.b.ins().iadd_imm(lane, l))
             .collect();
         for &s in &live {
-            if self.class_of(s) == Class::Uniform {
+            let k = match self.class_of(s) {
+                Class::Uniform => 0,
+                Class::Affine(k) => k,
+                _ => continue,
+            };
+            {
                 let a0 = self.frame_addr(s, lanes[0]);
                 let x0 = self.b.ins().load(I64, flags(), a0, 0);
-                for &ln in &lanes[1..] {
+                for (l, &ln) in lanes.iter().enumerate().skip(1) {
                     let a = self.frame_addr(s, ln);
                     let x = self.b.ins().load(I64, flags(), a, 0);
-                    let eq = self.b.ins().icmp(IntCC::Equal, x, x0);
+                    let want = self.b.ins().iadd_imm(x0, k.wrapping_mul(l as i64));
+                    let eq = self.b.ins().icmp(IntCC::Equal, x, want);
                     let ok = self.b.create_block();
                     self.b.ins().brif(eq, ok, &[], dispatch, &[]);
                     self.b.switch_to_block(ok);
@@ -371,7 +410,7 @@ impl Lower<'_, '_> {
             }
         }
         for &s in &live {
-            if self.class_of(s) == Class::Uniform {
+            if matches!(self.class_of(s), Class::Uniform | Class::Affine(_)) {
                 self.fill_frame(s, lanes[0]);
             } else {
                 for (l, &ln) in lanes.iter().enumerate() {
@@ -388,8 +427,8 @@ impl Lower<'_, '_> {
         let a = self.reg_addr(s, lane);
         let lo = self.b.ins().load(I64X2, MemFlags::new(), a, 0);
         let hi = self.b.ins().load(I64X2, MemFlags::new(), a, 16);
-        if self.class_of(s) == Class::Uniform {
-            // Never: such slots are seeded varying; keep lane 0's value rather than guess.
+        if matches!(self.class_of(s), Class::Uniform | Class::Affine(_)) {
+            // Never: such slots are seeded varying (wide).
             let x = self.b.ins().extractlane(lo, 0);
             self.b.def_var(self.vars[s as usize], x);
         } else {
@@ -414,7 +453,7 @@ impl Lower<'_, '_> {
                     let c = self.b.use_var(self.vars[*c as usize]);
                     self.b.ins().brif(c, tb, &[], fb, &[]);
                 } else {
-                    let (all, any) = match self.vget(*c, self.class_of(*c)) {
+                    let (all, any) = match self.vget(*c, self.repr(*c)) {
                         V::N(x) => (self.b.ins().vall_true(x), self.b.ins().vany_true(x)),
                         V::W(lo, hi) => {
                             let (a1, a2) = (self.b.ins().vall_true(lo), self.b.ins().vall_true(hi));
@@ -444,7 +483,7 @@ impl Lower<'_, '_> {
                 } else {
                     // Every lane's selector equal to lane 0's, or the chunk splits.
                     let x0 = self.lane_get(*sel, 0);
-                    let eq = match self.vget(*sel, self.class_of(*sel)) {
+                    let eq = match self.vget(*sel, self.repr(*sel)) {
                         V::N(x) => {
                             let y = self.b.ins().ireduce(I32, x0);
                             let y = self.b.ins().splat(I32X4, y);
@@ -601,8 +640,8 @@ impl Lower<'_, '_> {
             for k in 0..u32::from(m.n) {
                 let (d, s) = (m.d + k, m.s + k);
                 match self.class_of(d) {
-                    Class::Uniform => {
-                        let x = self.b.use_var(self.vars[s as usize]);
+                    Class::Uniform | Class::Affine(_) => {
+                        let x = self.lane_get(s, 0);
                         self.b.def_var(self.vars[d as usize], x);
                     }
                     c => {
@@ -645,6 +684,20 @@ impl Lower<'_, '_> {
             }
             return;
         }
+        // Results affine in the lane: lane 0's value is the instruction on lane 0's
+        // operands (`simd::strides` proved the other lanes follow).
+        self.writes.clear();
+        super::slots::writes(code, inst, &mut self.writes);
+        if !self.writes.is_empty()
+            && self.writes.iter().all(|&(s, n)| {
+                (s..s + n).all(|x| matches!(self.class.get(x as usize), Some(Class::Affine(_))))
+            })
+        {
+            self.vlane = Some(0);
+            self.inst(idx);
+            self.vlane = None;
+            return;
+        }
         if self.vnative(idx) {
             return;
         }
@@ -666,9 +719,8 @@ impl Lower<'_, '_> {
             Inst::Copy { d, s, n } => {
                 for k in 0..u32::from(n) {
                     match self.class_of(d + k) {
-                        Class::Uniform => {
-                            // Never: a copy of a varying slot is varying.
-                            let x = self.b.use_var(self.vars[(s + k) as usize]);
+                        Class::Uniform | Class::Affine(_) => {
+                            let x = self.lane_get(s + k, 0);
                             self.b.def_var(self.vars[(d + k) as usize], x);
                         }
                         c => {
@@ -818,8 +870,8 @@ impl Lower<'_, '_> {
                 if !vmem_ok(size, space) {
                     return false;
                 }
-                let (lo, hi) = self.vaddr(base, i, w, scale, off);
-                let v = self.vload(lo, hi, size, space, site);
+                let a = self.idx_addr(base, i, w, scale, off, size);
+                let v = self.vload(a, size, space, site);
                 self.vset(d, v);
                 true
             }
@@ -837,8 +889,8 @@ impl Lower<'_, '_> {
                 if !vmem_ok(size, space) {
                     return false;
                 }
-                let (lo, hi) = self.vaddr(base, i, w, scale, off);
-                self.vstore(lo, hi, size, v, space, site);
+                let a = self.idx_addr(base, i, w, scale, off, size);
+                self.vstore(a, size, v, space, site);
                 true
             }
             Inst::Load {
@@ -850,11 +902,11 @@ impl Lower<'_, '_> {
                 site,
                 ..
             } => {
-                if !vmem_ok(size, space) || self.class_of(p) == Class::Uniform {
+                if !vmem_ok(size, space) {
                     return false;
                 }
-                let (lo, hi) = self.w(p);
-                let v = self.vload(lo, hi, size, space, site);
+                let a = self.ptr_addr(p, size);
+                let v = self.vload(a, size, space, site);
                 self.vset(d, v);
                 true
             }
@@ -867,11 +919,11 @@ impl Lower<'_, '_> {
                 site,
                 ..
             } => {
-                if !vmem_ok(size, space) || self.class_of(p) == Class::Uniform {
+                if !vmem_ok(size, space) {
                     return false;
                 }
-                let (lo, hi) = self.w(p);
-                self.vstore(lo, hi, size, v, space, site);
+                let a = self.ptr_addr(p, size);
+                self.vstore(a, size, v, space, site);
                 true
             }
             Inst::Builtin { d, b, n, comp } => {
@@ -895,6 +947,10 @@ impl Lower<'_, '_> {
                     if simd::component_uniform(b, c) {
                         let v = self.builtin(b, c);
                         self.set_all(dk, v);
+                    } else if let Class::Affine(_) = self.class_of(dk) {
+                        // Lane 0's id (`self.lane` is lane 0 of the chunk).
+                        let v = self.builtin(b, c);
+                        self.b.def_var(self.vars[dk as usize], v);
                     } else {
                         let v = self.vbuiltin(b, c);
                         self.vset(dk, v);
@@ -1283,7 +1339,7 @@ impl Lower<'_, '_> {
                     V::W(self.b.ins().swiden_low(m), self.b.ins().swiden_high(m))
                 }
             }
-            Class::Wide => {
+            Class::Wide | Class::Affine(_) => {
                 let (x, y) = self.w(c);
                 let z = self.vconst_i64([0, 0]);
                 let (m1, m2) = (
@@ -1319,39 +1375,45 @@ impl Lower<'_, '_> {
         (self.b.ins().iadd(x, o), self.b.ins().iadd(y, o))
     }
 
-    /// Whether the chunk's addresses are consecutive `size`-byte places (then lane 0's
-    /// address), and, in checked mode, inside the memory the site may touch.
+    /// Whether the chunk's addresses are consecutive `size`-byte places (checked at run
+    /// time unless known), and, in checked mode, inside the memory the site may touch: jumps
+    /// to `fast` with lane 0's address returned, or to `slow`.
     fn contiguous(
         &mut self,
-        (lo, hi): (Value, Value),
+        addr: Addr,
         size: u8,
         space: Space,
         site: u32,
         (fast, slow): (Block, Block),
     ) -> Value {
-        let a0 = self.b.ins().extractlane(lo, 0);
         let s = i64::from(size);
-        let sp = self.b.ins().splat(I64X2, a0);
-        let k1 = self.vconst_i64([0, s]);
-        let k2 = self.vconst_i64([2 * s, 3 * s]);
-        let (e1, e2) = (self.b.ins().iadd(sp, k1), self.b.ins().iadd(sp, k2));
-        let (m1, m2) = (
-            self.b.ins().icmp(IntCC::Equal, lo, e1),
-            self.b.ins().icmp(IntCC::Equal, hi, e2),
-        );
-        let m = self.b.ins().band(m1, m2);
-        let all = self.b.ins().vall_true(m);
+        let a0 = match addr {
+            Addr::Contig(a0) | Addr::Same(a0) => a0,
+            Addr::Lanes(lo, hi) => {
+                let a0 = self.b.ins().extractlane(lo, 0);
+                let sp = self.b.ins().splat(I64X2, a0);
+                let k1 = self.vconst_i64([0, s]);
+                let k2 = self.vconst_i64([2 * s, 3 * s]);
+                let (e1, e2) = (self.b.ins().iadd(sp, k1), self.b.ins().iadd(sp, k2));
+                let (m1, m2) = (
+                    self.b.ins().icmp(IntCC::Equal, lo, e1),
+                    self.b.ins().icmp(IntCC::Equal, hi, e2),
+                );
+                let m = self.b.ins().band(m1, m2);
+                let all = self.b.ins().vall_true(m);
+                let next = self.b.create_block();
+                self.b.ins().brif(all, next, &[], slow, &[]);
+                self.b.switch_to_block(next);
+                a0
+            }
+        };
         if !self.checked {
-            self.b.ins().brif(all, fast, &[], slow, &[]);
+            self.b.ins().jump(fast, &[]);
             return a0;
         }
-        let check = self.b.create_block();
-        self.b.ins().brif(all, check, &[], slow, &[]);
-        self.b.switch_to_block(check);
         let ok = match space {
             Space::Global | Space::Generic => {
-                let (lo_v, count) = self.site_bounds[site as usize];
-                let (lo_v, count) = (self.b.use_var(lo_v), self.b.use_var(count));
+                let (lo_v, count) = self.site_bounds(site);
                 let off0 = self.b.ins().isub(a0, lo_v);
                 let off3 = self.b.ins().iadd_imm(off0, 3 * s);
                 let c0 = self.b.ins().icmp(IntCC::UnsignedLessThan, off0, count);
@@ -1364,20 +1426,47 @@ impl Lower<'_, '_> {
         a0
     }
 
-    fn vload(&mut self, lo: Value, hi: Value, size: u8, space: Space, site: u32) -> V {
+    /// Lane `l`'s address.
+    fn lane_addr(&mut self, addr: Addr, size: u8, l: u8) -> Value {
+        match addr {
+            Addr::Contig(a0) => self.b.ins().iadd_imm(a0, i64::from(l) * i64::from(size)),
+            Addr::Same(a0) => a0,
+            Addr::Lanes(lo, hi) => {
+                if l < 2 {
+                    self.b.ins().extractlane(lo, l)
+                } else {
+                    self.b.ins().extractlane(hi, l - 2)
+                }
+            }
+        }
+    }
+
+    fn vload(&mut self, addr: Addr, size: u8, space: Space, site: u32) -> V {
+        let narrow = size <= 4;
+        if let Addr::Same(a) = addr {
+            // One place for every lane: one access (lane 0's, the first in lane order).
+            self.check(a, u64::from(size), space, site, false);
+            let x = self.load_at(a, 0, size);
+            return if narrow {
+                let y = self.b.ins().ireduce(I32, x);
+                V::N(self.b.ins().splat(I32X4, y))
+            } else {
+                let v = self.b.ins().splat(I64X2, x);
+                V::W(v, v)
+            };
+        }
         let (fast, slow, join) = (
             self.b.create_block(),
             self.b.create_block(),
             self.b.create_block(),
         );
-        let narrow = size <= 4;
         if narrow {
             self.b.append_block_param(join, I32X4);
         } else {
             self.b.append_block_param(join, I64X2);
             self.b.append_block_param(join, I64X2);
         }
-        let a0 = self.contiguous((lo, hi), size, space, site, (fast, slow));
+        let a0 = self.contiguous(addr, size, space, site, (fast, slow));
         self.b.switch_to_block(fast);
         if narrow {
             let v = self.b.ins().load(I32X4, MemFlags::new(), a0, 0);
@@ -1395,11 +1484,7 @@ impl Lower<'_, '_> {
         for l in 0..W as u8 {
             let ln = self.b.ins().iadd_imm(base, i64::from(l));
             self.b.def_var(self.lane, ln);
-            let a = if l < 2 {
-                self.b.ins().extractlane(lo, l)
-            } else {
-                self.b.ins().extractlane(hi, l - 2)
-            };
+            let a = self.lane_addr(addr, size, l);
             self.check(a, u64::from(size), space, site, false);
             xs.push(self.load_at(a, 0, size));
         }
@@ -1423,35 +1508,38 @@ impl Lower<'_, '_> {
         if narrow { V::N(p[0]) } else { V::W(p[0], p[1]) }
     }
 
-    fn vstore(&mut self, lo: Value, hi: Value, size: u8, v: Slot, space: Space, site: u32) {
+    fn vstore(&mut self, addr: Addr, size: u8, v: Slot, space: Space, site: u32) {
         let (fast, slow, join) = (
             self.b.create_block(),
             self.b.create_block(),
             self.b.create_block(),
         );
         let narrow = size <= 4;
-        let a0 = self.contiguous((lo, hi), size, space, site, (fast, slow));
-        self.b.switch_to_block(fast);
-        if narrow {
-            let x = self.n(v);
-            self.b.ins().store(MemFlags::new(), x, a0, 0);
+        if let Addr::Same(_) = addr {
+            // Every lane in lane order (the last one's value stays).
+            self.b.ins().jump(slow, &[]);
+            self.b.switch_to_block(fast);
+            self.b.ins().jump(join, &[]);
         } else {
-            let (x, y) = self.w(v);
-            self.b.ins().store(MemFlags::new(), x, a0, 0);
-            self.b.ins().store(MemFlags::new(), y, a0, 16);
+            let a0 = self.contiguous(addr, size, space, site, (fast, slow));
+            self.b.switch_to_block(fast);
+            if narrow {
+                let x = self.n(v);
+                self.b.ins().store(MemFlags::new(), x, a0, 0);
+            } else {
+                let (x, y) = self.w(v);
+                self.b.ins().store(MemFlags::new(), x, a0, 0);
+                self.b.ins().store(MemFlags::new(), y, a0, 16);
+            }
+            self.b.ins().jump(join, &[]);
         }
-        self.b.ins().jump(join, &[]);
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
         let base = self.b.use_var(self.lane);
         for l in 0..W as u8 {
             let ln = self.b.ins().iadd_imm(base, i64::from(l));
             self.b.def_var(self.lane, ln);
-            let a = if l < 2 {
-                self.b.ins().extractlane(lo, l)
-            } else {
-                self.b.ins().extractlane(hi, l - 2)
-            };
+            let a = self.lane_addr(addr, size, l);
             self.check(a, u64::from(size), space, site, true);
             let x = self.lane_get(v, l);
             self.store_at(a, 0, size, x);
@@ -1460,6 +1548,75 @@ impl Lower<'_, '_> {
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(join);
     }
+
+    /// The chunk's addresses of an indexed access `base + sext(idx, w) * scale + off`: lane
+    /// 0's and a stride when the operands' strides tell one, else every lane's.
+    fn idx_addr(&mut self, base: Slot, i: Slot, w: u8, scale: i64, off: i64, size: u8) -> Addr {
+        let stride = |c: Class| match c {
+            Class::Uniform => Some(0),
+            Class::Affine(k) => Some(k),
+            _ => None,
+        };
+        let si = match self.class_of(i) {
+            Class::Affine(k) if w < 64 => {
+                let _ = k;
+                None
+            }
+            c => stride(c),
+        };
+        let total = match (stride(self.class_of(base)), si) {
+            (Some(a), Some(b)) => b.checked_mul(scale).and_then(|x| x.checked_add(a)),
+            _ => None,
+        };
+        match total {
+            Some(t) if t == 0 || t == i64::from(size) => {
+                let b0 = self.lane_get(base, 0);
+                let i0 = self.lane_get(i, 0);
+                let i0 = self.sext(i0, w);
+                let x = self.b.ins().imul_imm(i0, scale);
+                let a = self.b.ins().iadd(b0, x);
+                let a = self.b.ins().iadd_imm(a, off);
+                if t == 0 {
+                    Addr::Same(a)
+                } else {
+                    Addr::Contig(a)
+                }
+            }
+            _ => {
+                let (lo, hi) = self.vaddr(base, i, w, scale, off);
+                Addr::Lanes(lo, hi)
+            }
+        }
+    }
+
+    /// The chunk's addresses held in slot `p`.
+    fn ptr_addr(&mut self, p: Slot, size: u8) -> Addr {
+        match self.class_of(p) {
+            Class::Affine(0) | Class::Uniform => {
+                let a = self.lane_get(p, 0);
+                Addr::Same(a)
+            }
+            Class::Affine(k) if k == i64::from(size) => {
+                let a = self.lane_get(p, 0);
+                Addr::Contig(a)
+            }
+            _ => {
+                let (lo, hi) = self.w(p);
+                Addr::Lanes(lo, hi)
+            }
+        }
+    }
+}
+
+/// Where the chunk's lanes access memory.
+#[derive(Clone, Copy)]
+enum Addr {
+    /// Lane `l` at lane 0's address plus `l` times the access size (known statically).
+    Contig(Value),
+    /// Every lane at one address.
+    Same(Value),
+    /// Each lane's own address (consecutive or not, checked at run time).
+    Lanes(Value, Value),
 }
 
 /// Loads and stores the vector path does itself (others run lane by lane): 4- and 8-byte
