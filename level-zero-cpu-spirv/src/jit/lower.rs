@@ -138,13 +138,21 @@ pub(super) fn single_round(code: &Code) -> bool {
 
 /// Which slots a lane's frame holds: those live into some barrier's continuation (and
 /// written by the kernel), each at its index; and how many.
-fn frame_layout(code: &Code, live: &[Set], written: &Set) -> (Vec<u32>, u32) {
+fn frame_layout(
+    code: &Code,
+    live: &[Set],
+    written: &Set,
+    remat: &[Option<u32>],
+) -> (Vec<u32>, u32) {
     let mut index = vec![u32::MAX; code.slots as usize];
     let mut n = 0u32;
     for b in &code.blocks {
         if let Term::Barrier(t) = b.term {
             for s in live[t as usize].iter() {
-                if written.contains(s) && index[s as usize] == u32::MAX {
+                if written.contains(s)
+                    && remat[s as usize].is_none()
+                    && index[s as usize] == u32::MAX
+                {
                     index[s as usize] = n;
                     n += 1;
                 }
@@ -209,6 +217,9 @@ struct Lower<'a, 'b> {
     /// checker refreshed them.
     /// Per slot: its index in a lane's frame (`u32::MAX`: never live across a barrier).
     frame_index: Vec<u32>,
+    /// Per slot: the instruction computing it again at a barrier's continuation instead of
+    /// a frame entry (`slots::recomputable`).
+    remat: Vec<Option<u32>>,
     /// Entries of a lane's frame.
     frame_slots: u32,
     reads: Vec<Run>,
@@ -313,6 +324,7 @@ impl<'a, 'b> Lower<'a, 'b> {
             next,
             fields: Vec::new(),
             frame_index: Vec::new(),
+            remat: slots::recomputable(code),
             frame_slots: 0,
             reads: Vec::new(),
             writes: Vec::new(),
@@ -502,7 +514,8 @@ impl<'a, 'b> Lower<'a, 'b> {
         self.b.append_block_params_for_function_params(entry);
         self.b.switch_to_block(entry);
         self.ctx = self.b.block_params(entry)[0];
-        (self.frame_index, self.frame_slots) = frame_layout(self.code, &self.live, &self.written);
+        (self.frame_index, self.frame_slots) =
+            frame_layout(self.code, &self.live, &self.written, &self.remat);
         self.regs = self.ctx_field(offset_of!(Ctx, regs));
         self.lanes = self.ctx_field(offset_of!(Ctx, lanes));
         self.hoist();
@@ -578,13 +591,19 @@ impl<'a, 'b> Lower<'a, 'b> {
                 .iter()
                 .filter(|&s| self.written.contains(s))
                 .collect();
-            for s in live {
-                // The entry's live-ins are the register file's initial values; a barrier's
-                // continuation's are what the barrier saved in the lane's frame.
-                if t == self.code.entry {
+            if t == self.code.entry {
+                // The entry's live-ins are the register file's initial values.
+                for s in live {
                     self.fill(s, lane);
-                } else {
+                }
+            } else {
+                // A barrier's continuation's: what the barrier saved in the lane's frame, and
+                // what can be computed again.
+                for s in self.saved(t) {
                     self.fill_frame(s, lane);
+                }
+                for idx in self.recompute(t) {
+                    self.inst(idx);
                 }
             }
             self.b.ins().jump(self.blocks[t as usize], &[]);
@@ -726,11 +745,7 @@ impl<'a, 'b> Lower<'a, 'b> {
             }
             Term::Barrier(n) => {
                 let lane = self.b.use_var(self.lane);
-                let live: Vec<Slot> = self.live[*n as usize]
-                    .iter()
-                    .filter(|&s| self.written.contains(s))
-                    .collect();
-                for s in live {
+                for s in self.saved(*n) {
                     self.spill_frame(s, lane);
                 }
                 self.set_resume(*n);
@@ -763,6 +778,43 @@ impl<'a, 'b> Lower<'a, 'b> {
                 self.b.ins().return_(&[r]);
             }
         }
+    }
+
+    /// The slots a barrier continuing at `t` saves in the lanes' frames: those live there
+    /// that the kernel writes and that cannot be computed again.
+    fn saved(&self, t: u32) -> Vec<Slot> {
+        self.live[t as usize]
+            .iter()
+            .filter(|&s| self.written.contains(s) && self.remat[s as usize].is_none())
+            .collect()
+    }
+
+    /// The instructions computing again the recomputable slots live at `t`, operands first.
+    fn recompute(&self, t: u32) -> Vec<usize> {
+        fn visit(l: &Lower<'_, '_>, s: Slot, out: &mut Vec<usize>, r: &mut Vec<Run>) {
+            let Some(i) = l.remat.get(s as usize).copied().flatten() else {
+                return;
+            };
+            let i = i as usize;
+            if out.contains(&i) {
+                return;
+            }
+            r.clear();
+            slots::reads(l.code, &l.code.insts[i], r);
+            let ops: Vec<Slot> = r.iter().flat_map(|&(x, k)| x..x + k).collect();
+            for x in ops {
+                visit(l, x, out, r);
+            }
+            out.push(i);
+        }
+        let mut out = Vec::new();
+        let mut r = Vec::new();
+        for s in self.live[t as usize].iter() {
+            if self.written.contains(s) {
+                visit(self, s, &mut out, &mut r);
+            }
+        }
+        out
     }
 
     /// Whether the kernel has no work-group barrier: one round runs it whole.

@@ -297,3 +297,86 @@ pub(super) fn written(code: &Code) -> Set {
     }
     set
 }
+
+/// Per slot: the instruction that computes it, when a barrier need not save it because its
+/// value can be computed again where the work-item resumes: the slot is written by exactly
+/// one instruction (no edge move), a pure one (arithmetic, an address, a copy, a built-in
+/// id) whose operands are read-only or themselves recomputable. Its operands never change
+/// once computed, so computing it again gives the value the work-item had.
+pub(super) fn recomputable(code: &Code) -> Vec<Option<u32>> {
+    let n = code.slots as usize;
+    let mut defs = vec![0u32; n];
+    let mut def_at = vec![None; n];
+    let mut w = Vec::new();
+    for (idx, inst) in code.insts.iter().enumerate() {
+        w.clear();
+        writes(code, inst, &mut w);
+        for &(s, k) in &w {
+            for x in s..s + k {
+                if let Some(c) = defs.get_mut(x as usize) {
+                    *c += 1;
+                    def_at[x as usize] = Some(idx as u32);
+                }
+            }
+        }
+    }
+    for b in &code.blocks {
+        let mut edge = |e: &Edge| {
+            for m in &e.moves {
+                for x in m.d..m.d + u32::from(m.n) {
+                    if let Some(c) = defs.get_mut(x as usize) {
+                        *c += 2;
+                    }
+                }
+            }
+        };
+        match &b.term {
+            Term::Jump(e) => edge(e),
+            Term::Branch { t, f, .. } => {
+                edge(t);
+                edge(f);
+            }
+            Term::Switch { cases, default, .. } => {
+                for (_, e) in cases {
+                    edge(e);
+                }
+                edge(default);
+            }
+            _ => {}
+        }
+    }
+    let pure = |inst: &Inst| match *inst {
+        Inst::Bin { n, .. } | Inst::Un { n, .. } | Inst::Tern { n, .. } => n == 1,
+        Inst::Copy { n, .. } | Inst::Select { n, .. } => n == 1,
+        Inst::Builtin { n, comp, .. } => n == 1 || comp.is_some(),
+        Inst::Gep { .. } => true,
+        _ => false,
+    };
+    let mut cand: Vec<Option<u32>> = (0..n)
+        .map(|s| match def_at[s] {
+            Some(i) if defs[s] == 1 && pure(&code.insts[i as usize]) => Some(i),
+            _ => None,
+        })
+        .collect();
+    let mut r = Vec::new();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for s in 0..n {
+            let Some(i) = cand[s] else { continue };
+            r.clear();
+            reads(code, &code.insts[i as usize], &mut r);
+            let ok = r.iter().all(|&(x, k)| {
+                (x..x + k).all(|y| {
+                    let y = y as usize;
+                    y != s && y < n && (defs[y] == 0 || cand[y].is_some())
+                })
+            });
+            if !ok {
+                cand[s] = None;
+                changed = true;
+            }
+        }
+    }
+    cand
+}

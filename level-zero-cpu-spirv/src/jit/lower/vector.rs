@@ -386,6 +386,7 @@ impl Lower<'_, '_> {
             }
             return;
         }
+        let live = self.saved(t);
         let lanes: Vec<Value> = (0..W as i64)
             .map(|l| self.b.ins().iadd_imm(lane, l))
             .collect();
@@ -419,6 +420,9 @@ impl Lower<'_, '_> {
                     self.lane_set(s, l as u8, x);
                 }
             }
+        }
+        for idx in self.recompute(t) {
+            self.vinst(idx);
         }
     }
 
@@ -534,10 +538,7 @@ impl Lower<'_, '_> {
             }
             Term::Barrier(n) => {
                 let lane = self.b.use_var(self.lane);
-                let live: Vec<Slot> = self.live[*n as usize]
-                    .iter()
-                    .filter(|&s| self.written.contains(s))
-                    .collect();
+                let live = self.saved(*n);
                 for l in 0..W as u8 {
                     let ln = self.b.ins().iadd_imm(lane, i64::from(l));
                     for &s in &live {
