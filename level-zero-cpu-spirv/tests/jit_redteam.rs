@@ -1053,3 +1053,33 @@ both!(chunks_restart_from_constants, |opt: &str| {
         (0..32).map(|g| 2 * g).collect::<Vec<i32>>()
     );
 });
+
+// x ids of a chunk spanning two rows of a 6-wide work-group (`rt_chunk_rows.cl`).
+both!(chunks_spanning_rows, |opt: &str| {
+    let p = rt("rt_chunk_rows", opt);
+    for k in ["count_x", "copy_x"] {
+        on_jit(&p, k);
+    }
+    let mut m = Mem::default();
+    let cnt = m.zeros::<i32>(6);
+    m.launch(&p, "count_x", &[A::Buf(cnt)], [6, 4, 1], [1, 1, 1], [0; 3])
+        .unwrap();
+    assert_eq!(m.get::<i32>(cnt), vec![4; 6]);
+    let input: Vec<i32> = (0..12).map(|k| k * 7 - 20).collect();
+    let i = m.add(&input);
+    let o = m.zeros::<i32>(12);
+    // Two groups of 6 x 3: every work-item of a column writes the same value.
+    m.launch(
+        &p,
+        "copy_x",
+        &[A::Buf(i), A::Buf(o)],
+        [6, 3, 1],
+        [2, 1, 1],
+        [0; 3],
+    )
+    .unwrap();
+    assert_eq!(
+        m.get::<i32>(o),
+        input.iter().map(|v| v * 3 + 1).collect::<Vec<i32>>()
+    );
+});

@@ -50,17 +50,17 @@ pub(super) fn component_uniform(b: Builtin, c: u32) -> bool {
     uniform_builtin(b) || (matches!(b, Builtin::GlobalId | Builtin::LocalId) && c >= 1)
 }
 
-/// Whether the vector path relies on a chunk's lanes sharing a row (some y or z id read).
+/// Whether the vector path relies on a chunk's lanes sharing a row with consecutive x ids:
+/// whenever the kernel reads a local or global id (x ids are affine in the lane, y and z ids
+/// uniform, only in such chunks).
 pub(super) fn needs_rows(code: &Code) -> bool {
     code.insts.iter().any(|i| {
         matches!(
             *i,
             Inst::Builtin {
                 b: Builtin::GlobalId | Builtin::LocalId,
-                n,
-                comp,
                 ..
-            } if comp.map_or(n > 1, |c| c >= 1)
+            }
         )
     })
 }
