@@ -69,12 +69,13 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
         .map_err(|e| format!("Cranelift: {e}"))?;
     let mut func = Function::with_name_signature(UserFuncName::user(0, 0), sig);
     let tables = tables(code);
+    let width = vector::width(code)?;
     let mut fctx = FunctionBuilderContext::new();
     let frame_slots;
     {
         let mut b = FunctionBuilder::new(&mut func, &mut fctx);
         let call_conv = module.target_config().default_call_conv;
-        let mut lower = Lower::new(code, checked, &tables, &mut b, call_conv);
+        let mut lower = Lower::new(code, checked, width, &tables, &mut b, call_conv);
         lower.function();
         frame_slots = lower.frame_slots as usize;
         b.seal_all_blocks();
@@ -120,6 +121,7 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
         entry,
         frame_slots,
         single_round: single_round(code),
+        width,
         site_spans: Lower::site_spans(code).into(),
         _ops: tables,
         module: Some(module),
@@ -226,10 +228,12 @@ struct Lower<'a, 'b> {
     writes: Vec<Run>,
     /// The vector path (`vector.rs`) is compiled.
     vector: bool,
+    /// Lanes per chunk of the vector path (`vector::width`).
+    vw: usize,
     /// Per slot: how the vector path keeps it.
     class: Vec<Class>,
     /// Per slot: its vector variables (narrow: one `i32x4`; wide: two `i64x2`).
-    vvars: Vec<[Option<Variable>; 2]>,
+    vvars: Vec<Vec<Variable>>,
     /// While lowering one instruction of the vector path for one lane: that lane (`get` and
     /// `set` then read and write that lane of varying slots).
     vlane: Option<u8>,
@@ -256,6 +260,7 @@ impl<'a, 'b> Lower<'a, 'b> {
     fn new(
         code: &'a Code,
         checked: bool,
+        vw: usize,
         tables: &'a OpTables,
         b: &'a mut FunctionBuilder<'b>,
         call_conv: cranelift_codegen::isa::CallConv,
@@ -276,20 +281,17 @@ impl<'a, 'b> Lower<'a, 'b> {
         let blocks = code.blocks.iter().map(|_| b.create_block()).collect();
         let next = b.create_block();
         let class = simd::classes(code);
-        let vector = vector::enabled(code);
-        let mut vvars = vec![[None, None]; code.slots as usize];
+        let vector = vw > 0;
+        let mut vvars = vec![Vec::new(); code.slots as usize];
         let mut div_sites = Vec::new();
         let mut term_blocks = vec![None; code.blocks.len()];
         let mut vblocks = Vec::new();
         if vector {
             for (s, c) in class.iter().enumerate() {
                 vvars[s] = match c {
-                    Class::Uniform | Class::Affine(_) => [None, None],
-                    Class::Narrow => [Some(b.declare_var(types::I32X4)), None],
-                    Class::Wide => [
-                        Some(b.declare_var(types::I64X2)),
-                        Some(b.declare_var(types::I64X2)),
-                    ],
+                    Class::Uniform | Class::Affine(_) => Vec::new(),
+                    Class::Narrow => (0..vw / 4).map(|_| b.declare_var(types::I32X4)).collect(),
+                    Class::Wide => (0..vw / 2).map(|_| b.declare_var(types::I64X2)).collect(),
                 };
             }
             for (bi, blk) in code.blocks.iter().enumerate() {
@@ -329,6 +331,7 @@ impl<'a, 'b> Lower<'a, 'b> {
             reads: Vec::new(),
             writes: Vec::new(),
             vector,
+            vw,
             class,
             vvars,
             vlane: None,

@@ -51,6 +51,8 @@ pub(crate) struct Compiled {
     pub(crate) entry: unsafe extern "C" fn(*mut run::Ctx) -> u32,
     /// The kernel has no work-group barrier: one round runs every lane to its end.
     pub(crate) single_round: bool,
+    /// Lanes per chunk of the vector path (0: no vector path).
+    pub(crate) width: usize,
     /// Entries of each lane's frame (values live across barriers).
     pub(crate) frame_slots: usize,
     /// Per access site: the largest span its compiled accesses check inline.

@@ -250,7 +250,7 @@ pub(crate) fn run_group(
         fail_lane: 0,
         fail: 0,
         fail_value: 0,
-        rows: u64::from((g.size[0] as usize).is_multiple_of(super::simd::W)),
+        rows: u64::from(jit.width > 0 && (g.size[0] as usize).is_multiple_of(jit.width)),
         exec: ex as *mut Exec<'_> as *mut (),
         stop: None,
     };

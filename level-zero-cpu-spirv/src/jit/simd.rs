@@ -1,5 +1,5 @@
 //! What the vector path of the JIT needs to know of every component slot: whether the
-//! work-items of one chunk (`W` consecutive lanes running together) may hold different values
+//! work-items of one chunk (consecutive lanes running together, `lower::vector::width`) may hold different values
 //! in it (*varying*) or always the same (*uniform*, kept in one scalar register), and, for a
 //! varying slot, whether every value it can hold fits in 32 bits (*narrow*: one `i32x4`
 //! vector) or not (*wide*: two `i64x2` vectors).
@@ -25,9 +25,6 @@ use super::slots::{self, Run, Set};
 use crate::ir::{Builtin, Code, Edge, Inst, Param, Preset, Slot, Term};
 use crate::ops::{BinOp, Fk, TernOp, UnOp};
 
-/// Lanes per chunk of the vector path.
-pub(super) const W: usize = 4;
-
 /// How the vector path keeps a slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Class {
@@ -43,9 +40,9 @@ pub(super) enum Class {
 }
 
 /// Whether component `c` of `b` is the same for every lane of a chunk: what is the same in a
-/// work-group, and the y and z local and global ids (a chunk is `W` lanes with consecutive x
-/// ids in one row: the vector path runs only when the group's size in x is a multiple of `W`
-/// and its chunks start at multiples of `W`, see `Ctx::rows`).
+/// work-group, and the y and z local and global ids (a chunk's lanes have consecutive x ids
+/// in one row: the vector path runs only when the group's size in x is a multiple of the
+/// chunk width and its chunks start at multiples of it, see `Ctx::rows`).
 pub(super) fn component_uniform(b: Builtin, c: u32) -> bool {
     uniform_builtin(b) || (matches!(b, Builtin::GlobalId | Builtin::LocalId) && c >= 1)
 }

@@ -302,7 +302,7 @@ fn comparable(e: &ExecError, bufs: &[(Vec<u64>, usize)]) -> String {
             .find_map(|(k, (v, _))| {
                 let lo = v.as_ptr() as u64;
                 (a >= lo && a < lo + 8 * v.len() as u64)
-                    .then(|| format!("buffer {k} + {}", a - lo - GUARD as u64))
+                    .then(|| format!("buffer {k} + {}", (a - lo) as i64 - GUARD as i64))
             })
             .unwrap_or_else(|| "elsewhere".into())
     };

@@ -20,7 +20,7 @@
 //!   barrier or at the next chunk.
 
 use super::super::run::{Ctx, DONE};
-use super::super::simd::{self, Class, W};
+use super::super::simd::{self, Class};
 use super::{I32, I64, Lower, flags};
 use crate::ir::{Builtin, Edge, Inst, Slot, Term};
 use crate::mem::Space;
@@ -33,13 +33,30 @@ use std::mem::offset_of;
 const I32X4: types::Type = types::I32X4;
 const I64X2: types::Type = types::I64X2;
 
-/// Whether the vector path is compiled for `code`: unless `LEVEL_ZERO_CPU_JIT_VECTOR=0`
-/// turns it off (for measurements), when some instruction has a vector form worth having.
-pub(super) fn enabled(code: &crate::ir::Code) -> bool {
-    if std::env::var_os("LEVEL_ZERO_CPU_JIT_VECTOR").is_some_and(|v| v == "0") {
-        return false;
-    }
-    code.insts.iter().any(|i| {
+/// The environment variable that sets the vector path's chunk width (4, 8 or 16 lanes; 0
+/// turns the vector path off), for measurements and for tests of the narrower widths.
+pub(crate) const WIDTH_ENV: &str = "LEVEL_ZERO_CPU_JIT_WIDTH";
+
+/// The chunk width the vector path is compiled for (0: none): 16 lanes unless
+/// [`WIDTH_ENV`] says otherwise, 0 when no instruction of `code` has a vector form worth
+/// having (no work-item id is read).
+pub(super) fn width(code: &crate::ir::Code) -> Result<usize, String> {
+    let w = match std::env::var(WIDTH_ENV) {
+        Err(std::env::VarError::NotPresent) => 16,
+        Ok(v) => match v.trim() {
+            "0" => 0,
+            "4" => 4,
+            "8" => 8,
+            "16" => 16,
+            other => {
+                return Err(format!(
+                    "{WIDTH_ENV}={other:?}: the JIT's chunk width is 0 (no vector path), 4, 8 or 16"
+                ));
+            }
+        },
+        Err(e) => return Err(format!("{WIDTH_ENV}: {e}")),
+    };
+    let worth = code.insts.iter().any(|i| {
         matches!(
             i,
             Inst::Builtin {
@@ -47,16 +64,17 @@ pub(super) fn enabled(code: &crate::ir::Code) -> bool {
                 ..
             }
         )
-    })
+    });
+    Ok(if worth { w } else { 0 })
 }
 
 /// A varying value of the chunk.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum V {
-    /// 32 bits per lane.
-    N(Value),
-    /// 64 bits per lane: lanes 0–1, lanes 2–3.
-    W(Value, Value),
+    /// 32 bits per lane: `np()` parts.
+    N(Vec<Value>),
+    /// 64 bits per lane: `wp()` parts.
+    W(Vec<Value>),
 }
 
 fn little() -> MemFlags {
@@ -68,6 +86,16 @@ impl Lower<'_, '_> {
 
     fn class_of(&self, s: Slot) -> Class {
         self.class[s as usize]
+    }
+
+    /// `i32x4` parts of a narrow value of the chunk (lanes `4p..4p+4` in part `p`).
+    fn np(&self) -> usize {
+        self.vw / 4
+    }
+
+    /// `i64x2` parts of a wide value (lanes `2p..2p+2` in part `p`).
+    fn wp(&self) -> usize {
+        self.vw / 2
     }
 
     fn vconst_i32(&mut self, v: [i32; 4]) -> Value {
@@ -104,58 +132,88 @@ impl Lower<'_, '_> {
 
     /// Slot `s` as a vector of the given kind (`Class::Narrow` or `Class::Wide`).
     fn vget(&mut self, s: Slot, want: Class) -> V {
-        let vars = self.vvars[s as usize];
+        let vars = self.vvars[s as usize].clone();
         let v = match self.class_of(s) {
             Class::Uniform => {
                 let x = self.b.use_var(self.vars[s as usize]);
-                if want == Class::Narrow {
-                    let x = self.b.ins().ireduce(I32, x);
-                    return V::N(self.b.ins().splat(I32X4, x));
-                }
-                let v = self.b.ins().splat(I64X2, x);
-                return V::W(v, v);
+                return self.splat_v(x, want);
             }
-            Class::Narrow => V::N(self.b.use_var(vars[0].unwrap_or_else(|| unreachable!()))),
-            Class::Wide => V::W(
-                self.b.use_var(vars[0].unwrap_or_else(|| unreachable!())),
-                self.b.use_var(vars[1].unwrap_or_else(|| unreachable!())),
-            ),
+            Class::Narrow => V::N(vars.iter().map(|&v| self.b.use_var(v)).collect()),
+            Class::Wide => V::W(vars.iter().map(|&v| self.b.use_var(v)).collect()),
             Class::Affine(k) => {
                 let x = self.b.use_var(self.vars[s as usize]);
                 if want == Class::Narrow {
                     let x = self.b.ins().ireduce(I32, x);
                     let x = self.b.ins().splat(I32X4, x);
                     let k = k as i32;
-                    let c = self.vconst_i32([0, k, k.wrapping_mul(2), k.wrapping_mul(3)]);
-                    return V::N(self.b.ins().iadd(x, c));
+                    let parts = (0..self.np() as i32)
+                        .map(|p| {
+                            let c = self.vconst_i32(std::array::from_fn(|j| {
+                                k.wrapping_mul(4 * p + j as i32)
+                            }));
+                            self.b.ins().iadd(x, c)
+                        })
+                        .collect();
+                    return V::N(parts);
                 }
                 let x = self.b.ins().splat(I64X2, x);
-                let c1 = self.vconst_i64([0, k]);
-                let c2 = self.vconst_i64([k.wrapping_mul(2), k.wrapping_mul(3)]);
-                return V::W(self.b.ins().iadd(x, c1), self.b.ins().iadd(x, c2));
+                let parts = (0..self.wp() as i64)
+                    .map(|p| {
+                        let c = self
+                            .vconst_i64(std::array::from_fn(|j| k.wrapping_mul(2 * p + j as i64)));
+                        self.b.ins().iadd(x, c)
+                    })
+                    .collect();
+                return V::W(parts);
             }
         };
         self.convert(v, want)
     }
 
-    fn convert(&mut self, v: V, want: Class) -> V {
-        match (v, want) {
-            (V::N(x), Class::Wide) => V::W(self.b.ins().uwiden_low(x), self.b.ins().uwiden_high(x)),
-            (V::W(lo, hi), Class::Narrow) => V::N(self.narrow_pair(lo, hi)),
-            _ => v,
+    /// `x` (`i64`) in every lane, as a vector of the given kind.
+    fn splat_v(&mut self, x: Value, want: Class) -> V {
+        if want == Class::Narrow {
+            let x = self.b.ins().ireduce(I32, x);
+            let v = self.b.ins().splat(I32X4, x);
+            V::N(vec![v; self.np()])
+        } else {
+            let v = self.b.ins().splat(I64X2, x);
+            V::W(vec![v; self.wp()])
         }
     }
 
-    fn n(&mut self, s: Slot) -> Value {
+    fn convert(&mut self, v: V, want: Class) -> V {
+        match (v, want) {
+            (V::N(x), Class::Wide) => V::W(
+                x.into_iter()
+                    .flat_map(|p| [p, p])
+                    .enumerate()
+                    .map(|(i, p)| {
+                        if i % 2 == 0 {
+                            self.b.ins().uwiden_low(p)
+                        } else {
+                            self.b.ins().uwiden_high(p)
+                        }
+                    })
+                    .collect(),
+            ),
+            (V::W(x), Class::Narrow) => {
+                V::N(x.chunks(2).map(|c| self.narrow_pair(c[0], c[1])).collect())
+            }
+            (v, _) => v,
+        }
+    }
+
+    fn n(&mut self, s: Slot) -> Vec<Value> {
         match self.vget(s, Class::Narrow) {
             V::N(x) => x,
             V::W(..) => unreachable!(),
         }
     }
 
-    fn w(&mut self, s: Slot) -> (Value, Value) {
+    fn w(&mut self, s: Slot) -> Vec<Value> {
         match self.vget(s, Class::Wide) {
-            V::W(a, b) => (a, b),
+            V::W(x) => x,
             V::N(_) => unreachable!(),
         }
     }
@@ -163,16 +221,12 @@ impl Lower<'_, '_> {
     /// Sets varying slot `s` (its class decides the form kept).
     fn vset(&mut self, s: Slot, v: V) {
         let c = self.class_of(s);
-        let vars = self.vvars[s as usize];
+        let vars = self.vvars[s as usize].clone();
         match (c, self.convert(v, c)) {
-            (Class::Narrow, V::N(x)) => {
-                self.b.def_var(vars[0].unwrap_or_else(|| unreachable!()), x)
-            }
-            (Class::Wide, V::W(lo, hi)) => {
-                self.b
-                    .def_var(vars[0].unwrap_or_else(|| unreachable!()), lo);
-                self.b
-                    .def_var(vars[1].unwrap_or_else(|| unreachable!()), hi);
+            (Class::Narrow, V::N(x)) | (Class::Wide, V::W(x)) => {
+                for (var, p) in vars.into_iter().zip(x) {
+                    self.b.def_var(var, p);
+                }
             }
             _ => unreachable!("a uniform or affine slot set from a vector (slot {s})"),
         }
@@ -191,31 +245,24 @@ impl Lower<'_, '_> {
         match self.class_of(s) {
             // An affine slot written with one value has stride 0 (`simd::strides`).
             Class::Uniform | Class::Affine(_) => self.b.def_var(self.vars[s as usize], x),
-            Class::Narrow => {
-                let y = self.b.ins().ireduce(I32, x);
-                let v = self.b.ins().splat(I32X4, y);
-                self.vset(s, V::N(v));
-            }
-            Class::Wide => {
-                let v = self.b.ins().splat(I64X2, x);
-                self.vset(s, V::W(v, v));
+            c => {
+                let v = self.splat_v(x, c);
+                self.vset(s, v);
             }
         }
     }
 
     /// Lane `l` of varying slot `s`, as the scalar path keeps it (`i64`).
     pub(super) fn lane_get(&mut self, s: Slot, l: u8) -> Value {
-        let vars = self.vvars[s as usize];
+        let vars = &self.vvars[s as usize];
         match self.class_of(s) {
             Class::Narrow => {
-                let v = self.b.use_var(vars[0].unwrap_or_else(|| unreachable!()));
-                let x = self.b.ins().extractlane(v, l);
+                let v = self.b.use_var(vars[usize::from(l / 4)]);
+                let x = self.b.ins().extractlane(v, l % 4);
                 self.b.ins().uextend(I64, x)
             }
             Class::Wide => {
-                let v = self
-                    .b
-                    .use_var(vars[usize::from(l / 2)].unwrap_or_else(|| unreachable!()));
+                let v = self.b.use_var(vars[usize::from(l / 2)]);
                 self.b.ins().extractlane(v, l % 2)
             }
             Class::Uniform => self.b.use_var(self.vars[s as usize]),
@@ -229,17 +276,17 @@ impl Lower<'_, '_> {
     /// Sets lane `l` of varying slot `s` from a scalar-path value (an affine slot keeps lane
     /// 0's: the others follow from it, `simd::strides` having proven them so).
     pub(super) fn lane_set(&mut self, s: Slot, l: u8, x: Value) {
-        let vars = self.vvars[s as usize];
+        let vars = &self.vvars[s as usize];
         match self.class_of(s) {
             Class::Narrow => {
-                let var = vars[0].unwrap_or_else(|| unreachable!());
+                let var = vars[usize::from(l / 4)];
                 let v = self.b.use_var(var);
                 let x = self.b.ins().ireduce(I32, x);
-                let v = self.b.ins().insertlane(v, x, l);
+                let v = self.b.ins().insertlane(v, x, l % 4);
                 self.b.def_var(var, v);
             }
             Class::Wide => {
-                let var = vars[usize::from(l / 2)].unwrap_or_else(|| unreachable!());
+                let var = vars[usize::from(l / 2)];
                 let v = self.b.use_var(var);
                 let v = self.b.ins().insertlane(v, x, l % 2);
                 self.b.def_var(var, v);
@@ -296,12 +343,12 @@ impl Lower<'_, '_> {
         // y or z ids, in one row)?
         self.b.switch_to_block(pick);
         let lane = self.b.use_var(self.lane);
-        let end = self.b.ins().iadd_imm(lane, W as i64);
+        let end = self.b.ins().iadd_imm(lane, self.vw as i64);
         let fits = self
             .b
             .ins()
             .icmp(IntCC::UnsignedLessThanOrEqual, end, self.lanes);
-        let rem = self.b.ins().band_imm(lane, W as i64 - 1);
+        let rem = self.b.ins().band_imm(lane, self.vw as i64 - 1);
         let aligned = self.b.ins().icmp_imm(IntCC::Equal, rem, 0);
         let mut fits = self.b.ins().band(fits, aligned);
         if simd::needs_rows(self.code) {
@@ -335,7 +382,12 @@ impl Lower<'_, '_> {
             let r = self.b.ins().load(I32X4, MemFlags::new(), at, 0);
             let r0 = self.b.ins().extractlane(r, 0);
             let s = self.b.ins().splat(I32X4, r0);
-            let eq = self.b.ins().icmp(IntCC::Equal, r, s);
+            let mut eq = self.b.ins().icmp(IntCC::Equal, r, s);
+            for p in 1..self.np() as i32 {
+                let r = self.b.ins().load(I32X4, MemFlags::new(), at, 16 * p);
+                let e = self.b.ins().icmp(IntCC::Equal, r, s);
+                eq = self.b.ins().band(eq, e);
+            }
             let all = self.b.ins().vall_true(eq);
             let same = self.b.create_block();
             self.b.ins().brif(all, same, &[], dispatch, &[]);
@@ -357,7 +409,7 @@ impl Lower<'_, '_> {
         // vnext: the next chunk.
         self.b.switch_to_block(vnext);
         let lane = self.b.use_var(self.lane);
-        let l = self.b.ins().iadd_imm(lane, W as i64);
+        let l = self.b.ins().iadd_imm(lane, self.vw as i64);
         self.b.def_var(self.lane, l);
         self.b.ins().jump(head, &[]);
     }
@@ -387,7 +439,7 @@ impl Lower<'_, '_> {
             return;
         }
         let live = self.saved(t);
-        let lanes: Vec<Value> = (0..W as i64)
+        let lanes: Vec<Value> = (0..self.vw as i64)
             .map(|l| self.b.ins().iadd_imm(lane, l))
             .collect();
         for &s in &live {
@@ -429,14 +481,15 @@ impl Lower<'_, '_> {
     /// Varying slot `s` of the chunk from the register file (consecutive lanes).
     fn vfill_regs(&mut self, s: Slot, lane: Value) {
         let a = self.reg_addr(s, lane);
-        let lo = self.b.ins().load(I64X2, MemFlags::new(), a, 0);
-        let hi = self.b.ins().load(I64X2, MemFlags::new(), a, 16);
+        let parts: Vec<Value> = (0..self.wp() as i32)
+            .map(|p| self.b.ins().load(I64X2, MemFlags::new(), a, 16 * p))
+            .collect();
         if matches!(self.class_of(s), Class::Uniform | Class::Affine(_)) {
             // Never: such slots are seeded varying (wide).
-            let x = self.b.ins().extractlane(lo, 0);
+            let x = self.b.ins().extractlane(parts[0], 0);
             self.b.def_var(self.vars[s as usize], x);
         } else {
-            self.vset(s, V::W(lo, hi));
+            self.vset(s, V::W(parts));
         }
     }
 
@@ -457,14 +510,14 @@ impl Lower<'_, '_> {
                     let c = self.b.use_var(self.vars[*c as usize]);
                     self.b.ins().brif(c, tb, &[], fb, &[]);
                 } else {
-                    let (all, any) = match self.vget(*c, self.repr(*c)) {
-                        V::N(x) => (self.b.ins().vall_true(x), self.b.ins().vany_true(x)),
-                        V::W(lo, hi) => {
-                            let (a1, a2) = (self.b.ins().vall_true(lo), self.b.ins().vall_true(hi));
-                            let (y1, y2) = (self.b.ins().vany_true(lo), self.b.ins().vany_true(hi));
-                            (self.b.ins().band(a1, a2), self.b.ins().bor(y1, y2))
-                        }
-                    };
+                    let (V::N(parts) | V::W(parts)) = self.vget(*c, self.repr(*c));
+                    let mut all = self.b.ins().vall_true(parts[0]);
+                    let mut any = self.b.ins().vany_true(parts[0]);
+                    for &p in &parts[1..] {
+                        let (a, y) = (self.b.ins().vall_true(p), self.b.ins().vany_true(p));
+                        all = self.b.ins().band(all, a);
+                        any = self.b.ins().bor(any, y);
+                    }
                     let (some, split) = (self.b.create_block(), self.b.create_block());
                     self.b.ins().brif(all, tb, &[], some, &[]);
                     self.b.switch_to_block(some);
@@ -487,21 +540,15 @@ impl Lower<'_, '_> {
                 } else {
                     // Every lane's selector equal to lane 0's, or the chunk splits.
                     let x0 = self.lane_get(*sel, 0);
-                    let eq = match self.vget(*sel, self.repr(*sel)) {
-                        V::N(x) => {
-                            let y = self.b.ins().ireduce(I32, x0);
-                            let y = self.b.ins().splat(I32X4, y);
-                            let e = self.b.ins().icmp(IntCC::Equal, x, y);
-                            self.b.ins().vall_true(e)
-                        }
-                        V::W(lo, hi) => {
-                            let y = self.b.ins().splat(I64X2, x0);
-                            let e1 = self.b.ins().icmp(IntCC::Equal, lo, y);
-                            let e2 = self.b.ins().icmp(IntCC::Equal, hi, y);
-                            let e = self.b.ins().band(e1, e2);
-                            self.b.ins().vall_true(e)
-                        }
-                    };
+                    let want = self.repr(*sel);
+                    let (V::N(x) | V::W(x)) = self.vget(*sel, want);
+                    let (V::N(y) | V::W(y)) = self.splat_v(x0, want);
+                    let mut e = self.b.ins().icmp(IntCC::Equal, x[0], y[0]);
+                    for (&p, &q) in x.iter().zip(&y).skip(1) {
+                        let f = self.b.ins().icmp(IntCC::Equal, p, q);
+                        e = self.b.ins().band(e, f);
+                    }
+                    let eq = self.b.ins().vall_true(e);
                     let (same, split) = (self.b.create_block(), self.b.create_block());
                     self.b.ins().brif(eq, same, &[], split, &[]);
                     self.b.switch_to_block(split);
@@ -539,7 +586,7 @@ impl Lower<'_, '_> {
             Term::Barrier(n) => {
                 let lane = self.b.use_var(self.lane);
                 let live = self.saved(*n);
-                for l in 0..W as u8 {
+                for l in 0..self.vw as u8 {
                     let ln = self.b.ins().iadd_imm(lane, i64::from(l));
                     for &s in &live {
                         let x = self.lane_get(s, l);
@@ -594,7 +641,7 @@ impl Lower<'_, '_> {
 
     fn jump_vnext(&mut self) {
         let lane = self.b.use_var(self.lane);
-        let l = self.b.ins().iadd_imm(lane, W as i64);
+        let l = self.b.ins().iadd_imm(lane, self.vw as i64);
         self.b.def_var(self.lane, l);
         // The head again (the chunk's `vnext` is the same thing).
         let head = self.head;
@@ -608,7 +655,9 @@ impl Lower<'_, '_> {
         let at = self.b.ins().iadd(resume, off);
         let v = self.b.ins().iconst(I32, i64::from(to as i32));
         let v = self.b.ins().splat(I32X4, v);
-        self.b.ins().store(MemFlags::new(), v, at, 0);
+        for p in 0..self.np() as i32 {
+            self.b.ins().store(MemFlags::new(), v, at, 16 * p);
+        }
     }
 
     /// The chunk splits at block `bi`'s branch: its live values go to the register file and
@@ -618,12 +667,12 @@ impl Lower<'_, '_> {
         let live = simd::live_at_term(self.code, &self.live, &self.written, bi);
         for s in live {
             let a = self.reg_addr(s, lane);
-            for l in 0..W as u8 {
+            for l in 0..self.vw as u8 {
                 let x = self.lane_get(s, l);
                 self.b.ins().store(flags(), x, a, 8 * i32::from(l));
             }
         }
-        let end = self.b.ins().iadd_imm(lane, W as i64);
+        let end = self.b.ins().iadd_imm(lane, self.vw as i64);
         self.b.def_var(self.div_end, end);
         let k = self
             .div_sites
@@ -703,7 +752,7 @@ impl Lower<'_, '_> {
             return;
         }
         let base = self.b.use_var(self.lane);
-        for l in 0..W as u8 {
+        for l in 0..self.vw as u8 {
             self.vlane = Some(l);
             let ln = self.b.ins().iadd_imm(base, i64::from(l));
             self.b.def_var(self.lane, ln);
@@ -790,15 +839,16 @@ impl Lower<'_, '_> {
                         // Never: a select reading a varying slot has a varying result.
                         return false;
                     }
-                    let m = self.truth_mask(ck, want);
-                    let (x, y) = (self.vget(a + k, want), self.vget(b + k, want));
-                    let r = match (m, x, y) {
-                        (V::N(m), V::N(x), V::N(y)) => V::N(self.b.ins().bitselect(m, x, y)),
-                        (V::W(m1, m2), V::W(x1, x2), V::W(y1, y2)) => V::W(
-                            self.b.ins().bitselect(m1, x1, y1),
-                            self.b.ins().bitselect(m2, x2, y2),
-                        ),
-                        _ => unreachable!(),
+                    let (V::N(m) | V::W(m)) = self.truth_mask(ck, want);
+                    let (V::N(x) | V::W(x)) = self.vget(a + k, want);
+                    let (V::N(y) | V::W(y)) = self.vget(b + k, want);
+                    let parts: Vec<Value> = (0..m.len())
+                        .map(|p| self.b.ins().bitselect(m[p], x[p], y[p]))
+                        .collect();
+                    let r = if want == Class::Narrow {
+                        V::N(parts)
+                    } else {
+                        V::W(parts)
                     };
                     self.vset(dk, r);
                 }
@@ -833,28 +883,30 @@ impl Lower<'_, '_> {
                         });
                     }
                 }
-                let (mut lo, mut hi) = if bv.is_some() {
+                let mut parts: Vec<Value> = if bv.is_some() {
                     let z = self.vconst_i64([0, 0]);
-                    (z, z)
+                    vec![z; self.wp()]
                 } else {
-                    let (l, h) = self.w(base);
+                    let b = self.w(base);
                     let o = self.vconst_i64([off, off]);
-                    (self.b.ins().iadd(l, o), self.b.ins().iadd(h, o))
+                    b.into_iter().map(|p| self.b.ins().iadd(p, o)).collect()
                 };
                 if let Some(a) = acc {
                     let s = self.b.ins().splat(I64X2, a);
-                    lo = self.b.ins().iadd(lo, s);
-                    hi = self.b.ins().iadd(hi, s);
+                    for p in parts.iter_mut() {
+                        *p = self.b.ins().iadd(*p, s);
+                    }
                 }
                 for &(t, stride, w) in terms {
                     if self.class_of(t) != Class::Uniform {
-                        let (x, y) = self.wide_sext(t, w);
-                        let (x, y) = (self.vmul_imm(x, stride), self.vmul_imm(y, stride));
-                        lo = self.b.ins().iadd(lo, x);
-                        hi = self.b.ins().iadd(hi, y);
+                        let x = self.wide_sext(t, w);
+                        for (p, x) in parts.iter_mut().zip(x) {
+                            let x = self.vmul_imm(x, stride);
+                            *p = self.b.ins().iadd(*p, x);
+                        }
                     }
                 }
-                self.vset(d, V::W(lo, hi));
+                self.vset(d, V::W(parts));
                 true
             }
             Inst::LoadIdx {
@@ -968,20 +1020,29 @@ impl Lower<'_, '_> {
         if b == Builtin::LocalLinearId {
             let l = self.b.ins().ireduce(I32, lane);
             let l = self.b.ins().splat(I32X4, l);
-            let k = self.vconst_i32([0, 1, 2, 3]);
-            return V::N(self.b.ins().iadd(l, k));
+            let parts = (0..self.np() as i32)
+                .map(|p| {
+                    let k = self.vconst_i32(std::array::from_fn(|j| 4 * p + j as i32));
+                    self.b.ins().iadd(l, k)
+                })
+                .collect();
+            return V::N(parts);
         }
         let lid = self.ctx_field(offset_of!(Ctx, lid) + 8 * c as usize);
         let off = self.b.ins().ishl_imm(lane, 2);
         let at = self.b.ins().iadd(lid, off);
-        let l = self.b.ins().load(I32X4, MemFlags::new(), at, 0);
+        let l: Vec<Value> = (0..self.np() as i32)
+            .map(|p| self.b.ins().load(I32X4, MemFlags::new(), at, 16 * p))
+            .collect();
         if b == Builtin::LocalId {
             return V::N(l);
         }
         let base = self.ctx_field(offset_of!(Ctx, gbase) + 8 * c as usize);
         let base = self.b.ins().splat(I64X2, base);
-        let (lo, hi) = (self.b.ins().uwiden_low(l), self.b.ins().uwiden_high(l));
-        V::W(self.b.ins().iadd(lo, base), self.b.ins().iadd(hi, base))
+        let V::W(w) = self.convert(V::N(l), Class::Wide) else {
+            unreachable!()
+        };
+        V::W(w.into_iter().map(|p| self.b.ins().iadd(p, base)).collect())
     }
 
     // ---- arithmetic ---------------------------------------------------------------------
@@ -1015,14 +1076,43 @@ impl Lower<'_, '_> {
             V::N(x) if m < u64::from(u32::MAX) => {
                 let k = self.b.ins().iconst(I32, m as i64);
                 let k = self.b.ins().splat(I32X4, k);
-                V::N(self.b.ins().band(x, k))
+                V::N(x.into_iter().map(|p| self.b.ins().band(p, k)).collect())
             }
-            V::W(lo, hi) if m != u64::MAX => {
+            V::W(x) if m != u64::MAX => {
                 let k = self.vconst_i64([m as i64, m as i64]);
-                V::W(self.b.ins().band(lo, k), self.b.ins().band(hi, k))
+                V::W(x.into_iter().map(|p| self.b.ins().band(p, k)).collect())
             }
-            _ => v,
+            v => v,
         }
+    }
+
+    /// `f` part by part over two values of one kind.
+    fn zip2(&mut self, x: V, y: V, f: impl Fn(&mut Self, Value, Value) -> Value) -> V {
+        match (x, y) {
+            (V::N(x), V::N(y)) => V::N(x.into_iter().zip(y).map(|(p, q)| f(self, p, q)).collect()),
+            (V::W(x), V::W(y)) => V::W(x.into_iter().zip(y).map(|(p, q)| f(self, p, q)).collect()),
+            _ => unreachable!(),
+        }
+    }
+
+    /// `f` part by part.
+    fn map1(&mut self, x: V, f: impl Fn(&mut Self, Value) -> Value) -> V {
+        match x {
+            V::N(x) => V::N(x.into_iter().map(|p| f(self, p)).collect()),
+            V::W(x) => V::W(x.into_iter().map(|p| f(self, p)).collect()),
+        }
+    }
+
+    /// Wide lane masks as narrow ones (0 or 1 per lane).
+    fn wide_mask_to_bool(&mut self, m: Vec<Value>) -> V {
+        let parts = m
+            .chunks(2)
+            .map(|c| {
+                let n = self.narrow_pair(c[0], c[1]);
+                self.bool_n(n)
+            })
+            .collect();
+        V::N(parts)
     }
 
     /// A lane mask (all ones / zeros per lane) as 0 or 1 per 32-bit lane.
@@ -1036,19 +1126,14 @@ impl Lower<'_, '_> {
         match op {
             IAdd(_) | ISub(_) | IMul(_) | And | Or | Xor => {
                 let (x, y) = (self.vget(a, cd), self.vget(b, cd));
-                let r = |me: &mut Self, p: Value, q: Value| match op {
+                let v = self.zip2(x, y, |me, p, q| match op {
                     IAdd(_) => me.b.ins().iadd(p, q),
                     ISub(_) => me.b.ins().isub(p, q),
                     IMul(_) => me.b.ins().imul(p, q),
                     And => me.b.ins().band(p, q),
                     Or => me.b.ins().bor(p, q),
                     _ => me.b.ins().bxor(p, q),
-                };
-                let v = match (x, y) {
-                    (V::N(p), V::N(q)) => V::N(r(self, p, q)),
-                    (V::W(p1, p2), V::W(q1, q2)) => V::W(r(self, p1, q1), r(self, p2, q2)),
-                    _ => unreachable!(),
-                };
+                });
                 match op {
                     IAdd(m) | ISub(m) | IMul(m) => self.mask_v(v, m),
                     _ => v,
@@ -1059,15 +1144,11 @@ impl Lower<'_, '_> {
                 let s = self.b.ins().urem_imm(s, i64::from(w));
                 let s = self.b.ins().ireduce(I32, s);
                 let x = self.vget(a, cd);
-                let sh = |me: &mut Self, p: Value| match op {
+                let v = self.map1(x, |me, p| match op {
                     Shl(_) => me.b.ins().ishl(p, s),
                     Shr(_) => me.b.ins().ushr(p, s),
                     _ => me.b.ins().sshr(p, s),
-                };
-                let v = match x {
-                    V::N(p) => V::N(sh(self, p)),
-                    V::W(p, q) => V::W(sh(self, p), sh(self, q)),
-                };
+                });
                 if matches!(op, Shl(_)) {
                     self.mask_v(v, mask(w))
                 } else {
@@ -1091,87 +1172,79 @@ impl Lower<'_, '_> {
                     SLt(w) | SLe(w) | SGt(w) | SGe(w) => w == 32,
                     _ => self.class_of(a) == Class::Narrow && self.class_of(b) == Class::Narrow,
                 };
-                let m = if narrow {
-                    let (x, y) = (self.n(a), self.n(b));
-                    self.b.ins().icmp(cc, x, y)
+                if narrow {
+                    let (x, y) = (V::N(self.n(a)), V::N(self.n(b)));
+                    let m = self.zip2(x, y, |me, p, q| me.b.ins().icmp(cc, p, q));
+                    self.map1(m, |me, p| me.bool_n(p))
                 } else {
-                    let ((x1, x2), (y1, y2)) = (self.w(a), self.w(b));
-                    let m1 = self.b.ins().icmp(cc, x1, y1);
-                    let m2 = self.b.ins().icmp(cc, x2, y2);
-                    self.narrow_pair(m1, m2)
-                };
-                V::N(self.bool_n(m))
+                    let (x, y) = (V::W(self.w(a)), V::W(self.w(b)));
+                    let (V::W(m) | V::N(m)) = self.zip2(x, y, |me, p, q| me.b.ins().icmp(cc, p, q));
+                    self.wide_mask_to_bool(m)
+                }
             }
             UMin | UMax | SMin(_) | SMax(_) => {
-                let (x, y) = (self.n(a), self.n(b));
-                V::N(match op {
-                    UMin => self.b.ins().umin(x, y),
-                    UMax => self.b.ins().umax(x, y),
-                    SMin(_) => self.b.ins().smin(x, y),
-                    _ => self.b.ins().smax(x, y),
+                let (x, y) = (V::N(self.n(a)), V::N(self.n(b)));
+                self.zip2(x, y, |me, p, q| match op {
+                    UMin => me.b.ins().umin(p, q),
+                    UMax => me.b.ins().umax(p, q),
+                    SMin(_) => me.b.ins().smin(p, q),
+                    _ => me.b.ins().smax(p, q),
                 })
             }
             F(k, f) => {
-                let arith = |me: &mut Self, p: Value, q: Value| match f {
-                    FBin::Add => me.b.ins().fadd(p, q),
-                    FBin::Sub => me.b.ins().fsub(p, q),
-                    FBin::Mul => me.b.ins().fmul(p, q),
-                    _ => me.b.ins().fdiv(p, q),
-                };
-                if k == Fk::S {
-                    let (x, y) = (self.n(a), self.n(b));
-                    let (x, y) = (self.f32x4(x), self.f32x4(y));
-                    let r = arith(self, x, y);
-                    V::N(self.b.ins().bitcast(I32X4, little(), r))
+                let want = if k == Fk::S {
+                    Class::Narrow
                 } else {
-                    let ((x1, x2), (y1, y2)) = (self.w(a), self.w(b));
-                    let (x1, x2, y1, y2) = (
-                        self.f64x2(x1),
-                        self.f64x2(x2),
-                        self.f64x2(y1),
-                        self.f64x2(y2),
-                    );
-                    let (r1, r2) = (arith(self, x1, y1), arith(self, x2, y2));
-                    V::W(
-                        self.b.ins().bitcast(I64X2, little(), r1),
-                        self.b.ins().bitcast(I64X2, little(), r2),
-                    )
-                }
+                    Class::Wide
+                };
+                let (x, y) = (self.vget(a, want), self.vget(b, want));
+                self.zip2(x, y, |me, p, q| {
+                    let (p, q) = (me.fvec(p, k), me.fvec(q, k));
+                    let r = match f {
+                        FBin::Add => me.b.ins().fadd(p, q),
+                        FBin::Sub => me.b.ins().fsub(p, q),
+                        FBin::Mul => me.b.ins().fmul(p, q),
+                        _ => me.b.ins().fdiv(p, q),
+                    };
+                    me.ivec(r, k)
+                })
             }
             FCmp(k, c, ordered) => {
                 let (cc, swap) = vector_fcc(c, ordered).unwrap_or_else(|| unreachable!());
-                let m = if k == Fk::S {
-                    let (x, y) = (self.n(a), self.n(b));
-                    let (x, y) = (self.f32x4(x), self.f32x4(y));
-                    let (x, y) = if swap { (y, x) } else { (x, y) };
-                    self.b.ins().fcmp(cc, x, y)
+                let want = if k == Fk::S {
+                    Class::Narrow
                 } else {
-                    let ((x1, x2), (y1, y2)) = (self.w(a), self.w(b));
-                    let (x1, x2, y1, y2) = (
-                        self.f64x2(x1),
-                        self.f64x2(x2),
-                        self.f64x2(y1),
-                        self.f64x2(y2),
-                    );
-                    let (m1, m2) = if swap {
-                        (self.b.ins().fcmp(cc, y1, x1), self.b.ins().fcmp(cc, y2, x2))
-                    } else {
-                        (self.b.ins().fcmp(cc, x1, y1), self.b.ins().fcmp(cc, x2, y2))
-                    };
-                    self.narrow_pair(m1, m2)
+                    Class::Wide
                 };
-                V::N(self.bool_n(m))
+                let (x, y) = (self.vget(a, want), self.vget(b, want));
+                let m = self.zip2(x, y, |me, p, q| {
+                    let (p, q) = (me.fvec(p, k), me.fvec(q, k));
+                    let (p, q) = if swap { (q, p) } else { (p, q) };
+                    me.b.ins().fcmp(cc, p, q)
+                });
+                match m {
+                    V::N(m) => self.map1(V::N(m), |me, p| me.bool_n(p)),
+                    V::W(m) => self.wide_mask_to_bool(m),
+                }
             }
             _ => unreachable!(),
         }
     }
 
-    fn f32x4(&mut self, x: Value) -> Value {
-        self.b.ins().bitcast(types::F32X4, little(), x)
+    /// An integer vector's bits as floats of kind `k` (`S`: `f32x4`, else `f64x2`).
+    fn fvec(&mut self, x: Value, k: Fk) -> Value {
+        let t = if k == Fk::S {
+            types::F32X4
+        } else {
+            types::F64X2
+        };
+        self.b.ins().bitcast(t, little(), x)
     }
 
-    fn f64x2(&mut self, x: Value) -> Value {
-        self.b.ins().bitcast(types::F64X2, little(), x)
+    /// A float vector's bits as the integer vector of its lanes.
+    fn ivec(&mut self, x: Value, k: Fk) -> Value {
+        let t = if k == Fk::S { I32X4 } else { I64X2 };
+        self.b.ins().bitcast(t, little(), x)
     }
 
     fn vun_ok(&self, op: UnOp, d: Slot) -> bool {
@@ -1195,42 +1268,37 @@ impl Lower<'_, '_> {
             }
             UnOp::INeg(m) | UnOp::INot(m) => {
                 let x = self.vget(a, cd);
-                let f = |me: &mut Self, p: Value| {
+                let v = self.map1(x, |me, p| {
                     if matches!(op, UnOp::INeg(_)) {
                         me.b.ins().ineg(p)
                     } else {
                         me.b.ins().bnot(p)
                     }
-                };
-                let v = match x {
-                    V::N(p) => V::N(f(self, p)),
-                    V::W(p, q) => V::W(f(self, p), f(self, q)),
-                };
+                });
                 self.mask_v(v, m)
             }
             UnOp::Sext(from, to) => {
                 let v = if cd == Class::Narrow {
-                    let x = self.n(a);
-                    V::N(self.sext_n(x, from))
+                    let x = V::N(self.n(a));
+                    self.map1(x, |me, p| me.sext_n(p, from))
                 } else {
-                    let (lo, hi) = self.wide_sext(a, from);
-                    V::W(lo, hi)
+                    V::W(self.wide_sext(a, from))
                 };
                 self.mask_v(v, mask(to))
             }
             UnOp::LNot => {
-                let m = if self.class_of(a) == Class::Narrow {
-                    let x = self.n(a);
+                if self.class_of(a) == Class::Narrow {
+                    let x = V::N(self.n(a));
                     let z = self.vconst_i32([0; 4]);
-                    self.b.ins().icmp(IntCC::Equal, x, z)
+                    let m = self.map1(x, |me, p| me.b.ins().icmp(IntCC::Equal, p, z));
+                    self.map1(m, |me, p| me.bool_n(p))
                 } else {
-                    let (x, y) = self.w(a);
+                    let x = V::W(self.w(a));
                     let z = self.vconst_i64([0, 0]);
-                    let m1 = self.b.ins().icmp(IntCC::Equal, x, z);
-                    let m2 = self.b.ins().icmp(IntCC::Equal, y, z);
-                    self.narrow_pair(m1, m2)
-                };
-                V::N(self.bool_n(m))
+                    let (V::W(m) | V::N(m)) =
+                        self.map1(x, |me, p| me.b.ins().icmp(IntCC::Equal, p, z));
+                    self.wide_mask_to_bool(m)
+                }
             }
             _ => unreachable!(),
         }
@@ -1246,28 +1314,38 @@ impl Lower<'_, '_> {
         self.b.ins().sshr_imm(y, s)
     }
 
-    /// Varying slot `t` sign-extended from `w` bits to 64 (as the scalar path's `sext`).
-    fn wide_sext(&mut self, t: Slot, w: u8) -> (Value, Value) {
+    /// Varying slot `t` sign-extended from `w` bits to 64 (as the scalar path's `sext`), as
+    /// wide parts.
+    fn wide_sext(&mut self, t: Slot, w: u8) -> Vec<Value> {
         if self.class_of(t) == Class::Narrow {
             let x = self.n(t);
             if w >= 64 {
-                return (self.b.ins().uwiden_low(x), self.b.ins().uwiden_high(x));
+                let V::W(v) = self.convert(V::N(x), Class::Wide) else {
+                    unreachable!()
+                };
+                return v;
             }
             if w <= 32 {
-                let x = self.sext_n(x, w);
-                return (self.b.ins().swiden_low(x), self.b.ins().swiden_high(x));
+                let mut out = Vec::with_capacity(self.wp());
+                for p in x {
+                    let p = self.sext_n(p, w);
+                    out.push(self.b.ins().swiden_low(p));
+                    out.push(self.b.ins().swiden_high(p));
+                }
+                return out;
             }
         }
-        let (lo, hi) = self.w(t);
+        let x = self.w(t);
         if w >= 64 {
-            return (lo, hi);
+            return x;
         }
         let s = i64::from(64 - w);
-        let f = |me: &mut Self, p: Value| {
-            let y = me.b.ins().ishl_imm(p, s);
-            me.b.ins().sshr_imm(y, s)
-        };
-        (f(self, lo), f(self, hi))
+        x.into_iter()
+            .map(|p| {
+                let y = self.b.ins().ishl_imm(p, s);
+                self.b.ins().sshr_imm(y, s)
+            })
+            .collect()
     }
 
     fn vmul_imm(&mut self, x: Value, k: i64) -> Value {
@@ -1282,35 +1360,35 @@ impl Lower<'_, '_> {
     }
 
     fn vtern(&mut self, op: TernOp, a: Slot, b: Slot, c: Slot) -> V {
-        match op {
-            TernOp::Fma(Fk::S) | TernOp::Mad(Fk::S) => {
-                let (x, y, z) = (self.n(a), self.n(b), self.n(c));
-                let (x, y, z) = (self.f32x4(x), self.f32x4(y), self.f32x4(z));
-                let r = if matches!(op, TernOp::Fma(_)) {
-                    self.b.ins().fma(x, y, z)
+        let k = match op {
+            TernOp::Fma(k) | TernOp::Mad(k) => k,
+            _ => unreachable!(),
+        };
+        let want = if k == Fk::S {
+            Class::Narrow
+        } else {
+            Class::Wide
+        };
+        let (V::N(x) | V::W(x)) = self.vget(a, want);
+        let (V::N(y) | V::W(y)) = self.vget(b, want);
+        let (V::N(z) | V::W(z)) = self.vget(c, want);
+        let parts: Vec<Value> = (0..x.len())
+            .map(|i| {
+                let (p, q, r) = (self.fvec(x[i], k), self.fvec(y[i], k), self.fvec(z[i], k));
+                let v = if matches!(op, TernOp::Fma(_)) {
+                    self.b.ins().fma(p, q, r)
                 } else {
                     // Rounded twice, as `crate::ops::tern` defines `mad`.
-                    let p = self.b.ins().fmul(x, y);
-                    self.b.ins().fadd(p, z)
+                    let t = self.b.ins().fmul(p, q);
+                    self.b.ins().fadd(t, r)
                 };
-                V::N(self.b.ins().bitcast(I32X4, little(), r))
-            }
-            _ => {
-                let ((x1, x2), (y1, y2), (z1, z2)) = (self.w(a), self.w(b), self.w(c));
-                let mut half = |p: Value, q: Value, r: Value| {
-                    let (p, q, r) = (self.f64x2(p), self.f64x2(q), self.f64x2(r));
-                    let v = if matches!(op, TernOp::Fma(_)) {
-                        self.b.ins().fma(p, q, r)
-                    } else {
-                        let t = self.b.ins().fmul(p, q);
-                        self.b.ins().fadd(t, r)
-                    };
-                    self.b.ins().bitcast(I64X2, little(), v)
-                };
-                let lo = half(x1, y1, z1);
-                let hi = half(x2, y2, z2);
-                V::W(lo, hi)
-            }
+                self.ivec(v, k)
+            })
+            .collect();
+        if want == Class::Narrow {
+            V::N(parts)
+        } else {
+            V::W(parts)
         }
     }
 
@@ -1322,35 +1400,33 @@ impl Lower<'_, '_> {
                 let t = self.b.ins().icmp_imm(IntCC::NotEqual, x, 0);
                 let t = self.b.ins().uextend(I64, t);
                 let m = self.b.ins().ineg(t);
-                if want == Class::Narrow {
-                    let m = self.b.ins().ireduce(I32, m);
-                    V::N(self.b.ins().splat(I32X4, m))
-                } else {
-                    let m = self.b.ins().splat(I64X2, m);
-                    V::W(m, m)
-                }
+                self.splat_v(m, want)
             }
             Class::Narrow => {
-                let x = self.n(c);
+                let x = V::N(self.n(c));
                 let z = self.vconst_i32([0; 4]);
-                let m = self.b.ins().icmp(IntCC::NotEqual, x, z);
+                let m = self.map1(x, |me, p| me.b.ins().icmp(IntCC::NotEqual, p, z));
                 if want == Class::Narrow {
-                    V::N(m)
+                    m
                 } else {
-                    V::W(self.b.ins().swiden_low(m), self.b.ins().swiden_high(m))
+                    let V::N(m) = m else { unreachable!() };
+                    let mut out = Vec::with_capacity(self.wp());
+                    for p in m {
+                        out.push(self.b.ins().swiden_low(p));
+                        out.push(self.b.ins().swiden_high(p));
+                    }
+                    V::W(out)
                 }
             }
             Class::Wide | Class::Affine(_) => {
-                let (x, y) = self.w(c);
+                let x = V::W(self.w(c));
                 let z = self.vconst_i64([0, 0]);
-                let (m1, m2) = (
-                    self.b.ins().icmp(IntCC::NotEqual, x, z),
-                    self.b.ins().icmp(IntCC::NotEqual, y, z),
-                );
+                let m = self.map1(x, |me, p| me.b.ins().icmp(IntCC::NotEqual, p, z));
                 if want == Class::Narrow {
-                    V::N(self.narrow_pair(m1, m2))
+                    let V::W(m) = m else { unreachable!() };
+                    V::N(m.chunks(2).map(|c| self.narrow_pair(c[0], c[1])).collect())
                 } else {
-                    V::W(m1, m2)
+                    m
                 }
             }
         }
@@ -1358,22 +1434,27 @@ impl Lower<'_, '_> {
 
     // ---- memory -------------------------------------------------------------------------
 
-    /// The chunk's addresses `base + sext(idx, w) * scale + off`.
-    fn vaddr(&mut self, base: Slot, i: Slot, w: u8, scale: i64, off: i64) -> (Value, Value) {
-        let (x, y) = if self.class_of(i) == Class::Uniform {
+    /// The chunk's addresses `base + sext(idx, w) * scale + off`, as wide parts.
+    fn vaddr(&mut self, base: Slot, i: Slot, w: u8, scale: i64, off: i64) -> Vec<Value> {
+        let x: Vec<Value> = if self.class_of(i) == Class::Uniform {
             let v = self.b.use_var(self.vars[i as usize]);
             let v = self.sext(v, w);
             let v = self.b.ins().imul_imm(v, scale);
             let v = self.b.ins().splat(I64X2, v);
-            (v, v)
+            vec![v; self.wp()]
         } else {
-            let (x, y) = self.wide_sext(i, w);
-            (self.vmul_imm(x, scale), self.vmul_imm(y, scale))
+            let x = self.wide_sext(i, w);
+            x.into_iter().map(|p| self.vmul_imm(p, scale)).collect()
         };
-        let (b1, b2) = self.w(base);
+        let b = self.w(base);
         let o = self.vconst_i64([off, off]);
-        let (x, y) = (self.b.ins().iadd(x, b1), self.b.ins().iadd(y, b2));
-        (self.b.ins().iadd(x, o), self.b.ins().iadd(y, o))
+        x.into_iter()
+            .zip(b)
+            .map(|(p, q)| {
+                let a = self.b.ins().iadd(p, q);
+                self.b.ins().iadd(a, o)
+            })
+            .collect()
     }
 
     /// Whether the chunk's addresses are consecutive `size`-byte places (checked at run
@@ -1381,7 +1462,7 @@ impl Lower<'_, '_> {
     /// to `fast` with lane 0's address returned, or to `slow`.
     fn contiguous(
         &mut self,
-        addr: Addr,
+        addr: &Addr,
         size: u8,
         space: Space,
         site: u32,
@@ -1389,19 +1470,25 @@ impl Lower<'_, '_> {
     ) -> Value {
         let s = i64::from(size);
         let a0 = match addr {
-            Addr::Contig(a0) | Addr::Same(a0) => a0,
-            Addr::Lanes(lo, hi) => {
-                let a0 = self.b.ins().extractlane(lo, 0);
+            Addr::Contig(a0) | Addr::Same(a0) => *a0,
+            Addr::Lanes(parts) => {
+                let a0 = self.b.ins().extractlane(parts[0], 0);
                 let sp = self.b.ins().splat(I64X2, a0);
-                let k1 = self.vconst_i64([0, s]);
-                let k2 = self.vconst_i64([2 * s, 3 * s]);
-                let (e1, e2) = (self.b.ins().iadd(sp, k1), self.b.ins().iadd(sp, k2));
-                let (m1, m2) = (
-                    self.b.ins().icmp(IntCC::Equal, lo, e1),
-                    self.b.ins().icmp(IntCC::Equal, hi, e2),
-                );
-                let m = self.b.ins().band(m1, m2);
-                let all = self.b.ins().vall_true(m);
+                let mut all = None;
+                for (p, &part) in parts.iter().enumerate() {
+                    let p = p as i64;
+                    let k = self.vconst_i64([2 * p * s, (2 * p + 1) * s]);
+                    let e = self.b.ins().iadd(sp, k);
+                    let m = self.b.ins().icmp(IntCC::Equal, part, e);
+                    all = Some(match all {
+                        None => m,
+                        Some(a) => self.b.ins().band(a, m),
+                    });
+                }
+                let all = self
+                    .b
+                    .ins()
+                    .vall_true(all.unwrap_or_else(|| unreachable!()));
                 let next = self.b.create_block();
                 self.b.ins().brif(all, next, &[], slow, &[]);
                 self.b.switch_to_block(next);
@@ -1416,97 +1503,88 @@ impl Lower<'_, '_> {
             Space::Global | Space::Generic => {
                 let (lo_v, count) = self.site_bounds(site);
                 let off0 = self.b.ins().isub(a0, lo_v);
-                let off3 = self.b.ins().iadd_imm(off0, 3 * s);
+                let last = self.b.ins().iadd_imm(off0, (self.vw as i64 - 1) * s);
                 let c0 = self.b.ins().icmp(IntCC::UnsignedLessThan, off0, count);
-                let c3 = self.b.ins().icmp(IntCC::UnsignedLessThan, off3, count);
-                self.b.ins().band(c0, c3)
+                let c1 = self.b.ins().icmp(IntCC::UnsignedLessThan, last, count);
+                self.b.ins().band(c0, c1)
             }
-            _ => self.within_arena(a0, W as u64 * u64::from(size), space),
+            _ => self.within_arena(a0, self.vw as u64 * u64::from(size), space),
         };
         self.b.ins().brif(ok, fast, &[], slow, &[]);
         a0
     }
 
     /// Lane `l`'s address.
-    fn lane_addr(&mut self, addr: Addr, size: u8, l: u8) -> Value {
+    fn lane_addr(&mut self, addr: &Addr, size: u8, l: u8) -> Value {
         match addr {
-            Addr::Contig(a0) => self.b.ins().iadd_imm(a0, i64::from(l) * i64::from(size)),
-            Addr::Same(a0) => a0,
-            Addr::Lanes(lo, hi) => {
-                if l < 2 {
-                    self.b.ins().extractlane(lo, l)
-                } else {
-                    self.b.ins().extractlane(hi, l - 2)
-                }
-            }
+            Addr::Contig(a0) => self.b.ins().iadd_imm(*a0, i64::from(l) * i64::from(size)),
+            Addr::Same(a0) => *a0,
+            Addr::Lanes(parts) => self.b.ins().extractlane(parts[usize::from(l / 2)], l % 2),
         }
     }
 
     fn vload(&mut self, addr: Addr, size: u8, space: Space, site: u32) -> V {
         let narrow = size <= 4;
+        let want = if narrow { Class::Narrow } else { Class::Wide };
         if let Addr::Same(a) = addr {
             // One place for every lane: one access (lane 0's, the first in lane order).
             self.check(a, u64::from(size), space, site, false);
             let x = self.load_at(a, 0, size);
-            return if narrow {
-                let y = self.b.ins().ireduce(I32, x);
-                V::N(self.b.ins().splat(I32X4, y))
-            } else {
-                let v = self.b.ins().splat(I64X2, x);
-                V::W(v, v)
-            };
+            return self.splat_v(x, want);
         }
         let (fast, slow, join) = (
             self.b.create_block(),
             self.b.create_block(),
             self.b.create_block(),
         );
-        if narrow {
-            self.b.append_block_param(join, I32X4);
+        let (ty, parts) = if narrow {
+            (I32X4, self.np())
         } else {
-            self.b.append_block_param(join, I64X2);
-            self.b.append_block_param(join, I64X2);
+            (I64X2, self.wp())
+        };
+        for _ in 0..parts {
+            self.b.append_block_param(join, ty);
         }
-        let a0 = self.contiguous(addr, size, space, site, (fast, slow));
+        let a0 = self.contiguous(&addr, size, space, site, (fast, slow));
         self.b.switch_to_block(fast);
-        if narrow {
-            let v = self.b.ins().load(I32X4, MemFlags::new(), a0, 0);
-            self.b.ins().jump(join, &[v.into()]);
-        } else {
-            let v1 = self.b.ins().load(I64X2, MemFlags::new(), a0, 0);
-            let v2 = self.b.ins().load(I64X2, MemFlags::new(), a0, 16);
-            self.b.ins().jump(join, &[v1.into(), v2.into()]);
-        }
+        let vs: Vec<_> = (0..parts as i32)
+            .map(|p| self.b.ins().load(ty, MemFlags::new(), a0, 16 * p).into())
+            .collect();
+        self.b.ins().jump(join, &vs);
         // slow: lane by lane, with the scalar path's checks.
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
         let base = self.b.use_var(self.lane);
         let mut xs = Vec::new();
-        for l in 0..W as u8 {
+        for l in 0..self.vw as u8 {
             let ln = self.b.ins().iadd_imm(base, i64::from(l));
             self.b.def_var(self.lane, ln);
-            let a = self.lane_addr(addr, size, l);
+            let a = self.lane_addr(&addr, size, l);
             self.check(a, u64::from(size), space, site, false);
             xs.push(self.load_at(a, 0, size));
         }
         self.b.def_var(self.lane, base);
-        if narrow {
-            let mut v = self.vconst_i32([0; 4]);
-            for (l, x) in xs.into_iter().enumerate() {
-                let x = self.b.ins().ireduce(I32, x);
-                v = self.b.ins().insertlane(v, x, l as u8);
+        let per = self.vw / parts;
+        let mut vs = Vec::with_capacity(parts);
+        for p in 0..parts {
+            let mut v = if narrow {
+                self.vconst_i32([0; 4])
+            } else {
+                self.vconst_i64([0, 0])
+            };
+            for j in 0..per {
+                let mut x = xs[p * per + j];
+                if narrow {
+                    x = self.b.ins().ireduce(I32, x);
+                }
+                v = self.b.ins().insertlane(v, x, j as u8);
             }
-            self.b.ins().jump(join, &[v.into()]);
-        } else {
-            let mut v = [self.vconst_i64([0, 0]), self.vconst_i64([0, 0])];
-            for (l, x) in xs.into_iter().enumerate() {
-                v[l / 2] = self.b.ins().insertlane(v[l / 2], x, (l % 2) as u8);
-            }
-            self.b.ins().jump(join, &[v[0].into(), v[1].into()]);
+            vs.push(v.into());
         }
+        self.b.ins().jump(join, &vs);
         self.b.switch_to_block(join);
         let p = self.b.block_params(join).to_vec();
-        if narrow { V::N(p[0]) } else { V::W(p[0], p[1]) }
+        if narrow { V::N(p) } else { V::W(p) }
     }
 
     fn vstore(&mut self, addr: Addr, size: u8, v: Slot, space: Space, site: u32) {
@@ -1522,25 +1600,21 @@ impl Lower<'_, '_> {
             self.b.switch_to_block(fast);
             self.b.ins().jump(join, &[]);
         } else {
-            let a0 = self.contiguous(addr, size, space, site, (fast, slow));
+            let a0 = self.contiguous(&addr, size, space, site, (fast, slow));
             self.b.switch_to_block(fast);
-            if narrow {
-                let x = self.n(v);
-                self.b.ins().store(MemFlags::new(), x, a0, 0);
-            } else {
-                let (x, y) = self.w(v);
-                self.b.ins().store(MemFlags::new(), x, a0, 0);
-                self.b.ins().store(MemFlags::new(), y, a0, 16);
+            let x = if narrow { self.n(v) } else { self.w(v) };
+            for (p, x) in x.into_iter().enumerate() {
+                self.b.ins().store(MemFlags::new(), x, a0, 16 * p as i32);
             }
             self.b.ins().jump(join, &[]);
         }
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
         let base = self.b.use_var(self.lane);
-        for l in 0..W as u8 {
+        for l in 0..self.vw as u8 {
             let ln = self.b.ins().iadd_imm(base, i64::from(l));
             self.b.def_var(self.lane, ln);
-            let a = self.lane_addr(addr, size, l);
+            let a = self.lane_addr(&addr, size, l);
             self.check(a, u64::from(size), space, site, true);
             let x = self.lane_get(v, l);
             self.store_at(a, 0, size, x);
@@ -1583,10 +1657,7 @@ impl Lower<'_, '_> {
                     Addr::Contig(a)
                 }
             }
-            _ => {
-                let (lo, hi) = self.vaddr(base, i, w, scale, off);
-                Addr::Lanes(lo, hi)
-            }
+            _ => Addr::Lanes(self.vaddr(base, i, w, scale, off)),
         }
     }
 
@@ -1601,23 +1672,19 @@ impl Lower<'_, '_> {
                 let a = self.lane_get(p, 0);
                 Addr::Contig(a)
             }
-            _ => {
-                let (lo, hi) = self.w(p);
-                Addr::Lanes(lo, hi)
-            }
+            _ => Addr::Lanes(self.w(p)),
         }
     }
 }
 
 /// Where the chunk's lanes access memory.
-#[derive(Clone, Copy)]
 enum Addr {
     /// Lane `l` at lane 0's address plus `l` times the access size (known statically).
     Contig(Value),
     /// Every lane at one address.
     Same(Value),
-    /// Each lane's own address (consecutive or not, checked at run time).
-    Lanes(Value, Value),
+    /// Each lane's own address (consecutive or not, checked at run time), as wide parts.
+    Lanes(Vec<Value>),
 }
 
 /// Loads and stores the vector path does itself (others run lane by lane): 4- and 8-byte
