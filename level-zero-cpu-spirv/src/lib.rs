@@ -38,6 +38,7 @@ mod module;
 mod operands;
 mod ops;
 mod printf;
+mod termination;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -692,6 +693,25 @@ impl Program {
                 },
             },
         })
+    }
+
+    /// For the fuzz target: whether every launch of `kernel` provably ends, in bounded time
+    /// and memory. `true` when its control flow (every call inlined) has no cycle, so that
+    /// each work-item runs each block at most once, and each printf call's format is a
+    /// constant string of bounded output that the kernel cannot change; `false` otherwise
+    /// (the kernel may still end: this is no more than a sufficient condition). A printf's
+    /// format is read from the program-scope variables as they are now, so ask before each
+    /// launch. `None` for an unknown or unlinked kernel.
+    #[doc(hidden)]
+    pub fn kernel_terminates(&self, kernel: &str) -> Option<bool> {
+        let idx = self.kernels.iter().position(|k| k.name == kernel)?;
+        let linked = self.linked.read().unwrap_or_else(|e| e.into_inner());
+        let (code, ranges) = match (&self.codes[idx], linked.as_ref()) {
+            (Some(c), _) => (c, &self.global_ranges),
+            (None, Some(l)) => (l.codes.get(idx)?.as_ref()?, &l.ranges),
+            (None, None) => return None,
+        };
+        Some(termination::terminates(code, ranges))
     }
 
     /// [`Program::launch`] on the given engine (whatever the build options chose): with
