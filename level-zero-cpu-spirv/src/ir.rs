@@ -545,6 +545,11 @@ pub(crate) struct Code {
     pub(crate) sites: u32,
     /// Whether the kernel contains a barrier.
     pub(crate) has_barrier: bool,
+    /// The slots some path from the entry reads before any write (an uninitialised
+    /// variable, or an invalid module's use before definition): every work-group starts with
+    /// them 0 in every lane, on both engines (`Exec::begin_group`), so that what SPIR-V leaves
+    /// undefined is the same on both and from one work-group to the next.
+    pub(crate) undefined_at_entry: Vec<Slot>,
     /// The sub-group size the kernel runs with (see `crate::SUBGROUP_SIZES`).
     pub(crate) subgroup_size: u32,
 }

@@ -1083,3 +1083,44 @@ both!(chunks_spanning_rows, |opt: &str| {
         input.iter().map(|v| v * 3 + 1).collect::<Vec<i32>>()
     );
 });
+
+/// A module of `tests/jit_redteam/findings/` (inputs the module-creation fuzzer mutated).
+fn finding(name: &str) -> Program {
+    let path = format!(
+        "{}/tests/jit_redteam/findings/{name}.spv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    build(&bytes, &BuildOptions::default()).unwrap_or_else(|e| panic!("{name}: {}", e.log))
+}
+
+// Values read before any write (here: invalid modules the fuzzer made, a use before its
+// definition) start every work-group at 0 on both engines; the interpreter once read what the
+// previous work-group left, the JIT 0.
+#[test]
+fn values_read_before_written_start_each_group_at_zero() {
+    let p = build(
+        &assemble(&spvasm("use_before_def"), None),
+        &BuildOptions::default(),
+    )
+    .expect("use_before_def builds");
+    on_jit(&p, "k");
+    let mut m = Mem::default();
+    let out = m.zeros::<u64>(3);
+    m.run1(&p, "k", &[A::Buf(out)], 3, 1).unwrap();
+    // z = y + 1 with y not yet computed: 0 + 1 in every work-group.
+    assert_eq!(m.get::<u64>(out), vec![1, 1, 1]);
+
+    // `private_structs` with an index defined 6 instructions after its use.
+    let p = finding("rt_private_use_before_def");
+    let input: Vec<i32> = (0..256).map(|k| ((k * 7919) % 1000) - 500).collect();
+    let i = m.add(&input);
+    let fo = m.zeros::<f32>(32);
+    let _ = m.run1(&p, "private_structs", &[A::Buf(i), A::Buf(fo)], 4, 1);
+
+    // `oob_read` with `%33 = OpIAdd %uint %32 %33`.
+    let p = finding("rt_oob_self_reference");
+    let src = m.add(&(0..16).collect::<Vec<i32>>());
+    let o = m.zeros::<i32>(16);
+    let _ = m.run1(&p, "oob_read", &[A::Buf(src), A::Buf(o), val(0i32)], 4, 1);
+}

@@ -302,6 +302,7 @@ pub(crate) fn kernel<'a, 'm>(
     d.inline(entry, entry_block, &vals, None, None)?;
     d.order()?;
     validate(&d.code)?;
+    d.code.undefined_at_entry = crate::jit::undefined_at_entry(&d.code);
     let info = KernelInfo {
         name: name.to_string(),
         args,

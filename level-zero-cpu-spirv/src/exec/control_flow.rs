@@ -38,6 +38,12 @@ impl Exec<'_> {
     pub(crate) fn begin_group(&mut self, group: [u32; 3]) {
         self.group = group;
         let code = self.sh.code;
+        for &s in &code.undefined_at_entry {
+            let at = s as usize * self.lanes;
+            if let Some(r) = self.regs.get_mut(at..at + self.lanes) {
+                r.fill(0);
+            }
+        }
         for (k, p) in code.params.iter().enumerate() {
             if let Param::ByVal { offset, size, .. } = p {
                 let bytes = match self.sh.args.get(k) {

@@ -119,6 +119,48 @@ pub(crate) fn unsupported(code: &Code) -> Option<String> {
     None
 }
 
+/// The slots written somewhere that some path from the entry reads first
+/// (`Code::undefined_at_entry`), except those a launch sets before the first instruction
+/// (arguments, constants, arena addresses: some are rewritten in place, as arguments of
+/// unusual integer widths masked to their width).
+pub(crate) fn undefined_at_entry(code: &Code) -> Vec<crate::ir::Slot> {
+    use crate::ir::{Param, Preset};
+    let live = slots::live_in(code);
+    let written = slots::written(code);
+    let mut set_up = slots::Set::new(code.slots);
+    for p in &code.params {
+        match *p {
+            Param::Value { d, layout } => {
+                let n = code.layouts.get(layout as usize).map_or(1, Vec::len);
+                for k in 0..n as u32 {
+                    set_up.insert(d + k);
+                }
+            }
+            Param::Local { d }
+            | Param::Image { d }
+            | Param::Sampler { d }
+            | Param::ByVal { d, .. } => set_up.insert(d),
+        }
+    }
+    for p in &code.presets {
+        match *p {
+            Preset::Const { d, n, .. } => {
+                for k in 0..u32::from(n) {
+                    set_up.insert(d + k);
+                }
+            }
+            Preset::Private { d, .. } | Preset::Local { d, .. } => set_up.insert(d),
+        }
+    }
+    live.get(code.entry as usize)
+        .map(|l| {
+            l.iter()
+                .filter(|&s| written.contains(s) && !set_up.contains(s))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Compiles `code`; `Err` says why it cannot be compiled.
 pub(crate) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
     if let Some(why) = unsupported(code) {
