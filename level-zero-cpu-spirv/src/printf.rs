@@ -31,6 +31,10 @@ struct Spec {
 
 /// Formats `fmt` with `args`. `read_str` reads the nul-terminated string at an address (or
 /// returns None when it is not accessible). Returns the text, or an error for a bad format.
+/// The largest field width or precision printf formats (OpenCL sets none; this driver
+/// refuses bigger ones with an error naming them).
+pub(crate) const MAX_FIELD: usize = 4096;
+
 pub(crate) fn format(
     fmt: &[u8],
     args: &[Arg],
@@ -75,23 +79,33 @@ pub(crate) fn format(
             }
             i += 1;
         }
-        let num = |i: &mut usize| {
+        // A field width, precision or vector size: digits, at most `MAX_FIELD` (a bigger
+        // one is refused by name rather than formatted: its text could exhaust memory).
+        let num = |i: &mut usize| -> Result<Option<usize>, String> {
             let st = *i;
             while fmt.get(*i).is_some_and(u8::is_ascii_digit) {
                 *i += 1;
             }
-            std::str::from_utf8(&fmt[st..*i])
-                .ok()
-                .and_then(|x| x.parse::<usize>().ok())
+            if st == *i {
+                return Ok(None);
+            }
+            let digits = String::from_utf8_lossy(&fmt[st..*i]);
+            match digits.parse::<usize>() {
+                Ok(n) if n <= MAX_FIELD => Ok(Some(n)),
+                _ => Err(format!(
+                    "printf: a field width or precision of {digits} in \"{}\" exceeds this driver's limit of {MAX_FIELD}",
+                    String::from_utf8_lossy(fmt)
+                )),
+            }
         };
-        s.width = num(&mut i);
+        s.width = num(&mut i)?;
         if fmt.get(i) == Some(&b'.') {
             i += 1;
-            s.prec = Some(num(&mut i).unwrap_or(0));
+            s.prec = Some(num(&mut i)?.unwrap_or(0));
         }
         if fmt.get(i) == Some(&b'v') {
             i += 1;
-            s.vec = num(&mut i);
+            s.vec = num(&mut i)?;
         }
         // Length modifiers: an integer argument is converted to the modifier's width before
         // it is printed (C99: `%hhd` of 300 prints 44); floats keep their own type.
@@ -400,6 +414,21 @@ mod tests {
     fn f(fmt: &str, args: &[Arg]) -> String {
         String::from_utf8(format(fmt.as_bytes(), args, &mut |_| Some(b"str".to_vec())).unwrap())
             .unwrap()
+    }
+
+    #[test]
+    fn huge_widths_and_precisions_are_refused_by_name() {
+        let run = |fmt: &str| format(fmt.as_bytes(), &[Arg::Int(7, 32)], &mut |_| None);
+        assert_eq!(run("%4096d").map(|v| v.len()), Ok(4096));
+        for fmt in [
+            "%4097d",
+            "%.80000d",
+            "%300000000d",
+            "%99999999999999999999999d",
+        ] {
+            let e = run(fmt).expect_err(fmt);
+            assert!(e.contains("limit of 4096") && e.contains(fmt), "{fmt}: {e}");
+        }
     }
 
     #[test]

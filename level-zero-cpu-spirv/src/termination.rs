@@ -413,6 +413,8 @@ mod tests {
     }
 
     #[test]
+    // Program builds: slow under Miri, and nothing here is unsafe beyond a map of no memory.
+    #[cfg_attr(miri, ignore)]
     fn straight_line_kernels_terminate() {
         for opt in ["O0", "O2"] {
             let p = program(&format!("vector_add.{opt}"));
@@ -422,6 +424,8 @@ mod tests {
     }
 
     #[test]
+    // Program builds: slow under Miri, and nothing here is unsafe beyond a map of no memory.
+    #[cfg_attr(miri, ignore)]
     fn loops_do_not() {
         for opt in ["O0", "O2"] {
             let p = program(&format!("matmul.{opt}"));
@@ -431,6 +435,8 @@ mod tests {
     }
 
     #[test]
+    // Program builds: slow under Miri, and nothing here is unsafe beyond a map of no memory.
+    #[cfg_attr(miri, ignore)]
     fn a_constant_printf_format_terminates() {
         for opt in ["O0", "O2"] {
             let p = program(&format!("printf.{opt}"));
@@ -439,6 +445,8 @@ mod tests {
     }
 
     #[test]
+    // Program builds: slow under Miri, and nothing here is unsafe beyond a map of no memory.
+    #[cfg_attr(miri, ignore)]
     fn printf_formats_must_be_constant_bounded_and_unchanged() {
         let p = program("printf.O2");
         let code = p.codes[0].clone().unwrap();
@@ -475,6 +483,8 @@ mod tests {
     }
 
     #[test]
+    // Program builds: slow under Miri, and nothing here is unsafe beyond a map of no memory.
+    #[cfg_attr(miri, ignore)]
     fn cycles_anywhere_reachable_count() {
         use crate::ir::{Block, Edge};
         let jump = |to| {
@@ -504,6 +514,8 @@ mod tests {
     }
 
     #[test]
+    // Program builds: slow under Miri, and nothing here is unsafe beyond a map of no memory.
+    #[cfg_attr(miri, ignore)]
     fn output_bounds() {
         assert_eq!(output_bound(b"abc"), Some(3));
         assert!(output_bound(b"%d").is_some_and(|n| n < MAX_PRINTF));
