@@ -78,6 +78,12 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
         let mut lower = Lower::new(code, checked, width, &tables, &mut b, call_conv);
         lower.function();
         frame_slots = lower.frame_slots as usize;
+        if std::env::var_os("LEVEL_ZERO_CPU_JIT_DUMP").is_some() {
+            let saved: Vec<Slot> = (0..code.slots)
+                .filter(|&s| lower.frame_index[s as usize] != u32::MAX)
+                .collect();
+            eprintln!("frame: {frame_slots} slots per lane {saved:?}");
+        }
         b.seal_all_blocks();
         b.finalize();
     }

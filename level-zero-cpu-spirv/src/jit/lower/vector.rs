@@ -1,19 +1,24 @@
-//! The vector path of the round function: chunks of [`W`] consecutive lanes run together,
-//! uniform values in scalar registers, varying ones in SIMD vectors (`super::simd` says
-//! which slot is which).
+//! The vector path of the round function: chunks of `vw` consecutive lanes (16 unless
+//! [`WIDTH_ENV`] says otherwise) run together, uniform values in scalar registers, affine
+//! ones (lane `l` = lane 0 + `l` × stride) as lane 0's scalar, the others in SIMD vectors of
+//! several 128-bit parts (`super::simd` says which slot is which).
 //!
-//! - The round's head takes the next `W` lanes to the vector path when they all wait at the
-//!   same block (and, at a barrier's continuation, hold equal values in every uniform slot),
-//!   and otherwise, or for the group's last lanes, to the scalar path.
+//! - The round's head takes the next `vw` lanes to the vector path when they start at a
+//!   multiple of `vw`, the work-group's width is a multiple of `vw` (so that their x ids are
+//!   consecutive and their y and z ids equal: `Ctx::rows`), and they all wait at the same
+//!   block (at a barrier's continuation, also holding uniform and affine values that really
+//!   are so); otherwise, and for a group's last lanes, the scalar path runs them.
 //! - An instruction whose operands are all uniform and whose result is the same for every
-//!   lane ([`simd::once_for_chunk`]) runs once, as on the scalar path. Arithmetic, compares,
-//!   selects, conversions between widths, address arithmetic, loads and stores and the
-//!   work-item ids have vector forms; every other instruction runs lane after lane (the
-//!   scalar lowering, reading and writing that lane of the vectors).
-//! - A load or store whose `W` addresses turn out consecutive (checked at run time: one
-//!   compare) is one vector access, bounds-checked as one range in checked mode; otherwise,
-//!   and for private memory, each lane accesses memory alone, in lane order, with the scalar
-//!   path's checks.
+//!   lane ([`simd::once_for_chunk`]) runs once, as on the scalar path; one with affine results
+//!   runs once on lane 0's operands. Arithmetic, compares, selects, conversions between
+//!   widths, address arithmetic, loads and stores and the work-item ids have vector forms;
+//!   every other instruction runs lane after lane (the scalar lowering, reading and writing
+//!   that lane of the vectors).
+//! - A load or store at an affine address whose stride is its size is one vector access per
+//!   part; at one address for every lane, one access; otherwise one compare decides at run
+//!   time whether the addresses are consecutive. In checked mode a vector access is checked
+//!   as one range. Any other access, and every private one, runs lane by lane in lane order
+//!   with the scalar path's checks.
 //! - A branch whose condition is not the same in every lane of the chunk stores the chunk's
 //!   live values to the register file and sends its lanes one by one down the scalar path
 //!   from that branch (`div_end`, `div_site`); they meet the vector path again at the next
