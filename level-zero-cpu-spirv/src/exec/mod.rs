@@ -305,6 +305,24 @@ impl<'a> Exec<'a> {
         self.step(&code.insts[idx], &[lane], false)
     }
 
+    /// The range later accesses of global (or generic) access site `site` may use without
+    /// asking the checker (as `check_access` returns it), for a read or a write.
+    pub(crate) fn site_hint(&self, site: usize, write: bool) -> (u64, u64) {
+        let space = crate::mem::Space::Global;
+        if write {
+            self.mem.hint_write(space, site).bounds()
+        } else {
+            self.mem.hint(space, site).bounds()
+        }
+    }
+
+    /// Instruction `idx` of the kernel for lanes `first..first + n`, in lane order.
+    pub(crate) fn step_lanes(&mut self, idx: usize, first: u32, n: u32) -> Result<(), Stop> {
+        let code = self.sh.code;
+        let lanes: Vec<u32> = (first..first + n).collect();
+        self.step(&code.insts[idx], &lanes, false)
+    }
+
     /// Component `c` of built-in `b` for `lane`.
     pub(crate) fn builtin_value(&self, b: Builtin, c: usize, lane: usize) -> u64 {
         self.builtin(b, c, lane)

@@ -4,7 +4,7 @@
 
 use super::Compiled;
 use crate::exec::{Exec, Stop};
-use crate::ir::Builtin;
+use crate::ir::{Builtin, Inst};
 use crate::mem::Space;
 use crate::ops::{self, BinOp, TernOp, UnOp};
 
@@ -128,6 +128,61 @@ pub(super) extern "C" fn cb_step(ctx: *mut Ctx, idx: u64, lane: u64) -> u32 {
     }));
     match r {
         Ok(Ok(())) => ROUND_OK,
+        Ok(Err(stop)) => {
+            ctx.stop = Some(stop);
+            ROUND_STOP
+        }
+        Err(_) => {
+            ctx.stop = Some(Stop::Failed(
+                "internal error in the engine's JIT callout (a bug)".into(),
+            ));
+            ROUND_STOP
+        }
+    }
+}
+
+/// Instruction `idx` on the interpreter for the `n` lanes from `first` (a chunk of the
+/// vector path), as [`cb_step`] for one.
+pub(super) extern "C" fn cb_step_chunk(ctx: *mut Ctx, idx: u64, first: u64, n: u64) -> u32 {
+    // SAFETY: compiled code passes the context `run_group` gave it.
+    let ctx = unsafe { &mut *ctx };
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the round is running.
+        let ex = unsafe { exec(ctx) };
+        ex.step_lanes(idx as usize, first as u32, n as u32)?;
+        // A global access: the site's range, as `cb_check` leaves it, so that the compiled
+        // fast path takes the next chunks.
+        let site = match ex.code().insts.get(idx as usize) {
+            Some(&(Inst::Load { space, site, .. } | Inst::LoadIdx { space, site, .. }))
+                if matches!(space, Space::Global | Space::Generic) =>
+            {
+                Some((site, false))
+            }
+            Some(&(Inst::Store { space, site, .. } | Inst::StoreIdx { space, site, .. }))
+                if matches!(space, Space::Global | Space::Generic) =>
+            {
+                Some((site, true))
+            }
+            _ => None,
+        };
+        Ok(site.map(|(site, write)| (site, ex.site_hint(site as usize, write))))
+    }));
+    match r {
+        Ok(Ok(hint)) => {
+            if let Some((site, (lo, hi))) = hint {
+                // SAFETY: `sites` and `site_spans` have one entry per access site of the
+                // kernel (`run_group`), and `site` is one of its instructions' sites.
+                unsafe {
+                    let span = *ctx.site_spans.add(site as usize);
+                    let count = match hi.checked_sub(lo) {
+                        Some(d) if d >= span => d - span + 1,
+                        _ => 0,
+                    };
+                    *ctx.sites.add(site as usize) = [lo, count];
+                }
+            }
+            ROUND_OK
+        }
         Ok(Err(stop)) => {
             ctx.stop = Some(stop);
             ROUND_STOP

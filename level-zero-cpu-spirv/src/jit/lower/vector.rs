@@ -43,8 +43,8 @@ const I64X2: types::Type = types::I64X2;
 pub(crate) const WIDTH_ENV: &str = "LEVEL_ZERO_CPU_JIT_WIDTH";
 
 /// The chunk width the vector path is compiled for (0: none): 16 lanes unless
-/// [`WIDTH_ENV`] says otherwise, 0 when no instruction of `code` has a vector form worth
-/// having (no work-item id is read).
+/// [`WIDTH_ENV`] says otherwise, narrower for big kernels ([`VECTOR_BUDGET`]), 0 when no
+/// instruction of `code` has a vector form worth having (no work-item id is read).
 pub(super) fn width(code: &crate::ir::Code) -> Result<usize, String> {
     let w = match std::env::var(WIDTH_ENV) {
         Err(std::env::VarError::NotPresent) => 16,
@@ -70,8 +70,21 @@ pub(super) fn width(code: &crate::ir::Code) -> Result<usize, String> {
             }
         )
     });
-    Ok(if worth { w } else { 0 })
+    if !worth {
+        return Ok(0);
+    }
+    // Compile time grows with instructions times parts per value: big kernels get narrower
+    // chunks (a straight-line kernel of 900 instructions took 0.6 s at 16 lanes, 50 ms on
+    // the scalar path alone).
+    let mut w = w;
+    while w > 0 && code.insts.len() * w > VECTOR_BUDGET {
+        w = if w > 4 { w / 2 } else { 0 };
+    }
+    Ok(w)
 }
+
+/// The largest instruction count times chunk width the vector path is compiled for.
+const VECTOR_BUDGET: usize = 2048;
 
 /// A varying value of the chunk.
 #[derive(Clone)]
@@ -671,10 +684,11 @@ impl Lower<'_, '_> {
         let lane = self.b.use_var(self.lane);
         let live = simd::live_at_term(self.code, &self.live, &self.written, bi);
         for s in live {
+            // The chunk's lanes are consecutive in the register file: whole parts at once.
+            let parts = self.w(s);
             let a = self.reg_addr(s, lane);
-            for l in 0..self.vw as u8 {
-                let x = self.lane_get(s, l);
-                self.b.ins().store(flags(), x, a, 8 * i32::from(l));
+            for (p, x) in parts.into_iter().enumerate() {
+                self.b.ins().store(flags(), x, a, 16 * p as i32);
             }
         }
         let end = self.b.ins().iadd_imm(lane, self.vw as i64);
@@ -756,15 +770,72 @@ impl Lower<'_, '_> {
         if self.vnative(idx) {
             return;
         }
+        self.vinst_lanes(idx);
+    }
+
+    /// Instruction `idx` lane by lane: the interpreter's step for the chunk's lanes in lane
+    /// order (one call; copies of the scalar lowering per lane, or loops in the round
+    /// function, made large kernels compile tens of times slower), its operands and results
+    /// passing through the register file.
+    fn vinst_lanes(&mut self, idx: usize) {
+        self.chunk_step(idx);
+        let code = self.code;
+        self.writes.clear();
+        super::slots::writes(code, &code.insts[idx], &mut self.writes);
         let base = self.b.use_var(self.lane);
-        for l in 0..self.vw as u8 {
-            self.vlane = Some(l);
-            let ln = self.b.ins().iadd_imm(base, i64::from(l));
-            self.b.def_var(self.lane, ln);
-            self.inst(idx);
+        let writes = self.writes.clone();
+        for (s, n) in writes {
+            for x in s..(s + n).min(code.slots) {
+                match self.class_of(x) {
+                    Class::Narrow | Class::Wide => self.vfill_regs(x, base),
+                    // Never (such results are varying): lane 0's.
+                    _ => self.fill(x, base),
+                }
+            }
         }
-        self.vlane = None;
-        self.b.def_var(self.lane, base);
+    }
+
+    /// The chunk's operands and results of instruction `idx` into the register file (a
+    /// result left unwritten for a lane keeps its value), then the interpreter's step of it
+    /// for the chunk's lanes; a fault or failure ends the round.
+    fn chunk_step(&mut self, idx: usize) {
+        let code = self.code;
+        let inst = &code.insts[idx];
+        self.reads.clear();
+        self.writes.clear();
+        super::slots::reads(code, inst, &mut self.reads);
+        super::slots::writes(code, inst, &mut self.writes);
+        let base = self.b.use_var(self.lane);
+        let mut stored: Vec<Slot> = Vec::new();
+        let runs: Vec<super::slots::Run> = self.reads.iter().chain(&self.writes).copied().collect();
+        for (s, n) in runs {
+            for x in s..(s + n).min(code.slots) {
+                if self.written.contains(x) && !stored.contains(&x) {
+                    stored.push(x);
+                    let parts = self.w(x);
+                    let a = self.reg_addr(x, base);
+                    for (p, v) in parts.into_iter().enumerate() {
+                        self.b.ins().store(flags(), v, a, 16 * p as i32);
+                    }
+                }
+            }
+        }
+        let args = [
+            self.ctx,
+            self.b.ins().iconst(I64, idx as i64),
+            base,
+            self.b.ins().iconst(I64, self.vw as i64),
+        ];
+        let r = self
+            .call(super::run::cb_step_chunk as *const (), &args, Some(I32))
+            .unwrap_or_else(|| unreachable!());
+        let (ok, stop) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(r, stop, &[], ok, &[]);
+        self.b.set_cold_block(stop);
+        self.b.switch_to_block(stop);
+        let rs = self.b.ins().iconst(I32, i64::from(super::ROUND_STOP));
+        self.b.ins().return_(&[rs]);
+        self.b.switch_to_block(ok);
     }
 
     /// Instruction `idx` in vector form, if it has one for these operands.
@@ -929,7 +1000,7 @@ impl Lower<'_, '_> {
                     return false;
                 }
                 let a = self.idx_addr(base, i, w, scale, off, size);
-                let v = self.vload(a, size, space, site);
+                let v = self.vload(idx, d, a, size, space, site);
                 self.vset(d, v);
                 true
             }
@@ -948,7 +1019,7 @@ impl Lower<'_, '_> {
                     return false;
                 }
                 let a = self.idx_addr(base, i, w, scale, off, size);
-                self.vstore(a, size, v, space, site);
+                self.vstore(idx, a, size, v, space, site);
                 true
             }
             Inst::Load {
@@ -964,7 +1035,7 @@ impl Lower<'_, '_> {
                     return false;
                 }
                 let a = self.ptr_addr(p, size);
-                let v = self.vload(a, size, space, site);
+                let v = self.vload(idx, d, a, size, space, site);
                 self.vset(d, v);
                 true
             }
@@ -981,7 +1052,7 @@ impl Lower<'_, '_> {
                     return false;
                 }
                 let a = self.ptr_addr(p, size);
-                self.vstore(a, size, v, space, site);
+                self.vstore(idx, a, size, v, space, site);
                 true
             }
             Inst::Builtin { d, b, n, comp } => {
@@ -1519,16 +1590,8 @@ impl Lower<'_, '_> {
         a0
     }
 
-    /// Lane `l`'s address.
-    fn lane_addr(&mut self, addr: &Addr, size: u8, l: u8) -> Value {
-        match addr {
-            Addr::Contig(a0) => self.b.ins().iadd_imm(*a0, i64::from(l) * i64::from(size)),
-            Addr::Same(a0) => *a0,
-            Addr::Lanes(parts) => self.b.ins().extractlane(parts[usize::from(l / 2)], l % 2),
-        }
-    }
-
-    fn vload(&mut self, addr: Addr, size: u8, space: Space, site: u32) -> V {
+    /// Load `idx` (result `d`) at `addr`.
+    fn vload(&mut self, idx: usize, d: Slot, addr: Addr, size: u8, space: Space, site: u32) -> V {
         let narrow = size <= 4;
         let want = if narrow { Class::Narrow } else { Class::Wide };
         if let Addr::Same(a) = addr {
@@ -1556,43 +1619,27 @@ impl Lower<'_, '_> {
             .map(|p| self.b.ins().load(ty, MemFlags::new(), a0, 16 * p).into())
             .collect();
         self.b.ins().jump(join, &vs);
-        // slow: lane by lane, with the scalar path's checks.
+        // slow: the interpreter's step for the chunk's lanes (its checks, lane order).
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
+        self.chunk_step(idx);
         let base = self.b.use_var(self.lane);
-        let mut xs = Vec::new();
-        for l in 0..self.vw as u8 {
-            let ln = self.b.ins().iadd_imm(base, i64::from(l));
-            self.b.def_var(self.lane, ln);
-            let a = self.lane_addr(&addr, size, l);
-            self.check(a, u64::from(size), space, site, false);
-            xs.push(self.load_at(a, 0, size));
-        }
-        self.b.def_var(self.lane, base);
-        let per = self.vw / parts;
-        let mut vs = Vec::with_capacity(parts);
-        for p in 0..parts {
-            let mut v = if narrow {
-                self.vconst_i32([0; 4])
-            } else {
-                self.vconst_i64([0, 0])
-            };
-            for j in 0..per {
-                let mut x = xs[p * per + j];
-                if narrow {
-                    x = self.b.ins().ireduce(I32, x);
-                }
-                v = self.b.ins().insertlane(v, x, j as u8);
-            }
-            vs.push(v.into());
-        }
+        let a = self.reg_addr(d, base);
+        let wide: Vec<Value> = (0..self.wp() as i32)
+            .map(|p| self.b.ins().load(I64X2, flags(), a, 16 * p))
+            .collect();
+        let want = if narrow { Class::Narrow } else { Class::Wide };
+        let vs: Vec<_> = match self.convert(V::W(wide), want) {
+            V::N(x) | V::W(x) => x.into_iter().map(Into::into).collect(),
+        };
         self.b.ins().jump(join, &vs);
         self.b.switch_to_block(join);
         let p = self.b.block_params(join).to_vec();
         if narrow { V::N(p) } else { V::W(p) }
     }
 
-    fn vstore(&mut self, addr: Addr, size: u8, v: Slot, space: Space, site: u32) {
+    /// Store `idx` (of slot `v`) at `addr`.
+    fn vstore(&mut self, idx: usize, addr: Addr, size: u8, v: Slot, space: Space, site: u32) {
         let (fast, slow, join) = (
             self.b.create_block(),
             self.b.create_block(),
@@ -1613,18 +1660,10 @@ impl Lower<'_, '_> {
             }
             self.b.ins().jump(join, &[]);
         }
+        // slow: the interpreter's step for the chunk's lanes (its checks, lane order).
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
-        let base = self.b.use_var(self.lane);
-        for l in 0..self.vw as u8 {
-            let ln = self.b.ins().iadd_imm(base, i64::from(l));
-            self.b.def_var(self.lane, ln);
-            let a = self.lane_addr(&addr, size, l);
-            self.check(a, u64::from(size), space, site, true);
-            let x = self.lane_get(v, l);
-            self.store_at(a, 0, size, x);
-        }
-        self.b.def_var(self.lane, base);
+        self.chunk_step(idx);
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(join);
     }
