@@ -1124,3 +1124,23 @@ fn values_read_before_written_start_each_group_at_zero() {
     let o = m.zeros::<i32>(16);
     let _ = m.run1(&p, "oob_read", &[A::Buf(src), A::Buf(o), val(0i32)], 4, 1);
 }
+
+// A fuzzer-found module whose kernels (about 900 instructions, straight-line) took seconds to
+// compile with lane-by-lane code unrolled in the vector path (a libFuzzer timeout); they must
+// compile (CI's fuzzing times the compile, with its 10 s limit).
+#[test]
+fn a_large_straight_line_kernel_compiles() {
+    let p = finding("slow_compile");
+    for k in p.kernels() {
+        let e = p.kernel_engine(&k.name).expect("a kernel of the module");
+        assert!(
+            e.engine == Engine::Jit
+                || e.fallback
+                    .as_deref()
+                    .is_some_and(|w| w.contains("lockstep")),
+            "{}: {:?}",
+            k.name,
+            e.fallback
+        );
+    }
+}
