@@ -413,6 +413,14 @@ impl Config {
                 }
             }
             "UNCHECKED" => self.unchecked = parse_bool(value)?,
+            // Read by the engine itself when it compiles (for measurements and tests); checked
+            // here so that a bad value is reported once, by name.
+            "JIT_WIDTH" => {
+                if !matches!(value.trim(), "0" | "4" | "8" | "16") {
+                    return Err("expected 0 (no vector path), 4, 8 or 16".into());
+                }
+            }
+            "JIT_DUMP" => {}
             "HIDE_EXTENSIONS" => self.hidden_extensions = parse_list(value),
             "NULL_EXTENSION_FUNCTIONS" => self.null_extension_functions = parse_list(value),
             "FAIL_ALLOC_AT" => self.fail_alloc_at = Some(nonzero(parse_u64(value)?)?),
