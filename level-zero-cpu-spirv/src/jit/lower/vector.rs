@@ -12,13 +12,13 @@
 //!   lane ([`simd::once_for_chunk`]) runs once, as on the scalar path; one with affine results
 //!   runs once on lane 0's operands. Arithmetic, compares, selects, conversions between
 //!   widths, address arithmetic, loads and stores and the work-item ids have vector forms;
-//!   every other instruction runs lane after lane (the scalar lowering, reading and writing
-//!   that lane of the vectors).
+//!   every other instruction is one call of the interpreter's step for the chunk's lanes
+//!   (`run::cb_step_chunk`), its operands and results passing through the register file.
 //! - A load or store at an affine address whose stride is its size is one vector access per
 //!   part; at one address for every lane, one access; otherwise one compare decides at run
 //!   time whether the addresses are consecutive. In checked mode a vector access is checked
-//!   as one range. Any other access, and every private one, runs lane by lane in lane order
-//!   with the scalar path's checks.
+//!   as one range. Any other access, and every private one, is the interpreter's step for
+//!   the chunk's lanes (its checks, lane order).
 //! - A branch whose condition is not the same in every lane of the chunk stores the chunk's
 //!   live values to the register file and sends its lanes one by one down the scalar path
 //!   from that branch (`div_end`, `div_site`); they meet the vector path again at the next
