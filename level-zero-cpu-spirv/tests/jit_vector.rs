@@ -27,7 +27,7 @@
 //! - `vec_cl2.cl`: kernels reading only linear ids (chunks whatever the shape), generic
 //!   pointers, grid-stride loops, private memory shared by mistake;
 //! - `vec_pressure.cl`: 48 values live through a loop with barriers (spills);
-//! - `vec_findings.cl`: minimal reproducers of the findings (`finding_*`, ignored).
+//! - `vec_findings.cl`: minimal reproducers of the findings (`finding_*`), fixed: regression tests.
 //!
 //! Every launch goes through the harness (`common::Mem::launch`), which runs it on the
 //! interpreter and on the JIT and requires the same result, bit-identical buffers and the
@@ -359,12 +359,10 @@ mod affine_vector_mixed {
         });
     }
     #[test]
-    #[ignore = "finding 1: the JIT panics compiling a long2 add with one uniform component"]
     fn o0() {
         body("O0")
     }
     #[test]
-    #[ignore = "finding 1: the JIT panics compiling a long2 add with one uniform component"]
     fn o2() {
         body("O2")
     }
@@ -709,7 +707,6 @@ fn one_branch_barrier(opt: &str) {
 }
 
 #[test]
-#[ignore = "finding 2: a value assigned in one branch is recomputed after a barrier for every work-item"]
 fn one_branch_barrier_o0() {
     one_branch_barrier("O0")
 }
@@ -1171,13 +1168,11 @@ fn private_shared(opt: &str) {
 }
 
 #[test]
-#[ignore = "finding 3: accesses at one address for a whole chunk are checked for its first lane only"]
 fn cl2_private_shared_o0() {
     private_shared("O0")
 }
 
 #[test]
-#[ignore = "finding 3: accesses at one address for a whole chunk are checked for its first lane only"]
 fn cl2_private_shared_o2() {
     private_shared("O2")
 }
@@ -1242,7 +1237,7 @@ both!(struct_by_value, |opt: &str| {
 });
 
 // ---------------------------------------------------------------------------------------
-// Findings: minimal reproducers (`vec_findings.cl`), ignored until fixed.
+// Findings: minimal reproducers (`vec_findings.cl`), fixed (regression tests).
 
 /// Finding 1. `out[i] = (ulong2)(u, in[i]) + (ulong2)(3, 5)` in one work-group of 16: the
 /// first component of the add reads only uniform values, so `simd::strides` makes it affine
@@ -1274,12 +1269,10 @@ mod finding_vector_mixed_components {
         }
     }
     #[test]
-    #[ignore = "finding 1: the JIT panics compiling a long2 add with one uniform component"]
     fn o0() {
         body("O0")
     }
     #[test]
-    #[ignore = "finding 1: the JIT panics compiling a long2 add with one uniform component"]
     fn o2() {
         body("O2")
     }
@@ -1292,7 +1285,6 @@ mod finding_vector_mixed_components {
 /// id, so `slots::recomputable` computes it again after the barrier instead of saving it,
 /// whether or not the work-item ran it. Any chunk width, and with the vector path off.
 #[test]
-#[ignore = "finding 2: a value assigned in one branch is recomputed after a barrier for every work-item"]
 fn finding_recomputed_unassigned() {
     let p = vprog("vec_findings", "O0");
     on_jit(&p, "f_one_branch");
@@ -1320,7 +1312,6 @@ fn finding_recomputed_unassigned() {
 /// work-item reads work-item 0's value); with chunks of 4 the fault is reported for
 /// work-item 4. Stores at one address (`priv_share_store`) likewise.
 #[test]
-#[ignore = "finding 3: accesses at one address for a whole chunk are checked for its first lane only"]
 fn finding_uniform_access_checked_once() {
     let p = vprog("vec_findings", "O2");
     on_jit(&p, "f_priv_share");

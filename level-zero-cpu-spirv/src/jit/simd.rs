@@ -77,9 +77,25 @@ fn uniform_builtin(b: Builtin) -> bool {
 
 /// Whether `inst`, run once with uniform operands, does for the whole chunk what running it
 /// for each lane would: a pure function of its operands (loads included: the chunk's lanes
-/// run it at the same moment), or a store of one value to one place.
+/// run it at the same moment), or a store of one value to one place — in global or local
+/// memory, where the sanitizer's verdict is the same for every lane.
 pub(super) fn once_for_chunk(inst: &Inst) -> bool {
     match inst {
+        // The sanitizer's verdict on a private (or generic: maybe private) address depends on
+        // the work-item: every lane's access is checked.
+        Inst::Load { space, .. }
+        | Inst::Store { space, .. }
+        | Inst::LoadIdx { space, .. }
+        | Inst::StoreIdx { space, .. }
+        | Inst::LoadAgg { space, .. }
+        | Inst::StoreAgg { space, .. }
+            if matches!(
+                space,
+                crate::mem::Space::Private | crate::mem::Space::Generic
+            ) =>
+        {
+            false
+        }
         Inst::Builtin { b, comp, .. } => comp.is_some_and(|c| component_uniform(*b, c.into())),
         Inst::Bin { .. }
         | Inst::Un { .. }

@@ -352,9 +352,22 @@ pub(super) fn recomputable(code: &Code) -> Vec<Option<u32>> {
         Inst::Gep { .. } => true,
         _ => false,
     };
+    // A slot some path reaches a barrier without assigning (live at the entry: an
+    // uninitialised variable assigned in one branch) keeps what it held there, not what its
+    // definition would compute.
+    let at_entry = live_in(code)
+        .get(code.entry as usize)
+        .cloned()
+        .unwrap_or_else(|| Set::new(code.slots));
     let mut cand: Vec<Option<u32>> = (0..n)
         .map(|s| match def_at[s] {
-            Some(i) if defs[s] == 1 && pure(&code.insts[i as usize]) => Some(i),
+            Some(i)
+                if defs[s] == 1
+                    && pure(&code.insts[i as usize])
+                    && !at_entry.contains(s as Slot) =>
+            {
+                Some(i)
+            }
             _ => None,
         })
         .collect();

@@ -841,6 +841,25 @@ impl Lower<'_, '_> {
     /// Instruction `idx` in vector form, if it has one for these operands.
     fn vnative(&mut self, idx: usize) -> bool {
         let code = self.code;
+        // Vector forms write vectors: a result slot kept as one scalar (uniform, or affine
+        // where this instruction computes one component of a vector with others varying)
+        // takes the interpreter's step, whose lane 0 sets it. Copies and ids set such
+        // components themselves.
+        if !matches!(code.insts[idx], Inst::Copy { .. } | Inst::Builtin { .. }) {
+            self.writes.clear();
+            super::slots::writes(code, &code.insts[idx], &mut self.writes);
+            let scalar = self.writes.iter().any(|&(s, n)| {
+                (s..s + n).any(|x| {
+                    matches!(
+                        self.class.get(x as usize),
+                        Some(Class::Uniform | Class::Affine(_))
+                    )
+                })
+            });
+            if scalar {
+                return false;
+            }
+        }
         match code.insts[idx] {
             Inst::Copy { d, s, n } => {
                 for k in 0..u32::from(n) {
@@ -1546,7 +1565,8 @@ impl Lower<'_, '_> {
     ) -> Value {
         let s = i64::from(size);
         let a0 = match addr {
-            Addr::Contig(a0) | Addr::Same(a0) => *a0,
+            Addr::Contig(a0) => *a0,
+            Addr::Same(_) => unreachable!("one address for every lane is not consecutive"),
             Addr::Lanes(parts) => {
                 let a0 = self.b.ins().extractlane(parts[0], 0);
                 let sp = self.b.ins().splat(I64X2, a0);
@@ -1594,7 +1614,9 @@ impl Lower<'_, '_> {
     fn vload(&mut self, idx: usize, d: Slot, addr: Addr, size: u8, space: Space, site: u32) -> V {
         let narrow = size <= 4;
         let want = if narrow { Class::Narrow } else { Class::Wide };
-        if let Addr::Same(a) = addr {
+        if let Addr::Same(a) = addr
+            && space != Space::Generic
+        {
             // One place for every lane: one access (lane 0's, the first in lane order).
             self.check(a, u64::from(size), space, site, false);
             let x = self.load_at(a, 0, size);
@@ -1613,7 +1635,14 @@ impl Lower<'_, '_> {
         for _ in 0..parts {
             self.b.append_block_param(join, ty);
         }
-        let a0 = self.contiguous(&addr, size, space, site, (fast, slow));
+        let a0 = if let Addr::Same(a0) = addr {
+            // A generic address the same for every lane: the sanitizer decides per lane
+            // (it may be private memory), so the interpreter's step does the chunk's loads.
+            self.b.ins().jump(slow, &[]);
+            a0
+        } else {
+            self.contiguous(&addr, size, space, site, (fast, slow))
+        };
         self.b.switch_to_block(fast);
         let vs: Vec<_> = (0..parts as i32)
             .map(|p| self.b.ins().load(ty, MemFlags::new(), a0, 16 * p).into())
