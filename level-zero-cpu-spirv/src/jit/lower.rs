@@ -724,27 +724,7 @@ impl<'a, 'b> Lower<'a, 'b> {
                 default,
             } => {
                 let v = self.get(*sel);
-                let mut sw = Switch::new();
-                let mut seen = Vec::new();
-                let mut targets = Vec::new();
-                for (c, e) in cases {
-                    // The first case of a value wins (as the interpreter's `find`).
-                    if seen.contains(c) {
-                        continue;
-                    }
-                    seen.push(*c);
-                    let eb = self.b.create_block();
-                    sw.set_entry(u128::from(*c), eb);
-                    targets.push((eb, e));
-                }
-                let db = self.b.create_block();
-                sw.emit(self.b, v, db);
-                for (eb, e) in targets {
-                    self.b.switch_to_block(eb);
-                    self.edge(e);
-                }
-                self.b.switch_to_block(db);
-                self.edge(default);
+                self.switch_edges(v, cases, default, Self::edge);
             }
             Term::Return => {
                 if !self.single_round() {
@@ -760,12 +740,46 @@ impl<'a, 'b> Lower<'a, 'b> {
                 self.set_resume(*n);
                 self.b.ins().jump(self.next, &[]);
             }
-            Term::SubgroupSync(_) => {
-                // `super::unsupported` refuses these kernels.
-                self.b
-                    .ins()
-                    .trap(cranelift_codegen::ir::TrapCode::unwrap_user(1));
+            Term::SubgroupSync(_) | Term::Trap | Term::Fail { .. } => self.stop_term(bi),
+        }
+    }
+
+    /// A switch on `v` to `cases` (the first case of a value wins, as the interpreter's
+    /// `find`) or `default`, each edge lowered by `edge` (the scalar or the vector path's).
+    fn switch_edges(
+        &mut self,
+        v: Value,
+        cases: &[(u64, Edge)],
+        default: &Edge,
+        edge: fn(&mut Self, &Edge),
+    ) {
+        let mut sw = Switch::new();
+        let mut seen = Vec::new();
+        let mut targets = Vec::new();
+        for (c, e) in cases {
+            if seen.contains(c) {
+                continue;
             }
+            seen.push(*c);
+            let eb = self.b.create_block();
+            sw.set_entry(u128::from(*c), eb);
+            targets.push((eb, e));
+        }
+        let db = self.b.create_block();
+        sw.emit(self.b, v, db);
+        for (eb, e) in targets {
+            self.b.switch_to_block(eb);
+            edge(self, e);
+        }
+        self.b.switch_to_block(db);
+        edge(self, default);
+    }
+
+    /// The terminators that end the round for the lane at `self.lane` (the vector path's
+    /// chunk: its lane 0, the first to get there in lane order): a trap, a failure with its
+    /// value (read through `get`), and sub-group meetings (refused by `super::unsupported`).
+    fn stop_term(&mut self, bi: usize) {
+        match &self.code.blocks[bi].term {
             Term::Trap => {
                 self.stop_lane();
                 let r = self.b.ins().iconst(I32, i64::from(ROUND_TRAP));
@@ -777,14 +791,19 @@ impl<'a, 'b> Lower<'a, 'b> {
                 self.b
                     .ins()
                     .store(flags(), which, self.ctx, offset_of!(Ctx, fail) as i32);
-                if let Some(v) = value {
-                    let x = self.get(*v);
+                if let Some(v) = *value {
+                    let x = self.get(v);
                     self.b
                         .ins()
                         .store(flags(), x, self.ctx, offset_of!(Ctx, fail_value) as i32);
                 }
                 let r = self.b.ins().iconst(I32, i64::from(ROUND_FAIL));
                 self.b.ins().return_(&[r]);
+            }
+            _ => {
+                self.b
+                    .ins()
+                    .trap(cranelift_codegen::ir::TrapCode::unwrap_user(1));
             }
         }
     }

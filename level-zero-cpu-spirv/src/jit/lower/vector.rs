@@ -574,26 +574,7 @@ impl Lower<'_, '_> {
                     self.b.switch_to_block(same);
                     x0
                 };
-                let mut sw = Switch::new();
-                let mut seen = Vec::new();
-                let mut targets = Vec::new();
-                for (c, e) in cases {
-                    if seen.contains(c) {
-                        continue;
-                    }
-                    seen.push(*c);
-                    let eb = self.b.create_block();
-                    sw.set_entry(u128::from(*c), eb);
-                    targets.push((eb, e));
-                }
-                let db = self.b.create_block();
-                sw.emit(self.b, v, db);
-                for (eb, e) in targets {
-                    self.b.switch_to_block(eb);
-                    self.vedge(e);
-                }
-                self.b.switch_to_block(db);
-                self.vedge(default);
+                self.switch_edges(v, cases, default, Self::vedge);
             }
             Term::Return => {
                 if !self.single_round() {
@@ -620,39 +601,8 @@ impl Lower<'_, '_> {
             _ => {
                 // `get` reads lane 0's value; `self.lane` is lane 0.
                 self.vlane = Some(0);
-                self.scalar_term(bi);
+                self.stop_term(bi);
                 self.vlane = None;
-            }
-        }
-    }
-
-    /// The terminators the vector path shares with the scalar one (trap, fail).
-    fn scalar_term(&mut self, bi: usize) {
-        match &self.code.blocks[bi].term {
-            Term::Trap => {
-                self.stop_lane();
-                let r = self.b.ins().iconst(I32, i64::from(super::ROUND_TRAP));
-                self.b.ins().return_(&[r]);
-            }
-            Term::Fail { value, .. } => {
-                self.stop_lane();
-                let which = self.b.ins().iconst(I64, bi as i64);
-                self.b
-                    .ins()
-                    .store(flags(), which, self.ctx, offset_of!(Ctx, fail) as i32);
-                if let Some(v) = *value {
-                    let x = self.get(v);
-                    self.b
-                        .ins()
-                        .store(flags(), x, self.ctx, offset_of!(Ctx, fail_value) as i32);
-                }
-                let r = self.b.ins().iconst(I32, i64::from(super::ROUND_FAIL));
-                self.b.ins().return_(&[r]);
-            }
-            _ => {
-                self.b
-                    .ins()
-                    .trap(cranelift_codegen::ir::TrapCode::unwrap_user(1));
             }
         }
     }
