@@ -319,8 +319,19 @@ impl<'a> Exec<'a> {
     /// Instruction `idx` of the kernel for lanes `first..first + n`, in lane order.
     pub(crate) fn step_lanes(&mut self, idx: usize, first: u32, n: u32) -> Result<(), Stop> {
         let code = self.sh.code;
-        let lanes: Vec<u32> = (first..first + n).collect();
-        self.step(&code.insts[idx], &lanes, false)
+        // A chunk is at most 16 lanes: no allocation on this path.
+        let mut buf = [0u32; 16];
+        let lanes: Vec<u32>;
+        let act = if n as usize <= buf.len() {
+            for (k, l) in buf.iter_mut().take(n as usize).enumerate() {
+                *l = first + k as u32;
+            }
+            &buf[..n as usize]
+        } else {
+            lanes = (first..first + n).collect();
+            &lanes[..]
+        };
+        self.step(&code.insts[idx], act, false)
     }
 
     /// Component `c` of built-in `b` for `lane`.

@@ -88,7 +88,7 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
         b.finalize();
     }
     if std::env::var_os("LEVEL_ZERO_CPU_JIT_DUMP").is_some() {
-        let class = simd::classes(code);
+        let class = simd::classes(code, &slots::live_in(code), &slots::written(code));
         for (bi, blk) in code.blocks.iter().enumerate() {
             eprintln!("block {bi}:");
             for inst in &code.insts[blk.start as usize..blk.end as usize] {
@@ -286,7 +286,11 @@ impl<'a, 'b> Lower<'a, 'b> {
         }
         let blocks = code.blocks.iter().map(|_| b.create_block()).collect();
         let next = b.create_block();
-        let class = simd::classes(code);
+        // Liveness and the written slots, computed once for every analysis below.
+        let live = slots::live_in(code);
+        let written = slots::written(code);
+        let class = simd::classes(code, &live, &written);
+        let remat = slots::recomputable(code, &live);
         let vector = vw > 0;
         let mut vvars = vec![Vec::new(); code.slots as usize];
         let mut div_sites = Vec::new();
@@ -318,9 +322,9 @@ impl<'a, 'b> Lower<'a, 'b> {
             code,
             checked,
             tables,
-            written: slots::written(code),
+            written,
             per_lane,
-            live: slots::live_in(code),
+            live,
             blocks,
             ctx: Value::from_u32(0),
             lanes: Value::from_u32(0),
@@ -332,7 +336,7 @@ impl<'a, 'b> Lower<'a, 'b> {
             next,
             fields: Vec::new(),
             frame_index: Vec::new(),
-            remat: slots::recomputable(code),
+            remat,
             frame_slots: 0,
             reads: Vec::new(),
             writes: Vec::new(),

@@ -121,24 +121,7 @@ pub(super) extern "C" fn cb_builtin(ctx: *mut Ctx, b: u64, c: u64, lane: u64) ->
 pub(super) extern "C" fn cb_step(ctx: *mut Ctx, idx: u64, lane: u64) -> u32 {
     // SAFETY: compiled code passes the context `run_group` gave it.
     let ctx = unsafe { &mut *ctx };
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: the round is running.
-        let ex = unsafe { exec(ctx) };
-        ex.step_lane(idx as usize, lane as u32)
-    }));
-    match r {
-        Ok(Ok(())) => ROUND_OK,
-        Ok(Err(stop)) => {
-            ctx.stop = Some(stop);
-            ROUND_STOP
-        }
-        Err(_) => {
-            ctx.stop = Some(Stop::Failed(
-                "internal error in the engine's JIT callout (a bug)".into(),
-            ));
-            ROUND_STOP
-        }
-    }
+    guarded(ctx, |ex| ex.step_lane(idx as usize, lane as u32))
 }
 
 /// Instruction `idx` on the interpreter for the `n` lanes from `first` (a chunk of the
@@ -146,9 +129,8 @@ pub(super) extern "C" fn cb_step(ctx: *mut Ctx, idx: u64, lane: u64) -> u32 {
 pub(super) extern "C" fn cb_step_chunk(ctx: *mut Ctx, idx: u64, first: u64, n: u64) -> u32 {
     // SAFETY: compiled code passes the context `run_group` gave it.
     let ctx = unsafe { &mut *ctx };
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        // SAFETY: the round is running.
-        let ex = unsafe { exec(ctx) };
+    let (sites, spans) = (ctx.sites, ctx.site_spans);
+    guarded(ctx, |ex| {
         ex.step_lanes(idx as usize, first as u32, n as u32)?;
         // A global access: the site's range, as `cb_check` leaves it, so that the compiled
         // fast path takes the next chunks.
@@ -165,24 +147,31 @@ pub(super) extern "C" fn cb_step_chunk(ctx: *mut Ctx, idx: u64, first: u64, n: u
             }
             _ => None,
         };
-        Ok(site.map(|(site, write)| (site, ex.site_hint(site as usize, write))))
+        if let Some((site, write)) = site {
+            // SAFETY: `site` is the site of one of the kernel's instructions.
+            unsafe {
+                store_site(
+                    sites,
+                    spans,
+                    site as u64,
+                    ex.site_hint(site as usize, write),
+                )
+            };
+        }
+        Ok(())
+    })
+}
+
+/// `f` on the running round's executor, a panic turned into an internal error: `ROUND_OK`,
+/// or `ROUND_STOP` with the reason in `ctx.stop`.
+fn guarded(ctx: &mut Ctx, f: impl FnOnce(&mut Exec<'_>) -> Result<(), Stop>) -> u32 {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the round is running.
+        let ex = unsafe { exec(ctx) };
+        f(ex)
     }));
     match r {
-        Ok(Ok(hint)) => {
-            if let Some((site, (lo, hi))) = hint {
-                // SAFETY: `sites` and `site_spans` have one entry per access site of the
-                // kernel (`run_group`), and `site` is one of its instructions' sites.
-                unsafe {
-                    let span = *ctx.site_spans.add(site as usize);
-                    let count = match hi.checked_sub(lo) {
-                        Some(d) if d >= span => d - span + 1,
-                        _ => 0,
-                    };
-                    *ctx.sites.add(site as usize) = [lo, count];
-                }
-            }
-            ROUND_OK
-        }
+        Ok(Ok(())) => ROUND_OK,
         Ok(Err(stop)) => {
             ctx.stop = Some(stop);
             ROUND_STOP
@@ -194,6 +183,23 @@ pub(super) extern "C" fn cb_step_chunk(ctx: *mut Ctx, idx: u64, first: u64, n: u
             ROUND_STOP
         }
     }
+}
+
+/// Stores site `site`'s allocation `[lo, hi)` for compiled code: its start and the number of
+/// addresses an access of the site's span may start at (`Ctx::sites`).
+///
+/// # Safety
+/// `sites` and `spans` are the running round's `Ctx::sites` and `Ctx::site_spans` (one
+/// entry per access site of the kernel), and `site` is one of the kernel's sites.
+unsafe fn store_site(sites: *mut [u64; 2], spans: *const u64, site: u64, (lo, hi): (u64, u64)) {
+    // SAFETY: the caller's contract: `site` indexes both arrays.
+    let span = unsafe { *spans.add(site as usize) };
+    let count = match hi.checked_sub(lo) {
+        Some(d) if d >= span => d - span + 1,
+        _ => 0,
+    };
+    // SAFETY: as above.
+    unsafe { *sites.add(site as usize) = [lo, count] };
 }
 
 /// The sanitizer's decision on an access the inline check did not accept: 1 if allowed
@@ -219,17 +225,10 @@ pub(super) extern "C" fn cb_check(
     // SAFETY: the round is running.
     let ex = unsafe { exec(ctx) };
     match ex.check_access(space, addr, span, lane as usize, site as usize, write != 0) {
-        Ok((lo, hi)) => {
+        Ok(range) => {
             if space == Space::Global || space == Space::Generic {
-                // SAFETY: `sites` and `spans` have one entry per access site of the kernel
-                // (`run_group`), and compiled code passes only its own sites.
-                let span = unsafe { *spans.add(site as usize) };
-                let count = match hi.checked_sub(lo) {
-                    Some(d) if d >= span => d - span + 1,
-                    _ => 0,
-                };
-                // SAFETY: as above.
-                unsafe { *sites.add(site as usize) = [lo, count] };
+                // SAFETY: compiled code passes only its own sites, of this round's kernel.
+                unsafe { store_site(sites, spans, site, range) };
             }
             1
         }
@@ -312,10 +311,11 @@ pub(crate) fn run_group(
     loop {
         // SAFETY: `jit` was compiled from this executor's code (`Shared::code`), for
         // which every pointer of `ctx` is laid out: `regs` has `slots * lanes` entries,
-        // `resume` and the local ids `lanes`, `frame` `frame_slots * lanes`, `sites` one per
-        // access site; the executor outlives the call and is reached only through
-        // `ctx.exec` during it. In checked
-        // mode every access the code makes was proven inside memory the launch may touch.
+        // `resume` and the local ids `lanes`, `frame` `frame_slots * lanes`, `sites` and
+        // `site_spans` one per access site; the vector path touches the entries of a chunk
+        // only when the whole chunk is below `lanes`. The executor outlives the call and is
+        // reached only through `ctx.exec` during it. In checked mode every access the code
+        // makes was proven inside memory the launch may touch.
         let r = unsafe { (jit.entry)(&mut ctx) };
         ex.flush_printf();
         match r {

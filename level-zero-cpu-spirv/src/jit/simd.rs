@@ -199,10 +199,8 @@ fn tern_narrow(op: TernOp, a: bool, b: bool, c: bool) -> bool {
 }
 
 /// The class of every slot.
-pub(super) fn classes(code: &Code) -> Vec<Class> {
+pub(super) fn classes(code: &Code, live: &[Set], written: &Set) -> Vec<Class> {
     let n = code.slots as usize;
-    let written = slots::written(code);
-    let live = slots::live_in(code);
     // Values known below 2^32 among the read-only slots: constants.
     let mut const_value = vec![None; n];
     for p in &code.presets {

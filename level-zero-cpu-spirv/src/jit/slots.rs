@@ -303,7 +303,7 @@ pub(super) fn written(code: &Code) -> Set {
 /// one instruction (no edge move), a pure one (arithmetic, an address, a copy, a built-in
 /// id) whose operands are read-only or themselves recomputable. Its operands never change
 /// once computed, so computing it again gives the value the work-item had.
-pub(super) fn recomputable(code: &Code) -> Vec<Option<u32>> {
+pub(super) fn recomputable(code: &Code, live: &[Set]) -> Vec<Option<u32>> {
     let n = code.slots as usize;
     let mut defs = vec![0u32; n];
     let mut def_at = vec![None; n];
@@ -355,7 +355,7 @@ pub(super) fn recomputable(code: &Code) -> Vec<Option<u32>> {
     // A slot some path reaches a barrier without assigning (live at the entry: an
     // uninitialised variable assigned in one branch) keeps what it held there, not what its
     // definition would compute.
-    let at_entry = live_in(code)
+    let at_entry = live
         .get(code.entry as usize)
         .cloned()
         .unwrap_or_else(|| Set::new(code.slots));
