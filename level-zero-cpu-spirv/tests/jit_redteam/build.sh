@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Rebuilds every tests/jit_redteam/*.cl into spv/<name>.O0.spv and spv/<name>.O2.spv with the
-# same flags as kernels/build.sh (clang-15 + llvm-spirv-15, CL1.2 unless the source has a
+# Rebuilds every tests/jit_redteam/*.cl (or DIR/*.cl) into spv/<name>.O0.spv and
+# spv/<name>.O2.spv with the same flags as kernels/build.sh (clang-15 + llvm-spirv-15, CL1.2 unless the source has a
 # `// build: -cl-std=CL2.0` line, `// clang: FLAGS` for extra flags) and validates them.
 # These kernels are not the repository's kernels: they are the JIT's red-team set
 # (tests/jit_redteam.rs runs each on both engines).
 set -euo pipefail
-cd "$(dirname "$0")"
+# A DIR argument builds that directory's kernels instead (tests/jit_simd, tests/jit_vector
+# call this script so).
+cd "${1:-$(dirname "$0")}"
 CLANG=${CLANG:-clang-15}
 LLVM_SPIRV=${LLVM_SPIRV:-llvm-spirv-15}
 SPIRV_VAL=${SPIRV_VAL:-spirv-val}
