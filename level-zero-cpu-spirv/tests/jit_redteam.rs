@@ -12,22 +12,7 @@ use level_zero_cpu_spirv::{BuildOptions, Engine, Program};
 /// `tests/jit_redteam/spv/<name>.<opt>.spv`, built through the harness (so that it has its
 /// interpreter twin).
 fn rt(name: &str, opt: &str) -> Program {
-    let path = format!(
-        "{}/tests/jit_redteam/spv/{name}.{opt}.spv",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    build(&bytes, &BuildOptions::default())
-        .unwrap_or_else(|e| panic!("{name}.{opt} failed to build:\n{}", e.log))
-}
-
-/// The kernel really runs on the JIT (a fallback to the interpreter would compare the
-/// interpreter with itself).
-fn on_jit(p: &Program, kernel: &str) {
-    let e = p
-        .kernel_engine(kernel)
-        .unwrap_or_else(|| panic!("no kernel {kernel}"));
-    assert_eq!(e.engine, Engine::Jit, "{kernel}: {:?}", e.fallback);
+    test_program("jit_redteam", name, opt, &BuildOptions::default())
 }
 
 fn bytes_of<T: bytemuck::Pod>(v: &[T]) -> Vec<u8> {

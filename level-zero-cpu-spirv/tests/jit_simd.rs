@@ -28,22 +28,7 @@ use level_zero_cpu_spirv::{BuildOptions, Engine, ExecError, Program};
 /// `tests/jit_simd/spv/<name>.<opt>.spv`, built through the harness (so that it has its
 /// interpreter twin).
 fn simd(name: &str, opt: &str) -> Program {
-    let path = format!(
-        "{}/tests/jit_simd/spv/{name}.{opt}.spv",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    build(&bytes, &BuildOptions::default())
-        .unwrap_or_else(|e| panic!("{name}.{opt} failed to build:\n{}", e.log))
-}
-
-/// The kernel really runs on the JIT (a fallback to the interpreter would compare the
-/// interpreter with itself).
-fn on_jit(p: &Program, kernel: &str) {
-    let e = p
-        .kernel_engine(kernel)
-        .unwrap_or_else(|| panic!("no kernel {kernel}"));
-    assert_eq!(e.engine, Engine::Jit, "{kernel}: {:?}", e.fallback);
+    test_program("jit_simd", name, opt, &BuildOptions::default())
 }
 
 /// A launch: work-group size, work-group count, global offset.

@@ -47,31 +47,16 @@
 
 mod common;
 use common::*;
-use level_zero_cpu_spirv::{BuildOptions, Engine, ExecError, Program};
+use level_zero_cpu_spirv::{BuildOptions, ExecError, Program};
 
 /// `tests/jit_vector/spv/<name>.<opt>.spv`, built through the harness (so that it has its
 /// interpreter twin).
 fn vprog(name: &str, opt: &str) -> Program {
-    let path = format!(
-        "{}/tests/jit_vector/spv/{name}.{opt}.spv",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let options = BuildOptions {
         unchecked: std::env::var_os("JIT_VECTOR_UNCHECKED").is_some(),
         ..Default::default()
     };
-    build(&bytes, &options).unwrap_or_else(|e| panic!("{name}.{opt} failed to build:\n{}", e.log))
-}
-
-/// The kernel really runs on the JIT (a fallback to the interpreter would compare the
-/// interpreter with itself).
-#[track_caller]
-fn on_jit(p: &Program, kernel: &str) {
-    let e = p
-        .kernel_engine(kernel)
-        .unwrap_or_else(|| panic!("no kernel {kernel}"));
-    assert_eq!(e.engine, Engine::Jit, "{kernel}: {:?}", e.fallback);
+    test_program("jit_vector", name, opt, &options)
 }
 
 /// A launch: work-group size, work-group count, global offset.

@@ -113,6 +113,27 @@ pub fn assemble_for(version: &str, text: &str, env: Option<&str>) -> Vec<u8> {
 }
 
 /// `tests/spvasm/<name>.spvasm`.
+/// `tests/<dir>/spv/<name>.<opt>.spv` (the red-team sets' modules), built through the
+/// harness (so that it has its interpreter twin).
+pub fn test_program(dir: &str, name: &str, opt: &str, options: &BuildOptions<'_>) -> Program {
+    let path = format!(
+        "{}/tests/{dir}/spv/{name}.{opt}.spv",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    build(&bytes, options).unwrap_or_else(|e| panic!("{name}.{opt} failed to build:\n{}", e.log))
+}
+
+/// The kernel really runs on the JIT (a fallback to the interpreter would compare the
+/// interpreter with itself).
+#[track_caller]
+pub fn on_jit(p: &Program, kernel: &str) {
+    let e = p
+        .kernel_engine(kernel)
+        .unwrap_or_else(|| panic!("no kernel {kernel}"));
+    assert_eq!(e.engine, Engine::Jit, "{kernel}: {:?}", e.fallback);
+}
+
 pub fn spvasm(name: &str) -> String {
     let path = format!("{}/tests/spvasm/{name}.spvasm", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
