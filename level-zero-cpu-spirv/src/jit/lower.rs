@@ -256,6 +256,15 @@ struct Lower<'a, 'b> {
     used: Set,
     /// The round's head: the next lane or chunk.
     head: Block,
+    /// While lowering an instruction of the vector path: the vector slots live after it
+    /// (its results excepted), which a cold callout saves around the call
+    /// (`vector::cold_save`).
+    vlive: Vec<Slot>,
+    /// The stack area those saves go to, made at the first.
+    cold: Option<cranelift_codegen::ir::StackSlot>,
+    /// A kernel without barriers: where a chunk starts on the vector path (its inputs
+    /// loaded), for a chunk's successor known to take it too (`vector::jump_vnext`).
+    vstart: Option<Block>,
 }
 
 fn flags() -> MemFlags {
@@ -352,6 +361,9 @@ impl<'a, 'b> Lower<'a, 'b> {
             term_blocks,
             used: Set::new(code.slots),
             head,
+            vlive: Vec::new(),
+            cold: None,
+            vstart: None,
         }
     }
 
@@ -1126,6 +1138,7 @@ impl<'a, 'b> Lower<'a, 'b> {
             self.b.ins().iconst(I64, i64::from(site)),
             self.b.ins().iconst(I64, i64::from(write)),
         ];
+        let saved = self.cold_save();
         let ok = self
             .call(run::cb_check as *const (), &args, Some(I32))
             .unwrap_or_else(|| unreachable!());
@@ -1133,6 +1146,7 @@ impl<'a, 'b> Lower<'a, 'b> {
         self.b.ins().brif(ok, refreshed, &[], fault, &[]);
         self.b.set_cold_block(refreshed);
         self.b.switch_to_block(refreshed);
+        self.cold_restore(&saved);
         self.b.ins().jump(fast, &[]);
         self.b.set_cold_block(fault);
         self.b.switch_to_block(fault);

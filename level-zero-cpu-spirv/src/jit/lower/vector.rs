@@ -26,17 +26,25 @@
 
 use super::super::run::{Ctx, DONE};
 use super::super::simd::{self, Class};
+use super::super::slots::Set;
 use super::{I32, I64, Lower, flags};
 use crate::ir::{Builtin, Edge, Inst, Slot, Term};
 use crate::mem::Space;
 use crate::ops::{BinOp, Cmp, FBin, Fk, TernOp, UnOp, mask};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{Block, ConstantData, Endianness, InstBuilder, MemFlags, Value, types};
+use cranelift_codegen::ir::{
+    Block, ConstantData, Endianness, InstBuilder, MemFlags, StackSlotData, StackSlotKind, Value,
+    types,
+};
 use cranelift_frontend::Switch;
 use std::mem::offset_of;
 
 const I32X4: types::Type = types::I32X4;
 const I64X2: types::Type = types::I64X2;
+
+/// At most this many vector values are saved around one cold callout (`cold_save`); more
+/// live ones stay where the register allocator puts them.
+const COLD_SAVES: usize = 64;
 
 /// The environment variable that sets the vector path's chunk width (4, 8 or 16 lanes; 0
 /// turns the vector path off), for measurements and for tests of the narrower widths.
@@ -392,6 +400,7 @@ impl Lower<'_, '_> {
             let stub = self.b.create_block();
             self.b.ins().jump(stub, &[]);
             stubs.push((self.code.entry, stub));
+            self.vstart = Some(stub);
         } else {
             // The chunk's lanes must all wait at the same block.
             let resume = self.ctx_field(offset_of!(Ctx, resume));
@@ -517,9 +526,12 @@ impl Lower<'_, '_> {
         let code = self.code;
         let blk = &code.blocks[bi];
         self.b.switch_to_block(self.vblocks[bi]);
-        for idx in blk.start as usize..blk.end as usize {
+        let live_after = self.vlive_after(bi);
+        for (idx, live) in (blk.start as usize..blk.end as usize).zip(live_after) {
+            self.vlive = live;
             self.vinst(idx);
         }
+        self.vlive.clear();
         match &blk.term {
             Term::Jump(e) => self.vedge(e),
             Term::Branch { c, t, f } => {
@@ -607,13 +619,129 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// Per instruction of block `bi`: the vector slots (narrow or wide) live after it, its
+    /// own results excepted: what a cold callout inside its lowering saves and reloads.
+    /// Live after the block: what its terminator reads or its successors do, and a barrier's
+    /// continuation's live-ins.
+    fn vlive_after(&mut self, bi: usize) -> Vec<Vec<Slot>> {
+        let code = self.code;
+        let blk = &code.blocks[bi];
+        let mut live = Set::new(code.slots);
+        for s in simd::live_at_term(code, &self.live, &self.written, bi) {
+            live.insert(s);
+        }
+        if let Term::Barrier(n) = blk.term {
+            for s in self.live[n as usize].iter() {
+                live.insert(s);
+            }
+        }
+        let vector = |c: Class| matches!(c, Class::Narrow | Class::Wide);
+        let mut out = vec![Vec::new(); (blk.end - blk.start) as usize];
+        for idx in (blk.start as usize..blk.end as usize).rev() {
+            let inst = &code.insts[idx];
+            self.writes.clear();
+            super::slots::writes(code, inst, &mut self.writes);
+            for &(s, n) in &self.writes {
+                for x in s..(s + n).min(code.slots) {
+                    live.remove(x);
+                }
+            }
+            out[idx - blk.start as usize] =
+                live.iter().filter(|&x| vector(self.class_of(x))).collect();
+            self.reads.clear();
+            super::slots::reads(code, inst, &mut self.reads);
+            for &(s, n) in &self.reads {
+                for x in s..(s + n).min(code.slots) {
+                    live.insert(x);
+                }
+            }
+        }
+        out
+    }
+
+    /// Before a callout on a cold path of the vector path: the live vector values
+    /// (`Lower::vlive`, up to [`COLD_SAVES`]) stored to the stack, so that the hot path
+    /// keeps them in registers (a value live across a call is otherwise spilled on every
+    /// path, the hot one too: every vector register is caller-saved). [`Self::cold_restore`]
+    /// reloads them after the call.
+    pub(super) fn cold_save(&mut self) -> Vec<Slot> {
+        if self.vlive.is_empty() {
+            return Vec::new();
+        }
+        let per = 16 * self.wp() as u32;
+        let area = match self.cold {
+            Some(a) => a,
+            None => {
+                // Room for every vector slot of the kernel, up to `COLD_SAVES`.
+                let n = self
+                    .class
+                    .iter()
+                    .filter(|&&c| matches!(c, Class::Narrow | Class::Wide))
+                    .count()
+                    .min(COLD_SAVES);
+                let a = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    n as u32 * per,
+                    4,
+                ));
+                self.cold = Some(a);
+                a
+            }
+        };
+        let saved: Vec<Slot> = self.vlive.iter().copied().take(COLD_SAVES).collect();
+        for (k, &s) in saved.iter().enumerate() {
+            let vars = self.vvars[s as usize].clone();
+            for (p, var) in vars.into_iter().enumerate() {
+                let v = self.b.use_var(var);
+                let at = k as u32 * per + 16 * p as u32;
+                self.b.ins().stack_store(v, area, at as i32);
+            }
+        }
+        saved
+    }
+
+    /// After the callout: the values [`Self::cold_save`] stored, reloaded.
+    pub(super) fn cold_restore(&mut self, saved: &[Slot]) {
+        let Some(area) = self.cold else {
+            return;
+        };
+        let per = 16 * self.wp() as u32;
+        for (k, &s) in saved.iter().enumerate() {
+            let ty = if self.class_of(s) == Class::Narrow {
+                I32X4
+            } else {
+                I64X2
+            };
+            let vars = self.vvars[s as usize].clone();
+            for (p, var) in vars.into_iter().enumerate() {
+                let at = k as u32 * per + 16 * p as u32;
+                let v = self.b.ins().stack_load(ty, area, at as i32);
+                self.b.def_var(var, v);
+            }
+        }
+    }
+
     fn jump_vnext(&mut self) {
         let lane = self.b.use_var(self.lane);
         let l = self.b.ins().iadd_imm(lane, self.vw as i64);
         self.b.def_var(self.lane, l);
         // The head again (the chunk's `vnext` is the same thing).
         let head = self.head;
-        self.b.ins().jump(head, &[]);
+        if let Some(start) = self.vstart {
+            // Without barriers, a chunk that got here started at the entry, at a multiple
+            // of the width, in a group whose rows hold whole chunks, with no lanes left
+            // from a divergent branch before it (the head saw to all that): the next one
+            // takes the vector path too if it is whole. The head's checks for it reduce to
+            // that.
+            let end = self.b.ins().iadd_imm(l, self.vw as i64);
+            let fits = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedLessThanOrEqual, end, self.lanes);
+            self.b.ins().brif(fits, start, &[], head, &[]);
+        } else {
+            self.b.ins().jump(head, &[]);
+        }
     }
 
     fn vset_resume(&mut self, to: u32) {
@@ -745,19 +873,19 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// The chunk's operands and results of instruction `idx` into the register file (a
-    /// result left unwritten for a lane keeps its value), then the interpreter's step of it
-    /// for the chunk's lanes; a fault or failure ends the round.
+    /// The chunk's operands of instruction `idx` into the register file, then the
+    /// interpreter's step of it for the chunk's lanes; a fault or failure ends the round.
+    /// The step writes every result slot of the instruction for every lane it runs, so the
+    /// results' previous values are not stored (which would keep every result of a slow
+    /// path live around the round's loop, through the previous chunk's values).
     fn chunk_step(&mut self, idx: usize) {
         let code = self.code;
         let inst = &code.insts[idx];
         self.reads.clear();
-        self.writes.clear();
         super::slots::reads(code, inst, &mut self.reads);
-        super::slots::writes(code, inst, &mut self.writes);
         let base = self.b.use_var(self.lane);
         let mut stored: Vec<Slot> = Vec::new();
-        let runs: Vec<super::slots::Run> = self.reads.iter().chain(&self.writes).copied().collect();
+        let runs: Vec<super::slots::Run> = self.reads.clone();
         for (s, n) in runs {
             for x in s..(s + n).min(code.slots) {
                 if self.written.contains(x) && !stored.contains(&x) {
@@ -1601,7 +1729,9 @@ impl Lower<'_, '_> {
         // slow: the interpreter's step for the chunk's lanes (its checks, lane order).
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
+        let saved = self.cold_save();
         self.chunk_step(idx);
+        self.cold_restore(&saved);
         let base = self.b.use_var(self.lane);
         let a = self.reg_addr(d, base);
         let wide: Vec<Value> = (0..self.wp() as i32)
@@ -1642,7 +1772,9 @@ impl Lower<'_, '_> {
         // slow: the interpreter's step for the chunk's lanes (its checks, lane order).
         self.b.switch_to_block(slow);
         self.b.set_cold_block(slow);
+        let saved = self.cold_save();
         self.chunk_step(idx);
+        self.cold_restore(&saved);
         self.b.ins().jump(join, &[]);
         self.b.switch_to_block(join);
     }
