@@ -1,8 +1,8 @@
 //! OpenCL.std, the one extended instruction set (`OpExtInst`; `check.rs` refuses others):
 //! the math functions (`sqrt` ... `logb`, `native_*`/`half_*` at full precision, `fmin`,
 //! `pow`, `ldexp`, `fma`, `mad`, `mix`, `smoothstep`, `sincos`, `fract`, `modf`, `frexp`,
-//! `nan`), the integer functions (`s_max` ... `u_mad_sat`, `clz`, `ctz`, `popcount`,
-//! `rotate`), the common and geometric functions (`cross`, `length`, `distance`,
+//! `remquo`, `lgamma_r`, `ilogb`, `atan2pi`, `nan`), the integer functions (`s_max` ...
+//! `u_mad_sat`, `clz`, `ctz`, `popcount`, `rotate`, `upsample`), the common and geometric functions (`cross`, `length`, `distance`,
 //! `normalize`), `bitselect`, `select`, `shuffle`/`shuffle2` and `prefetch` (a hint).
 //!
 //! Lane-wise functions become `Inst::Un`/`Bin`/`Tern` (values: `crate::ops`); the vector
@@ -104,8 +104,10 @@ impl Dec<'_, '_> {
             });
         }
         let fbin = match base {
-            "fmin" => Some(FBin::Min),
-            "fmax" => Some(FBin::Max),
+            // `min`/`max` of floats (`*_common`: undefined for NaN operands, where these
+            // return the other operand).
+            "fmin" | "fmin_common" => Some(FBin::Min),
+            "fmax" | "fmax_common" => Some(FBin::Max),
             "pow" | "powr" => Some(FBin::Pow),
             "atan2" => Some(FBin::Atan2),
             "hypot" => Some(FBin::Hypot),
@@ -117,6 +119,7 @@ impl Dec<'_, '_> {
             "minmag" => Some(FBin::Minmag),
             "step" => Some(FBin::Step),
             "remainder" => Some(FBin::Remainder),
+            "atan2pi" => Some(FBin::Atan2pi),
             "divide" => Some(FBin::Div),
             _ => None,
         };
@@ -170,6 +173,11 @@ impl Dec<'_, '_> {
             "u_abs_diff" => Some(BinOp::UAbsDiff(bits()?)),
             "s_mul24" => Some(BinOp::SMul24(bits()?)),
             "u_mul24" => Some(BinOp::UMul24(bits()?)),
+            // The same bits for signed and unsigned halves (llvm-spirv writes `u_upsample`
+            // for both); the width is the low half's.
+            "s_upsample" | "u_upsample" => Some(BinOp::Upsample(int_bits(
+                md.scalar(self.ty_of(arg_id(1)?)?)?,
+            ))),
             _ => None,
         };
         if let Some(o) = ibin {
@@ -179,6 +187,16 @@ impl Dec<'_, '_> {
                 d: d()?,
                 a: x,
                 b: y,
+                n: n()?,
+            });
+        }
+        if name == "ilogb" {
+            let x = a!(0);
+            let k = fk_of(md.scalar(self.ty_of(arg_id(0)?)?)?)?;
+            return self.emit(Inst::Un {
+                op: UnOp::Ilogb(k),
+                d: d()?,
+                a: x,
                 n: n()?,
             });
         }
@@ -332,6 +350,52 @@ impl Dec<'_, '_> {
                     a: x,
                     n: nn,
                 })?;
+                self.store(p, tmp, pointee, space_of(sc)?)
+            }
+            // The value, and the quotient's bits or Γ's sign stored through a pointer.
+            "remquo" | "lgamma_r" => {
+                let x = a!(0);
+                let xt = self.ty_of(arg_id(0)?)?;
+                let k = fk_of(md.scalar(xt)?)?;
+                let nn = md.width(xt)?;
+                let (y, at) = if name == "remquo" {
+                    (Some(a!(1)), 2)
+                } else {
+                    (None, 1)
+                };
+                let pid = arg_id(at)?;
+                let p = a!(at);
+                let (sc, pointee) = self.ptr_info(pid)?;
+                let tmp = self.alloc(usize::from(nn))?;
+                if let Some(y) = y {
+                    self.emit(Inst::Bin {
+                        op: BinOp::F(k, FBin::Remainder),
+                        d: d()?,
+                        a: x,
+                        b: y,
+                        n: nn,
+                    })?;
+                    self.emit(Inst::Bin {
+                        op: BinOp::RemquoQuotient(k),
+                        d: tmp,
+                        a: x,
+                        b: y,
+                        n: nn,
+                    })?;
+                } else {
+                    self.emit(Inst::Un {
+                        op: UnOp::F(k, FUn::Lgamma),
+                        d: d()?,
+                        a: x,
+                        n: nn,
+                    })?;
+                    self.emit(Inst::Un {
+                        op: UnOp::LgammaSign(k),
+                        d: tmp,
+                        a: x,
+                        n: nn,
+                    })?;
+                }
                 self.store(p, tmp, pointee, space_of(sc)?)
             }
             "nan" => {

@@ -151,6 +151,10 @@ fn bin_narrow(op: BinOp, a: bool, b: bool) -> bool {
         IEq | INe | ULt | ULe | UGt | UGe | SLt(_) | SLe(_) | SGt(_) | SGe(_) => true,
         FCmp(..) | FOrd(..) => true,
         F(k, _) | FInt(k, ..) => fk32(k),
+        // An i32.
+        RemquoQuotient(_) => true,
+        // 2w bits.
+        Upsample(w) => w <= 16,
     }
 }
 
@@ -173,7 +177,9 @@ fn un_narrow(op: UnOp, a: bool) -> bool {
         | UnOp::IsNormal(_)
         | UnOp::SignBit(_)
         | UnOp::Popcount
-        | UnOp::FrexpExp(_) => true,
+        | UnOp::FrexpExp(_)
+        | UnOp::Ilogb(_)
+        | UnOp::LgammaSign(_) => true,
         UnOp::F(k, _) | UnOp::FrexpMant(k) | UnOp::Nan(k) => fk32(k),
         UnOp::FToI(_, bits, ..) => w32(bits),
         UnOp::IToF(_, _, to, _) | UnOp::FToF(_, to, _) => fk32(to),

@@ -20,6 +20,58 @@ pub(crate) trait Fl: Copy + PartialOrd {
     fn is_nan(self) -> bool;
 }
 
+/// `remquo(x, y)` in type `$t`, exactly: `x - k * y` for the integer `k` nearest `x / y`
+/// (ties to even), and `k`'s low 7 bits with the sign of `x / y` (OpenCL's `remquo`; its
+/// value is `remainder`'s). NaN and 0 when `x` is infinite, `y` zero or either NaN; `(x, 0)`
+/// when `y` is infinite.
+///
+/// Every step is exact: `fmod` is; scaling `|y|` by powers of two is (or overflows to
+/// infinity, where the comparison it serves still holds); each subtraction has its operands
+/// within a factor of two of each other (Sterbenz).
+macro_rules! remquo {
+    ($t:ty, $x:expr, $y:expr) => {{
+        let (x, y): ($t, $t) = ($x, $y);
+        if x.is_nan() || y.is_nan() || x.is_infinite() || y == 0.0 {
+            (<$t>::NAN, 0i32)
+        } else if y.is_infinite() {
+            (x, 0)
+        } else {
+            let (ax, ay) = (x.abs(), y.abs());
+            let wide = ay * 128.0;
+            // r < 128 |y| from here on.
+            let mut r = if wide.is_finite() { ax % wide } else { ax };
+            let mut q = 0i32;
+            for b in (0..7).rev() {
+                let t = ay * (1u32 << b) as $t;
+                if r >= t {
+                    r -= t;
+                    q |= 1 << b;
+                }
+            }
+            // r < |y|: round the quotient to nearest, ties to even.
+            let twice = r * 2.0;
+            if twice > ay || (twice == ay && q & 1 == 1) {
+                r -= ay;
+                q += 1;
+            }
+            let r = if x.is_sign_negative() { -r } else { r };
+            let q = q & 0x7f;
+            (r, if (x < 0.0) != (y < 0.0) { -q } else { q })
+        }
+    }};
+}
+
+/// `remquo`'s quotient bits (an `i32`, as its 32 bits) for kind `k`.
+pub(crate) fn remquo_quotient(k: super::Fk, a: u64, b: u64) -> u64 {
+    let q = match k {
+        // Half operands are exact in f32, and so is their remainder.
+        super::Fk::H => remquo!(f32, H::get(a).0, H::get(b).0).1,
+        super::Fk::S => remquo!(f32, f32::get(a), f32::get(b)).1,
+        super::Fk::D => remquo!(f64, f64::get(a), f64::get(b)).1,
+    };
+    u64::from(q as u32)
+}
+
 macro_rules! float_impl {
     ($t:ty, $get:expr, $put:expr) => {
         impl Fl for $t {
@@ -220,10 +272,8 @@ macro_rules! float_impl {
                             1.0
                         }
                     }
-                    FBin::Remainder => {
-                        let n = (x / y).round_ties_even();
-                        x - n * y
-                    }
+                    FBin::Remainder => remquo!($t, x, y).0,
+                    FBin::Atan2pi => x.atan2(y) / std::f64::consts::PI as $t,
                 }
             }
         }
@@ -369,7 +419,10 @@ pub(crate) enum FBin {
     Maxmag,
     Minmag,
     Step,
+    /// IEEE remainder, exact (`remainder`, and `remquo`'s value).
     Remainder,
+    /// `atan2(y, x) / pi`.
+    Atan2pi,
 }
 
 /// Float comparisons.
@@ -397,4 +450,175 @@ pub(crate) fn fcmp<F: Fl>(a: u64, b: u64, c: Cmp, ordered: bool) -> u64 {
         Cmp::Gt => x > y,
         Cmp::Ge => x >= y,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{BinOp, Fk, UnOp, bin, un};
+
+    /// The exact `remquo` of two floats `m · 2^e` with exponents in a window where their
+    /// integer multiples of the smallest exponent fit an `i128`: `(remainder, low 7 bits of
+    /// the quotient with its sign)`.
+    fn exact(x: (i64, i32), y: (i64, i32), low: i32) -> (f64, i32) {
+        let nx = i128::from(x.0) << (x.1 - low);
+        let ny = i128::from(y.0) << (y.1 - low);
+        let (q, r) = (nx / ny, nx % ny);
+        // Round to nearest, ties to even (q truncates toward zero, r has x's sign).
+        let (twice, ay) = (2 * r.abs(), ny.abs());
+        let q = if twice > ay || (twice == ay && q % 2 != 0) {
+            q + if (nx < 0) == (ny < 0) { 1 } else { -1 }
+        } else {
+            q
+        };
+        let r = nx - q * ny;
+        let bits = (q.unsigned_abs() & 0x7f) as i32;
+        (r as f64 * 2f64.powi(low), if q < 0 { -bits } else { bits })
+    }
+
+    fn next(s: &mut u64) -> u64 {
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        *s
+    }
+
+    #[test]
+    fn remquo_is_exact_for_floats() {
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        for k in 0..20_000 {
+            // Mantissas of 24 bits, exponents in [-149, -149 + 90]: near ties too (k % 4).
+            let mut draw = || {
+                let m = (next(&mut s) % (1 << 24)) as i64
+                    * if next(&mut s).is_multiple_of(2) {
+                        1
+                    } else {
+                        -1
+                    };
+                let e = -149 + (next(&mut s) % 90) as i32;
+                (m, e)
+            };
+            let (x, mut y) = (draw(), draw());
+            if y.0 == 0 {
+                y.0 = 3;
+            }
+            if k % 4 == 0 {
+                // x = (n + 1/2) y exactly, for ties.
+                let n = (next(&mut s) % 300) as i64;
+                y = (if y.0 & !1 == 0 { 2 } else { y.0 & !1 }, y.1.min(-149 + 60));
+                let xm = (2 * n + 1) * (y.0 / 2);
+                if xm.unsigned_abs() < (1 << 24) {
+                    let x = (xm, y.1);
+                    check(x, y);
+                    continue;
+                }
+            }
+            check(x, y);
+        }
+        fn check(x: (i64, i32), y: (i64, i32)) {
+            let xf = x.0 as f64 * 2f64.powi(x.1);
+            let yf = y.0 as f64 * 2f64.powi(y.1);
+            let (xs, ys) = (xf as f32, yf as f32);
+            assert_eq!((xs as f64, ys as f64), (xf, yf), "inputs exact in f32");
+            let (r, q) = exact(x, y, -149);
+            let a = u64::from(xs.to_bits());
+            let b = u64::from(ys.to_bits());
+            let got_r = f32::from_bits(bin(BinOp::F(Fk::S, super::FBin::Remainder), a, b) as u32);
+            let got_q = bin(BinOp::RemquoQuotient(Fk::S), a, b) as u32 as i32;
+            assert_eq!(got_r as f64, r, "remainder({xs:e}, {ys:e})");
+            if r == 0.0 {
+                assert_eq!(
+                    got_r.is_sign_negative(),
+                    xs < 0.0,
+                    "sign of a zero remainder"
+                );
+            }
+            assert_eq!(got_q, q, "remquo({xs:e}, {ys:e}) quotient bits");
+        }
+    }
+
+    #[test]
+    fn remquo_edges() {
+        let f = |x: f32, y: f32| {
+            let (a, b) = (u64::from(x.to_bits()), u64::from(y.to_bits()));
+            (
+                f32::from_bits(bin(BinOp::F(Fk::S, super::FBin::Remainder), a, b) as u32),
+                bin(BinOp::RemquoQuotient(Fk::S), a, b) as u32 as i32,
+            )
+        };
+        assert!(f(1.0, 0.0).0.is_nan() && f(1.0, 0.0).1 == 0);
+        assert!(f(f32::INFINITY, 2.0).0.is_nan());
+        assert!(f(f32::NAN, 2.0).0.is_nan());
+        assert_eq!(f(5.5, f32::INFINITY), (5.5, 0));
+        // 5 / 2 = 2.5: ties to even 2, remainder 1; 7 / 2 = 3.5 -> 4, remainder -1.
+        assert_eq!(f(5.0, 2.0), (1.0, 2));
+        assert_eq!(f(7.0, 2.0), (-1.0, 4));
+        assert_eq!(f(-7.0, 2.0), (1.0, -4));
+        assert_eq!(f(7.0, -2.0), (-1.0, -4));
+        // A quotient of 2^100: its low 7 bits are 0; the remainder is exact.
+        let (r, q) = f(2f32.powi(100), 1.0);
+        assert_eq!((r, q), (0.0, 0));
+        // A quotient near 2^126: the remainder is at most half of y.
+        let (r, _) = f(f32::MAX, 3.0);
+        assert!(r.abs() <= 1.5);
+        // Largest |y|: 128 |y| overflows.
+        let (r, q) = f(f32::MAX, f32::MAX / 3.0);
+        assert_eq!(q, 3);
+        assert_eq!(r as f64, f32::MAX as f64 - 3.0 * (f32::MAX / 3.0) as f64);
+        // Doubles and halves.
+        let d = |x: f64, y: f64| {
+            let (a, b) = (x.to_bits(), y.to_bits());
+            (
+                f64::from_bits(bin(BinOp::F(Fk::D, super::FBin::Remainder), a, b)),
+                bin(BinOp::RemquoQuotient(Fk::D), a, b) as u32 as i32,
+            )
+        };
+        assert_eq!(d(1e300, 7.0).0, libm::remainder(1e300, 7.0));
+        // -10.5 / 3 = -3.5: ties to even -4, remainder 1.5.
+        assert_eq!(d(-10.5, 3.0), (1.5, -4));
+        let h = |x: f32, y: f32| {
+            let (a, b) = (
+                u64::from(half::f16::from_f32(x).to_bits()),
+                u64::from(half::f16::from_f32(y).to_bits()),
+            );
+            (
+                half::f16::from_bits(bin(BinOp::F(Fk::H, super::FBin::Remainder), a, b) as u16)
+                    .to_f32(),
+                bin(BinOp::RemquoQuotient(Fk::H), a, b) as u32 as i32,
+            )
+        };
+        assert_eq!(h(65504.0, 3.0), (65504.0 - 3.0 * 21835.0, 21835 & 0x7f));
+    }
+
+    #[test]
+    fn ilogb_lgamma_sign_upsample() {
+        let il = |x: f32| un(UnOp::Ilogb(Fk::S), u64::from(x.to_bits())) as u32 as i32;
+        assert_eq!(il(0.0), i32::MIN);
+        assert_eq!(il(-0.0), i32::MIN);
+        assert_eq!(il(f32::NAN), i32::MAX);
+        assert_eq!(il(f32::NEG_INFINITY), i32::MAX);
+        assert_eq!(il(1.0), 0);
+        assert_eq!(il(-0.75), -1);
+        assert_eq!(il(f32::MAX), 127);
+        assert_eq!(il(f32::MIN_POSITIVE), -126);
+        assert_eq!(il(f32::from_bits(1)), -149);
+        let id = |x: f64| un(UnOp::Ilogb(Fk::D), x.to_bits()) as u32 as i32;
+        assert_eq!(id(f64::from_bits(1)), -1074);
+        assert_eq!(id(1e300), 996);
+        let sg = |x: f32| un(UnOp::LgammaSign(Fk::S), u64::from(x.to_bits())) as u32 as i32;
+        assert_eq!(sg(2.5), 1);
+        assert_eq!(sg(-0.5), -1);
+        assert_eq!(sg(-1.5), 1);
+        assert_eq!(sg(-2.5), -1);
+        assert_eq!(sg(-0.0), -1);
+        assert_eq!(sg(0.0), 1);
+        assert_eq!(sg(-3.0), 1);
+        assert_eq!(sg(f32::NAN), 1);
+        assert_eq!(bin(BinOp::Upsample(8), 0xff, 0x12), 0xff12);
+        assert_eq!(
+            bin(BinOp::Upsample(32), 0xffff_ffff, 0x8000_0001),
+            0xffff_ffff_8000_0001
+        );
+        // Operands wider than their width (not masked by a caller) do not leak.
+        assert_eq!(bin(BinOp::Upsample(16), 0x1_0002, 0xf_0003), 0x0002_0003);
+    }
 }

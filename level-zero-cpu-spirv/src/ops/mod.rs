@@ -112,6 +112,10 @@ pub(crate) enum BinOp {
     UMul24(u8),
     /// ldexp / pown / rootn: float x, int n (of the given width).
     FInt(Fk, FIntOp, u8),
+    /// `remquo(x, y)`'s quotient bits, an `i32` (`float::remquo_quotient`).
+    RemquoQuotient(Fk),
+    /// `upsample(hi, lo)` of `u8`-bit halves: `hi << w | lo`, 2w bits.
+    Upsample(u8),
 }
 
 /// Float functions with an integer second argument.
@@ -184,6 +188,8 @@ pub(crate) fn bin(op: BinOp, a: u64, b: u64) -> u64 {
             Fk::S => f32::get(a).bin(f32::get(b), f).put(),
             Fk::D => f64::get(a).bin(f64::get(b), f).put(),
         },
+        BinOp::RemquoQuotient(k) => float::remquo_quotient(k, a, b),
+        BinOp::Upsample(w) => ((a & mask(w)) << w) | (b & mask(w)),
         BinOp::FCmp(k, c, o) => match k {
             Fk::H => fcmp::<H>(a, b, c, o),
             Fk::S => fcmp::<f32>(a, b, c, o),
@@ -297,6 +303,12 @@ pub(crate) enum UnOp {
     /// frexp's mantissa (in [0.5, 1)) and exponent (an `i32`).
     FrexpMant(Fk),
     FrexpExp(Fk),
+    /// `ilogb(x)`, an `i32`: the unbiased exponent; `INT_MIN` for 0 (clang's `FP_ILOGB0`),
+    /// `INT_MAX` for NaN (`FP_ILOGBNAN`) and infinities.
+    Ilogb(Fk),
+    /// The sign of Γ(x) that `lgamma_r` stores, an `i32` (1 or -1, as the `libm` crate's
+    /// `lgamma_r`: -1 for -0 and where Γ is negative; 1 at its poles, infinities and NaN).
+    LgammaSign(Fk),
     /// nan(code): a quiet NaN of the kind with the code as payload.
     Nan(Fk),
 }
@@ -349,6 +361,19 @@ pub(crate) fn un(op: UnOp, a: u64) -> u64 {
         UnOp::Ctz(w) => u64::from(a.trailing_zeros()).min(u64::from(w)),
         UnOp::FrexpMant(k) => ftof_f64(frexp(to_f64_any(k, a)).0, k, Rm::Rte),
         UnOp::FrexpExp(k) => u64::from(frexp(to_f64_any(k, a)).1 as u32),
+        UnOp::Ilogb(k) => {
+            let x = to_f64_any(k, a);
+            let e = if x.is_nan() || x.is_infinite() {
+                i32::MAX
+            } else if x == 0.0 {
+                i32::MIN
+            } else {
+                // frexp's mantissa is in [0.5, 1): one below its exponent.
+                frexp(x).1 - 1
+            };
+            u64::from(e as u32)
+        }
+        UnOp::LgammaSign(k) => u64::from(libm::lgamma_r(to_f64_any(k, a)).1 as u32),
         UnOp::Nan(k) => match k {
             Fk::H => 0x7e00 | (a & 0x1ff),
             Fk::S => 0x7fc0_0000 | (a & 0x3f_ffff),
