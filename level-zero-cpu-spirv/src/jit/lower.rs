@@ -488,16 +488,17 @@ impl<'a, 'b> Lower<'a, 'b> {
         self.b.ins().store(flags(), v, a, 0);
     }
 
-    /// The address of `slot` in `lane`'s frame: the values live across barriers, each lane's
-    /// together (`frame[lane * frame_slots + index]`), so saving and restoring a lane touches
-    /// a few cache lines rather than one per slot.
+    /// The address of `slot` in `lane`'s frame: the values live across barriers, each slot's
+    /// for consecutive lanes together (`frame[index * lanes + lane]`), so that the vector path
+    /// saves and restores a chunk's values as whole vectors.
     fn frame_addr(&mut self, slot: Slot, lane: Value) -> Value {
         let k = self.frame_index[slot as usize];
         debug_assert!(k != u32::MAX, "slot {slot} has no frame entry");
         let frame = self.ctx_field(offset_of!(Ctx, frame));
-        let base = self.b.ins().imul_imm(lane, 8 * self.frame_slots as i64);
-        let a = self.b.ins().iadd(frame, base);
-        self.b.ins().iadd_imm(a, 8 * i64::from(k))
+        let row = self.b.ins().imul_imm(self.lanes, 8 * i64::from(k));
+        let at = self.b.ins().ishl_imm(lane, 3);
+        let a = self.b.ins().iadd(frame, row);
+        self.b.ins().iadd(a, at)
     }
 
     fn spill_frame(&mut self, slot: Slot, lane: Value) {

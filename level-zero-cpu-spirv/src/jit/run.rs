@@ -30,7 +30,8 @@ pub(crate) struct Ctx {
     pub(super) lanes: u64,
     /// Per lane: the block it resumes at, or [`DONE`].
     pub(super) resume: *mut u32,
-    /// Per lane: its values live across a barrier (`Compiled::frame_slots` each).
+    /// The values live across a barrier: `Compiled::frame_slots` rows of one entry per
+    /// lane (`frame[index * lanes + lane]`).
     pub(super) frame: *mut u64,
     /// Local ids per dimension, per lane.
     pub(super) lid: [*const u32; 3],

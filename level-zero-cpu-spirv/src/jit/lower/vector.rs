@@ -103,6 +103,12 @@ enum V {
     W(Vec<Value>),
 }
 
+/// Vector accesses to the register file, the frame and the stack: in memory the engine
+/// owns (no trap), but without a claim of 16-byte alignment (`Vec<u64>` promises 8).
+fn vflags() -> MemFlags {
+    MemFlags::new().with_notrap()
+}
+
 fn little() -> MemFlags {
     MemFlags::new().with_endianness(Endianness::Little)
 }
@@ -466,38 +472,45 @@ impl Lower<'_, '_> {
             return;
         }
         let live = self.saved(t);
-        let lanes: Vec<Value> = (0..self.vw as i64)
-            .map(|l| self.b.ins().iadd_imm(lane, l))
-            .collect();
+        // Uniform and affine values must be so in the chunk's lanes' entries (lanes that
+        // reached the barrier one by one may hold anything): lane 0's, checked against all.
+        let mut all: Option<Value> = None;
         for &s in &live {
             let k = match self.class_of(s) {
                 Class::Uniform => 0,
                 Class::Affine(k) => k,
                 _ => continue,
             };
-            {
-                let a0 = self.frame_addr(s, lanes[0]);
-                let x0 = self.b.ins().load(I64, flags(), a0, 0);
-                for (l, &ln) in lanes.iter().enumerate().skip(1) {
-                    let a = self.frame_addr(s, ln);
-                    let x = self.b.ins().load(I64, flags(), a, 0);
-                    let want = self.b.ins().iadd_imm(x0, k.wrapping_mul(l as i64));
-                    let eq = self.b.ins().icmp(IntCC::Equal, x, want);
-                    let ok = self.b.create_block();
-                    self.b.ins().brif(eq, ok, &[], dispatch, &[]);
-                    self.b.switch_to_block(ok);
-                }
+            let a = self.frame_addr(s, lane);
+            let x0 = self.b.ins().load(I64, flags(), a, 0);
+            let x0 = self.b.ins().splat(I64X2, x0);
+            for p in 0..self.wp() as i64 {
+                let x = self.b.ins().load(I64X2, vflags(), a, 16 * p as i32);
+                let step =
+                    self.vconst_i64(std::array::from_fn(|j| k.wrapping_mul(2 * p + j as i64)));
+                let want = self.b.ins().iadd(x0, step);
+                let eq = self.b.ins().icmp(IntCC::Equal, x, want);
+                all = Some(match all {
+                    None => eq,
+                    Some(m) => self.b.ins().band(m, eq),
+                });
             }
+        }
+        if let Some(m) = all {
+            let same = self.b.ins().vall_true(m);
+            let ok = self.b.create_block();
+            self.b.ins().brif(same, ok, &[], dispatch, &[]);
+            self.b.switch_to_block(ok);
         }
         for &s in &live {
             if matches!(self.class_of(s), Class::Uniform | Class::Affine(_)) {
-                self.fill_frame(s, lanes[0]);
+                self.fill_frame(s, lane);
             } else {
-                for (l, &ln) in lanes.iter().enumerate() {
-                    let a = self.frame_addr(s, ln);
-                    let x = self.b.ins().load(I64, flags(), a, 0);
-                    self.lane_set(s, l as u8, x);
-                }
+                let a = self.frame_addr(s, lane);
+                let parts: Vec<Value> = (0..self.wp() as i32)
+                    .map(|p| self.b.ins().load(I64X2, vflags(), a, 16 * p))
+                    .collect();
+                self.vset(s, V::W(parts));
             }
         }
         for idx in self.recompute(t) {
@@ -595,14 +608,15 @@ impl Lower<'_, '_> {
                 self.jump_vnext();
             }
             Term::Barrier(n) => {
+                // Each saved value as the chunk's lanes' entries of its frame row, whole
+                // vectors (uniform and affine ones spelled out per lane: lanes resuming on
+                // the scalar path read them so).
                 let lane = self.b.use_var(self.lane);
-                let live = self.saved(*n);
-                for l in 0..self.vw as u8 {
-                    let ln = self.b.ins().iadd_imm(lane, i64::from(l));
-                    for &s in &live {
-                        let x = self.lane_get(s, l);
-                        let a = self.frame_addr(s, ln);
-                        self.b.ins().store(flags(), x, a, 0);
+                for s in self.saved(*n) {
+                    let parts = self.w(s);
+                    let a = self.frame_addr(s, lane);
+                    for (p, x) in parts.into_iter().enumerate() {
+                        self.b.ins().store(vflags(), x, a, 16 * p as i32);
                     }
                 }
                 self.vset_resume(*n);
@@ -766,7 +780,7 @@ impl Lower<'_, '_> {
             let parts = self.w(s);
             let a = self.reg_addr(s, lane);
             for (p, x) in parts.into_iter().enumerate() {
-                self.b.ins().store(flags(), x, a, 16 * p as i32);
+                self.b.ins().store(vflags(), x, a, 16 * p as i32);
             }
         }
         let end = self.b.ins().iadd_imm(lane, self.vw as i64);
@@ -893,7 +907,7 @@ impl Lower<'_, '_> {
                     let parts = self.w(x);
                     let a = self.reg_addr(x, base);
                     for (p, v) in parts.into_iter().enumerate() {
-                        self.b.ins().store(flags(), v, a, 16 * p as i32);
+                        self.b.ins().store(vflags(), v, a, 16 * p as i32);
                     }
                 }
             }
@@ -1735,7 +1749,7 @@ impl Lower<'_, '_> {
         let base = self.b.use_var(self.lane);
         let a = self.reg_addr(d, base);
         let wide: Vec<Value> = (0..self.wp() as i32)
-            .map(|p| self.b.ins().load(I64X2, flags(), a, 16 * p))
+            .map(|p| self.b.ins().load(I64X2, vflags(), a, 16 * p))
             .collect();
         let want = if narrow { Class::Narrow } else { Class::Wide };
         let vs: Vec<_> = match self.convert(V::W(wide), want) {
