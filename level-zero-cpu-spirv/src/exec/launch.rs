@@ -1,6 +1,6 @@
 //! A launch on worker threads: the work-groups are claimed from an atomic counter by one
-//! [`Exec`] per thread (`std::thread::scope`), in runs of consecutive groups; the first
-//! failure stops the others and is the launch's error.
+//! [`Exec`] per thread (the launching thread and the helpers of `pool.rs`), in runs of
+//! consecutive groups; the first failure stops the others and is the launch's error.
 
 use super::{Exec, Shared, Stop};
 use crate::ExecError;
@@ -45,12 +45,7 @@ pub(crate) fn run(
     if workers <= 1 {
         work();
     } else {
-        std::thread::scope(|s| {
-            for _ in 1..workers {
-                s.spawn(work);
-            }
-            work();
-        });
+        super::pool::run(workers - 1, &work);
     }
     let e = error.into_inner().unwrap_or_else(|p| p.into_inner());
     match e {
@@ -66,7 +61,7 @@ pub(crate) fn run(
 const PARALLEL_MIN_ITEMS: u64 = if cfg!(miri) { 64 } else { 8192 };
 
 /// The number of worker threads (cached: `available_parallelism` reads cgroup files).
-fn cores() -> u64 {
+pub(super) fn cores() -> u64 {
     static CORES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     *CORES.get_or_init(|| {
         std::thread::available_parallelism()

@@ -45,6 +45,7 @@ mod images;
 mod lanes;
 pub(crate) mod launch;
 mod memory;
+mod pool;
 mod printf;
 
 use crate::ir::*;
