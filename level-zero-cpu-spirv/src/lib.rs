@@ -451,11 +451,49 @@ pub struct Program {
     jits: Vec<JitSlot>,
 }
 
-/// A kernel's compiled form (or why it has none), made once.
-type JitSlot = std::sync::OnceLock<Result<jit::Compiled, String>>;
+/// A kernel's compiled forms, each made once: the main one (or why there is none), and for
+/// launches whose work-group width the main one's vector chunks do not divide (its chunks
+/// need whole rows), the same kernel with narrower chunks ([`jit::NARROW_WIDTHS`]), made at
+/// the first such launch (`None`: it could not be compiled; the main one runs).
+#[derive(Default)]
+struct JitSlot {
+    main: std::sync::OnceLock<Result<jit::Compiled, String>>,
+    narrow: [std::sync::OnceLock<Option<jit::Compiled>>; jit::NARROW_WIDTHS.len()],
+}
 
 fn jit_slots(n: usize) -> Vec<JitSlot> {
-    (0..n).map(|_| std::sync::OnceLock::new()).collect()
+    (0..n).map(|_| JitSlot::default()).collect()
+}
+
+/// The compiled form of `code` for a launch of groups `group_size` wide: the main one,
+/// or one with narrower vector chunks that divide the group's width (compiled at the first
+/// launch that needs it). `None` when the kernel runs on the interpreter.
+fn jit_for<'a>(
+    slot: &'a JitSlot,
+    code: &ir::Code,
+    checked: bool,
+    group_size: [u32; 3],
+) -> Option<&'a jit::Compiled> {
+    let main = jit_of(slot, code, checked).ok()?;
+    let x = group_size[0] as usize;
+    if main.width == 0 || !main.needs_rows || x.is_multiple_of(main.width) {
+        return Some(main);
+    }
+    for (k, &w) in jit::NARROW_WIDTHS.iter().enumerate() {
+        if w < main.width && x.is_multiple_of(w) {
+            let narrow = slot.narrow[k].get_or_init(|| {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    jit::compile(code, checked, w).ok()
+                }))
+                .ok()
+                .flatten()
+            });
+            if let Some(c) = narrow {
+                return Some(c);
+            }
+        }
+    }
+    Some(main)
 }
 
 /// The compiled form of `code`, compiling it on first use.
@@ -464,20 +502,23 @@ fn jit_of<'a>(
     code: &ir::Code,
     checked: bool,
 ) -> Result<&'a jit::Compiled, &'a str> {
-    slot.get_or_init(|| {
-        if cfg!(miri) {
-            return Err("Miri cannot run compiled code (the JIT is off under Miri)".into());
-        }
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| jit::compile(code, checked)))
+    slot.main
+        .get_or_init(|| {
+            if cfg!(miri) {
+                return Err("Miri cannot run compiled code (the JIT is off under Miri)".into());
+            }
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                jit::compile(code, checked, 16)
+            }))
             .unwrap_or_else(|_| {
                 Err(
                     "the JIT failed on this kernel (an internal error, a bug: please report it)"
                         .into(),
                 )
             })
-    })
-    .as_ref()
-    .map_err(String::as_str)
+        })
+        .as_ref()
+        .map_err(String::as_str)
 }
 
 /// The unlinked kernels of a program once linked.
@@ -695,6 +736,32 @@ impl Program {
         })
     }
 
+    /// For tests: the JIT's vector chunk width for launches of `kernel` with work-groups of
+    /// `group_size` (compiling what that takes), 0 when its groups run without the vector
+    /// path; `None` when the kernel does not run on the JIT (or is unknown or unlinked).
+    #[doc(hidden)]
+    pub fn kernel_vector_width(&self, kernel: &str, group_size: [u32; 3]) -> Option<usize> {
+        if self.engine != Engine::Jit || group_size.contains(&0) {
+            return None;
+        }
+        let idx = self.kernels.iter().position(|k| k.name == kernel)?;
+        let linked = self.linked.read().unwrap_or_else(|e| e.into_inner());
+        let (code, slot) = match (&self.codes[idx], linked.as_ref()) {
+            (Some(c), _) => (c, &self.jits[idx]),
+            (None, Some(l)) => (l.codes.get(idx)?.as_ref()?, l.jits.get(idx)?),
+            (None, None) => return None,
+        };
+        let c = jit_for(slot, code, self.checked, group_size)?;
+        let x = group_size[0] as usize;
+        Some(
+            if c.width > 0 && (!c.needs_rows || x.is_multiple_of(c.width)) {
+                c.width
+            } else {
+                0
+            },
+        )
+    }
+
     /// For the fuzz target: whether every launch of `kernel` provably ends, in bounded time
     /// and memory. `true` when its control flow (every call inlined) has no cycle, so that
     /// each work-item runs each block at most once, and each printf call's format is a
@@ -859,7 +926,7 @@ impl Program {
             .try_fold(1u64, |t, &x| t.checked_mul(u64::from(x)))
             .ok_or_else(|| invalid(format!("group count {gc:?} is too large")))?;
         let compiled = match engine {
-            Engine::Jit => jit_of(slot, code, self.checked).ok(),
+            Engine::Jit => jit_for(slot, code, self.checked, gs),
             Engine::Interpreter => None,
         };
         exec::launch::run(&sh, compiled, info.name.as_str(), total, lanes, output)

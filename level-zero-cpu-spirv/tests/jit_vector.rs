@@ -293,6 +293,67 @@ both!(affine_stores, |opt: &str| {
     }
 });
 
+// Groups whose width is not a multiple of 16 take the vector path with chunks of 8 or 4 (the
+// kernel compiled again for them), and give the interpreter's results.
+both!(narrow_groups_take_narrower_chunks, |opt: &str| {
+    let p = vprog("vec_affine", opt);
+    on_jit(&p, "aff_store");
+    let width = |s: [u32; 3]| p.kernel_vector_width("aff_store", s).unwrap();
+    // 0 with the vector path turned off (`LEVEL_ZERO_CPU_JIT_WIDTH=0`); 16, 8 or 4 else.
+    let main = width([16, 1, 1]);
+    // The widest of 16, 8 and 4 that is at most the main width and divides the group's.
+    let want = |x: usize| {
+        [16, 8, 4]
+            .into_iter()
+            .find(|&w| w <= main && x.is_multiple_of(w))
+            .unwrap_or(0)
+    };
+    let shapes: [Shape; 5] = [
+        ([8, 8, 1], [2, 1, 1], [0, 0, 0]),
+        ([24, 2, 1], [1, 1, 2], [8, 0, 1]),
+        ([4, 4, 4], [1, 2, 1], [0, 0, 0]),
+        ([12, 1, 1], [3, 1, 1], [0xffff_fff4, 0, 0]),
+        ([6, 2, 1], [2, 1, 1], [0, 0, 0]),
+    ];
+    for s in &shapes {
+        assert_eq!(width(s.0), want(s.0[0] as usize), "group {:?}", s.0);
+        let n = total(s);
+        let mut m = Mem::default();
+        let i = m.add(&ints(n, 5));
+        let o = m.zeros::<i32>(9 * n);
+        let ol = m.zeros::<i64>(6 * n);
+        let od = m.zeros::<f64>(2 * n);
+        launch(
+            &mut m,
+            &p,
+            "aff_store",
+            &[A::Buf(i), A::Buf(o), A::Buf(ol), A::Buf(od), val(-2i32)],
+            s,
+        )
+        .unwrap_or_else(|e| panic!("{s:?}: {e}"));
+        let got = m.get::<i64>(ol);
+        for g in 0..n {
+            assert_eq!(got[g], g as i64, "{s:?} {g}");
+            assert_eq!(got[n + g], 3 * g as i64 + 7, "{s:?} {g}");
+        }
+    }
+    // The interpreter's program has no compiled forms.
+    let bytes = std::fs::read(format!(
+        "{}/tests/jit_vector/spv/vec_affine.{opt}.spv",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let q = Program::build(
+        &bytes,
+        &BuildOptions {
+            engine: level_zero_cpu_spirv::Engine::Interpreter,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(q.kernel_vector_width("aff_store", [16, 1, 1]), None);
+});
+
 both!(affine_structs, |opt: &str| {
     let p = vprog("vec_affine", opt);
     run_all(&p, "aff_struct", |m, s, k| {

@@ -51,7 +51,7 @@ fn isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, String> {
 }
 
 /// Compiles `code` (which `super::unsupported` accepted).
-pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
+pub(super) fn compile(code: &Code, checked: bool, max_width: usize) -> Result<Compiled, String> {
     let isa = isa()?;
     let mut module = cranelift_jit::JITModule::new(cranelift_jit::JITBuilder::with_isa(
         isa,
@@ -69,7 +69,7 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
         .map_err(|e| format!("Cranelift: {e}"))?;
     let mut func = Function::with_name_signature(UserFuncName::user(0, 0), sig);
     let tables = tables(code);
-    let width = vector::width(code)?;
+    let width = vector::width(code)?.min(max_width);
     let mut fctx = FunctionBuilderContext::new();
     let frame_slots;
     {
@@ -128,6 +128,7 @@ pub(super) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
         frame_slots,
         single_round: single_round(code),
         width,
+        needs_rows: simd::needs_rows(code),
         site_spans: Lower::site_spans(code).into(),
         _ops: tables,
         module: Some(module),

@@ -53,6 +53,9 @@ pub(crate) struct Compiled {
     pub(crate) single_round: bool,
     /// Lanes per chunk of the vector path (0: no vector path).
     pub(crate) width: usize,
+    /// The vector path takes chunks only in groups whose width is a multiple of `width`
+    /// (the kernel reads work-item ids: `simd::needs_rows`).
+    pub(crate) needs_rows: bool,
     /// Entries of each lane's frame (values live across barriers).
     pub(crate) frame_slots: usize,
     /// Per access site: the largest span its compiled accesses check inline.
@@ -161,10 +164,15 @@ pub(crate) fn undefined_at_entry(code: &Code) -> Vec<crate::ir::Slot> {
         .unwrap_or_default()
 }
 
-/// Compiles `code`; `Err` says why it cannot be compiled.
-pub(crate) fn compile(code: &Code, checked: bool) -> Result<Compiled, String> {
+/// Compiles `code`, with vector chunks of at most `max_width` lanes (16, 8 or 4); `Err`
+/// says why it cannot be compiled.
+pub(crate) fn compile(code: &Code, checked: bool, max_width: usize) -> Result<Compiled, String> {
     if let Some(why) = unsupported(code) {
         return Err(why);
     }
-    lower::compile(code, checked)
+    lower::compile(code, checked, max_width)
 }
+
+/// The narrower chunk widths a kernel may be compiled for again, for groups whose width
+/// its chunks do not divide ([`crate::JitSlot`]).
+pub(crate) const NARROW_WIDTHS: [usize; 2] = [8, 4];
