@@ -47,6 +47,8 @@ struct State {
     want: usize,
     /// Helpers running the job.
     running: usize,
+    /// A helper's run of the job panicked.
+    panicked: bool,
 }
 
 struct Pool {
@@ -60,6 +62,9 @@ struct Pool {
     /// A launch is using the pool.
     busy: AtomicBool,
     helpers: usize,
+    /// The process that started the helpers: a child made by `fork` has none of them (and
+    /// may have inherited the lock held), so its launches spawn scoped threads.
+    pid: u32,
 }
 
 fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -83,6 +88,7 @@ fn pool(helpers: usize) -> Option<&'static Pool> {
             epoch: AtomicU64::new(0),
             busy: AtomicBool::new(false),
             helpers,
+            pid: std::process::id(),
         }));
         for k in 0..helpers {
             let started = std::thread::Builder::new()
@@ -130,6 +136,7 @@ fn helper(pool: &'static Pool) {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
         let mut st = lock(&pool.state);
         st.running -= 1;
+        st.panicked |= r.is_err();
         if st.running == 0 {
             pool.done.notify_all();
         }
@@ -146,11 +153,13 @@ fn helper(pool: &'static Pool) {
 }
 
 /// Runs `f` on the calling thread and on `extra` more threads at once, returning when every
-/// run has returned. `f` must divide the work among however many runs come (a run may start
+/// run has returned; a panic in any run panics here after that, as `std::thread::scope`
+/// does. `f` must divide the work among however many runs come (a run may start
 /// after the others have finished everything, and must then return).
 pub(crate) fn run(extra: usize, f: &(dyn Fn() + Sync)) {
     let helpers = super::launch::cores().saturating_sub(1) as usize;
-    let Some(pool) = pool(helpers).filter(|p| extra <= p.helpers) else {
+    let Some(pool) = pool(helpers).filter(|p| extra <= p.helpers && p.pid == std::process::id())
+    else {
         return scoped(extra, f);
     };
     if pool.busy.swap(true, Ordering::Acquire) {
@@ -167,24 +176,32 @@ pub(crate) fn run(extra: usize, f: &(dyn Fn() + Sync)) {
         let mut st = lock(&pool.state);
         st.job = Some(job);
         st.want = extra;
+        st.panicked = false;
         st.epoch += 1;
         pool.epoch.store(st.epoch, Ordering::Release);
     }
     pool.wake.notify_all();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    {
+    let helper_panicked = {
         let mut st = lock(&pool.state);
         st.job = None;
         st.want = 0;
         while st.running > 0 {
             st = pool.done.wait(st).unwrap_or_else(|p| p.into_inner());
         }
-    }
+        st.panicked
+    };
     pool.busy.store(false, Ordering::Release);
-    // A panic's payload is dropped only now: a payload whose `drop` panics unwinds from
-    // here, after no helper can touch `f` any more (dropped at the `catch_unwind`, it
-    // unwound out of `run` with the job still published and `busy` set).
-    drop(r);
+    // Panics go on as `std::thread::scope` passes them on (the scoped path): the calling
+    // thread's own, else one for a helper's. Only now, after no helper can touch `f` any
+    // more (a payload whose `drop` panics, dropped at the `catch_unwind`, unwound out of
+    // `run` with the job still published and `busy` set).
+    if let Err(p) = r {
+        std::panic::resume_unwind(p);
+    }
+    if helper_panicked {
+        panic!("a helper thread of the launch panicked");
+    }
 }
 
 /// `f` on the calling thread and `extra` scoped threads.
@@ -534,6 +551,8 @@ mod tests {
             if helper_in.load(SC) {
                 assert_eq!(late, 0, "`run` unwound while a helper still ran the job");
                 assert!(r.is_err(), "the payload's panic was lost");
+                // `run` passed the `Bomb` on: dropping it here would panic the test.
+                std::mem::forget(r);
                 return;
             }
             // No helper came (the pool busy with another test's launch): again.
@@ -564,15 +583,17 @@ mod tests {
                     }
                     let _ = wait_for(Duration::from_millis(200), || helper_in.load(SC));
                 };
-                run(1, &f);
-                let _ = tx.send(helper_in.load(SC));
+                // A helper's panic is passed on, as `std::thread::scope` does.
+                let r = std::panic::catch_unwind(AssertUnwindSafe(|| run(1, &f)));
+                let _ = tx.send((helper_in.load(SC), r.is_err()));
             });
             match rx.recv_timeout(Duration::from_secs(3)) {
-                Ok(true) => {
+                Ok((true, panicked)) => {
+                    assert!(panicked, "`run` lost a helper's panic");
                     bombed = true;
                     break;
                 }
-                Ok(false) => std::thread::sleep(Duration::from_millis(5)),
+                Ok((false, _)) => std::thread::sleep(Duration::from_millis(5)),
                 Err(_) => panic!("`run` did not return after a helper's payload panicked"),
             }
         }
