@@ -1172,15 +1172,18 @@ impl<'a, 'b> Lower<'a, 'b> {
             let hi = self.b.ins().iadd(lo, stride);
             (lo, hi)
         };
-        let end = self.b.ins().iadd_imm(addr, span as i64);
-        let c1 = self
+        // addr - lo <= (hi - lo) - span, with hi - lo >= span: one subtraction and one
+        // compare per access (the rest depends on the arena alone, computed once where the
+        // optimiser can).
+        let len = self.b.ins().isub(hi, lo);
+        let room = self
             .b
             .ins()
-            .icmp(IntCC::UnsignedGreaterThanOrEqual, addr, lo);
-        let c2 = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, end, hi);
-        let c3 = self.b.ins().icmp(IntCC::UnsignedGreaterThan, end, addr);
-        let c = self.b.ins().band(c1, c2);
-        self.b.ins().band(c, c3)
+            .icmp_imm(IntCC::UnsignedGreaterThanOrEqual, len, span as i64);
+        let last = self.b.ins().iadd_imm(len, (span as i64).wrapping_neg());
+        let off = self.b.ins().isub(addr, lo);
+        let c = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, off, last);
+        self.b.ins().band(room, c)
     }
 
     fn load_at(&mut self, addr: Value, off: i32, size: u8) -> Value {
