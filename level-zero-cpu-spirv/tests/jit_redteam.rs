@@ -896,16 +896,8 @@ both!(out_of_bounds, |opt: &str| {
     // Within the local arena, past the array: allowed by both engines' sanitizers.
     m.run1(&p, "oob_local", &[A::Buf(o), val(4i32)], 8, 8)
         .unwrap();
-    assert!(
-        m.run1(&p, "oob_local", &[A::Buf(o), val(100i32)], 8, 8)
-            .is_err()
-    );
     m.run1(&p, "oob_private", &[A::Buf(o), val(0i32)], 4, 4)
         .unwrap();
-    assert!(
-        m.run1(&p, "oob_private", &[A::Buf(o), val(5000i32)], 4, 4)
-            .is_err()
-    );
     let big = m.zeros::<i32>(16);
     assert!(
         m.run1(
@@ -916,6 +908,19 @@ both!(out_of_bounds, |opt: &str| {
             8
         )
         .is_err()
+    );
+    // Past the local arena and the private slice: each engine's own allocations, so the
+    // faulting address differs between them, and may even land in one of the test's
+    // buffers for one and not the other (the harness then placed them differently: a flaky
+    // failure once the heap's layout changed). The kind of fault must still agree.
+    faults_may_differ("local and private arenas are each engine's own allocations");
+    assert!(
+        m.run1(&p, "oob_local", &[A::Buf(o), val(100i32)], 8, 8)
+            .is_err()
+    );
+    assert!(
+        m.run1(&p, "oob_private", &[A::Buf(o), val(5000i32)], 4, 4)
+            .is_err()
     );
 });
 

@@ -7,7 +7,7 @@ use super::simd::{self, Class};
 use super::slots::{self, Run, Set};
 use crate::ir::{Builtin, Code, Edge, Inst, Param, Preset, Slot, Term};
 use crate::mem::Space;
-use crate::ops::{BinOp, Cmp, FBin, Fk, TernOp, UnOp, mask};
+use crate::ops::{BinOp, Cmp, FBin, FUn, Fk, TernOp, UnOp, mask};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, Block, Function, InstBuilder, MemFlags, Signature, UserFuncName, Value, types,
@@ -1058,6 +1058,17 @@ impl<'a, 'b> Lower<'a, 'b> {
             UnOp::LNot => {
                 let c = self.b.ins().icmp_imm(IntCC::Equal, a, 0);
                 self.bool64(c)
+            }
+            // Sign operations and the square root: exact in IEEE arithmetic, so the same bits
+            // as `crate::ops` (NaNs included: the same instructions).
+            UnOp::F(k @ (Fk::S | Fk::D), f @ (FUn::Neg | FUn::Fabs | FUn::Sqrt)) => {
+                let x = self.as_float(a, k);
+                let r = match f {
+                    FUn::Neg => self.b.ins().fneg(x),
+                    FUn::Fabs => self.b.ins().fabs(x),
+                    _ => self.b.ins().sqrt(x),
+                };
+                self.bits_of(r, k)
             }
             _ => return None,
         })

@@ -30,7 +30,7 @@ use super::super::slots::Set;
 use super::{I32, I64, Lower, flags};
 use crate::ir::{Builtin, Edge, Inst, Slot, Term};
 use crate::mem::Space;
-use crate::ops::{BinOp, Cmp, FBin, Fk, TernOp, UnOp, mask};
+use crate::ops::{BinOp, Cmp, FBin, FUn, Fk, Rm, TernOp, UnOp, mask};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     Block, ConstantData, Endianness, InstBuilder, MemFlags, StackSlotData, StackSlotKind, Value,
@@ -1442,6 +1442,24 @@ impl Lower<'_, '_> {
                 from > 0 && from <= to && (cd == Class::Wide || (cd == Class::Narrow && to <= 32))
             }
             UnOp::LNot => cd == Class::Narrow,
+            // Exact IEEE operations: the same bits as `crate::ops` (rounding to an integer
+            // needs SSE4.1 on x86-64).
+            UnOp::F(k, f) => {
+                let exact = matches!(f, FUn::Neg | FUn::Fabs | FUn::Sqrt)
+                    || (matches!(f, FUn::Floor | FUn::Ceil | FUn::Trunc | FUn::Rint)
+                        && has_round());
+                exact
+                    && match k {
+                        Fk::S => cd == Class::Narrow,
+                        Fk::D => cd == Class::Wide,
+                        Fk::H => false,
+                    }
+            }
+            // `int` to `float`, rounded to nearest (as `ops::itof`); `float` to `int` or
+            // `uint`, toward zero, saturating with NaN to 0 (as `ops::ftoi`: Rust's `as`).
+            UnOp::IToF(32, true, Fk::S, Rm::Rte) | UnOp::FToI(Fk::S, 32, _, _, Rm::Rtz) => {
+                cd == Class::Narrow
+            }
             _ => false,
         }
     }
@@ -1486,6 +1504,53 @@ impl Lower<'_, '_> {
                         self.map1(x, |me, p| me.b.ins().icmp(IntCC::Equal, p, z));
                     self.wide_mask_to_bool(m)
                 }
+            }
+            UnOp::F(k, f) => {
+                let x = if k == Fk::S {
+                    V::N(self.n(a))
+                } else {
+                    V::W(self.w(a))
+                };
+                self.map1(x, |me, p| {
+                    let x = me.fvec(p, k);
+                    let r = match f {
+                        FUn::Neg => me.b.ins().fneg(x),
+                        FUn::Fabs => me.b.ins().fabs(x),
+                        FUn::Sqrt => me.b.ins().sqrt(x),
+                        FUn::Floor => me.b.ins().floor(x),
+                        FUn::Ceil => me.b.ins().ceil(x),
+                        FUn::Trunc => me.b.ins().trunc(x),
+                        _ => me.b.ins().nearest(x),
+                    };
+                    // Rounding to an integer returns a NaN as it is (the interpreter's
+                    // `floor` & co. do not quiet a signalling NaN; `roundps` does).
+                    let r = if matches!(f, FUn::Floor | FUn::Ceil | FUn::Trunc | FUn::Rint) {
+                        let nan = me.b.ins().fcmp(FloatCC::Unordered, x, x);
+                        let nan = me.fvec(nan, k);
+                        me.b.ins().bitselect(nan, x, r)
+                    } else {
+                        r
+                    };
+                    me.ivec(r, k)
+                })
+            }
+            UnOp::IToF(..) => {
+                let x = V::N(self.n(a));
+                self.map1(x, |me, p| {
+                    let r = me.b.ins().fcvt_from_sint(types::F32X4, p);
+                    me.ivec(r, Fk::S)
+                })
+            }
+            UnOp::FToI(_, _, signed, _, _) => {
+                let x = V::N(self.n(a));
+                self.map1(x, |me, p| {
+                    let f = me.fvec(p, Fk::S);
+                    if signed {
+                        me.b.ins().fcvt_to_sint_sat(I32X4, f)
+                    } else {
+                        me.b.ins().fcvt_to_uint_sat(I32X4, f)
+                    }
+                })
             }
             _ => unreachable!(),
         }
@@ -1877,6 +1942,19 @@ fn vector_fcc(c: Cmp, ordered: bool) -> Option<(FloatCC, bool)> {
 }
 
 /// Whether this machine fuses multiply-add in vectors (the vector `fma` needs it).
+/// SSE4.1's `roundps`/`roundpd`, which Cranelift lowers vector `floor`, `ceil`, `trunc` and
+/// `nearest` to.
+fn has_round() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("sse4.1")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        true
+    }
+}
+
 fn has_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
