@@ -158,7 +158,9 @@ pub(super) fn frexp(x: f64) -> (f64, i32) {
     }
     // Scale subnormals into the normal range first.
     let (x, bias) = if x.abs() < f64::MIN_POSITIVE {
-        (x * 2f64.powi(64), -64)
+        // 2^64, spelled exactly (as `powi` is on hardware, but not under Miri, which
+        // perturbs what libm computes).
+        (x * f64::from_bits((1023 + 64) << 52), -64)
     } else {
         (x, 0)
     };
