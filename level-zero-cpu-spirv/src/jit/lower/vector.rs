@@ -1251,8 +1251,28 @@ impl Lower<'_, '_> {
             SLt(w) | SLe(w) | SGt(w) | SGe(w) => narrow && (w == 32 || w == 64),
             UMin | UMax => narrow && ca == Class::Narrow && cb == Class::Narrow,
             SMin(32) | SMax(32) => narrow,
-            F(Fk::S, FBin::Add | FBin::Sub | FBin::Mul | FBin::Div) => narrow,
-            F(Fk::D, FBin::Add | FBin::Sub | FBin::Mul | FBin::Div) => cd == Class::Wide,
+            // fmin/fmax pick one operand's bits (`crate::ops`: y if y < x or x is NaN, else
+            // x); copysign is bit arithmetic: the same bits as the interpreter's.
+            F(
+                Fk::S,
+                FBin::Add
+                | FBin::Sub
+                | FBin::Mul
+                | FBin::Div
+                | FBin::Min
+                | FBin::Max
+                | FBin::Copysign,
+            ) => narrow,
+            F(
+                Fk::D,
+                FBin::Add
+                | FBin::Sub
+                | FBin::Mul
+                | FBin::Div
+                | FBin::Min
+                | FBin::Max
+                | FBin::Copysign,
+            ) => cd == Class::Wide,
             FCmp(Fk::S | Fk::D, c, ordered) => narrow && vector_fcc(c, ordered).is_some(),
             _ => false,
         }
@@ -1385,12 +1405,32 @@ impl Lower<'_, '_> {
                     Class::Wide
                 };
                 let (x, y) = (self.vget(a, want), self.vget(b, want));
-                self.zip2(x, y, |me, p, q| {
-                    let (p, q) = (me.fvec(p, k), me.fvec(q, k));
+                self.zip2(x, y, |me, pi, qi| {
+                    if f == FBin::Copysign {
+                        // x's bits but the sign, y's sign.
+                        let sign = if k == Fk::S {
+                            me.vconst_i32([i32::MIN; 4])
+                        } else {
+                            me.vconst_i64([i64::MIN; 2])
+                        };
+                        return me.b.ins().bitselect(sign, qi, pi);
+                    }
+                    let (p, q) = (me.fvec(pi, k), me.fvec(qi, k));
                     let r = match f {
                         FBin::Add => me.b.ins().fadd(p, q),
                         FBin::Sub => me.b.ins().fsub(p, q),
                         FBin::Mul => me.b.ins().fmul(p, q),
+                        FBin::Min | FBin::Max => {
+                            let cc = if f == FBin::Min {
+                                FloatCC::LessThan
+                            } else {
+                                FloatCC::GreaterThan
+                            };
+                            let better = me.b.ins().fcmp(cc, q, p);
+                            let nan = me.b.ins().fcmp(FloatCC::Unordered, p, p);
+                            let take_y = me.b.ins().bor(better, nan);
+                            return me.b.ins().bitselect(take_y, qi, pi);
+                        }
                         _ => me.b.ins().fdiv(p, q),
                     };
                     me.ivec(r, k)
