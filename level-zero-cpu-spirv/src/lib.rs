@@ -476,24 +476,28 @@ fn jit_for<'a>(
 ) -> Option<&'a jit::Compiled> {
     let main = jit_of(slot, code, checked).ok()?;
     let x = group_size[0] as usize;
-    if main.width == 0 || !main.needs_rows || x.is_multiple_of(main.width) {
+    if main.width == 0 || main.takes_group(x) {
         return Some(main);
     }
     for (k, &w) in jit::NARROW_WIDTHS.iter().enumerate() {
         if w < main.width && x.is_multiple_of(w) {
-            let narrow = slot.narrow[k].get_or_init(|| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    jit::compile(code, checked, w).ok()
-                }))
-                .ok()
-                .flatten()
-            });
+            let narrow = slot.narrow[k].get_or_init(|| compile(code, checked, w).ok());
             if let Some(c) = narrow {
                 return Some(c);
             }
         }
     }
     Some(main)
+}
+
+/// `jit::compile`, a panic in it turned into the reason the kernel is not compiled.
+fn compile(code: &ir::Code, checked: bool, max_width: usize) -> Result<jit::Compiled, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        jit::compile(code, checked, max_width)
+    }))
+    .unwrap_or_else(|_| {
+        Err("the JIT failed on this kernel (an internal error, a bug: please report it)".into())
+    })
 }
 
 /// The compiled form of `code`, compiling it on first use.
@@ -507,15 +511,7 @@ fn jit_of<'a>(
             if cfg!(miri) {
                 return Err("Miri cannot run compiled code (the JIT is off under Miri)".into());
             }
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                jit::compile(code, checked, 16)
-            }))
-            .unwrap_or_else(|_| {
-                Err(
-                    "the JIT failed on this kernel (an internal error, a bug: please report it)"
-                        .into(),
-                )
-            })
+            compile(code, checked, 16)
         })
         .as_ref()
         .map_err(String::as_str)
@@ -713,11 +709,7 @@ impl Program {
     pub fn kernel_engine(&self, kernel: &str) -> Option<KernelEngine> {
         let idx = self.kernels.iter().position(|k| k.name == kernel)?;
         let linked = self.linked.read().unwrap_or_else(|e| e.into_inner());
-        let (code, slot) = match (&self.codes[idx], linked.as_ref()) {
-            (Some(c), _) => (c, &self.jits[idx]),
-            (None, Some(l)) => (l.codes.get(idx)?.as_ref()?, l.jits.get(idx)?),
-            (None, None) => return None,
-        };
+        let (code, slot) = self.code_and_jit(idx, &linked)?;
         Some(match self.engine {
             Engine::Interpreter => KernelEngine {
                 engine: Engine::Interpreter,
@@ -746,20 +738,27 @@ impl Program {
         }
         let idx = self.kernels.iter().position(|k| k.name == kernel)?;
         let linked = self.linked.read().unwrap_or_else(|e| e.into_inner());
-        let (code, slot) = match (&self.codes[idx], linked.as_ref()) {
-            (Some(c), _) => (c, &self.jits[idx]),
-            (None, Some(l)) => (l.codes.get(idx)?.as_ref()?, l.jits.get(idx)?),
-            (None, None) => return None,
-        };
+        let (code, slot) = self.code_and_jit(idx, &linked)?;
         let c = jit_for(slot, code, self.checked, group_size)?;
-        let x = group_size[0] as usize;
-        Some(
-            if c.width > 0 && (!c.needs_rows || x.is_multiple_of(c.width)) {
-                c.width
-            } else {
-                0
-            },
-        )
+        Some(if c.takes_group(group_size[0] as usize) {
+            c.width
+        } else {
+            0
+        })
+    }
+
+    /// Kernel `idx`'s code and compiled forms: its own, or, for a kernel that needed
+    /// linking, those of the last link (`None` while unlinked).
+    fn code_and_jit<'a>(
+        &'a self,
+        idx: usize,
+        linked: &'a Option<Linked>,
+    ) -> Option<(&'a ir::Code, &'a JitSlot)> {
+        match (self.codes.get(idx)?, linked.as_ref()) {
+            (Some(c), _) => Some((c, self.jits.get(idx)?)),
+            (None, Some(l)) => Some((l.codes.get(idx)?.as_ref()?, l.jits.get(idx)?)),
+            (None, None) => None,
+        }
     }
 
     /// For the fuzz target: whether every launch of `kernel` provably ends, in bounded time

@@ -322,80 +322,50 @@ impl Dec<'_, '_> {
                     n: n()?,
                 })
             }
-            // Two results: the function's value, and one stored through a pointer.
-            "sincos" | "fract" | "modf" | "frexp" => {
-                let x = a!(0);
-                let pid = arg_id(1)?;
-                let p = a!(1);
-                let (sc, pointee) = self.ptr_info(pid)?;
-                let xt = self.ty_of(arg_id(0)?)?;
-                let k = fk_of(md.scalar(xt)?)?;
-                let nn = md.width(xt)?;
-                let (first, second) = match name {
-                    "sincos" => (UnOp::F(k, FUn::Sin), UnOp::F(k, FUn::Cos)),
-                    "fract" => (UnOp::F(k, FUn::Fract), UnOp::F(k, FUn::Floor)),
-                    "modf" => (UnOp::F(k, FUn::ModfFrac), UnOp::F(k, FUn::Trunc)),
-                    _ => (UnOp::FrexpMant(k), UnOp::FrexpExp(k)),
-                };
-                self.emit(Inst::Un {
-                    op: first,
-                    d: d()?,
-                    a: x,
-                    n: nn,
-                })?;
-                let tmp = self.alloc(usize::from(nn))?;
-                self.emit(Inst::Un {
-                    op: second,
-                    d: tmp,
-                    a: x,
-                    n: nn,
-                })?;
-                self.store(p, tmp, pointee, space_of(sc)?)
-            }
-            // The value, and the quotient's bits or Γ's sign stored through a pointer.
-            "remquo" | "lgamma_r" => {
-                let x = a!(0);
-                let xt = self.ty_of(arg_id(0)?)?;
-                let k = fk_of(md.scalar(xt)?)?;
-                let nn = md.width(xt)?;
-                let (y, at) = if name == "remquo" {
-                    (Some(a!(1)), 2)
-                } else {
-                    (None, 1)
-                };
-                let pid = arg_id(at)?;
-                let p = a!(at);
-                let (sc, pointee) = self.ptr_info(pid)?;
-                let tmp = self.alloc(usize::from(nn))?;
-                if let Some(y) = y {
-                    self.emit(Inst::Bin {
-                        op: BinOp::F(k, FBin::Remainder),
-                        d: d()?,
-                        a: x,
-                        b: y,
-                        n: nn,
-                    })?;
-                    self.emit(Inst::Bin {
-                        op: BinOp::RemquoQuotient(k),
-                        d: tmp,
-                        a: x,
-                        b: y,
-                        n: nn,
-                    })?;
-                } else {
-                    self.emit(Inst::Un {
-                        op: UnOp::F(k, FUn::Lgamma),
-                        d: d()?,
-                        a: x,
-                        n: nn,
-                    })?;
-                    self.emit(Inst::Un {
-                        op: UnOp::LgammaSign(k),
-                        d: tmp,
-                        a: x,
-                        n: nn,
-                    })?;
+            // Two results: the function's value, and one stored through a pointer (remquo's
+            // third operand, the others' second).
+            "sincos" | "fract" | "modf" | "frexp" | "lgamma_r" | "remquo" => {
+                enum Op {
+                    Un(UnOp),
+                    Bin(BinOp),
                 }
+                let x = a!(0);
+                let xt = self.ty_of(arg_id(0)?)?;
+                let k = fk_of(md.scalar(xt)?)?;
+                let nn = md.width(xt)?;
+                let (y, at) = if name == "remquo" { (a!(1), 2) } else { (x, 1) };
+                let p = a!(at);
+                let (sc, pointee) = self.ptr_info(arg_id(at)?)?;
+                let (first, second) = match name {
+                    "sincos" => (Op::Un(UnOp::F(k, FUn::Sin)), Op::Un(UnOp::F(k, FUn::Cos))),
+                    "fract" => (
+                        Op::Un(UnOp::F(k, FUn::Fract)),
+                        Op::Un(UnOp::F(k, FUn::Floor)),
+                    ),
+                    "modf" => (
+                        Op::Un(UnOp::F(k, FUn::ModfFrac)),
+                        Op::Un(UnOp::F(k, FUn::Trunc)),
+                    ),
+                    "frexp" => (Op::Un(UnOp::FrexpMant(k)), Op::Un(UnOp::FrexpExp(k))),
+                    "lgamma_r" => (Op::Un(UnOp::F(k, FUn::Lgamma)), Op::Un(UnOp::LgammaSign(k))),
+                    _ => (
+                        Op::Bin(BinOp::F(k, FBin::Remainder)),
+                        Op::Bin(BinOp::RemquoQuotient(k)),
+                    ),
+                };
+                let inst = |op, d| match op {
+                    Op::Un(op) => Inst::Un { op, d, a: x, n: nn },
+                    Op::Bin(op) => Inst::Bin {
+                        op,
+                        d,
+                        a: x,
+                        b: y,
+                        n: nn,
+                    },
+                };
+                self.emit(inst(first, d()?))?;
+                let tmp = self.alloc(usize::from(nn))?;
+                self.emit(inst(second, tmp))?;
                 self.store(p, tmp, pointee, space_of(sc)?)
             }
             "nan" => {

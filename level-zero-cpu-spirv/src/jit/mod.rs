@@ -73,6 +73,13 @@ unsafe impl Send for Compiled {}
 // SAFETY: as above: shared access only runs the code and reads the tables.
 unsafe impl Sync for Compiled {}
 
+impl Compiled {
+    /// Whether the vector path takes chunks in work-groups `x` work-items wide.
+    pub(crate) fn takes_group(&self, x: usize) -> bool {
+        self.width > 0 && (!self.needs_rows || x.is_multiple_of(self.width))
+    }
+}
+
 impl Drop for Compiled {
     fn drop(&mut self) {
         if let Some(m) = self.module.take() {
