@@ -266,6 +266,9 @@ struct Lower<'a, 'b> {
     /// A kernel without barriers: where a chunk starts on the vector path (its inputs
     /// loaded), for a chunk's successor known to take it too (`vector::jump_vnext`).
     vstart: Option<Block>,
+    /// Vector slots the vector path set from pure arithmetic since the last memory access
+    /// of its block (`vector::anchor`).
+    pending: Vec<Slot>,
 }
 
 fn flags() -> MemFlags {
@@ -363,6 +366,7 @@ impl<'a, 'b> Lower<'a, 'b> {
             used: Set::new(code.slots),
             head,
             vlive: Vec::new(),
+            pending: Vec::new(),
             cold: None,
             vstart: None,
         }
@@ -1183,18 +1187,20 @@ impl<'a, 'b> Lower<'a, 'b> {
             let hi = self.b.ins().iadd(lo, stride);
             (lo, hi)
         };
-        // addr - lo <= (hi - lo) - span, with hi - lo >= span: one subtraction and one
-        // compare per access (the rest depends on the arena alone, computed once where the
-        // optimiser can).
+        // addr - lo < starts, where `starts` (the offsets an access of `span` bytes may
+        // start at: (hi - lo) - span + 1, or 0 when the arena is smaller) depends on the
+        // arena alone and is computed once where the optimiser can: one subtraction and one
+        // compare per access.
         let len = self.b.ins().isub(hi, lo);
         let room = self
             .b
             .ins()
             .icmp_imm(IntCC::UnsignedGreaterThanOrEqual, len, span as i64);
-        let last = self.b.ins().iadd_imm(len, (span as i64).wrapping_neg());
+        let fit = self.b.ins().iadd_imm(len, 1 - span as i64);
+        let zero = self.b.ins().iconst(I64, 0);
+        let starts = self.b.ins().select(room, fit, zero);
         let off = self.b.ins().isub(addr, lo);
-        let c = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, off, last);
-        self.b.ins().band(room, c)
+        self.b.ins().icmp(IntCC::UnsignedLessThan, off, starts)
     }
 
     fn load_at(&mut self, addr: Value, off: i32, size: u8) -> Value {

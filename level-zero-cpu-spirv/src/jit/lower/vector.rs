@@ -540,11 +540,18 @@ impl Lower<'_, '_> {
         let blk = &code.blocks[bi];
         self.b.switch_to_block(self.vblocks[bi]);
         let live_after = self.vlive_after(bi);
+        self.pending.clear();
         for (idx, live) in (blk.start as usize..blk.end as usize).zip(live_after) {
             self.vlive = live;
+            match code.insts[idx] {
+                Inst::Load { p, .. } => self.anchor(p),
+                Inst::LoadIdx { base, .. } => self.anchor(base),
+                _ => {}
+            }
             self.vinst(idx);
         }
         self.vlive.clear();
+        self.pending.clear();
         match &blk.term {
             Term::Jump(e) => self.vedge(e),
             Term::Branch { c, t, f } => {
@@ -630,6 +637,54 @@ impl Lower<'_, '_> {
                 self.stop_term(bi);
                 self.vlane = None;
             }
+        }
+    }
+
+    /// Before a load: the vector values computed by pure arithmetic since the block's
+    /// previous load (`Lower::pending`) that are still live after it, passed through a
+    /// block parameter so that they are computed before the load.
+    ///
+    /// Cranelift computes a pure value where it is first needed: an accumulation that
+    /// alternates loads and multiply-adds (tiled matmul's 16) was otherwise computed after
+    /// all the loads, every loaded vector spilled to the stack meanwhile. A branch's
+    /// arguments are computed before it. The branch goes to one block either way, with the
+    /// values on one edge and the same values through an identity (`bor x, x`) on the other:
+    /// a parameter that every edge gives one value would be removed before the values are
+    /// placed (`remove_constant_phis`). The hot path then has one test and branch more per
+    /// anchor.
+    fn anchor(&mut self, addr: Slot) {
+        let mut slots = std::mem::take(&mut self.pending);
+        slots.sort_unstable();
+        slots.dedup();
+        slots.retain(|s| self.vlive.contains(s));
+        if slots.is_empty() {
+            return;
+        }
+        let vars: Vec<_> = slots
+            .iter()
+            .flat_map(|&s| self.vvars[s as usize].clone())
+            .collect();
+        let next = self.b.create_block();
+        let (mut same, mut through) = (Vec::new(), Vec::new());
+        for &var in &vars {
+            let v = self.b.use_var(var);
+            let ty = self.b.func.dfg.value_type(v);
+            self.b.append_block_param(next, ty);
+            same.push(v.into());
+            through.push(self.b.ins().bor(v, v).into());
+        }
+        // Either edge gives the same values: the condition is any value at hand, the
+        // load's address (or base) when it is one scalar, which the load needs in a
+        // register anyway.
+        let any = match self.class_of(addr) {
+            Class::Uniform | Class::Affine(_) => self.b.use_var(self.vars[addr as usize]),
+            _ => self.b.use_var(self.lane),
+        };
+        self.b.ins().brif(any, next, &same, next, &through);
+        self.b.switch_to_block(next);
+        let params = self.b.block_params(next).to_vec();
+        for (var, p) in vars.into_iter().zip(params) {
+            self.b.def_var(var, p);
         }
     }
 
@@ -860,6 +915,24 @@ impl Lower<'_, '_> {
             return;
         }
         if self.vnative(idx) {
+            // Pure arithmetic's results: anchored before the block's next load.
+            if !matches!(
+                code.insts[idx],
+                Inst::Load { .. }
+                    | Inst::LoadIdx { .. }
+                    | Inst::Store { .. }
+                    | Inst::StoreIdx { .. }
+                    | Inst::Builtin { .. }
+            ) {
+                for &(s, n) in &self.writes {
+                    self.pending.extend((s..s + n).filter(|&x| {
+                        matches!(
+                            self.class.get(x as usize),
+                            Some(Class::Narrow | Class::Wide)
+                        )
+                    }));
+                }
+            }
             return;
         }
         self.vinst_lanes(idx);
