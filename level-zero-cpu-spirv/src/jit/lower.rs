@@ -68,6 +68,13 @@ pub(super) fn compile(code: &Code, checked: bool, max_width: usize) -> Result<Co
         .declare_function("round", cranelift_module::Linkage::Local, &sig)
         .map_err(|e| format!("Cranelift: {e}"))?;
     let mut func = Function::with_name_signature(UserFuncName::user(0, 0), sig);
+    if code.blocks.len() >= run::CHUNK as usize {
+        return Err(format!(
+            "{} blocks: the JIT numbers blocks below {}",
+            code.blocks.len(),
+            run::CHUNK
+        ));
+    }
     let tables = tables(code);
     let width = vector::width(code)?.min(max_width);
     let mut fctx = FunctionBuilderContext::new();
@@ -607,6 +614,12 @@ impl<'a, 'b> Lower<'a, 'b> {
             let off = self.b.ins().ishl_imm(lane, 2);
             let at = self.b.ins().iadd(resume, off);
             let r = self.b.ins().uload32(flags(), at, 0);
+            // A chunk's save marks its lanes (`run::CHUNK`); `DONE` stays no target.
+            let r = if self.vector {
+                self.b.ins().band_imm(r, i64::from(!run::CHUNK))
+            } else {
+                r
+            };
             let mut sw = Switch::new();
             for &t in &targets {
                 let stub = self.b.create_block();

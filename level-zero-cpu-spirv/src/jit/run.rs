@@ -11,6 +11,13 @@ use crate::ops::{self, BinOp, TernOp, UnOp};
 /// The resume block of a lane that has returned.
 pub(crate) const DONE: u32 = u32::MAX;
 
+/// Set in the resume block of lanes the vector path saved at a barrier as one chunk
+/// (`vector.rs`). When every lane of a chunk holds it with the same block, the last write
+/// of each was that one chunk's save (a chunk's lanes are saved together, and any later save
+/// of a lane alone, on the scalar path, clears it), so the values it saved as uniform or
+/// affine are so, and the chunk resumes without checking them. The scalar path ignores it.
+pub(super) const CHUNK: u32 = 1 << 30;
+
 /// What a round function returns.
 pub(super) const ROUND_OK: u32 = 0;
 /// A callout recorded a [`Stop`] in [`Ctx::stop`].

@@ -24,7 +24,7 @@
 //!   from that branch (`div_end`, `div_site`); they meet the vector path again at the next
 //!   barrier or at the next chunk.
 
-use super::super::run::{Ctx, DONE};
+use super::super::run::{CHUNK, Ctx, DONE};
 use super::super::simd::{self, Class};
 use super::super::slots::Set;
 use super::{I32, I64, Lower, flags};
@@ -405,7 +405,7 @@ impl Lower<'_, '_> {
         if self.single_round() {
             let stub = self.b.create_block();
             self.b.ins().jump(stub, &[]);
-            stubs.push((self.code.entry, stub));
+            stubs.push((self.code.entry, stub, true));
             self.vstart = Some(stub);
         } else {
             // The chunk's lanes must all wait at the same block.
@@ -429,13 +429,19 @@ impl Lower<'_, '_> {
             for &t in &targets {
                 let stub = self.b.create_block();
                 sw.set_entry(u128::from(t), stub);
-                stubs.push((t, stub));
+                stubs.push((t, stub, true));
+                // Saved as one chunk at a barrier (`run::CHUNK`): nothing to check.
+                if t != self.code.entry {
+                    let stub = self.b.create_block();
+                    sw.set_entry(u128::from(t | CHUNK), stub);
+                    stubs.push((t, stub, false));
+                }
             }
             sw.emit(self.b, r0, vnext);
         }
-        for (t, stub) in stubs {
+        for (t, stub, check) in stubs {
             self.b.switch_to_block(stub);
-            self.vector_entry(t, dispatch);
+            self.vector_entry(t, dispatch, check);
             self.b.ins().jump(self.vblocks[t as usize], &[]);
         }
 
@@ -448,9 +454,9 @@ impl Lower<'_, '_> {
     }
 
     /// Loads the chunk's values live into block `t` (the kernel's entry: from the register
-    /// file; a barrier's continuation: from the lanes' frames, after checking that the
-    /// uniform ones are equal in every lane, else to `dispatch`).
-    fn vector_entry(&mut self, t: u32, dispatch: Block) {
+    /// file; a barrier's continuation: from the lanes' frames, after checking, when `check`,
+    /// that the uniform and affine ones are so in the chunk's lanes, else to `dispatch`).
+    fn vector_entry(&mut self, t: u32, dispatch: Block, check: bool) {
         let lane = self.b.use_var(self.lane);
         let inputs: Vec<Slot> = self
             .used
@@ -475,7 +481,7 @@ impl Lower<'_, '_> {
         // Uniform and affine values must be so in the chunk's lanes' entries (lanes that
         // reached the barrier one by one may hold anything): lane 0's, checked against all.
         let mut all: Option<Value> = None;
-        for &s in &live {
+        for &s in live.iter().filter(|_| check) {
             let k = match self.class_of(s) {
                 Class::Uniform => 0,
                 Class::Affine(k) => k,
@@ -626,7 +632,7 @@ impl Lower<'_, '_> {
                         self.b.ins().store(vflags(), x, a, 16 * p as i32);
                     }
                 }
-                self.vset_resume(*n);
+                self.vset_resume(*n | CHUNK);
                 self.jump_vnext();
             }
             // Trap, Fail and sub-group meetings (refused): as on the scalar path, for the
