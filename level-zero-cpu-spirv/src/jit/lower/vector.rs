@@ -1333,7 +1333,7 @@ impl Lower<'_, '_> {
             // fmin/fmax pick one operand's bits (`crate::ops`: y if y < x or x is NaN, else
             // x); copysign is bit arithmetic: the same bits as the interpreter's.
             F(
-                Fk::S,
+                k @ (Fk::S | Fk::D),
                 FBin::Add
                 | FBin::Sub
                 | FBin::Mul
@@ -1341,17 +1341,13 @@ impl Lower<'_, '_> {
                 | FBin::Min
                 | FBin::Max
                 | FBin::Copysign,
-            ) => narrow,
-            F(
-                Fk::D,
-                FBin::Add
-                | FBin::Sub
-                | FBin::Mul
-                | FBin::Div
-                | FBin::Min
-                | FBin::Max
-                | FBin::Copysign,
-            ) => cd == Class::Wide,
+            ) => {
+                if k == Fk::S {
+                    narrow
+                } else {
+                    cd == Class::Wide
+                }
+            }
             FCmp(Fk::S | Fk::D, c, ordered) => narrow && vector_fcc(c, ordered).is_some(),
             _ => false,
         }
