@@ -14,7 +14,14 @@
 //! | [`multi_device`] | choosing devices, multi-device contexts, peer access and peer copies, residency |
 //! | [`porting_from_c`] | each Level Zero C call next to the item that replaces it |
 //! | [`porting_from_cudarc`] | each cudarc item next to its counterpart here |
-//! | [`testing`](testing/index.html) (with the `cpu` feature) | running without a GPU: the CPU driver, `LEVEL_ZERO_BACKEND`, fault injection, leak and sanitizer checks |
+#![cfg_attr(
+    feature = "cpu",
+    doc = "| [`testing`] (with the `cpu` feature) | running without a GPU: the CPU driver, `LEVEL_ZERO_BACKEND`, fault injection, leak and sanitizer checks |"
+)]
+#![cfg_attr(
+    not(feature = "cpu"),
+    doc = "| `testing` (with the `cpu` feature) | running without a GPU: the CPU driver, `LEVEL_ZERO_BACKEND`, fault injection, leak and sanitizer checks |"
+)]
 //!
 //! # The shape of the crate in one paragraph
 //!
