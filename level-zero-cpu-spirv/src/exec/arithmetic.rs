@@ -10,7 +10,7 @@
 use super::Exec;
 use super::lanes::{map1, map2, map3, s};
 use crate::ir::Slot;
-use crate::ops::{self, BinOp, FBin, Fk, Fl, H, TernOp, UnOp, sext};
+use crate::ops::{self, BinOp, FBin, Fk, Fl, H, TernOp, UnOp, first_nan_f32, first_nan_f64, sext};
 
 impl Exec<'_> {
     /// `OpSelect`: `c` has `n` components, or one (`scalar_cond`) broadcast to all.
@@ -81,22 +81,24 @@ pub(super) fn bin(
             u64::from(sext(x, w) < sext(y, w))
         }),
         BinOp::F(Fk::S, FBin::Add) => map2(regs, l, act, full, d, a, b, n, |x, y| {
-            bf32(f32b(x) + f32b(y))
+            bf32(first_nan_f32(f32b(x), f32b(y), f32b(x) + f32b(y)))
         }),
         BinOp::F(Fk::S, FBin::Sub) => map2(regs, l, act, full, d, a, b, n, |x, y| {
-            bf32(f32b(x) - f32b(y))
+            bf32(first_nan_f32(f32b(x), f32b(y), f32b(x) - f32b(y)))
         }),
         BinOp::F(Fk::S, FBin::Mul) => map2(regs, l, act, full, d, a, b, n, |x, y| {
-            bf32(f32b(x) * f32b(y))
+            bf32(first_nan_f32(f32b(x), f32b(y), f32b(x) * f32b(y)))
         }),
         BinOp::F(Fk::S, FBin::Div) => map2(regs, l, act, full, d, a, b, n, |x, y| {
-            bf32(f32b(x) / f32b(y))
+            bf32(first_nan_f32(f32b(x), f32b(y), f32b(x) / f32b(y)))
         }),
         BinOp::F(Fk::D, FBin::Add) => map2(regs, l, act, full, d, a, b, n, |x, y| {
-            (f64::from_bits(x) + f64::from_bits(y)).to_bits()
+            let (x, y) = (f64::from_bits(x), f64::from_bits(y));
+            first_nan_f64(x, y, x + y).to_bits()
         }),
         BinOp::F(Fk::D, FBin::Mul) => map2(regs, l, act, full, d, a, b, n, |x, y| {
-            (f64::from_bits(x) * f64::from_bits(y)).to_bits()
+            let (x, y) = (f64::from_bits(x), f64::from_bits(y));
+            first_nan_f64(x, y, x * y).to_bits()
         }),
         op => map2(regs, l, act, full, d, a, b, n, |x, y| ops::bin(op, x, y)),
     }
@@ -140,13 +142,13 @@ pub(super) fn tern(
     match op {
         // mad: a * b + c, rounding twice is allowed (and is what is fast without FMA).
         TernOp::Mad(Fk::S) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| {
-            bf32(f32b(x) * f32b(y) + f32b(z))
+            bf32(ops::mad_f32(f32b(x), f32b(y), f32b(z)))
         }),
         TernOp::Mad(Fk::D) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| {
-            (f64::from_bits(x) * f64::from_bits(y) + f64::from_bits(z)).to_bits()
+            ops::mad_f64(f64::from_bits(x), f64::from_bits(y), f64::from_bits(z)).to_bits()
         }),
         TernOp::Mad(Fk::H) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| {
-            H(H::get(x).0 * H::get(y).0 + H::get(z).0).put()
+            H(ops::mad_f32(H::get(x).0, H::get(y).0, H::get(z).0)).put()
         }),
         TernOp::Fma(Fk::S) => map3(regs, l, act, full, d, a, b, c, n, |x, y, z| {
             bf32(f32b(x).mul_add(f32b(y), f32b(z)))

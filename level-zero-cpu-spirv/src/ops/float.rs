@@ -72,6 +72,48 @@ pub(crate) fn remquo_quotient(k: super::Fk, a: u64, b: u64) -> u64 {
     u64::from(q as u32)
 }
 
+macro_rules! first_nan {
+    ($name:ident, $t:ty, $quiet:expr) => {
+        /// `r`, the result of an arithmetic operation on `x` and `y` (in that order), with the
+        /// NaN it gives made definite: `x` quieted when `x` is a NaN, else `y` quieted when `y`
+        /// is one, else `r` (a NaN the operation made, or no NaN). That is the x86 rule (the
+        /// first source operand's NaN), which the JIT's code follows; Rust leaves the NaN of
+        /// an operation on two NaNs unspecified (LLVM may swap the operands of a commutative
+        /// one), so without this the interpreter's NaNs would depend on how it was compiled.
+        #[inline(always)]
+        pub(crate) fn $name(x: $t, y: $t, r: $t) -> $t {
+            if !r.is_nan() {
+                r
+            } else if x.is_nan() {
+                <$t>::from_bits(x.to_bits() | $quiet)
+            } else if y.is_nan() {
+                <$t>::from_bits(y.to_bits() | $quiet)
+            } else {
+                r
+            }
+        }
+    };
+}
+first_nan!(first_nan_f32, f32, 0x0040_0000);
+first_nan!(first_nan_f64, f64, 0x0008_0000_0000_0000);
+
+/// `first_nan_f32`/`first_nan_f64` for the type of the operands.
+trait FirstNan: Copy {
+    fn first_nan(self, y: Self, r: Self) -> Self;
+}
+impl FirstNan for f32 {
+    #[inline(always)]
+    fn first_nan(self, y: Self, r: Self) -> Self {
+        first_nan_f32(self, y, r)
+    }
+}
+impl FirstNan for f64 {
+    #[inline(always)]
+    fn first_nan(self, y: Self, r: Self) -> Self {
+        first_nan_f64(self, y, r)
+    }
+}
+
 macro_rules! float_impl {
     ($t:ty, $get:expr, $put:expr) => {
         impl Fl for $t {
@@ -93,15 +135,15 @@ macro_rules! float_impl {
             }
             #[inline(always)]
             fn add(self, o: Self) -> Self {
-                self + o
+                self.first_nan(o, self + o)
             }
             #[inline(always)]
             fn sub(self, o: Self) -> Self {
-                self - o
+                self.first_nan(o, self - o)
             }
             #[inline(always)]
             fn mul(self, o: Self) -> Self {
-                self * o
+                self.first_nan(o, self * o)
             }
             #[inline(always)]
             fn fma(self, a: Self, b: Self) -> Self {
@@ -190,10 +232,10 @@ macro_rules! float_impl {
             fn bin(self, y: Self, f: FBin) -> Self {
                 let x = self;
                 match f {
-                    FBin::Add => x + y,
-                    FBin::Sub => x - y,
-                    FBin::Mul => x * y,
-                    FBin::Div => x / y,
+                    FBin::Add => x.first_nan(y, x + y),
+                    FBin::Sub => x.first_nan(y, x - y),
+                    FBin::Mul => x.first_nan(y, x * y),
+                    FBin::Div => x.first_nan(y, x / y),
                     // OpFRem / fmod: the sign of x.
                     FBin::Rem => x % y,
                     // OpFMod: the sign of y.
@@ -305,13 +347,13 @@ impl Fl for H {
         H(f16::from_f64(x).to_f32())
     }
     fn add(self, o: Self) -> Self {
-        H(self.0 + o.0)
+        H(first_nan_f32(self.0, o.0, self.0 + o.0))
     }
     fn sub(self, o: Self) -> Self {
-        H(self.0 - o.0)
+        H(first_nan_f32(self.0, o.0, self.0 - o.0))
     }
     fn mul(self, o: Self) -> Self {
-        H(self.0 * o.0)
+        H(first_nan_f32(self.0, o.0, self.0 * o.0))
     }
     fn fma(self, a: Self, b: Self) -> Self {
         // Exact product in f64, one rounding to f16 of the f64 sum is close enough to a
@@ -626,5 +668,36 @@ mod tests {
         );
         // Operands wider than their width (not masked by a caller) do not leak.
         assert_eq!(bin(BinOp::Upsample(16), 0x1_0002, 0xf_0003), 0x0002_0003);
+    }
+
+    /// An operation on two NaNs gives the first one's, quieted, on every path of the
+    /// interpreter and in either operand order (the JIT's x86 code does): release builds
+    /// of the interpreter used to give either, as LLVM swapped operands.
+    #[test]
+    fn nan_of_two_nans_is_the_first() {
+        use super::super::{TernOp, tern};
+        use super::FBin;
+        let (p, q) = (0x7fc0_1234u64, 0xff80_0001u64); // a quiet NaN, a signalling one
+        for op in [FBin::Add, FBin::Sub, FBin::Mul, FBin::Div] {
+            assert_eq!(bin(BinOp::F(Fk::S, op), p, q), p, "{op:?}");
+            assert_eq!(bin(BinOp::F(Fk::S, op), q, p), q | 0x0040_0000, "{op:?}");
+            assert_eq!(bin(BinOp::F(Fk::S, op), 0x3f80_0000, q), q | 0x0040_0000);
+        }
+        let (dp, dq) = (0x7ff8_0000_0000_0001u64, 0xfff0_0000_0000_0002u64);
+        assert_eq!(bin(BinOp::F(Fk::D, FBin::Add), dp, dq), dp);
+        assert_eq!(
+            bin(BinOp::F(Fk::D, FBin::Mul), dq, dp),
+            dq | 0x0008_0000_0000_0000
+        );
+        // mad: the product's NaN (its first operand's) before the addend's.
+        assert_eq!(tern(TernOp::Mad(Fk::S), 0x3f80_0000, p, q), p);
+        assert_eq!(
+            tern(TernOp::Mad(Fk::S), 0x3f80_0000, 0x3f80_0000, q),
+            q | 0x0040_0000
+        );
+        assert_eq!(
+            tern(TernOp::Mad(Fk::D), dq, dp, dp),
+            dq | 0x0008_0000_0000_0000
+        );
     }
 }

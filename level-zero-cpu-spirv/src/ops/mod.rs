@@ -21,7 +21,21 @@ mod float;
 
 pub(crate) use convert::ftof_f64;
 use convert::{frexp, ftoi, itof, to_f64_any};
-pub(crate) use float::{Cmp, FBin, FUn, Fl, H, fcmp};
+pub(crate) use float::{Cmp, FBin, FUn, Fl, H, fcmp, first_nan_f32, first_nan_f64};
+
+/// `mad(x, y, z)`: `x * y + z` rounded twice, with the NaN rule of [`first_nan_f32`].
+#[inline(always)]
+pub(crate) fn mad_f32(x: f32, y: f32, z: f32) -> f32 {
+    let m = first_nan_f32(x, y, x * y);
+    first_nan_f32(m, z, m + z)
+}
+
+/// `mad(x, y, z)` in double: [`mad_f32`]'s rule.
+#[inline(always)]
+pub(crate) fn mad_f64(x: f64, y: f64, z: f64) -> f64 {
+    let m = first_nan_f64(x, y, x * y);
+    first_nan_f64(m, z, m + z)
+}
 use half::f16;
 
 /// A float kind.
@@ -426,9 +440,9 @@ pub(crate) fn tern(op: TernOp, a: u64, b: u64, c: u64) -> u64 {
         // mad: `a * b + c` rounded twice (allowed, and what is fast without FMA); `half` in
         // `f32`, rounded once. The interpreter's lane loops (`exec/arithmetic.rs`) and the
         // JIT compute exactly this.
-        TernOp::Mad(Fk::S) => (f32::get(a) * f32::get(b) + f32::get(c)).put(),
-        TernOp::Mad(Fk::D) => (f64::get(a) * f64::get(b) + f64::get(c)).put(),
-        TernOp::Mad(Fk::H) => H(H::get(a).0 * H::get(b).0 + H::get(c).0).put(),
+        TernOp::Mad(Fk::S) => mad_f32(f32::get(a), f32::get(b), f32::get(c)).put(),
+        TernOp::Mad(Fk::D) => mad_f64(f64::get(a), f64::get(b), f64::get(c)).put(),
+        TernOp::Mad(Fk::H) => H(mad_f32(H::get(a).0, H::get(b).0, H::get(c).0)).put(),
         TernOp::Fma(k) | TernOp::FClamp(k) | TernOp::Mix(k) | TernOp::SmoothStep(k) => match k {
             Fk::H => tern_f::<H>(op, a, b, c),
             Fk::S => tern_f::<f32>(op, a, b, c),
