@@ -480,6 +480,24 @@ pub(crate) enum Term {
     },
 }
 
+impl Term {
+    /// The blocks it may continue at (a barrier's and a sub-group meeting's continuation
+    /// included).
+    pub(crate) fn successors(&self) -> Vec<u32> {
+        match self {
+            Term::Jump(e) => vec![e.to],
+            Term::Branch { t, f, .. } => vec![t.to, f.to],
+            Term::Switch { cases, default, .. } => cases
+                .iter()
+                .map(|(_, e)| e.to)
+                .chain(std::iter::once(default.to))
+                .collect(),
+            Term::Barrier(n) | Term::SubgroupSync(n) => vec![*n],
+            Term::Return | Term::Trap | Term::Fail { .. } => Vec::new(),
+        }
+    }
+}
+
 /// A basic block: `Code::insts[start..end]` then its terminator.
 #[derive(Clone, Debug)]
 pub(crate) struct Block {

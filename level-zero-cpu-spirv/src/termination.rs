@@ -43,21 +43,6 @@ pub(crate) fn terminates(code: &Code, globals: &[(u64, u64)]) -> bool {
     acyclic(code) && printf_bounded(code, globals)
 }
 
-/// The successors of a block.
-fn successors(t: &Term) -> Vec<u32> {
-    match t {
-        Term::Jump(e) => vec![e.to],
-        Term::Branch { t, f, .. } => vec![t.to, f.to],
-        Term::Switch { cases, default, .. } => cases
-            .iter()
-            .map(|(_, e)| e.to)
-            .chain(std::iter::once(default.to))
-            .collect(),
-        Term::Barrier(n) | Term::SubgroupSync(n) => vec![*n],
-        Term::Return | Term::Trap | Term::Fail { .. } => Vec::new(),
-    }
-}
-
 /// Whether the blocks reachable from the entry form no cycle (and every edge names a block).
 fn acyclic(code: &Code) -> bool {
     const NEW: u8 = 0;
@@ -74,7 +59,7 @@ fn acyclic(code: &Code) -> bool {
     state[code.entry as usize] = OPEN;
     stack.push((
         code.entry as usize,
-        successors(&code.blocks[code.entry as usize].term),
+        code.blocks[code.entry as usize].term.successors(),
     ));
     while let Some((b, next)) = stack.last_mut() {
         match next.pop() {
@@ -85,7 +70,7 @@ fn acyclic(code: &Code) -> bool {
                     Some(&DONE) => {}
                     Some(_) => {
                         state[s] = OPEN;
-                        let succ = successors(&code.blocks[s].term);
+                        let succ = code.blocks[s].term.successors();
                         stack.push((s, succ));
                     }
                 }

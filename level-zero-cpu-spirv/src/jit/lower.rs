@@ -276,6 +276,12 @@ struct Lower<'a, 'b> {
     /// Vector slots the vector path set from pure arithmetic since the last memory access
     /// of its block (`vector::anchor`).
     pending: Vec<Slot>,
+    /// Per IR block: where a chunk on the vector path loads its values before going on at
+    /// it (the kernel's entry and barriers' continuations; `vector::fill_block`).
+    vfills: Vec<Option<Block>>,
+    /// Per IR block: the only round start (the kernel's entry or a barrier's continuation)
+    /// from which a round reaches it, when there is one (`vector::region_entries`).
+    region_entry: Vec<Option<u32>>,
 }
 
 fn flags() -> MemFlags {
@@ -316,6 +322,7 @@ impl<'a, 'b> Lower<'a, 'b> {
         let mut div_sites = Vec::new();
         let mut term_blocks = vec![None; code.blocks.len()];
         let mut vblocks = Vec::new();
+        let mut region_entry = Vec::new();
         if vector {
             for (s, c) in class.iter().enumerate() {
                 vvars[s] = match c {
@@ -334,6 +341,7 @@ impl<'a, 'b> Lower<'a, 'b> {
                 }
             }
             vblocks = code.blocks.iter().map(|_| b.create_block()).collect();
+            region_entry = vector::region_entries(code);
         }
         let head = b.create_block();
         let div_end = b.declare_var(I64);
@@ -376,6 +384,8 @@ impl<'a, 'b> Lower<'a, 'b> {
             pending: Vec::new(),
             cold: None,
             vstart: None,
+            vfills: vec![None; code.blocks.len()],
+            region_entry,
         }
     }
 

@@ -439,9 +439,26 @@ impl Lower<'_, '_> {
             }
             sw.emit(self.b, r0, vnext);
         }
+        // Both entries of a target (checked, and saved whole) meet before the chunk's values
+        // are loaded: values defined once need no block parameter where they meet, so
+        // Cranelift is free to compute each recomputed one where it is used (with a
+        // parameter, every one is computed at the entry and most are spilled).
+        let mut fills: Vec<u32> = Vec::new();
         for (t, stub, check) in stubs {
             self.b.switch_to_block(stub);
-            self.vector_entry(t, dispatch, check);
+            if check {
+                self.vector_check(t, dispatch);
+            }
+            let fill = self.fill_block(t);
+            self.b.ins().jump(fill, &[]);
+            if !fills.contains(&t) {
+                fills.push(t);
+            }
+        }
+        for t in fills {
+            let fill = self.fill_block(t);
+            self.b.switch_to_block(fill);
+            self.vector_entry(t);
             self.b.ins().jump(self.vblocks[t as usize], &[]);
         }
 
@@ -453,35 +470,72 @@ impl Lower<'_, '_> {
         self.b.ins().jump(head, &[]);
     }
 
-    /// Loads the chunk's values live into block `t` (the kernel's entry: from the register
-    /// file; a barrier's continuation: from the lanes' frames, after checking, when `check`,
-    /// that the uniform and affine ones are so in the chunk's lanes, else to `dispatch`).
-    fn vector_entry(&mut self, t: u32, dispatch: Block, check: bool) {
-        let lane = self.b.use_var(self.lane);
-        let inputs: Vec<Slot> = self
-            .used
-            .iter()
-            .filter(|&s| !self.written.contains(s) && self.per_lane.contains(s))
-            .collect();
-        for s in inputs {
-            self.vfill_regs(s, lane);
-        }
-        let live: Vec<Slot> = self.live[t as usize]
-            .iter()
-            .filter(|&s| self.written.contains(s))
-            .collect();
-        if t == self.code.entry {
-            // Seeded varying by `simd::classes`.
-            for s in live {
-                self.vfill_regs(s, lane);
+    /// Where a chunk loads its values before going on at round start `t` (made at the first
+    /// call; [`Self::vector_head`] fills it).
+    fn fill_block(&mut self, t: u32) -> Block {
+        match self.vfills[t as usize] {
+            Some(b) => b,
+            None => {
+                let b = self.b.create_block();
+                self.vfills[t as usize] = Some(b);
+                b
             }
+        }
+    }
+
+    /// After a chunk saved whole at a barrier: the next chunk, when it is whole and waits
+    /// where this one started its round (`t`, marked saved whole unless it is the kernel's
+    /// entry), goes straight to loading its values; anything else goes to the round's head.
+    ///
+    /// Such a chunk passes the head's other tests: this one started at a multiple of the
+    /// width and ran on the vector path (so the group's rows hold whole chunks and no lane
+    /// before the next one was left at a divergent branch).
+    fn next_chunk_at(&mut self, t: u32) {
+        let lane = self.b.use_var(self.lane);
+        let l = self.b.ins().iadd_imm(lane, self.vw as i64);
+        self.b.def_var(self.lane, l);
+        let head = self.head;
+        let end = self.b.ins().iadd_imm(l, self.vw as i64);
+        let fits = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, end, self.lanes);
+        let look = self.b.create_block();
+        self.b.ins().brif(fits, look, &[], head, &[]);
+        self.b.switch_to_block(look);
+        let want = if t == self.code.entry { t } else { t | CHUNK };
+        let resume = self.ctx_field(offset_of!(Ctx, resume));
+        let off = self.b.ins().ishl_imm(l, 2);
+        let at = self.b.ins().iadd(resume, off);
+        let want = self.b.ins().iconst(I32, i64::from(want as i32));
+        let want = self.b.ins().splat(I32X4, want);
+        let mut eq = None;
+        for p in 0..self.np() as i32 {
+            let r = self.b.ins().load(I32X4, MemFlags::new(), at, 16 * p);
+            let e = self.b.ins().icmp(IntCC::Equal, r, want);
+            eq = Some(match eq {
+                None => e,
+                Some(m) => self.b.ins().band(m, e),
+            });
+        }
+        let all = self
+            .b
+            .ins()
+            .vall_true(eq.unwrap_or_else(|| unreachable!("a chunk has lanes")));
+        let fill = self.fill_block(t);
+        self.b.ins().brif(all, fill, &[], head, &[]);
+    }
+
+    /// Whether the uniform and affine values live into barrier continuation `t` are so in
+    /// the chunk's lanes' frames (lanes that reached the barrier one by one may hold
+    /// anything): lane 0's, checked against all; if not, to `dispatch`.
+    fn vector_check(&mut self, t: u32, dispatch: Block) {
+        if t == self.code.entry {
             return;
         }
-        let live = self.saved(t);
-        // Uniform and affine values must be so in the chunk's lanes' entries (lanes that
-        // reached the barrier one by one may hold anything): lane 0's, checked against all.
+        let lane = self.b.use_var(self.lane);
         let mut all: Option<Value> = None;
-        for &s in live.iter().filter(|_| check) {
+        for s in self.saved(t) {
             let k = match self.class_of(s) {
                 Class::Uniform => 0,
                 Class::Affine(k) => k,
@@ -508,7 +562,34 @@ impl Lower<'_, '_> {
             self.b.ins().brif(same, ok, &[], dispatch, &[]);
             self.b.switch_to_block(ok);
         }
-        for &s in &live {
+    }
+
+    /// Loads the chunk's values live into block `t` (the kernel's entry: from the register
+    /// file; a barrier's continuation: from the lanes' frames, whose uniform and affine
+    /// values [`Self::vector_check`] found so, or the vector path saved so) and computes the
+    /// recomputable ones.
+    fn vector_entry(&mut self, t: u32) {
+        let lane = self.b.use_var(self.lane);
+        let inputs: Vec<Slot> = self
+            .used
+            .iter()
+            .filter(|&s| !self.written.contains(s) && self.per_lane.contains(s))
+            .collect();
+        for s in inputs {
+            self.vfill_regs(s, lane);
+        }
+        let live: Vec<Slot> = self.live[t as usize]
+            .iter()
+            .filter(|&s| self.written.contains(s))
+            .collect();
+        if t == self.code.entry {
+            // Seeded varying by `simd::classes`.
+            for s in live {
+                self.vfill_regs(s, lane);
+            }
+            return;
+        }
+        for s in self.saved(t) {
             if matches!(self.class_of(s), Class::Uniform | Class::Affine(_)) {
                 self.fill_frame(s, lane);
             } else {
@@ -633,7 +714,19 @@ impl Lower<'_, '_> {
                     }
                 }
                 self.vset_resume(*n | CHUNK);
-                self.jump_vnext();
+                // The round's head takes chunks at the entry and at barriers' continuations.
+                let code = self.code;
+                let start = |t: u32| {
+                    t == code.entry
+                        || code
+                            .blocks
+                            .iter()
+                            .any(|b| matches!(b.term, Term::Barrier(x) if x == t))
+                };
+                match self.region_entry[bi] {
+                    Some(t) if start(t) => self.next_chunk_at(t),
+                    _ => self.jump_vnext(),
+                }
             }
             // Trap, Fail and sub-group meetings (refused): as on the scalar path, for the
             // chunk's first lane (the first to get there in lane order).
@@ -2024,6 +2117,52 @@ impl Lower<'_, '_> {
             _ => Addr::Lanes(self.w(p)),
         }
     }
+}
+
+/// Per block of `code`: the only round start (the entry, or a barrier's continuation) whose
+/// round reaches it without passing a barrier or a sub-group meeting, when only one does.
+pub(super) fn region_entries(code: &crate::ir::Code) -> Vec<Option<u32>> {
+    const NONE: u32 = u32::MAX;
+    const MANY: u32 = u32::MAX - 1;
+    let n = code.blocks.len();
+    let mut starts = vec![code.entry];
+    for blk in &code.blocks {
+        if let Term::Barrier(t) | Term::SubgroupSync(t) = blk.term
+            && !starts.contains(&t)
+        {
+            starts.push(t);
+        }
+    }
+    let mut from = vec![NONE; n];
+    let mut seen = vec![false; n];
+    let mut stack = Vec::new();
+    for &t in &starts {
+        seen.iter_mut().for_each(|x| *x = false);
+        stack.clear();
+        stack.push(t);
+        seen[t as usize] = true;
+        while let Some(b) = stack.pop() {
+            let b = b as usize;
+            from[b] = match from[b] {
+                NONE => t,
+                x if x == t => t,
+                _ => MANY,
+            };
+            let term = &code.blocks[b].term;
+            if matches!(term, Term::Barrier(_) | Term::SubgroupSync(_)) {
+                continue;
+            }
+            for s in term.successors() {
+                if (s as usize) < n && !seen[s as usize] {
+                    seen[s as usize] = true;
+                    stack.push(s);
+                }
+            }
+        }
+    }
+    from.into_iter()
+        .map(|x| (x != NONE && x != MANY).then_some(x))
+        .collect()
 }
 
 /// Where the chunk's lanes access memory.
