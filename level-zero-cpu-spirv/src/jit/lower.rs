@@ -511,27 +511,44 @@ impl<'a, 'b> Lower<'a, 'b> {
     }
 
     /// The address of `slot` in `lane`'s frame: the values live across barriers, each slot's
-    /// for consecutive lanes together (`frame[index * lanes + lane]`), so that the vector path
-    /// saves and restores a chunk's values as whole vectors.
+    /// for consecutive lanes together in a row of `8 * lanes` bytes (`frame[index * lanes +
+    /// lane]`), so that the vector path saves and restores a chunk's values as whole vectors.
+    /// A narrow slot's entries ([`Self::frame_narrow`]) are 4 bytes, at the start of its row.
     fn frame_addr(&mut self, slot: Slot, lane: Value) -> Value {
         let k = self.frame_index[slot as usize];
         debug_assert!(k != u32::MAX, "slot {slot} has no frame entry");
         let frame = self.ctx_field(offset_of!(Ctx, frame));
         let row = self.b.ins().imul_imm(self.lanes, 8 * i64::from(k));
-        let at = self.b.ins().ishl_imm(lane, 3);
+        let shift = if self.frame_narrow(slot) { 2 } else { 3 };
+        let at = self.b.ins().ishl_imm(lane, shift);
         let a = self.b.ins().iadd(frame, row);
         self.b.ins().iadd(a, at)
+    }
+
+    /// Whether `slot`'s frame entries are 32 bits: its values are all below 2^32
+    /// ([`simd::Class::Narrow`], a fact of the kernel's arithmetic whichever path computes
+    /// them), so the vector path saves and restores them as `i32x4` vectors, not widened.
+    fn frame_narrow(&self, slot: Slot) -> bool {
+        self.class[slot as usize] == Class::Narrow
     }
 
     fn spill_frame(&mut self, slot: Slot, lane: Value) {
         let v = self.b.use_var(self.vars[slot as usize]);
         let a = self.frame_addr(slot, lane);
-        self.b.ins().store(flags(), v, a, 0);
+        if self.frame_narrow(slot) {
+            self.b.ins().istore32(flags(), v, a, 0);
+        } else {
+            self.b.ins().store(flags(), v, a, 0);
+        }
     }
 
     fn fill_frame(&mut self, slot: Slot, lane: Value) {
         let a = self.frame_addr(slot, lane);
-        let v = self.b.ins().load(I64, flags(), a, 0);
+        let v = if self.frame_narrow(slot) {
+            self.b.ins().uload32(flags(), a, 0)
+        } else {
+            self.b.ins().load(I64, flags(), a, 0)
+        };
         self.b.def_var(self.vars[slot as usize], v);
     }
 

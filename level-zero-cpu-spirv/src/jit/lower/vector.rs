@@ -592,6 +592,12 @@ impl Lower<'_, '_> {
         for s in self.saved(t) {
             if matches!(self.class_of(s), Class::Uniform | Class::Affine(_)) {
                 self.fill_frame(s, lane);
+            } else if self.frame_narrow(s) {
+                let a = self.frame_addr(s, lane);
+                let parts: Vec<Value> = (0..self.np() as i32)
+                    .map(|p| self.b.ins().load(I32X4, vflags(), a, 16 * p))
+                    .collect();
+                self.vset(s, V::N(parts));
             } else {
                 let a = self.frame_addr(s, lane);
                 let parts: Vec<Value> = (0..self.wp() as i32)
@@ -704,10 +710,14 @@ impl Lower<'_, '_> {
             Term::Barrier(n) => {
                 // Each saved value as the chunk's lanes' entries of its frame row, whole
                 // vectors (uniform and affine ones spelled out per lane: lanes resuming on
-                // the scalar path read them so).
+                // the scalar path read them so; narrow ones as 32-bit entries).
                 let lane = self.b.use_var(self.lane);
                 for s in self.saved(*n) {
-                    let parts = self.w(s);
+                    let parts = if self.frame_narrow(s) {
+                        self.n(s)
+                    } else {
+                        self.w(s)
+                    };
                     let a = self.frame_addr(s, lane);
                     for (p, x) in parts.into_iter().enumerate() {
                         self.b.ins().store(vflags(), x, a, 16 * p as i32);
