@@ -279,9 +279,11 @@ struct Lower<'a, 'b> {
     /// Per IR block: where a chunk on the vector path loads its values before going on at
     /// it (the kernel's entry and barriers' continuations; `vector::fill_block`).
     vfills: Vec<Option<Block>>,
-    /// Per IR block: the only round start (the kernel's entry or a barrier's continuation)
-    /// from which a round reaches it, when there is one (`vector::region_entries`).
-    region_entry: Vec<Option<u32>>,
+    /// Per IR block: the round starts (the kernel's entry, barriers' and sub-group meetings'
+    /// continuations) from which a round reaches it (`vector::region_entries`).
+    region_entry: Vec<Vec<u32>>,
+    /// On the vector path: the round start the chunk loaded its values at (`fill_block`).
+    vfrom: Variable,
 }
 
 fn flags() -> MemFlags {
@@ -346,6 +348,7 @@ impl<'a, 'b> Lower<'a, 'b> {
         let head = b.create_block();
         let div_end = b.declare_var(I64);
         let div_site = b.declare_var(I64);
+        let vfrom = b.declare_var(I32);
         Lower {
             code,
             checked,
@@ -386,6 +389,7 @@ impl<'a, 'b> Lower<'a, 'b> {
             vstart: None,
             vfills: vec![None; code.blocks.len()],
             region_entry,
+            vfrom,
         }
     }
 

@@ -569,6 +569,8 @@ impl Lower<'_, '_> {
     /// values [`Self::vector_check`] found so, or the vector path saved so) and computes the
     /// recomputable ones.
     fn vector_entry(&mut self, t: u32) {
+        let from = self.b.ins().iconst(I32, i64::from(t as i32));
+        self.b.def_var(self.vfrom, from);
         let lane = self.b.use_var(self.lane);
         let inputs: Vec<Slot> = self
             .used
@@ -724,7 +726,9 @@ impl Lower<'_, '_> {
                     }
                 }
                 self.vset_resume(*n | CHUNK);
-                // The round's head takes chunks at the entry and at barriers' continuations.
+                // The round's head takes chunks at the entry and at barriers' continuations:
+                // the next chunk may wait where this one started its round, which is one of
+                // them (a chunk on the vector path started at one).
                 let code = self.code;
                 let start = |t: u32| {
                     t == code.entry
@@ -733,9 +737,31 @@ impl Lower<'_, '_> {
                             .iter()
                             .any(|b| matches!(b.term, Term::Barrier(x) if x == t))
                 };
-                match self.region_entry[bi] {
-                    Some(t) if start(t) => self.next_chunk_at(t),
-                    _ => self.jump_vnext(),
+                let from: Vec<u32> = self.region_entry[bi]
+                    .iter()
+                    .copied()
+                    .filter(|&t| start(t))
+                    .collect();
+                match from[..] {
+                    [] => self.jump_vnext(),
+                    [t] => self.next_chunk_at(t),
+                    _ => {
+                        let at = self.b.use_var(self.vfrom);
+                        for (k, &t) in from.iter().enumerate() {
+                            let (this, other) = (self.b.create_block(), self.b.create_block());
+                            if k + 1 == from.len() {
+                                self.b.ins().jump(this, &[]);
+                            } else {
+                                let is = self.b.ins().icmp_imm(IntCC::Equal, at, i64::from(t));
+                                self.b.ins().brif(is, this, &[], other, &[]);
+                            }
+                            self.b.switch_to_block(this);
+                            self.next_chunk_at(t);
+                            self.b.switch_to_block(other);
+                        }
+                        // Never reached (the last start takes every other case).
+                        self.b.ins().jump(self.head, &[]);
+                    }
                 }
             }
             // Trap, Fail and sub-group meetings (refused): as on the scalar path, for the
@@ -2129,11 +2155,9 @@ impl Lower<'_, '_> {
     }
 }
 
-/// Per block of `code`: the only round start (the entry, or a barrier's continuation) whose
-/// round reaches it without passing a barrier or a sub-group meeting, when only one does.
-pub(super) fn region_entries(code: &crate::ir::Code) -> Vec<Option<u32>> {
-    const NONE: u32 = u32::MAX;
-    const MANY: u32 = u32::MAX - 1;
+/// Per block of `code`: the round starts (the entry, barriers' and sub-group meetings'
+/// continuations) whose rounds reach it without passing a barrier or a sub-group meeting.
+pub(super) fn region_entries(code: &crate::ir::Code) -> Vec<Vec<u32>> {
     let n = code.blocks.len();
     let mut starts = vec![code.entry];
     for blk in &code.blocks {
@@ -2143,7 +2167,7 @@ pub(super) fn region_entries(code: &crate::ir::Code) -> Vec<Option<u32>> {
             starts.push(t);
         }
     }
-    let mut from = vec![NONE; n];
+    let mut from = vec![Vec::new(); n];
     let mut seen = vec![false; n];
     let mut stack = Vec::new();
     for &t in &starts {
@@ -2153,11 +2177,7 @@ pub(super) fn region_entries(code: &crate::ir::Code) -> Vec<Option<u32>> {
         seen[t as usize] = true;
         while let Some(b) = stack.pop() {
             let b = b as usize;
-            from[b] = match from[b] {
-                NONE => t,
-                x if x == t => t,
-                _ => MANY,
-            };
+            from[b].push(t);
             let term = &code.blocks[b].term;
             if matches!(term, Term::Barrier(_) | Term::SubgroupSync(_)) {
                 continue;
@@ -2170,9 +2190,7 @@ pub(super) fn region_entries(code: &crate::ir::Code) -> Vec<Option<u32>> {
             }
         }
     }
-    from.into_iter()
-        .map(|x| (x != NONE && x != MANY).then_some(x))
-        .collect()
+    from
 }
 
 /// Where the chunk's lanes access memory.
