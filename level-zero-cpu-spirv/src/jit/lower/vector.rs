@@ -1955,9 +1955,12 @@ impl Lower<'_, '_> {
 
     /// Whether the chunk's addresses are consecutive `size`-byte places (checked at run
     /// time unless known), and, in checked mode, inside the memory the site may touch: jumps
-    /// to `fast` with lane 0's address returned, or to `slow`.
+    /// to `fast` with lane 0's address returned, or to `slow` (whose interpreter's step for
+    /// the chunk's lanes goes on to the next instruction); local addresses outside the
+    /// work-group's arena stop the round from a block of their own (`idx`'s step).
     fn contiguous(
         &mut self,
+        idx: usize,
         addr: &Addr,
         size: u8,
         space: Space,
@@ -2007,8 +2010,30 @@ impl Lower<'_, '_> {
             }
             _ => self.within_arena(a0, self.vw as u64 * u64::from(size), space),
         };
-        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        if space == Space::Local {
+            // Consecutive accesses of the chunk's lanes cover the range tested, which lies
+            // outside the work-group's arena: some lane's access does, and the sanitizer's
+            // own test (the same) refuses it. The interpreter's step for the chunk's lanes
+            // finds and reports the first such lane; the hot path is not rejoined (a
+            // rejoining call costs it spills).
+            let oob = self.b.create_block();
+            self.b.ins().brif(ok, fast, &[], oob, &[]);
+            self.b.switch_to_block(oob);
+            self.b.set_cold_block(oob);
+            self.fatal_step(idx);
+        } else {
+            self.b.ins().brif(ok, fast, &[], slow, &[]);
+        }
         a0
+    }
+
+    /// The interpreter's step of instruction `idx` for the chunk's lanes when it must stop
+    /// the round: if it does not (it never should), the launch fails as a bug of the JIT
+    /// (no reason in `Ctx::stop`), never going on.
+    fn fatal_step(&mut self, idx: usize) {
+        self.chunk_step(idx);
+        let rs = self.b.ins().iconst(I32, i64::from(super::ROUND_STOP));
+        self.b.ins().return_(&[rs]);
     }
 
     /// Load `idx` (result `d`) at `addr`.
@@ -2042,7 +2067,7 @@ impl Lower<'_, '_> {
             self.b.ins().jump(slow, &[]);
             a0
         } else {
-            self.contiguous(&addr, size, space, site, (fast, slow))
+            self.contiguous(idx, &addr, size, space, site, (fast, slow))
         };
         self.b.switch_to_block(fast);
         let vs: Vec<_> = (0..parts as i32)
@@ -2084,7 +2109,7 @@ impl Lower<'_, '_> {
             self.b.switch_to_block(fast);
             self.b.ins().jump(join, &[]);
         } else {
-            let a0 = self.contiguous(&addr, size, space, site, (fast, slow));
+            let a0 = self.contiguous(idx, &addr, size, space, site, (fast, slow));
             self.b.switch_to_block(fast);
             let x = if narrow { self.n(v) } else { self.w(v) };
             for (p, x) in x.into_iter().enumerate() {
