@@ -27,6 +27,9 @@
 //! - `vec_cl2.cl`: kernels reading only linear ids (chunks whatever the shape), generic
 //!   pointers, grid-stride loops, private memory shared by mistake;
 //! - `vec_pressure.cl`: 48 values live through a loop with barriers (spills);
+//! - `vec_prechecks.cl`: local accesses at constant offsets from one address, whose range
+//!   checked mode checks once at the block's start (a miss runs the block as the
+//!   interpreter does: the first fault must be the one reported);
 //! - `vec_findings.cl`: minimal reproducers of the findings (`finding_*`), fixed: regression tests.
 //!
 //! Every launch goes through the harness (`common::Mem::launch`), which runs it on the
@@ -437,6 +440,110 @@ fn expect_oob(r: Result<String, ExecError>, s: &Shape, lin: usize, write: bool, 
         r => panic!("{what} {s:?}: expected an out-of-bounds access by {id:?}, got {r:?}"),
     }
 }
+
+// Local accesses checked as one range at their block's start: in bounds, past the arena's
+// end or before its start (one work-group, so that one work-item's fault is the first), and
+// with a global read before them faulting first. At -O2 the accesses are constant offsets
+// from one pointer (a family); at -O0 each is checked alone: both must report the
+// interpreter's fault.
+both!(local_prechecks, |opt: &str| {
+    let p = vprog("vec_prechecks", opt);
+    for k in ["row_uniform", "rows_contig"] {
+        on_jit(&p, k);
+    }
+    let shapes: [([u32; 3], [u32; 3]); 5] = [
+        ([16, 1, 1], [1, 1, 1]),
+        ([32, 1, 1], [1, 1, 1]),
+        ([64, 1, 1], [1, 1, 1]),
+        ([48, 1, 1], [1, 1, 1]),
+        ([16, 4, 1], [1, 1, 1]),
+    ];
+    for (ls, gc) in shapes {
+        let n = (ls[0] * ls[1]) as i32;
+        let run = |k: &str, d: i32, g: i32| {
+            let mut m = Mem::default();
+            let i = m.add(&floats(n as usize, 17, d.unsigned_abs() as usize));
+            let o = m.zeros::<f32>(n as usize);
+            let args = [
+                A::Buf(i),
+                A::Buf(o),
+                A::Local(32 * n as usize),
+                val(d),
+                val(g),
+            ];
+            m.launch(&p, k, &args, ls, gc, [0; 3])
+        };
+        let oob = |r: Result<String, ExecError>, lane: i32, write: bool, what: &str| match r {
+            Err(ExecError::OutOfBounds {
+                global_id,
+                write: w,
+                ..
+            }) => {
+                let id = [
+                    u64::from((lane as u32) % ls[0]),
+                    u64::from((lane as u32) / ls[0]),
+                    0,
+                ];
+                assert_eq!((global_id, w), (id, write), "{what} {ls:?}");
+            }
+            r => panic!("{what} {ls:?}: expected an out-of-bounds access, got {r:?}"),
+        };
+        // In bounds: both.
+        for k in ["row_uniform", "rows_contig"] {
+            run(k, 0, 0).unwrap_or_else(|e| panic!("{k} {ls:?}: {e}"));
+        }
+        // row_uniform reads r[0..8] at t + (row y's start) + d: with d = 8n - 7 - (the last
+        // row's start), the last row's r[7] is the one access past t's end (its work-item 0
+        // is the first there; were several rows past it, the JIT, running chunk by chunk,
+        // would report a lower row's r[7] and the interpreter a higher row's r[0]).
+        let last = ((ls[1] - 1) * ls[0]) as i32;
+        oob(
+            run("row_uniform", 8 * n - 7 - last, 0),
+            last,
+            false,
+            "row_uniform past the end",
+        );
+        oob(
+            run("row_uniform", -1, 0),
+            0,
+            false,
+            "row_uniform before the start",
+        );
+        // A global read before the family faults first, at work-item 3.
+        oob(
+            run("row_uniform", 8 * n - 7 - last, n - 3),
+            3,
+            false,
+            "row_uniform global first",
+        );
+        oob(
+            run("row_uniform", 0, n - 3),
+            3,
+            false,
+            "row_uniform global only",
+        );
+        // rows_contig reads r[0], r[16], r[32], r[48] at t + l + d: with d = 7n - 47 the
+        // last work-item's r[48] is the first access past t's end.
+        oob(
+            run("rows_contig", 7 * n - 47, 0),
+            n - 1,
+            false,
+            "rows_contig past the end",
+        );
+        oob(
+            run("rows_contig", -1, 0),
+            0,
+            false,
+            "rows_contig before the start",
+        );
+        oob(
+            run("rows_contig", -1, n - 3),
+            3,
+            false,
+            "rows_contig global first",
+        );
+    }
+});
 
 both!(buffer_ends, |opt: &str| {
     let p = vprog("vec_edges", opt);

@@ -268,6 +268,9 @@ struct Lower<'a, 'b> {
     /// (its results excepted), which a cold callout saves around the call
     /// (`vector::cold_save`).
     vlive: Vec<Slot>,
+    /// While lowering an instruction of the vector path whose local access the block's start
+    /// checked already (`vector::memory::precheck`): no check of its own.
+    prechecked: bool,
     /// The stack area those saves go to, made at the first.
     cold: Option<cranelift_codegen::ir::StackSlot>,
     /// A kernel without barriers: where a chunk starts on the vector path (its inputs
@@ -384,6 +387,7 @@ impl<'a, 'b> Lower<'a, 'b> {
             used: Set::new(code.slots),
             head,
             vlive: Vec::new(),
+            prechecked: false,
             pending: Vec::new(),
             cold: None,
             vstart: None,
@@ -1168,7 +1172,7 @@ impl<'a, 'b> Lower<'a, 'b> {
     /// Checks `[addr, addr + span)` for an access at `site` (checked mode); continues in a
     /// new current block when allowed, returns `ROUND_STOP` otherwise.
     fn check(&mut self, addr: Value, span: u64, space: Space, site: u32, write: bool) {
-        if !self.checked {
+        if !self.checked || self.prechecked {
             return;
         }
         let c = match space {

@@ -19,14 +19,25 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(self.vblocks[bi]);
         let live_after = self.vlive_after(bi);
         self.pending.clear();
+        let (checks, prechecked) = self.prechecks(bi);
+        let live_before = if checks.is_empty() {
+            Vec::new()
+        } else {
+            self.live_before(bi)
+        };
         for (idx, live) in (blk.start as usize..blk.end as usize).zip(live_after) {
             self.vlive = live;
+            for pc in checks.iter().filter(|pc| pc.at == idx) {
+                self.precheck_at(pc, bi, &live_before[idx - blk.start as usize]);
+            }
             match code.insts[idx] {
                 Inst::Load { p, .. } => self.anchor(p),
                 Inst::LoadIdx { base, .. } => self.anchor(base),
                 _ => {}
             }
+            self.prechecked = prechecked.binary_search(&idx).is_ok();
             self.vinst(idx);
+            self.prechecked = false;
         }
         self.vlive.clear();
         self.pending.clear();
@@ -242,6 +253,41 @@ impl Lower<'_, '_> {
                     live.insert(x);
                 }
             }
+        }
+        out
+    }
+
+    /// Per instruction of block `bi`: every slot live before it (its operands included).
+    pub(super) fn live_before(&mut self, bi: usize) -> Vec<Vec<Slot>> {
+        let code = self.code;
+        let blk = &code.blocks[bi];
+        let mut live = Set::new(code.slots);
+        for s in simd::live_at_term(code, &self.live, &self.written, bi) {
+            live.insert(s);
+        }
+        if let Term::Barrier(n) = blk.term {
+            for s in self.live[n as usize].iter() {
+                live.insert(s);
+            }
+        }
+        let mut out = vec![Vec::new(); (blk.end - blk.start) as usize];
+        for idx in (blk.start as usize..blk.end as usize).rev() {
+            let inst = &code.insts[idx];
+            self.writes.clear();
+            crate::jit::slots::writes(code, inst, &mut self.writes);
+            for &(s, n) in &self.writes {
+                for x in s..(s + n).min(code.slots) {
+                    live.remove(x);
+                }
+            }
+            self.reads.clear();
+            crate::jit::slots::reads(code, inst, &mut self.reads);
+            for &(s, n) in &self.reads {
+                for x in s..(s + n).min(code.slots) {
+                    live.insert(x);
+                }
+            }
+            out[idx - blk.start as usize] = live.iter().collect();
         }
         out
     }

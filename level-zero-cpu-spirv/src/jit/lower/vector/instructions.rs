@@ -126,6 +126,12 @@ impl Lower<'_, '_> {
                 }
             }
         }
+        self.step_call(idx, base);
+    }
+
+    /// The call of the interpreter's step of instruction `idx` for the chunk of lanes from
+    /// `base`, its operands in the register file; a fault or failure ends the round.
+    pub(super) fn step_call(&mut self, idx: usize, base: Value) {
         let args = [
             self.ctx,
             self.b.ins().iconst(I64, idx as i64),

@@ -2,14 +2,287 @@
 //! lane's), their checks in checked mode, and the fallback to the interpreter's step.
 
 use super::*;
-use crate::ir::Slot;
+use crate::ir::{Inst, Slot};
 use crate::jit::lower::{I32, Lower};
 use crate::jit::simd::Class;
 use crate::mem::Space;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{Block, InstBuilder, MemFlags, Value};
 
+/// What the addresses of a family of local accesses of a vector block are computed from
+/// (`X`; they are `X` plus a constant each).
+#[derive(PartialEq)]
+enum Key {
+    /// Pointers with one pure definition each (`slots::recomputable`), `base + Σ terms +
+    /// offset`: the same `X` (per lane) wherever they are computed.
+    Gep(Slot, Vec<(Slot, i64, u8)>),
+    /// One pointer slot (not written between the family's accesses).
+    Ptr(Slot),
+    /// `base + sext(idx, w) * scale` (neither written between the family's accesses).
+    Idx(Slot, Slot, u8, i64),
+}
+
+/// A family's range check, made just before its first access (`at`), which computes `X`
+/// from its own operands: lane 0's `X` is `anchor - g` (a pointer slot), or `base +
+/// sext(idx, w) * scale`; the range is `[X + lo, X + lo + span)`.
+pub(super) struct Precheck {
+    pub(super) at: usize,
+    anchor: Anchor,
+    lo: i64,
+    span: u64,
+}
+
+#[derive(Clone, Copy)]
+enum Anchor {
+    Slot(Slot, i64),
+    Idx(Slot, Slot, u8, i64),
+}
+
 impl Lower<'_, '_> {
+    /// Checked mode, vector block `bi`: its local loads and stores at addresses `X + c`, two
+    /// or more for one `X` ([`Key`]: a tile's row, an unrolled loop's elements), `c` a
+    /// constant of each, are a family, checked as one range (from the lowest `c` to the end
+    /// of the highest access) just before its first access (`Lower::precheck_at`); their own
+    /// checks are left out (`Lower::prechecked`). Returns the checks and the accesses they
+    /// cover (sorted).
+    pub(super) fn prechecks(&mut self, bi: usize) -> (Vec<Precheck>, Vec<usize>) {
+        if !self.checked {
+            return (Vec::new(), Vec::new());
+        }
+        let code = self.code;
+        let blk = &code.blocks[bi];
+        let stride = |c: Class| match c {
+            Class::Uniform => Some(0),
+            Class::Affine(k) => Some(k),
+            _ => None,
+        };
+        // The span of a chunk's access at a stride (as `ptr_addr`/`idx_addr` decide): one
+        // place (loads only: a store to one place runs lane by lane), or consecutive.
+        let span_of = |this: &Self, stride: Option<i64>, size: u8, load: bool| match stride {
+            Some(0) if load => Some(u64::from(size)),
+            Some(k) if k == i64::from(size) => Some(this.vw as u64 * u64::from(size)),
+            _ => None,
+        };
+        struct Member {
+            idx: usize,
+            key: Key,
+            anchor: Anchor,
+            c: i64,
+            span: u64,
+            /// Slots that must keep their values from the family's first access to this one.
+            stable: Vec<Slot>,
+        }
+        let gep_of = |s: Slot| match self.remat[s as usize].map(|i| &code.insts[i as usize]) {
+            Some(&Inst::Gep {
+                base, off, at, len, ..
+            }) => Some((
+                Key::Gep(
+                    base,
+                    code.gep_terms[at as usize..at as usize + len as usize].to_vec(),
+                ),
+                off,
+            )),
+            _ => None,
+        };
+        let mut members: Vec<Member> = Vec::new();
+        for idx in blk.start as usize..blk.end as usize {
+            let inst = &code.insts[idx];
+            let load = matches!(inst, Inst::Load { .. } | Inst::LoadIdx { .. });
+            // (pointer slot, its constant offset) or an indexed access.
+            let (ptr, off, size, idx_form) = match *inst {
+                Inst::Load {
+                    p,
+                    size,
+                    n: 1,
+                    space: Space::Local,
+                    ..
+                }
+                | Inst::Store {
+                    p,
+                    size,
+                    n: 1,
+                    space: Space::Local,
+                    ..
+                } => (p, 0, size, None),
+                Inst::LoadIdx {
+                    base,
+                    idx: i,
+                    w,
+                    scale,
+                    off,
+                    size,
+                    space: Space::Local,
+                    ..
+                }
+                | Inst::StoreIdx {
+                    base,
+                    idx: i,
+                    w,
+                    scale,
+                    off,
+                    size,
+                    space: Space::Local,
+                    ..
+                } => (base, off, size, Some((i, w, scale))),
+                _ => continue,
+            };
+            if !vmem_ok(size, Space::Local) {
+                continue;
+            }
+            // The chunk's stride, as the lowering finds it.
+            let total = match idx_form {
+                None => stride(self.class_of(ptr)),
+                Some((i, w, scale)) => {
+                    let si = match self.class_of(i) {
+                        Class::Affine(_) if w < 64 => None,
+                        c => stride(c),
+                    };
+                    match (stride(self.class_of(ptr)), si) {
+                        (Some(a), Some(b)) => b.checked_mul(scale).and_then(|x| x.checked_add(a)),
+                        _ => None,
+                    }
+                }
+            };
+            let Some(span) = span_of(self, total, size, load) else {
+                continue;
+            };
+            let m = match idx_form {
+                Some((i, w, scale)) if scale != 0 => Member {
+                    idx,
+                    key: Key::Idx(ptr, i, w, scale),
+                    anchor: Anchor::Idx(ptr, i, w, scale),
+                    c: off,
+                    span,
+                    stable: vec![ptr, i],
+                },
+                _ => match gep_of(ptr) {
+                    Some((key, g)) => Member {
+                        idx,
+                        key,
+                        anchor: Anchor::Slot(ptr, g),
+                        c: g.wrapping_add(off),
+                        span,
+                        stable: Vec::new(),
+                    },
+                    None => Member {
+                        idx,
+                        key: Key::Ptr(ptr),
+                        anchor: Anchor::Slot(ptr, 0),
+                        c: off,
+                        span,
+                        stable: vec![ptr],
+                    },
+                },
+            };
+            members.push(m);
+        }
+        // Families: by key, in order of first access.
+        let mut families: Vec<Vec<Member>> = Vec::new();
+        for m in members {
+            match families.iter_mut().find(|f| f[0].key == m.key) {
+                Some(f) => f.push(m),
+                None => families.push(vec![m]),
+            }
+        }
+        let written_in = |s: Slot, from: usize, to: usize| -> bool {
+            let mut w = Vec::new();
+            (from..to).any(|i| {
+                w.clear();
+                crate::jit::slots::writes(code, &code.insts[i], &mut w);
+                w.iter().any(|&(x, n)| (x..x + n).contains(&s))
+            })
+        };
+        let mut checks = Vec::new();
+        let mut covered = Vec::new();
+        for mut f in families {
+            // Members whose operands change after the first access leave the family (they
+            // keep their own checks), as do offsets too far apart to add.
+            let first = f[0].idx;
+            f.retain(|m| m.stable.iter().all(|&s| !written_in(s, first, m.idx)));
+            if f.len() < 2 || f[0].idx != first {
+                continue;
+            }
+            let lo = f.iter().map(|m| m.c).min().unwrap_or(0);
+            let hi = f
+                .iter()
+                .map(|m| i128::from(m.c) + i128::from(m.span))
+                .max()
+                .unwrap_or(0);
+            let Ok(span) = u64::try_from(hi - i128::from(lo)) else {
+                continue;
+            };
+            if span > 1 << 32 {
+                continue;
+            }
+            let anchor = f[0].anchor;
+            covered.extend(f.iter().map(|m| m.idx));
+            checks.push(Precheck {
+                at: first,
+                anchor,
+                lo,
+                span,
+            });
+        }
+        covered.sort_unstable();
+        (checks, covered)
+    }
+
+    /// Family check `pc` of block `bi`, before its first access: lane 0's range in the
+    /// work-group's arena goes on; else the rest of the block runs as the interpreter does
+    /// (the live values into the register file, then each instruction's step for the chunk's
+    /// lanes, in order, with its checks: no value of the hot path is live across those calls,
+    /// which would spill it on the hot path too) and the round stops. The range's ends are
+    /// accesses of the family, so one of them is outside the arena and faults if no earlier
+    /// instruction does: the fault reported is the one the chunk's lanes meet first.
+    pub(super) fn precheck_at(&mut self, pc: &Precheck, bi: usize, live: &[Slot]) {
+        let x = match pc.anchor {
+            Anchor::Slot(s, g) => {
+                let v = self.lane_get(s, 0);
+                self.b.ins().iadd_imm(v, pc.lo.wrapping_sub(g))
+            }
+            Anchor::Idx(base, i, w, scale) => {
+                let b0 = self.lane_get(base, 0);
+                let i0 = self.lane_get(i, 0);
+                let i0 = self.sext(i0, w);
+                let k = self.b.ins().imul_imm(i0, scale);
+                let a = self.b.ins().iadd(b0, k);
+                self.b.ins().iadd_imm(a, pc.lo)
+            }
+        };
+        let ok = self.within_arena(x, pc.span, Space::Local);
+        let (body, replay) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(ok, body, &[], replay, &[]);
+        self.b.switch_to_block(replay);
+        let first = self.b.func.dfg.num_blocks();
+        let lane = self.b.use_var(self.lane);
+        let stored: Vec<Slot> = live
+            .iter()
+            .copied()
+            .filter(|&s| self.written.contains(s))
+            .collect();
+        for s in stored {
+            let parts = self.w(s);
+            let a = self.reg_addr(s, lane);
+            for (p, x) in parts.into_iter().enumerate() {
+                self.b.ins().store(vflags(), x, a, 16 * p as i32);
+            }
+        }
+        let end = self.code.blocks[bi].end as usize;
+        for idx in pc.at..end {
+            self.step_call(idx, lane);
+        }
+        let rs = self
+            .b
+            .ins()
+            .iconst(I32, i64::from(crate::jit::run::ROUND_STOP));
+        self.b.ins().return_(&[rs]);
+        self.b.set_cold_block(replay);
+        for k in first..self.b.func.dfg.num_blocks() {
+            self.b.set_cold_block(Block::from_u32(k as u32));
+        }
+        self.b.switch_to_block(body);
+    }
+
     /// The chunk's addresses `base + sext(idx, w) * scale + off`, as wide parts.
     pub(super) fn vaddr(&mut self, base: Slot, i: Slot, w: u8, scale: i64, off: i64) -> Vec<Value> {
         let x: Vec<Value> = if self.class_of(i) == Class::Uniform {
@@ -75,7 +348,7 @@ impl Lower<'_, '_> {
                 a0
             }
         };
-        if !self.checked {
+        if !self.checked || self.prechecked {
             self.b.ins().jump(fast, &[]);
             return a0;
         }
