@@ -79,9 +79,11 @@ macro_rules! first_nan {
         /// x86 rule (the first source operand's NaN), which the JIT's code follows; Rust
         /// leaves the NaN of an operation on two NaNs unspecified (LLVM may swap the operands
         /// of a commutative one), so without this the interpreter's NaNs would depend on how
-        /// it was compiled. When `x` is no NaN, `r` is already definite: `y` quieted when `y`
-        /// is one (the only NaN operand, in either order), else a NaN the operation made or
-        /// none. One select, which vectorises.
+        /// it was compiled. When `x` is no NaN, `r` is already definite on the hardware: `y`
+        /// quieted when `y` is one (the only NaN operand, in either order), else a NaN the
+        /// operation made or none (Rust's abstract machine, which Miri runs, leaves even that
+        /// unspecified). One select, which vectorises (a second one for `y` cost the
+        /// interpreter 15% on tiled matmul).
         #[inline(always)]
         pub(crate) fn $name(x: $t, _y: $t, r: $t) -> $t {
             if x.is_nan() {
@@ -679,13 +681,10 @@ mod tests {
         // signalling NaN).
         use std::hint::black_box as rt;
         let (p, q) = (rt(0x7fc0_1234u64), rt(0xff80_0001u64)); // a quiet NaN, a signalling one
+        let one = rt(0x3f80_0000u64);
         for op in [FBin::Add, FBin::Sub, FBin::Mul, FBin::Div] {
             assert_eq!(bin(BinOp::F(Fk::S, op), p, q), p, "{op:?}");
             assert_eq!(bin(BinOp::F(Fk::S, op), q, p), q | 0x0040_0000, "{op:?}");
-            assert_eq!(
-                bin(BinOp::F(Fk::S, op), rt(0x3f80_0000), q),
-                q | 0x0040_0000
-            );
         }
         let (dp, dq) = (rt(0x7ff8_0000_0000_0001u64), rt(0xfff0_0000_0000_0002u64));
         assert_eq!(bin(BinOp::F(Fk::D, FBin::Add), dp, dq), dp);
@@ -694,14 +693,19 @@ mod tests {
             dq | 0x0008_0000_0000_0000
         );
         // mad: the product's NaN (its first operand's) before the addend's.
-        assert_eq!(tern(TernOp::Mad(Fk::S), 0x3f80_0000, p, q), p);
-        assert_eq!(
-            tern(TernOp::Mad(Fk::S), 0x3f80_0000, 0x3f80_0000, q),
-            q | 0x0040_0000
-        );
         assert_eq!(
             tern(TernOp::Mad(Fk::D), dq, dp, dp),
             dq | 0x0008_0000_0000_0000
         );
+        // With one NaN operand, the second, the rule leaves the operation's own NaN: the
+        // hardware's, that operand quieted (x86; the JIT's code gives the same). Rust's
+        // abstract machine leaves it unspecified (Miri picks any NaN), so not under Miri.
+        if !cfg!(miri) {
+            for op in [FBin::Add, FBin::Sub, FBin::Mul, FBin::Div] {
+                assert_eq!(bin(BinOp::F(Fk::S, op), one, q), q | 0x0040_0000, "{op:?}");
+            }
+            assert_eq!(tern(TernOp::Mad(Fk::S), one, p, q), p);
+            assert_eq!(tern(TernOp::Mad(Fk::S), one, one, q), q | 0x0040_0000);
+        }
     }
 }
