@@ -268,8 +268,8 @@ struct Lower<'a, 'b> {
     /// (its results excepted), which a cold callout saves around the call
     /// (`vector::cold_save`).
     vlive: Vec<Slot>,
-    /// While lowering an instruction of the vector path whose local access the block's start
-    /// checked already (`vector::memory::precheck`): no check of its own.
+    /// While lowering an instruction of the vector path whose local access its family's
+    /// range check covers (`vector::memory::prechecks`): no check of its own.
     prechecked: bool,
     /// The stack area those saves go to, made at the first.
     cold: Option<cranelift_codegen::ir::StackSlot>,

@@ -7,7 +7,9 @@
 //!   multiple of `vw`, the work-group's width is a multiple of `vw` (so that their x ids are
 //!   consecutive and their y and z ids equal: `Ctx::rows`), and they all wait at the same
 //!   block (at a barrier's continuation, also holding uniform and affine values that really
-//!   are so); otherwise, and for a group's last lanes, the scalar path runs them.
+//!   are so, or saved whole by the vector path); otherwise, and for a group's last lanes, the
+//!   scalar path runs them. After a chunk saved whole at a barrier, the next one waiting
+//!   where it started its round skips the head.
 //! - An instruction whose operands are all uniform and whose result is the same for every
 //!   lane ([`crate::jit::simd::once_for_chunk`]) runs once, as on the scalar path; one with affine results
 //!   runs once on lane 0's operands. Arithmetic, compares, selects, conversions between
@@ -17,8 +19,9 @@
 //! - A load or store at an affine address whose stride is its size is one vector access per
 //!   part; at one address for every lane, one access; otherwise one compare decides at run
 //!   time whether the addresses are consecutive. In checked mode a vector access is checked
-//!   as one range. Any other access, and every private one, is the interpreter's step for
-//!   the chunk's lanes (its checks, lane order).
+//!   as one range, and a block's local accesses at constant offsets from one address as one
+//!   range before the first of them. Any other access, and every private one, is the
+//!   interpreter's step for the chunk's lanes (its checks, lane order).
 //! - A branch whose condition is not the same in every lane of the chunk stores the chunk's
 //!   live values to the register file and sends its lanes one by one down the scalar path
 //!   from that branch (`div_end`, `div_site`); they meet the vector path again at the next
