@@ -949,6 +949,21 @@ both!(float_ops, |opt: &str| {
     }
 });
 
+// degrees, radians, rsqrt and native_recip: vector forms (one or two exact operations) bit
+// for bit with the interpreter, on every lane, edge values (NaNs, zeros, infinities,
+// subnormals) included.
+both!(units, |opt: &str| {
+    let p = vprog("vec_float", opt);
+    run_all(&p, "units", |m, s, k| {
+        let n = total(s);
+        let a = m.add(&floats(n, k as u64 + 41, 0));
+        let d = m.add(&doubles(n, k as u64 + 42, 0));
+        let o = m.zeros::<f32>(4 * n);
+        let od = m.zeros::<f64>(3 * n);
+        vec![A::Buf(a), A::Buf(d), A::Buf(o), A::Buf(od)]
+    });
+});
+
 both!(double_ops, |opt: &str| {
     let p = vprog("vec_float", opt);
     for u in [1.5f64, f64::NAN, f64::from_bits(0x7ff8_0000_0000_4321)] {

@@ -70,3 +70,20 @@ __kernel void flt_loop(__global const float *a, __global float *out) {
     }
     out[i] = r + (float)k;
 }
+
+// degrees, radians, rsqrt and recip in every lane, float and double: vector forms of one or
+// two exact operations (x * c, 1 / sqrt(x), 1 / x) with the interpreter's rounding and
+// constants. a: N floats; d: N doubles; out: 4 N floats; outd: 3 N doubles.
+__kernel void units(__global const float *a, __global const double *d, __global float *out,
+                    __global double *outd) {
+    size_t N = total(), i = lin();
+    float x = a[i];
+    double y = d[i];
+    out[i] = degrees(x);
+    out[N + i] = radians(x);
+    out[2 * N + i] = rsqrt(x);
+    out[3 * N + i] = native_recip(x);
+    outd[i] = degrees(y);
+    outd[N + i] = radians(y);
+    outd[2 * N + i] = rsqrt(y);
+}

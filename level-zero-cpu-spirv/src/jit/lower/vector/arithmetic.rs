@@ -240,6 +240,16 @@ impl Lower<'_, '_> {
         self.b.ins().bitcast(t, little(), x)
     }
 
+    /// `c` rounded to kind `k`'s precision in every lane, as a float vector.
+    pub(super) fn fsplat(&mut self, k: Fk, c: f64) -> Value {
+        let v = if k == Fk::S {
+            self.vconst_i32([(c as f32).to_bits() as i32; 4])
+        } else {
+            self.vconst_i64([c.to_bits() as i64; 2])
+        };
+        self.fvec(v, k)
+    }
+
     /// A float vector's bits as the integer vector of its lanes.
     pub(super) fn ivec(&mut self, x: Value, k: Fk) -> Value {
         let t = if k == Fk::S { I32X4 } else { I64X2 };
@@ -255,11 +265,20 @@ impl Lower<'_, '_> {
             }
             UnOp::LNot => cd == Class::Narrow,
             // Exact IEEE operations: the same bits as `crate::ops` (rounding to an integer
-            // needs SSE4.1 on x86-64).
+            // needs SSE4.1 on x86-64); `rsqrt`, `recip`, `degrees` and `radians` are one or
+            // two of them there (`1 / sqrt(x)`, `1 / x`, `x * c`), each rounded as here.
             UnOp::F(k, f) => {
-                let exact = matches!(f, FUn::Neg | FUn::Fabs | FUn::Sqrt)
-                    || (matches!(f, FUn::Floor | FUn::Ceil | FUn::Trunc | FUn::Rint)
-                        && has_round());
+                let exact = matches!(
+                    f,
+                    FUn::Neg
+                        | FUn::Fabs
+                        | FUn::Sqrt
+                        | FUn::Rsqrt
+                        | FUn::Recip
+                        | FUn::Degrees
+                        | FUn::Radians
+                ) || (matches!(f, FUn::Floor | FUn::Ceil | FUn::Trunc | FUn::Rint)
+                    && has_round());
                 exact
                     && match k {
                         Fk::S => cd == Class::Narrow,
@@ -329,6 +348,25 @@ impl Lower<'_, '_> {
                         FUn::Neg => me.b.ins().fneg(x),
                         FUn::Fabs => me.b.ins().fabs(x),
                         FUn::Sqrt => me.b.ins().sqrt(x),
+                        FUn::Rsqrt => {
+                            let s = me.b.ins().sqrt(x);
+                            let one = me.fsplat(k, 1.0);
+                            me.b.ins().fdiv(one, s)
+                        }
+                        FUn::Recip => {
+                            let one = me.fsplat(k, 1.0);
+                            me.b.ins().fdiv(one, x)
+                        }
+                        // The constants as `crate::ops` rounds them: in double, then to the
+                        // operand's precision.
+                        FUn::Degrees => {
+                            let c = me.fsplat(k, 180.0 / std::f64::consts::PI);
+                            me.b.ins().fmul(x, c)
+                        }
+                        FUn::Radians => {
+                            let c = me.fsplat(k, std::f64::consts::PI / 180.0);
+                            me.b.ins().fmul(x, c)
+                        }
                         FUn::Floor => me.b.ins().floor(x),
                         FUn::Ceil => me.b.ins().ceil(x),
                         FUn::Trunc => me.b.ins().trunc(x),
