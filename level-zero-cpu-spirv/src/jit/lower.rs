@@ -630,14 +630,7 @@ impl<'a, 'b> Lower<'a, 'b> {
         self.b.switch_to_block(dispatch);
         self.fill_lane_inputs();
         let lane = self.b.use_var(self.lane);
-        let mut targets: Vec<u32> = vec![self.code.entry];
-        for blk in &self.code.blocks {
-            if let Term::Barrier(n) = blk.term
-                && !targets.contains(&n)
-            {
-                targets.push(n);
-            }
-        }
+        let targets = self.round_starts();
         let mut stubs = Vec::new();
         if self.single_round() {
             // Every lane runs once, from the entry: no resume block to read.
@@ -918,6 +911,20 @@ impl<'a, 'b> Lower<'a, 'b> {
     /// Whether the kernel has no work-group barrier: one round runs it whole.
     fn single_round(&self) -> bool {
         single_round(self.code)
+    }
+
+    /// The blocks a round starts lanes at: the kernel's entry and every barrier's
+    /// continuation (the dispatch's targets, and the vector path's).
+    fn round_starts(&self) -> Vec<u32> {
+        let mut starts = vec![self.code.entry];
+        for blk in &self.code.blocks {
+            if let Term::Barrier(n) = blk.term
+                && !starts.contains(&n)
+            {
+                starts.push(n);
+            }
+        }
+        starts
     }
 
     fn stop_lane(&mut self) {

@@ -123,18 +123,11 @@ impl Lower<'_, '_> {
                 // The round's head takes chunks at the entry and at barriers' continuations:
                 // the next chunk may wait where this one started its round, which is one of
                 // them (a chunk on the vector path started at one).
-                let code = self.code;
-                let start = |t: u32| {
-                    t == code.entry
-                        || code
-                            .blocks
-                            .iter()
-                            .any(|b| matches!(b.term, Term::Barrier(x) if x == t))
-                };
+                let starts = self.round_starts();
                 let from: Vec<u32> = self.region_entry[bi]
                     .iter()
                     .copied()
-                    .filter(|&t| start(t))
+                    .filter(|t| starts.contains(t))
                     .collect();
                 match from[..] {
                     [] => self.jump_vnext(),
@@ -217,11 +210,11 @@ impl Lower<'_, '_> {
         }
     }
 
-    /// Per instruction of block `bi`: the vector slots (narrow or wide) live after it, its
-    /// own results excepted: what a cold callout inside its lowering saves and reloads.
-    /// Live after the block: what its terminator reads or its successors do, and a barrier's
-    /// continuation's live-ins.
-    pub(super) fn vlive_after(&mut self, bi: usize) -> Vec<Vec<Slot>> {
+    /// Backward over block `bi`'s instructions from what is live at its end (what its
+    /// terminator reads or its successors do, and a barrier's continuation's live-ins):
+    /// `at(idx, after, before)` per instruction, `after` the slots live after it without its
+    /// own results, `before` those live before it (its operands included).
+    fn scan_live(&self, bi: usize, mut at: impl FnMut(usize, &Set, &Set)) {
         let code = self.code;
         let blk = &code.blocks[bi];
         let mut live = Set::new(code.slots);
@@ -233,62 +226,49 @@ impl Lower<'_, '_> {
                 live.insert(s);
             }
         }
-        let vector = |c: Class| matches!(c, Class::Narrow | Class::Wide);
-        let mut out = vec![Vec::new(); (blk.end - blk.start) as usize];
+        let mut runs = Vec::new();
         for idx in (blk.start as usize..blk.end as usize).rev() {
             let inst = &code.insts[idx];
-            self.writes.clear();
-            crate::jit::slots::writes(code, inst, &mut self.writes);
-            for &(s, n) in &self.writes {
+            runs.clear();
+            crate::jit::slots::writes(code, inst, &mut runs);
+            for &(s, n) in &runs {
                 for x in s..(s + n).min(code.slots) {
                     live.remove(x);
                 }
             }
-            out[idx - blk.start as usize] =
-                live.iter().filter(|&x| vector(self.class_of(x))).collect();
-            self.reads.clear();
-            crate::jit::slots::reads(code, inst, &mut self.reads);
-            for &(s, n) in &self.reads {
+            let after = live.clone();
+            runs.clear();
+            crate::jit::slots::reads(code, inst, &mut runs);
+            for &(s, n) in &runs {
                 for x in s..(s + n).min(code.slots) {
                     live.insert(x);
                 }
             }
+            at(idx, &after, &live);
         }
+    }
+
+    /// Per instruction of block `bi`: the vector slots (narrow or wide) live after it, its
+    /// own results excepted: what a cold callout inside its lowering saves and reloads.
+    pub(super) fn vlive_after(&mut self, bi: usize) -> Vec<Vec<Slot>> {
+        let blk = &self.code.blocks[bi];
+        let mut out = vec![Vec::new(); (blk.end - blk.start) as usize];
+        self.scan_live(bi, |idx, after, _| {
+            out[idx - blk.start as usize] = after
+                .iter()
+                .filter(|&x| matches!(self.class_of(x), Class::Narrow | Class::Wide))
+                .collect();
+        });
         out
     }
 
     /// Per instruction of block `bi`: every slot live before it (its operands included).
     pub(super) fn live_before(&mut self, bi: usize) -> Vec<Vec<Slot>> {
-        let code = self.code;
-        let blk = &code.blocks[bi];
-        let mut live = Set::new(code.slots);
-        for s in simd::live_at_term(code, &self.live, &self.written, bi) {
-            live.insert(s);
-        }
-        if let Term::Barrier(n) = blk.term {
-            for s in self.live[n as usize].iter() {
-                live.insert(s);
-            }
-        }
+        let blk = &self.code.blocks[bi];
         let mut out = vec![Vec::new(); (blk.end - blk.start) as usize];
-        for idx in (blk.start as usize..blk.end as usize).rev() {
-            let inst = &code.insts[idx];
-            self.writes.clear();
-            crate::jit::slots::writes(code, inst, &mut self.writes);
-            for &(s, n) in &self.writes {
-                for x in s..(s + n).min(code.slots) {
-                    live.remove(x);
-                }
-            }
-            self.reads.clear();
-            crate::jit::slots::reads(code, inst, &mut self.reads);
-            for &(s, n) in &self.reads {
-                for x in s..(s + n).min(code.slots) {
-                    live.insert(x);
-                }
-            }
-            out[idx - blk.start as usize] = live.iter().collect();
-        }
+        self.scan_live(bi, |idx, _, before| {
+            out[idx - blk.start as usize] = before.iter().collect();
+        });
         out
     }
 
@@ -389,18 +369,23 @@ impl Lower<'_, '_> {
         }
     }
 
+    /// Slot `s` of the chunk from `lane` into the register file: the chunk's lanes are
+    /// consecutive there, so whole vector parts at once.
+    pub(super) fn store_regs(&mut self, s: Slot, lane: Value) {
+        let parts = self.w(s);
+        let a = self.reg_addr(s, lane);
+        for (p, x) in parts.into_iter().enumerate() {
+            self.b.ins().store(vflags(), x, a, 16 * p as i32);
+        }
+    }
+
     /// The chunk splits at block `bi`'s branch: its live values go to the register file and
     /// its lanes continue one by one from the branch on the scalar path.
     pub(super) fn diverge(&mut self, bi: usize) {
         let lane = self.b.use_var(self.lane);
         let live = simd::live_at_term(self.code, &self.live, &self.written, bi);
         for s in live {
-            // The chunk's lanes are consecutive in the register file: whole parts at once.
-            let parts = self.w(s);
-            let a = self.reg_addr(s, lane);
-            for (p, x) in parts.into_iter().enumerate() {
-                self.b.ins().store(vflags(), x, a, 16 * p as i32);
-            }
+            self.store_regs(s, lane);
         }
         let end = self.b.ins().iadd_imm(lane, self.vw as i64);
         self.b.def_var(self.div_end, end);

@@ -71,14 +71,7 @@ impl Lower<'_, '_> {
         self.b.switch_to_block(chunk);
 
         let vnext = self.b.create_block();
-        let mut targets: Vec<u32> = vec![self.code.entry];
-        for blk in &self.code.blocks {
-            if let Term::Barrier(n) = blk.term
-                && !targets.contains(&n)
-            {
-                targets.push(n);
-            }
-        }
+        let targets = self.round_starts();
         let mut stubs = Vec::new();
         if self.single_round() {
             let stub = self.b.create_block();

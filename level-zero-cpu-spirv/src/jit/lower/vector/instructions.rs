@@ -118,11 +118,7 @@ impl Lower<'_, '_> {
             for x in s..(s + n).min(code.slots) {
                 if self.written.contains(x) && !stored.contains(&x) {
                     stored.push(x);
-                    let parts = self.w(x);
-                    let a = self.reg_addr(x, base);
-                    for (p, v) in parts.into_iter().enumerate() {
-                        self.b.ins().store(vflags(), v, a, 16 * p as i32);
-                    }
+                    self.store_regs(x, base);
                 }
             }
         }

@@ -261,11 +261,7 @@ impl Lower<'_, '_> {
             .filter(|&s| self.written.contains(s))
             .collect();
         for s in stored {
-            let parts = self.w(s);
-            let a = self.reg_addr(s, lane);
-            for (p, x) in parts.into_iter().enumerate() {
-                self.b.ins().store(vflags(), x, a, 16 * p as i32);
-            }
+            self.store_regs(s, lane);
         }
         let end = self.code.blocks[bi].end as usize;
         for idx in pc.at..end {
