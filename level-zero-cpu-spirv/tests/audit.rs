@@ -733,3 +733,106 @@ fn nextafter_steps_one_value_in_its_own_type() {
         assert_eq!(run(&p), want, "nextafter on {ty}");
     }
 }
+
+#[test]
+fn an_operand_of_a_type_its_instruction_does_not_take_is_refused() {
+    // Each used to build and compute from whatever the operand's slots held: a private
+    // variable's address (different on each engine: the fuzzer's find), a float's bits, a
+    // scalar's neighbours as a vector's components.
+    let globals = "%p_fn_float = OpTypePointer Function %float\n\
+                   %d1 = OpConstant %double 1.5\n%u1 = OpConstant %uint 1\n\
+                   %f1 = OpConstant %float 1.5\n%bt = OpConstantTrue %bool";
+    let vars = " %v = OpVariable %p_fn Function\n %vf = OpVariable %p_fn_float Function";
+    for (body, words) in [
+        (
+            " %r = OpIMul %ulong %v %c1\n",
+            &["OpIMul", "operand 0", "pointer"][..],
+        ),
+        (
+            " %r = OpIAdd %ulong %c1 %d1\n",
+            &["OpIAdd", "operand 1", "64-bit float"],
+        ),
+        (
+            " %r = OpIAdd %v2uint %u1 %u1\n",
+            &["OpIAdd", "operand 0", "a 32-bit integer", "vector of 2"],
+        ),
+        (" %r = OpFAdd %float %u1 %f1\n", &["OpFAdd", "operand 0"]),
+        (" %r = OpFAdd %uint %u1 %u1\n", &["OpFAdd", "the result"]),
+        (" %r = OpIEqual %bool %c1 %u1\n", &["OpIEqual", "operand 1"]),
+        (
+            " %r = OpShiftLeftLogical %ulong %c1 %f1\n",
+            &["OpShiftLeftLogical", "shift"],
+        ),
+        (
+            " %r = OpLogicalAnd %bool %bt %u1\n",
+            &["OpLogicalAnd", "operand 1"],
+        ),
+        (
+            " %r = OpIsNan %bool %u1\n",
+            &["OpIsNan", "operand 0", "float"],
+        ),
+        (
+            " %r = OpConvertUToF %float %v\n",
+            &["OpConvertUToF", "pointer"],
+        ),
+        (
+            " %r = OpConvertFToU %uint %u1\n",
+            &["OpConvertFToU", "float"],
+        ),
+        (
+            " %r = OpUConvert %v2uint %c1\n",
+            &["OpUConvert", "the result"],
+        ),
+        (
+            " %r = OpSelect %ulong %u1 %c1 %c2\n",
+            &["OpSelect", "condition"],
+        ),
+        (
+            " %r = OpSelect %ulong %bt %c1 %u1\n",
+            &["OpSelect", "object 2"],
+        ),
+        (
+            " %r = OpExtInst %float %std fabs %vf\n",
+            &["fabs", "argument 0", "pointer"],
+        ),
+        (
+            " %r = OpExtInst %float %std fract %vf %vf\n",
+            &["fract", "argument 0", "pointer"],
+        ),
+    ] {
+        refused(
+            Parts {
+                globals,
+                vars,
+                body,
+                ..Parts::default()
+            },
+            None,
+            words,
+        );
+    }
+    // Pointers where the instructions take them still build and run: a select of two
+    // pointers, `fract`'s pointer argument, a pointer's address as an integer.
+    let body = " OpStore %v %c3\n %ok = OpSelect %p_fn %bt %v %v\n %l = OpLoad %ulong %ok\n\
+                %fr = OpExtInst %float %std fract %f1 %vf\n %w = OpLoad %float %vf\n\
+                %fr2 = OpFAdd %float %fr %fr\n %w2 = OpFAdd %float %w %w\n\
+                %sum = OpFAdd %float %fr2 %w2\n %su = OpConvertFToU %ulong %sum\n\
+                %a = OpConvertPtrToU %ulong %v\n %nz = OpINotEqual %bool %a %c0\n\
+                %one = OpSelect %ulong %nz %c1 %c0\n"
+        .to_string()
+        + &put(0, "%l")
+        + &put(1, "%su")
+        + &put(2, "%one");
+    let p = build(
+        Parts {
+            globals,
+            vars,
+            body: &body,
+            ..Parts::default()
+        },
+        Some("opencl2.0"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // fract(1.5) = 0.5 with 1.0 stored: 2 * 0.5 + 2 * 1.0.
+    assert_eq!(run(&p)[..3], [3, 3, 1]);
+}

@@ -23,6 +23,7 @@ impl Dec<'_, '_> {
         i: &dr::Instruction,
         res: Option<Slot>,
     ) -> Res<bool> {
+        self.check_conversion_types(i)?;
         let md = self.md;
         let op = i.class.opcode;
         let rt = i.result_type;

@@ -31,6 +31,7 @@ impl Dec<'_, '_> {
             .lookup_opcode(num)
             .map(|g| g.opname)
             .ok_or_else(|| format!("unknown OpenCL.std instruction {num}"))?;
+        self.check_ext_arguments(i, name)?;
         let rt = i.result_type;
         let d = || res.ok_or_else(|| format!("invalid SPIR-V: OpenCL.std {name} without a result"));
         let arg_id = |k: usize| op_id(i, k + 2);

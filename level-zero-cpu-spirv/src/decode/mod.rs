@@ -23,6 +23,7 @@
 //! | `extended_instructions.rs` | `OpExtInst` of OpenCL.std: math, integer, common, geometric, relational functions, `shuffle` |
 //! | `vector_data.rs` | OpenCL.std `vloadn`, `vstoren`; `Float16Buffer`: `vload_half*`, `vstore_half*` |
 //! | `printf.rs` | OpenCL.std `printf` |
+//! | `operand_types.rs` | the operand types of the arithmetic, conversion and OpenCL.std instructions, checked before they are decoded |
 //! | `builtin_access.rs` | the `BuiltIn` decoration: every way to read a built-in variable |
 //! | `cross_module.rs` | `Linkage`: calls to imported functions, imported variables |
 //! | `function_pointers.rs` | `FunctionPointersINTEL`: `OpConstantFunctionPointerINTEL`, `OpFunctionPointerCallINTEL` (a switch over inlined candidates) |
@@ -56,6 +57,7 @@ mod groups;
 mod images;
 mod memory;
 mod misc;
+mod operand_types;
 mod passes;
 mod printf;
 mod subgroups;
