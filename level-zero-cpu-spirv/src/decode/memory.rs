@@ -34,6 +34,9 @@ impl Dec<'_, '_> {
                 self.slot(inst, op_id(i, $k)?)?
             };
         }
+        if matches!(op, Op::Load | Op::Store) {
+            self.check_access_type(inst, i)?;
+        }
         match op {
             // The contents are undefined between them: keeping them is allowed.
             Op::LifetimeStart | Op::LifetimeStop => {}

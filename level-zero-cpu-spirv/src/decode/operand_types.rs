@@ -5,10 +5,12 @@
 //! pointer's address (which differs between the engines and from run to run), a float's bits
 //! as an integer, the neighbours of a scalar read as a vector's missing components. Such a
 //! module is invalid (`spirv-val` refuses it too), and the build says which operand of which
-//! instruction is wrong instead of running it with a guessed meaning.
+//! instruction is wrong instead of running it with a guessed meaning. The same holds for
+//! `OpLoad` and `OpStore`: the value has the type the pointer points to (or one laid out
+//! the same: the same scalars at the same offsets).
 
-use super::Dec;
-use crate::module::{Res, Sc, op_id};
+use super::{Dec, Instance, V};
+use crate::module::{MAX_VALUE_LEAVES, Res, Sc, op_id, result_type};
 use crate::ops::Fk;
 use rspirv::dr;
 use rspirv::spirv::{Op, Word};
@@ -440,5 +442,35 @@ impl Dec<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// Checks that an `OpLoad`'s result or an `OpStore`'s object has the type its pointer
+    /// points to, or one laid out the same (types may be declared twice); loads from
+    /// built-in variables are `builtin_access.rs`'s.
+    pub(super) fn check_access_type(&mut self, inst: &Instance, i: &dr::Instruction) -> Res<()> {
+        let op = i.class.opcode;
+        let pid = op_id(i, 0)?;
+        if matches!(self.val(inst, pid)?, V::Builtin(_) | V::BuiltinComp(..)) {
+            return Ok(());
+        }
+        let (_, pointee) = self.ptr_info(pid)?;
+        let (what, t) = if op == Op::Load {
+            ("the result type".to_string(), result_type(i)?)
+        } else {
+            let v = op_id(i, 1)?;
+            (format!("the object (%{v})"), self.ty_of(v)?)
+        };
+        if t == pointee || self.md.ty(t)? == self.md.ty(pointee)? {
+            return Ok(());
+        }
+        let layout = |t: Word| self.md.leaves(t, MAX_VALUE_LEAVES).ok();
+        match (layout(t), layout(pointee)) {
+            (Some(a), Some(b)) if a == b => Ok(()),
+            _ => Err(format!(
+                "invalid SPIR-V: Op{op:?} through %{pid}: {what} is {:?}, the pointer points to {:?}",
+                self.md.ty(t)?,
+                self.md.ty(pointee)?
+            )),
+        }
     }
 }
