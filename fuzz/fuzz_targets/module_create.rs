@@ -494,7 +494,8 @@ fn launch_both(
 /// may end differently (each launch's arenas are its own allocations): a pointer that may
 /// point there (`Function`, `Workgroup`, `Private` or `Generic`) converted to an integer
 /// (`OpConvertPtrToU`, `OpBitcast` to a non-pointer), stored into memory that may be global
-/// (`CrossWorkgroup` or `Generic`), or passed to `printf` (`%p`). Module-wide: a kernel the
+/// (`CrossWorkgroup` or `Generic`), passed to `printf` (`%p`), or memory holding such
+/// pointers reinterpreted through a pointer to something else. Module-wide: a kernel the
 /// others call into may do it. Pointers kept in private memory and read back as pointers
 /// are not counted (as they are at `-O0`: the comparison would lose those kernels).
 fn shows_arena_addresses(data: &[u8]) -> bool {
@@ -506,6 +507,7 @@ fn shows_arena_addresses(data: &[u8]) -> bool {
     };
     // Pointer types: id -> storage class; types holding pointers of an arena's class.
     let mut ptr_class: HashMap<u32, S> = HashMap::new();
+    let mut pointee: HashMap<u32, u32> = HashMap::new();
     let mut holds_arena_ptr: HashMap<u32, bool> = HashMap::new();
     let arena = |c: S| !matches!(c, S::CrossWorkgroup | S::UniformConstant);
     let mut type_of: HashMap<u32, u32> = HashMap::new();
@@ -515,7 +517,16 @@ fn shows_arena_addresses(data: &[u8]) -> bool {
         match (i.class.opcode, i.operands.first()) {
             (Op::TypePointer, Some(&Operand::StorageClass(c))) => {
                 ptr_class.insert(r, c);
+                if let Some(&t) = ids.first() {
+                    pointee.insert(r, t);
+                }
                 holds_arena_ptr.insert(r, arena(c));
+            }
+            // A pointer type declared later (a struct pointing to its own type): counted.
+            (Op::TypeForwardPointer, _) => {
+                if let Some(&t) = ids.first() {
+                    holds_arena_ptr.insert(t, true);
+                }
             }
             (Op::TypeVector | Op::TypeArray | Op::TypeStruct, _) => {
                 let h = ids.iter().any(|t| holds_arena_ptr.get(t) == Some(&true));
@@ -543,12 +554,21 @@ fn shows_arena_addresses(data: &[u8]) -> bool {
     }
     let ty = |id: u32| type_of.get(&id).copied();
     let arena_ptr = |id: u32| ty(id).is_some_and(|t| holds_arena_ptr.get(&t) == Some(&true));
-    let id_at = |i: &rspirv::dr::Instruction, k: usize| i.operands.get(k).and_then(|o| o.id_ref_any());
+    let id_at =
+        |i: &rspirv::dr::Instruction, k: usize| i.operands.get(k).and_then(|o| o.id_ref_any());
     insts.iter().any(|i| match i.class.opcode {
         Op::ConvertPtrToU => id_at(i, 0).is_some_and(arena_ptr),
         Op::Bitcast => {
-            id_at(i, 0).is_some_and(arena_ptr)
-                && i.result_type.is_some_and(|t| !ptr_class.contains_key(&t))
+            let from = id_at(i, 0).and_then(ty);
+            let holds = |p: Option<u32>| {
+                p.and_then(|p| pointee.get(&p))
+                    .is_some_and(|t| holds_arena_ptr.get(t) == Some(&true))
+            };
+            // An arena address as a number, or memory holding arena addresses read as
+            // something else than pointers.
+            (id_at(i, 0).is_some_and(arena_ptr)
+                && i.result_type.is_some_and(|t| !ptr_class.contains_key(&t)))
+                || (holds(from) && !holds(i.result_type))
         }
         Op::Store => {
             let global_dest = id_at(i, 0)
@@ -559,8 +579,15 @@ fn shows_arena_addresses(data: &[u8]) -> bool {
         }
         Op::ExtInst => {
             // printf (OpenCL.std 184): any argument after the format.
-            matches!(i.operands.get(1), Some(&Operand::LiteralExtInstInteger(184)))
-                && i.operands.iter().skip(3).filter_map(|o| o.id_ref_any()).any(arena_ptr)
+            matches!(
+                i.operands.get(1),
+                Some(&Operand::LiteralExtInstInteger(184))
+            ) && i
+                .operands
+                .iter()
+                .skip(3)
+                .filter_map(|o| o.id_ref_any())
+                .any(arena_ptr)
         }
         _ => false,
     })
