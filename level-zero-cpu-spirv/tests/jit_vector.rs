@@ -964,6 +964,27 @@ both!(units, |opt: &str| {
     });
 });
 
+// mix and clamp: vector forms composed of the operations the interpreter does, in its
+// order, bit for bit on every lane, NaNs (of several payloads, in each operand), zeros,
+// infinities and subnormals included. The inputs are the edge values rotated by one and
+// two, so that lanes see three NaNs of different payloads, or 0 and -0, together (where an
+// operand order shows).
+both!(blend, |opt: &str| {
+    let p = vprog("vec_float", opt);
+    run_all(&p, "blend", |m, s, k| {
+        let n = total(s);
+        let a = m.add(&floats(n, k as u64 + 43, 0));
+        let b = m.add(&floats(n, k as u64 + 44, 1));
+        let c = m.add(&floats(n, k as u64 + 45, 2));
+        let d = m.add(&doubles(n, k as u64 + 46, 0));
+        let e = m.add(&doubles(n, k as u64 + 47, 1));
+        let f = m.add(&doubles(n, k as u64 + 48, 2));
+        let o = m.zeros::<f32>(2 * n);
+        let od = m.zeros::<f64>(2 * n);
+        Vec::from([a, b, c, d, e, f, o, od].map(A::Buf))
+    });
+});
+
 both!(double_ops, |opt: &str| {
     let p = vprog("vec_float", opt);
     for u in [1.5f64, f64::NAN, f64::from_bits(0x7ff8_0000_0000_4321)] {

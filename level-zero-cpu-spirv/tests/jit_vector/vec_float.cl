@@ -87,3 +87,16 @@ __kernel void units(__global const float *a, __global const double *d, __global 
     outd[N + i] = radians(y);
     outd[2 * N + i] = rsqrt(y);
 }
+
+// mix and clamp in every lane, float and double: vector forms composed of the operations
+// the interpreter does in its order (x + (y - x) * a; fmin(fmax(x, lo), hi)), edge values
+// included. a, b, c: N floats; d, e, f: N doubles; out: 2 N floats; outd: 2 N doubles.
+__kernel void blend(__global const float *a, __global const float *b, __global const float *c,
+                    __global const double *d, __global const double *e,
+                    __global const double *f, __global float *out, __global double *outd) {
+    size_t N = total(), i = lin();
+    out[i] = mix(a[i], b[i], c[i]);
+    out[N + i] = clamp(a[i], b[i], c[i]);
+    outd[i] = mix(d[i], e[i], f[i]);
+    outd[N + i] = clamp(d[i], e[i], f[i]);
+}

@@ -192,17 +192,7 @@ impl Lower<'_, '_> {
                         FBin::Add => me.b.ins().fadd(p, q),
                         FBin::Sub => me.b.ins().fsub(p, q),
                         FBin::Mul => me.b.ins().fmul(p, q),
-                        FBin::Min | FBin::Max => {
-                            let cc = if f == FBin::Min {
-                                FloatCC::LessThan
-                            } else {
-                                FloatCC::GreaterThan
-                            };
-                            let better = me.b.ins().fcmp(cc, q, p);
-                            let nan = me.b.ins().fcmp(FloatCC::Unordered, p, p);
-                            let take_y = me.b.ins().bor(better, nan);
-                            return me.b.ins().bitselect(take_y, qi, pi);
-                        }
+                        FBin::Min | FBin::Max => return me.fminmax(f, pi, qi, k),
                         _ => me.b.ins().fdiv(p, q),
                     };
                     me.ivec(r, k)
@@ -461,9 +451,24 @@ impl Lower<'_, '_> {
         self.b.ins().imul(x, c)
     }
 
+    /// `fmin` (`f` `Min`) or `fmax` of two integer vectors' bits as floats of kind `k`: one
+    /// operand's bits, as `crate::ops` picks them (y if y < x, or y > x, or x is NaN; else x).
+    fn fminmax(&mut self, f: FBin, xi: Value, yi: Value, k: Fk) -> Value {
+        let (p, q) = (self.fvec(xi, k), self.fvec(yi, k));
+        let cc = if f == FBin::Min {
+            FloatCC::LessThan
+        } else {
+            FloatCC::GreaterThan
+        };
+        let better = self.b.ins().fcmp(cc, q, p);
+        let nan = self.b.ins().fcmp(FloatCC::Unordered, p, p);
+        let take_y = self.b.ins().bor(better, nan);
+        self.b.ins().bitselect(take_y, yi, xi)
+    }
+
     pub(super) fn vtern(&mut self, op: TernOp, a: Slot, b: Slot, c: Slot) -> V {
         let k = match op {
-            TernOp::Fma(k) | TernOp::Mad(k) => k,
+            TernOp::Fma(k) | TernOp::Mad(k) | TernOp::Mix(k) | TernOp::FClamp(k) => k,
             _ => unreachable!(),
         };
         let want = if k == Fk::S {
@@ -476,13 +481,26 @@ impl Lower<'_, '_> {
         let (V::N(z) | V::W(z)) = self.vget(c, want);
         let parts: Vec<Value> = (0..x.len())
             .map(|i| {
+                if matches!(op, TernOp::FClamp(_)) {
+                    // `crate::ops::tern`: fmin(fmax(x, lo), hi), each picking bits.
+                    let m = self.fminmax(FBin::Max, x[i], y[i], k);
+                    return self.fminmax(FBin::Min, m, z[i], k);
+                }
                 let (p, q, r) = (self.fvec(x[i], k), self.fvec(y[i], k), self.fvec(z[i], k));
-                let v = if matches!(op, TernOp::Fma(_)) {
-                    self.b.ins().fma(p, q, r)
-                } else {
+                let v = match op {
+                    TernOp::Fma(_) => self.b.ins().fma(p, q, r),
+                    // `crate::ops::tern`: x + (y - x) * a, three roundings; each operation
+                    // gives its first operand's NaN, as the interpreter's do.
+                    TernOp::Mix(_) => {
+                        let d = self.b.ins().fsub(q, p);
+                        let t = self.b.ins().fmul(d, r);
+                        self.b.ins().fadd(p, t)
+                    }
                     // Rounded twice, as `crate::ops::tern` defines `mad`.
-                    let t = self.b.ins().fmul(p, q);
-                    self.b.ins().fadd(t, r)
+                    _ => {
+                        let t = self.b.ins().fmul(p, q);
+                        self.b.ins().fadd(t, r)
+                    }
                 };
                 self.ivec(v, k)
             })

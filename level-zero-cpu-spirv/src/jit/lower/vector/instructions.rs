@@ -216,12 +216,16 @@ impl Lower<'_, '_> {
             Inst::Tern { op, d, a, b, c, n } => {
                 let n = u32::from(n);
                 let ok = match op {
-                    TernOp::Fma(Fk::S) | TernOp::Mad(Fk::S) => {
+                    TernOp::Fma(Fk::S)
+                    | TernOp::Mad(Fk::S)
+                    | TernOp::Mix(Fk::S)
+                    | TernOp::FClamp(Fk::S) => {
                         (0..n).all(|k| self.class_of(d + k) == Class::Narrow)
                     }
-                    TernOp::Fma(Fk::D) | TernOp::Mad(Fk::D) => {
-                        (0..n).all(|k| self.class_of(d + k) == Class::Wide)
-                    }
+                    TernOp::Fma(Fk::D)
+                    | TernOp::Mad(Fk::D)
+                    | TernOp::Mix(Fk::D)
+                    | TernOp::FClamp(Fk::D) => (0..n).all(|k| self.class_of(d + k) == Class::Wide),
                     _ => false,
                 };
                 if !ok || (matches!(op, TernOp::Fma(_)) && !has_fma()) {
