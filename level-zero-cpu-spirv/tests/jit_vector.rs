@@ -985,6 +985,34 @@ both!(blend, |opt: &str| {
     });
 });
 
+// sign, step, fdim, maxmag, minmag and round: vector forms (selects between exact
+// results) bit for bit on every lane, NaNs, zeros, infinities, subnormals and half-way
+// values included (the inputs rotated by one: 0 meets -0, NaNs of different payloads meet).
+both!(picks, |opt: &str| {
+    let p = vprog("vec_float", opt);
+    run_all(&p, "picks", |m, s, k| {
+        let n = total(s);
+        let halves = |v: &mut [f32]| {
+            for (j, x) in v.iter_mut().enumerate().skip(24).step_by(5) {
+                *x = (j as f32 - 60.0) + 0.5;
+            }
+        };
+        let mut fa = floats(n, k as u64 + 49, 0);
+        halves(&mut fa);
+        let a = m.add(&fa);
+        let b = m.add(&floats(n, k as u64 + 50, 1));
+        let mut da = doubles(n, k as u64 + 51, 0);
+        for (j, x) in da.iter_mut().enumerate().skip(24).step_by(5) {
+            *x = (j as f64 - 60.0) + 0.5;
+        }
+        let d = m.add(&da);
+        let e = m.add(&doubles(n, k as u64 + 52, 1));
+        let o = m.zeros::<f32>(6 * n);
+        let od = m.zeros::<f64>(6 * n);
+        Vec::from([a, b, d, e, o, od].map(A::Buf))
+    });
+});
+
 both!(double_ops, |opt: &str| {
     let p = vprog("vec_float", opt);
     for u in [1.5f64, f64::NAN, f64::from_bits(0x7ff8_0000_0000_4321)] {

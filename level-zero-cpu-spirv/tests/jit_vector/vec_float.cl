@@ -100,3 +100,25 @@ __kernel void blend(__global const float *a, __global const float *b, __global c
     outd[i] = mix(d[i], e[i], f[i]);
     outd[N + i] = clamp(d[i], e[i], f[i]);
 }
+
+// sign, step, fdim, maxmag, minmag and round in every lane, float and double: vector forms
+// of selects between exact results. a, b: N floats; d, e: N doubles; out: 6 N floats;
+// outd: 6 N doubles.
+__kernel void picks(__global const float *a, __global const float *b, __global const double *d,
+                    __global const double *e, __global float *out, __global double *outd) {
+    size_t N = total(), i = lin();
+    float x = a[i], y = b[i];
+    double u = d[i], v = e[i];
+    out[i] = sign(x);
+    out[N + i] = step(x, y);
+    out[2 * N + i] = fdim(x, y);
+    out[3 * N + i] = maxmag(x, y);
+    out[4 * N + i] = minmag(x, y);
+    out[5 * N + i] = round(x);
+    outd[i] = sign(u);
+    outd[N + i] = step(u, v);
+    outd[2 * N + i] = fdim(u, v);
+    outd[3 * N + i] = maxmag(u, v);
+    outd[4 * N + i] = minmag(u, v);
+    outd[5 * N + i] = round(u);
+}

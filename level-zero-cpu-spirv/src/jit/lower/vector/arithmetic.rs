@@ -37,7 +37,11 @@ impl Lower<'_, '_> {
                 | FBin::Div
                 | FBin::Min
                 | FBin::Max
-                | FBin::Copysign,
+                | FBin::Copysign
+                | FBin::Step
+                | FBin::Fdim
+                | FBin::Maxmag
+                | FBin::Minmag,
             ) => {
                 if k == Fk::S {
                     narrow
@@ -189,6 +193,50 @@ impl Lower<'_, '_> {
                     }
                     let (p, q) = (me.fvec(pi, k), me.fvec(qi, k));
                     let r = match f {
+                        // step(edge = x, value = y): 0 if y < x, else 1 (NaN: 1).
+                        FBin::Step => {
+                            let lt = me.b.ins().fcmp(FloatCC::LessThan, q, p);
+                            let lt = me.fvec(lt, k);
+                            let (zero, one) = (me.fsplat(k, 0.0), me.fsplat(k, 1.0));
+                            me.b.ins().bitselect(lt, zero, one)
+                        }
+                        // x - y if x > y; else the default NaN if either is NaN, else +0.
+                        FBin::Fdim => {
+                            let gt = me.b.ins().fcmp(FloatCC::GreaterThan, p, q);
+                            let gt = me.fvec(gt, k);
+                            let un = me.b.ins().fcmp(FloatCC::Unordered, p, q);
+                            let un = me.fvec(un, k);
+                            let (nan, zero) = (me.fsplat(k, f64::NAN), me.fsplat(k, 0.0));
+                            let d = me.b.ins().fsub(p, q);
+                            let other = me.b.ins().bitselect(un, nan, zero);
+                            me.b.ins().bitselect(gt, d, other)
+                        }
+                        // The operand of larger (smaller) magnitude; on a tie or a NaN,
+                        // fmax (fmin) of the two.
+                        FBin::Maxmag | FBin::Minmag => {
+                            let (ap, aq) = (me.b.ins().fabs(p), me.b.ins().fabs(q));
+                            let cc = if f == FBin::Maxmag {
+                                FloatCC::GreaterThan
+                            } else {
+                                FloatCC::LessThan
+                            };
+                            let take_x = me.b.ins().fcmp(cc, ap, aq);
+                            let take_y = me.b.ins().fcmp(cc, aq, ap);
+                            let tie = me.fminmax(
+                                if f == FBin::Maxmag {
+                                    FBin::Max
+                                } else {
+                                    FBin::Min
+                                },
+                                pi,
+                                qi,
+                                k,
+                            );
+                            let tie = me.fvec(tie, k);
+                            let (take_x, take_y) = (me.fvec(take_x, k), me.fvec(take_y, k));
+                            let r = me.b.ins().bitselect(take_y, q, tie);
+                            me.b.ins().bitselect(take_x, p, r)
+                        }
                         FBin::Add => me.b.ins().fadd(p, q),
                         FBin::Sub => me.b.ins().fsub(p, q),
                         FBin::Mul => me.b.ins().fmul(p, q),
@@ -267,8 +315,11 @@ impl Lower<'_, '_> {
                         | FUn::Recip
                         | FUn::Degrees
                         | FUn::Radians
-                ) || (matches!(f, FUn::Floor | FUn::Ceil | FUn::Trunc | FUn::Rint)
-                    && has_round());
+                        | FUn::Sign
+                ) || (matches!(
+                    f,
+                    FUn::Floor | FUn::Ceil | FUn::Trunc | FUn::Rint | FUn::Round
+                ) && has_round());
                 exact
                     && match k {
                         Fk::S => cd == Class::Narrow,
@@ -357,13 +408,42 @@ impl Lower<'_, '_> {
                             let c = me.fsplat(k, std::f64::consts::PI / 180.0);
                             me.b.ins().fmul(x, c)
                         }
+                        // 1, -1, or x itself (±0); 0 for a NaN.
+                        FUn::Sign => {
+                            let (zero, one, minus) =
+                                (me.fsplat(k, 0.0), me.fsplat(k, 1.0), me.fsplat(k, -1.0));
+                            let pos = me.b.ins().fcmp(FloatCC::GreaterThan, x, zero);
+                            let neg = me.b.ins().fcmp(FloatCC::LessThan, x, zero);
+                            let nan = me.b.ins().fcmp(FloatCC::Unordered, x, x);
+                            let (pos, neg, nan) =
+                                (me.fvec(pos, k), me.fvec(neg, k), me.fvec(nan, k));
+                            let r = me.b.ins().bitselect(pos, one, x);
+                            let r = me.b.ins().bitselect(neg, minus, r);
+                            me.b.ins().bitselect(nan, zero, r)
+                        }
+                        // Half-way cases away from zero: trunc(x), plus x's sign when the
+                        // dropped part (exact) is at least one half.
+                        FUn::Round => {
+                            let t = me.b.ins().trunc(x);
+                            let part = me.b.ins().fsub(x, t);
+                            let part = me.b.ins().fabs(part);
+                            let half = me.fsplat(k, 0.5);
+                            let up = me.b.ins().fcmp(FloatCC::GreaterThanOrEqual, part, half);
+                            let up = me.fvec(up, k);
+                            // 1 with x's sign (the sign bit of -0's pattern).
+                            let (one, sign) = (me.fsplat(k, 1.0), me.fsplat(k, -0.0));
+                            let s = me.b.ins().bitselect(sign, x, one);
+                            let away = me.b.ins().fadd(t, s);
+                            me.b.ins().bitselect(up, away, t)
+                        }
                         FUn::Floor => me.b.ins().floor(x),
                         FUn::Ceil => me.b.ins().ceil(x),
                         FUn::Trunc => me.b.ins().trunc(x),
                         _ => me.b.ins().nearest(x),
                     };
                     // Rounding to an integer returns a NaN as it is (the interpreter's
-                    // `floor` & co. do not quiet a signalling NaN; `roundps` does).
+                    // `floor` & co. do not quiet a signalling NaN; `roundps` does). Its
+                    // `round` quiets it, as `trunc` here does.
                     let r = if matches!(f, FUn::Floor | FUn::Ceil | FUn::Trunc | FUn::Rint) {
                         let nan = me.b.ins().fcmp(FloatCC::Unordered, x, x);
                         let nan = me.fvec(nan, k);
