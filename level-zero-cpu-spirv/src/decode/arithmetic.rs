@@ -23,7 +23,9 @@ impl Dec<'_, '_> {
         i: &dr::Instruction,
         res: Option<Slot>,
     ) -> Res<bool> {
-        self.check_arithmetic_types(i)?;
+        if !self.check_arithmetic_types(i)? {
+            return Ok(false);
+        }
         let md = self.md;
         let op = i.class.opcode;
         let rt = i.result_type;

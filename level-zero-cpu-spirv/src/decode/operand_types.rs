@@ -118,17 +118,8 @@ fn arithmetic_sig(op: Op) -> Option<Sig> {
         Op::FNegate | Op::FAdd | Op::FSub | Op::FMul | Op::FDiv | Op::FRem | Op::FMod => {
             Sig::Same(Float)
         }
-        Op::LogicalNot
-        | Op::LogicalAnd
-        | Op::LogicalOr
-        | Op::LogicalEqual
-        | Op::LogicalNotEqual => {
-            if matches!(op, Op::LogicalEqual | Op::LogicalNotEqual) {
-                Sig::Compare(Bool)
-            } else {
-                Sig::Same(Bool)
-            }
-        }
+        Op::LogicalNot | Op::LogicalAnd | Op::LogicalOr => Sig::Same(Bool),
+        Op::LogicalEqual | Op::LogicalNotEqual => Sig::Compare(Bool),
         Op::ShiftLeftLogical | Op::ShiftRightLogical | Op::ShiftRightArithmetic => Sig::Shift,
         Op::IEqual
         | Op::INotEqual
@@ -180,6 +171,15 @@ fn pointer_args(name: &str) -> Option<&'static [usize]> {
     })
 }
 
+/// The build log's line for instruction `i` with operands of the wrong types.
+fn invalid(i: &dr::Instruction, what: &str) -> String {
+    format!(
+        "invalid SPIR-V: Op{:?} (result %{}): {what}",
+        i.class.opcode,
+        i.result_id.unwrap_or(0)
+    )
+}
+
 impl Dec<'_, '_> {
     /// The shape of a scalar or vector type.
     pub(super) fn shape_of_type(&self, t: Word) -> Res<Shape> {
@@ -189,25 +189,27 @@ impl Dec<'_, '_> {
         })
     }
 
-    /// Checks the operand and result types of `i` if it is an instruction of the arithmetic
-    /// class (`arithmetic.rs`'s opcodes); does nothing for other opcodes.
-    pub(super) fn check_arithmetic_types(&self, i: &dr::Instruction) -> Res<()> {
+    /// Whether `i` is an instruction of the arithmetic class (`arithmetic.rs` decodes exactly
+    /// the opcodes `arithmetic_sig` lists, so that none escapes these checks), after checking
+    /// its operand and result types.
+    pub(super) fn check_arithmetic_types(&self, i: &dr::Instruction) -> Res<bool> {
         let op = i.class.opcode;
         let Some(sig) = arithmetic_sig(op) else {
-            return Ok(());
+            return Ok(false);
         };
+        self.check_signature(i, sig)?;
+        Ok(true)
+    }
+
+    fn check_signature(&self, i: &dr::Instruction, sig: Sig) -> Res<()> {
+        let op = i.class.opcode;
         let ids: Vec<Word> = (0..i.operands.len())
             .map(|k| op_id(i, k))
             .collect::<Res<_>>()?;
         let rt = i
             .result_type
             .ok_or_else(|| format!("invalid SPIR-V: Op{op:?} without a result type"))?;
-        let wrong = |what: String| {
-            format!(
-                "invalid SPIR-V: Op{op:?} (result %{}): {what}",
-                i.result_id.unwrap_or(0)
-            )
-        };
+        let wrong = |what: String| invalid(i, &what);
         let operand = |k: usize| -> Res<(Word, Shape)> {
             let id = *ids
                 .get(k)
@@ -372,12 +374,7 @@ impl Dec<'_, '_> {
             Op::ConvertUToPtr => (Kind::Int, None),
             _ => return Ok(()),
         };
-        let wrong = |what: String| {
-            format!(
-                "invalid SPIR-V: Op{op:?} (result %{}): {what}",
-                i.result_id.unwrap_or(0)
-            )
-        };
+        let wrong = |what: String| invalid(i, &what);
         let id = op_id(i, 0)?;
         let a = self
             .shape_of_type(self.ty_of(id)?)
