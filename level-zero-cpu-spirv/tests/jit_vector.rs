@@ -964,6 +964,36 @@ both!(units, |opt: &str| {
     });
 });
 
+// fma and mad, which is fused on both engines: with negated operands (Cranelift makes one
+// instruction of those) and as clang contracts `x * y + z`, bit for bit on every lane, the
+// edge values rotated by one and two so that lanes see two or three NaNs of different
+// payloads and signs (the NaN of a fused multiply-add depends on which operand the
+// instruction takes where).
+both!(fused, |opt: &str| {
+    let p = vprog("vec_float", opt);
+    run_all(&p, "fused", |m, s, k| {
+        let n = total(s);
+        let a = m.add(&floats(n, k as u64 + 61, 0));
+        let b = m.add(&floats(n, k as u64 + 62, 1));
+        let c = m.add(&floats(n, k as u64 + 63, 2));
+        let d = m.add(&doubles(n, k as u64 + 64, 0));
+        let e = m.add(&doubles(n, k as u64 + 65, 1));
+        let f = m.add(&doubles(n, k as u64 + 66, 2));
+        let o = m.zeros::<f32>(8 * n);
+        let od = m.zeros::<f64>(5 * n);
+        vec![
+            A::Buf(a),
+            A::Buf(b),
+            A::Buf(c),
+            A::Buf(d),
+            A::Buf(e),
+            A::Buf(f),
+            A::Buf(o),
+            A::Buf(od),
+        ]
+    });
+});
+
 // mix and clamp: vector forms composed of the operations the interpreter does, in its
 // order, bit for bit on every lane, NaNs (of several payloads, in each operand), zeros,
 // infinities and subnormals included. The inputs are the edge values rotated by one and

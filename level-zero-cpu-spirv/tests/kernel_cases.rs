@@ -69,7 +69,8 @@ fn matmul_ref(a: &[f32], b: &[f32], n: usize) -> Vec<f32> {
         for col in 0..n {
             let mut acc = 0f32;
             for k in 0..n {
-                acc += a[r * n + k] * b[k * n + col];
+                // clang contracts the kernel's `acc += a * b` to OpenCL.std `mad` (fused).
+                acc = a[r * n + k].mul_add(b[k * n + col], acc);
             }
             c[r * n + col] = acc;
         }

@@ -1135,24 +1135,16 @@ impl<'a, 'b> Lower<'a, 'b> {
 
     fn tern_native(&mut self, op: TernOp, a: Value, b: Value, c: Value) -> Option<Value> {
         match op {
-            TernOp::Fma(k @ (Fk::S | Fk::D)) => {
+            // `mad` is `fma` (`crate::ops::tern`).
+            TernOp::Fma(k @ (Fk::S | Fk::D)) | TernOp::Mad(k @ (Fk::S | Fk::D))
+                if vector::has_fma() =>
+            {
                 let (x, y, z) = (
                     self.as_float(a, k),
                     self.as_float(b, k),
                     self.as_float(c, k),
                 );
                 let r = self.b.ins().fma(x, y, z);
-                Some(self.bits_of(r, k))
-            }
-            // Rounded twice, as `crate::ops::tern` defines `mad`.
-            TernOp::Mad(k @ (Fk::S | Fk::D)) => {
-                let (x, y, z) = (
-                    self.as_float(a, k),
-                    self.as_float(b, k),
-                    self.as_float(c, k),
-                );
-                let p = self.b.ins().fmul(x, y);
-                let r = self.b.ins().fadd(p, z);
                 Some(self.bits_of(r, k))
             }
             _ => None,

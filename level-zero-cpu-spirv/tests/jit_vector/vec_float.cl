@@ -122,3 +122,28 @@ __kernel void picks(__global const float *a, __global const float *b, __global c
     outd[4 * N + i] = minmag(u, v);
     outd[5 * N + i] = round(u);
 }
+
+// fma and mad (fused) with negated operands, float and double, in every lane: Cranelift
+// makes one instruction of a multiply-add with a negated operand (vfnmadd, vfmsub), whose
+// NaN need not be the one the interpreter's negation then fma give. a, b, c: N floats; d, e,
+// f: N doubles; out: 8 N floats; outd: 5 N doubles.
+__kernel void fused(__global const float *a, __global const float *b, __global const float *c,
+                    __global const double *d, __global const double *e,
+                    __global const double *f, __global float *out, __global double *outd) {
+    size_t N = total(), i = lin();
+    float x = a[i], y = b[i], z = c[i];
+    double u = d[i], v = e[i], w = f[i];
+    out[i] = fma(-x, y, z);
+    out[N + i] = fma(x, -y, z);
+    out[2 * N + i] = fma(x, y, -z);
+    out[3 * N + i] = mad(-x, y, z);
+    out[4 * N + i] = mad(x, y, -z);
+    out[5 * N + i] = fma(-x, -y, -z);
+    out[6 * N + i] = x * y + z;
+    out[7 * N + i] = mad(x, y, z) - fma(y, x, z);
+    outd[i] = fma(-u, v, w);
+    outd[N + i] = fma(u, v, -w);
+    outd[2 * N + i] = mad(u, -v, w);
+    outd[3 * N + i] = mad(u, v, w);
+    outd[4 * N + i] = u * v - w;
+}

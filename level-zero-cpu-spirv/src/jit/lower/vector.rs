@@ -45,6 +45,7 @@ mod head;
 mod instructions;
 mod memory;
 
+pub(super) use arithmetic::has_fma;
 pub(super) use head::region_entries;
 
 const I32X4: types::Type = types::I32X4;

@@ -568,7 +568,8 @@ impl Lower<'_, '_> {
                 }
                 let (p, q, r) = (self.fvec(x[i], k), self.fvec(y[i], k), self.fvec(z[i], k));
                 let v = match op {
-                    TernOp::Fma(_) => self.b.ins().fma(p, q, r),
+                    // `mad` is `fma` (`crate::ops::tern`).
+                    TernOp::Fma(_) | TernOp::Mad(_) => self.b.ins().fma(p, q, r),
                     // `crate::ops::tern`: x + (y - x) * a, three roundings; each operation
                     // gives its first operand's NaN, as the interpreter's do.
                     TernOp::Mix(_) => {
@@ -576,11 +577,7 @@ impl Lower<'_, '_> {
                         let t = self.b.ins().fmul(d, r);
                         self.b.ins().fadd(p, t)
                     }
-                    // Rounded twice, as `crate::ops::tern` defines `mad`.
-                    _ => {
-                        let t = self.b.ins().fmul(p, q);
-                        self.b.ins().fadd(t, r)
-                    }
+                    _ => unreachable!("vtern takes fma, mad, mix and fclamp"),
                 };
                 self.ivec(v, k)
             })
@@ -647,7 +644,6 @@ pub(super) fn vector_fcc(c: Cmp, ordered: bool) -> Option<(FloatCC, bool)> {
     })
 }
 
-/// Whether this machine fuses multiply-add in vectors (the vector `fma` needs it).
 /// SSE4.1's `roundps`/`roundpd`, which Cranelift lowers vector `floor`, `ceil`, `trunc` and
 /// `nearest` to.
 pub(super) fn has_round() -> bool {
@@ -661,7 +657,11 @@ pub(super) fn has_round() -> bool {
     }
 }
 
-pub(super) fn has_fma() -> bool {
+/// Whether this machine has x86's fused multiply-add: Cranelift's `fma` is then one
+/// `vfmadd213` (NaN as `ops::fma_f32` chooses it); else a call of the C library's `fma` per
+/// lane, whose NaN of two NaN operands may differ, so `fma` and `mad` go to the
+/// interpreter's operation instead.
+pub(in crate::jit::lower) fn has_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("fma")

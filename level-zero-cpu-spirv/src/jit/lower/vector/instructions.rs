@@ -228,7 +228,7 @@ impl Lower<'_, '_> {
                     | TernOp::FClamp(Fk::D) => (0..n).all(|k| self.class_of(d + k) == Class::Wide),
                     _ => false,
                 };
-                if !ok || (matches!(op, TernOp::Fma(_)) && !has_fma()) {
+                if !ok || (matches!(op, TernOp::Fma(_) | TernOp::Mad(_)) && !has_fma()) {
                     return false;
                 }
                 for k in 0..n {
