@@ -285,6 +285,14 @@ impl<'a> Exec<'a> {
         (self.private.addr(), self.private_stride)
     }
 
+    /// Lane 0's entry of slot `slot` in the register file (0 past its end).
+    pub(crate) fn first_lane(&self, slot: Slot) -> u64 {
+        self.regs
+            .get(slot as usize * self.lanes)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// The register file (`slots * lanes` entries, never reallocated).
     pub(crate) fn regs_ptr(&mut self) -> *mut u64 {
         self.regs.as_mut_ptr()

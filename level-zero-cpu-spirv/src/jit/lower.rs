@@ -79,12 +79,14 @@ pub(super) fn compile(code: &Code, checked: bool, max_width: usize) -> Result<Co
     let width = vector::width(code)?.min(max_width);
     let mut fctx = FunctionBuilderContext::new();
     let frame_slots;
+    let uniforms;
     {
         let mut b = FunctionBuilder::new(&mut func, &mut fctx);
         let call_conv = module.target_config().default_call_conv;
         let mut lower = Lower::new(code, checked, width, &tables, &mut b, call_conv);
         lower.function();
         frame_slots = lower.frame_slots as usize;
+        uniforms = std::mem::take(&mut lower.uniforms);
         if std::env::var_os("LEVEL_ZERO_CPU_JIT_DUMP").is_some() {
             let saved: Vec<Slot> = (0..code.slots)
                 .filter(|&s| lower.frame_index[s as usize] != u32::MAX)
@@ -137,6 +139,7 @@ pub(super) fn compile(code: &Code, checked: bool, max_width: usize) -> Result<Co
         width,
         needs_rows: simd::needs_rows(code),
         site_spans: Lower::site_spans(code).into(),
+        uniforms: uniforms.into(),
         _ops: tables,
         module: Some(module),
     })
@@ -287,6 +290,16 @@ struct Lower<'a, 'b> {
     region_entry: Vec<Vec<u32>>,
     /// On the vector path: the round start the chunk loaded its values at (`fill_block`).
     vfrom: Variable,
+    /// Read-only slots the vector path reads, loaded again where a chunk starts its round
+    /// (`vector::vector_entry`, from `run::Ctx::uniforms`): values live through the round
+    /// rather than through the whole function, so that the register allocator keeps the
+    /// ones its loops use in registers (a checked tiled matmul spilled its tile bases and
+    /// reloaded them at each multiply-add: 13% slower). With their index in `uniforms`.
+    hvars: Vec<Option<(Variable, u32)>>,
+    /// The slots of `run::Ctx::uniforms`, in order (`Compiled::uniforms`).
+    uniforms: Vec<Slot>,
+    /// While lowering the vector path: [`Self::var`] reads `hvars`.
+    in_vector: bool,
 }
 
 fn flags() -> MemFlags {
@@ -394,6 +407,9 @@ impl<'a, 'b> Lower<'a, 'b> {
             vfills: vec![None; code.blocks.len()],
             region_entry,
             vfrom,
+            hvars: vec![None; code.slots as usize],
+            uniforms: Vec::new(),
+            in_vector: false,
         }
     }
 
@@ -541,7 +557,7 @@ impl<'a, 'b> Lower<'a, 'b> {
     }
 
     fn spill_frame(&mut self, slot: Slot, lane: Value) {
-        let v = self.b.use_var(self.vars[slot as usize]);
+        let v = self.var(slot);
         let a = self.frame_addr(slot, lane);
         if self.frame_narrow(slot) {
             self.b.ins().istore32(flags(), v, a, 0);
@@ -571,6 +587,14 @@ impl<'a, 'b> Lower<'a, 'b> {
     fn get(&mut self, s: Slot) -> Value {
         match self.vlane {
             Some(l) if self.class[s as usize] != Class::Uniform => self.lane_get(s, l),
+            _ => self.var(s),
+        }
+    }
+
+    /// Slot `s`'s scalar value (a uniform or affine slot's; any slot's on the scalar path).
+    pub(super) fn var(&mut self, s: Slot) -> Value {
+        match self.hvars[s as usize] {
+            Some((h, _)) if self.in_vector => self.b.use_var(h),
             _ => self.b.use_var(self.vars[s as usize]),
         }
     }
@@ -592,12 +616,41 @@ impl<'a, 'b> Lower<'a, 'b> {
         self.regs = self.ctx_field(offset_of!(Ctx, regs));
         self.lanes = self.ctx_field(offset_of!(Ctx, lanes));
         self.hoist();
-        // Read-only slots the same for every lane: once per round.
+        // Read-only slots the same for every lane: once per round; the module's constants
+        // as constants (a register-file value would be one more value live through the
+        // whole round, for the register allocator to keep or spill; an immediate is neither).
         let used = self.used_slots();
         let zero = self.b.ins().iconst(I64, 0);
+        let mut constant = vec![None; self.code.slots as usize];
+        for p in &self.code.presets {
+            if let Preset::Const { d, at, n } = *p {
+                for k in 0..u32::from(n) {
+                    if let Some(c) = constant.get_mut((d + k) as usize) {
+                        *c = self.code.consts.get((at + k) as usize).copied();
+                    }
+                }
+            }
+        }
         for s in used.iter() {
             if !self.written.contains(s) && !self.per_lane.contains(s) {
-                self.fill(s, zero);
+                match constant[s as usize] {
+                    Some(c) => {
+                        let v = self.b.ins().iconst(I64, c as i64);
+                        self.set(s, v);
+                    }
+                    None => {
+                        self.fill(s, zero);
+                        if self.vector {
+                            // Defined here too: a path to the vector path's code not through
+                            // its entry (none is known) would read this value, not zero.
+                            let h = self.b.declare_var(I64);
+                            let v = self.b.use_var(self.vars[s as usize]);
+                            self.b.def_var(h, v);
+                            self.hvars[s as usize] = Some((h, self.uniforms.len() as u32));
+                            self.uniforms.push(s);
+                        }
+                    }
+                }
             }
         }
         self.b.def_var(self.lane, zero);
@@ -636,27 +689,28 @@ impl<'a, 'b> Lower<'a, 'b> {
             // Every lane runs once, from the entry: no resume block to read.
             let stub = self.b.create_block();
             self.b.ins().jump(stub, &[]);
-            stubs.push((self.code.entry, stub));
+            stubs.push((self.code.entry, stub, false));
         } else {
             let resume = self.ctx_field(offset_of!(Ctx, resume));
             let off = self.b.ins().ishl_imm(lane, 2);
             let at = self.b.ins().iadd(resume, off);
             let r = self.b.ins().uload32(flags(), at, 0);
-            // A chunk's save marks its lanes (`run::CHUNK`); `DONE` stays no target.
-            let r = if self.vector {
-                self.b.ins().band_imm(r, i64::from(!run::CHUNK))
-            } else {
-                r
-            };
             let mut sw = Switch::new();
             for &t in &targets {
                 let stub = self.b.create_block();
                 sw.set_entry(u128::from(t), stub);
-                stubs.push((t, stub));
+                stubs.push((t, stub, false));
+                // Saved by a chunk on the vector path (marked `run::CHUNK`). `DONE` stays no
+                // target.
+                if self.vector && t != self.code.entry {
+                    let stub = self.b.create_block();
+                    sw.set_entry(u128::from(t | run::CHUNK), stub);
+                    stubs.push((t, stub, true));
+                }
             }
             sw.emit(self.b, r, self.next);
         }
-        for (t, stub) in stubs {
+        for (t, stub, chunk) in stubs {
             self.b.switch_to_block(stub);
             let lane = self.b.use_var(self.lane);
             let live: Vec<Slot> = self.live[t as usize]
@@ -670,9 +724,23 @@ impl<'a, 'b> Lower<'a, 'b> {
                 }
             } else {
                 // A barrier's continuation's: what the barrier saved in the lane's frame, and
-                // what can be computed again.
+                // what can be computed again. A chunk saved its uniform and affine values as
+                // its first lane's entry only (`vector::blocks`; chunks start at multiples of
+                // the width): this lane's is that one plus its distance times the stride.
+                let base = chunk.then(|| self.b.ins().band_imm(lane, !(self.vw as i64 - 1)));
                 for s in self.saved(t) {
-                    self.fill_frame(s, lane);
+                    match (base, self.class[s as usize]) {
+                        (Some(base), Class::Uniform) => self.fill_frame(s, base),
+                        (Some(base), Class::Affine(k)) => {
+                            self.fill_frame(s, base);
+                            let x0 = self.var(s);
+                            let d = self.b.ins().isub(lane, base);
+                            let d = self.b.ins().imul_imm(d, k);
+                            let x = self.b.ins().iadd(x0, d);
+                            self.b.def_var(self.vars[s as usize], x);
+                        }
+                        _ => self.fill_frame(s, lane),
+                    }
                 }
                 for idx in self.recompute(t) {
                     self.inst(idx);
@@ -715,45 +783,11 @@ impl<'a, 'b> Lower<'a, 'b> {
     /// Every slot some instruction, edge or terminator reads.
     fn used_slots(&mut self) -> Set {
         let mut set = Set::new(self.code.slots);
-        let mut r = Vec::new();
         for inst in &self.code.insts {
-            r.clear();
-            slots::reads(self.code, inst, &mut r);
-            for &(s, n) in &r {
-                for k in 0..n {
-                    set.insert(s + k);
-                }
-            }
+            inst_reads(self.code, inst, &mut set);
         }
         for blk in &self.code.blocks {
-            let mut edge = |e: &Edge| {
-                for m in &e.moves {
-                    for k in 0..u32::from(m.n) {
-                        set.insert(m.s + k);
-                    }
-                }
-            };
-            match &blk.term {
-                Term::Jump(e) => edge(e),
-                Term::Branch { c, t, f } => {
-                    edge(t);
-                    edge(f);
-                    set.insert(*c);
-                }
-                Term::Switch {
-                    sel,
-                    cases,
-                    default,
-                } => {
-                    for (_, e) in cases {
-                        edge(e);
-                    }
-                    edge(default);
-                    set.insert(*sel);
-                }
-                Term::Fail { value: Some(v), .. } => set.insert(*v),
-                _ => {}
-            }
+            term_reads(&blk.term, &mut set);
         }
         set
     }
@@ -881,7 +915,7 @@ impl<'a, 'b> Lower<'a, 'b> {
     }
 
     /// The instructions computing again the recomputable slots live at `t`, operands first.
-    fn recompute(&self, t: u32) -> Vec<usize> {
+    pub(super) fn recompute(&self, t: u32) -> Vec<usize> {
         fn visit(l: &Lower<'_, '_>, s: Slot, out: &mut Vec<usize>, r: &mut Vec<Run>) {
             let Some(i) = l.remat.get(s as usize).copied().flatten() else {
                 return;
@@ -1527,5 +1561,48 @@ impl<'a, 'b> Lower<'a, 'b> {
                 self.fill(x, lane);
             }
         }
+    }
+}
+
+/// Adds the slots `inst` reads to `set`.
+pub(super) fn inst_reads(code: &Code, inst: &Inst, set: &mut Set) {
+    let mut r = Vec::new();
+    slots::reads(code, inst, &mut r);
+    for &(s, n) in &r {
+        for k in 0..n {
+            set.insert(s + k);
+        }
+    }
+}
+
+/// Adds the slots terminator `term` reads to `set` (its edges' moves included).
+pub(super) fn term_reads(term: &Term, set: &mut Set) {
+    let edge = |e: &Edge, set: &mut Set| {
+        for m in &e.moves {
+            for k in 0..u32::from(m.n) {
+                set.insert(m.s + k);
+            }
+        }
+    };
+    match term {
+        Term::Jump(e) => edge(e, set),
+        Term::Branch { c, t, f } => {
+            edge(t, set);
+            edge(f, set);
+            set.insert(*c);
+        }
+        Term::Switch {
+            sel,
+            cases,
+            default,
+        } => {
+            for (_, e) in cases {
+                edge(e, set);
+            }
+            edge(default, set);
+            set.insert(*sel);
+        }
+        Term::Fail { value: Some(v), .. } => set.insert(*v),
+        _ => {}
     }
 }

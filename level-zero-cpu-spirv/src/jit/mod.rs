@@ -60,6 +60,9 @@ pub(crate) struct Compiled {
     pub(crate) frame_slots: usize,
     /// Per access site: the largest span its compiled accesses check inline.
     pub(crate) site_spans: Box<[u64]>,
+    /// The read-only slots the vector path reads from `run::Ctx::uniforms` (their lane 0
+    /// values, in this order).
+    pub(crate) uniforms: Box<[crate::ir::Slot]>,
     /// The operations called out to `crate::ops`, referenced by address from the code.
     _ops: lower::OpTables,
     /// Owns the code's memory.

@@ -58,6 +58,9 @@ pub(crate) struct Ctx {
     /// Which `Term::Fail` (block index), and the value it reports.
     pub(super) fail: u64,
     pub(super) fail_value: u64,
+    /// `Compiled::uniforms`' values: the read-only slots the vector path loads where a chunk
+    /// starts its round.
+    pub(super) uniforms: *const u64,
     /// Non-zero when the work-group's size in x is a multiple of the vector path's chunk, so
     /// that a chunk's lanes share their local ids in y and z (`simd::component_uniform`).
     pub(super) rows: u64,
@@ -262,6 +265,7 @@ pub(crate) struct Worker {
     resume: Vec<u32>,
     frame: Vec<u64>,
     sites: Vec<[u64; 2]>,
+    uniforms: Vec<u64>,
 }
 
 impl Worker {
@@ -271,6 +275,7 @@ impl Worker {
             frame: Vec::new(),
             // No start address allowed: the first access of every site asks the checker.
             sites: vec![[0, 0]; sites as usize],
+            uniforms: Vec::new(),
         }
     }
 }
@@ -295,6 +300,9 @@ pub(crate) fn run_group(
     let lid = ex.lid_ptrs();
     let (local_lo, local_len) = ex.local_range();
     let (private_base, private_stride) = ex.private_layout();
+    w.uniforms.clear();
+    w.uniforms
+        .extend(jit.uniforms.iter().map(|&s| ex.first_lane(s)));
     let mut ctx = Ctx {
         regs: ex.regs_ptr(),
         lanes: w.resume.len() as u64,
@@ -312,6 +320,7 @@ pub(crate) fn run_group(
         fail_lane: 0,
         fail: 0,
         fail_value: 0,
+        uniforms: w.uniforms.as_ptr(),
         rows: u64::from(jit.width > 0 && (g.size[0] as usize).is_multiple_of(jit.width)),
         exec: ex as *mut Exec<'_> as *mut (),
         stop: None,
@@ -320,7 +329,7 @@ pub(crate) fn run_group(
         // SAFETY: `jit` was compiled from this executor's code (`Shared::code`), for
         // which every pointer of `ctx` is laid out: `regs` has `slots * lanes` entries,
         // `resume` and the local ids `lanes`, `frame` `frame_slots * lanes`, `sites` and
-        // `site_spans` one per access site; the vector path touches the entries of a chunk
+        // `site_spans` one per access site, `uniforms` one per `jit.uniforms`; the vector path touches the entries of a chunk
         // only when the whole chunk is below `lanes`. The executor outlives the call and is
         // reached only through `ctx.exec` during it. In checked mode every access the code
         // makes was proven inside memory the launch may touch.

@@ -738,7 +738,9 @@ mod tests {
         }
     }
 
+    // Not under Miri, which may add an error to `mul_add` (its float non-determinism).
     #[test]
+    #[cfg_attr(miri, ignore)]
     fn mad_is_fused() {
         use super::super::{TernOp, tern};
         use super::{Fl, H};

@@ -176,13 +176,13 @@ impl Lower<'_, '_> {
         let vars = self.vvars[s as usize].clone();
         let v = match self.class_of(s) {
             Class::Uniform => {
-                let x = self.b.use_var(self.vars[s as usize]);
+                let x = self.var(s);
                 return self.splat_v(x, want);
             }
             Class::Narrow => V::N(vars.iter().map(|&v| self.b.use_var(v)).collect()),
             Class::Wide => V::W(vars.iter().map(|&v| self.b.use_var(v)).collect()),
             Class::Affine(k) => {
-                let x = self.b.use_var(self.vars[s as usize]);
+                let x = self.var(s);
                 if want == Class::Narrow {
                     let x = self.b.ins().ireduce(I32, x);
                     let x = self.b.ins().splat(I32X4, x);
@@ -306,9 +306,9 @@ impl Lower<'_, '_> {
                 let v = self.b.use_var(vars[usize::from(l / 2)]);
                 self.b.ins().extractlane(v, l % 2)
             }
-            Class::Uniform => self.b.use_var(self.vars[s as usize]),
+            Class::Uniform => self.var(s),
             Class::Affine(k) => {
-                let x = self.b.use_var(self.vars[s as usize]);
+                let x = self.var(s);
                 self.b.ins().iadd_imm(x, k.wrapping_mul(i64::from(l)))
             }
         }

@@ -123,7 +123,7 @@ impl Lower<'_, '_> {
                 }
             }
             Shl(w) | Shr(w) | Sar(w) => {
-                let s = self.b.use_var(self.vars[b as usize]);
+                let s = self.var(b);
                 let s = self.b.ins().urem_imm(s, i64::from(w));
                 let s = self.b.ins().ireduce(I32, s);
                 let x = self.vget(a, cd);
@@ -593,7 +593,7 @@ impl Lower<'_, '_> {
     pub(super) fn truth_mask(&mut self, c: Slot, want: Class) -> V {
         match self.class_of(c) {
             Class::Uniform => {
-                let x = self.b.use_var(self.vars[c as usize]);
+                let x = self.var(c);
                 let t = self.b.ins().icmp_imm(IntCC::NotEqual, x, 0);
                 let t = self.b.ins().uextend(I64, t);
                 let m = self.b.ins().ineg(t);

@@ -14,6 +14,12 @@ use std::mem::offset_of;
 
 impl Lower<'_, '_> {
     pub(in crate::jit::lower) fn vblock(&mut self, bi: usize) {
+        let was = std::mem::replace(&mut self.in_vector, true);
+        self.vblock_code(bi);
+        self.in_vector = was;
+    }
+
+    fn vblock_code(&mut self, bi: usize) {
         let code = self.code;
         let blk = &code.blocks[bi];
         self.b.switch_to_block(self.vblocks[bi]);
@@ -46,7 +52,7 @@ impl Lower<'_, '_> {
             Term::Branch { c, t, f } => {
                 let (tb, fb) = (self.b.create_block(), self.b.create_block());
                 if self.class_of(*c) == Class::Uniform {
-                    let c = self.b.use_var(self.vars[*c as usize]);
+                    let c = self.var(*c);
                     self.b.ins().brif(c, tb, &[], fb, &[]);
                 } else {
                     let (V::N(parts) | V::W(parts)) = self.vget(*c, self.repr(*c));
@@ -75,7 +81,7 @@ impl Lower<'_, '_> {
                 default,
             } => {
                 let v = if self.class_of(*sel) == Class::Uniform {
-                    self.b.use_var(self.vars[*sel as usize])
+                    self.var(*sel)
                 } else {
                     // Every lane's selector equal to lane 0's, or the chunk splits.
                     let x0 = self.lane_get(*sel, 0);
@@ -105,10 +111,18 @@ impl Lower<'_, '_> {
             }
             Term::Barrier(n) => {
                 // Each saved value as the chunk's lanes' entries of its frame row, whole
-                // vectors (uniform and affine ones spelled out per lane: lanes resuming on
-                // the scalar path read them so; narrow ones as 32-bit entries).
+                // vectors (narrow ones as 32-bit entries); a uniform or affine one as the
+                // first lane's entry only, which is all the vector path reads back (a lane
+                // resuming on the scalar path from a chunk's save, marked `CHUNK`, computes
+                // its own from it: `Lower::function`'s dispatch).
                 let lane = self.b.use_var(self.lane);
                 for s in self.saved(*n) {
+                    if matches!(self.class_of(s), Class::Uniform | Class::Affine(_)) {
+                        let x = self.var(s);
+                        let a = self.frame_addr(s, lane);
+                        self.b.ins().store(MemFlags::trusted(), x, a, 0);
+                        continue;
+                    }
                     let parts = if self.frame_narrow(s) {
                         self.n(s)
                     } else {
@@ -199,7 +213,7 @@ impl Lower<'_, '_> {
         // load's address (or base) when it is one scalar, which the load needs in a
         // register anyway.
         let any = match self.class_of(addr) {
-            Class::Uniform | Class::Affine(_) => self.b.use_var(self.vars[addr as usize]),
+            Class::Uniform | Class::Affine(_) => self.var(addr),
             _ => self.b.use_var(self.lane),
         };
         self.b.ins().brif(any, next, &same, next, &through);

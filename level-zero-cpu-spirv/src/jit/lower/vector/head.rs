@@ -3,12 +3,14 @@
 
 use super::*;
 use crate::ir::{Slot, Term};
-use crate::jit::lower::{I32, I64, Lower, flags};
+use crate::jit::lower::{I32, I64, Lower, flags, inst_reads, term_reads};
 use crate::jit::run::{CHUNK, Ctx};
 use crate::jit::simd::{self, Class};
+use crate::jit::slots::Set;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{Block, InstBuilder, MemFlags, Value};
 use cranelift_frontend::Switch;
+use cranelift_frontend::Variable;
 use std::mem::offset_of;
 
 impl Lower<'_, '_> {
@@ -240,6 +242,48 @@ impl Lower<'_, '_> {
     /// values [`Self::vector_check`] found so, or the vector path saved so) and computes the
     /// recomputable ones.
     pub(super) fn vector_entry(&mut self, t: u32) {
+        // The read-only slots the round reads, loaded again (`Lower::hvars`).
+        let reads = self.round_reads(t);
+        let wanted: Vec<(Variable, u32)> = reads
+            .iter()
+            .filter_map(|s| self.hvars[s as usize])
+            .collect();
+        if !wanted.is_empty() {
+            let table = self
+                .b
+                .ins()
+                .load(I64, flags(), self.ctx, offset_of!(Ctx, uniforms) as i32);
+            for (h, k) in wanted {
+                let v = self.b.ins().load(I64, flags(), table, 8 * k as i32);
+                self.b.def_var(h, v);
+            }
+        }
+        let was = std::mem::replace(&mut self.in_vector, true);
+        self.vector_entry_values(t);
+        self.in_vector = was;
+    }
+
+    /// The slots a round from start `t` on the vector path reads: the instructions and
+    /// terminators of the blocks it reaches before a barrier, and the values recomputed at
+    /// `t`.
+    fn round_reads(&self, t: u32) -> Set {
+        let code = self.code;
+        let mut set = Set::new(code.slots);
+        for (bi, blk) in code.blocks.iter().enumerate() {
+            if self.region_entry[bi].contains(&t) {
+                for inst in &code.insts[blk.start as usize..blk.end as usize] {
+                    inst_reads(code, inst, &mut set);
+                }
+                term_reads(&blk.term, &mut set);
+            }
+        }
+        for idx in self.recompute(t) {
+            inst_reads(code, &code.insts[idx], &mut set);
+        }
+        set
+    }
+
+    fn vector_entry_values(&mut self, t: u32) {
         let from = self.b.ins().iconst(I32, i64::from(t as i32));
         self.b.def_var(self.vfrom, from);
         let lane = self.b.use_var(self.lane);

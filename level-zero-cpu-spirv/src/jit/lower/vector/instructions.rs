@@ -34,7 +34,7 @@ impl Lower<'_, '_> {
             for (s, n) in writes {
                 for x in s..s + n {
                     if self.class_of(x) != Class::Uniform {
-                        let v = self.b.use_var(self.vars[x as usize]);
+                        let v = self.var(x);
                         self.set_all(x, v);
                     }
                 }
@@ -281,14 +281,14 @@ impl Lower<'_, '_> {
                 let terms = &code.gep_terms[at as usize..at as usize + usize::from(len)];
                 // Uniform terms in scalar, then one splat.
                 let bv = if self.class_of(base) == Class::Uniform {
-                    Some(self.b.use_var(self.vars[base as usize]))
+                    Some(self.var(base))
                 } else {
                     None
                 };
                 let mut acc = bv.map(|x| self.b.ins().iadd_imm(x, off));
                 for &(t, stride, w) in terms {
                     if self.class_of(t) == Class::Uniform {
-                        let x = self.b.use_var(self.vars[t as usize]);
+                        let x = self.var(t);
                         let x = self.sext(x, w);
                         let x = self.b.ins().imul_imm(x, stride);
                         acc = Some(match acc {

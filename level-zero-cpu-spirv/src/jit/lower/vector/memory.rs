@@ -282,7 +282,7 @@ impl Lower<'_, '_> {
     /// The chunk's addresses `base + sext(idx, w) * scale + off`, as wide parts.
     pub(super) fn vaddr(&mut self, base: Slot, i: Slot, w: u8, scale: i64, off: i64) -> Vec<Value> {
         let x: Vec<Value> = if self.class_of(i) == Class::Uniform {
-            let v = self.b.use_var(self.vars[i as usize]);
+            let v = self.var(i);
             let v = self.sext(v, w);
             let v = self.b.ins().imul_imm(v, scale);
             let v = self.b.ins().splat(I64X2, v);
