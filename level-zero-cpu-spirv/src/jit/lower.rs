@@ -621,16 +621,7 @@ impl<'a, 'b> Lower<'a, 'b> {
         // whole round, for the register allocator to keep or spill; an immediate is neither).
         let used = self.used_slots();
         let zero = self.b.ins().iconst(I64, 0);
-        let mut constant = vec![None; self.code.slots as usize];
-        for p in &self.code.presets {
-            if let Preset::Const { d, at, n } = *p {
-                for k in 0..u32::from(n) {
-                    if let Some(c) = constant.get_mut((d + k) as usize) {
-                        *c = self.code.consts.get((at + k) as usize).copied();
-                    }
-                }
-            }
-        }
+        let constant = simd::constant_values(self.code);
         for s in used.iter() {
             if !self.written.contains(s) && !self.per_lane.contains(s) {
                 match constant[s as usize] {

@@ -329,8 +329,8 @@ pub(crate) fn run_group(
         // SAFETY: `jit` was compiled from this executor's code (`Shared::code`), for
         // which every pointer of `ctx` is laid out: `regs` has `slots * lanes` entries,
         // `resume` and the local ids `lanes`, `frame` `frame_slots * lanes`, `sites` and
-        // `site_spans` one per access site, `uniforms` one per `jit.uniforms`; the vector path touches the entries of a chunk
-        // only when the whole chunk is below `lanes`. The executor outlives the call and is
+        // `site_spans` one per access site, `uniforms` one per `jit.uniforms`; the vector
+        // path touches the entries of a chunk only when the whole chunk is below `lanes`. The executor outlives the call and is
         // reached only through `ctx.exec` during it. In checked mode every access the code
         // makes was proven inside memory the launch may touch.
         let r = unsafe { (jit.entry)(&mut ctx) };

@@ -204,21 +204,27 @@ fn tern_narrow(op: TernOp, a: bool, b: bool, c: bool) -> bool {
     }
 }
 
-/// The class of every slot.
-pub(super) fn classes(code: &Code, live: &[Set], written: &Set) -> Vec<Class> {
-    let n = code.slots as usize;
-    // Values known below 2^32 among the read-only slots: constants.
-    let mut const_value = vec![None; n];
+/// Per slot: its value when it is one of the module's constants (`Preset::Const`).
+pub(super) fn constant_values(code: &Code) -> Vec<Option<u64>> {
+    let mut value = vec![None; code.slots as usize];
     for p in &code.presets {
         if let Preset::Const { d, at, n: k } = *p {
             for i in 0..u32::from(k) {
                 let v = code.consts.get(at as usize + i as usize).copied();
-                if let Some(s) = const_value.get_mut((d + i) as usize) {
+                if let Some(s) = value.get_mut((d + i) as usize) {
                     *s = v;
                 }
             }
         }
     }
+    value
+}
+
+/// The class of every slot.
+pub(super) fn classes(code: &Code, live: &[Set], written: &Set) -> Vec<Class> {
+    let n = code.slots as usize;
+    // Values known below 2^32 among the read-only slots: constants.
+    let const_value = constant_values(code);
     let const_narrow: Vec<bool> = const_value
         .iter()
         .map(|v| v.is_some_and(|v| v <= u64::from(u32::MAX)))
